@@ -1,0 +1,45 @@
+# scp-scanner: set up and run on a fresh Debian 12 machine (as root, or with sudo).
+#   make serve   Debian packages + .venv with the default engines, then the SCP (config/scp-scanner.yaml)
+#   make test    Debian packages + .venv with every engine and test tool, then the whole test suite
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# tesseract for OCR; the rest only for the tests (fonts for synthetic text, dcmtk and Orthanc as
+# real DICOM peers, openssl for the TLS test CA).
+APT_SERVE := tesseract-ocr tesseract-ocr-eng
+APT_TEST  := $(APT_SERVE) fonts-dejavu-core dcmtk orthanc openssl
+
+.PHONY: serve test apt-serve apt-test clean
+
+serve: apt-serve $(VENV)/.installed-serve
+	$(BIN)/scp-scanner serve --config config/scp-scanner.yaml
+
+test: apt-test $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+apt-serve:
+	@./scripts/apt-install.sh $(APT_SERVE)
+
+apt-test:
+	@./scripts/apt-install.sh $(APT_TEST)
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || ./scripts/apt-install.sh python3-venv
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# Default engines only (tesseract, spaCy): what the SCP needs.
+$(VENV)/.installed-serve: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+# Everything: easyocr and flair extras (torch 2.14.1 + torchvision 0.29.1) and test tools.
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install -q -e '.[easyocr,flair,test]'
+	@touch $@ $(VENV)/.installed-serve
+
+clean:
+	rm -rf $(VENV) build *.egg-info

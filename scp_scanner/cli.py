@@ -1,0 +1,77 @@
+"""Entry points: `scp-scanner scan` (the spec's flags, offline) and `scp-scanner serve` (the SCP).
+
+Exit statuses of `scan`:
+  0  every file was processed
+  1  at least one file failed (each named on stderr with the reason); the others were processed
+  2  usage or set-up error (bad flag, unknown engine, missing model): nothing was processed
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Sequence
+
+from . import __version__
+
+log = logging.getLogger("scp_scanner")
+
+
+def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of spec/pydicom_images.md, plus -o."""
+    parser.add_argument("-v", "--verbose", action="store_true", help="more verbose (show INFO messages)")
+    parser.add_argument("-d", "--debug", action="store_true", help="more verbose (show DEBUG messages)")
+    parser.add_argument("-x", "--extract", action="store_true",
+                        help="extract PNG/TIFF files to input dir (or current dir if input dir not writable)")
+    parser.add_argument("-i", "--identify", action="store_true",
+                        help="identify only: list the images that -x would extract and OCR would read, without OCR")
+    parser.add_argument("--ocr", metavar="OCR", help='OCR using "tesseract" or "easyocr", output to stdout')
+    parser.add_argument("--pii", metavar="PII",
+                        help='check OCR output for PII using "spacy" or "flair" (add ,model if needed)')
+    parser.add_argument("--rects", action="store_true",
+                        help="output each OCR rectangle separately with coordinates")
+    parser.add_argument("--no-overlays", action="store_true",
+                        help="do not process any DICOM overlays (default processes overlays)")
+    parser.add_argument("-f", "--format", default="tiff", choices=["png", "tiff"], type=str.lower,
+                        help="image format png or tiff for -x (default tiff)")
+    parser.add_argument("-o", "--output", metavar="FILE", default="-",
+                        help="write the CSV to FILE (created owner-only) instead of stdout")
+    parser.add_argument("paths", nargs="+", metavar="files",
+                        help="DICOM files, directories (walked recursively), or - to read paths from stdin")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scp-scanner",
+        description="Find identifying text burned into DICOM images: offline scanner and Storage SCP.")
+    parser.add_argument("--version", action="version", version=f"scp-scanner {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{scan,serve}")
+    scan = commands.add_parser(
+        "scan", help="scan DICOM files and write CSV rows",
+        description="Find all image frames, overlays and overlay frames in DICOM files; optionally OCR "
+                    "them and check the text for PII; write CSV rows (spec/pydicom_images.md).",
+        epilog="exit status: 0 all files processed; 1 some files failed (named on stderr); "
+               "2 usage or set-up error")
+    add_scan_arguments(scan)
+    serve = commands.add_parser("serve", help="run the DICOM Storage SCP",
+                                description="Receive DICOM instances, scan them in worker processes, "
+                                            "and append rows to rolling CSV files.")
+    from .scp.service import add_serve_arguments
+    add_serve_arguments(serve)
+    return parser
+
+
+def configure_logging(verbose: bool, debug: bool) -> None:
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "scan":
+        configure_logging(args.verbose, args.debug)
+        from .scan import run_scan
+        return run_scan(args)
+    from .scp.service import run_serve
+    return run_serve(args)

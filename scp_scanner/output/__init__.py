@@ -1,0 +1,1 @@
+"""What scp-scanner writes: the CSV row schema, CSV writers, image export."""

@@ -1,0 +1,35 @@
+"""-x: each Image written as a PNG or TIFF file, named for where it came from."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PIL import Image as PILImage
+
+from ..model import Image
+
+FORMATS = {"png": "PNG", "tiff": "TIFF", "tif": "TIFF"}
+
+
+def export_name(source: str | Path, image: Image, fmt: str) -> str:
+    """`scan.dcm` -> `scan.dcm_frame0.tiff`, `scan.dcm_overlay1.tiff`,
+    `scan.dcm_overlay1_frame3.tiff`: the parts that are -1 in the CSV are left out."""
+    parts = [Path(source).name]
+    if image.overlay >= 0:
+        parts.append(f"overlay{image.overlay}")
+    if image.frame >= 0:
+        parts.append(f"frame{image.frame}")
+    return "_".join(parts) + "." + fmt.lower()
+
+
+def export_dir(source: str | Path) -> Path:
+    """Next to the input when that folder is writable, else the current folder."""
+    folder = Path(source).resolve().parent
+    return folder if os.access(folder, os.W_OK) else Path.cwd()
+
+
+def export_image(image: Image, path: Path, fmt: str) -> None:
+    """Write one image owner-only (it may show PII)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        PILImage.fromarray(image.pixels).save(handle, format=FORMATS[fmt.lower()])

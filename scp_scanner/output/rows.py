@@ -1,0 +1,60 @@
+"""The CSV contract of spec/pydicom_images.md: 14 columns, in this order, and how rows are made."""
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass
+
+from ..model import Image, InstanceInfo, TextBox, Verdict
+
+COLUMNS: tuple[str, ...] = (
+    "filename", "frame", "overlay", "imagetype", "manufacturer", "burnedinannotation",
+    "ocr_engine", "left", "top", "right", "bottom", "ocr_text", "ner_engine", "is_sensitive",
+)
+
+NOT_CHECKED = -1
+
+
+@dataclass(frozen=True)
+class Row:
+    filename: str
+    frame: int
+    overlay: int
+    imagetype: str
+    manufacturer: str
+    burnedinannotation: str
+    ocr_engine: str
+    left: int
+    top: int
+    right: int
+    bottom: int
+    ocr_text: str
+    ner_engine: str
+    is_sensitive: int
+
+    def as_list(self) -> list:
+        return list(astuple(self))
+
+
+def image_rows(info: InstanceInfo, image: Image, *, ocr_engine: str = "", ner_engine: str = "",
+               boxes: list[TextBox] | None = None, whole_text: str = "",
+               verdict: Verdict | None = None, rects: bool = False) -> list[Row]:
+    """Rows for one image: one per box when `rects`, then the whole-text row (-1,-1,-1,-1).
+
+    is_sensitive is -1 when no NER ran (no ner_engine or no verdict), else 1/0.
+    """
+    def flag(value: bool) -> int:
+        if verdict is None or not ner_engine:
+            return NOT_CHECKED
+        return 1 if value else 0
+
+    def row(text: str, rect: tuple[int, int, int, int], sensitive: bool) -> Row:
+        return Row(info.filename, image.frame, image.overlay, info.imagetype, info.manufacturer,
+                   info.burnedinannotation, ocr_engine, *rect, text,
+                   ner_engine if verdict is not None else "", flag(sensitive))
+
+    rows: list[Row] = []
+    if rects and boxes:
+        per_box = verdict.box_sensitive if verdict is not None else (False,) * len(boxes)
+        for box, sensitive in zip(boxes, per_box):
+            rows.append(row(box.text, (box.left, box.top, box.right, box.bottom), sensitive))
+    rows.append(row(whole_text, (-1, -1, -1, -1), verdict.sensitive if verdict else False))
+    return rows
