@@ -18,7 +18,8 @@ from PIL import Image as PILImage  # noqa: E402
 
 from ..model import Image, TextBox  # noqa: E402
 from . import EngineError  # noqa: E402
-from .prepare import Prepared, is_text, merge_views, reading_order, to_original, views  # noqa: E402
+from .prepare import (Crop, Ink, crop, inks, is_text, merge_views, page_crop,  # noqa: E402
+                      reading_order, regions_of)
 
 TESSDATA_DIRS = (
     "/usr/share/tesseract-ocr/5/tessdata",
@@ -27,9 +28,14 @@ TESSDATA_DIRS = (
     "/usr/local/share/tessdata",
     "/opt/homebrew/share/tessdata",
 )
-# Page segmentation mode 11, "sparse text": find as much text as possible in no particular
-# order. Annotations sit scattered in corners, not in paragraphs.
+# Page segmentation modes: 7 reads one line (a located region is usually one line), 6 one
+# block (lines that touched and grouped together); 11, "sparse text", finds scattered text on
+# a whole page (the fallback when text could not be located).
+PSM_SINGLE_BLOCK = 6
+PSM_SINGLE_LINE = 7
 PSM_SPARSE_TEXT = 11
+# A one-character word must be read this confidently to count (speckle reads as "a", "e").
+MIN_SINGLE_CHAR_CONFIDENCE = 70.0
 
 
 def find_tessdata(lang: str, tessdata: str | None = None) -> str:
@@ -59,13 +65,14 @@ class _TesserocrReader:
 
         self._tesserocr = tesserocr
         self._api = tesserocr.PyTessBaseAPI(path=tessdata.rstrip("/") + "/", lang=lang,
-                                            psm=tesserocr.PSM.SPARSE_TEXT)
+                                            psm=PSM_SPARSE_TEXT)
         # Screen annotations carry no DPI; tell tesseract something sensible so it stops guessing.
         self._api.SetVariable("user_defined_dpi", "300")
 
-    def words(self, pixels: np.ndarray) -> list[TextBox]:
+    def words(self, pixels: np.ndarray, psm: int = PSM_SPARSE_TEXT) -> list[TextBox]:
         tesserocr = self._tesserocr
         api = self._api
+        api.SetPageSegMode(psm)
         api.SetImage(PILImage.fromarray(pixels))
         api.Recognize()
         out: list[TextBox] = []
@@ -98,11 +105,11 @@ class _PytesseractReader:
                               "apt-get install tesseract-ocr tesseract-ocr-eng")
         self._pytesseract = pytesseract
         self._lang = lang
-        self._config = f"--psm {PSM_SPARSE_TEXT} --tessdata-dir {tessdata} -c user_defined_dpi=300"
+        self._config = f"--tessdata-dir {tessdata} -c user_defined_dpi=300"
 
-    def words(self, pixels: np.ndarray) -> list[TextBox]:
+    def words(self, pixels: np.ndarray, psm: int = PSM_SPARSE_TEXT) -> list[TextBox]:
         data = self._pytesseract.image_to_data(PILImage.fromarray(pixels), lang=self._lang,
-                                               config=self._config,
+                                               config=f"--psm {psm} {self._config}",
                                                output_type=self._pytesseract.Output.DICT)
         out = []
         for text, left, top, width, height, conf in zip(data["text"], data["left"], data["top"],
@@ -138,14 +145,37 @@ class TesseractEngine:
     def backend(self) -> str:
         return self._reader.backend
 
-    def _read_view(self, view: Prepared, height: int, width: int) -> list[TextBox]:
-        kept = []
-        for box in self._reader.words(view.pixels):
-            if box.confidence < self.min_confidence or not is_text(box.text):
-                continue
-            kept.append(to_original(box, view.scale, height, width))
-        return kept
+    def _keep(self, box: TextBox) -> bool:
+        if box.confidence < self.min_confidence or not is_text(box.text):
+            return False
+        alnum = sum(ch.isalnum() for ch in box.text)
+        return alnum > 1 or box.confidence >= MIN_SINGLE_CHAR_CONFIDENCE
+
+    def _read_crop(self, piece: Crop, psm: int) -> list[TextBox]:
+        return [piece.to_original(box) for box in self._reader.words(piece.pixels, psm) if self._keep(box)]
+
+    def _read_ink(self, ink: Ink, cleaner: list[Ink]) -> list[TextBox]:
+        regions = regions_of(ink)
+        if regions is None:          # texture, not annotation: let tesseract find what it can
+            return self._read_crop(page_crop(ink), PSM_SPARSE_TEXT)
+        boxes: list[TextBox] = []
+        for region in regions:
+            # Skip a line whose ink a cleaner mask already holds (the same text, read before).
+            rows, cols = slice(region.top, region.bottom), slice(region.left, region.right)
+            own = ink.mask[rows, cols]
+            if cleaner and own.any():
+                seen = np.zeros_like(own)
+                for other in cleaner:
+                    seen |= other.mask[rows, cols]
+                if (own & ~seen).sum() < 0.1 * own.sum():
+                    continue
+            psm = PSM_SINGLE_LINE if region.single_line else PSM_SINGLE_BLOCK
+            boxes.extend(self._read_crop(crop(ink, region), psm))
+        return boxes
 
     def read(self, image: Image) -> list[TextBox]:
-        found = [self._read_view(view, image.height, image.width) for view in views(image)]
+        found, done = [], []
+        for ink in inks(image):
+            found.append(self._read_ink(ink, done))
+            done.append(ink)
         return reading_order(merge_views(found))

@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Write a corpus of synthetic DICOM files with known burned-in text, and its truth.json.
+
+Why: bench/score_scan.py measures the scanner against these files; keeping the corpus a
+command means any engineer can make the same corpus (same seed, same text) on any machine.
+
+    .venv/bin/python bench/make_corpus.py /tmp/corpus --count 40 --seed 0
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+import dicomgen  # noqa: E402  (lives in tests/, shared with the test suite)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir", type=Path, help="folder to write (made owner-only)")
+    parser.add_argument("--count", type=int, default=40,
+                        help="number of files, cases taken in turn (default 40)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for text and pixels (default 0)")
+    parser.add_argument("--cases", default="",
+                        help=f"comma-separated subset of: {', '.join(dicomgen.CASES)}")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    cases = [c.strip() for c in args.cases.split(",") if c.strip()] or None
+    unknown = [c for c in cases or [] if c not in dicomgen.CASES]
+    if unknown:
+        print(f"unknown case(s): {', '.join(unknown)}; known: {', '.join(dicomgen.CASES)}",
+              file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    truths = dicomgen.make_corpus(args.out_dir, seed=args.seed, cases=cases, count=args.count)
+    elapsed = time.perf_counter() - started
+    images = sum(len(t.images) for t in truths)
+    words = sum(len(i.words) for t in truths for i in t.images)
+    pii = sum(w.pii for t in truths for i in t.images for w in i.words)
+    per_case = Counter(t.case for t in truths)
+    print(f"wrote {len(truths)} files ({images} images, {words} words, {pii} identifying) "
+          f"to {args.out_dir} in {elapsed:.1f} s; truth: {args.out_dir / dicomgen.TRUTH_FILENAME}")
+    print("  " + ", ".join(f"{case} {n}" for case, n in per_case.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

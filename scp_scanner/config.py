@@ -1,0 +1,276 @@
+"""YAML -> typed configuration for `scp-scanner serve`, with defaults and named errors.
+
+Every key has a default (the same ones documented in config/scp-scanner.yaml), so an empty or
+missing file is a valid configuration. Validation errors name the key with its section
+(`network.port: ...`) and say what is wrong, because a service that refuses to start must
+tell the administrator which line to fix.
+"""
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot be used; the message starts with the key."""
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    host: str = "0.0.0.0"
+    port: int = 11112
+    ae_title: str = "SCP_SCANNER"
+    max_pdu: int = 131072              # 0 = unlimited; large PDUs halve transfer time (FACTS)
+    max_associations: int = 10
+    acse_timeout: float = 30.0
+    dimse_timeout: float = 60.0
+    network_timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class AccessConfig:
+    calling_ae_titles: tuple[str, ...] = ()     # empty = any calling AE title
+    client_addresses: tuple[str, ...] = ()      # IPs or CIDR networks; empty = any address
+    check_called_ae_title: bool = True
+
+
+@dataclass(frozen=True)
+class TlsConfig:
+    enabled: bool = False
+    certificate: str = ""
+    private_key: str = ""
+    ca_certificates: str = ""
+    require_client_certificate: bool = False
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    spool_dir: str = "var/spool"
+    archive_dir: str = ""               # empty = processed instances are deleted
+    fsync: bool = True
+    verify_dataset: bool = True         # parse the header before answering; reject garbage
+    accept_unknown_sop_classes: bool = False
+    dedupe: bool = True                 # an instance (SOP Instance UID) gets rows only once
+    min_free_mb: int = 64               # refuse (0xA700) when the spool has less free space
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    output_dir: str = "var/output"
+    prefix: str = "scp-scanner"
+    roll_interval: str = "daily"        # daily | hourly | never | a number of seconds
+    roll_size_mb: float = 256.0         # 0 = no size limit
+    fsync: bool = True
+
+
+@dataclass(frozen=True)
+class ProcessingConfig:
+    ocr: str = "tesseract"              # tesseract | easyocr | none
+    pii: str = "spacy"                  # spacy[,MODEL] | flair,PATH | none
+    rects: bool = True
+    overlays: bool = True
+    workers: int = 0                    # 0 = one per CPU core
+    nice: int = 10
+    shutdown_timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    access: AccessConfig = field(default_factory=AccessConfig)
+    tls: TlsConfig = field(default_factory=TlsConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    processing: ProcessingConfig = field(default_factory=ProcessingConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _coerce(key: str, value: Any, annotation: Any) -> Any:
+    """Check one value against its field type; convert only where the meaning is unambiguous."""
+    if annotation is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{key}: must be true or false, got {value!r}")
+    if annotation is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ConfigError(f"{key}: must be an integer, got {value!r}")
+    if annotation is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(f"{key}: must be a number, got {value!r}")
+    if annotation is str:
+        if value is None:
+            return ""
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+        raise ConfigError(f"{key}: must be a string, got {value!r}")
+    origin = typing.get_origin(annotation)
+    if origin is tuple:
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: must be a list, got {value!r}")
+        return tuple(_coerce(f"{key}[{i}]", item, str) for i, item in enumerate(value))
+    raise ConfigError(f"{key}: unsupported type {annotation!r}")  # pragma: no cover
+
+
+def _section(name: str, cls: type, data: Any) -> Any:
+    if data is None:
+        return cls()
+    if not isinstance(data, dict):
+        raise ConfigError(f"{name}: must be a mapping of keys, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    values = {}
+    for key, value in data.items():
+        if key not in known:
+            raise ConfigError(f"{name}.{key}: unknown key (known: {', '.join(sorted(known))})")
+        values[key] = _coerce(f"{name}.{key}", value, hints[key])
+    return cls(**values)
+
+
+def from_mapping(data: Any) -> ServeConfig:
+    """Build and validate a ServeConfig from parsed YAML (a dict, or None for 'all defaults')."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"(top level): must be a mapping of sections, got {type(data).__name__}")
+    hints = typing.get_type_hints(ServeConfig)
+    known = {f.name for f in dataclasses.fields(ServeConfig)}
+    sections = {}
+    for name, value in data.items():
+        if name not in known:
+            raise ConfigError(f"{name}: unknown section (known: {', '.join(sorted(known))})")
+        sections[name] = _section(name, hints[name], value)
+    config = ServeConfig(**sections)
+    validate(config)
+    return config
+
+
+def load(path: str | os.PathLike | None) -> ServeConfig:
+    """Read a YAML file (None = built-in defaults). Raises ConfigError naming the problem."""
+    if path is None:
+        return from_mapping({})
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration file: {exc.strerror or exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    return from_mapping(data)
+
+
+def override(config: ServeConfig, section: str, **values: Any) -> ServeConfig:
+    """A copy of `config` with some keys of one section replaced (None values are ignored)."""
+    values = {k: v for k, v in values.items() if v is not None}
+    if not values:
+        return config
+    new_section = dataclasses.replace(getattr(config, section), **values)
+    result = dataclasses.replace(config, **{section: new_section})
+    validate(result)
+    return result
+
+
+def roll_seconds(interval: str) -> float | None:
+    """`output.roll_interval` as seconds (None = never roll by time)."""
+    text = interval.strip().lower()
+    named = {"daily": 86400.0, "hourly": 3600.0, "never": None}
+    if text in named:
+        return named[text]
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ConfigError(f"output.roll_interval: must be daily, hourly, never or a number of "
+                          f"seconds, got {interval!r}") from None
+    if seconds <= 0:
+        raise ConfigError(f"output.roll_interval: must be positive, got {interval!r}")
+    return seconds
+
+
+def _is_ae_title(value: str) -> bool:
+    return 0 < len(value.strip()) <= 16 and "\\" not in value and value.isprintable()
+
+
+def validate(config: ServeConfig) -> None:
+    """Range and consistency checks that types alone cannot express."""
+    net = config.network
+    if not 1 <= net.port <= 65535:
+        raise ConfigError(f"network.port: must be between 1 and 65535, got {net.port}")
+    if not _is_ae_title(net.ae_title):
+        raise ConfigError(f"network.ae_title: must be 1-16 printable characters without '\\', "
+                          f"got {net.ae_title!r}")
+    if net.max_pdu != 0 and net.max_pdu < 4096:
+        raise ConfigError(f"network.max_pdu: must be 0 (unlimited) or at least 4096, got {net.max_pdu}")
+    if net.max_associations < 1:
+        raise ConfigError(f"network.max_associations: must be at least 1, got {net.max_associations}")
+    for key in ("acse_timeout", "dimse_timeout", "network_timeout"):
+        if getattr(net, key) <= 0:
+            raise ConfigError(f"network.{key}: must be positive, got {getattr(net, key)}")
+    for i, title in enumerate(config.access.calling_ae_titles):
+        if not _is_ae_title(title):
+            raise ConfigError(f"access.calling_ae_titles[{i}]: not a valid AE title: {title!r}")
+    for i, address in enumerate(config.access.client_addresses):
+        try:
+            ipaddress.ip_network(address, strict=False)
+        except ValueError:
+            raise ConfigError(f"access.client_addresses[{i}]: not an IP address or network: "
+                              f"{address!r}") from None
+    tls = config.tls
+    if tls.enabled:
+        for key in ("certificate", "private_key"):
+            if not getattr(tls, key):
+                raise ConfigError(f"tls.{key}: required when tls.enabled is true")
+        if tls.require_client_certificate and not tls.ca_certificates:
+            raise ConfigError("tls.ca_certificates: required when tls.require_client_certificate is true")
+    if not config.storage.spool_dir:
+        raise ConfigError("storage.spool_dir: must not be empty")
+    if config.storage.min_free_mb < 0:
+        raise ConfigError(f"storage.min_free_mb: must be 0 or more, got {config.storage.min_free_mb}")
+    if not config.output.output_dir:
+        raise ConfigError("output.output_dir: must not be empty")
+    if not config.output.prefix or any(c in config.output.prefix for c in "/\\\0"):
+        raise ConfigError(f"output.prefix: must be a plain file-name prefix, got {config.output.prefix!r}")
+    roll_seconds(config.output.roll_interval)
+    if config.output.roll_size_mb < 0:
+        raise ConfigError(f"output.roll_size_mb: must be 0 (no limit) or more, got {config.output.roll_size_mb}")
+    proc = config.processing
+    if proc.workers < 0:
+        raise ConfigError(f"processing.workers: must be 0 (one per core) or more, got {proc.workers}")
+    if not 0 <= proc.nice <= 19:
+        raise ConfigError(f"processing.nice: must be between 0 and 19, got {proc.nice}")
+    if proc.shutdown_timeout < 0:
+        raise ConfigError(f"processing.shutdown_timeout: must be 0 or more, got {proc.shutdown_timeout}")
+    if not proc.ocr:
+        raise ConfigError("processing.ocr: must name an engine or 'none'")
+    if config.logging.level.upper() not in _LOG_LEVELS:
+        raise ConfigError(f"logging.level: must be one of {', '.join(_LOG_LEVELS)}, got {config.logging.level!r}")
+
+
+def engine_or_none(value: str) -> str | None:
+    """'none' / '' -> None, else the engine spec as given."""
+    return None if value.strip().lower() in ("", "none", "off") else value.strip()
+
+
+__all__ = ["AccessConfig", "ConfigError", "LoggingConfig", "NetworkConfig", "OutputConfig",
+           "ProcessingConfig", "ServeConfig", "StorageConfig", "TlsConfig", "engine_or_none",
+           "from_mapping", "load", "override", "roll_seconds", "validate"]

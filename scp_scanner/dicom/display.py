@@ -1,0 +1,74 @@
+"""One decoded frame -> display-ready uint8 pixels and text mask, by photometric kind.
+
+The header-dependent glue around the pure transforms: it reads RescaleSlope/Intercept, the
+photometric interpretation and (for PALETTE COLOR) the dataset's colour LUTs.
+The Modality LUT Sequence and VOI LUT are ignored on purpose: the window is taken from the
+data (transforms.window_grey), and a monotonic LUT would not change it.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pydicom
+from pydicom.pixels import apply_color_lut
+
+from .errors import DicomInputError
+from .reading import PixelLayout
+from .transforms import (keep_stored_bits, lut_output_to_uint8, rgb_text_mask, rgb_to_uint8,
+                         window_grey)
+
+log = logging.getLogger(__name__)
+
+
+def _float(ds: pydicom.Dataset, keyword: str, default: float) -> float:
+    try:
+        value = ds.get(keyword)
+        if isinstance(value, (list, tuple, pydicom.multival.MultiValue)):
+            value = value[0] if len(value) else None
+        if value is None or value == "":
+            return default
+        number = float(value)
+        return number if np.isfinite(number) else default
+    except Exception:
+        log.debug("unreadable %s; using %s", keyword, default)
+        return default
+
+
+@dataclass(frozen=True)
+class Display:
+    """How to show the frames of one dataset."""
+
+    layout: PixelLayout
+    slope: float = 1.0
+    intercept: float = 0.0
+
+    @classmethod
+    def of(cls, ds: pydicom.Dataset, layout: PixelLayout) -> "Display":
+        slope = _float(ds, "RescaleSlope", 1.0) or 1.0
+        return cls(layout, slope, _float(ds, "RescaleIntercept", 0.0))
+
+    @property
+    def palette(self) -> bool:
+        return self.layout.photometric == "PALETTE COLOR" and self.layout.samples == 1
+
+    def render(self, raw: np.ndarray, ds: pydicom.Dataset) -> tuple[np.ndarray, np.ndarray | None]:
+        """(uint8 pixels, text mask or None) for one raw decoded frame."""
+        layout = self.layout
+        if raw.ndim == 3 and raw.shape[2] == 1:
+            raw = raw[..., 0]
+        if raw.ndim == 3:
+            stored = keep_stored_bits(raw, layout.bits_stored, False)
+            rgb = rgb_to_uint8(stored, layout.bits_stored)
+            return np.ascontiguousarray(rgb), rgb_text_mask(rgb)
+        if self.palette:
+            indices = keep_stored_bits(raw, layout.bits_stored, False)
+            try:
+                rgb = lut_output_to_uint8(apply_color_lut(indices, ds))
+            except Exception as exc:
+                raise DicomInputError(f"bad PALETTE COLOR lookup table: {str(exc).splitlines()[0][:150]}") from None
+            return np.ascontiguousarray(rgb), rgb_text_mask(rgb)
+        stored = keep_stored_bits(raw, layout.bits_stored, layout.signed)
+        return window_grey(stored, self.slope, self.intercept,
+                           monochrome1=layout.photometric == "MONOCHROME1")

@@ -1,0 +1,72 @@
+"""Decoding PixelData frame by frame, keeping the bits above BitsStored.
+
+pydicom 3 (pydicom/pixels/decoders/base.py) applies `correct_unused_bits=True` by default for
+native, RLE and JPEG syntaxes: it shifts every cell left then right by BitsAllocated-BitsStored,
+which erases overlays embedded in the high bits. For JPEG 2000 and JPEG-LS it applies only a
+sign correction and keeps whatever precision the codestream has. We therefore ask for
+`correct_unused_bits=False` (a documented decoder option, passed through `iter_pixels`
+kwargs), read overlay bit planes from the raw cells, and drop the unused bits ourselves
+(transforms.keep_stored_bits) before windowing, for every syntax alike.
+
+`iter_pixels` decodes one frame at a time (native: one frame's slice; encapsulated: one
+frame's fragments), so a 120-frame cine never needs all frames in memory.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pydicom
+from pydicom.pixels import get_decoder, iter_pixels
+
+from .errors import DicomInputError
+from .reading import PixelLayout
+from .transforms import native_order
+
+
+def _reason(exc: BaseException) -> str:
+    """One line: pydicom's summary plus the first plugin's own error when it lists them."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    text = lines[0].rstrip(":") + (f": {lines[1]}" if len(lines) > 1 and lines[0].endswith(":") else "")
+    return text[:300]
+
+
+def check_decoder(layout: PixelLayout) -> None:
+    """Raise DicomInputError when no installed decoder handles the transfer syntax."""
+    syntax = layout.transfer_syntax
+    name = getattr(syntax, "name", str(syntax)) or "unknown"
+    if not syntax:
+        raise DicomInputError("no Transfer Syntax UID")
+    try:
+        decoder = get_decoder(syntax)
+    except NotImplementedError:
+        raise DicomInputError(f"unsupported transfer syntax {name} ({syntax})") from None
+    if not decoder.is_available:
+        missing = "; ".join(decoder.missing_dependencies) or "a decoder plugin"
+        raise DicomInputError(f"no decoder installed for {name}: needs {missing}")
+
+
+def iter_raw_frames(ds: pydicom.Dataset, layout: PixelLayout) -> Iterator[np.ndarray]:
+    """Yield each decoded frame with its unused high bits intact.
+
+    Grey frames are (rows, columns); colour frames (rows, columns, 3), YBR already converted
+    to RGB by pydicom (as_rgb). At most layout.frames frames are yielded.
+    """
+    check_decoder(layout)
+    name = getattr(layout.transfer_syntax, "name", str(layout.transfer_syntax))
+    frames = iter_pixels(ds, correct_unused_bits=False)
+    for index in range(layout.frames):
+        try:
+            arr = next(frames)
+        except StopIteration:
+            raise DicomInputError(
+                f"pixel data holds {index} frame(s), header declares {layout.frames}") from None
+        except (DicomInputError, KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - Rust decoders panic with a BaseException
+            # (pylibjpeg-rle raises pyo3 PanicException on some damaged RLE segments).
+            raise DicomInputError(f"cannot decode frame {index} ({name}): {_reason(exc)}") from None
+        yield native_order(arr)
+    frames.close()

@@ -1,0 +1,278 @@
+"""Pure pixel transforms: stored DICOM values -> display-ready uint8, plus text masks.
+
+Everything here takes and returns numpy arrays and plain numbers (no pydicom Dataset), so it
+is tested on tiny hand-made arrays.
+
+Why this windowing and not the header's WindowCenter/WindowWidth: burned-in text is usually
+drawn at the extreme stored value (the maximum, sometimes the minimum). A clinical window
+saturates those values together with bright anatomy, so the text melts into the picture.
+Instead:
+
+* the stored pixels equal to the frame's maximum (and minimum) that cover only a small part
+  of the frame (at least ``TEXT_MIN_PIXELS``, less than ``TEXT_MAX_FRACTION``) are taken as
+  "text-like";
+* the rest (the bulk) is windowed linearly between robust percentiles of its own values,
+  into a range that leaves headroom: ``[0, BULK_TOP]`` when there is high text,
+  ``[BULK_BOTTOM, 255]`` when there is low text;
+* the text-like pixels themselves go to exactly 255 (high) and 0 (low).
+
+So text keeps a crisp edge against anything else in the image, and the anatomy or the
+ultrasound picture around it stays readable (OCR of surrounding labels, previews for humans).
+MONOCHROME1 is inverted at the end, so that higher output always means brighter.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+# A stored extreme value is "text-like" when it covers more than 0 and less than this
+# fraction of the frame. Measured on the bundled ultrasound/MR files: text and graphics cover
+# 0.04-3 % of a frame; air/padding at the minimum of CT/MR covers 20-70 %.
+TEXT_MAX_FRACTION = 0.15
+# ...and at least this many pixels: one glyph of the smallest legible font has more; a lone
+# hot pixel at the maximum is not text (the percentile window absorbs it instead).
+TEXT_MIN_PIXELS = 10
+# Robust window of the bulk: percentiles that ignore a few outliers (hot pixels, metal).
+BULK_LOW_PERCENTILE = 0.5
+BULK_HIGH_PERCENTILE = 99.5
+# Output levels reserved for the bulk when text sits at the top / bottom extreme.
+BULK_TOP = 210
+BULK_BOTTOM = 45
+# Percentiles are taken on at most about this many samples (frames can be 4k x 4k).
+PERCENTILE_SAMPLES = 1 << 18
+# RGB text: a bright neutral (grey/white) level or a saturated pure colour.
+RGB_NEUTRAL_SPREAD = 40       # max(channel) - min(channel) at most this for "neutral"
+RGB_BRIGHT_FLOOR = 160        # a bright neutral level is at least this bright
+RGB_BRIGHT_BAND = 40          # pixels within this of the brightest neutral level count
+RGB_SATURATED_HIGH = 200      # a channel "on"
+RGB_SATURATED_LOW = 60        # a channel "off"
+
+
+def native_order(arr: np.ndarray) -> np.ndarray:
+    """The array in the machine's byte order (big endian datasets decode to '>u2' arrays,
+    and bit operations on a reinterpreting view would scramble them)."""
+    if arr.dtype.isnative:
+        return arr
+    return arr.astype(arr.dtype.newbyteorder("="))
+
+
+def keep_stored_bits(arr: np.ndarray, bits_stored: int, signed: bool) -> np.ndarray:
+    """Drop the bits above BitsStored, sign-extending signed data (two's complement).
+
+    Unsigned data are masked. Signed data are shifted left then arithmetically right, so a
+    12-bit -1 (0x0FFF in a 16-bit cell) becomes -1, never the bright 4095 that masking with
+    ``& 0x0FFF`` would give. Non-integer arrays and BitsStored >= the cell size pass through.
+    """
+    if arr.dtype.kind not in "iu":
+        return arr
+    arr = native_order(arr)
+    cell_bits = arr.dtype.itemsize * 8
+    if bits_stored <= 0 or bits_stored >= cell_bits:
+        return arr
+    shift = cell_bits - bits_stored
+    if signed:
+        as_signed = arr.view(np.dtype(f"i{arr.dtype.itemsize}"))
+        return np.right_shift(np.left_shift(as_signed, shift), shift)
+    as_unsigned = arr.view(np.dtype(f"u{arr.dtype.itemsize}"))
+    return np.bitwise_and(as_unsigned, (1 << bits_stored) - 1)
+
+
+def bit_plane(arr: np.ndarray, bit: int) -> np.ndarray:
+    """Bool array of bit number ``bit`` of each integer cell (for overlays in high bits).
+
+    The cell is read as unsigned, so bit 15 of a signed 16-bit value is its sign bit.
+    Bits beyond the cell size give an all-False plane.
+    """
+    if arr.dtype.kind not in "iu" or bit < 0 or bit >= arr.dtype.itemsize * 8:
+        return np.zeros(arr.shape[:2], dtype=bool)
+    cells = native_order(arr).view(np.dtype(f"u{arr.dtype.itemsize}"))
+    return ((cells >> bit) & 1).astype(bool)
+
+
+def unpack_overlay_bits(data: bytes, rows: int, columns: int, frames: int = 1) -> np.ndarray:
+    """OverlayData (60xx,3000) -> bool array (frames, rows, columns).
+
+    Bits are packed little-endian-first (PS3.5 8.1.1, Annex D): bit 0 of byte 0 is the first
+    pixel, and frames follow each other in the same bit stream without padding. Data shorter
+    than declared are padded with zeros (a damaged overlay still shows what it holds).
+    """
+    needed = rows * columns * frames
+    bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), bitorder="little")
+    if bits.size < needed:
+        bits = np.concatenate([bits, np.zeros(needed - bits.size, dtype=np.uint8)])
+    return bits[:needed].astype(bool).reshape(frames, rows, columns)
+
+
+def overlay_to_uint8(plane: np.ndarray) -> np.ndarray:
+    """Overlay bit plane -> uint8 white (255) on black (0)."""
+    return np.where(plane, np.uint8(255), np.uint8(0))
+
+
+def rescale(stored: np.ndarray, slope: float = 1.0, intercept: float = 0.0) -> np.ndarray:
+    """Modality LUT by RescaleSlope/RescaleIntercept, as float32 (a zero slope counts as 1)."""
+    values = stored.astype(np.float32, copy=True)
+    if slope not in (0.0, 1.0):
+        values *= np.float32(slope)
+    if intercept != 0.0:
+        values += np.float32(intercept)
+    return values
+
+
+def _fraction_ok(count: int, total: int, max_fraction: float) -> bool:
+    return total > 0 and TEXT_MIN_PIXELS <= count < max_fraction * total
+
+
+def extreme_masks(stored: np.ndarray, max_fraction: float = TEXT_MAX_FRACTION
+                  ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(high, low): bool masks of pixels at the maximum / minimum stored value, each only when
+    that value covers at least TEXT_MIN_PIXELS pixels and less than ``max_fraction`` of the
+    frame, else None.
+    """
+    if stored.size == 0:
+        return None, None
+    finite = np.nan_to_num(stored) if stored.dtype.kind == "f" else stored
+    top, bottom = finite.max(), finite.min()
+    if top == bottom:
+        return None, None
+    high = finite == top
+    low = finite == bottom
+    high_ok = _fraction_ok(int(np.count_nonzero(high)), finite.size, max_fraction)
+    low_ok = _fraction_ok(int(np.count_nonzero(low)), finite.size, max_fraction)
+    return (high if high_ok else None), (low if low_ok else None)
+
+
+def grey_text_mask(stored: np.ndarray, max_fraction: float = TEXT_MAX_FRACTION) -> np.ndarray | None:
+    """Union of the qualifying extreme masks of a grey frame, or None."""
+    high, low = extreme_masks(stored, max_fraction)
+    if high is None:
+        return low
+    if low is None:
+        return high
+    return high | low
+
+
+def _sample(values: np.ndarray) -> np.ndarray:
+    flat = values.ravel()
+    step = max(1, flat.size // PERCENTILE_SAMPLES)
+    return flat[::step]
+
+
+def window_grey(stored: np.ndarray, slope: float = 1.0, intercept: float = 0.0,
+                monochrome1: bool = False, max_fraction: float = TEXT_MAX_FRACTION
+                ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Grey stored values (already bit-corrected and sign-extended) -> (uint8, text_mask).
+
+    See the module docstring for the window. A constant frame gives all zeros (before the
+    MONOCHROME1 inversion) and no mask.
+    """
+    stored = np.asarray(stored)
+    if stored.dtype.kind == "f":
+        stored = np.nan_to_num(stored)
+    high, low = extreme_masks(stored, max_fraction)
+    values = rescale(stored, slope, intercept)
+    if slope < 0:      # a negative slope swaps which stored extreme is brightest
+        high, low = low, high
+
+    text = None
+    if high is not None and low is not None:
+        text = high | low
+    else:
+        text = high if high is not None else low
+    bulk = values[~text] if text is not None else values.ravel()
+    out_low = BULK_BOTTOM if low is not None else 0
+    out_high = BULK_TOP if high is not None else 255
+
+    out = np.zeros(values.shape, dtype=np.uint8)
+    if bulk.size:
+        sample = _sample(bulk)
+        lo, hi = np.percentile(sample, [BULK_LOW_PERCENTILE, BULK_HIGH_PERCENTILE])
+        if hi <= lo:
+            lo, hi = float(sample.min()), float(sample.max())
+        if hi > lo:
+            scaled = (values - np.float32(lo)) * np.float32((out_high - out_low) / (hi - lo))
+            scaled += np.float32(out_low)
+            np.clip(scaled, out_low, out_high, out=scaled)
+            out = (scaled + np.float32(0.5)).astype(np.uint8)
+        else:
+            out[...] = out_low
+    if high is not None:
+        out[high] = 255
+    if low is not None:
+        out[low] = 0
+    if monochrome1:
+        out = np.uint8(255) - out
+    return out, text
+
+
+def rgb_to_uint8(rgb: np.ndarray, bits_stored: int = 8) -> np.ndarray:
+    """RGB samples of any depth -> uint8 (rows, cols, 3), full scale = 2**BitsStored - 1."""
+    if rgb.dtype == np.uint8:
+        return rgb
+    if rgb.dtype.kind == "f":
+        top = float(np.nanmax(rgb)) if rgb.size else 1.0
+        scale = 255.0 / top if top > 0 else 1.0
+    else:
+        full = (1 << bits_stored) - 1 if 0 < bits_stored <= 32 else int(rgb.max())
+        scale = 255.0 / full if full > 0 else 1.0
+    out = np.nan_to_num(rgb.astype(np.float64)) * scale
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def lut_output_to_uint8(rgb: np.ndarray) -> np.ndarray:
+    """Palette (LUT) output -> uint8. 16-bit LUT entries are scaled down by 256, unless the
+    table only uses 0..255 (some writers declare 16-bit entries holding 8-bit values).
+    """
+    if rgb.dtype == np.uint8:
+        return rgb
+    if rgb.size and int(rgb.max()) <= 255:
+        return rgb.astype(np.uint8)
+    return (rgb.astype(np.uint32) >> 8).astype(np.uint8)
+
+
+def rgb_text_mask(rgb: np.ndarray, max_fraction: float = TEXT_MAX_FRACTION) -> np.ndarray | None:
+    """Bool mask of likely text in a uint8 RGB frame, or None.
+
+    Candidates, each kept only when it covers at least TEXT_MIN_PIXELS pixels and less than
+    ``max_fraction`` of the frame:
+    the brightest neutral (white/grey) level of the frame (within ``RGB_BRIGHT_BAND``, and at
+    least ``RGB_BRIGHT_FLOOR``), and each saturated pure colour (red, green, yellow, cyan...:
+    every channel clearly on or off). Ultrasound annotations are white, light grey, green,
+    yellow or cyan; lossy JPEG smears them, hence the bands rather than exact values.
+    """
+    if rgb.ndim != 3 or rgb.shape[2] < 3 or rgb.size == 0:
+        return None
+    if rgb.dtype != np.uint8:
+        rgb = rgb_to_uint8(rgb)
+    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    total = rgb.shape[0] * rgb.shape[1]
+    low_channel = np.minimum(np.minimum(red, green), blue)
+    high_channel = np.maximum(np.maximum(red, green), blue)
+    masks: list[np.ndarray] = []
+
+    neutral = (high_channel - low_channel) <= RGB_NEUTRAL_SPREAD     # uint8: high >= low
+    neutral_levels = low_channel[neutral]
+    if neutral_levels.size:
+        brightest = int(neutral_levels.max())
+        if brightest >= RGB_BRIGHT_FLOOR:
+            floor = max(RGB_BRIGHT_FLOOR, brightest - RGB_BRIGHT_BAND)
+            bright = neutral & (low_channel >= floor)
+            if _fraction_ok(int(np.count_nonzero(bright)), total, max_fraction):
+                masks.append(bright)
+
+    # Saturated pure colours: every channel clearly on or off, at least one of each.
+    clear = (high_channel >= RGB_SATURATED_HIGH) & (low_channel <= RGB_SATURATED_LOW)
+    if clear.any():
+        on_r, on_g, on_b = red >= RGB_SATURATED_HIGH, green >= RGB_SATURATED_HIGH, blue >= RGB_SATURATED_HIGH
+        for channel, on in ((red, on_r), (green, on_g), (blue, on_b)):
+            clear &= on | (channel <= RGB_SATURATED_LOW)
+        code = (on_r.astype(np.uint8) << 2) | (on_g.astype(np.uint8) << 1) | on_b.astype(np.uint8)
+        counts = np.bincount(code[clear], minlength=8)
+        for colour in np.flatnonzero(counts):
+            if _fraction_ok(int(counts[colour]), total, max_fraction):
+                masks.append(clear & (code == colour))
+
+    if not masks:
+        return None
+    combined = masks[0]
+    for mask in masks[1:]:
+        combined = combined | mask
+    return combined

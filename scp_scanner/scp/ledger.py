@@ -1,0 +1,127 @@
+"""The done-list that makes rows exactly-once across crashes (a tiny write-ahead log).
+
+For each instance the processor appends, in order:
+  `B <key> <csv file name> <offset>`  fsync'd BEFORE its rows are written,
+  the rows themselves (fsync'd),
+  `D <key>`                          fsync'd BEFORE the spool file is removed.
+After a crash, a `B` without its `D` means the rows may be half-written: the CSV is cut back
+to the recorded offset and the instance (still in the spool) is processed again. A `D` means
+the rows are complete: the spool file, if still there, is only archived or removed. With
+dedupe on the key is the SOP Instance UID, so an instance re-sent after a crash gets no
+second set of rows.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..output.rolling import fsync_dir
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OpenEntry:
+    """An instance whose rows were begun but not confirmed before a crash."""
+
+    key: str
+    csv_name: str
+    offset: int
+
+
+class Ledger:
+    def __init__(self, path: str | os.PathLike, fsync: bool = True):
+        self.path = Path(path)
+        self.fsync = fsync
+        self.done: set[str] = set()
+        self.open_entries: list[OpenEntry] = []
+        self._load()
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._file = os.fdopen(fd, "ab", buffering=0)
+
+    def _load(self) -> None:
+        begun: dict[str, OpenEntry] = {}
+        if not self.path.exists():
+            return
+        with open(self.path, "rb") as handle:
+            for raw in handle:
+                if not raw.endswith(b"\n"):
+                    break                      # torn last line: never confirmed anything
+                parts = raw.decode("utf-8", "replace").split()
+                if len(parts) == 4 and parts[0] == "B" and parts[3].isdigit():
+                    begun[parts[1]] = OpenEntry(parts[1], parts[2], int(parts[3]))
+                elif len(parts) == 2 and parts[0] in ("D", "X"):
+                    begun.pop(parts[1], None)
+                    if parts[0] == "D":
+                        self.done.add(parts[1])
+        self.open_entries = list(begun.values())
+
+    def _append(self, line: str, sync: bool) -> None:
+        self._file.write(line.encode("utf-8"))
+        if sync and self.fsync:
+            os.fsync(self._file.fileno())
+
+    def is_done(self, key: str) -> bool:
+        return key in self.done
+
+    def begin(self, key: str, csv_name: str, offset: int) -> None:
+        self._append(f"B {key} {csv_name} {offset}\n", sync=True)
+
+    def commit(self, key: str) -> None:
+        self._append(f"D {key}\n", sync=True)
+        self.done.add(key)
+
+    def abandon(self, key: str) -> None:
+        """The begun rows were cut back out; the instance will be processed again."""
+        self._append(f"X {key}\n", sync=True)
+
+    def compact(self) -> None:
+        """Rewrite the log as just its done keys (atomic replace), after recovery."""
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write("".join(f"D {key}\n" for key in sorted(self.done)).encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        self._file.close()
+        os.replace(tmp, self.path)
+        fsync_dir(self.path.parent)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND, 0o600)
+        self._file = os.fdopen(fd, "ab", buffering=0)
+        self.open_entries = []
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def recover(ledger: Ledger, output_dir: Path) -> list[str]:
+    """Cut rows of unconfirmed instances out of their CSV; returns the keys to redo.
+
+    Must run before the CSV writer opens (and repairs) the `.part` files.
+    """
+    redo = []
+    for entry in ledger.open_entries:
+        csv_path = output_dir / Path(entry.csv_name).name
+        try:
+            size = csv_path.stat().st_size
+        except FileNotFoundError:
+            size = -1
+        if size > entry.offset:
+            log.warning("recovery: removing %d bytes of unconfirmed rows of %s from %s",
+                        size - entry.offset, entry.key, csv_path)
+            with open(csv_path, "r+b") as handle:
+                handle.truncate(entry.offset)
+                os.fsync(handle.fileno())
+        redo.append(entry.key)
+    if ledger.open_entries or _worth_compacting(ledger):
+        ledger.compact()
+    return redo
+
+
+def _worth_compacting(ledger: Ledger) -> bool:
+    try:
+        return ledger.path.stat().st_size > 2 * (sum(len(k) + 3 for k in ledger.done) + 4096)
+    except FileNotFoundError:
+        return False

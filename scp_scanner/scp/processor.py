@@ -1,0 +1,212 @@
+"""Feeds spooled instances to the worker pool and writes their rows: the single CSV writer.
+
+One thread owns the RollingCsvWriter and the Ledger. For each finished instance, in order:
+ledger `B` (durable) -> rows written together (durable) -> ledger `D` (durable) -> spool file
+archived or removed. A crash at any point therefore loses nothing and duplicates nothing
+(see ledger.py). Instances that cannot be processed go to the spool's failed/ folder with a
+log line; the service goes on.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..output.rolling import RollingCsvWriter
+from ..workers import Outcome, WorkerPool
+from .ledger import Ledger
+from .spool import Spool, archive_path, finish, key_of
+
+log = logging.getLogger("scp_scanner.scp.processed")
+
+MAX_ATTEMPTS = 2          # a file that kills a worker twice is moved to failed/
+
+
+@dataclass
+class _Job:
+    path: Path
+    key: str
+    attempts: int = 0
+
+
+class Processor:
+    def __init__(self, spool: Spool, pool: WorkerPool, writer: RollingCsvWriter, ledger: Ledger,
+                 archive_dir: Path | None = None, fsync: bool = True, max_in_flight: int = 0):
+        self.spool = spool
+        self.pool = pool
+        self.writer = writer
+        self.ledger = ledger
+        self.archive_dir = archive_dir
+        self.fsync = fsync
+        self.max_in_flight = max_in_flight or 2 * pool.workers
+        self.inbox: queue.Queue[Path] = queue.Queue()
+        self._in_flight: dict[Future, _Job] = {}
+        self._keys_in_flight: set[str] = set()
+        self._stop = threading.Event()
+        self._drain_deadline = 0.0
+        self._thread = threading.Thread(target=self._run, name="processor", daemon=True)
+        self.processed = 0
+        self.failed = 0
+
+    # -- public --------------------------------------------------------------------------
+    def start(self, replay: list[Path]) -> None:
+        for path in replay:
+            self.inbox.put(path)
+        if replay:
+            log.info("replaying %d spooled instance(s) from a previous run", len(replay))
+        self._thread.start()
+
+    def enqueue(self, path: Path) -> None:
+        """Called by the C-STORE handler once an instance is durable in the spool."""
+        self.inbox.put(path)
+
+    def stop(self, timeout: float) -> None:
+        """Stop taking new work, let in-flight instances finish for up to `timeout` seconds
+        (their rows are written), then stop the workers. Queued files stay in the spool."""
+        self._drain_deadline = time.monotonic() + timeout
+        self._stop.set()
+        self._thread.join()
+        self.pool.stop(wait=not self._in_flight)
+        self.writer.close()
+        self.ledger.close()
+
+    # -- loop ----------------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            while True:
+                if self._stop.is_set():
+                    if not self._in_flight or time.monotonic() >= self._drain_deadline:
+                        if self._in_flight:
+                            log.warning("stopping with %d instance(s) unfinished; they stay in "
+                                        "the spool for the next start", len(self._in_flight))
+                        return
+                else:
+                    self._fill()
+                self._collect(timeout=0.2)
+                self.writer.maybe_roll()
+        except Exception:
+            log.exception("processor stopped by an unexpected error; spooled instances are kept")
+
+    def _fill(self) -> None:
+        while len(self._in_flight) < self.max_in_flight:
+            try:
+                path = self.inbox.get_nowait()
+            except queue.Empty:
+                return
+            self._submit(_Job(path, key_of(path)))
+
+    def _submit(self, job: _Job) -> None:
+        if job.key in self._keys_in_flight:
+            # The same instance was received again while being processed: the first run's
+            # rows stand; this copy is dealt with when that run completes.
+            self.inbox.put(job.path)
+            return
+        if not job.path.exists():
+            return
+        if self.ledger.is_done(job.key):
+            log.info("instance %s already has rows; dropping the repeated copy", job.key)
+            self._finish(job.path, None)
+            return
+        archive = str(self.archive_dir) if self.archive_dir else None
+        try:
+            future = self.pool.submit(str(job.path), archive)
+        except BrokenProcessPool:
+            self._restart_pool()
+            future = self.pool.submit(str(job.path), archive)
+        self._in_flight[future] = job
+        self._keys_in_flight.add(job.key)
+
+    def _collect(self, timeout: float) -> None:
+        if not self._in_flight:
+            if self._stop.is_set():
+                return
+            try:
+                path = self.inbox.get(timeout=timeout)
+            except queue.Empty:
+                return
+            self._submit(_Job(path, key_of(path)))
+            return
+        done, _ = wait(list(self._in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
+        broken = False
+        for future in done:
+            job = self._in_flight.pop(future)
+            self._keys_in_flight.discard(job.key)
+            try:
+                outcome: Outcome = future.result()
+            except BrokenProcessPool:
+                broken = True
+                job.attempts += 1
+                if job.attempts >= MAX_ATTEMPTS:
+                    self._fail(job, "a worker process died twice while processing it")
+                else:
+                    self.inbox.put(job.path)
+                continue
+            except Exception as exc:   # pickling problems and the like: keep the file
+                self._fail(job, f"{type(exc).__name__}: {exc}")
+                continue
+            self._handle(job, outcome)
+        if broken:
+            self._restart_pool()
+
+    def _restart_pool(self) -> None:
+        log.error("a worker process died; restarting the pool and retrying its instances")
+        for future, job in list(self._in_flight.items()):
+            self._in_flight.pop(future)
+            self._keys_in_flight.discard(job.key)
+            job.attempts += 1
+            self.inbox.put(job.path)
+        self.pool.restart()
+
+    def _handle(self, job: _Job, outcome: Outcome) -> None:
+        if outcome.result is None:
+            self._fail(job, outcome.error)
+            return
+        result = outcome.result
+        rows = [row.as_list() for row in result.rows]
+        begun: list[int] = []
+
+        def log_begin(path: Path, offset: int) -> None:
+            self.ledger.begin(job.key, path.name, offset)
+            begun.append(offset)
+
+        try:
+            self.writer.write_rows(rows, before_write=log_begin)
+            self.ledger.commit(job.key)
+        except OSError as exc:
+            log.error("cannot write rows of %s (%s); it stays in the spool and is retried",
+                      outcome.uid or job.key, exc)
+            if begun:
+                self._undo_partial(job, begun[0])
+            self.inbox.put(job.path)
+            time.sleep(1.0)
+            return
+        archive_to = archive_path(self.archive_dir, outcome.uid) if self.archive_dir else None
+        self._finish(job.path, archive_to)
+        self.processed += 1
+        log.info("processed %s: %d image(s), %d row(s), PII found in %d image(s), %.2f s",
+                 outcome.uid, result.images, len(result.rows), result.sensitive_images,
+                 result.seconds)
+
+    def _undo_partial(self, job: _Job, offset: int) -> None:
+        try:
+            self.writer.truncate_to(offset)
+            self.ledger.abandon(job.key)
+        except OSError:
+            pass   # recovery at the next start cuts the rows back using the ledger
+
+    def _finish(self, path: Path, archive_to: Path | None) -> None:
+        try:
+            finish(path, archive_to, self.fsync)
+        except OSError as exc:
+            log.error("rows of %s are written but it cannot be %s: %s", path.name,
+                      "archived" if archive_to else "removed", exc)
+
+    def _fail(self, job: _Job, reason: str) -> None:
+        self.failed += 1
+        moved = self.spool.fail(job.path, reason)
+        log.error("failed %s: %s (kept in %s)", job.key, reason, moved or job.path)

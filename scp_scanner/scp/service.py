@@ -1,0 +1,210 @@
+"""`scp-scanner serve`: wire config, spool, ledger, CSV writer, workers and the AE together.
+
+Start-up order matters for exactly-once output: the ledger cuts unconfirmed rows out of the
+CSV *before* the writer repairs and resumes its `.part` file, and the spool is replayed
+before the port opens. Shutdown (SIGTERM/SIGINT): stop listening, give open associations a
+moment to finish, let C-STOREs in progress complete (new ones get 'out of resources'), abort
+the rest, let in-flight instances finish writing their rows, complete the CSV, exit 0.
+Whatever is still queued stays in the spool for the next start.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from .. import config as cfg
+from ..output.rolling import RollingCsvWriter, RollPolicy, ensure_private_dir
+from ..pipeline import PipelineSettings
+from ..workers import WorkerPool
+from .access import AddressPolicy
+from .ae import build_ae, configure_pynetdicom, quiet_pynetdicom, start_server
+from .handlers import Handlers
+from .ledger import Ledger, recover
+from .processor import Processor
+from .spool import Spool
+
+log = logging.getLogger("scp_scanner.scp.service")
+
+LEDGER_NAME = "done.log"
+ASSOCIATION_GRACE_SECONDS = 5.0
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of `scp-scanner serve`; each overrides the same key of the YAML config."""
+    parser.add_argument("--config", metavar="FILE",
+                        help="YAML configuration (default: built-in defaults, as in config/scp-scanner.yaml)")
+    parser.add_argument("--host", help="address to listen on (network.host, default 0.0.0.0)")
+    parser.add_argument("--port", type=int, help="TCP port (network.port, default 11112)")
+    parser.add_argument("--ae-title", help="this SCP's AE title (network.ae_title, default SCP_SCANNER)")
+    parser.add_argument("--spool-dir", help="spool folder (storage.spool_dir, default var/spool)")
+    parser.add_argument("--output-dir", help="CSV output folder (output.output_dir, default var/output)")
+    parser.add_argument("--archive-dir",
+                        help="keep processed instances here as <SOPInstanceUID>.dcm (storage.archive_dir)")
+    parser.add_argument("--ocr", metavar="ENGINE", help='"tesseract", "easyocr" or "none" (processing.ocr)')
+    parser.add_argument("--pii", metavar="ENGINE[,MODEL]",
+                        help='"spacy[,MODEL]", "flair,PATH" or "none" (processing.pii)')
+    parser.add_argument("--rects", action=argparse.BooleanOptionalAction, default=None,
+                        help="one row per OCR rectangle as well as the whole text (processing.rects)")
+    parser.add_argument("--workers", type=int, help="worker processes, 0 = one per core (processing.workers)")
+    parser.add_argument("--calling-ae", action="append", metavar="AET",
+                        help="allow this calling AE title (repeatable; access.calling_ae_titles)")
+    parser.add_argument("--roll-size-mb", type=float, help="complete a CSV file at this size (output.roll_size_mb)")
+    parser.add_argument("--roll-interval", help="daily, hourly, never or seconds (output.roll_interval)")
+    parser.add_argument("--fsync", action=argparse.BooleanOptionalAction, default=None,
+                        help="fsync spool files, ledger and CSV before acknowledging (storage/output.fsync)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO (the default for serve)")
+    parser.add_argument("-d", "--debug", action="store_true", help="log at DEBUG, including pynetdicom")
+
+
+def config_from_args(args: argparse.Namespace) -> cfg.ServeConfig:
+    """The YAML file (or defaults) with command-line flags applied on top."""
+    config = cfg.load(getattr(args, "config", None))
+    get = lambda name: getattr(args, name, None)  # noqa: E731
+    config = cfg.override(config, "network", host=get("host"), port=get("port"), ae_title=get("ae_title"))
+    config = cfg.override(config, "storage", spool_dir=get("spool_dir"), archive_dir=get("archive_dir"),
+                          fsync=get("fsync"))
+    config = cfg.override(config, "output", output_dir=get("output_dir"), fsync=get("fsync"),
+                          roll_size_mb=get("roll_size_mb"), roll_interval=get("roll_interval"))
+    config = cfg.override(config, "processing", ocr=get("ocr"), pii=get("pii"), rects=get("rects"),
+                          workers=get("workers"))
+    if get("calling_ae"):
+        config = cfg.override(config, "access", calling_ae_titles=tuple(get("calling_ae")))
+    if get("debug"):
+        config = cfg.override(config, "logging", level="DEBUG")
+    return config
+
+
+def pipeline_settings(config: cfg.ServeConfig) -> PipelineSettings:
+    ocr = cfg.engine_or_none(config.processing.ocr)
+    pii = cfg.engine_or_none(config.processing.pii) if ocr else None
+    return PipelineSettings(ocr=ocr, pii=pii, rects=config.processing.rects,
+                            overlays=config.processing.overlays)
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(level)
+    quiet_pynetdicom(level == "DEBUG")
+
+
+class Service:
+    """The running SCP; `start()` then `stop()`. Tests and the CLI use the same object."""
+
+    def __init__(self, config: cfg.ServeConfig):
+        self.config = config
+        storage, output = config.storage, config.output
+        os.umask(0o077)
+        self.spool = Spool(Path(storage.spool_dir), fsync=storage.fsync, dedupe=storage.dedupe,
+                           min_free_bytes=storage.min_free_mb * 2**20)
+        self.archive_dir = Path(storage.archive_dir).resolve() if storage.archive_dir else None
+        self.output_dir = Path(output.output_dir)
+        self.server = None
+
+    def start(self) -> None:
+        config = self.config
+        self.spool.prepare()
+        ensure_private_dir(self.output_dir)
+        if self.archive_dir is not None:
+            ensure_private_dir(self.archive_dir)
+        self.ledger = Ledger(self.spool.root / LEDGER_NAME, fsync=config.output.fsync)
+        redo = recover(self.ledger, self.output_dir)
+        if redo:
+            log.warning("recovered %d instance(s) whose rows were interrupted; processing them again",
+                        len(redo))
+        policy = RollPolicy(cfg.roll_seconds(config.output.roll_interval),
+                            int(config.output.roll_size_mb * 2**20))
+        self.writer = RollingCsvWriter(self.output_dir, config.output.prefix, policy,
+                                       fsync=config.output.fsync)
+        self.pool = WorkerPool(pipeline_settings(config), config.processing.workers,
+                               config.processing.nice)
+        self.pool.start()
+        self.processor = Processor(self.spool, self.pool, self.writer, self.ledger,
+                                   self.archive_dir, fsync=config.storage.fsync)
+        self.processor.start(self.spool.pending())
+        configure_pynetdicom(self.spool.tmp, config.storage.accept_unknown_sop_classes)
+        self.handlers = Handlers(self.spool, self.processor.enqueue,
+                                 AddressPolicy.from_config(config.access),
+                                 verify_dataset=config.storage.verify_dataset)
+        self.ae = build_ae(config)
+        self.server = start_server(self.ae, config, self.handlers)
+        host, port = self.server.server_address[:2]
+        log.info("listening on %s:%d as AE %r (TLS %s), %d worker(s), OCR %s, PII %s; spool %s, "
+                 "output %s", host, port, config.network.ae_title,
+                 "on" if config.tls.enabled else "off", self.pool.workers,
+                 config.processing.ocr, pipeline_settings(config).pii or "none", self.spool.root,
+                 self.output_dir)
+
+    @property
+    def healthy(self) -> bool:
+        return self.processor._thread.is_alive()
+
+    def stop(self) -> None:
+        timeout = self.config.processing.shutdown_timeout
+        log.info("stopping: no new associations")
+        if self.server is not None:
+            self.server.shutdown()
+        deadline = time.monotonic() + min(ASSOCIATION_GRACE_SECONDS, timeout)
+        while self.ae.active_associations and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not self.handlers.gate.close_and_wait(timeout):
+            log.warning("C-STOREs still in progress after %.0f s", timeout)
+        remaining = self.ae.active_associations
+        if remaining:
+            log.info("aborting %d open association(s); unacknowledged instances will be re-sent",
+                     len(remaining))
+        self.ae.shutdown()
+        self.processor.stop(timeout)
+        log.info("stopped: %d received, %d processed, %d failed, %d left in the spool",
+                 self.handlers.stored, self.processor.processed, self.processor.failed,
+                 len(self.spool.pending()))
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Run the SCP until SIGTERM/SIGINT; exit status 0 on a clean stop, 2 on set-up errors."""
+    try:
+        config = config_from_args(args)
+    except cfg.ConfigError as exc:
+        print(f"scp-scanner serve: configuration error: {exc}", file=sys.stderr)
+        return 2
+    _setup_logging(config.logging.level.upper())
+    stop = threading.Event()
+
+    def on_signal(signum, frame) -> None:
+        log.info("received %s", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    service = Service(config)
+    try:
+        service.start()
+    except (OSError, ValueError) as exc:
+        log.error("cannot start: %s", exc)
+        if getattr(service, "processor", None) is not None:
+            service.processor.stop(0)
+        return 2
+    status = 0
+    while not stop.wait(1.0):
+        if not service.healthy:
+            log.critical("the processing thread stopped; shutting down so the service restarts")
+            status = 1
+            break
+    service.stop()
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scp-scanner serve")
+    add_serve_arguments(parser)
+    return run_serve(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

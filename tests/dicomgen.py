@@ -1,0 +1,1117 @@
+"""Synthetic DICOM files with burned-in text whose words and boxes are known.
+
+Why: the scanner must find text in every frame, overlay and overlay frame, in every pixel
+representation and transfer syntax, and the only way to measure that is against files whose
+text we wrote ourselves. Every builder here returns a `Truth` naming each image the scanner
+should list (CSV numbering: frame and overlay count from 0, -1 where not applicable) and the
+words drawn on it, with their ink boxes and whether they identify the patient.
+
+Numbering of images (the same as the CSV contract):
+- a frame of PixelData: frame = 0..NumberOfFrames-1, overlay = -1;
+- a single-frame overlay plane: frame = -1, overlay = 0, 1, ... in 60xx group order;
+- a frame of a multi-frame overlay: frame = ImageFrameOrigin - 1 + i, overlay = its number.
+
+Boxes are ink boxes in the image's pixel space, right/bottom exclusive (like Pillow).
+Everything is deterministic for a given seed except the UIDs, which are fresh per file by
+default so that files from two runs can go to the same PACS (pass fresh_uids=False for
+reproducible UIDs).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import math
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+from PIL import Image as PILImage
+from PIL import ImageDraw, ImageFont
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.encaps import encapsulate
+from pydicom.pixels import pack_bits
+from pydicom.uid import (
+    PYDICOM_IMPLEMENTATION_UID,
+    ComputedRadiographyImageStorage,
+    CTImageStorage,
+    ExplicitVRLittleEndian,
+    JPEGBaseline8Bit,
+    JPEGLosslessSV1,
+    MRImageStorage,
+    RLELossless,
+    SecondaryCaptureImageStorage,
+    UltrasoundImageStorage,
+    UltrasoundMultiFrameImageStorage,
+    XRayAngiographicImageStorage,
+    generate_uid,
+)
+
+# ---------------------------------------------------------------------------------------------
+# Truth: what was drawn where
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Word:
+    """One piece of burned-in text as drawn: its ink box and whether it identifies someone."""
+
+    text: str
+    left: int
+    top: int
+    right: int
+    bottom: int
+    pii: bool
+
+    def overlaps(self, other: Word) -> bool:
+        return not (self.right <= other.left or other.right <= self.left
+                    or self.bottom <= other.top or other.bottom <= self.top)
+
+
+@dataclass(frozen=True)
+class ImageTruth:
+    """One image the scanner should list, in CSV numbering, with the words drawn on it."""
+
+    frame: int
+    overlay: int
+    words: tuple[Word, ...] = ()
+    width: int = 0
+    height: int = 0
+
+    @property
+    def has_pii(self) -> bool:
+        return any(word.pii for word in self.words)
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.frame, self.overlay)
+
+
+@dataclass(frozen=True)
+class Truth:
+    """Everything a scorer needs about one written file."""
+
+    path: str
+    case: str
+    transfer_syntax: str
+    images: tuple[ImageTruth, ...]
+    modality: str = ""
+
+    def to_json(self, relative_to: str | os.PathLike | None = None) -> dict:
+        data = asdict(self)
+        if relative_to is not None:
+            data["path"] = os.path.relpath(self.path, relative_to)
+        return data
+
+    @staticmethod
+    def from_json(data: dict, base: str | os.PathLike | None = None) -> Truth:
+        path = data["path"]
+        if base is not None and not os.path.isabs(path):
+            path = os.path.join(base, path)
+        images = tuple(
+            ImageTruth(frame=i["frame"], overlay=i["overlay"],
+                       words=tuple(Word(**w) for w in i["words"]),
+                       width=i.get("width", 0), height=i.get("height", 0))
+            for i in data["images"])
+        return Truth(path=path, case=data["case"], transfer_syntax=data["transfer_syntax"],
+                     images=images, modality=data.get("modality", ""))
+
+
+TRUTH_FILENAME = "truth.json"
+
+
+def write_truth(truths: Iterable[Truth], out_path: str | os.PathLike, seed: int | None = None) -> None:
+    """Write the truth JSON next to the files; paths in it are relative to its folder."""
+    out_path = Path(out_path)
+    payload = {
+        "generator": "dicomgen",
+        "seed": seed,
+        "files": [t.to_json(relative_to=out_path.parent) for t in truths],
+    }
+    _write_private(out_path, json.dumps(payload, indent=1).encode())
+
+
+def read_truth(path: str | os.PathLike) -> list[Truth]:
+    path = Path(path)
+    if path.is_dir():
+        path = path / TRUTH_FILENAME
+    payload = json.loads(path.read_text())
+    return [Truth.from_json(item, base=path.parent) for item in payload["files"]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Identities and the vocabulary of burned-in text
+# ---------------------------------------------------------------------------------------------
+
+FIRST_NAMES = ("John", "Mary", "Ahmed", "Fiona", "Iain", "Catriona", "Priya", "David", "Sarah",
+               "Morag", "Angus", "Elizabeth", "Mohammed", "Aileen", "Hamish", "Graham", "Jane")
+LAST_NAMES = ("Doe", "Smith", "Brown", "Wilson", "Campbell", "Stewart", "Robertson", "Thomson",
+              "Macdonald", "Khan", "Patel", "Murray", "Reid", "Fraser", "Ferguson", "Duncan")
+HOSPITALS = ("Ninewells Hospital", "Western General Hospital", "Aberdeen Royal Infirmary",
+             "Perth Royal Infirmary", "Raigmore Hospital", "Glasgow Royal Infirmary",
+             "Victoria Hospital", "Royal Infirmary Edinburgh", "Stracathro Hospital")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+# Text that modalities burn in and that identifies nobody.
+SAFE_WORDS = ("L", "R", "AP", "PA", "kVp 120", "mAs 250", "W:400 L:40", "Se:3 Im:45", "5 mm",
+              "HFS", "ABDOMEN", "C+")
+
+DATE_FORMATS = ("dicom", "dmy_slash", "dmy_month", "iso", "dmy_dot")
+
+
+def format_date(value: dt.date, style: str) -> str:
+    """A date as modalities print it: 19610312, 12/03/1961, 12-Mar-1961, 1961-03-12, 12.03.1961."""
+    if style == "dicom":
+        return value.strftime("%Y%m%d")
+    if style == "dmy_slash":
+        return value.strftime("%d/%m/%Y")
+    if style == "dmy_month":
+        return f"{value.day:02d}-{MONTHS[value.month - 1]}-{value.year}"
+    if style == "iso":
+        return value.isoformat()
+    if style == "dmy_dot":
+        return value.strftime("%d.%m.%Y")
+    raise ValueError(f"unknown date style {style!r}")
+
+
+def mod11_check_digit(digits: str) -> int | None:
+    """The NHS / CHI check digit for 9 digits (weights 10..2); None where no valid digit exists."""
+    total = sum(int(d) * w for d, w in zip(digits, range(10, 1, -1)))
+    check = 11 - total % 11
+    if check == 11:
+        return 0
+    if check == 10:
+        return None
+    return check
+
+
+def is_valid_mod11(number: str) -> bool:
+    digits = "".join(c for c in number if c.isdigit())
+    return len(digits) == 10 and mod11_check_digit(digits[:9]) == int(digits[9])
+
+
+def nhs_number(rnd: random.Random) -> str:
+    """A 10-digit NHS number with a valid modulus-11 check digit (no spaces)."""
+    while True:
+        body = str(rnd.randint(4, 9)) + "".join(str(rnd.randint(0, 9)) for _ in range(8))
+        check = mod11_check_digit(body)
+        if check is not None:
+            return body + str(check)
+
+
+def chi_number(rnd: random.Random, birth: dt.date, male: bool) -> str:
+    """A Scottish CHI number: DDMMYY, two digits, a sex digit (odd male), a mod-11 check digit."""
+    while True:
+        sex = rnd.choice("13579" if male else "02468")
+        body = birth.strftime("%d%m%y") + f"{rnd.randint(0, 99):02d}" + sex
+        check = mod11_check_digit(body)
+        if check is not None:
+            return body + str(check)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The person and visit whose identifiers go into the header and, some of them, the pixels."""
+
+    family: str
+    given: str
+    birth: dt.date
+    male: bool
+    patient_id: str
+    id_kind: str            # "mrn", "nhs" or "chi"
+    accession: str
+    institution: str
+    study_date: dt.date
+    study_time: str         # HHMMSS
+    referring_family: str
+    referring_given: str
+
+    @property
+    def dicom_name(self) -> str:
+        return f"{self.family.upper()}^{self.given.upper()}"
+
+    @property
+    def referring_dicom_name(self) -> str:
+        return f"{self.referring_family.upper()}^{self.referring_given.upper()}"
+
+    def header_identifiers(self) -> dict[str, str]:
+        """The identifying header values, keyword -> value as stored."""
+        return {
+            "PatientName": self.dicom_name,
+            "PatientID": self.patient_id,
+            "PatientBirthDate": self.birth.strftime("%Y%m%d"),
+            "AccessionNumber": self.accession,
+            "InstitutionName": self.institution,
+            "StudyDate": self.study_date.strftime("%Y%m%d"),
+            "ReferringPhysicianName": self.referring_dicom_name,
+        }
+
+
+def make_identity(rnd: random.Random) -> Identity:
+    male = rnd.random() < 0.5
+    birth = dt.date(rnd.randint(1930, 2010), rnd.randint(1, 12), rnd.randint(1, 28))
+    kind = rnd.choice(("mrn", "nhs", "chi"))
+    if kind == "nhs":
+        pid = nhs_number(rnd)
+    elif kind == "chi":
+        pid = chi_number(rnd, birth, male)
+    else:
+        pid = "".join(str(rnd.randint(0, 9)) for _ in range(rnd.randint(7, 10)))
+    study = dt.date(rnd.randint(2015, 2025), rnd.randint(1, 12), rnd.randint(1, 28))
+    return Identity(
+        family=rnd.choice(LAST_NAMES), given=rnd.choice(FIRST_NAMES), birth=birth, male=male,
+        patient_id=pid, id_kind=kind,
+        accession=rnd.choice(("RA", "CT", "AC", "")) + str(rnd.randint(10_000_000, 99_999_999)),
+        institution=rnd.choice(HOSPITALS), study_date=study,
+        study_time=f"{rnd.randint(7, 19):02d}{rnd.randint(0, 59):02d}{rnd.randint(0, 59):02d}",
+        referring_family=rnd.choice(LAST_NAMES), referring_given=rnd.choice(FIRST_NAMES))
+
+
+def format_name(identity: Identity, style: str) -> str:
+    """Names as they appear burned in: DOE^JOHN, John Doe, JOHN DOE, Doe, John."""
+    if style == "dicom":
+        return identity.dicom_name
+    if style == "plain":
+        return f"{identity.given} {identity.family}"
+    if style == "upper":
+        return f"{identity.given.upper()} {identity.family.upper()}"
+    if style == "comma":
+        return f"{identity.family}, {identity.given}"
+    raise ValueError(f"unknown name style {style!r}")
+
+
+def format_patient_id(identity: Identity, rnd: random.Random) -> str:
+    if identity.id_kind == "nhs" and rnd.random() < 0.5:
+        p = identity.patient_id
+        return f"{p[:3]} {p[3:6]} {p[6:]}"        # NHS numbers are often shown 3-3-4
+    return identity.patient_id
+
+
+# ---------------------------------------------------------------------------------------------
+# Annotation content: regions of lines of segments
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A word to draw; a line holds one or more, separated by a gap."""
+
+    text: str
+    pii: bool = False
+
+
+Line = tuple[Segment, ...]
+REGIONS = ("top_left", "top_right", "bottom_left", "bottom_right", "mid_left", "mid_right")
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """What to burn on one image: lines per screen region, listed top to bottom."""
+
+    regions: tuple[tuple[str, tuple[Line, ...]], ...] = ()
+
+    @staticmethod
+    def of(**regions: list[Line]) -> Annotation:
+        for name in regions:
+            if name not in REGIONS:
+                raise ValueError(f"unknown region {name!r}")
+        return Annotation(tuple((name, tuple(lines)) for name, lines in regions.items() if lines))
+
+    def lines(self, region: str) -> tuple[Line, ...]:
+        for name, lines in self.regions:
+            if name == region:
+                return lines
+        return ()
+
+    def with_line(self, region: str, line: Line) -> Annotation:
+        """A copy with one more line at the bottom of a region (e.g. a per-frame counter)."""
+        out, done = [], False
+        for name, lines in self.regions:
+            if name == region:
+                lines, done = lines + (line,), True
+            out.append((name, lines))
+        if not done:
+            out.append((region, (line,)))
+        return Annotation(tuple(out))
+
+    def without_longest_line(self) -> Annotation:
+        widest = max(((len(" ".join(s.text for s in line)), name, i)
+                      for name, lines in self.regions for i, line in enumerate(lines)),
+                     default=None)
+        if widest is None:
+            return self
+        _, region, index = widest
+        return Annotation(tuple((name, tuple(l for i, l in enumerate(lines)
+                                             if not (name == region and i == index)))
+                                for name, lines in self.regions))
+
+    @property
+    def empty(self) -> bool:
+        return not any(lines for _, lines in self.regions)
+
+
+def _seg(text: str, pii: bool = False) -> Line:
+    return (Segment(text, pii),)
+
+
+def pii_lines(identity: Identity, rnd: random.Random) -> tuple[list[Line], list[Line]]:
+    """Identifying lines for the top-left and top-right corners, in varied formats."""
+    left: list[Line] = [_seg(format_name(identity, rnd.choice(("dicom", "dicom", "plain", "upper",
+                                                                  "comma"))), True)]
+    label = {"nhs": "NHS", "chi": "CHI", "mrn": "ID:"}[identity.id_kind]
+    left.append((Segment(label), Segment(format_patient_id(identity, rnd), True)))
+    if rnd.random() < 0.8:
+        birth = format_date(identity.birth, rnd.choice(DATE_FORMATS))
+        left.append((Segment("DOB"), Segment(birth, True)) if rnd.random() < 0.6
+                    else _seg(birth, True))
+    if rnd.random() < 0.5:
+        left.append((Segment("Acc"), Segment(identity.accession, True)))
+    right: list[Line] = []
+    if rnd.random() < 0.8:
+        right.append(_seg(identity.institution, True))
+    study = format_date(identity.study_date, rnd.choice(DATE_FORMATS))
+    t = identity.study_time
+    right.append((Segment(study, True), Segment(f"{t[:2]}:{t[2:4]}:{t[4:]}")))
+    if rnd.random() < 0.3:
+        right.append((Segment("Ref"), Segment(identity.referring_dicom_name, True)))
+    return left, right
+
+
+SAFE_BY_MODALITY: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # (bottom-left pool, bottom-right pool)
+    "CT": (("kVp 120", "mAs 250", "5 mm", "C+"), ("W:400 L:40", "Se:3 Im:45", "HFS", "ABDOMEN")),
+    "CR": (("AP", "kVp 120", "mAs 250"), ("PA", "ABDOMEN", "HFS")),
+    "US": (("5 mm", "ABDOMEN", "C+"), ("Se:3 Im:45", "HFS")),
+    "MR": (("5 mm", "HFS"), ("W:400 L:40", "Se:3 Im:45", "ABDOMEN")),
+    "XA": (("kVp 120", "mAs 250"), ("AP", "Se:3 Im:45")),
+    "OT": (("5 mm", "ABDOMEN"), ("W:400 L:40", "Se:3 Im:45")),
+}
+
+
+def safe_lines(modality: str, rnd: random.Random) -> dict[str, list[Line]]:
+    """Non-identifying lines (technique, window, series/image, markers) for the lower corners."""
+    left_pool, right_pool = SAFE_BY_MODALITY.get(modality, SAFE_BY_MODALITY["OT"])
+    left = rnd.sample(left_pool, rnd.randint(1, len(left_pool)))
+    right = rnd.sample(right_pool, rnd.randint(1, len(right_pool)))
+    regions: dict[str, list[Line]] = {
+        "bottom_left": [_seg(t) for t in left],
+        "bottom_right": [_seg(t) for t in right],
+    }
+    if modality in ("CT", "CR", "MR") and rnd.random() < 0.7:
+        regions["mid_left"] = [_seg("R")]
+        regions["mid_right"] = [_seg("L")]
+    return regions
+
+
+def make_annotation(identity: Identity, modality: str, rnd: random.Random, text: str) -> Annotation:
+    """text: "pii" (identifiers + safe text), "safe" (safe text only) or "none"."""
+    if text == "none":
+        return Annotation()
+    regions = safe_lines(modality, rnd)
+    if text == "pii":
+        regions["top_left"], regions["top_right"] = pii_lines(identity, rnd)
+    elif text != "safe":
+        raise ValueError(f"unknown text kind {text!r}")
+    return Annotation.of(**regions)
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout and rendering of text into a boolean mask
+# ---------------------------------------------------------------------------------------------
+
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+FONT_FILES = {"sans": FONT_DIR / "DejaVuSans.ttf", "mono": FONT_DIR / "DejaVuSansMono.ttf"}
+MIN_FONT = 10
+
+
+@lru_cache(maxsize=64)
+def load_font(size: int, face: str = "sans") -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    path = FONT_FILES.get(face)
+    if path is not None and path.exists():
+        return ImageFont.truetype(str(path), size)
+    return ImageFont.load_default(size=size)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A word positioned for drawing: origin (x, y) with Pillow's 'la' anchor, size and face."""
+
+    text: str
+    pii: bool
+    x: int
+    y: int
+    size: int
+    face: str
+    box: tuple[int, int, int, int]     # Pillow text box (may be a little wider than the ink)
+
+
+class LayoutError(ValueError):
+    """The annotation does not fit the image at this font size."""
+
+
+def layout(annotation: Annotation, width: int, height: int, size: int,
+           face: str = "sans") -> list[Placement]:
+    """Place each region's lines in its corner or edge; raise LayoutError if anything collides."""
+    font = load_font(size, face)
+    ascent, descent = font.getmetrics()
+    line_h = ascent + descent + max(2, size // 5)
+    gap = max(4, int(size * 0.6))
+    margin = max(4, width // 64)
+    placements: list[Placement] = []
+    regions_of: list[str] = []
+
+    def line_width(line: Line) -> int:
+        return sum(int(math.ceil(font.getlength(s.text))) for s in line) + gap * (len(line) - 1)
+
+    for region, lines in annotation.regions:
+        if not lines:
+            continue
+        total_h = line_h * len(lines)
+        if region.startswith("top"):
+            y0 = margin
+        elif region.startswith("bottom"):
+            y0 = height - margin - total_h
+        else:
+            y0 = height // 2 - total_h // 2
+        for i, line in enumerate(lines):
+            w = line_width(line)
+            x = margin if region.endswith("left") else width - margin - w
+            y = y0 + i * line_h
+            for seg in line:
+                box = tuple(int(v) for v in font.getbbox(seg.text, anchor="la"))
+                box = (x + box[0], y + box[1], x + box[2], y + box[3])
+                placements.append(Placement(seg.text, seg.pii, x, y, size, face, box))
+                regions_of.append(region)
+                x += int(math.ceil(font.getlength(seg.text))) + gap
+
+    # Words of one region may sit close; different regions keep well apart, as on a console,
+    # so that a left and a right corner never read as one line.
+    near, apart = 2, max(3 * gap, width // 16)
+    for i, (p, region) in enumerate(zip(placements, regions_of)):
+        l, t, r, b = p.box
+        if l < 0 or t < 0 or r > width or b > height:
+            raise LayoutError(f"{p.text!r} leaves the {width}x{height} image at size {size}")
+        for q, other in zip(placements[:i], regions_of):
+            pad = near if other == region else apart
+            ql, qt, qr, qb = q.box
+            if not (r + pad <= ql or qr + pad <= l or b + near <= qt or qb + near <= t):
+                raise LayoutError(f"{p.text!r} comes too near {q.text!r} at size {size}")
+    return placements
+
+
+def fit_layout(annotation: Annotation, width: int, height: int, size: int,
+               face: str = "sans") -> list[Placement]:
+    """The largest layout at or below `size` that fits; drop the longest line if none does."""
+    while not annotation.empty:
+        for s in range(size, MIN_FONT - 1, -1):
+            try:
+                return layout(annotation, width, height, s, face)
+            except LayoutError:
+                continue
+        annotation = annotation.without_longest_line()
+    return []
+
+
+def render(placements: list[Placement], width: int, height: int) -> tuple[np.ndarray, list[Word]]:
+    """Draw the placements as a boolean mask (hard edges, as modalities burn text) and the
+    truth words with ink-tight boxes."""
+    canvas = PILImage.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(canvas)
+    for p in placements:
+        draw.text((p.x, p.y), p.text, fill=255, font=load_font(p.size, p.face), anchor="la")
+    mask = np.asarray(canvas) >= 128
+    words = []
+    for p in placements:
+        l, t, r, b = (max(0, p.box[0]), max(0, p.box[1]), min(width, p.box[2]), min(height, p.box[3]))
+        sub = mask[t:b, l:r]
+        rows, cols = np.nonzero(sub.any(axis=1))[0], np.nonzero(sub.any(axis=0))[0]
+        if rows.size:
+            l, t, r, b = l + int(cols[0]), t + int(rows[0]), l + int(cols[-1]) + 1, t + int(rows[-1]) + 1
+        words.append(Word(p.text, l, t, r, b, p.pii))
+    return mask, words
+
+
+def text_mask(annotation: Annotation, width: int, height: int, size: int,
+              face: str = "sans") -> tuple[np.ndarray, list[Word]]:
+    return render(fit_layout(annotation, width, height, size, face), width, height)
+
+
+def pick_face(rnd: random.Random) -> str:
+    """Most consoles use a proportional face; some a monospaced one."""
+    return "mono" if rnd.random() < 0.3 else "sans"
+
+
+def pick_font_size(rnd: random.Random, width: int) -> int:
+    """A size typical of DICOM annotations: 12-24 px on a 512-wide image, scaled with width."""
+    return max(MIN_FONT, round(rnd.choice((12, 14, 16, 18, 20, 22, 24)) * width / 512))
+
+
+# ---------------------------------------------------------------------------------------------
+# Backgrounds: smooth "anatomy" in 0..1 plus noise
+# ---------------------------------------------------------------------------------------------
+
+
+def _ellipse(yy: np.ndarray, xx: np.ndarray, cy: float, cx: float, ry: float, rx: float,
+             edge: float = 0.04) -> np.ndarray:
+    """1 inside, 0 outside, with a soft edge: a smooth blob rather than a hard disc."""
+    r = np.sqrt(((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2)
+    return 1.0 / (1.0 + np.exp(np.clip((r - 1.0) / edge, -60.0, 60.0)))
+
+
+def anatomy(rng: np.random.Generator, height: int, width: int, shift: float = 0.0) -> np.ndarray:
+    """A body cross-section: soft-tissue ellipse, a few organs, a bright bony ring, a gradient
+    and noise. Values in 0..1; 0 is air."""
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    yy /= height
+    xx /= width
+    cy, cx = 0.5 + rng.uniform(-0.03, 0.03), 0.5 + rng.uniform(-0.03, 0.03) + shift
+    ry, rx = rng.uniform(0.28, 0.36), rng.uniform(0.3, 0.38)
+    body = _ellipse(yy, xx, cy, cx, ry, rx)
+    img = 0.45 * body * (0.9 + 0.2 * (yy - cy))                # tissue with a gentle gradient
+    for _ in range(rng.integers(3, 6)):                       # organs, brighter or darker
+        oy, ox = cy + rng.uniform(-0.5, 0.5) * ry, cx + rng.uniform(-0.5, 0.5) * rx
+        img += rng.uniform(-0.15, 0.2) * _ellipse(yy, xx, oy, ox, rng.uniform(0.04, 0.1),
+                                                  rng.uniform(0.04, 0.1)) * body
+    ring = _ellipse(yy, xx, cy, cx, ry * 0.92, rx * 0.92) - _ellipse(yy, xx, cy, cx, ry * 0.86, rx * 0.86)
+    img += 0.35 * np.clip(ring, 0, 1)
+    img += 0.4 * _ellipse(yy, xx, cy + ry * 0.6, cx, 0.035, 0.03) * body   # a vertebra
+    img += rng.normal(0.0, 0.015, img.shape).astype(np.float32) * (0.3 + body)
+    return np.clip(img, 0.0, 1.0)
+
+
+def ultrasound_sector(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """A fan of speckle on black, as a curvilinear probe shows it. Values in 0..1."""
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    apex_y, apex_x = height * 0.08, width / 2
+    r = np.hypot(yy - apex_y, xx - apex_x)
+    angle = np.arctan2(xx - apex_x, yy - apex_y)
+    inside = (np.abs(angle) < 0.6) & (r > height * 0.08) & (r < height * 0.8)
+    speckle = rng.rayleigh(0.5, (height, width)).astype(np.float32)
+    depth = 1.0 - 0.5 * (r / (height * 0.8))
+    tissue = 0.6 + 0.25 * np.sin(r / 23.0) * np.cos(angle * 4)
+    blob = _ellipse(yy / height, xx / width, rng.uniform(0.4, 0.6), 0.5 + rng.uniform(-0.1, 0.1),
+                    0.08, 0.1)
+    img = np.clip(speckle * depth * tissue * (1 - 0.8 * blob), 0, 1)
+    return img * inside
+
+
+# ---------------------------------------------------------------------------------------------
+# Datasets: header, file meta, writing
+# ---------------------------------------------------------------------------------------------
+
+SOP_CLASS_BY_MODALITY = {
+    "CT": CTImageStorage,
+    "CR": ComputedRadiographyImageStorage,
+    "US": UltrasoundImageStorage,
+    "US-MF": UltrasoundMultiFrameImageStorage,
+    "MR": MRImageStorage,
+    "XA": XRayAngiographicImageStorage,
+    "OT": SecondaryCaptureImageStorage,
+}
+DEVICES = {
+    "CT": ("SIEMENS", "SOMATOM Force"),
+    "CR": ("FUJIFILM Corporation", "FCR PROFECT"),
+    "US": ("GE Healthcare", "LOGIQ E9"),
+    "MR": ("Philips", "Ingenia"),
+    "XA": ("Philips Medical Systems", "Allura Xper"),
+    "OT": ("ACME Imaging", "ScreenCapture 2"),
+}
+
+
+def _uid(fresh: bool, rnd: random.Random) -> str:
+    if fresh:
+        return generate_uid()
+    return generate_uid(entropy_srcs=[str(rnd.getrandbits(128))])
+
+
+def base_dataset(identity: Identity, modality: str, rnd: random.Random, *,
+                 multiframe: bool = False, burned_in: bool, fresh_uids: bool = True) -> Dataset:
+    """Header and file meta with the identity's values, device, ImageType and fresh UIDs."""
+    sop_class = SOP_CLASS_BY_MODALITY["US-MF" if modality == "US" and multiframe else modality]
+    ds = Dataset()
+    for keyword, value in identity.header_identifiers().items():
+        setattr(ds, keyword, value)
+    ds.PatientSex = "M" if identity.male else "F"
+    ds.StudyTime = identity.study_time
+    ds.SOPClassUID = sop_class
+    ds.SOPInstanceUID = _uid(fresh_uids, rnd)
+    ds.StudyInstanceUID = _uid(fresh_uids, rnd)
+    ds.SeriesInstanceUID = _uid(fresh_uids, rnd)
+    ds.FrameOfReferenceUID = _uid(fresh_uids, rnd)
+    ds.StudyID = str(rnd.randint(1, 9999))
+    ds.SeriesNumber = rnd.randint(1, 20)
+    ds.InstanceNumber = rnd.randint(1, 200)
+    ds.Modality = modality
+    ds.Manufacturer, ds.ManufacturerModelName = DEVICES[modality]
+    ds.SoftwareVersions = "VA" + str(rnd.randint(10, 60))
+    ds.ImageType = (["DERIVED", "SECONDARY"] if modality == "OT"
+                    else ["ORIGINAL", "PRIMARY", "AXIAL" if modality == "CT" else "OTHER"])
+    ds.BurnedInAnnotation = "YES" if burned_in else "NO"
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    if modality == "OT":
+        ds.ConversionType = "WSD"
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = sop_class
+    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+    meta.ImplementationVersionName = "SCPSCAN_TESTGEN"
+    ds.file_meta = meta
+    return ds
+
+
+def set_pixels(ds: Dataset, frames: np.ndarray, *, bits_stored: int, signed: bool,
+               photometric: str) -> None:
+    """Native pixel data and the Image Pixel module for frames shaped (n, rows, cols[, 3])."""
+    n, rows, cols = frames.shape[:3]
+    colour = frames.ndim == 4
+    ds.Rows, ds.Columns = rows, cols
+    ds.SamplesPerPixel = 3 if colour else 1
+    ds.PhotometricInterpretation = photometric
+    if colour:
+        ds.PlanarConfiguration = 0
+    bits_allocated = frames.dtype.itemsize * 8
+    ds.BitsAllocated = bits_allocated
+    ds.BitsStored = bits_stored
+    ds.HighBit = bits_stored - 1
+    ds.PixelRepresentation = 1 if signed else 0
+    if n > 1 or "NumberOfFrames" in ds:
+        ds.NumberOfFrames = n
+    ds.PixelData = np.ascontiguousarray(frames).astype(frames.dtype.newbyteorder("<")).tobytes()
+    ds["PixelData"].VR = "OW" if bits_allocated > 8 else "OB"
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.chmod(path, 0o600)
+
+
+def save(ds: Dataset, path: str | os.PathLike) -> None:
+    """Write a conformant Part 10 file, owner-only (it holds synthetic PII)."""
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    _write_private(Path(path), buffer.getvalue())
+
+
+def make_private_dir(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Overlays
+# ---------------------------------------------------------------------------------------------
+
+
+def add_overlay_data(ds: Dataset, group: int, planes: np.ndarray, *,
+                     image_frame_origin: int | None = None, description: str = "") -> None:
+    """A separate 60xx overlay: packed OverlayData for one plane (rows, cols) or several
+    (n, rows, cols); multi-frame overlays get NumberOfFramesInOverlay and ImageFrameOrigin."""
+    if planes.ndim == 2:
+        planes = planes[None]
+    n, rows, cols = planes.shape
+    ds.add_new((group, 0x0010), "US", rows)
+    ds.add_new((group, 0x0011), "US", cols)
+    ds.add_new((group, 0x0040), "CS", "G")
+    ds.add_new((group, 0x0050), "SS", [1, 1])
+    ds.add_new((group, 0x0100), "US", 1)
+    ds.add_new((group, 0x0102), "US", 0)
+    if description:
+        ds.add_new((group, 0x0022), "LO", description)
+    if n > 1 or image_frame_origin is not None:
+        ds.add_new((group, 0x0015), "IS", n)
+        ds.add_new((group, 0x0051), "US", image_frame_origin or 1)
+    ds.add_new((group, 0x3000), "OW", pack_bits(planes.astype(np.uint8).ravel()))
+
+
+def add_high_bit_overlay(ds: Dataset, group: int, rows: int, cols: int, bit: int) -> None:
+    """The header of an overlay kept in bit `bit` of PixelData (retired but still met in XA,
+    old CT/MR): no OverlayData, OverlayBitsAllocated = BitsAllocated."""
+    ds.add_new((group, 0x0010), "US", rows)
+    ds.add_new((group, 0x0011), "US", cols)
+    ds.add_new((group, 0x0040), "CS", "G")
+    ds.add_new((group, 0x0050), "SS", [1, 1])
+    ds.add_new((group, 0x0100), "US", 16)
+    ds.add_new((group, 0x0102), "US", bit)
+
+
+# ---------------------------------------------------------------------------------------------
+# Compression
+# ---------------------------------------------------------------------------------------------
+
+
+def compress_rle(ds: Dataset, frames: np.ndarray) -> None:
+    """RLE Lossless of the raw values, high bits included: BitsStored is widened to
+    BitsAllocated while encoding (RLE works on bytes) and put back after."""
+    bits_stored, high_bit = ds.BitsStored, ds.HighBit
+    ds.BitsStored, ds.HighBit = ds.BitsAllocated, ds.BitsAllocated - 1
+    arr = frames if frames.shape[0] > 1 else frames[0]
+    try:
+        ds.compress(RLELossless, arr, encoding_plugin="pylibjpeg")
+    except (RuntimeError, ValueError, ImportError):
+        ds.compress(RLELossless, arr, encoding_plugin="pydicom")
+    ds.BitsStored, ds.HighBit = bits_stored, high_bit
+
+
+def dcmtk_available() -> bool:
+    return shutil.which("dcmcjpeg") is not None
+
+
+def compress_jpeg_lossless(ds: Dataset, path: Path) -> Dataset:
+    """JPEG Lossless SV1 (1.2.840.10008.1.2.4.70) with dcmtk's dcmcjpeg. BitsStored is widened
+    to BitsAllocated while encoding so high-bit overlays survive, then restored in the header
+    (encapsulated data need no re-encode for that)."""
+    from pydicom import dcmread
+
+    bits_stored, high_bit = ds.BitsStored, ds.HighBit
+    ds.BitsStored, ds.HighBit = ds.BitsAllocated, ds.BitsAllocated - 1
+    with tempfile.TemporaryDirectory(prefix="dicomgen-") as tmp:
+        raw, out = Path(tmp) / "in.dcm", Path(tmp) / "out.dcm"
+        ds.save_as(raw, enforce_file_format=True)
+        result = subprocess.run(["dcmcjpeg", "+e1", str(raw), str(out)],
+                                capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            raise RuntimeError(f"dcmcjpeg failed for {path.name}: {result.stderr.strip()}")
+        encoded = dcmread(out)
+    if encoded.file_meta.TransferSyntaxUID != JPEGLosslessSV1:
+        raise RuntimeError(f"dcmcjpeg wrote {encoded.file_meta.TransferSyntaxUID}")
+    ds.BitsStored, ds.HighBit = bits_stored, high_bit
+    encoded.BitsStored, encoded.HighBit = bits_stored, high_bit
+    return encoded
+
+
+def compress_jpeg_baseline(ds: Dataset, frames: np.ndarray, quality: int = 92) -> None:
+    """JPEG baseline (1.2.840.10008.1.2.4.50) for 8-bit grey or RGB: frames encoded by Pillow
+    (RGB as YCbCr 4:2:2, hence YBR_FULL_422) and encapsulated by pydicom."""
+    if frames.dtype != np.uint8:
+        raise ValueError("JPEG baseline needs 8-bit frames")
+    colour = frames.ndim == 4
+    encoded = []
+    for frame in frames:
+        buffer = io.BytesIO()
+        PILImage.fromarray(frame, "RGB" if colour else "L").save(
+            buffer, "JPEG", quality=quality, **({"subsampling": 1} if colour else {}))
+        encoded.append(buffer.getvalue())
+    ds.PixelData = encapsulate(encoded, has_bot=len(encoded) > 1)
+    ds["PixelData"].VR = "OB"
+    ds["PixelData"].is_undefined_length = True
+    if colour:
+        ds.PhotometricInterpretation = "YBR_FULL_422"
+    ds.LossyImageCompression = "01"
+    ds.LossyImageCompressionMethod = "ISO_10918_1"
+    ds.LossyImageCompressionRatio = round(frames.nbytes / max(1, sum(map(len, encoded))), 2)
+    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+
+
+def encode_and_save(ds: Dataset, frames: np.ndarray, path: Path, syntax: str) -> str:
+    """Write ds with its native frames in the asked transfer syntax; returns the syntax used."""
+    if syntax == ExplicitVRLittleEndian:
+        save(ds, path)
+    elif syntax == RLELossless:
+        compress_rle(ds, frames)
+        save(ds, path)
+    elif syntax == JPEGLosslessSV1:
+        save(compress_jpeg_lossless(ds, path), path)
+    elif syntax == JPEGBaseline8Bit:
+        compress_jpeg_baseline(ds, frames)
+        save(ds, path)
+    else:
+        raise ValueError(f"unsupported transfer syntax {syntax}")
+    return syntax
+
+
+# ---------------------------------------------------------------------------------------------
+# Case builders: each writes one file and returns its Truth
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseOptions:
+    text: str = "pii"                  # "pii", "safe" or "none"
+    syntax: str = ExplicitVRLittleEndian
+    fresh_uids: bool = True
+
+
+def _rngs(seed: int) -> tuple[random.Random, np.random.Generator]:
+    return random.Random(seed), np.random.default_rng(seed)
+
+
+def _truth(path: Path, case: str, syntax: str, modality: str, images: list[ImageTruth]) -> Truth:
+    return Truth(str(path), case, str(syntax), tuple(images), modality)
+
+
+def build_ct(path: Path, seed: int, opts: CaseOptions = CaseOptions(), case: str = "ct_signed") -> Truth:
+    """Signed 12-bit CT: PixelRepresentation 1, stored air below zero around the body and
+    -2000 outside the reconstruction circle, RescaleIntercept -1024, text at 2047."""
+    rnd, rng = _rngs(seed)
+    identity = make_identity(rnd)
+    face = pick_face(rnd)
+    size = 512
+    mask, words = text_mask(make_annotation(identity, "CT", rnd, opts.text), size, size,
+                            pick_font_size(rnd, size), face=face)
+    body = anatomy(rng, size, size)
+    hu = -1030 + body * 2300 + rng.normal(0, 12, body.shape)          # air ~-1030, bone ~1000+
+    stored = hu + 1024                                                  # HU = stored - 1024
+    yy, xx = np.mgrid[0:size, 0:size]
+    outside = np.hypot(yy - size / 2, xx - size / 2) > size * 0.49
+    stored[outside] = -2000
+    stored = np.clip(np.rint(stored), -2048, 2046).astype(np.int16)
+    stored[mask] = 2047
+    ds = base_dataset(identity, "CT", rnd, burned_in=bool(words), fresh_uids=opts.fresh_uids)
+    ds.RescaleIntercept, ds.RescaleSlope, ds.RescaleType = -1024, 1, "HU"
+    ds.WindowCenter, ds.WindowWidth = 40, 400
+    ds.KVP, ds.SliceThickness = 120, 5
+    set_pixels(ds, stored[None], bits_stored=12, signed=True, photometric="MONOCHROME2")
+    encode_and_save(ds, stored[None], path, opts.syntax)
+    return _truth(path, case, opts.syntax, "CT",
+                  [ImageTruth(0, -1, tuple(words), size, size)])
+
+
+def build_cr(path: Path, seed: int, opts: CaseOptions = CaseOptions(), case: str = "cr_mono1") -> Truth:
+    """MONOCHROME1 CR: low stored values display white, so the text is at stored 0."""
+    rnd, rng = _rngs(seed)
+    identity = make_identity(rnd)
+    face = pick_face(rnd)
+    rows, cols = 768, 640
+    mask, words = text_mask(make_annotation(identity, "CR", rnd, opts.text), cols, rows,
+                            pick_font_size(rnd, cols), face=face)
+    body = anatomy(rng, rows, cols)
+    stored = 3600 - body * 2700 + rng.normal(0, 20, body.shape)        # exposure dark on display
+    stored = np.clip(np.rint(stored), 200, 4000).astype(np.uint16)
+    stored[mask] = 0
+    ds = base_dataset(identity, "CR", rnd, burned_in=bool(words), fresh_uids=opts.fresh_uids)
+    ds.WindowCenter, ds.WindowWidth = 2000, 4000
+    ds.BodyPartExamined, ds.ViewPosition = "ABDOMEN", "AP"
+    set_pixels(ds, stored[None], bits_stored=12, signed=False, photometric="MONOCHROME1")
+    encode_and_save(ds, stored[None], path, opts.syntax)
+    return _truth(path, case, opts.syntax, "CR", [ImageTruth(0, -1, tuple(words), cols, rows)])
+
+
+US_COLOURS = ((255, 255, 255), (255, 255, 0), (0, 255, 0), (255, 255, 255))
+
+
+def build_us(path: Path, seed: int, opts: CaseOptions = CaseOptions(), case: str = "us_rgb",
+             n_frames: int = 1) -> Truth:
+    """RGB ultrasound, single or multi-frame; multi-frame files carry a per-frame counter."""
+    rnd, rng = _rngs(seed)
+    identity = make_identity(rnd)
+    face = pick_face(rnd)
+    rows, cols = 480, 640
+    annotation = make_annotation(identity, "US", rnd, opts.text)
+    size = pick_font_size(rnd, 512)
+    colour = np.array(rnd.choice(US_COLOURS), dtype=np.uint8)
+    frames, images = [], []
+    for f in range(n_frames):
+        ann = annotation
+        if n_frames > 1 and opts.text != "none":
+            ann = annotation.with_line("bottom_right", _seg(f"Frame {f + 1}/{n_frames}"))
+        mask, words = text_mask(ann, cols, rows, size, face=face)
+        grey = (ultrasound_sector(rng, rows, cols) * 220).astype(np.uint8)
+        rgb = np.repeat(grey[..., None], 3, axis=2)
+        rgb[mask] = colour
+        frames.append(rgb)
+        images.append(ImageTruth(f, -1, tuple(words), cols, rows))
+    stack = np.stack(frames)
+    ds = base_dataset(identity, "US", rnd, multiframe=n_frames > 1,
+                      burned_in=any(i.words for i in images), fresh_uids=opts.fresh_uids)
+    if n_frames > 1:
+        ds.NumberOfFrames = n_frames
+        ds.FrameTime = 40.0
+        ds.FrameIncrementPointer = 0x00181063
+    set_pixels(ds, stack, bits_stored=8, signed=False, photometric="RGB")
+    encode_and_save(ds, stack, path, opts.syntax)
+    return _truth(path, case, opts.syntax, "US", images)
+
+
+def build_grey_sc(path: Path, seed: int, opts: CaseOptions = CaseOptions(),
+                  case: str = "sc_grey") -> Truth:
+    """8-bit greyscale secondary capture (a screen grab of a viewer), text at 255."""
+    rnd, rng = _rngs(seed)
+    identity = make_identity(rnd)
+    face = pick_face(rnd)
+    size = 512
+    mask, words = text_mask(make_annotation(identity, "OT", rnd, opts.text), size, size,
+                            pick_font_size(rnd, size), face=face)
+    grey = (anatomy(rng, size, size) * 230).astype(np.uint8)
+    grey[mask] = 255
+    ds = base_dataset(identity, "OT", rnd, burned_in=bool(words), fresh_uids=opts.fresh_uids)
+    set_pixels(ds, grey[None], bits_stored=8, signed=False, photometric="MONOCHROME2")
+    encode_and_save(ds, grey[None], path, opts.syntax)
+    return _truth(path, case, opts.syntax, "OT", [ImageTruth(0, -1, tuple(words), size, size)])
+
+
+def build_mr_overlay(path: Path, seed: int, opts: CaseOptions = CaseOptions(),
+                     case: str = "mr_overlay") -> Truth:
+    """MR whose text lives only in separate overlays: 6000 with identifiers, sometimes 6002
+    with safe text. Nothing is drawn in the pixels."""
+    rnd, rng = _rngs(seed)
+    identity = make_identity(rnd)
+    face = pick_face(rnd)
+    size = 256 * rnd.choice((1, 2))
+    font = pick_font_size(rnd, size)
+    pixels = np.rint(anatomy(rng, size, size) * 1800).astype(np.uint16)
+    ds = base_dataset(identity, "MR", rnd, burned_in=False, fresh_uids=opts.fresh_uids)
+    ds.WindowCenter, ds.WindowWidth = 900, 1800
+    ds.MagneticFieldStrength, ds.EchoTime, ds.RepetitionTime = 1.5, 90, 4000
+    set_pixels(ds, pixels[None], bits_stored=12, signed=False, photometric="MONOCHROME2")
+    images = [ImageTruth(0, -1, (), size, size)]
+    ann = make_annotation(identity, "MR", rnd, opts.text)
+    pii_only = Annotation.of(top_left=list(ann.lines("top_left")),
+                             top_right=list(ann.lines("top_right")))
+    plane, words = text_mask(pii_only if not pii_only.empty else ann, size, size, font, face=face)
+    add_overlay_data(ds, 0x6000, plane, description="ANNOTATION")
+    images.append(ImageTruth(-1, 0, tuple(words), size, size))
+    if rnd.random() < 0.5:
+        safe = Annotation.of(bottom_left=list(ann.lines("bottom_left")),
+                             bottom_right=list(ann.lines("bottom_right")))
+        plane2, words2 = text_mask(safe, size, size, font, face=face)
+        add_overlay_data(ds, 0x6002, plane2, description="GRAPHICS")
+        images.append(ImageTruth(-1, 1, tuple(words2), size, size))
+    encode_and_save(ds, pixels[None], path, opts.syntax)
+    return _truth(path, case, opts.syntax, "MR", images)
+
+
+def build_high_bit_overlay(path: Path, seed: int, opts: CaseOptions = CaseOptions(),
+                           case: str = "xa_highbit") -> Truth:
+    """XA-like: BitsAllocated 16, BitsStored 12, the overlay in bit 12 or 15 of PixelData, no
+    OverlayData. Identifiers are only in the overlay; the pixels carry safe text at most."""
+    rnd, rng = _rngs(seed)
+    identity = make_identity(rnd)
+    face = pick_face(rnd)
+    size = 512
+    font = pick_font_size(rnd, size)
+    bit = rnd.choice((12, 15))
+    ann = make_annotation(identity, "XA", rnd, opts.text)
+    overlay_ann = Annotation.of(top_left=list(ann.lines("top_left")),
+                                top_right=list(ann.lines("top_right")))
+    plane, words = text_mask(overlay_ann if not overlay_ann.empty else ann, size, size, font, face=face)
+    pixel_words: list[Word] = []
+    pixels = np.rint(2600 - anatomy(rng, size, size) * 1800).astype(np.uint16)  # dense = dark
+    if rnd.random() < 0.5 and opts.text != "none":
+        safe = Annotation.of(bottom_left=list(ann.lines("bottom_left")))
+        pmask, pixel_words = text_mask(safe, size, size, font, face=face)
+        pixels[pmask] = 4095
+    raw = pixels | (plane.astype(np.uint16) << bit)
+    ds = base_dataset(identity, "XA", rnd, burned_in=bool(pixel_words), fresh_uids=opts.fresh_uids)
+    ds.WindowCenter, ds.WindowWidth = 2048, 4096
+    set_pixels(ds, raw[None], bits_stored=12, signed=False, photometric="MONOCHROME2")
+    add_high_bit_overlay(ds, 0x6000, size, size, bit)
+    encode_and_save(ds, raw[None], path, opts.syntax)
+    return _truth(path, case, opts.syntax, "XA",
+                  [ImageTruth(0, -1, tuple(pixel_words), size, size),
+                   ImageTruth(-1, 0, tuple(words), size, size)])
+
+
+def build_multiframe_overlay(path: Path, seed: int, opts: CaseOptions = CaseOptions(),
+                             case: str = "xa_multiframe_overlay") -> Truth:
+    """A multi-frame XA with a multi-frame OverlayData overlay covering some of its frames
+    (NumberOfFramesInOverlay, ImageFrameOrigin); each overlay frame has its own counter."""
+    rnd, rng = _rngs(seed)
+    identity = make_identity(rnd)
+    face = pick_face(rnd)
+    size = 512
+    n_frames = rnd.randint(3, 5)
+    n_overlay = rnd.randint(2, n_frames - 1)
+    origin = rnd.randint(1, n_frames - n_overlay + 1)         # 1-based image frame
+    font = pick_font_size(rnd, size)
+    frames = np.stack([np.rint(2600 - anatomy(rng, size, size, shift=0.01 * f) * 1800)
+                       for f in range(n_frames)]).astype(np.uint16)
+    ann = make_annotation(identity, "XA", rnd, opts.text)
+    overlay_ann = Annotation.of(top_left=list(ann.lines("top_left"))[:2])
+    planes, images = [], [ImageTruth(f, -1, (), size, size) for f in range(n_frames)]
+    for i in range(n_overlay):
+        frame_ann = overlay_ann.with_line("bottom_right", _seg(f"Fr {origin + i}"))
+        plane, words = text_mask(frame_ann, size, size, font, face=face)
+        planes.append(plane)
+        images.append(ImageTruth(origin - 1 + i, 0, tuple(words), size, size))
+    ds = base_dataset(identity, "XA", rnd, multiframe=True, burned_in=False,
+                      fresh_uids=opts.fresh_uids)
+    ds.NumberOfFrames = n_frames
+    ds.FrameTime = 66.7
+    ds.FrameIncrementPointer = 0x00181063
+    set_pixels(ds, frames, bits_stored=12, signed=False, photometric="MONOCHROME2")
+    add_overlay_data(ds, 0x6000, np.stack(planes), image_frame_origin=origin,
+                     description="FRAME ANNOTATION")
+    encode_and_save(ds, frames, path, opts.syntax)
+    return _truth(path, case, opts.syntax, "XA", images)
+
+
+# ---------------------------------------------------------------------------------------------
+# The corpus
+# ---------------------------------------------------------------------------------------------
+
+Builder = Callable[[Path, int], Truth]
+
+
+def _case(builder: Callable[..., Truth], name: str, **kwargs) -> Builder:
+    opts = CaseOptions(**{k: v for k, v in kwargs.items() if k in ("text", "syntax")})
+    extra = {k: v for k, v in kwargs.items() if k not in ("text", "syntax")}
+
+    def build(path: Path, seed: int, fresh_uids: bool = True) -> Truth:
+        return builder(path, seed, replace(opts, fresh_uids=fresh_uids), case=name, **extra)
+
+    build.__name__ = f"build_{name}"
+    return build
+
+
+CASES: dict[str, Builder] = {
+    "ct_signed": _case(build_ct, "ct_signed"),
+    "cr_mono1": _case(build_cr, "cr_mono1"),
+    "us_rgb": _case(build_us, "us_rgb"),
+    "us_rgb_multiframe": _case(build_us, "us_rgb_multiframe", n_frames=4),
+    "mr_overlay": _case(build_mr_overlay, "mr_overlay"),
+    "xa_highbit": _case(build_high_bit_overlay, "xa_highbit"),
+    "xa_multiframe_overlay": _case(build_multiframe_overlay, "xa_multiframe_overlay"),
+    "ct_rle": _case(build_ct, "ct_rle", syntax=RLELossless),
+    "ct_jpeg_lossless": _case(build_ct, "ct_jpeg_lossless", syntax=JPEGLosslessSV1),
+    "us_jpeg_baseline": _case(build_us, "us_jpeg_baseline", syntax=JPEGBaseline8Bit, n_frames=3),
+    "sc_grey_jpeg_baseline": _case(build_grey_sc, "sc_grey_jpeg_baseline", syntax=JPEGBaseline8Bit),
+    "highbit_rle": _case(build_high_bit_overlay, "highbit_rle", syntax=RLELossless),
+    "highbit_jpeg_lossless": _case(build_high_bit_overlay, "highbit_jpeg_lossless",
+                                   syntax=JPEGLosslessSV1),
+    "no_text": _case(build_ct, "no_text", text="none"),
+    "safe_text": _case(build_cr, "safe_text", text="safe"),
+}
+NEEDS_DCMTK = frozenset({"ct_jpeg_lossless", "highbit_jpeg_lossless"})
+
+
+def build_case(case: str, path: str | os.PathLike, seed: int = 0, fresh_uids: bool = True) -> Truth:
+    """Write one file of the named case; see CASES for the names."""
+    if case not in CASES:
+        raise KeyError(f"unknown case {case!r}; known: {', '.join(CASES)}")
+    return CASES[case](Path(path), seed, fresh_uids)
+
+
+def _file_seed(seed: int, case: str, index: int) -> int:
+    return int(np.random.SeedSequence([seed, sorted(CASES).index(case), index]).generate_state(1)[0])
+
+
+def make_corpus(out_dir: str | os.PathLike, n_per_case: int = 3, seed: int = 0, *,
+                cases: Iterable[str] | None = None, count: int | None = None,
+                fresh_uids: bool = True) -> list[Truth]:
+    """Write files of every case (n_per_case each, or `count` in all, cases in turn) into
+    out_dir (made owner-only) with truth.json beside them; returns the truths."""
+    out = make_private_dir(out_dir)
+    names = list(cases) if cases is not None else list(CASES)
+    if not dcmtk_available():
+        names = [n for n in names if n not in NEEDS_DCMTK]
+    if count is None:
+        plan = [(name, i) for i in range(n_per_case) for name in names]
+    else:
+        plan = [(names[k % len(names)], k // len(names)) for k in range(count)]
+    truths = [build_case(name, out / f"{name}_{i:03d}.dcm", _file_seed(seed, name, i), fresh_uids)
+              for name, i in plan]
+    write_truth(truths, out / TRUTH_FILENAME, seed=seed)
+    return truths

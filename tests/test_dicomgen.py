@@ -1,0 +1,476 @@
+"""The synthetic DICOM generator checked with pydicom: the files decode, hold the text where the
+truth says and nowhere else, keep high-bit overlays through compression, and say what they are."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import importlib.util
+import json
+import random
+import stat
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydicom import dcmread
+from pydicom.uid import (
+    ExplicitVRLittleEndian,
+    JPEGBaseline8Bit,
+    JPEGLosslessSV1,
+    RLELossless,
+)
+
+from scp_scanner.output.rows import COLUMNS
+
+import dicomgen
+from dicomgen import (
+    CASES,
+    SOP_CLASS_BY_MODALITY,
+    Annotation,
+    ImageTruth,
+    Truth,
+    Word,
+    build_case,
+    chi_number,
+    format_date,
+    is_valid_mod11,
+    make_corpus,
+    nhs_number,
+    read_truth,
+)
+
+SEED = 7
+NEEDS_DCMTK = pytest.mark.skipif(not dicomgen.dcmtk_available(),
+                                 reason="dcmtk's dcmcjpeg is not installed (apt-get install dcmtk)")
+EXPECTED_CASES = [c for c in CASES if dicomgen.dcmtk_available() or c not in dicomgen.NEEDS_DCMTK]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> list[Truth]:
+    return make_corpus(tmp_path_factory.mktemp("corpus") / "files", n_per_case=2, seed=SEED)
+
+
+@pytest.fixture(scope="module")
+def datasets(corpus):
+    return {t.path: dcmread(t.path) for t in corpus}
+
+
+def by_case(corpus: list[Truth], *names: str) -> list[Truth]:
+    found = [t for t in corpus if t.case in names]
+    assert found, f"no file of {names} in the corpus"
+    return found
+
+
+def raw_values(ds, bits: int = 16) -> np.ndarray:
+    """Decoded values with BitsStored widened, so bits above the stored ones are kept."""
+    stored, high = ds.BitsStored, ds.HighBit
+    ds.BitsStored, ds.HighBit = bits, bits - 1
+    try:
+        return ds.pixel_array.copy()
+    finally:
+        ds.BitsStored, ds.HighBit = stored, high
+
+
+def frames_of(array: np.ndarray, ds) -> np.ndarray:
+    return array if int(ds.get("NumberOfFrames", 1)) > 1 else array[None]
+
+
+def assert_ink_matches_boxes(ink: np.ndarray, words: tuple[Word, ...]) -> None:
+    """Every marked pixel lies in some word's box and every box holds marked pixels."""
+    inside = np.zeros_like(ink, dtype=bool)
+    for w in words:
+        inside[w.top:w.bottom, w.left:w.right] = True
+        assert ink[w.top:w.bottom, w.left:w.right].any(), f"no ink in box of {w.text!r}"
+    stray = ink & ~inside
+    assert not stray.any(), f"{int(stray.sum())} text pixels outside every truth box"
+
+
+# --- the whole corpus ------------------------------------------------------------------------
+
+
+def test_corpus_has_every_case_and_truth_json_round_trips(corpus, tmp_path_factory):
+    assert Counter(t.case for t in corpus) == {name: 2 for name in EXPECTED_CASES}
+    folder = Path(corpus[0].path).parent
+    assert read_truth(folder) == corpus
+    assert read_truth(folder / dicomgen.TRUTH_FILENAME) == corpus
+
+
+def test_files_and_folder_are_owner_only(corpus):
+    folder = Path(corpus[0].path).parent
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for t in corpus:
+        assert stat.S_IMODE(Path(t.path).stat().st_mode) == 0o600
+    assert stat.S_IMODE((folder / dicomgen.TRUTH_FILENAME).stat().st_mode) == 0o600
+
+
+def test_every_file_decodes_with_the_truth_frame_count(corpus, datasets):
+    for t in corpus:
+        ds = datasets[t.path]
+        pixels = frames_of(ds.pixel_array, ds)
+        frame_images = [i for i in t.images if i.overlay == -1]
+        assert [i.frame for i in frame_images] == list(range(pixels.shape[0])), t.path
+        for image in t.images:
+            assert (image.width, image.height) == (ds.Columns, ds.Rows)
+
+
+def test_transfer_syntax_and_sop_class_are_what_they_claim(corpus, datasets):
+    expected = {
+        "ct_rle": RLELossless, "highbit_rle": RLELossless,
+        "ct_jpeg_lossless": JPEGLosslessSV1, "highbit_jpeg_lossless": JPEGLosslessSV1,
+        "us_jpeg_baseline": JPEGBaseline8Bit, "sc_grey_jpeg_baseline": JPEGBaseline8Bit,
+    }
+    for t in corpus:
+        ds = datasets[t.path]
+        syntax = ds.file_meta.TransferSyntaxUID
+        assert syntax == expected.get(t.case, ExplicitVRLittleEndian) == t.transfer_syntax
+        assert syntax.is_compressed == (t.case in expected)
+        with open(t.path, "rb") as f:
+            assert f.read(132)[128:] == b"DICM"
+        key = "US-MF" if ds.Modality == "US" and int(ds.get("NumberOfFrames", 1)) > 1 else ds.Modality
+        assert ds.SOPClassUID == SOP_CLASS_BY_MODALITY[key] == ds.file_meta.MediaStorageSOPClassUID
+        assert ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
+        assert ds.Modality == t.modality
+
+
+def test_uids_are_fresh_for_every_file(datasets):
+    for keyword in ("SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID"):
+        values = [getattr(ds, keyword) for ds in datasets.values()]
+        assert len(set(values)) == len(values), keyword
+
+
+def test_header_carries_the_identifiers_shown_in_the_pixels(corpus, datasets):
+    for t in corpus:
+        ds = datasets[t.path]
+        for keyword in ("PatientName", "PatientID", "PatientBirthDate", "AccessionNumber",
+                        "InstitutionName", "StudyDate", "ReferringPhysicianName", "Manufacturer",
+                        "ManufacturerModelName", "ImageType", "BurnedInAnnotation"):
+            assert ds.get(keyword), f"{t.case}: {keyword} empty"
+        pii = [w.text for i in t.images for w in i.words if w.pii]
+        if not pii:
+            continue
+        family = str(ds.PatientName).split("^")[0].lower()
+        digits = "".join(c for c in str(ds.PatientID) if c.isdigit())
+        assert any(family in text.lower() for text in pii), (t.case, pii)
+        assert any("".join(c for c in text if c.isdigit()) == digits for text in pii), (t.case, pii)
+        burned = any(i.words for i in t.images if i.overlay == -1)
+        assert ds.BurnedInAnnotation == ("YES" if burned else "NO")
+
+
+def test_boxes_lie_within_images_and_do_not_overlap(corpus):
+    for t in corpus:
+        for image in t.images:
+            for k, w in enumerate(image.words):
+                assert 0 <= w.left < w.right <= image.width, (t.case, w)
+                assert 0 <= w.top < w.bottom <= image.height, (t.case, w)
+                assert 5 <= w.bottom - w.top <= 40, (t.case, w)          # annotation-sized text
+                for other in image.words[:k]:
+                    assert not w.overlaps(other), (t.case, w, other)
+
+
+def test_text_kinds_per_case(corpus):
+    for t in corpus:
+        words = [w for i in t.images for w in i.words]
+        if t.case == "no_text":
+            assert words == []
+        elif t.case == "safe_text":
+            assert words and not any(w.pii for w in words)
+        else:
+            assert any(w.pii for w in words), t.case
+            assert any(not w.pii for w in words) or t.case == "xa_multiframe_overlay", t.case
+
+
+# --- pixels hold the text exactly where the truth says ---------------------------------------
+
+
+def test_signed_ct_text_is_at_the_max_stored_value(corpus, datasets):
+    for t in by_case(corpus, "ct_signed", "ct_rle", "ct_jpeg_lossless", "no_text"):
+        ds = datasets[t.path]
+        assert (ds.PixelRepresentation, ds.BitsAllocated, ds.BitsStored) == (1, 16, 12)
+        assert ds.RescaleIntercept == -1024
+        pixels = ds.pixel_array
+        assert pixels.dtype == np.int16
+        assert (pixels < 0).sum() > 1000, "air and padding must be negative"
+        assert pixels.min() >= -2048 and pixels.max() <= 2047
+        assert_ink_matches_boxes(pixels == 2047, t.images[0].words)
+
+
+def test_monochrome1_text_is_at_the_min_stored_value(corpus, datasets):
+    for t in by_case(corpus, "cr_mono1", "safe_text"):
+        ds = datasets[t.path]
+        assert ds.PhotometricInterpretation == "MONOCHROME1"
+        assert_ink_matches_boxes(ds.pixel_array == 0, t.images[0].words)
+
+
+def test_ultrasound_rgb_text_on_every_frame_with_a_counter(corpus, datasets):
+    for t in by_case(corpus, "us_rgb", "us_rgb_multiframe"):
+        ds = datasets[t.path]
+        assert ds.PhotometricInterpretation == "RGB" and ds.SamplesPerPixel == 3
+        frames = frames_of(ds.pixel_array, ds)
+        for image, frame in zip(t.images, frames):
+            assert_ink_matches_boxes((frame == 255).any(axis=-1), image.words)
+        if t.case == "us_rgb_multiframe":
+            assert 3 <= ds.NumberOfFrames <= 5
+            counters = [[w.text for w in i.words if w.text.startswith("Frame")] for i in t.images]
+            assert counters == [[f"Frame {k + 1}/{len(t.images)}"] for k in range(len(t.images))]
+
+
+def test_jpeg_baseline_frames_decode_with_bright_text(corpus, datasets):
+    for t in by_case(corpus, "us_jpeg_baseline", "sc_grey_jpeg_baseline"):
+        ds = datasets[t.path]
+        frames = frames_of(ds.pixel_array, ds)
+        assert ds.LossyImageCompression == "01"
+        if ds.SamplesPerPixel == 3:
+            assert ds.PhotometricInterpretation == "YBR_FULL_422"
+            assert frames.shape[-1] == 3
+        for image, frame in zip(t.images, frames):
+            grey = frame.max(axis=-1) if frame.ndim == 3 else frame
+            for w in image.words:
+                assert grey[w.top:w.bottom, w.left:w.right].max() >= 200, w.text
+            outside = np.ones(grey.shape, dtype=bool)
+            for w in image.words:
+                outside[max(0, w.top - 3):w.bottom + 3, max(0, w.left - 3):w.right + 3] = False
+            assert (grey[outside] >= 250).mean() < 0.001
+
+
+def test_separate_overlay_holds_the_text_and_pixels_hold_none(corpus, datasets):
+    for t in by_case(corpus, "mr_overlay"):
+        ds = datasets[t.path]
+        assert t.images[0].key == (0, -1) and t.images[0].words == ()
+        overlays = [i for i in t.images if i.overlay >= 0]
+        for image in overlays:
+            group = 0x6000 + 2 * image.overlay
+            assert image.frame == -1
+            assert ds[group, 0x0100].value == 1 and ds[group, 0x0102].value == 0
+            assert (ds[group, 0x0010].value, ds[group, 0x0011].value) == (ds.Rows, ds.Columns)
+            assert ds[group, 0x0040].value == "G" and list(ds[group, 0x0050].value) == [1, 1]
+            assert_ink_matches_boxes(ds.overlay_array(group).astype(bool), image.words)
+        assert overlays[0].has_pii
+        assert ds.pixel_array.max() < 2047
+
+
+def test_multiframe_overlay_numbering_follows_image_frame_origin(corpus, datasets):
+    for t in by_case(corpus, "xa_multiframe_overlay"):
+        ds = datasets[t.path]
+        n_frames = int(ds.NumberOfFrames)
+        origin = int(ds[0x6000, 0x0051].value)
+        n_overlay = int(ds[0x6000, 0x0015].value)
+        assert 1 < n_overlay < n_frames + 1 and origin - 1 + n_overlay <= n_frames
+        frame_images = [i for i in t.images if i.overlay == -1]
+        overlay_images = [i for i in t.images if i.overlay == 0]
+        assert [i.frame for i in frame_images] == list(range(n_frames))
+        assert [i.frame for i in overlay_images] == [origin - 1 + k for k in range(n_overlay)]
+        planes = ds.overlay_array(0x6000)
+        assert planes.shape == (n_overlay, ds.Rows, ds.Columns)
+        for image, plane in zip(overlay_images, planes):
+            assert_ink_matches_boxes(plane.astype(bool), image.words)
+            assert f"Fr {image.frame + 1}" in [w.text for w in image.words]
+
+
+def test_high_bit_overlay_lives_in_raw_pixel_bits_through_every_syntax(corpus, datasets):
+    for t in by_case(corpus, "xa_highbit", "highbit_rle", "highbit_jpeg_lossless"):
+        ds = datasets[t.path]
+        assert (ds.BitsAllocated, ds.BitsStored, ds.HighBit) == (16, 12, 11)
+        bit = ds[0x6000, 0x0102].value
+        assert bit in (12, 15)
+        assert ds[0x6000, 0x0100].value == 16
+        assert (0x6000, 0x3000) not in ds, "high-bit overlays carry no OverlayData"
+        raw = raw_values(ds)
+        overlay_image = next(i for i in t.images if i.overlay == 0)
+        assert overlay_image.frame == -1 and overlay_image.has_pii
+        assert_ink_matches_boxes(((raw >> bit) & 1).astype(bool), overlay_image.words)
+        other_high = raw & ~np.uint16((1 << 12) - 1) & ~np.uint16(1 << bit)
+        assert not other_high.any()
+        # pydicom's default decode masks the high bits away: the overlay is invisible there.
+        assert ds.pixel_array.max() <= 4095
+        pixel_image = t.images[0]
+        assert not pixel_image.has_pii
+        assert_ink_matches_boxes((raw & 0xFFF) == 4095, pixel_image.words)
+
+
+def test_both_high_bit_positions_occur(tmp_path):
+    bits = set()
+    for seed in range(12):
+        t = build_case("xa_highbit", tmp_path / f"{seed}.dcm", seed=seed)
+        bits.add(dcmread(t.path)[0x6000, 0x0102].value)
+    assert bits == {12, 15}
+
+
+@NEEDS_DCMTK
+def test_jpeg_lossless_matches_the_uncompressed_values(tmp_path):
+    plain = build_case("xa_highbit", tmp_path / "plain.dcm", seed=3, fresh_uids=False)
+    for case in ("highbit_jpeg_lossless", "highbit_rle"):
+        packed = build_case(case, tmp_path / f"{case}.dcm", seed=3, fresh_uids=False)
+        assert packed.images == plain.images
+        assert np.array_equal(raw_values(dcmread(packed.path)), raw_values(dcmread(plain.path)))
+    ct = build_case("ct_signed", tmp_path / "ct.dcm", seed=5)
+    ct_jpeg = build_case("ct_jpeg_lossless", tmp_path / "ctj.dcm", seed=5)
+    assert np.array_equal(dcmread(ct.path).pixel_array, dcmread(ct_jpeg.path).pixel_array)
+
+
+# --- determinism and vocabulary --------------------------------------------------------------
+
+
+def test_same_seed_gives_the_same_file(tmp_path):
+    a = build_case("ct_signed", tmp_path / "a.dcm", seed=11, fresh_uids=False)
+    b = build_case("ct_signed", tmp_path / "b.dcm", seed=11, fresh_uids=False)
+    assert a.images == b.images
+    assert Path(a.path).read_bytes() == Path(b.path).read_bytes()
+    c = build_case("ct_signed", tmp_path / "c.dcm", seed=11)
+    assert c.images == a.images
+    assert dcmread(c.path).SOPInstanceUID != dcmread(a.path).SOPInstanceUID
+    d = build_case("ct_signed", tmp_path / "d.dcm", seed=12)
+    assert d.images != a.images
+
+
+def test_count_makes_exactly_that_many_files(tmp_path):
+    truths = make_corpus(tmp_path / "c", count=5, seed=1)
+    assert len(truths) == 5 and len({t.case for t in truths}) == 5
+    assert sorted(p.name for p in (tmp_path / "c").glob("*.dcm")) == sorted(
+        Path(t.path).name for t in truths)
+
+
+def test_date_formats():
+    day = dt.date(1961, 3, 12)
+    assert [format_date(day, s) for s in dicomgen.DATE_FORMATS] == [
+        "19610312", "12/03/1961", "12-Mar-1961", "1961-03-12", "12.03.1961"]
+
+
+def test_nhs_and_chi_numbers_have_valid_mod11_check_digits():
+    assert is_valid_mod11("943 476 5919")
+    assert not is_valid_mod11("9434765918")
+    rnd = random.Random(0)
+    for _ in range(200):
+        assert is_valid_mod11(nhs_number(rnd))
+        birth = dt.date(rnd.randint(1930, 2010), rnd.randint(1, 12), rnd.randint(1, 28))
+        male = rnd.random() < 0.5
+        chi = chi_number(rnd, birth, male)
+        assert is_valid_mod11(chi) and chi.startswith(birth.strftime("%d%m%y"))
+        assert int(chi[8]) % 2 == (1 if male else 0)
+
+
+def test_layout_shrinks_or_drops_lines_rather_than_colliding():
+    long = (dicomgen.Segment("Queen Elizabeth University Hospital Glasgow", True),)
+    ann = Annotation.of(top_left=[long, long], top_right=[long])
+    placements = dicomgen.fit_layout(ann, 256, 256, 24)
+    mask, words = dicomgen.render(placements, 256, 256)
+    assert words, "something must still fit"
+    assert all(w.right <= 256 for w in words)
+    for k, w in enumerate(words):
+        assert not any(w.overlaps(o) for o in words[:k])
+    assert_ink_matches_boxes(mask, tuple(words))
+
+
+def test_image_truth_key_and_pii_flag():
+    image = ImageTruth(2, 0, (Word("DOE^JOHN", 1, 1, 9, 9, True), Word("L", 20, 1, 25, 9, False)))
+    assert image.key == (2, 0) and image.has_pii
+    assert not ImageTruth(0, -1, (Word("L", 1, 1, 5, 9, False),)).has_pii
+
+
+# --- the bench scorer that reads this truth (bench/score_scan.py) ----------------------------
+
+SCORER_PATH = Path(__file__).resolve().parent.parent / "bench" / "score_scan.py"
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    spec = importlib.util.spec_from_file_location("score_scan", SCORER_PATH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["score_scan"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_csv(path: Path, truths: list[Truth], text_of=None, flag_of=None, skip=()) -> None:
+    """A CSV in the spec's 14 columns as a scanner would write it: box rows, then whole text."""
+    with open(path, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(COLUMNS)
+        for t in truths:
+            for image in t.images:
+                if (Path(t.path).name, image.frame, image.overlay) in skip:
+                    continue
+                text = text_of(t, image) if text_of else " ".join(w.text for w in image.words)
+                flag = flag_of(t, image) if flag_of else int(image.has_pii)
+                for w in image.words:
+                    out.writerow([t.path, image.frame, image.overlay, "ORIGINAL", "m", "YES",
+                                  "tesseract", w.left, w.top, w.right, w.bottom, w.text, "spacy",
+                                  int(w.pii)])
+                out.writerow([t.path, image.frame, image.overlay, "ORIGINAL", "m", "YES",
+                              "tesseract", -1, -1, -1, -1, text, "spacy", flag])
+
+
+def test_scorer_tokens_ignore_case_and_punctuation(scorer):
+    seen = scorer.tokens("doe“john 12/03/1961 kVp W: 400 L:40 se3 im:45")
+    assert scorer.word_found("DOE^JOHN", seen)
+    assert scorer.word_found("12/03/1961", seen)
+    assert scorer.word_found("Se:3 Im:45", seen)
+    assert not scorer.word_found("kVp 120", seen), "every token of a word must be found"
+    assert not scorer.word_found("W:400 L:40", seen), "'W: 400' is two other tokens"
+    assert not scorer.word_found("+", seen), "a word with no letters or digits is never found"
+    split = scorer.tokens("DUNCAN “JANE W: 400 L:40", split_punct=True)
+    assert not scorer.word_found("DUNCAN^JANE", scorer.tokens("DUNCAN “JANE"))
+    assert scorer.word_found("DUNCAN^JANE", split, split_punct=True)
+    assert scorer.word_found("W:400 L:40", split, split_punct=True)
+
+
+def test_scorer_on_hand_made_csvs(scorer, corpus, tmp_path):
+    perfect = tmp_path / "perfect.csv"
+    write_csv(perfect, corpus)
+    scores = scorer.score(corpus, scorer.read_whole_rows(perfect))
+    t = scores.total
+    assert t.files == len(corpus) and t.images == sum(len(x.images) for x in corpus)
+    assert (t.images_listed, t.words_found, t.pii_words_found, t.pii_images_flagged) == (
+        t.images, t.words, t.pii_words, t.pii_images)
+    assert t.clean_images_flagged == 0 and t.clean_images > 0
+    assert scores.misses == [] and scores.extra_rows == [] and scores.flag_errors == []
+
+    ct = next(x for x in corpus if x.case == "ct_signed")
+    mr = next(x for x in corpus if x.case == "mr_overlay")
+    dropped = (Path(ct.path).name, 0, -1)
+    first_mr_pii = next(w for w in mr.images[1].words if w.pii)
+
+    def text_of(truth, image):
+        words = [w.text.upper() for w in image.words]
+        if truth is mr and image.overlay == 0:
+            words.remove(first_mr_pii.text.upper())
+        return " ".join(words)
+
+    def flag_of(truth, image):
+        return 1 if truth is mr else int(image.has_pii)
+
+    faulty = tmp_path / "faulty.csv"
+    write_csv(faulty, corpus, text_of, flag_of, skip={dropped})
+    scores = scorer.score(corpus, scorer.read_whole_rows(faulty))
+    t = scores.total
+    ct_words = ct.images[0].words
+    assert t.images_listed == t.images - 1
+    assert scores.missed_images == [dropped]
+    assert t.words_found == t.words - len(ct_words) - 1
+    assert t.pii_words_found == t.pii_words - sum(w.pii for w in ct_words) - 1
+    assert t.pii_images_flagged == t.pii_images - 1
+    assert t.clean_images_flagged == sum(not i.has_pii for i in mr.images)
+    assert scores.per_case["mr_overlay"].pii_words_found == scores.per_case["mr_overlay"].pii_words - 1
+    table = scorer.format_table(scores)
+    assert "ALL" in table and "mr_overlay" in table
+
+
+def test_scorer_runs_a_command_and_prints_a_table(scorer, corpus, tmp_path, capsys):
+    fake = tmp_path / "writer.py"
+    fake.write_text(
+        "import shutil, sys\n"
+        "args = sys.argv[1:]\n"
+        f"shutil.copy({str(tmp_path / 'made.csv')!r}, args[args.index('-o') + 1])\n"
+        "assert sum(a.endswith('.dcm') for a in args) == int(args[0])\n")
+    write_csv(tmp_path / "made.csv", corpus)
+    folder = Path(corpus[0].path).parent
+    report = tmp_path / "scores.json"
+    cmd = f"{sys.executable} {fake} {len(corpus)} {{files}} -o {{out}}"
+    assert scorer.main([str(folder), "--cmd", cmd, "--json", str(report)]) == 0
+    printed = capsys.readouterr().out
+    assert "seconds per image:" in printed and "n/a" not in printed
+    data = json.loads(report.read_text())
+    assert data["returncode"] == 0 and data["total"]["words_found"] == data["total"]["words"]
+    assert scorer.build_command("x --ocr {ocr} --pii {pii}", ["a.dcm"], "o.csv", "easyocr", "flair,m") == [
+        "x", "--ocr", "easyocr", "--pii", "flair,m", "a.dcm", "-o", "o.csv"]

@@ -1,0 +1,123 @@
+"""Pure image-preparation functions on tiny arrays: ink masks, glyphs, line regions, crops."""
+from __future__ import annotations
+
+import numpy as np
+
+from scp_scanner.model import SOURCE_FRAME, SOURCE_OVERLAY, Image, TextBox
+from scp_scanner.ocr import prepare
+
+
+def test_to_grey_takes_brightest_channel_so_coloured_text_stays_bright():
+    rgb = np.zeros((2, 2, 3), np.uint8)
+    rgb[0, 0] = (255, 255, 0)    # yellow annotation
+    rgb[1, 1] = (0, 200, 0)      # green annotation
+    grey = prepare.to_grey(rgb)
+    assert grey.dtype == np.uint8 and grey.shape == (2, 2)
+    assert grey[0, 0] == 255 and grey[1, 1] == 200 and grey[0, 1] == 0
+
+
+def test_mask_page_is_black_text_on_white():
+    mask = np.array([[True, False], [False, False]])
+    assert prepare.mask_page(mask).tolist() == [[0, 255], [255, 255]]
+
+
+def test_bright_level_rises_on_bright_images():
+    assert prepare.bright_level(np.zeros((10, 10), np.uint8)) == prepare.BRIGHT_LEVEL
+    bright = np.full((10, 10), 200, np.uint8)
+    assert prepare.bright_level(bright) == 201
+
+
+def test_plausible_text_is_some_ink_but_not_much():
+    mask = np.zeros((10, 10), bool)
+    assert not prepare.plausible_text(mask)
+    mask[0, :5] = True
+    assert prepare.plausible_text(mask)
+    mask[:5, :] = True                     # half the image: anatomy, not text
+    assert not prepare.plausible_text(mask)
+
+
+def test_inks_of_an_overlay_are_only_its_bits():
+    bits = np.zeros((20, 20), bool)
+    bits[2, 2:6] = True
+    overlay = Image(np.where(bits, 255, 0).astype(np.uint8), frame=-1, overlay=0,
+                    source=SOURCE_OVERLAY, text_mask=bits)
+    assert [ink.name for ink in prepare.inks(overlay)] == ["mask"]
+
+
+def test_inks_of_dark_and_light_frames():
+    dark = np.full((20, 20), 30, np.uint8)
+    dark[1, 1:4] = 255
+    assert [i.name for i in prepare.inks(Image(dark, 0, -1, SOURCE_FRAME))] == ["bright"]
+    light = np.full((20, 20), 230, np.uint8)
+    light[1, 1:4] = 0
+    names = [i.name for i in prepare.inks(Image(light, 0, -1, SOURCE_FRAME))]
+    assert "dark" in names and "bright" not in names
+
+
+def glyph_row(mask: np.ndarray, top: int, lefts: list[int], height: int = 8, width: int = 5) -> None:
+    for left in lefts:
+        mask[top:top + height, left:left + width] = True
+
+
+def test_glyphs_keep_character_shapes_and_drop_rules_and_dots():
+    mask = np.zeros((60, 200), bool)
+    glyph_row(mask, 5, [10, 17, 24])       # three characters
+    mask[30, 0:200] = True                  # a horizontal rule, 1 px high
+    mask[40:42, 50:52] = True               # a dot
+    boxes = prepare.glyphs(mask)
+    assert len(boxes) == 3
+    assert sorted(boxes[:, 1].tolist()) == [10, 17, 24]
+
+
+def test_line_regions_group_a_line_and_keep_lines_apart():
+    mask = np.zeros((60, 300), bool)
+    glyph_row(mask, 5, [10, 17, 24, 36, 43])     # "ABC DE" on one line
+    glyph_row(mask, 25, [10, 17])                # a second line
+    glyph_row(mask, 5, [200, 207])               # far right of line one: its own region
+    regions = prepare.line_regions(prepare.glyphs(mask), mask.shape)
+    spans = sorted((r.top, r.left, r.bottom, r.right, r.glyphs) for r in regions)
+    assert spans == [(5, 10, 13, 48, 5), (5, 200, 13, 212, 2), (25, 10, 33, 22, 2)]
+    assert all(r.single_line for r in regions)
+
+
+def test_texture_gives_no_regions():
+    rng = np.random.default_rng(1)
+    speckle = np.zeros((800, 800), bool)
+    for top, left in rng.integers(0, 790, size=(800, 2)):
+        speckle[top:top + 5, left:left + 3] = True
+    ink = prepare.Ink("bright", speckle, prepare.mask_page(speckle))
+    assert prepare.regions_of(ink) is None
+
+
+def test_crop_scales_a_line_to_target_height_and_maps_boxes_back():
+    mask = np.zeros((100, 100), bool)
+    glyph_row(mask, 40, [20, 27, 34], height=12)
+    ink = prepare.Ink("mask", mask, prepare.mask_page(mask))
+    (region,) = prepare.regions_of(ink)
+    piece = prepare.crop(ink, region)
+    assert piece.scale == 3                              # 12 px glyphs -> 36 px
+    assert (piece.pixels == 0).any() and piece.pixels[0, 0] == 255
+    # A box around the whole ink in crop pixels maps back onto the glyphs.
+    ys, xs = np.nonzero(piece.pixels == 0)
+    found = TextBox("abc", int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1, 90.0)
+    back = piece.to_original(found)
+    assert (back.left, back.top, back.right, back.bottom) == (20, 40, 39, 52)
+
+
+def test_merge_keeps_the_more_confident_of_overlapping_boxes():
+    a = TextBox("D0E", 0, 0, 10, 5, 40.0)
+    b = TextBox("DOE", 1, 0, 10, 5, 90.0)
+    c = TextBox("120", 50, 50, 60, 55, 80.0)
+    merged = prepare.merge_views([[a, c], [b]])
+    assert sorted(x.text for x in merged) == ["120", "DOE"]
+
+
+def test_reading_order_is_lines_then_left_to_right():
+    boxes = [TextBox("second", 50, 21, 80, 30), TextBox("first", 0, 0, 30, 10),
+             TextBox("line", 0, 20, 40, 31), TextBox("one", 40, 1, 60, 10)]
+    assert [b.text for b in prepare.reading_order(boxes)] == ["first", "one", "line", "second"]
+
+
+def test_is_text_needs_a_letter_or_digit():
+    assert prepare.is_text("L") and prepare.is_text("120")
+    assert not prepare.is_text("|") and not prepare.is_text("—")

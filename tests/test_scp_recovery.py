@@ -1,0 +1,165 @@
+"""Never lose an acknowledged instance, never write one twice: kill -9, SIGTERM, full spool."""
+from __future__ import annotations
+
+import collections
+import stat
+import subprocess
+import time
+
+from scp_harness import HOST, AE_TITLE, Server, copies, storescu, wait_for
+
+
+def start_storescu(port: int, files) -> subprocess.Popen:
+    """storescu -v in the background: its log says which files were acknowledged."""
+    return subprocess.Popen(["storescu", "-v", "-aet", "STORESCU", "-aec", AE_TITLE, HOST, str(port),
+                             *[str(p) for p in files]],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def acknowledged(storescu_output: str) -> set[str]:
+    """Files for which storescu received a Success response."""
+    done, current = set(), None
+    for line in storescu_output.splitlines():
+        if line.startswith("I: Sending file: "):
+            current = line[len("I: Sending file: "):].strip()
+        elif "Received Store Response (Success)" in line and current:
+            done.add(current)
+            current = None
+    return done
+
+
+def interrupted_batch(server: Server, files, interrupt) -> set[str]:
+    """Send `files` on one association and call `interrupt()` about a third of the way in;
+    returns the paths storescu saw acknowledged."""
+    sender = start_storescu(server.port, [p for p, _ in files])
+    third = len(files) // 3
+    wait_for(lambda: server.new_log().count("received ") >= third or sender.poll() is not None,
+             60, interval=0.01, what="a third of the batch to arrive")
+    interrupt()
+    output, _ = sender.communicate(timeout=120)
+    return acknowledged(output)
+
+
+def check_exactly_once(server: Server, files) -> None:
+    uids = [uid for _, uid in files]
+    rows = server.wait_rows(uids, timeout=120)
+    counts = collections.Counter(row["filename"] for row in rows)
+    assert {uid: counts[uid] for uid in uids} == {uid: 1 for uid in uids}
+    assert len(rows) == len(uids)        # and nothing else (no stray or torn rows)
+
+
+def test_kill9_mid_transfer_then_restart_loses_nothing_and_duplicates_nothing(tmp_path):
+    files = copies("CT_small.dcm", 150, tmp_path / "in")
+    by_path = {str(p): uid for p, uid in files}
+    server = Server(tmp_path).start()
+    try:
+        acked = interrupted_batch(server, files, server.kill)
+        assert 0 < len(acked) < len(files)
+        server.start()
+        # Re-send what was not acknowledged, as a PACS would.
+        rest = [p for p, _ in files if str(p) not in acked]
+        result = storescu(server.port, rest)
+        assert result.returncode == 0, result.stderr
+        check_exactly_once(server, files)
+        assert all(by_path[p] for p in acked)
+        server.wait_spool_empty()
+        assert server.terminate() == 0
+    finally:
+        server.stop_quietly()
+
+
+def test_sigterm_drains_and_exits_zero(tmp_path):
+    files = copies("CT_small.dcm", 120, tmp_path / "in")
+    server = Server(tmp_path).start()
+    try:
+        codes = []
+        acked = interrupted_batch(server, files, lambda: codes.append(server.terminate()))
+        assert codes == [0]
+        assert "stopped:" in server.log()
+        # No in-progress CSV is left behind, and what was queued is still in the spool.
+        assert not list(server.output.glob("*.part"))
+        server.start()
+        rest = [p for p, _ in files if str(p) not in acked]
+        if rest:    # open associations get a few seconds to finish; the rest is re-sent
+            assert storescu(server.port, rest).returncode == 0
+        check_exactly_once(server, files)
+    finally:
+        server.stop_quietly()
+
+
+def test_unwritable_spool_answers_failure_not_success(tmp_path):
+    server = Server(tmp_path).start()
+    try:
+        incoming = server.spool / "incoming"
+        incoming.rmdir()
+        incoming.write_text("not a folder")     # root ignores permissions; this cannot be written
+        (path, uid), = copies("CT_small.dcm", 1, tmp_path / "in")
+        result = subprocess.run(["storescu", "-v", "-aec", AE_TITLE, HOST, str(server.port), str(path)],
+                                capture_output=True, text=True, timeout=60)
+        output = result.stdout + result.stderr
+        assert "Received Store Response" in output
+        assert "Received Store Response (Success)" not in output
+        assert "Refused: OutOfResources" in output          # 0xA7xx: the sender keeps it
+        assert f"refused {uid}" in server.new_log()
+        # Once the spool is usable again the same instance is accepted and processed.
+        incoming.unlink()
+        incoming.mkdir(mode=0o700)
+        assert storescu(server.port, [path]).returncode == 0
+        server.wait_rows([uid])
+    finally:
+        server.stop_quietly()
+
+
+def test_spool_below_free_space_floor_refuses(tmp_path):
+    config = tmp_path / "scp.yaml"
+    config.write_text("storage:\n  min_free_mb: 1000000000\n")
+    server = Server(tmp_path, "--config", str(config)).start()
+    try:
+        (path, uid), = copies("CT_small.dcm", 1, tmp_path / "in")
+        result = subprocess.run(["storescu", "-v", "-aec", AE_TITLE, HOST, str(server.port), str(path)],
+                                capture_output=True, text=True, timeout=60)
+        assert "Received Store Response (Success)" not in result.stdout + result.stderr
+        assert "below the" in server.new_log()
+        assert not list((server.spool / "incoming").iterdir())
+    finally:
+        server.stop_quietly()
+
+
+def test_csv_rolls_by_size_and_is_owner_only(tmp_path):
+    server = Server(tmp_path, "--roll-size-mb", "0.001").start()      # ~1 KB per file
+    try:
+        first = copies("CT_small.dcm", 12, tmp_path / "a")
+        assert storescu(server.port, [p for p, _ in first]).returncode == 0
+        server.wait_rows([uid for _, uid in first])
+        completed = sorted(server.output.glob("*.csv"))
+        assert len(completed) >= 2
+        before = {p: (p.stat().st_size, p.stat().st_mtime_ns, p.read_bytes()) for p in completed}
+        second = copies("CT_small.dcm", 6, tmp_path / "b")
+        assert storescu(server.port, [p for p, _ in second]).returncode == 0
+        server.wait_rows([uid for _, uid in second])
+        time.sleep(0.5)
+        for path, (size, mtime, data) in before.items():         # completed files never change
+            assert (path.stat().st_size, path.stat().st_mtime_ns, path.read_bytes()) == (size, mtime, data)
+        header = server.output.glob("*.csv")
+        for path in list(header) + list(server.output.glob("*.csv.part")):
+            assert path.read_text().startswith("filename,frame,overlay,imagetype,")
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(server.output.stat().st_mode) == 0o700
+    finally:
+        server.stop_quietly()
+
+
+def test_archive_names_and_filename_column(tmp_path):
+    archive = tmp_path / "archive"
+    server = Server(tmp_path, "--archive-dir", str(archive)).start()
+    try:
+        files = copies("MR_small.dcm", 2, tmp_path / "in")
+        assert storescu(server.port, [p for p, _ in files]).returncode == 0
+        rows = server.wait_rows([str(archive / f"{uid}.dcm") for _, uid in files])
+        for _, uid in files:
+            kept = archive / f"{uid}.dcm"
+            assert kept.exists() and stat.S_IMODE(kept.stat().st_mode) == 0o600
+        assert stat.S_IMODE(archive.stat().st_mode) == 0o700
+        assert len(rows) == 2
+    finally:
+        server.stop_quietly()

@@ -1,0 +1,242 @@
+"""Pixel transforms on tiny hand-made arrays: bits, sign, rescale, window, masks, palette."""
+from __future__ import annotations
+
+import numpy as np
+import pydicom
+import pytest
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian
+
+from scp_scanner.dicom.display import Display
+from scp_scanner.dicom.reading import PixelLayout
+from scp_scanner.dicom.transforms import (BULK_BOTTOM, BULK_TOP, bit_plane, extreme_masks,
+                                          grey_text_mask, keep_stored_bits, lut_output_to_uint8,
+                                          native_order, overlay_to_uint8, rescale, rgb_text_mask,
+                                          rgb_to_uint8, unpack_overlay_bits, window_grey)
+
+
+def _bulk_with_extremes(size: int = 40, seed: int = 1) -> np.ndarray:
+    """A frame of 'anatomy' in 100..200 with a 2x6 'text' block at the top value 4095 and
+    a 2x5 block at the bottom value -2000 (each well under 15 % of the frame)."""
+    rng = np.random.default_rng(seed)
+    frame = rng.integers(100, 201, size=(size, size)).astype(np.int16)
+    frame[1:3, 1:7] = 4095
+    frame[10:12, 1:6] = -2000
+    return frame
+
+
+class TestStoredBits:
+    def test_signed_12_in_16_negative_values_sign_extend(self):
+        # 12-bit two's complement in 16-bit cells, upper 4 bits NOT sign-extended, one with an
+        # overlay bit (15) set: -1, -2048, 2047, 1.
+        cells = np.array([0x0FFF, 0x0800, 0x07FF, 0x8001], dtype=np.uint16).view(np.int16)
+        out = keep_stored_bits(cells, 12, signed=True)
+        assert out.tolist() == [-1, -2048, 2047, 1]
+
+    def test_signed_masking_would_turn_negatives_bright(self):
+        # The wrong way (masking with 0x0FFF) gives 4095 for -1; ours gives -1, the darkest.
+        cells = np.array([0x0FFF, 0x0005], dtype=np.uint16).view(np.int16)
+        assert (cells.view(np.uint16) & 0x0FFF).tolist() == [4095, 5]
+        assert keep_stored_bits(cells, 12, signed=True).tolist() == [-1, 5]
+
+    def test_unsigned_drops_high_bits(self):
+        cells = np.array([0xF123, 0x8FFF, 0x0001], dtype=np.uint16)
+        assert keep_stored_bits(cells, 12, signed=False).tolist() == [0x123, 0xFFF, 1]
+
+    def test_full_width_and_float_pass_through(self):
+        cells = np.array([-5, 7], dtype=np.int16)
+        assert keep_stored_bits(cells, 16, signed=True) is cells
+        floats = np.array([1.5, -2.0], dtype=np.float32)
+        assert keep_stored_bits(floats, 12, signed=True) is floats
+
+    def test_big_endian_cells(self):
+        cells = np.array([0x8001, 0x0FFF], dtype=">u2")
+        assert keep_stored_bits(cells, 12, signed=False).tolist() == [1, 0xFFF]
+        assert native_order(cells).dtype.isnative
+
+    def test_bit_plane_reads_sign_bit_of_signed_cells(self):
+        cells = np.array([[-1, 5], [0x4000, -32768]], dtype=np.int16)
+        assert bit_plane(cells, 15).tolist() == [[True, False], [False, True]]
+        assert bit_plane(cells, 14).tolist() == [[True, False], [True, False]]
+        assert not bit_plane(cells.astype(np.uint8), 15).any()   # beyond the cell
+
+
+class TestOverlayBits:
+    def test_lsb_first_packing(self):
+        planes = unpack_overlay_bits(bytes([0b00000101]), 1, 8)
+        assert planes.shape == (1, 1, 8)
+        assert planes[0, 0].tolist() == [True, False, True, False, False, False, False, False]
+
+    def test_frames_continue_in_one_bit_stream(self):
+        # Two 2x2 frames in one byte: frame 0 = low nibble, frame 1 = high nibble.
+        planes = unpack_overlay_bits(bytes([0b11110000]), 2, 2, frames=2)
+        assert not planes[0].any()
+        assert planes[1].all()
+
+    def test_short_data_padded_with_blank(self):
+        planes = unpack_overlay_bits(bytes([0xFF]), 4, 4)
+        assert planes.reshape(-1)[:8].all() and not planes.reshape(-1)[8:].any()
+
+    def test_overlay_to_uint8_is_white_on_black(self):
+        plane = np.array([[True, False]])
+        assert overlay_to_uint8(plane).tolist() == [[255, 0]]
+        assert overlay_to_uint8(plane).dtype == np.uint8
+
+
+class TestRescaleAndWindow:
+    def test_rescale_is_float(self):
+        out = rescale(np.array([1, 2], dtype=np.uint16), 2.0, -1024.0)
+        assert out.dtype == np.float32
+        assert out.tolist() == [-1022.0, -1020.0]
+
+    def test_extremes_map_to_255_and_0_and_bulk_keeps_headroom(self):
+        frame = _bulk_with_extremes()
+        out, mask = window_grey(frame)
+        assert out.dtype == np.uint8
+        assert (out[1:3, 1:7] == 255).all()
+        assert (out[10:12, 1:6] == 0).all()
+        bulk = np.ones(frame.shape, dtype=bool)
+        bulk[1:3, 1:7] = False
+        bulk[10:12, 1:6] = False
+        assert out[bulk].min() >= BULK_BOTTOM and out[bulk].max() <= BULK_TOP
+        # The bulk keeps its contrast (not crushed into a few levels by the extremes).
+        assert out[bulk].max() - out[bulk].min() > 120
+        assert mask is not None and mask.sum() == 12 + 10
+
+    def test_negative_values_stay_darker_than_positive(self):
+        frame = np.tile(np.arange(-1000, 1000, 10, dtype=np.int16), (20, 1))
+        out, _ = window_grey(frame)
+        assert (np.diff(out[0].astype(int)) >= 0).all()
+        assert out[0, 0] < out[0, -1]
+
+    def test_rescale_slope_and_intercept_do_not_change_a_data_window(self):
+        frame = _bulk_with_extremes()
+        plain, _ = window_grey(frame)
+        scaled, _ = window_grey(frame, slope=2.5, intercept=-1024.0)
+        assert np.abs(plain.astype(int) - scaled.astype(int)).max() <= 1
+
+    def test_negative_slope_swaps_bright_and_dark(self):
+        frame = _bulk_with_extremes()
+        out, _ = window_grey(frame, slope=-1.0)
+        assert (out[1:3, 1:7] == 0).all()
+        assert (out[10:12, 1:6] == 255).all()
+
+    def test_monochrome1_inverts(self):
+        frame = _bulk_with_extremes()
+        normal, _ = window_grey(frame)
+        inverted, mask = window_grey(frame, monochrome1=True)
+        assert (inverted == 255 - normal).all()
+        assert (inverted[1:3, 1:7] == 0).all()
+        assert mask is not None
+
+    def test_constant_frame(self):
+        out, mask = window_grey(np.full((4, 4), 77, dtype=np.uint16))
+        assert (out == 0).all() and mask is None
+
+    def test_one_bit_frame(self):
+        frame = np.zeros((10, 10), dtype=np.uint8)
+        frame[2, :] = 1
+        out, mask = window_grey(frame)
+        assert set(np.unique(out).tolist()) == {0, 255}
+        assert mask is not None and mask.sum() == 10
+
+    def test_float_frame(self):
+        frame = np.linspace(-1.0, 1.0, 100, dtype=np.float32).reshape(10, 10)
+        frame[0, 0] = 9.0
+        out, _ = window_grey(frame)
+        assert out[0, 0] == 255 and out[9, 9] > out[5, 5] > out[1, 1]
+
+
+class TestMaskFractions:
+    def test_small_extreme_is_text(self):
+        frame = np.zeros((20, 20), dtype=np.uint16)
+        frame[:, :10] = 100
+        frame[0, :12] = 4095                     # 3 % at the max
+        high, low = extreme_masks(frame)
+        assert high is not None and high.sum() == 12
+        assert low is None                       # the minimum covers 47 %
+
+    def test_lone_hot_pixel_is_not_text(self):
+        frame = np.zeros((20, 20), dtype=np.uint16)
+        frame[:, :10] = 100
+        frame[5, 5] = 4095
+        assert extreme_masks(frame)[0] is None
+
+    def test_large_extreme_is_not_text(self):
+        frame = np.zeros((10, 10), dtype=np.uint16)
+        frame[:2, :] = 4095                      # 20 % at the max
+        frame[5, 5] = 7
+        assert grey_text_mask(frame) is None
+
+    def test_min_and_max_both_small(self):
+        frame = np.full((20, 20), 50, dtype=np.int16)
+        frame[0, :12] = 1000
+        frame[19, :10] = -1000
+        mask = grey_text_mask(frame)
+        assert mask is not None and mask.sum() == 22
+
+    def test_rgb_white_text(self):
+        rgb = np.zeros((20, 20, 3), dtype=np.uint8)
+        rgb[5:15, 5:15] = (90, 60, 40)           # a brownish 'picture'
+        rgb[1, 1:13] = (250, 250, 250)
+        mask = rgb_text_mask(rgb)
+        assert mask is not None and mask.sum() == 12 and mask[1, 1:13].all()
+
+    def test_rgb_light_grey_text_after_lossy_compression(self):
+        rgb = np.zeros((20, 20, 3), dtype=np.uint8)
+        rgb[1, 1:13] = (214, 210, 218)
+        mask = rgb_text_mask(rgb)
+        assert mask is not None and mask[1, 1:13].all()
+
+    def test_rgb_saturated_colour_text(self):
+        rgb = np.full((20, 20, 3), 30, dtype=np.uint8)
+        rgb[3, 2:12] = (0, 255, 0)               # green annotation
+        mask = rgb_text_mask(rgb)
+        assert mask is not None and mask.sum() == 10
+
+    def test_rgb_large_white_area_is_not_text(self):
+        rgb = np.zeros((10, 10, 3), dtype=np.uint8)
+        rgb[:5] = 255                            # 50 %
+        assert rgb_text_mask(rgb) is None
+
+
+class TestColour:
+    def test_16_bit_rgb_scales_to_8_bit(self):
+        rgb = np.array([[[65535, 0, 32768]]], dtype=np.uint16)
+        assert rgb_to_uint8(rgb, 16).tolist() == [[[255, 0, 128]]]
+        assert rgb_to_uint8(np.array([[[4095, 0, 0]]], dtype=np.uint16), 12).tolist() == [[[255, 0, 0]]]
+
+    def test_lut_output(self):
+        assert lut_output_to_uint8(np.array([65280, 256, 0], dtype=np.uint16)).tolist() == [255, 1, 0]
+        # 16-bit entries that only hold 8-bit values are kept as they are.
+        assert lut_output_to_uint8(np.array([255, 7], dtype=np.uint16)).tolist() == [255, 7]
+
+    def test_palette_colour_through_pydicom_lut(self):
+        ds = Dataset()
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.PhotometricInterpretation = "PALETTE COLOR"
+        ds.SamplesPerPixel = 1
+        ds.BitsAllocated = 8
+        ds.BitsStored = 8
+        ds.Rows, ds.Columns = 2, 2
+        ds.PixelRepresentation = 0
+        # 4-entry 16-bit LUTs: 0 black, 1 red, 2 green, 3 white.
+        for colour, entries in (("Red", [0, 65535, 0, 65535]), ("Green", [0, 0, 65535, 65535]),
+                                ("Blue", [0, 0, 0, 65535])):
+            setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", [4, 0, 16])
+            setattr(ds, f"{colour}PaletteColorLookupTableData",
+                    np.array(entries, dtype="<u2").tobytes())
+        layout = PixelLayout("PixelData", pydicom.uid.UID(ExplicitVRLittleEndian), 2, 2, 1, 1,
+                             8, 8, False, "PALETTE COLOR")
+        pixels, mask = Display(layout).render(np.array([[0, 1], [2, 3]], dtype=np.uint8), ds)
+        assert pixels.dtype == np.uint8 and pixels.shape == (2, 2, 3)
+        assert pixels.tolist() == [[[0, 0, 0], [255, 0, 0]], [[0, 255, 0], [255, 255, 255]]]
+
+
+@pytest.mark.parametrize("bits", [8, 16, 32])
+def test_unsigned_full_range_windows_to_full_output(bits):
+    dtype = {8: np.uint8, 16: np.uint16, 32: np.uint32}[bits]
+    frame = np.tile(np.linspace(0, 2 ** bits - 1, 50).astype(dtype), (50, 1))
+    out, _ = window_grey(keep_stored_bits(frame, bits, signed=False))
+    assert out.min() == 0 and out.max() == 255
