@@ -27,7 +27,7 @@ import random
 import shutil
 import subprocess
 import tempfile
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
@@ -903,11 +903,14 @@ US_COLOURS = ((255, 255, 255), (255, 255, 0), (0, 255, 0), (255, 255, 255))
 
 
 def build_us(path: Path, seed: int, opts: CaseOptions = CaseOptions(), case: str = "us_rgb",
-             n_frames: int = 1) -> Truth:
-    """RGB ultrasound, single or multi-frame; multi-frame files carry a per-frame counter."""
+             n_frames: int | tuple[int, int] = 1) -> Truth:
+    """RGB ultrasound, single or multi-frame (n_frames, or a random count in an inclusive
+    range); multi-frame files carry a per-frame counter."""
     rnd, rng = _rngs(seed)
     identity = make_identity(rnd)
     face = pick_face(rnd)
+    if isinstance(n_frames, tuple):
+        n_frames = rnd.randint(*n_frames)
     rows, cols = 480, 640
     annotation = make_annotation(identity, "US", rnd, opts.text)
     size = pick_font_size(rnd, 512)
@@ -1070,13 +1073,14 @@ CASES: dict[str, Builder] = {
     "ct_signed": _case(build_ct, "ct_signed"),
     "cr_mono1": _case(build_cr, "cr_mono1"),
     "us_rgb": _case(build_us, "us_rgb"),
-    "us_rgb_multiframe": _case(build_us, "us_rgb_multiframe", n_frames=4),
+    "us_rgb_multiframe": _case(build_us, "us_rgb_multiframe", n_frames=(3, 5)),
     "mr_overlay": _case(build_mr_overlay, "mr_overlay"),
     "xa_highbit": _case(build_high_bit_overlay, "xa_highbit"),
     "xa_multiframe_overlay": _case(build_multiframe_overlay, "xa_multiframe_overlay"),
     "ct_rle": _case(build_ct, "ct_rle", syntax=RLELossless),
     "ct_jpeg_lossless": _case(build_ct, "ct_jpeg_lossless", syntax=JPEGLosslessSV1),
-    "us_jpeg_baseline": _case(build_us, "us_jpeg_baseline", syntax=JPEGBaseline8Bit, n_frames=3),
+    "us_jpeg_baseline": _case(build_us, "us_jpeg_baseline", syntax=JPEGBaseline8Bit,
+                              n_frames=(3, 4)),
     "sc_grey_jpeg_baseline": _case(build_grey_sc, "sc_grey_jpeg_baseline", syntax=JPEGBaseline8Bit),
     "highbit_rle": _case(build_high_bit_overlay, "highbit_rle", syntax=RLELossless),
     "highbit_jpeg_lossless": _case(build_high_bit_overlay, "highbit_jpeg_lossless",

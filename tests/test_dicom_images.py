@@ -486,6 +486,22 @@ def test_absurd_sizes_and_short_pixel_data(tmp_path):
     assert "Rows" in _reason(save(missing, tmp_path / "norows.dcm"))
 
 
+def test_damaged_elements(tmp_path):
+    whole = Path(data("CT_small.dcm")).read_bytes()
+    institution = b"\x08\x00\x80\x00LO"                # (0008,0080) InstitutionName, explicit LE
+    assert whole.count(institution) == 1
+    garbled = tmp_path / "garbled_description.dcm"
+    garbled.write_bytes(whole.replace(institution, b"\x08\x00\x80\x00\x4c\xa1"))
+    ds = read_dataset(garbled)                             # a damaged description is dropped
+    assert "InstitutionName" not in ds
+    assert len(list(iter_images(ds))) == 1
+    rows = b"\x28\x00\x10\x00US"
+    assert whole.count(rows) == 1
+    bad_rows = tmp_path / "garbled_rows.dcm"
+    bad_rows.write_bytes(whole.replace(rows, b"\x28\x00\x10\x00\x55\xee"))
+    assert "corrupt element Rows" in _reason(bad_rows)
+
+
 def test_undecodable_pixel_data(tmp_path):
     # Known-bad codestream shipped with pydicom: every plugin refuses it.
     assert "cannot decode frame 0" in _reason(Path(data("JPEG2000-embedded-sequence-delimiter.dcm")))

@@ -7,10 +7,13 @@ import pytest
 from scp_scanner.pii.rules import (
     find_all,
     find_dates,
+    digit_shadow,
+    find_addresses,
     find_dicom_names,
     find_given_names,
     find_header_values,
     find_identifiers,
+    find_titled_names,
     is_chi_number,
     is_nhs_number,
     mod11_ok,
@@ -74,7 +77,7 @@ def test_month_and_year_alone_is_a_date():
 @pytest.mark.parametrize("text", [
     "3/4", "1/45", "Im 12/120", "12:30:45", "W:400 L:40", "13/13/2020", "31/02/2020",
     "00/00/0000", "1.2.840.10008.1.2.1", "V3.5.12", "512x512", "120 kVp 250 mAs",
-    "Mayor", "Marker 12", "TI 2000 TR 4500", "12345678.5", "1234 5678",
+    "Mayor", "Marker 12", "TI 2000 TR 4500", "12345678.5", "1234 5678", "SpO2 98%",
 ])
 def test_things_that_are_not_dates(text):
     assert find_dates(text) == []
@@ -126,7 +129,7 @@ def test_long_digit_runs_are_identifiers(text, found):
 @pytest.mark.parametrize("text", [
     "512", "120 kVp", "250 mAs", "W 1500 L -600", "TR 4500 TE 90", "512x512", "1024x1024",
     "Se:3 Im:45", "0.000001", "12345", "DLP 1234.56 mGycm", "000000", "1111111",
-    "Frq 15000", "Table 123.5 mm",
+    "Frq 15000", "Table 123.5 mm", "SOLO 45",
 ])
 def test_acquisition_numbers_are_not_identifiers(text):
     assert find_identifiers(text) == []
@@ -157,6 +160,32 @@ def test_given_names_catch_capitalised_names_ner_misses():
     assert [h.text for h in find_given_names("SARAH WHITTAKER 12")] == ["SARAH"]
     assert [h.text for h in find_given_names("SMITH JOHN")] == ["JOHN"]
     assert find_given_names("MARKER PORTABLE CHEST Mayo") == []
+
+
+def test_titled_names():
+    assert [h.text for h in find_titled_names("Ref: Dr A. Brown, Mrs Okafor")] == ["Dr A. Brown", "Mrs Okafor"]
+    assert find_titled_names("MR LIVER MS Lesion DR CHEST Dr.") == []
+
+
+@pytest.mark.parametrize("text, found", [
+    ("12 High Street, Dundee", "12 High Street"),
+    ("Flat 3, 45 Queen's Road", "45 Queen's Road"),
+    ("DD1 9SY", "DD1 9SY"),
+    ("EH16 4SA", "EH16 4SA"),
+    ("SW1A 1AA", "SW1A 1AA"),
+])
+def test_addresses_and_postcodes(text, found):
+    assert [h.text for h in find_addresses(text)] == [found]
+
+
+@pytest.mark.parametrize("text", ["L4 5MM", "C5 1", "120 kVp", "Se 3 Im 45", "3 Views"])
+def test_not_addresses(text):
+    assert find_addresses(text) == []
+
+
+def test_digit_shadow_puts_digits_back_next_to_digits_only():
+    assert digit_shadow("24-MAY-O2 ID l234S67 Se:3 SOLO T1 L1") == "24-MAY-02 ID 1234567 Se:3 SOLO T1 L1"
+    assert len(digit_shadow("OlS|")) == 4
 
 
 # ----------------------------------------------------------------------------- header values
@@ -222,6 +251,24 @@ def test_short_placeholder_and_ignored_values_are_not_searched():
         ("PatientSex", "F"), ("PatientAge", "045Y"), ("StudyTime", "101010"),
     ))
     assert [(n.keyword, n.folded) for n in needles] == [("PatientName", "j0")]
+
+
+def test_header_values_that_are_annotations_are_not_searched():
+    identifiers = (("PatientName", "CHEST^PHANTOM"), ("InstitutionName", "Philips Healthcare"),
+                   ("StudyDescription", "CT HEAD"))
+    assert prepare_header(identifiers) == ()
+    assert find_all("CHEST PA Philips Healthcare CT HEAD", identifiers) == []
+
+
+def test_identifiers_given_as_lists_work():
+    hits = find_all("DOE XAVIER", [["PatientName", "DOE^XAVIER"]])
+    assert rules_of(hits) == {"header:PatientName"}
+
+
+def test_two_letter_name_parts_match_only_capitalised_words():
+    identifiers = (("PatientName", "AL^JO"),)
+    assert rules_of(find_header_values("Jo AL", identifiers)) == {"header:PatientName"}
+    assert find_header_values("al il jo", identifiers) == []
 
 
 def test_header_preparation_is_cached_per_identifier_tuple():

@@ -126,7 +126,7 @@ def test_spool_below_free_space_floor_refuses(tmp_path):
 
 
 def test_csv_rolls_by_size_and_is_owner_only(tmp_path):
-    server = Server(tmp_path, "--roll-size-mb", "0.001").start()      # ~1 KB per file
+    server = Server(tmp_path, "--roll-size-mb", "0.0005").start()     # ~500 bytes per file
     try:
         first = copies("CT_small.dcm", 12, tmp_path / "a")
         assert storescu(server.port, [p for p, _ in first]).returncode == 0

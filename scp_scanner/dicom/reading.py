@@ -131,17 +131,31 @@ def _is_undefined_length(ds: pydicom.Dataset) -> bool:
     return bool(getattr(raw, "is_undefined_length", False))
 
 
-def _check_truncation(ds: pydicom.Dataset) -> None:
-    """A top-level element whose value is shorter than its declared length means the file
-    ended early (pydicom keeps the short value silently)."""
+def _check_elements(ds: pydicom.Dataset) -> None:
+    """Find truncation and damaged elements now, not in the middle of a decoder.
+
+    A top-level element whose value is shorter than its declared length means the file ended
+    early (pydicom keeps the short value silently). An element whose value cannot be
+    converted (a garbled VR, say) is an error when it describes the pixels or overlays
+    (groups 0028, 60xx, 7FE0); elsewhere it is dropped with a warning, so one damaged
+    description does not hide the images.
+    """
     for tag in list(ds.keys()):
-        raw = ds.get_item(tag)
-        if not isinstance(raw, RawDataElement) or raw.value is None:
-            continue
-        if raw.length != 0xFFFFFFFF and len(raw.value) < raw.length:
-            name = pydicom.datadict.keyword_for_tag(tag) or str(tag)
-            raise DicomInputError(
-                f"truncated file: {name} has {len(raw.value)} of {raw.length} bytes")
+        name = pydicom.datadict.keyword_for_tag(tag) or str(tag)
+        try:
+            raw = ds.get_item(tag)       # may already convert (and fail) for odd VRs
+            if isinstance(raw, RawDataElement) and raw.value is not None:
+                if raw.length != 0xFFFFFFFF and len(raw.value) < raw.length:
+                    raise DicomInputError(
+                        f"truncated file: {name} has {len(raw.value)} of {raw.length} bytes")
+            ds[tag]
+        except DicomInputError:
+            raise
+        except Exception as exc:
+            if tag.group in (0x0028, 0x7FE0) or 0x6000 <= tag.group <= 0x60FF:
+                raise DicomInputError(f"corrupt element {name}: {_first_line(exc)}") from None
+            log.warning("dropping damaged element %s: %s", name, _first_line(exc))
+            del ds[tag]
 
 
 def has_overlays(ds: pydicom.Dataset) -> bool:
@@ -266,7 +280,7 @@ def read_dataset(path: str | os.PathLike[str]) -> pydicom.Dataset:
     if len(ds) == 0:
         raise DicomInputError("not a DICOM file (no data elements)")
 
-    _check_truncation(ds)
+    _check_elements(ds)
     set_transfer_syntax(ds)
     layout = pixel_layout(ds)
     if layout is None and not has_overlays(ds):

@@ -15,14 +15,16 @@ keeps its contrast), small images magnified towards 512 px for the detector, lar
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from ..model import Image, TextBox
 from . import EngineError
-from .prepare import is_text, reading_order, to_grey
+from .fixups import join_dicom_names, join_split_names
+from .prepare import inks, is_text, reading_order, to_grey
 
 # The two files easyocr needs for English: text detection and the generation-2 recogniser.
 DETECTOR_FILE = "craft_mlt_25k.pth"
@@ -38,6 +40,17 @@ CANVAS_SIZE = 1280
 # easyocr drops detected boxes whose longer side is under min_size px (its default 20 drops
 # short annotation like a lone "L" or "R" at 10-14 px).
 MIN_BOX_SIZE = 8
+# easyocr joins detected words of one line into one box when the gap between them is under
+# width_ths x the text height.
+WIDTH_THS = 0.5
+
+
+# Inside one box, a DICOM name FAMILY^GIVEN whose '^' came out as a look-alike (with or
+# without spaces around it): "DOE ~JOHN", 'DOE"JOHN'.
+_NAME = r"[A-Z][A-Za-z\-]+"
+MISREAD_CARET = re.compile(rf"\b({_NAME}) ?[~\"`*°] ?({_NAME})\b")
+# The upper part of a line, where a '^' sits (the lower part of its gap stays empty).
+CARET_ZONE = 0.45
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,6 +82,68 @@ def quad_to_box(quad, text: str, confidence: float, height: int, width: int) -> 
     right = max(left, min(width, math.ceil(max(xs))))
     bottom = max(top, min(height, math.ceil(max(ys))))
     return TextBox(text.strip(), left, top, right, bottom, round(float(confidence) * 100.0, 2))
+
+
+def ink_gaps(columns: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) runs of empty columns strictly between the first and last inked column."""
+    inked = np.flatnonzero(columns)
+    if inked.size == 0:
+        return []
+    inside = columns[inked[0]:inked[-1] + 1]
+    edges = np.diff(np.concatenate(([1], inside.astype(np.int8), [1])))
+    starts, ends = np.flatnonzero(edges == -1), np.flatnonzero(edges == 1)
+    return [(int(a) + int(inked[0]), int(b) + int(inked[0])) for a, b in zip(starts, ends)]
+
+
+def restore_carets(text: str, ink: np.ndarray | None) -> str:
+    """Put back the '^' of DICOM names that easyocr read as a look-alike or as a space.
+
+    A space becomes '^' only between two upper-case words whose gap in the box's ink has a
+    mark in the upper part of the line and nothing below it (a '^' glyph); the gaps between
+    the words are the widest column gaps of the lower part, one per space, in order."""
+    text = MISREAD_CARET.sub(r"\1^\2", text)
+    words = text.split()
+    if len(words) < 2 or ink is None or ink.ndim != 2:
+        return " ".join(words) if words else text
+    rows = np.flatnonzero(ink.any(axis=1))
+    if rows.size < 4:
+        return " ".join(words)
+    split = int(rows[0] + round((rows[-1] - rows[0] + 1) * CARET_ZONE))
+    upper = ink[rows[0]:split].any(axis=0)
+    lower = ink[split:rows[-1] + 1].any(axis=0)
+    gaps = ink_gaps(lower)
+    spaces = len(words) - 1
+    if len(gaps) < spaces:
+        return " ".join(words)
+    widest = sorted(gaps, key=lambda g: g[1] - g[0], reverse=True)
+    chosen = widest[:spaces]
+    if len(widest) > spaces:   # the word gaps must stand out from the letter gaps
+        if min(b - a for a, b in chosen) < (widest[spaces][1] - widest[spaces][0]) + 2:
+            return " ".join(words)
+    out = words[0]
+    for word, (start, end) in zip(words[1:], sorted(chosen)):
+        quarter = (end - start) // 4
+        caret = (end - start >= 3 and upper[start + quarter:end - quarter].any()
+                 and re.fullmatch(_NAME, out.split("^")[-1]) is not None and out.isupper()
+                 and re.fullmatch(_NAME, word) is not None and word.isupper())
+        out += ("^" if caret else " ") + word
+    return out
+
+
+def fix_names(image: Image, boxes: list[TextBox]) -> list[TextBox]:
+    """DICOM names (FAMILY^GIVEN) as written: carets restored inside boxes and between
+    adjacent boxes (easyocr's detector often splits a name at its small '^')."""
+    if not any(ch.isupper() for box in boxes for ch in box.text):
+        return boxes
+    found = inks(image)
+    ink = found[0] if found else None
+    fixed = []
+    for box in boxes:
+        region = ink.mask[box.top:box.bottom, box.left:box.right] if ink is not None else None
+        fixed.append(replace(box, text=restore_carets(box.text, region)))
+    if ink is not None:
+        fixed = join_split_names(ink.page, fixed)
+    return join_dicom_names(fixed)
 
 
 def find_model_dir(model_dir: str | None) -> Path:
@@ -125,7 +200,7 @@ class EasyOcrEngine:
 
     def __init__(self, *, model_dir: str | None = None, gpu: bool | str | None = None,
                  min_confidence: float = 30.0, threads: int | None = None,
-                 canvas_size: int = CANVAS_SIZE, **_ignored):
+                 canvas_size: int = CANVAS_SIZE, width_ths: float = WIDTH_THS, **_ignored):
         folder = find_model_dir(model_dir)
         try:
             import cv2
@@ -141,6 +216,7 @@ class EasyOcrEngine:
         self.device = choose_device(gpu, torch.cuda.is_available())
         self.min_confidence = float(min_confidence)
         self.canvas_size = int(canvas_size)
+        self.width_ths = float(width_ths)
         self.model_dir = folder
         try:
             # user_network_directory points at the weights folder too: otherwise easyocr
@@ -157,7 +233,8 @@ class EasyOcrEngine:
         if prepared.pixels.size == 0:
             return []
         found = self._reader.readtext(prepared.pixels, detail=1, paragraph=False, min_size=MIN_BOX_SIZE,
-                                      mag_ratio=prepared.mag_ratio, canvas_size=self.canvas_size)
+                                      mag_ratio=prepared.mag_ratio, canvas_size=self.canvas_size,
+                                      width_ths=self.width_ths)
         boxes = []
         for quad, text, confidence in found:
             box = quad_to_box(quad, text, confidence, image.height, image.width)
@@ -166,4 +243,4 @@ class EasyOcrEngine:
             if box.right <= box.left or box.bottom <= box.top:
                 continue
             boxes.append(box)
-        return reading_order(boxes)
+        return fix_names(image, reading_order(boxes))

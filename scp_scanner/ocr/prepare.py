@@ -39,6 +39,8 @@ MAX_TEXT_FRACTION = 0.15
 # Glyph size limits, in original pixels.
 MIN_GLYPH_HEIGHT = 4
 MAX_GLYPH_HEIGHT = 120
+# Median glyph height of a line that is surely text: speckle and noise make smaller blobs.
+MIN_TEXT_LINE_HEIGHT = 7
 # Height, in pixels, that a line of text is scaled to before recognition.
 TARGET_LINE_HEIGHT = 36
 MAX_SCALE = 6
@@ -63,13 +65,19 @@ class Region:
     left: int
     bottom: int
     right: int
-    glyph_height: int     # median glyph height, a proxy for the text height
+    glyph_height: int     # tallest glyph (outliers over twice the median left out): the text height
     glyphs: int
+
+    @property
+    def text_like(self) -> bool:
+        """Several glyphs of annotation size on one line: text, very likely, even where the
+        OCR engine is unsure of the words (tesseract gives DICOM names like DOE^JOHN ~10%)."""
+        return self.glyphs >= 3 and self.glyph_height >= MIN_TEXT_LINE_HEIGHT and self.single_line
 
     @property
     def single_line(self) -> bool:
         """Lines set close together can touch and group as one region: then it is a block."""
-        return (self.bottom - self.top) <= 1.6 * self.glyph_height
+        return (self.bottom - self.top) <= 1.5 * self.glyph_height
 
 
 @dataclass(frozen=True, eq=False)
@@ -166,9 +174,11 @@ def line_regions(glyph_boxes: np.ndarray, shape: tuple[int, int]) -> list[Region
     regions = []
     for label in np.unique(owner):
         members = glyph_boxes[owner == label]
+        heights = members[:, 2] - members[:, 0]
+        text_height = heights[heights <= 2 * np.median(heights)].max()
         regions.append(Region(int(members[:, 0].min()), int(members[:, 1].min()),
                               int(members[:, 2].max()), int(members[:, 3].max()),
-                              int(np.median(members[:, 2] - members[:, 0])), len(members)))
+                              int(text_height), len(members)))
     return regions
 
 
@@ -180,7 +190,12 @@ def regions_of(ink: Ink) -> list[Region] | None:
     return regions
 
 
-def crop(ink: Ink, region: Region) -> Crop:
+def line_scale(region: Region) -> int:
+    """The scale that brings the region's text to TARGET_LINE_HEIGHT."""
+    return int(max(1, min(MAX_SCALE, round(TARGET_LINE_HEIGHT / max(region.glyph_height, 1)))))
+
+
+def crop(ink: Ink, region: Region, scale: int | None = None) -> Crop:
     """The region cut from the ink's page, scaled to TARGET_LINE_HEIGHT, on a white margin.
 
     Only the region's own rows are cut (a margin of the page above and below would bring in
@@ -190,7 +205,7 @@ def crop(ink: Ink, region: Region) -> Crop:
     side = max(2, region.glyph_height // 2)
     top, bottom = max(0, region.top - 1), min(height, region.bottom + 1)
     left, right = max(0, region.left - side), min(width, region.right + side)
-    scale = int(max(1, min(MAX_SCALE, round(TARGET_LINE_HEIGHT / max(region.glyph_height, 1)))))
+    scale = line_scale(region) if scale is None else scale
     piece = ink.page[top:bottom, left:right]
     if scale > 1:
         resample = PILImage.Resampling.BICUBIC if ink.name == "dark" else PILImage.Resampling.BILINEAR
@@ -230,16 +245,19 @@ def overlap(a: TextBox, b: TextBox) -> float:
 
 
 def merge_views(found: list[list[TextBox]], *, threshold: float = 0.5) -> list[TextBox]:
-    """Union of the boxes read from several inks; where boxes overlap, keep the more
-    confident one."""
+    """Union of the boxes read from several inks. A box that overlaps boxes read from an
+    earlier ink (the same text read twice) replaces them only when it is more confident than
+    all of them; boxes read from one ink never displace each other."""
     kept: list[TextBox] = []
     for boxes in found:
+        earlier = list(kept)
         for box in boxes:
-            clash = [k for k in kept if overlap(k, box) >= threshold]
+            clash = [k for k in earlier if overlap(k, box) >= threshold]
             if not clash:
                 kept.append(box)
             elif all(box.confidence > k.confidence for k in clash):
                 kept = [k for k in kept if k not in clash] + [box]
+                earlier = [k for k in earlier if k not in clash]
     return kept
 
 

@@ -11,6 +11,7 @@ import os
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 import shutil  # noqa: E402
+from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -18,8 +19,9 @@ from PIL import Image as PILImage  # noqa: E402
 
 from ..model import Image, TextBox  # noqa: E402
 from . import EngineError  # noqa: E402
-from .prepare import (Crop, Ink, crop, inks, is_text, merge_views, page_crop,  # noqa: E402
-                      reading_order, regions_of)
+from .fixups import fix_digit_lookalikes, is_caret, join_dicom_names, join_split_names  # noqa: E402
+from .prepare import (Crop, Ink, Region, crop, inks, is_text, line_scale,  # noqa: E402
+                      merge_views, page_crop, reading_order, regions_of)
 
 TESSDATA_DIRS = (
     "/usr/share/tesseract-ocr/5/tessdata",
@@ -36,6 +38,13 @@ PSM_SINGLE_LINE = 7
 PSM_SPARSE_TEXT = 11
 # A one-character word must be read this confidently to count (speckle reads as "a", "e").
 MIN_SINGLE_CHAR_CONFIDENCE = 70.0
+# In a line that is surely text (Region.text_like), a word of letters and digits counts at
+# this confidence: tesseract scores names written DOE^JOHN at 8-12 while reading them right.
+MIN_TEXT_LINE_CONFIDENCE = 0.0
+# A line read with a word below this confidence is read again at the next scale.
+RETRY_BELOW_CONFIDENCE = 80.0
+# A line of a later ink is skipped when earlier (cleaner) inks hold this share of its ink.
+SEEN_SHARE = 0.6
 
 
 def find_tessdata(lang: str, tessdata: str | None = None) -> str:
@@ -119,6 +128,12 @@ class _PytesseractReader:
         return out
 
 
+def reading_confidence(words: list[TextBox]) -> float:
+    """Mean word confidence weighted by length; 0 for nothing read."""
+    total = sum(len(w.text) for w in words)
+    return sum(w.confidence * len(w.text) for w in words) / total if total else 0.0
+
+
 class TesseractEngine:
     """OCR with tesseract over the prepared views of an image (see prepare.py)."""
 
@@ -145,14 +160,34 @@ class TesseractEngine:
     def backend(self) -> str:
         return self._reader.backend
 
-    def _keep(self, box: TextBox) -> bool:
-        if box.confidence < self.min_confidence or not is_text(box.text):
-            return False
+    def _keep(self, box: TextBox, text_line: bool) -> bool:
+        if not is_text(box.text):
+            # A lone '^' look-alike stays until DICOM names are joined (see fixups.py).
+            return text_line and is_caret(box.text)
         alnum = sum(ch.isalnum() for ch in box.text)
-        return alnum > 1 or box.confidence >= MIN_SINGLE_CHAR_CONFIDENCE
+        if alnum <= 1:
+            return box.confidence >= MIN_SINGLE_CHAR_CONFIDENCE
+        if text_line and alnum >= 0.6 * len(box.text):
+            return box.confidence >= min(self.min_confidence, MIN_TEXT_LINE_CONFIDENCE)
+        return box.confidence >= self.min_confidence
 
-    def _read_crop(self, piece: Crop, psm: int) -> list[TextBox]:
-        return [piece.to_original(box) for box in self._reader.words(piece.pixels, psm) if self._keep(box)]
+    def _read_crop(self, piece: Crop, psm: int, text_line: bool = False) -> list[TextBox]:
+        words = [box for box in self._reader.words(piece.pixels, psm) if self._keep(box, text_line)]
+        if psm == PSM_SINGLE_LINE:
+            words = join_split_names(piece.pixels, words)
+        return [piece.to_original(box) for box in words]
+
+    def _read_region(self, ink: Ink, region: Region) -> list[TextBox]:
+        """Read one line; when tesseract is unsure of it, read it again one scale larger and
+        keep the more confident reading (glyph shapes at another size resolve many misreads)."""
+        psm = PSM_SINGLE_LINE if region.single_line else PSM_SINGLE_BLOCK
+        scale = line_scale(region)
+        words = self._read_crop(crop(ink, region, scale), psm, region.text_like)
+        if region.text_like and words and min(w.confidence for w in words) < RETRY_BELOW_CONFIDENCE:
+            again = self._read_crop(crop(ink, region, scale + 1), psm, region.text_like)
+            if reading_confidence(again) > reading_confidence(words):
+                words = again
+        return words
 
     def _read_ink(self, ink: Ink, cleaner: list[Ink]) -> list[TextBox]:
         regions = regions_of(ink)
@@ -167,10 +202,9 @@ class TesseractEngine:
                 seen = np.zeros_like(own)
                 for other in cleaner:
                     seen |= other.mask[rows, cols]
-                if (own & ~seen).sum() < 0.1 * own.sum():
+                if (own & seen).sum() >= SEEN_SHARE * own.sum():
                     continue
-            psm = PSM_SINGLE_LINE if region.single_line else PSM_SINGLE_BLOCK
-            boxes.extend(self._read_crop(crop(ink, region), psm))
+            boxes.extend(self._read_region(ink, region))
         return boxes
 
     def read(self, image: Image) -> list[TextBox]:
@@ -178,4 +212,5 @@ class TesseractEngine:
         for ink in inks(image):
             found.append(self._read_ink(ink, done))
             done.append(ink)
-        return reading_order(merge_views(found))
+        words = join_dicom_names(reading_order(merge_views(found)))
+        return [replace(word, text=fix_digit_lookalikes(word.text)) for word in words if is_text(word.text)]

@@ -1,6 +1,6 @@
 """Rolling CSV files for the service: one writer, header in every file, rolled by time and size.
 
-The file being written is `PREFIX-YYYYmmddTHHMMSSZ.csv.part`; rolling renames it to `.csv`,
+The file being written is `PREFIX-YYYYmmddTHHMMSSZ[_NNN].csv.part` (names sort in time order); rolling renames it to `.csv`,
 after which it is never touched again, so a downstream job may pick up every `*.csv` safely.
 Rows of one instance go in one write, so a file never splits an instance. A crash can leave a
 torn last record in the `.part`; opening the writer truncates it back to the last complete
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 PART_SUFFIX = ".csv.part"
 DONE_SUFFIX = ".csv"
 _STAMP = "%Y%m%dT%H%M%SZ"
-_NAME_RE = re.compile(r"-(\d{8}T\d{6}Z)(?:-\d+)?\.csv\.part$")
+_NAME_RE = re.compile(r"-(\d{8}T\d{6}Z)(?:_\d+)?\.csv\.part$")
 
 
 def encode_rows(rows: Iterable[Sequence[object]]) -> bytes:
@@ -204,7 +204,7 @@ class RollingCsvWriter:
         candidate = self.directory / f"{stem}{suffix}"
         n = 1
         while candidate.exists():
-            candidate = self.directory / f"{stem}-{n}{suffix}"
+            candidate = self.directory / f"{stem}_{n:03d}{suffix}"
             n += 1
         return candidate
 
@@ -214,7 +214,7 @@ class RollingCsvWriter:
         base = f"{self.prefix}-{stamp}"
         n = 0
         while True:
-            stem = base if n == 0 else f"{base}-{n}"
+            stem = base if n == 0 else f"{base}_{n:03d}"   # sorts after base, in order
             if not (self.directory / f"{stem}{PART_SUFFIX}").exists() and \
                     not (self.directory / f"{stem}{DONE_SUFFIX}").exists():
                 break

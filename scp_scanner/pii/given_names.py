@@ -11,28 +11,35 @@ annotation never matches. A match flags the text with reason "given-name".
 from __future__ import annotations
 
 GIVEN_NAMES: frozenset[str] = frozenset("""
-aaron abdul abdullah abigail adam adrian agnes ahmed aidan aisha aisling alan alana albert
-alex alexander alexandra alexis alfie alfred alice alicia alison allan amanda amelia amir
-amit andrea andrew angela anita anna anne annie anthony antonio archie arthur ashley audrey
-barbara barry beatrice benjamin bernard beth bethany betty beverley brandon brenda brian
-bridget bruce caitlin callum cameron carl carlos carmen caroline catherine cecilia charles
-charlie charlotte chloe christine christopher claire clara colin connor craig cynthia daniel
-daniela danielle david deborah debra declan denise dennis derek diana diane dolores donald
-donna dorothy douglas duncan dylan edward eileen elaine eleanor elena elijah elizabeth ellen
-ellie emily emma eric ethan eugene evelyn fatima fergus fiona florence francesca francis
-gareth gary gemma george georgia gerald gillian gloria gordon graham gregory hannah harold
-harriet harry heather helen henry hussain isabel isabella isla jacob jacqueline james jamie
-janet janice jasmine jason javier jeffrey jennifer jeremy jessica joan joanna joanne john
-jonathan jordan jorge joseph joshua joyce juan judith julia julie justin karen katherine
-kathleen kathryn katie keith kelly kenneth kevin kieran kimberly kirsty laura lauren leah
-leonard leslie liam linda lindsay lisa logan lorna louise lucas lucy luis lynn maria marie
-marion martha martin mary matthew maureen megan melissa michael michelle mohammad mohammed
-muhammad nancy naomi natalie nathan neil niamh nicholas nicola nicole noah norman oliver
-olivia oscar owen pamela patricia patrick paul paula pauline peter philip priya rachel rahul
-rajesh raymond rebecca richard robert robin roger ronald rory rosemary ruth ryan samantha
-samuel sandra sarah scott sean shannon sharon sheila shirley siobhan sophia sophie stephanie
-stephen steven stuart susan suzanne sylvia tanya teresa theresa thomas timothy tracey tracy
-trevor valerie vanessa victoria vincent walter wayne wendy william yasmin yusuf zachary zara
+aaron abdul abdullah abena abigail adam adebayo adrian agnes ahmed aidan ailsa aisha aisling
+alan alana alasdair albert alex alexander alexandra alexis alfie alfred alice alicia alison
+alistair allan amanda amelia amina amir amit andrea andrew angela anil anita anjali anna
+anne annie anthony antonio archie arjun arthur ashley asif audrey ayesha barbara barry
+beatrice benjamin bernard beth bethany betty beverley beverly billy bobby brandon brenda
+brian bridget brittany bruce bryan caitlin callum cameron carl carlos carmen carol caroline
+carolyn catherine catriona cecilia charles charlie charlotte cheryl chinedu chloe christina
+christine christopher claire clara colin colleen connor craig cynthia daniel daniela
+danielle david deborah debra declan deepak denise dennis derek diana diane dolores donald
+donna doris dorothy douglas duncan dylan edith edward eileen eilidh elaine eleanor elena
+elijah elizabeth ellen ellie emily emma eric ethan ethel euan eugene evelyn ewan fatima
+fergus fiona florence frances francesca francis gabriel gareth gary gemma george georgia
+gerald gillian gladys gloria gordon graham gregory hamish hannah harold harriet harry hassan
+heather helen henry hussain hussein iain ibrahim imran irene isabel isabella isla jacob
+jacqueline james jamie jane janet janice jasmine jason javier jean jeffrey jennifer jeremy
+jerry jesse jessica joan joanna joanne john jonathan jordan jorge joseph joshua joyce juan
+judith judy julia julie justin karen katherine kathleen kathryn katie kayla keith kelly
+kenneth kevin khalid kieran kimberly kirsten kirsty kofi kwame kyle lachlan larry laura
+lauren lawrence leah leonard leslie liam linda lindsay lisa logan lori lorna lorraine louis
+louise lucas lucy luis lynn margaret maria marie marilyn marion marjorie martha martin mary
+matthew maureen megan melissa mhairi michael michelle mohammad mohammed moira morag muhammad
+mustafa nancy naomi natalie nathan neha neil ngozi niamh nicholas nicola nicole noah norman
+oliver olivia oluwaseun omar oscar owen pamela patricia patrick paul paula pauline peter
+philip pooja priya rachel rahul rajesh ralph ramesh randy ravi raymond rebecca richard
+robert robin roger ronald rory rosemary russell ruth ryan samantha samuel sandra sanjay sara
+sarah scott sean shannon sharon sheila shirley shona siobhan sophia sophie stephanie stephen
+steven stuart sunil sunita suresh susan suzanne sylvia tanya tariq teresa terry theresa
+thomas timothy tracey tracy trevor tyler valerie vanessa victoria vijay vincent walter wayne
+wendy william willie yasmin yusuf zachary zainab zara
 """.split())
 
 

@@ -16,9 +16,13 @@ The NER guard, because the small model tags lone capitalised words (ABDOMEN -> O
 SAG T1 -> PERSON, US -> GPE) and OCR garbage: an entity counts only if it has a
 meaningful token (>= 3 letters, mostly letters, a vowel, written like a name: Title or
 CAPITALS, no five consonants or three equal letters in a row, not allow-listed or a label);
-an entity with a single alphabetic token needs that token to be >= 4 letters and not all
-capitals (a lone all-caps word is almost always an annotation like BRAIN or PORTABLE; lone
-capitalised surnames of this patient are still caught by the header rule).
+an entity of a single word does not count: the small model tags lone anatomy and protocol
+words (Trachea -> PERSON, Meniscus -> ORG, BRAIN -> ORG, "Towne" view -> LOC) far more often
+than an image shows a lone name, and lone names are still caught by the other rules (this
+patient's header values, given names, "Dr Lee", DOE^JOHN); an entity of more words needs a meaningful token of >= 4 letters or two meaningful tokens, and no more
+unexplained scraps ("il", "lea", "AN") than meaningful tokens. These came from tesseract's
+readings of real images without text (pydicom's MR2, OT-PAL-8-face test files), which the
+small model turned into "Pod Pe" (ORG) and "al il t r lea Thal AN" (PERSON).
 """
 from __future__ import annotations
 
@@ -63,6 +67,11 @@ def is_meaningful_token(token: str) -> bool:
     return not _NOISE.search(low)                              # "mkrtch", "eeez"
 
 
+def _is_filler(token: str) -> bool:
+    low = token.lower()
+    return low in SAFE_WORDS or low in LABEL_WORDS or is_safe_token(token)
+
+
 def entity_counts(text: str) -> bool:
     """Whether a PERSON/ORG/LOC entity's text is a plausible name (the guard above)."""
     tokens = [strip_punct(t) for t in _TOKEN.findall(text)]
@@ -70,10 +79,14 @@ def entity_counts(text: str) -> bool:
     meaningful = [t for t in tokens if is_meaningful_token(t)]
     if not meaningful:
         return False
-    if len(alphabetic) == 1:
-        only = meaningful[0]
-        return _letters(only) >= 4 and not only.isupper()
-    return True
+    if len(alphabetic) == 1:          # "Trachea" PERSON, "Meniscus" ORG, "BRAIN" ORG...
+        return False
+    # "Pod Pe", "Sey 4 H He Ha": one three-letter word among scraps is OCR noise; "Tom Cox" is not.
+    if len(meaningful) == 1 and _letters(meaningful[0]) < 4:
+        return False
+    # "al il t r lea Thal AN": more unexplained scraps than name-like words is OCR noise.
+    noise = [t for t in alphabetic if not is_meaningful_token(t) and not _is_filler(t)]
+    return len(noise) <= len(meaningful)
 
 
 def _entity_hits(text: str, entities: list[Entity]) -> list[Hit]:

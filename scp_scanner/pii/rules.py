@@ -20,6 +20,10 @@ Choices, and why:
   "123 456 7890" is not an NHS number.
 - DICOM-style names: two alphabetic parts joined by `^` or what OCR reads it as (tesseract
   gives a curly quote), e.g. DOE^JOHN, DOE“JOHN: NER does not see these as names.
+- A title before a capitalised word ("Dr Lee", "MR A PATEL") is a name.
+- Letters that OCR reads for digits (O, l, I, |, S) are put back where they touch digits
+  before looking for dates and numbers ("24-MAY-O2").
+- Street addresses ("12 High Street") and UK postcodes ("DD1 9SY") identify a home.
 - Common given names (given_names.py) catch all-caps names without a separator
   ("SARAH CONNOR"), which the small spaCy model does not tag.
 - Header values are matched tolerantly: case and punctuation ignored, `^` and quotes read
@@ -43,7 +47,8 @@ class Hit:
 
     start: int
     end: int
-    rule: str            # "date", "id", "nhs", "chi", "uid", "dicom-name", "given-name", "header:<Keyword>"
+    rule: str            # "date", "id", "nhs", "chi", "uid", "dicom-name", "given-name", "titled-name",
+                         # "address", "postcode", "header:<Keyword>"
     text: str
 
     @property
@@ -123,18 +128,32 @@ def _readings(kind: str, groups: dict[str, str | None]) -> tuple[tuple[int, int,
     return tuple(dict.fromkeys(o for o in options if _valid(*o)))
 
 
+_O_NEAR_DIGIT = re.compile(r"(?<=\d)[Oo]|[Oo](?=\d)")
+_ONE_NEAR_DIGIT = re.compile(r"(?<=\d)[lI|]|[lI|](?=\d)")
+_S_IN_DIGITS = re.compile(r"(?<=\d)S(?=\d)")
+
+
+def digit_shadow(text: str) -> str:
+    """text with OCR's letter readings of digits put back where they touch digits
+    ("24-MAY-O2" -> "24-MAY-02", "12345l7" -> "1234517"); same length, so spans carry over."""
+    text = _O_NEAR_DIGIT.sub("0", text)
+    text = _ONE_NEAR_DIGIT.sub("1", text)
+    return _S_IN_DIGITS.sub("5", text)
+
+
 def find_dates(text: str) -> list[DateHit]:
     """Every plausible date in text, with the (year, month, day) readings it allows."""
     hits: list[DateHit] = []
     taken: list[tuple[int, int]] = []
+    shadow = digit_shadow(text)
     for kind, pattern in _DATE_PATTERNS:
-        for match in pattern.finditer(text):
+        for match in pattern.finditer(shadow):
             start, end = match.span()
             if any(start < t_end and t_start < end for t_start, t_end in taken):
                 continue
             readings = _readings(kind, match.groupdict())
             if readings:
-                hits.append(DateHit(start, end, match.group(0), readings))
+                hits.append(DateHit(start, end, text[start:end], readings))
                 taken.append((start, end))
     return sorted(hits, key=lambda h: h.start)
 
@@ -172,6 +191,7 @@ def is_chi_number(digits: str) -> bool:
 def find_identifiers(text: str) -> list[Hit]:
     """NHS and CHI numbers (checksummed), long digit runs, dotted UIDs."""
     hits: list[Hit] = []
+    original, text = text, digit_shadow(text)
     for match in _TEN_DIGITS.finditer(text):
         digits = match.group(1) + match.group(3) + match.group(4)
         if is_chi_number(digits):
@@ -189,7 +209,7 @@ def find_identifiers(text: str) -> list[Hit]:
             continue
         if not any(h.start <= match.start() and match.end() <= h.end for h in hits):
             hits.append(Hit(match.start(), match.end(), "id", match.group(0)))
-    return hits
+    return [Hit(h.start, h.end, h.rule, original[h.start:h.end]) for h in hits]
 
 
 # --------------------------------------------------------------------------- DICOM-style names
@@ -204,10 +224,10 @@ _DICOM_NAME = re.compile(
 
 
 # The same split across two OCR boxes ("DOE^" + "JOHN" -> "DOE^ JOHN"): a space is allowed
-# after the separator only for an all-capitals family name, so a quoted word
+# after the separator only for an all-capitals family name of 3+ letters, so a quoted word
 # ('Protocol “Chest”') is not read as a name.
 _DICOM_NAME_SPLIT = re.compile(
-    r"(?<![A-Za-z0-9])(?P<family>[A-Z][A-Z'-]*[A-Z])[" + re.escape(_CARETS) + r"]+ "
+    r"(?<![A-Za-z0-9])(?P<family>[A-Z][A-Z'-]+[A-Z])[" + re.escape(_CARETS) + r"]+ "
     r"(?P<given>[A-Za-z][A-Za-z'-]*)(?![A-Za-z0-9])"
 )
 
@@ -226,6 +246,41 @@ def find_dicom_names(text: str) -> list[Hit]:
                 continue
             hits.append(Hit(match.start(), match.end(), "dicom-name", match.group(0)))
     return hits
+
+
+# --------------------------------------------------------------------------- titled names
+
+_TITLED = re.compile(
+    r"(?<![A-Za-z])(?:Dr|DR|Mr|Mrs|MRS|Ms|Miss|MISS|Prof|PROF|Doctor|DOCTOR)\.?\s+"
+    r"(?:[A-Z]\.?\s+){0,2}(?P<name>[A-Z][A-Za-z'-]*[A-Za-z])(?![A-Za-z0-9])")
+
+
+def find_titled_names(text: str) -> list[Hit]:
+    """"Dr Lee", "Mr A. Patel": a title then a capitalised word that is no annotation.
+    Upper-case "MR" and "MS" are left out: on images they are the modality ("MR LIVER")."""
+    hits = []
+    for match in _TITLED.finditer(text):
+        name = match.group("name").lower()
+        if len(name) < 2 or name in SAFE_WORDS or name in LABEL_WORDS or not _VOWELS.intersection(name):
+            continue
+        hits.append(Hit(match.start(), match.end(), "titled-name", match.group(0)))
+    return hits
+
+
+# --------------------------------------------------------------------------- addresses
+
+_STREET = re.compile(
+    r"(?<![\w.])\d{1,4}[A-Za-z]?,?\s+(?:[A-Z][A-Za-z'-]+\s+){1,3}"
+    r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Close|Crescent|Cres|Place|Pl|Way|Court|Ct|"
+    r"Terrace|Gardens|Square|Sq|Boulevard|Blvd|Park|Grove|Hill|Row|Walk|Wynd|Brae|Mews|View)\b\.?")
+# UK postcodes; the inward code's letters never include C, I, K, M, O or V, so "L4 5MM" is not one.
+_POSTCODE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{1,2}\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2}(?![A-Za-z0-9])")
+
+
+def find_addresses(text: str) -> list[Hit]:
+    """Street addresses ("12 High Street") and UK postcodes ("DD1 9SY")."""
+    return ([Hit(m.start(), m.end(), "address", m.group(0)) for m in _STREET.finditer(text)]
+            + [Hit(m.start(), m.end(), "postcode", m.group(0)) for m in _POSTCODE.finditer(text)])
 
 
 # --------------------------------------------------------------------------- given names
@@ -251,7 +306,7 @@ _ORG_GENERIC = frozenset(
     "royal general saint memorial regional county city national community children childrens "
     "foundation services service group health centre center the and of for district "
     "teaching institute infirmary hospital hospitals clinic medical university".split())
-_IGNORED_KEYWORD_PARTS = ("Time", "Sex", "Age", "Size", "Weight", "Modality")
+_IGNORED_KEYWORD_PARTS = ("Time", "Sex", "Age", "Size", "Weight", "Modality", "Description")
 _MIN_ID = 4          # shorter IDs ("1", "12", "123") match slice and series numbers
 
 
@@ -298,7 +353,7 @@ def _name_parts(value: str) -> list[str]:
         letters = sum(ch.isalpha() for ch in low)
         if letters < 2 or low in _PLACEHOLDERS or low in _NAME_TITLES:
             continue
-        if len(low) == 2 and low in SAFE_WORDS:
+        if low in SAFE_WORDS or low in LABEL_WORDS:     # "HEAD^PHANTOM", "OB^^^^": annotations
             continue
         out.append(low)
     return out
@@ -346,8 +401,10 @@ def prepare_header(identifiers: tuple[tuple[str, str], ...]) -> tuple[Needle, ..
                 for part in _name_parts(value):
                     add(keyword, _compact(part), "name", 2)
             elif kind == "org":
-                add(keyword, _compact(value), "name", 4)
-                for word in _org_words(value):
+                words = _org_words(value)
+                if words:          # "Philips Healthcare", "General Hospital": nothing to find
+                    add(keyword, _compact(value), "name", 4)
+                for word in words:
                     add(keyword, _compact(word), "name", 4)
             else:
                 add(keyword, _compact(value), "id", _MIN_ID)
@@ -401,16 +458,23 @@ class _Folded:
             letters = sum(self.text[p].isalpha() for p in positions)
             ok = (gaps <= max_gaps
                   and self._boundary(first, first - 1) and self._boundary(last, last + 1)
-                  and (needle.kind != "name" or 2 * letters >= n))
+                  and (needle.kind != "name" or 2 * letters >= n)
+                  # a two-letter name part ("JO", "Al") only as a capitalised word, not "al"
+                  and (needle.kind != "name" or n > 2 or self.text[first].isupper()))
             if ok:
                 spans.append((first, last + 1))
             start = self.folded.find(needle.folded, start + 1)
         return spans
 
 
+def _as_key(identifiers) -> tuple[tuple[str, str], ...]:
+    """A hashable, all-string form of identifiers (a caller may pass lists or PersonNames)."""
+    return tuple((str(keyword), str(value)) for keyword, value in identifiers)
+
+
 def find_header_values(text: str, identifiers: tuple[tuple[str, str], ...]) -> list[Hit]:
     """Where the instance's own identifying header values appear in the text."""
-    needles = prepare_header(identifiers)
+    needles = prepare_header(_as_key(identifiers))
     if not needles or not text:
         return []
     folded = _Folded(text)
@@ -425,6 +489,7 @@ def find_header_values(text: str, identifiers: tuple[tuple[str, str], ...]) -> l
 
 def find_all(text: str, identifiers: tuple[tuple[str, str], ...] = ()) -> list[Hit]:
     """Every rule hit in text, most specific reason first for a span (header > date > id)."""
+    identifiers = _as_key(identifiers)
     hits = find_header_values(text, identifiers)
     known = header_dates(identifiers)
     for found in find_dates(text):
@@ -438,4 +503,6 @@ def find_all(text: str, identifiers: tuple[tuple[str, str], ...] = ()) -> list[H
     hits.extend(find_identifiers(text))
     hits.extend(find_dicom_names(text))
     hits.extend(find_given_names(text))
+    hits.extend(find_titled_names(text))
+    hits.extend(find_addresses(text))
     return hits

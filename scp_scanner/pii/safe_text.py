@@ -47,6 +47,10 @@ forearm pelvic gallbladder pancreas spleen bowel colon stomach thyroid carotid v
 vessels artery arteries vein veins venous arterial soft tissue tissues bone bones joint
 joints extremity extremities whole body limb limbs lower upper cspine tspine lspine
 gb cbd ivc svc lv rv la ra fetal fetus foetal foetus placenta cervix ovar
+trachea larynx pharynx esophagus oesophagus tongue parotid submandibular lymph node nodes
+axilla groin testis testes scrotum appendix meniscus menisci rotator cuff humeral acetabulum
+sacroiliac scoliosis jugular femoral popliteal calf achilles mediastinum mediastinal hilar
+orbital temporal frontal parietal occipital cerebellum ventricle ventricles
 """
 
 _PROTOCOL = """
@@ -66,7 +70,16 @@ dose dlp ctdi ctdivol mgy mgycm ssde kv kvp ma mas ms sec s mm cm m mmhg bpm
 w l c wl ww wc ld lw window level center centre width zoom fov matrix pitch rot kernel
 tr te ti fa nex etl bw tra sl st thk thickness gap spacing pixel pixels res resolution
 sl sp loc location table tbl pos dfov sfov qc ref reference calib calibration
+phantom comparison prior report store print measure dist area vol vel towne townes waters
+caldwell mortise skyline sunrise tunnel swimmers stryker
 r1 r2 r3 r4 l1 l2 l3 l4 l5 t1 t2 s1 s2 c1 c2 c3 c4 c5 c6 c7
+"""
+
+_ULTRASOUND = """
+adult pediatric paediatric peds neonatal neonate obstetric obstetrics ob gyn gyne echo
+echocardiography vascular abdominal small parts msk msuskel mscskel musculoskeletal superficial
+asc desc ao diam index low high med medium pen hpen gen res cist dyn persist rej
+frz freeze pwr cfi cpa dpi tgc ag ma rs focus foci harm harmonic gn rate gated trace
 """
 
 _VENDORS = """
@@ -81,6 +94,7 @@ epiq affiniti acuson sequoia aplio xario senographe selenia dimensions mammomat
 _GENERAL = """
 the and of with for without to in on at by or no yes not na n/a none
 patient pt name id dob age sex male female date time tech technologist operator
+mr mrs ms miss mx dr prof doctor consultant ref referring physician
 accession acc mrn hosp hospital no number study series instance exam
 clinic clinics infirmary university trust nhs department dept radiology imaging unit
 km kg lbs cm2 mm2 ml cc sv cm/s mm/s m/s
@@ -88,7 +102,7 @@ km kg lbs cm2 mm2 ml cc sv cm/s mm/s m/s
 
 SAFE_WORDS: frozenset[str] = frozenset(
     word
-    for block in (_ORIENTATION, _ANATOMY, _PROTOCOL, _VENDORS)
+    for block in (_ORIENTATION, _ANATOMY, _PROTOCOL, _ULTRASOUND, _VENDORS)
     for word in block.split()
 )
 """Words that, alone or together, never identify a person. Lower case."""

@@ -1,0 +1,147 @@
+"""Corrections of OCR output that are certain in context, applied to words in reading order.
+
+Digits: in a word that is mostly a number (an ID, a date), letters that tesseract confuses
+with digits (O/0, l/1, S/5) and that touch a digit are digits: "O1-Mar-1977" is 01-Mar-1977
+and "RASO130260" is RA50130260.
+
+DICOM person names are written FAMILY^GIVEN. Tesseract has no good model of '^': it reads it
+as '*', '“', '"', ''' or a gap, and often splits the name in two words. Both halves are
+identifying, but only the joined form matches the name as written; so a capitalised word,
+a '^' look-alike and another capitalised word, adjacent on one line, are joined back into
+FAMILY^GIVEN with one box.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ..model import TextBox
+
+# What tesseract makes of '^'.
+CARET_LOOKALIKES = "^*“”\"'’‘`~°@ª"
+_NAME = r"[A-Z][A-Za-z\-]+"
+_SEP = f"[{re.escape(CARET_LOOKALIKES)}]+"
+ONE_WORD = re.compile(f"^({_NAME}){_SEP}({_NAME})$")
+NAME_THEN_SEP = re.compile(f"^({_NAME}){_SEP}$")
+SEP_THEN_NAME = re.compile(f"^{_SEP}({_NAME})$")
+SEP_ONLY = re.compile(f"^{_SEP}$")
+NAME_ONLY = re.compile(f"^{_NAME}$")
+
+
+def is_caret(text: str) -> bool:
+    """Text that is only '^' look-alikes."""
+    return bool(SEP_ONLY.match(text))
+
+
+def _adjacent(a: TextBox, b: TextBox) -> bool:
+    """b follows a on the same line, separated by at most about two character widths.
+    (a may reach over b: tesseract sometimes gives an unsure word the whole line's box.)"""
+    height = max(a.bottom - a.top, b.bottom - b.top, 1)
+    same_line = abs((a.top + a.bottom) - (b.top + b.bottom)) / 2 <= height / 2
+    return same_line and b.left > a.left and b.left - a.right <= 1.5 * height
+
+
+def _joined(first: TextBox, last: TextBox, family: str, given: str) -> TextBox:
+    return TextBox(f"{family}^{given}", min(first.left, last.left), min(first.top, last.top),
+                   max(first.right, last.right), max(first.bottom, last.bottom),
+                   min(first.confidence, last.confidence))
+
+
+def join_dicom_names(boxes: list[TextBox]) -> list[TextBox]:
+    out: list[TextBox] = []
+    i = 0
+    while i < len(boxes):
+        box = boxes[i]
+        match = ONE_WORD.match(box.text)
+        if match:
+            out.append(TextBox(f"{match[1]}^{match[2]}", box.left, box.top, box.right, box.bottom,
+                               box.confidence))
+            i += 1
+            continue
+        nxt = boxes[i + 1] if i + 1 < len(boxes) else None
+        after = boxes[i + 2] if i + 2 < len(boxes) else None
+        if nxt is not None and _adjacent(box, nxt):
+            first, second = NAME_THEN_SEP.match(box.text), SEP_THEN_NAME.match(nxt.text)
+            if first and NAME_ONLY.match(nxt.text):             # "DOE*" "JOHN"
+                out.append(_joined(box, nxt, first[1], nxt.text))
+                i += 2
+                continue
+            if second and NAME_ONLY.match(box.text):            # "DOE" "“JOHN"
+                out.append(_joined(box, nxt, box.text, second[1]))
+                i += 2
+                continue
+            if (after is not None and NAME_ONLY.match(box.text) and SEP_ONLY.match(nxt.text)
+                    and NAME_ONLY.match(after.text) and _adjacent(nxt, after)):   # "DOE" "*" "JOHN"
+                out.append(_joined(box, after, box.text, after.text))
+                i += 3
+                continue
+        out.append(box)
+        i += 1
+    return out
+
+
+def caret_in_gap(pixels: np.ndarray, a: TextBox, b: TextBox) -> bool:
+    """Is there a separate mark with ink only in the upper half of the line where words a and b
+    meet (in `pixels`' own coordinates, dark ink on white)? That is a '^' that the OCR engine
+    dropped, reporting FAMILY and GIVEN as two words; it may have put the mark inside either
+    word's box, so the search runs from the middle of a to the first quarter of b.
+
+    A mark is a run of inked columns with blank columns on both sides: the upper-only ends of
+    letters such as P, F or T are joined to their letter and do not count."""
+    top, bottom = min(a.top, b.top), max(a.bottom, b.bottom)
+    left, right = (a.left + a.right) // 2, b.left + (b.right - b.left) // 4
+    if right - left < 3 or bottom - top < 4:
+        return False
+    ink = pixels[top:bottom, left:right] < 128
+    middle = (bottom - top) // 2
+    inked = ink.any(axis=0)
+    lower = ink[middle:].any(axis=0)
+    column = 0
+    while column < inked.size:
+        if not inked[column]:
+            column += 1
+            continue
+        start = column
+        while column < inked.size and inked[column]:
+            column += 1
+        bounded = start > 0 and column < inked.size
+        if bounded and not lower[start:column].any():
+            return True
+    return False
+
+
+def join_split_names(pixels: np.ndarray, words: list[TextBox]) -> list[TextBox]:
+    """Join FAMILY GIVEN into FAMILY^GIVEN where a dropped '^' shows in the gap between them
+    (words of one line, in the coordinates of `pixels`)."""
+    out: list[TextBox] = []
+    for word in words:
+        if (out and NAME_ONLY.match(out[-1].text) and NAME_ONLY.match(word.text)
+                and out[-1].text.isupper() and word.text.isupper()
+                and caret_in_gap(pixels, out[-1], word)):
+            out[-1] = _joined(out[-1], word, out[-1].text, word.text)
+        else:
+            out.append(word)
+    return out
+
+
+# Letters read in place of digits, and the digits they stand for.
+DIGIT_LOOKALIKES = {"O": "0", "o": "0", "Q": "0", "D": "0", "l": "1", "I": "1", "|": "1", "S": "5"}
+MIN_DIGITS_FOR_NUMBER = 4
+
+
+def fix_digit_lookalikes(text: str) -> str:
+    """Replace digit look-alikes that touch a digit, in a word holding 4 or more digits."""
+    if sum(ch.isdigit() for ch in text) < MIN_DIGITS_FOR_NUMBER:
+        return text
+    chars = list(text)
+    changed = True
+    while changed:
+        changed = False
+        for i, ch in enumerate(chars):
+            if ch in DIGIT_LOOKALIKES:
+                neighbours = chars[max(0, i - 1):i] + chars[i + 1:i + 2]
+                if any(n.isdigit() for n in neighbours):
+                    chars[i] = DIGIT_LOOKALIKES[ch]
+                    changed = True
+    return "".join(chars)

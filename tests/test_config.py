@@ -1,0 +1,75 @@
+"""config.py: defaults, the documented YAML, overrides, and errors that name the key."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scp_scanner import config as cfg
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_defaults_are_the_documented_ones():
+    config = cfg.load(None)
+    assert (config.network.port, config.network.ae_title, config.network.max_pdu) == (11112, "SCP_SCANNER", 131072)
+    assert config.storage.spool_dir == "var/spool" and config.output.output_dir == "var/output"
+    assert config.storage.archive_dir == ""
+    assert (config.processing.ocr, config.processing.pii, config.processing.rects) == ("tesseract", "spacy", True)
+
+
+def test_bundled_yaml_equals_the_defaults_and_documents_every_key():
+    path = REPO / "config" / "scp-scanner.yaml"
+    assert cfg.load(path) == cfg.load(None)
+    data = yaml.safe_load(path.read_text())
+    text = path.read_text()
+    for section_name, section in data.items():
+        defaults = getattr(cfg.ServeConfig(), section_name)
+        assert set(section) == set(vars(defaults)), section_name        # every key is present
+        for key in section:
+            # each key is explained by a comment line above it
+            line_index = next(i for i, line in enumerate(text.splitlines())
+                              if line.strip().startswith(f"{key}:"))
+            assert text.splitlines()[line_index - 1].strip().startswith("#"), key
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"network": {"port": "abc"}}, "network.port: must be an integer"),
+    ({"network": {"port": 70000}}, "network.port: must be between 1 and 65535"),
+    ({"network": {"ae_title": "A" * 17}}, "network.ae_title:"),
+    ({"network": {"bogus": 1}}, "network.bogus: unknown key"),
+    ({"nonsense": {}}, "nonsense: unknown section"),
+    ({"storage": {"fsync": "yes"}}, "storage.fsync: must be true or false"),
+    ({"access": {"client_addresses": ["10.0.0.0/8", "not-an-ip"]}}, "access.client_addresses[1]"),
+    ({"tls": {"enabled": True}}, "tls.certificate: required"),
+    ({"output": {"roll_interval": "weekly"}}, "output.roll_interval: must be daily, hourly"),
+    ({"processing": {"nice": 40}}, "processing.nice: must be between 0 and 19"),
+    ({"logging": {"level": "LOUD"}}, "logging.level: must be one of"),
+    ([1, 2], "(top level)"),
+])
+def test_errors_name_the_key(data, message):
+    with pytest.raises(cfg.ConfigError) as info:
+        cfg.from_mapping(data)
+    assert str(info.value).startswith(message)
+
+
+def test_yaml_file_errors_name_the_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("network: [unclosed\n")
+    with pytest.raises(cfg.ConfigError, match="bad.yaml: not valid YAML"):
+        cfg.load(bad)
+    with pytest.raises(cfg.ConfigError, match="cannot read"):
+        cfg.load(tmp_path / "missing.yaml")
+
+
+def test_overrides_and_roll_interval():
+    config = cfg.override(cfg.load(None), "network", port=4242, host=None)
+    assert config.network.port == 4242 and config.network.host == "0.0.0.0"
+    with pytest.raises(cfg.ConfigError, match="network.port"):
+        cfg.override(config, "network", port=0)
+    assert cfg.roll_seconds("daily") == 86400 and cfg.roll_seconds("never") is None
+    assert cfg.roll_seconds("90") == 90.0
+    assert cfg.engine_or_none("none") is None and cfg.engine_or_none("spacy") == "spacy"
+    lists = cfg.from_mapping({"access": {"calling_ae_titles": ["PACS", "MODALITY"]}})
+    assert lists.access.calling_ae_titles == ("PACS", "MODALITY")
