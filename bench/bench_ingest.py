@@ -44,10 +44,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_port(port: int, timeout: float = 120.0) -> None:
+def wait_port(port: int, called: str, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        result = subprocess.run(["echoscu", "-aec", "ANY-SCP", HOST, str(port)], capture_output=True)
+        result = subprocess.run(["echoscu", "-aec", called, HOST, str(port)], capture_output=True)
         if result.returncode == 0:
             return
         time.sleep(0.2)
@@ -130,7 +130,7 @@ def start_serve(work: Path, port: int, ocr: str, log_name: str) -> subprocess.Po
         [*command, "serve", "--host", HOST, "--port", str(port), "--ae-title", "SCANNER",
          "--spool-dir", str(work / f"spool-{port}"), "--output-dir", str(work / f"out-{port}"),
          "--ocr", ocr, "--pii", "spacy"], stdout=log, stderr=subprocess.STDOUT)
-    wait_port(port)
+    wait_port(port, "SCANNER")
     return process
 
 
@@ -139,7 +139,7 @@ def start_storescp(work: Path, port: int) -> subprocess.Popen:
     out.mkdir()
     process = subprocess.Popen([sys.executable, "-m", "pynetdicom", "storescp", str(port),
                                 "-od", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_port(port)
+    wait_port(port, "ANY-SCP")
     return process
 
 

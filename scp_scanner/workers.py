@@ -14,6 +14,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -43,7 +45,18 @@ def _init_worker(settings: PipelineSettings, nice: int) -> None:
             os.nice(nice)
         except OSError:
             pass
+    _watch_parent(os.getppid())
     _pipeline = build_pipeline(settings)
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit when the service dies (kill -9 included): a worker blocked on its task queue would
+    otherwise live on as an orphan, since it holds both ends of the queue's pipe."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _sop_instance_uid(ds) -> str:

@@ -178,7 +178,8 @@ def test_addresses_and_postcodes(text, found):
     assert [h.text for h in find_addresses(text)] == [found]
 
 
-@pytest.mark.parametrize("text", ["L4 5MM", "C5 1", "120 kVp", "Se 3 Im 45", "3 Views"])
+@pytest.mark.parametrize("text", ["L4 5MM", "C5 1", "120 kVp", "Se 3 Im 45", "3 Views",
+                                  "2 Lateral View", "3 Oblique Views"])
 def test_not_addresses(text):
     assert find_addresses(text) == []
 

@@ -117,3 +117,22 @@ def test_resent_instance_gets_rows_once(server, tmp_path):
     assert "already has rows" in server.new_log()
     counts = collections.Counter(row["filename"] for row in server.rows())
     assert [counts[uid] for _, uid in files] == [1, 1]
+
+
+def test_client_address_allow_list(tmp_path):
+    config = tmp_path / "scp.yaml"
+    config.write_text("access:\n  client_addresses: [10.0.0.0/8]\n")
+    (tmp_path / "a").mkdir()
+    srv = Server(tmp_path / "a", "--config", str(config)).start()
+    try:
+        assert echoscu(srv.port).returncode != 0           # 127.0.0.1 is not in 10.0.0.0/8
+        assert "at 127.0.0.1 rejected: address not allowed" in srv.new_log()
+    finally:
+        srv.stop_quietly()
+    config.write_text("access:\n  client_addresses: [10.0.0.0/8, 127.0.0.1]\n")
+    (tmp_path / "b").mkdir()
+    srv = Server(tmp_path / "b", "--config", str(config)).start()
+    try:
+        assert echoscu(srv.port).returncode == 0
+    finally:
+        srv.stop_quietly()

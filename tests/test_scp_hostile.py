@@ -89,3 +89,37 @@ def test_undecodable_instance_goes_to_failed_and_service_continues(server, tmp_p
     assert send(server.port, str(good)) == 0x0000
     server.wait_rows([uid])
     assert bad_uid not in {row["filename"] for row in server.rows()}
+
+
+def _send_private(port: int) -> tuple[bool, int | None]:
+    private_class = "1.2.826.0.1.3680043.9.9999.1"     # a private SOP class
+    ae = AE("HOSTILE")
+    ae.add_requested_context(private_class)
+    ds = ct(generate_uid())
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = private_class
+    assoc = ae.associate(HOST, port, ae_title=AE_TITLE)
+    try:
+        if not assoc.accepted_contexts:
+            return False, None
+        status = assoc.send_c_store(ds)
+        return True, int(status.Status)
+    finally:
+        assoc.release()
+
+
+def test_private_sop_classes_are_configurable(tmp_path):
+    (tmp_path / "off").mkdir()
+    strict = Server(tmp_path / "off").start()
+    try:
+        assert _send_private(strict.port) == (False, None)
+    finally:
+        strict.stop_quietly()
+    config = tmp_path / "scp.yaml"
+    config.write_text("storage:\n  accept_unknown_sop_classes: true\n")
+    (tmp_path / "on").mkdir()
+    open_server = Server(tmp_path / "on", "--config", str(config)).start()
+    try:
+        assert _send_private(open_server.port) == (True, 0x0000)
+        assert "received 1.2.826.0.1.3680043.9.9999.1" in open_server.new_log()
+    finally:
+        open_server.stop_quietly()

@@ -5,8 +5,13 @@ import collections
 import stat
 import subprocess
 import time
+from pathlib import Path
 
-from scp_harness import HOST, AE_TITLE, Server, copies, storescu, wait_for
+import pydicom
+import pytest
+
+import dicomgen
+from scp_harness import AE_TITLE, HOST, Server, copies, read_rows, storescu, wait_for
 
 
 def start_storescu(port: int, files) -> subprocess.Popen:
@@ -163,3 +168,41 @@ def test_archive_names_and_filename_column(tmp_path):
         assert len(rows) == 2
     finally:
         server.stop_quietly()
+
+
+UNCOMPRESSED_CASES = ["ct_signed", "cr_mono1", "us_rgb", "us_rgb_multiframe", "mr_overlay",
+                      "xa_highbit", "xa_multiframe_overlay", "no_text", "safe_text"]
+
+
+@pytest.mark.slow
+def test_kill9_during_ocr_then_resend_writes_every_image_once(tmp_path):
+    """The acceptance scenario with real OCR/NER: a first batch, kill -9 a third of the way
+    into a second one, restart, re-send what was not acknowledged."""
+    truths = dicomgen.make_corpus(tmp_path / "corpus", count=27, seed=7, cases=UNCOMPRESSED_CASES)
+    uid_of = {t.path: str(pydicom.dcmread(t.path, stop_before_pixels=True).SOPInstanceUID) for t in truths}
+    first, second = truths[:9], truths[9:]
+    (tmp_path / "scp").mkdir()
+    server = Server(tmp_path / "scp", "--pii", "spacy", "--rects", ocr="tesseract", workers=2).start()
+    try:
+        assert storescu(server.port, [t.path for t in first]).returncode == 0
+        files = [(Path(t.path), uid_of[t.path]) for t in second]
+        acked = interrupted_batch(server, files, server.kill)
+        server.start()
+        rest = [p for p, _ in files if str(p) not in acked]
+        if rest:
+            assert storescu(server.port, rest).returncode == 0
+        rows = server.wait_rows(uid_of.values(), timeout=300)
+        server.wait_spool_empty(timeout=300)
+        assert server.terminate() == 0
+    finally:
+        server.stop_quietly()
+    rows = read_rows(server.output)
+    whole = collections.Counter((r["filename"], r["frame"], r["overlay"]) for r in rows
+                                if (r["left"], r["top"], r["right"], r["bottom"]) == ("-1",) * 4)
+    assert max(whole.values()) == 1                               # no image written twice
+    for truth in truths:
+        listed = {(frame, overlay) for (uid, frame, overlay) in whole if uid == uid_of[truth.path]}
+        assert {(str(i.frame), str(i.overlay)) for i in truth.images} <= listed, truth.case
+    rows_per_image = collections.Counter((r["filename"], r["frame"], r["overlay"], r["left"], r["top"],
+                                          r["ocr_text"]) for r in rows)
+    assert max(rows_per_image.values()) == 1                      # no rectangle row twice either

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..model import Image, TextBox
 from . import EngineError
-from .fixups import join_dicom_names, join_split_names
+from .fixups import join_dicom_names
 from .prepare import inks, is_text, reading_order, to_grey
 
 # The two files easyocr needs for English: text detection and the generation-2 recogniser.
@@ -46,9 +46,9 @@ WIDTH_THS = 0.5
 
 
 # Inside one box, a DICOM name FAMILY^GIVEN whose '^' came out as a look-alike (with or
-# without spaces around it): "DOE ~JOHN", 'DOE"JOHN'.
+# without spaces around it): "DOE ~JOHN", 'DOE"JOHN', "DOE ^ JOHN".
 _NAME = r"[A-Z][A-Za-z\-]+"
-MISREAD_CARET = re.compile(rf"\b({_NAME}) ?[~\"`*°] ?({_NAME})\b")
+MISREAD_CARET = re.compile(rf"\b({_NAME}) ?[\^~\"`*°] ?({_NAME})\b")
 # The upper part of a line, where a '^' sits (the lower part of its gap stays empty).
 CARET_ZONE = 0.45
 
@@ -95,38 +95,79 @@ def ink_gaps(columns: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a) + int(inked[0]), int(b) + int(inked[0])) for a, b in zip(starts, ends)]
 
 
-def restore_carets(text: str, ink: np.ndarray | None) -> str:
-    """Put back the '^' of DICOM names that easyocr read as a look-alike or as a space.
+def _upper_name(word: str) -> bool:
+    return word.isupper() and re.fullmatch(_NAME, word) is not None
 
-    A space becomes '^' only between two upper-case words whose gap in the box's ink has a
-    mark in the upper part of the line and nothing below it (a '^' glyph); the gaps between
-    the words are the widest column gaps of the lower part, one per space, in order."""
-    text = MISREAD_CARET.sub(r"\1^\2", text)
-    words = text.split()
-    if len(words) < 2 or ink is None or ink.ndim != 2:
-        return " ".join(words) if words else text
+
+def caret_gaps(words: list[str], ink: np.ndarray | None) -> list[bool] | None:
+    """For each space between `words` (a line of text read from the box whose ink is `ink`),
+    whether a '^' stands there; None when the ink cannot be matched to the words.
+
+    The spaces are the widest column gaps of the line's lower part, one per space, in order;
+    they must stand out from the gaps between letters. A gap holds a '^' when the upper part
+    has a mark there that touches neither neighbouring letter (a T's bar or an f's arm
+    reaching into the gap touches its letter)."""
+    spaces = len(words) - 1
+    if spaces < 1 or ink is None or ink.ndim != 2:
+        return None
     rows = np.flatnonzero(ink.any(axis=1))
     if rows.size < 4:
-        return " ".join(words)
+        return None
     split = int(rows[0] + round((rows[-1] - rows[0] + 1) * CARET_ZONE))
     upper = ink[rows[0]:split].any(axis=0)
     lower = ink[split:rows[-1] + 1].any(axis=0)
     gaps = ink_gaps(lower)
-    spaces = len(words) - 1
     if len(gaps) < spaces:
-        return " ".join(words)
+        return None
     widest = sorted(gaps, key=lambda g: g[1] - g[0], reverse=True)
-    chosen = widest[:spaces]
-    if len(widest) > spaces:   # the word gaps must stand out from the letter gaps
-        if min(b - a for a, b in chosen) < (widest[spaces][1] - widest[spaces][0]) + 2:
-            return " ".join(words)
+    chosen = sorted(widest[:spaces])
+    if len(widest) > spaces and min(b - a for a, b in chosen) < widest[spaces][1] - widest[spaces][0] + 2:
+        return None
+    flags = []
+    for start, end in chosen:
+        inside = upper[start:end]
+        flags.append(end - start >= 3 and bool(inside.any()) and not inside[0] and not inside[-1])
+    return flags
+
+
+def restore_carets(text: str, ink: np.ndarray | None) -> str:
+    """Put back the '^' of DICOM names that easyocr read as a look-alike or as a space
+    (between two upper-case words only, where caret_gaps sees a '^' in the pixels)."""
+    text = MISREAD_CARET.sub(r"\1^\2", text)
+    words = text.split()
+    flags = caret_gaps(words, ink)
+    if not words or flags is None:
+        return " ".join(words) if words else text
     out = words[0]
-    for word, (start, end) in zip(words[1:], sorted(chosen)):
-        quarter = (end - start) // 4
-        caret = (end - start >= 3 and upper[start + quarter:end - quarter].any()
-                 and re.fullmatch(_NAME, out.split("^")[-1]) is not None and out.isupper()
-                 and re.fullmatch(_NAME, word) is not None and word.isupper())
-        out += ("^" if caret else " ") + word
+    for before, word, caret in zip(words, words[1:], flags):
+        out += ("^" if caret and _upper_name(before) and _upper_name(word) else " ") + word
+    return out
+
+
+def same_line_neighbours(a: TextBox, b: TextBox) -> bool:
+    """b follows a on one line, at most about 1.5 text heights to its right."""
+    height = max(a.bottom - a.top, b.bottom - b.top, 1)
+    same_line = abs((a.top + a.bottom) - (b.top + b.bottom)) / 2 <= height / 2
+    return same_line and b.left > a.left and b.left - a.right <= 1.5 * height
+
+
+def join_across_boxes(mask: np.ndarray, boxes: list[TextBox]) -> list[TextBox]:
+    """Join "... FAMILY" and "GIVEN ..." into one box "... FAMILY^GIVEN ..." where a '^'
+    shows between the two boxes (mask: the image's ink, its own coordinates)."""
+    out: list[TextBox] = []
+    for box in boxes:
+        prev = out[-1] if out else None
+        if (prev is not None and prev.text.split() and box.text.split()
+                and _upper_name(prev.text.split()[-1]) and _upper_name(box.text.split()[0])
+                and same_line_neighbours(prev, box)):
+            top, bottom = min(prev.top, box.top), max(prev.bottom, box.bottom)
+            words = prev.text.split() + box.text.split()
+            flags = caret_gaps(words, mask[top:bottom, prev.left:box.right])
+            if flags is not None and flags[len(prev.text.split()) - 1]:
+                out[-1] = TextBox(f"{prev.text}^{box.text}", min(prev.left, box.left), top,
+                                  max(prev.right, box.right), bottom, min(prev.confidence, box.confidence))
+                continue
+        out.append(box)
     return out
 
 
@@ -142,7 +183,7 @@ def fix_names(image: Image, boxes: list[TextBox]) -> list[TextBox]:
         region = ink.mask[box.top:box.bottom, box.left:box.right] if ink is not None else None
         fixed.append(replace(box, text=restore_carets(box.text, region)))
     if ink is not None:
-        fixed = join_split_names(ink.page, fixed)
+        fixed = join_across_boxes(ink.mask, fixed)
     return join_dicom_names(fixed)
 
 

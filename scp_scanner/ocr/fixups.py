@@ -19,7 +19,7 @@ import numpy as np
 from ..model import TextBox
 
 # What tesseract makes of '^'.
-CARET_LOOKALIKES = "^*“”\"'’‘`~°@ª"
+CARET_LOOKALIKES = "^*“”\"'’‘`~°@ª®©"
 _NAME = r"[A-Z][A-Za-z\-]+"
 _SEP = f"[{re.escape(CARET_LOOKALIKES)}]+"
 ONE_WORD = re.compile(f"^({_NAME}){_SEP}({_NAME})$")
@@ -111,22 +111,38 @@ def caret_in_gap(pixels: np.ndarray, a: TextBox, b: TextBox) -> bool:
     return False
 
 
+# Two words closer than this share of their height are one word that the engine split
+# (letter spacing, ~0.1-0.3 of the cap height), not two (a space is ~0.45 or more).
+SPLIT_GAP = 0.35
+
+
 def join_split_names(pixels: np.ndarray, words: list[TextBox]) -> list[TextBox]:
-    """Join FAMILY GIVEN into FAMILY^GIVEN where a dropped '^' shows in the gap between them
-    (words of one line, in the coordinates of `pixels`)."""
+    """Mend two mistakes tesseract makes inside one line (`words` in the coordinates of
+    `pixels`): FAMILY GIVEN where a dropped '^' shows in the gap becomes FAMILY^GIVEN, and a
+    word split at a letter gap ("MAC DONALD") is joined back."""
     out: list[TextBox] = []
     for word in words:
-        if (out and NAME_ONLY.match(out[-1].text) and NAME_ONLY.match(word.text)
-                and out[-1].text.isupper() and word.text.isupper()
-                and caret_in_gap(pixels, out[-1], word)):
-            out[-1] = _joined(out[-1], word, out[-1].text, word.text)
-        else:
-            out.append(word)
+        if out:
+            last = out[-1]
+            height = min(last.bottom - last.top, word.bottom - word.top)
+            if (NAME_ONLY.match(last.text) and NAME_ONLY.match(word.text)
+                    and last.text.isupper() and word.text.isupper()
+                    and caret_in_gap(pixels, last, word)):
+                out[-1] = _joined(last, word, last.text, word.text)
+                continue
+            if (last.text.isalnum() and word.text[:1].isalnum() and height > 0
+                    and 0 <= word.left - last.right < SPLIT_GAP * height):
+                out[-1] = TextBox(last.text + word.text, last.left, min(last.top, word.top),
+                                  word.right, max(last.bottom, word.bottom),
+                                  min(last.confidence, word.confidence))
+                continue
+        out.append(word)
     return out
 
 
 # Letters read in place of digits, and the digits they stand for.
-DIGIT_LOOKALIKES = {"O": "0", "o": "0", "Q": "0", "D": "0", "l": "1", "I": "1", "|": "1", "S": "5"}
+DIGIT_LOOKALIKES = {"O": "0", "o": "0", "Q": "0", "D": "0", "l": "1", "I": "1", "|": "1", "S": "5",
+                    "&": "8", "?": "7"}
 MIN_DIGITS_FOR_NUMBER = 4
 
 

@@ -264,22 +264,20 @@ def merge_views(found: list[list[TextBox]], *, threshold: float = 0.5) -> list[T
 def reading_order(boxes: list[TextBox]) -> list[TextBox]:
     """Sort into lines (top to bottom), then left to right within a line.
 
-    Two boxes are on one line when their vertical centres are closer than half the
-    smaller height."""
-    rest = sorted(boxes, key=lambda b: (b.top + b.bottom) / 2)
-    lines: list[list[TextBox]] = []
-    for box in rest:
-        centre = (box.top + box.bottom) / 2
-        if lines:
-            line = lines[-1]
-            ref = line[0]
-            ref_centre = (ref.top + ref.bottom) / 2
-            half = min(ref.bottom - ref.top, box.bottom - box.top) / 2
-            if abs(centre - ref_centre) <= max(half, 1):
-                line.append(box)
-                continue
-        lines.append([box])
-    return [box for line in lines for box in sorted(line, key=lambda b: b.left)]
+    A box joins a line when their vertical extents overlap by at least half the smaller
+    height (so a short mark such as '^' or '-' stays on the line of its word)."""
+    lines: list[tuple[list[int], list[TextBox]]] = []     # ([top, bottom], boxes)
+    for box in sorted(boxes, key=lambda b: (b.top, b.left)):
+        for span, members in lines:
+            shared = min(span[1], box.bottom) - max(span[0], box.top)
+            if shared >= 0.5 * max(1, min(span[1] - span[0], box.bottom - box.top)):
+                members.append(box)
+                span[0], span[1] = min(span[0], box.top), max(span[1], box.bottom)
+                break
+        else:
+            lines.append(([box.top, box.bottom], [box]))
+    lines.sort(key=lambda line: line[0][0])
+    return [box for _, members in lines for box in sorted(members, key=lambda b: b.left)]
 
 
 def is_text(word: str) -> bool:

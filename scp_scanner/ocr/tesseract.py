@@ -43,8 +43,10 @@ MIN_SINGLE_CHAR_CONFIDENCE = 70.0
 MIN_TEXT_LINE_CONFIDENCE = 0.0
 # A line read with a word below this confidence is read again at the next scale.
 RETRY_BELOW_CONFIDENCE = 80.0
-# A line of a later ink is skipped when earlier (cleaner) inks hold this share of its ink.
-SEEN_SHARE = 0.6
+# A line of a later ink is skipped when this share of its ink lies in words that earlier
+# (cleaner) inks read with at least CONFIDENT confidence.
+SEEN_SHARE = 0.9
+CONFIDENT = 80.0
 
 
 def find_tessdata(lang: str, tessdata: str | None = None) -> str:
@@ -128,6 +130,24 @@ class _PytesseractReader:
         return out
 
 
+def already_read(ink: Ink, region: Region, confident: list[TextBox]) -> bool:
+    """Does most of this line's ink lie inside words already read confidently?"""
+    if not confident:
+        return False
+    rows, cols = slice(region.top, region.bottom), slice(region.left, region.right)
+    own = ink.mask[rows, cols]
+    total = int(own.sum())
+    if total == 0:
+        return True
+    covered = np.zeros_like(own)
+    for box in confident:
+        top, bottom = max(box.top, region.top), min(box.bottom, region.bottom)
+        left, right = max(box.left, region.left), min(box.right, region.right)
+        if top < bottom and left < right:
+            covered[top - region.top:bottom - region.top, left - region.left:right - region.left] = True
+    return int((own & covered).sum()) >= SEEN_SHARE * total
+
+
 def reading_confidence(words: list[TextBox]) -> float:
     """Mean word confidence weighted by length; 0 for nothing read."""
     total = sum(len(w.text) for w in words)
@@ -189,28 +209,25 @@ class TesseractEngine:
                 words = again
         return words
 
-    def _read_ink(self, ink: Ink, cleaner: list[Ink]) -> list[TextBox]:
+    def _read_ink(self, ink: Ink, confident: list[TextBox]) -> list[TextBox]:
         regions = regions_of(ink)
         if regions is None:          # texture, not annotation: let tesseract find what it can
             return self._read_crop(page_crop(ink), PSM_SPARSE_TEXT)
         boxes: list[TextBox] = []
         for region in regions:
-            # Skip a line whose ink a cleaner mask already holds (the same text, read before).
-            rows, cols = slice(region.top, region.bottom), slice(region.left, region.right)
-            own = ink.mask[rows, cols]
-            if cleaner and own.any():
-                seen = np.zeros_like(own)
-                for other in cleaner:
-                    seen |= other.mask[rows, cols]
-                if (own & seen).sum() >= SEEN_SHARE * own.sum():
-                    continue
+            if already_read(ink, region, confident):
+                continue
             boxes.extend(self._read_region(ink, region))
         return boxes
 
     def read(self, image: Image) -> list[TextBox]:
-        found, done = [], []
+        """Read every ink of the image, cleanest first; a line that an earlier ink already
+        read confidently is not read again."""
+        found: list[list[TextBox]] = []
+        confident: list[TextBox] = []
         for ink in inks(image):
-            found.append(self._read_ink(ink, done))
-            done.append(ink)
+            boxes = self._read_ink(ink, confident)
+            found.append(boxes)
+            confident.extend(b for b in boxes if b.confidence >= CONFIDENT)
         words = join_dicom_names(reading_order(merge_views(found)))
         return [replace(word, text=fix_digit_lookalikes(word.text)) for word in words if is_text(word.text)]

@@ -8,7 +8,8 @@ hit overlaps it; the image is flagged when any hit exists.
 What counts (see pii/rules.py for the rules themselves):
 - NER PERSON, ORG or LOC entities that survive the guard below;
 - the instance's own identifying header values (names, IDs, dates, institution);
-- any plausible date, long digit runs, NHS / CHI numbers, DICOM-style names.
+- any plausible date, long digit runs, NHS / CHI numbers, dotted UIDs, DICOM-style names,
+  titled names ("Dr Lee"), common given names, street addresses and UK postcodes.
 NER DATE entities are not used: the small model calls "2000" (a TI) or any 8-digit number a
 DATE; the date rule checks day, month and year instead.
 
@@ -19,9 +20,10 @@ CAPITALS, no five consonants or three equal letters in a row, not allow-listed o
 an entity of a single word does not count: the small model tags lone anatomy and protocol
 words (Trachea -> PERSON, Meniscus -> ORG, BRAIN -> ORG, "Towne" view -> LOC) far more often
 than an image shows a lone name, and lone names are still caught by the other rules (this
-patient's header values, given names, "Dr Lee", DOE^JOHN); an entity of more words needs a meaningful token of >= 4 letters or two meaningful tokens, and no more
-unexplained scraps ("il", "lea", "AN") than meaningful tokens. These came from tesseract's
-readings of real images without text (pydicom's MR2, OT-PAL-8-face test files), which the
+patient's header values, given names, "Dr Lee", DOE^JOHN); an entity of more words needs
+a meaningful token of >= 4 letters or two meaningful tokens, and no more unexplained
+scraps ("il", "lea", "AN") than meaningful tokens. These came from tesseract's readings of
+real images without text (pydicom's MR2, OT-PAL-8-face test files), which the
 small model turned into "Pod Pe" (ORG) and "al il t r lea Thal AN" (PERSON).
 """
 from __future__ import annotations

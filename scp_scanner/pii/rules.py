@@ -64,7 +64,8 @@ _MONTHS = {
     "sept": 9, "september": 9, "oct": 10, "october": 10, "nov": 11, "november": 11,
     "dec": 12, "december": 12,
 }
-_MON = r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_MON = (r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+        r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
 _NUM_START = r"(?<![0-9A-Za-z])(?<![0-9][./:-])"     # not inside a number, word or dotted run
 _NUM_END = r"(?![0-9A-Za-z])(?![./:-][0-9])"
 _ORD = r"(?:st|nd|rd|th)?"
@@ -272,13 +273,14 @@ def find_titled_names(text: str) -> list[Hit]:
 _STREET = re.compile(
     r"(?<![\w.])\d{1,4}[A-Za-z]?,?\s+(?:[A-Z][A-Za-z'-]+\s+){1,3}"
     r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Close|Crescent|Cres|Place|Pl|Way|Court|Ct|"
-    r"Terrace|Gardens|Square|Sq|Boulevard|Blvd|Park|Grove|Hill|Row|Walk|Wynd|Brae|Mews|View)\b\.?")
+    r"Terrace|Gardens|Square|Sq|Boulevard|Blvd|Park|Grove|Wynd|Brae|Mews)\b\.?")
 # UK postcodes; the inward code's letters never include C, I, K, M, O or V, so "L4 5MM" is not one.
 _POSTCODE = re.compile(r"(?<![A-Za-z0-9])[A-Z]{1,2}\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2}(?![A-Za-z0-9])")
 
 
 def find_addresses(text: str) -> list[Hit]:
-    """Street addresses ("12 High Street") and UK postcodes ("DD1 9SY")."""
+    """Street addresses ("12 High Street") and UK postcodes ("DD1 9SY"). Street types that
+    are also annotation words ("2 Lateral View", "Row", "Walk") are left out."""
     return ([Hit(m.start(), m.end(), "address", m.group(0)) for m in _STREET.finditer(text)]
             + [Hit(m.start(), m.end(), "postcode", m.group(0)) for m in _POSTCODE.finditer(text)])
 

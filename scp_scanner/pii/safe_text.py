@@ -14,7 +14,7 @@ What it holds:
 
 How it is used (pii/judge.py, pii/rules.py): a NER entity whose tokens are all safe, short or
 not alphabetic is ignored; a DICOM-style name whose parts are both safe is not a name; a
-header name part that is a two-letter safe word ("AP") is not searched for.
+header name part that is a safe word ("HEAD^PHANTOM", "OB^^^") is not searched for.
 
 Adding a word: a safe word only silences an entity made of nothing but safe, short or
 non-alphabetic tokens, so "John Power" is still a PERSON although "power" (Doppler) is

@@ -93,19 +93,24 @@ class Processor:
             log.exception("processor stopped by an unexpected error; spooled instances are kept")
 
     def _fill(self) -> None:
-        while len(self._in_flight) < self.max_in_flight:
+        deferred: list[Path] = []
+        for _ in range(self.inbox.qsize()):
+            if len(self._in_flight) >= self.max_in_flight:
+                break
             try:
                 path = self.inbox.get_nowait()
             except queue.Empty:
-                return
+                break
+            if key_of(path) in self._keys_in_flight:
+                # Received again while its first copy is being processed: decide after that
+                # run completes (with dedupe its rows then stand and this copy is dropped).
+                deferred.append(path)
+                continue
             self._submit(_Job(path, key_of(path)))
+        for path in deferred:
+            self.inbox.put(path)
 
     def _submit(self, job: _Job) -> None:
-        if job.key in self._keys_in_flight:
-            # The same instance was received again while being processed: the first run's
-            # rows stand; this copy is dealt with when that run completes.
-            self.inbox.put(job.path)
-            return
         if not job.path.exists():
             return
         if self.ledger.is_done(job.key):

@@ -1,0 +1,41 @@
+"""Shared fixtures. tests/ has no __init__.py on purpose: flair installs a top-level `tests`
+package of its own, so helpers here are imported by module name (dicomgen, flair_model)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import dicomgen
+from flair_model import flair_tagger  # noqa: F401  (session fixture: a real tiny flair tagger)
+
+SCANNER = Path(sys.executable).with_name("scp-scanner")
+
+
+def run_scan(*args: str, stdin: str | None = None, cwd: str | Path | None = None,
+             timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the real `scp-scanner scan` console script; bounded in time."""
+    command = [str(SCANNER) if SCANNER.exists() else sys.executable, *([] if SCANNER.exists() else ["-m", "scp_scanner"]),
+               "scan", *args]
+    return subprocess.run(command, input=stdin, capture_output=True, text=True, cwd=cwd,
+                          timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory) -> list[dicomgen.Truth]:
+    """One synthetic file of every case, with known words (seed fixed: same pixels every run)."""
+    folder = tmp_path_factory.mktemp("corpus")
+    return dicomgen.make_corpus(folder, n_per_case=1, seed=11)
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The folder of pydicom-data's real files (a test dependency, installed locally)."""
+    import data_store
+
+    folder = Path(data_store.__file__).parent / "data"
+    assert (folder / "MR-SIEMENS-DICOM-WithOverlays.dcm").exists(), "pip install pydicom-data"
+    return folder

@@ -1,0 +1,359 @@
+"""`scp-scanner scan` end to end: the real CLI, real tesseract, real spaCy, synthetic files
+with known burned-in words (tests/dicomgen.py) and real files from pydicom-data."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+import stat
+from collections import defaultdict
+from pathlib import Path
+
+import pydicom
+import pytest
+from pydicom.uid import generate_uid
+
+from conftest import run_scan
+from scp_scanner.output.rows import COLUMNS
+
+WHOLE = ("-1", "-1", "-1", "-1")
+
+
+def parse(text: str) -> list[dict]:
+    reader = csv.DictReader(io.StringIO(text))
+    assert tuple(reader.fieldnames) == COLUMNS
+    return list(reader)
+
+
+def tokens(text: str) -> set[str]:
+    """Lower-case tokens with punctuation removed (the scorer's rule)."""
+    return {re.sub(r"[^\w]", "", t).lower() for t in text.split()} - {""}
+
+
+def word_found(word: str, text: str) -> bool:
+    found = tokens(text)
+    return all(re.sub(r"[^\w]", "", t).lower() in found for t in word.split() if re.sub(r"[^\w]", "", t))
+
+
+@pytest.fixture(scope="module")
+def scanned(corpus, tmp_path_factory):
+    """One scan of the whole synthetic corpus, as a user would run it on a folder."""
+    folder = Path(corpus[0].path).parent
+    out = tmp_path_factory.mktemp("scan") / "rows.csv"
+    result = run_scan("--ocr", "tesseract", "--pii", "spacy", "--rects", "-o", str(out), str(folder))
+    assert result.returncode == 0, result.stderr
+    return parse(out.read_text()), out, result
+
+
+def whole_rows(rows: list[dict]) -> dict[tuple[str, int, int], dict]:
+    out = {}
+    for row in rows:
+        if (row["left"], row["top"], row["right"], row["bottom"]) == WHOLE:
+            key = (Path(row["filename"]).name, int(row["frame"]), int(row["overlay"]))
+            assert key not in out, f"two whole-text rows for {key}"
+            out[key] = row
+    return out
+
+
+def test_every_image_of_every_file_is_listed_once(scanned, corpus):
+    rows, _, _ = scanned
+    wholes = whole_rows(rows)
+    expected = {(Path(t.path).name, i.frame, i.overlay) for t in corpus for i in t.images}
+    assert set(wholes) == expected
+    assert len(expected) > len(corpus)       # frames, overlays and overlay frames, not just files
+
+
+def test_rows_of_a_file_are_contiguous_and_rects_come_before_their_whole_row(scanned):
+    rows, _, _ = scanned
+    seen, previous = set(), None
+    for row in rows:
+        name = row["filename"]
+        if name != previous:
+            assert name not in seen, f"rows of {name} are split"
+            seen.add(name)
+            previous = name
+    open_rects = 0
+    for row in rows:
+        if (row["left"], row["top"], row["right"], row["bottom"]) == WHOLE:
+            open_rects = 0
+        else:
+            open_rects += 1
+            assert int(row["left"]) < int(row["right"]) and int(row["top"]) < int(row["bottom"])
+    assert open_rects == 0, "rectangle rows after the last whole-text row"
+
+
+def test_engines_are_named_and_flags_are_in_range(scanned):
+    rows, out, _ = scanned
+    assert {r["ocr_engine"] for r in rows} == {"tesseract"}
+    assert {r["ner_engine"] for r in rows} == {"spacy"}
+    assert {r["is_sensitive"] for r in rows} <= {"0", "1"}
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_words_are_read_and_pii_is_flagged(scanned, corpus):
+    rows, _, _ = scanned
+    wholes = whole_rows(rows)
+    words = found = pii_words = pii_found = 0
+    for truth in corpus:
+        for image in truth.images:
+            row = wholes[(Path(truth.path).name, image.frame, image.overlay)]
+            for word in image.words:
+                hit = word_found(word.text, row["ocr_text"])
+                words += 1
+                found += hit
+                pii_words += word.pii
+                pii_found += hit and word.pii
+            if image.has_pii:
+                assert row["is_sensitive"] == "1", (truth.case, image.key, row["ocr_text"])
+            else:
+                assert row["is_sensitive"] == "0", (truth.case, image.key, row["ocr_text"])
+    assert words > 100 and pii_words > 40
+    assert found / words >= 0.85, f"{found}/{words} words read"
+    assert pii_found / pii_words >= 0.90, f"{pii_found}/{pii_words} identifying words read"
+
+
+def test_identifiers_hidden_in_high_bits_are_read(scanned, corpus):
+    rows, _, _ = scanned
+    wholes = whole_rows(rows)
+    for truth in corpus:
+        if "highbit" not in truth.case:
+            continue
+        overlay_images = [i for i in truth.images if i.overlay >= 0]
+        assert overlay_images
+        for image in overlay_images:
+            row = wholes[(Path(truth.path).name, image.frame, image.overlay)]
+            pii = [w.text for w in image.words if w.pii]
+            assert pii and any(word_found(w, row["ocr_text"]) for w in pii), (truth.case, row["ocr_text"])
+            assert row["is_sensitive"] == "1"
+
+
+def test_rect_rows_are_in_the_original_pixel_space_and_cover_their_words(scanned, corpus):
+    rows, _, _ = scanned
+    by_image = defaultdict(list)
+    for row in rows:
+        if (row["left"], row["top"], row["right"], row["bottom"]) != WHOLE:
+            by_image[(Path(row["filename"]).name, int(row["frame"]), int(row["overlay"]))].append(row)
+    checked = 0
+    for truth in corpus:
+        for image in truth.images:
+            rects = by_image[(Path(truth.path).name, image.frame, image.overlay)]
+            for rect in rects:
+                assert 0 <= int(rect["left"]) < int(rect["right"]) <= image.width
+                assert 0 <= int(rect["top"]) < int(rect["bottom"]) <= image.height
+            for word in image.words:
+                if " " in word.text:
+                    continue
+                match = [r for r in rects if r["ocr_text"] == word.text]
+                if match:
+                    r = match[0]
+                    # The box lies on the drawn word, give or take a few pixels.
+                    assert abs(int(r["left"]) - word.left) <= 6 and abs(int(r["top"]) - word.top) <= 6
+                    assert abs(int(r["right"]) - word.right) <= 6 and abs(int(r["bottom"]) - word.bottom) <= 6
+                    checked += 1
+    assert checked > 50
+
+
+def test_without_rects_each_image_has_one_row(corpus, tmp_path):
+    files = [t.path for t in corpus if t.case in ("ct_signed", "mr_overlay")]
+    result = run_scan("--ocr", "tesseract", *files)
+    assert result.returncode == 0, result.stderr
+    rows = parse(result.stdout)
+    expected = sum(len(t.images) for t in corpus if t.case in ("ct_signed", "mr_overlay"))
+    assert len(rows) == expected
+    assert all((r["left"], r["top"], r["right"], r["bottom"]) == WHOLE for r in rows)
+    assert {r["ner_engine"] for r in rows} == {""} and {r["is_sensitive"] for r in rows} == {"-1"}
+    assert any(r["ocr_text"] for r in rows)
+
+
+def test_no_ocr_lists_images_with_blank_text(corpus):
+    truth = next(t for t in corpus if t.case == "xa_multiframe_overlay")
+    result = run_scan(truth.path)
+    assert result.returncode == 0, result.stderr
+    rows = parse(result.stdout)
+    assert [(int(r["frame"]), int(r["overlay"])) for r in rows] == [i.key for i in truth.images]
+    assert all(r["ocr_engine"] == "" and r["ocr_text"] == "" and r["is_sensitive"] == "-1" for r in rows)
+
+
+def test_no_overlays_leaves_overlays_out(corpus):
+    truth = next(t for t in corpus if t.case == "mr_overlay")
+    result = run_scan("--no-overlays", truth.path)
+    rows = parse(result.stdout)
+    assert rows and all(r["overlay"] == "-1" for r in rows)
+    assert len(rows) == sum(1 for i in truth.images if i.overlay == -1)
+
+
+def test_identify_lists_without_ocr(corpus):
+    truth = next(t for t in corpus if t.case == "us_rgb_multiframe")
+    result = run_scan("-i", "--ocr", "tesseract", truth.path)
+    assert result.returncode == 0, result.stderr
+    rows = parse(result.stdout)
+    assert len(rows) == len(truth.images)
+    assert all(r["ocr_engine"] == "" and r["ocr_text"] == "" for r in rows)
+    listed = [line for line in result.stderr.splitlines() if line.startswith(truth.path)]
+    assert len(listed) == len(truth.images)
+    assert all("RGB" in line and "_frame" in line for line in listed)
+
+
+@pytest.mark.parametrize("fmt", ["tiff", "png"])
+def test_extract_writes_one_private_image_per_frame_and_overlay(corpus, tmp_path, fmt):
+    truth = next(t for t in corpus if t.case == "xa_multiframe_overlay")
+    source = tmp_path / "xa.dcm"
+    shutil.copy(truth.path, source)
+    args = ["-x"] + (["-f", fmt] if fmt == "png" else []) + [str(source)]
+    result = run_scan(*args)
+    assert result.returncode == 0, result.stderr
+    written = sorted(p.name for p in tmp_path.iterdir() if p.suffix == f".{fmt}")
+    expected = []
+    for image in truth.images:
+        parts = ["xa.dcm"] + ([f"overlay{image.overlay}"] if image.overlay >= 0 else []) \
+            + ([f"frame{image.frame}"] if image.frame >= 0 else [])
+        expected.append("_".join(parts) + f".{fmt}")
+    assert written == sorted(expected)
+    for name in written:
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600
+    from PIL import Image as PILImage
+    with PILImage.open(tmp_path / written[0]) as picture:
+        assert picture.format == ("TIFF" if fmt == "tiff" else "PNG")
+
+
+def test_extract_falls_back_to_current_folder_when_input_folder_is_read_only(corpus, tmp_path):
+    if os.geteuid() == 0:
+        # root writes anywhere; a read-only mount is what makes a folder unwritable for root
+        pytest.skip("runs as root: directory permissions do not stop root from writing")
+    readonly = tmp_path / "ro"
+    readonly.mkdir()
+    shutil.copy(corpus[0].path, readonly / "a.dcm")
+    readonly.chmod(0o500)
+    work = tmp_path / "work"
+    work.mkdir()
+    result = run_scan("-x", str(readonly / "a.dcm"), cwd=work)
+    readonly.chmod(0o700)
+    assert result.returncode == 0
+    assert list(work.glob("a.dcm_*.tiff"))
+
+
+def test_paths_from_stdin_and_folders_walked_recursively(corpus, tmp_path):
+    nested = tmp_path / "a" / "b"
+    nested.mkdir(parents=True)
+    shutil.copy(corpus[0].path, nested / "one.dcm")
+    (nested / "notes.txt").write_text("not an image")
+    (tmp_path / "DICOMDIR.bak").write_bytes(b"\0" * 300)
+    result = run_scan(str(tmp_path))
+    assert result.returncode == 0, result.stderr          # non-DICOM files in folders are skipped
+    assert "skipped" in result.stderr and "notes.txt" in result.stderr
+    assert {Path(r["filename"]).name for r in parse(result.stdout)} == {"one.dcm"}
+    listed = "\n".join(t.path for t in corpus[:3]) + "\n"
+    result = run_scan("-", stdin=listed)
+    assert result.returncode == 0, result.stderr
+    assert [r["filename"] for r in whole_rows_list(parse(result.stdout))] == \
+        [t.path for t in corpus[:3] for _ in t.images]
+
+
+def whole_rows_list(rows):
+    return [r for r in rows if (r["left"], r["top"], r["right"], r["bottom"]) == WHOLE]
+
+
+def test_verbose_and_debug_logging(corpus):
+    quiet = run_scan(corpus[0].path)
+    verbose = run_scan("-v", corpus[0].path)
+    debug = run_scan("-d", corpus[0].path)
+    assert "INFO" not in quiet.stderr
+    assert "INFO" in verbose.stderr and "DEBUG" not in verbose.stderr
+    assert "DEBUG" in debug.stderr
+
+
+def test_no_progress_bar_when_not_a_terminal(corpus):
+    result = run_scan(*[t.path for t in corpus[:4]])
+    assert "file/s" not in result.stderr and "it/s" not in result.stderr and "%|" not in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad input: one line naming the file and the reason; the scan goes on; exit status 1.
+# ---------------------------------------------------------------------------------------------
+
+def make_bad_files(source: str, folder: Path) -> dict[str, Path]:
+    data = Path(source).read_bytes()
+    bad = {}
+    bad["not_dicom"] = folder / "not_dicom.dcm"
+    bad["not_dicom"].write_text("hello, this is not DICOM\n" * 20)
+    bad["truncated"] = folder / "truncated.dcm"
+    bad["truncated"].write_bytes(data[: len(data) // 2])
+    ds = pydicom.dcmread(source)
+    del ds.PixelData
+    for tag in [t for t in ds.keys() if 0x6000 <= t.group <= 0x601E]:
+        del ds[tag]
+    ds.SOPInstanceUID = generate_uid()
+    bad["no_pixels"] = folder / "no_pixels.dcm"
+    ds.save_as(bad["no_pixels"])
+    ds = pydicom.dcmread(source)
+    del ds.Rows
+    bad["missing_rows"] = folder / "missing_rows.dcm"
+    ds.save_as(bad["missing_rows"])
+    ds = pydicom.dcmread(source)
+    ds.Rows, ds.Columns, ds.NumberOfFrames = 65535, 65535, 5000
+    bad["absurd"] = folder / "absurd.dcm"
+    ds.save_as(bad["absurd"])
+    return bad
+
+
+def test_each_bad_file_is_named_with_its_reason_and_the_rest_is_scanned(corpus, tmp_path):
+    good = next(t for t in corpus if t.case == "ct_signed")
+    bad = make_bad_files(good.path, tmp_path)
+    jpeg = next(t for t in corpus if t.case == "us_jpeg_baseline")
+    ds = pydicom.dcmread(jpeg.path)
+    from pydicom.encaps import encapsulate
+    frames = int(ds.get("NumberOfFrames", 1))
+    ds.PixelData = encapsulate([b"\xff\xd8\xff\xe0garbage-not-a-jpeg" * 10] * frames)
+    bad["undecodable"] = tmp_path / "undecodable.dcm"
+    ds.save_as(bad["undecodable"])
+    order = [bad["not_dicom"], Path(good.path), bad["truncated"], bad["no_pixels"],
+             bad["missing_rows"], bad["absurd"], bad["undecodable"]]
+    result = run_scan("--ocr", "tesseract", *map(str, order))
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("scp-scanner: failed")]
+    assert len(errors) == len(bad), result.stderr
+    for name, path in bad.items():
+        line = next((e for e in errors if str(path) in e), None)
+        assert line is not None, f"{name} not reported: {result.stderr}"
+        assert len(line) > len(f"scp-scanner: failed {path}: ") + 5      # a reason follows
+        assert "Traceback" not in result.stderr
+    rows = parse(result.stdout)
+    assert {r["filename"] for r in rows} == {good.path}
+
+
+def test_unknown_engines_and_missing_models_are_usage_errors(corpus):
+    result = run_scan("--ocr", "nope", corpus[0].path)
+    assert result.returncode == 2 and "unknown OCR engine 'nope'" in result.stderr
+    result = run_scan("--ocr", "tesseract", "--pii", "spacy,no_such_model_pkg", corpus[0].path)
+    assert result.returncode == 2 and "no_such_model_pkg" in result.stderr and "install" in result.stderr
+    assert result.stdout == ""
+
+
+def test_missing_input_file_fails_but_others_go_on(corpus, tmp_path):
+    result = run_scan(str(tmp_path / "gone.dcm"), corpus[0].path)
+    assert result.returncode == 1
+    assert "gone.dcm" in result.stderr
+    assert {r["filename"] for r in parse(result.stdout)} == {corpus[0].path}
+
+
+# ---------------------------------------------------------------------------------------------
+# Real files (pydicom-data): real modality text, a real overlay.
+# ---------------------------------------------------------------------------------------------
+
+def test_real_overlay_and_ultrasound_text(real_data):
+    files = [real_data / "MR-SIEMENS-DICOM-WithOverlays.dcm", real_data / "US1_UNCR.dcm",
+             real_data / "gdcm-US-ALOKA-16.dcm"]
+    result = run_scan("--ocr", "tesseract", "--pii", "spacy", *map(str, files))
+    assert result.returncode == 0, result.stderr
+    wholes = {(Path(r["filename"]).name, int(r["frame"]), int(r["overlay"])): r for r in parse(result.stdout)}
+    overlay = wholes[("MR-SIEMENS-DICOM-WithOverlays.dcm", -1, 0)]
+    assert "Tra" in overlay["ocr_text"].split()
+    assert overlay["is_sensitive"] == "0"
+    us = wholes[("US1_UNCR.dcm", 0, -1)]
+    assert {"BAPTIST", "MED", "CTR", "LYMPH", "NODE"} <= set(us["ocr_text"].split())
+    assert us["is_sensitive"] == "1"          # an institution's name
+    aloka = wholes[("gdcm-US-ALOKA-16.dcm", 0, -1)]
+    assert "*WESTWAY" in aloka["ocr_text"] and "3:PELVIS" in aloka["ocr_text"]
+    assert aloka["is_sensitive"] == "1"        # WESTWAY MEDICAL and a date
