@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import random
+import warnings
 from pathlib import Path
 
 import pytest
@@ -105,7 +106,7 @@ def train_tiny_tagger(out_dir: str | Path) -> Path:
     import flair
     import torch
     from flair.data import Corpus
-    from flair.datasets import SentenceDataset
+    from flair.datasets import FlairDatapointDataset
     from flair.embeddings import OneHotEmbeddings
     from flair.models import SequenceTagger
     from flair.trainers import ModelTrainer
@@ -114,16 +115,18 @@ def train_tiny_tagger(out_dir: str | Path) -> Path:
     flair.set_seed(7)
     sentences = synthetic_sentences()
     cut = int(len(sentences) * 0.8)
-    corpus = Corpus(SentenceDataset(sentences[:cut]), dev=SentenceDataset(sentences[cut:]),
-                    test=SentenceDataset(sentences[cut:]), sample_missing_splits=False)
+    corpus = Corpus(FlairDatapointDataset(sentences[:cut]), dev=FlairDatapointDataset(sentences[cut:]),
+                    test=FlairDatapointDataset(sentences[cut:]), sample_missing_splits=False)
     tags = corpus.make_label_dictionary(label_type=TAG_TYPE, add_unk=False)
     embeddings = OneHotEmbeddings.from_corpus(corpus, min_freq=1)
     tagger = SequenceTagger(embeddings=embeddings, tag_dictionary=tags, tag_type=TAG_TYPE,
                             hidden_size=HIDDEN_SIZE, use_crf=True)
     out_dir.mkdir(parents=True, exist_ok=True)
-    ModelTrainer(tagger, corpus).train(out_dir, max_epochs=EPOCHS, learning_rate=0.1,
-                                       mini_batch_size=16, create_file_logs=False,
-                                       create_loss_file=False, save_final_model=True)
+    with warnings.catch_warnings():   # flair 0.15 calls torch.cuda.amp.GradScaler, deprecated
+        warnings.filterwarnings("ignore", message=r".*GradScaler", category=FutureWarning)
+        ModelTrainer(tagger, corpus).train(out_dir, max_epochs=EPOCHS, learning_rate=0.1,
+                                           mini_batch_size=16, create_file_logs=False,
+                                           create_loss_file=False, save_final_model=True)
     model = out_dir / "final-model.pt"
     if not model.is_file():
         raise RuntimeError(f"flair training finished without writing {model}")

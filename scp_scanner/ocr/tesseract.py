@@ -41,6 +41,8 @@ MIN_SINGLE_CHAR_CONFIDENCE = 70.0
 # In a line that is surely text (Region.text_like), a word of letters and digits counts at
 # this confidence: tesseract scores names written DOE^JOHN at 8-12 while reading them right.
 MIN_TEXT_LINE_CONFIDENCE = 0.0
+# Outside text-like lines, a word counts only at this confidence.
+MIN_LOOSE_CONFIDENCE = 60.0
 # A line read with a word below this confidence is read again at the next scale.
 RETRY_BELOW_CONFIDENCE = 80.0
 # A line of a later ink is skipped when this share of its ink lies in words that earlier
@@ -187,9 +189,13 @@ class TesseractEngine:
         alnum = sum(ch.isalnum() for ch in box.text)
         if alnum <= 1:
             return box.confidence >= MIN_SINGLE_CHAR_CONFIDENCE
-        if text_line and alnum >= 0.6 * len(box.text):
-            return box.confidence >= min(self.min_confidence, MIN_TEXT_LINE_CONFIDENCE)
-        return box.confidence >= self.min_confidence
+        if text_line:
+            if alnum >= 0.6 * len(box.text):
+                return box.confidence >= min(self.min_confidence, MIN_TEXT_LINE_CONFIDENCE)
+            return box.confidence >= self.min_confidence
+        # Not a line of annotation-sized glyphs (texture, speckle, a stray mark): only words
+        # read with some certainty count, or anatomy reads as names ("Fit Ses", "Ms Ter").
+        return box.confidence >= max(self.min_confidence, MIN_LOOSE_CONFIDENCE)
 
     def _read_crop(self, piece: Crop, psm: int, text_line: bool = False) -> list[TextBox]:
         words = [box for box in self._reader.words(piece.pixels, psm) if self._keep(box, text_line)]

@@ -125,6 +125,7 @@ class Service:
         self.pool = WorkerPool(pipeline_settings(config), config.processing.workers,
                                config.processing.nice)
         self.pool.start()
+        self.pool.check()
         self.processor = Processor(self.spool, self.pool, self.writer, self.ledger,
                                    self.archive_dir, fsync=config.storage.fsync)
         self.processor.start(self.spool.pending())
@@ -140,6 +141,15 @@ class Service:
                  "on" if config.tls.enabled else "off", self.pool.workers,
                  config.processing.ocr, pipeline_settings(config).pii or "none", self.spool.root,
                  self.output_dir)
+
+    def abandon(self) -> None:
+        """Undo a start that failed half-way (nothing was acknowledged yet)."""
+        if self.server is not None:
+            self.server.shutdown()
+        if getattr(self, "processor", None) is not None:
+            self.processor.stop(0)
+        elif getattr(self, "pool", None) is not None:
+            self.pool.stop(wait=False)
 
     @property
     def healthy(self) -> bool:
@@ -185,10 +195,9 @@ def run_serve(args: argparse.Namespace) -> int:
     service = Service(config)
     try:
         service.start()
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RuntimeError) as exc:
         log.error("cannot start: %s", exc)
-        if getattr(service, "processor", None) is not None:
-            service.processor.stop(0)
+        service.abandon()
         return 2
     status = 0
     while not stop.wait(1.0):
