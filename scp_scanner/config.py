@@ -58,6 +58,7 @@ class StorageConfig:
     verify_dataset: bool = True         # parse the header before answering; reject garbage
     accept_unknown_sop_classes: bool = False
     dedupe: bool = True                 # an instance (SOP Instance UID) gets rows only once
+    dedupe_days: float = 30.0           # how long a UID is remembered (0 = for ever)
     min_free_mb: int = 64               # refuse (0xA700) when the spool has less free space
 
 
@@ -244,6 +245,8 @@ def validate(config: ServeConfig) -> None:
             raise ConfigError("tls.ca_certificates: required when tls.require_client_certificate is true")
     if not config.storage.spool_dir:
         raise ConfigError("storage.spool_dir: must not be empty")
+    if config.storage.dedupe_days < 0:
+        raise ConfigError(f"storage.dedupe_days: must be 0 (for ever) or more, got {config.storage.dedupe_days}")
     if config.storage.min_free_mb < 0:
         raise ConfigError(f"storage.min_free_mb: must be 0 or more, got {config.storage.min_free_mb}")
     if not config.output.output_dir:

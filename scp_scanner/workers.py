@@ -3,7 +3,7 @@
 OCR is CPU-bound and holds the GIL, so it runs in worker processes, never in the receiving
 process (FACTS: a CPU-bound handler stalls every association). Each worker:
 - is started with 'spawn' (the receiving process has network threads; forking it is unsafe),
-- lowers its priority with os.nice so the receiver keeps its share of the CPU,
+- lowers its priority (os.nice, then SCHED_IDLE) so the receiver always gets the CPU first,
 - sets OMP_THREAD_LIMIT=1 before any engine loads (Debian's libtesseract: 85 ms instead of
   210 ms per call with one thread),
 - builds the Pipeline once and reuses its loaded models for every instance.
@@ -152,7 +152,7 @@ class WorkerPool:
         if not wait:
             # Workers may be in the middle of an instance; they are killed, their instances
             # stay in the spool for the next start.
-            for process in list(getattr(executor, "_processes", {}).values()):
+            for process in list((getattr(executor, "_processes", None) or {}).values()):
                 if process.is_alive():
                     process.terminate()
         executor.shutdown(wait=True, cancel_futures=True)

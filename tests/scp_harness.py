@@ -71,8 +71,12 @@ class Server:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT, env=env)
         log.close()
-        wait_for(lambda: "listening on" in self.new_log() or self.process.poll() is not None,
-                 timeout, what="the server to listen")
+        try:
+            wait_for(lambda: "listening on" in self.new_log() or self.process.poll() is not None,
+                     timeout, what="the server to listen")
+        except AssertionError:
+            self.stop_quietly()
+            raise
         assert self.process.poll() is None, f"server exited:\n{self.log()}"
         return self
 

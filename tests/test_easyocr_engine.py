@@ -158,6 +158,8 @@ def test_device_choice():
     assert choose_device(None, cuda_available=True) is True
     assert choose_device(False, cuda_available=True) is False
     assert choose_device("cuda:1", cuda_available=True) == "cuda:1"
+    assert choose_device("auto", cuda_available=True) is True
+    assert choose_device("false", cuda_available=True) is False
     with pytest.raises(ocr.EngineError, match="no CUDA device"):
         choose_device(True, cuda_available=False)
 
@@ -194,3 +196,26 @@ def test_scan_cli_with_easyocr_and_flair_flags_the_name(ct_file, flair_tagger, t
     assert whole[0]["is_sensitive"] == "1"
     name_rows = [r for r in rows if r["ocr_text"] == NAME]
     assert name_rows and name_rows[0]["is_sensitive"] == "1" and int(name_rows[0]["left"]) < 30
+
+
+def test_serve_with_easyocr_and_flair_writes_flagged_rows(ct_file, flair_tagger, tmp_path):
+    """The Storage SCP with easyocr in its worker: a C-STORE from dcmtk's storescu ends as rows
+    naming easyocr and flair, with the burned-in name read and flagged."""
+    import pydicom
+    from scp_harness import Server, storescu
+
+    path, _ = ct_file
+    uid = str(pydicom.dcmread(path, stop_before_pixels=True).SOPInstanceUID)
+    server = Server(tmp_path, "--pii", f"flair,{flair_tagger}", "--rects", ocr="easyocr").start(timeout=180)
+    try:
+        result = storescu(server.port, [path])
+        assert result.returncode == 0, result.stderr
+        rows = server.wait_rows([uid], timeout=300)
+        server.wait_spool_empty()
+        assert server.terminate() == 0
+    finally:
+        server.stop_quietly()
+    mine = [r for r in rows if r["filename"] == uid]
+    assert {r["ocr_engine"] for r in mine} == {"easyocr"} and {r["ner_engine"] for r in mine} == {"flair"}
+    whole = [r for r in mine if r["left"] == "-1"]
+    assert len(whole) == 1 and NAME in whole[0]["ocr_text"] and whole[0]["is_sensitive"] == "1"

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import collections
+import os
+import signal
 import stat
 import subprocess
 import time
@@ -206,3 +208,41 @@ def test_kill9_during_ocr_then_resend_writes_every_image_once(tmp_path):
     rows_per_image = collections.Counter((r["filename"], r["frame"], r["overlay"], r["left"], r["top"],
                                           r["ocr_text"]) for r in rows)
     assert max(rows_per_image.values()) == 1                      # no rectangle row twice either
+
+
+def worker_pids(server_pid: int) -> list[int]:
+    """The server's pool workers (children running multiprocessing's spawn_main)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat_fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat_fields[1]) == server_pid and b"spawn_main" in cmdline:
+            pids.append(int(entry.name))
+    return pids
+
+
+@pytest.mark.slow
+def test_a_worker_dying_mid_instance_loses_and_duplicates_nothing(tmp_path):
+    truths = dicomgen.make_corpus(tmp_path / "corpus", count=12, seed=3, cases=["ct_signed", "us_rgb"])
+    uids = [str(pydicom.dcmread(t.path, stop_before_pixels=True).SOPInstanceUID) for t in truths]
+    (tmp_path / "scp").mkdir()
+    server = Server(tmp_path / "scp", "--pii", "spacy", ocr="tesseract", workers=1).start()
+    try:
+        assert storescu(server.port, [t.path for t in truths]).returncode == 0
+        workers = wait_for(lambda: worker_pids(server.process.pid), 30, what="the worker process")
+        os.kill(workers[0], signal.SIGKILL)          # a worker crash, as a decoder segfault would
+        rows = server.wait_rows(uids, timeout=300)
+        server.wait_spool_empty(timeout=120)
+        assert "a worker process died" in server.new_log()
+        whole = collections.Counter((r["filename"], r["frame"], r["overlay"]) for r in rows
+                                    if r["left"] == "-1")
+        assert max(whole.values()) == 1 and {uid for uid, _, _ in whole} == set(uids)
+        assert not list((server.spool / "failed").glob("*.dcm"))   # the innocent are retried
+        assert server.terminate() == 0
+    finally:
+        server.stop_quietly()

@@ -69,3 +69,27 @@ def test_ledger_ignores_a_torn_last_line(tmp_path):
     ledger = Ledger(path)
     assert ledger.is_done("1.2") and not ledger.is_done("1.3")
     assert [e.key for e in ledger.open_entries] == ["1.3"]
+
+
+def test_ledger_forgets_keys_after_the_retention(tmp_path):
+    path = tmp_path / "done.log"
+    path.write_bytes(b"D 1.old 1000\nD 1.new 99999999999\nD 1.legacy\n")
+    ledger = Ledger(path, retention_days=30)
+    assert not ledger.is_done("1.old") and ledger.is_done("1.new") and ledger.is_done("1.legacy")
+    ledger.close()
+    assert Ledger(path, retention_days=0).is_done("1.old")      # 0 = remember for ever
+
+
+def test_sweep_removes_only_stale_temp_files(tmp_path):
+    import os
+    import time
+
+    spool = Spool(tmp_path / "spool")
+    spool.prepare()
+    stale, fresh = spool.tmp / "stale.dcm", spool.tmp / "fresh.dcm"
+    stale.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    assert spool.sweep_tmp(900) == 1
+    assert not stale.exists() and fresh.exists()

@@ -34,7 +34,7 @@ def encode_rows(rows: Iterable[Sequence[object]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
+    return buffer.getvalue().encode("utf-8", "replace")   # a lone surrogate must not stop the writer
 
 
 HEADER = encode_rows([COLUMNS])

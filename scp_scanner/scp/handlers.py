@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydicom import dcmread
 from pydicom.errors import InvalidDicomError
+from pydicom.uid import UID
 from pynetdicom import evt
 
 from .access import AddressPolicy
@@ -142,7 +143,8 @@ class Handlers:
             log.error("refused %s from %s: %s", uid, _peer(event), exc)
             return OUT_OF_RESOURCES
         self.stored += 1
-        log.info("received %s %s (%d bytes) from %s", sop_class, uid, size, _peer(event))
+        log.info("received %s %s (%d bytes, %s) from %s", sop_class, uid, size,
+                 UID(sop_class).name or "unknown SOP class", _peer(event))
         self.on_stored(stored)
         return SUCCESS
 

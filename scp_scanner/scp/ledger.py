@@ -3,17 +3,19 @@
 For each instance the processor appends, in order:
   `B <key> <csv file name> <offset>`  fsync'd BEFORE its rows are written,
   the rows themselves (fsync'd),
-  `D <key>`                          fsync'd BEFORE the spool file is removed.
+  `D <key> <unix time>`              fsync'd BEFORE the spool file is removed.
 After a crash, a `B` without its `D` means the rows may be half-written: the CSV is cut back
 to the recorded offset and the instance (still in the spool) is processed again. A `D` means
 the rows are complete: the spool file, if still there, is only archived or removed. With
 dedupe on the key is the SOP Instance UID, so an instance re-sent after a crash gets no
-second set of rows.
+second set of rows. Done keys are kept for `retention_days` (re-sends after a crash come
+within hours), so memory and the file stay bounded on a service that runs for months.
 """
 from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,11 +34,15 @@ class OpenEntry:
 
 
 class Ledger:
-    def __init__(self, path: str | os.PathLike, fsync: bool = True):
+    COMPACT_EVERY = 10000          # commits between in-service prunes of expired keys
+
+    def __init__(self, path: str | os.PathLike, fsync: bool = True, retention_days: float = 30.0):
         self.path = Path(path)
         self.fsync = fsync
-        self.done: set[str] = set()
+        self.retention_seconds = retention_days * 86400.0
+        self.done: dict[str, int] = {}          # key -> unix time its rows were confirmed
         self.open_entries: list[OpenEntry] = []
+        self._commits = 0
         self._load()
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self._file = os.fdopen(fd, "ab", buffering=0)
@@ -45,6 +51,7 @@ class Ledger:
         begun: dict[str, OpenEntry] = {}
         if not self.path.exists():
             return
+        now = int(time.time())
         with open(self.path, "rb") as handle:
             for raw in handle:
                 if not raw.endswith(b"\n"):
@@ -52,11 +59,22 @@ class Ledger:
                 parts = raw.decode("utf-8", "replace").split()
                 if len(parts) == 4 and parts[0] == "B" and parts[3].isdigit():
                     begun[parts[1]] = OpenEntry(parts[1], parts[2], int(parts[3]))
-                elif len(parts) == 2 and parts[0] in ("D", "X"):
+                elif len(parts) in (2, 3) and parts[0] in ("D", "X"):
                     begun.pop(parts[1], None)
                     if parts[0] == "D":
-                        self.done.add(parts[1])
+                        stamp = int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else now
+                        self.done[parts[1]] = stamp
         self.open_entries = list(begun.values())
+        self._prune()
+
+    def _prune(self) -> int:
+        if self.retention_seconds <= 0:
+            return 0
+        horizon = time.time() - self.retention_seconds
+        expired = [key for key, stamp in self.done.items() if stamp < horizon]
+        for key in expired:
+            del self.done[key]
+        return len(expired)
 
     def _append(self, line: str, sync: bool) -> None:
         self._file.write(line.encode("utf-8"))
@@ -70,8 +88,14 @@ class Ledger:
         self._append(f"B {key} {csv_name} {offset}\n", sync=True)
 
     def commit(self, key: str) -> None:
-        self._append(f"D {key}\n", sync=True)
-        self.done.add(key)
+        stamp = int(time.time())
+        self._append(f"D {key} {stamp}\n", sync=True)
+        self.done[key] = stamp
+        self._commits += 1
+        if self._commits >= self.COMPACT_EVERY:
+            self._commits = 0
+            if self._prune():
+                self.compact()
 
     def abandon(self, key: str) -> None:
         """The begun rows were cut back out; the instance will be processed again."""
@@ -82,7 +106,7 @@ class Ledger:
         tmp = self.path.with_name(self.path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
-            handle.write("".join(f"D {key}\n" for key in sorted(self.done)).encode("utf-8"))
+            handle.write("".join(f"D {key} {stamp}\n" for key, stamp in self.done.items()).encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
         self._file.close()
@@ -122,6 +146,6 @@ def recover(ledger: Ledger, output_dir: Path) -> list[str]:
 
 def _worth_compacting(ledger: Ledger) -> bool:
     try:
-        return ledger.path.stat().st_size > 2 * (sum(len(k) + 3 for k in ledger.done) + 4096)
+        return ledger.path.stat().st_size > 2 * (sum(len(k) + 15 for k in ledger.done) + 4096)
     except FileNotFoundError:
         return False

@@ -24,14 +24,14 @@ from .spool import Spool, archive_path, finish, key_of
 
 log = logging.getLogger("scp_scanner.scp.processed")
 
-MAX_ATTEMPTS = 2          # a file that kills a worker twice is moved to failed/
+SWEEP_SECONDS = 60.0      # how often temp files of aborted transfers are looked for
+STALE_TMP_SECONDS = 900.0 # far beyond any DIMSE/network timeout between two PDUs
 
 
 @dataclass
 class _Job:
     path: Path
     key: str
-    attempts: int = 0
 
 
 class Processor:
@@ -47,8 +47,13 @@ class Processor:
         self.inbox: queue.Queue[Path] = queue.Queue()
         self._in_flight: dict[Future, _Job] = {}
         self._keys_in_flight: set[str] = set()
+        # After a worker dies, the instances it may have been running are suspects: each is
+        # retried alone, and one that kills a worker while alone goes to failed/.
+        self._suspects: list[Path] = []
+        self._alone: str | None = None
         self._stop = threading.Event()
         self._drain_deadline = 0.0
+        self._next_sweep = time.monotonic() + SWEEP_SECONDS
         self._thread = threading.Thread(target=self._run, name="processor", daemon=True)
         self.processed = 0
         self.failed = 0
@@ -60,6 +65,10 @@ class Processor:
         if replay:
             log.info("replaying %d spooled instance(s) from a previous run", len(replay))
         self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
 
     def enqueue(self, path: Path) -> None:
         """Called by the C-STORE handler once an instance is durable in the spool."""
@@ -89,10 +98,21 @@ class Processor:
                     self._fill()
                 self._collect(timeout=0.2)
                 self.writer.maybe_roll()
+                if time.monotonic() >= self._next_sweep:
+                    self._next_sweep = time.monotonic() + SWEEP_SECONDS
+                    self.spool.sweep_tmp(STALE_TMP_SECONDS)
         except Exception:
             log.exception("processor stopped by an unexpected error; spooled instances are kept")
 
     def _fill(self) -> None:
+        if self._suspects or self._alone is not None:
+            if not self._in_flight and self._suspects:
+                path = self._suspects.pop(0)
+                self._alone = key_of(path)
+                self._submit(_Job(path, key_of(path)))
+                if not self._in_flight:          # nothing to run after all (done or gone)
+                    self._alone = None
+            return
         deferred: list[Path] = []
         for _ in range(self.inbox.qsize()):
             if len(self._in_flight) >= self.max_in_flight:
@@ -121,14 +141,14 @@ class Processor:
         try:
             future = self.pool.submit(str(job.path), archive)
         except BrokenProcessPool:
-            self._restart_pool()
+            self.pool.restart()
             future = self.pool.submit(str(job.path), archive)
         self._in_flight[future] = job
         self._keys_in_flight.add(job.key)
 
     def _collect(self, timeout: float) -> None:
         if not self._in_flight:
-            if self._stop.is_set():
+            if self._stop.is_set() or self._suspects:
                 return
             try:
                 path = self.inbox.get(timeout=timeout)
@@ -145,26 +165,29 @@ class Processor:
                 outcome: Outcome = future.result()
             except BrokenProcessPool:
                 broken = True
-                job.attempts += 1
-                if job.attempts >= MAX_ATTEMPTS:
-                    self._fail(job, "a worker process died twice while processing it")
+                if self._alone == job.key:
+                    self._fail(job, "a worker process died while processing it alone "
+                                    "(decoder or engine crash)")
                 else:
-                    self.inbox.put(job.path)
+                    self._suspects.append(job.path)
                 continue
             except Exception as exc:   # pickling problems and the like: keep the file
                 self._fail(job, f"{type(exc).__name__}: {exc}")
                 continue
+            finally:
+                if self._alone == job.key:
+                    self._alone = None
             self._handle(job, outcome)
         if broken:
             self._restart_pool()
 
     def _restart_pool(self) -> None:
-        log.error("a worker process died; restarting the pool and retrying its instances")
+        log.error("a worker process died; restarting the pool and retrying its instances one "
+                  "at a time")
         for future, job in list(self._in_flight.items()):
             self._in_flight.pop(future)
             self._keys_in_flight.discard(job.key)
-            job.attempts += 1
-            self.inbox.put(job.path)
+            self._suspects.append(job.path)
         self.pool.restart()
 
     def _handle(self, job: _Job, outcome: Outcome) -> None:
@@ -189,6 +212,11 @@ class Processor:
                 self._undo_partial(job, begun[0])
             self.inbox.put(job.path)
             time.sleep(1.0)
+            return
+        except Exception as exc:      # rows that cannot be written at all: keep the instance
+            if begun:
+                self._undo_partial(job, begun[0])
+            self._fail(job, f"cannot write its rows: {type(exc).__name__}: {exc}")
             return
         archive_to = archive_path(self.archive_dir, outcome.uid) if self.archive_dir else None
         self._finish(job.path, archive_to)

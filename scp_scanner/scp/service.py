@@ -113,7 +113,8 @@ class Service:
         ensure_private_dir(self.output_dir)
         if self.archive_dir is not None:
             ensure_private_dir(self.archive_dir)
-        self.ledger = Ledger(self.spool.root / LEDGER_NAME, fsync=config.output.fsync)
+        self.ledger = Ledger(self.spool.root / LEDGER_NAME, fsync=config.output.fsync,
+                             retention_days=config.storage.dedupe_days)
         redo = recover(self.ledger, self.output_dir)
         if redo:
             log.warning("recovered %d instance(s) whose rows were interrupted; processing them again",
@@ -129,7 +130,7 @@ class Service:
         self.processor = Processor(self.spool, self.pool, self.writer, self.ledger,
                                    self.archive_dir, fsync=config.storage.fsync)
         self.processor.start(self.spool.pending())
-        configure_pynetdicom(self.spool.tmp, config.storage.accept_unknown_sop_classes)
+        configure_pynetdicom(self.spool.tmp.resolve(), config.storage.accept_unknown_sop_classes)
         self.handlers = Handlers(self.spool, self.processor.enqueue,
                                  AddressPolicy.from_config(config.access),
                                  verify_dataset=config.storage.verify_dataset)
@@ -153,7 +154,7 @@ class Service:
 
     @property
     def healthy(self) -> bool:
-        return self.processor._thread.is_alive()
+        return self.processor.alive
 
     def stop(self) -> None:
         timeout = self.config.processing.shutdown_timeout

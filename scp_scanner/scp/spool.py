@@ -85,6 +85,22 @@ class Spool:
             except OSError as exc:
                 log.warning("cannot remove leftover temp file %s: %s", leftover, exc)
 
+    def sweep_tmp(self, older_than: float) -> int:
+        """Delete temp files of transfers that were aborted mid-dataset (pynetdicom leaves
+        them behind); a transfer in progress touches its file with every PDU."""
+        horizon = time.time() - older_than
+        removed = 0
+        for leftover in self.tmp.iterdir():
+            try:
+                if leftover.stat().st_mtime < horizon:
+                    leftover.unlink()
+                    removed += 1
+            except OSError:
+                continue
+        if removed:
+            log.info("removed %d temp file(s) of aborted transfers from %s", removed, self.tmp)
+        return removed
+
     def pending(self) -> list[Path]:
         """Spooled instances waiting for processing, oldest first."""
         entries = []
