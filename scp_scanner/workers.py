@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from .pipeline import InstanceResult, Pipeline, PipelineSettings, build_pipeline
 
 _pipeline: Pipeline | None = None
+_init_error = ""          # why this worker has no pipeline (an engine or model missing)
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Outcome:
 
 
 def _init_worker(settings: PipelineSettings, nice: int, parent: int) -> None:
-    global _pipeline
+    global _pipeline, _init_error
     os.environ["OMP_THREAD_LIMIT"] = "1"
     # The service handles SIGINT/SIGTERM itself and drains its workers; a terminal's Ctrl-C
     # reaching the whole process group must not kill a worker mid-instance.
@@ -55,7 +56,11 @@ def _init_worker(settings: PipelineSettings, nice: int, parent: int) -> None:
             except OSError:
                 pass
     _watch_parent(parent)
-    _pipeline = build_pipeline(settings)
+    from .ocr import EngineError
+    try:
+        _pipeline = build_pipeline(settings)
+    except EngineError as exc:       # reported by ready(): the pool owner stops with this message
+        _init_error = str(exc)
 
 
 def _watch_parent(parent: int) -> None:
@@ -70,7 +75,7 @@ def _watch_parent(parent: int) -> None:
 
 def ready() -> str:
     """A no-op task: answers once a worker has built its pipeline (engines and models loaded)."""
-    return "ok" if _pipeline is not None else "worker has no pipeline"
+    return "ok" if _pipeline is not None else (_init_error or "worker has no pipeline")
 
 
 def _sop_instance_uid(ds) -> str:
@@ -102,6 +107,21 @@ def process_spooled(path: str, archive_dir: str | None) -> Outcome:
         return Outcome(path, uid, error=str(exc) or type(exc).__name__)
     except Exception as exc:     # a bug or a decoder crash on hostile data: report, go on
         return Outcome(path, uid, error=f"{type(exc).__name__}: {exc}")
+
+
+def process_path(path: str) -> Outcome:
+    """Run the pipeline on one file of an offline scan (in a worker); the CSV filename is the
+    path as given."""
+    from .dicom import DicomInputError
+
+    if _pipeline is None:
+        return Outcome(path, "", error=_init_error or "worker has no pipeline")
+    try:
+        return Outcome(path, "", result=_pipeline.process_file(path))
+    except DicomInputError as exc:
+        return Outcome(path, "", error=str(exc) or type(exc).__name__)
+    except OSError as exc:
+        return Outcome(path, "", error=exc.strerror or str(exc))
 
 
 class WorkerPool:
@@ -139,6 +159,13 @@ class WorkerPool:
             self.start()
         assert self._executor is not None
         return self._executor.submit(process_spooled, path, archive_dir)
+
+    def submit_path(self, path: str) -> Future:
+        """An offline scan's file (see process_path)."""
+        if self._executor is None:
+            self.start()
+        assert self._executor is not None
+        return self._executor.submit(process_path, path)
 
     def restart(self) -> None:
         """After a worker died (BrokenProcessPool): drop the pool and start a new one."""

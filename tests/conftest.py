@@ -16,10 +16,11 @@ SCANNER = Path(sys.executable).with_name("scp-scanner")
 
 
 def run_scan(*args: str, stdin: str | None = None, cwd: str | Path | None = None,
-             timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run the real `scp-scanner scan` console script; bounded in time."""
-    command = [str(SCANNER) if SCANNER.exists() else sys.executable, *([] if SCANNER.exists() else ["-m", "scp_scanner"]),
-               "scan", *args]
+             timeout: float = 600, prefix: list[str] | None = None) -> subprocess.CompletedProcess:
+    """Run the real `scp-scanner scan` console script; bounded in time. `prefix` runs it
+    through another command (e.g. setpriv, to run as another user)."""
+    command = [*(prefix or []), str(SCANNER) if SCANNER.exists() else sys.executable,
+               *([] if SCANNER.exists() else ["-m", "scp_scanner"]), "scan", *args]
     return subprocess.run(command, input=stdin, capture_output=True, text=True, cwd=cwd,
                           timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 

@@ -220,20 +220,70 @@ def test_extract_writes_one_private_image_per_frame_and_overlay(corpus, tmp_path
         assert picture.format == ("TIFF" if fmt == "tiff" else "PNG")
 
 
-def test_extract_falls_back_to_current_folder_when_input_folder_is_read_only(corpus, tmp_path):
-    if os.geteuid() == 0:
-        # root writes anywhere; a read-only mount is what makes a folder unwritable for root
-        pytest.skip("runs as root: directory permissions do not stop root from writing")
+@pytest.fixture
+def shared_tmp():
+    """A temporary folder that another user can traverse (pytest's own are 0700)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="scp-scanner-test-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_extract_falls_back_to_current_folder_when_input_folder_is_read_only(corpus, shared_tmp):
+    tmp_path = shared_tmp
     readonly = tmp_path / "ro"
     readonly.mkdir()
     shutil.copy(corpus[0].path, readonly / "a.dcm")
-    readonly.chmod(0o500)
+    (readonly / "a.dcm").chmod(0o644)
     work = tmp_path / "work"
     work.mkdir()
-    result = run_scan("-x", str(readonly / "a.dcm"), cwd=work)
-    readonly.chmod(0o700)
-    assert result.returncode == 0
-    assert list(work.glob("a.dcm_*.tiff"))
+    work.chmod(0o777)
+    tmp_path.chmod(0o755)
+    if os.geteuid() == 0:
+        # root writes anywhere: run the scan as 'nobody', for whom the input folder (root's,
+        # 0755) is read-only and the current folder (0777) is writable.
+        readonly.chmod(0o755)
+        result = run_scan("-x", str(readonly / "a.dcm"), cwd=work,
+                          prefix=["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+    else:
+        readonly.chmod(0o555)
+        result = run_scan("-x", str(readonly / "a.dcm"), cwd=work)
+        readonly.chmod(0o755)
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in work.glob("a.dcm_*.tiff")] == ["a.dcm_frame0.tiff"]
+    assert not list(readonly.glob("*.tiff"))
+
+
+def test_jobs_give_the_same_rows_in_the_same_order(corpus, tmp_path):
+    files = [t.path for t in corpus[:8]]
+    serial = run_scan("--ocr", "tesseract", "--pii", "spacy", "--rects", *files)
+    parallel = run_scan("-j", "2", "--ocr", "tesseract", "--pii", "spacy", "--rects", *files)
+    assert serial.returncode == parallel.returncode == 0, parallel.stderr
+    assert parallel.stdout == serial.stdout
+    assert len(parse(parallel.stdout)) > len(files)
+
+
+def test_jobs_report_bad_files_and_engine_errors_like_a_serial_scan(corpus, tmp_path):
+    bad = tmp_path / "bad.dcm"
+    bad.write_bytes(b"\0" * 128 + b"DICM" + b"\xff" * 64)
+    result = run_scan("-j", "2", "--ocr", "tesseract", str(bad), corpus[0].path)
+    assert result.returncode == 1
+    assert f"scp-scanner: failed {bad}:" in result.stderr
+    assert {r["filename"] for r in parse(result.stdout)} == {corpus[0].path}
+    result = run_scan("-j", "2", "--ocr", "tesseract", "--pii", "spacy,no_such_model_pkg", corpus[0].path)
+    assert result.returncode == 2 and "no_such_model_pkg" in result.stderr and result.stdout == ""
+
+
+def test_config_file_sets_engine_options(corpus, tmp_path):
+    config = tmp_path / "scan.yaml"
+    config.write_text("processing:\n  tessdata_dir: /nowhere/tessdata\n")
+    result = run_scan("--config", str(config), "--ocr", "tesseract", corpus[0].path)
+    assert result.returncode == 2 and "/nowhere/tessdata" in result.stderr
+    config.write_text("processing:\n  ocr_min_confidence: 250\n")
+    result = run_scan("--config", str(config), "--ocr", "tesseract", corpus[0].path)
+    assert result.returncode == 2 and "processing.ocr_min_confidence" in result.stderr
 
 
 def test_paths_from_stdin_and_folders_walked_recursively(corpus, tmp_path):

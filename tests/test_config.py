@@ -45,6 +45,9 @@ def test_bundled_yaml_equals_the_defaults_and_documents_every_key():
     ({"tls": {"enabled": True}}, "tls.certificate: required"),
     ({"output": {"roll_interval": "weekly"}}, "output.roll_interval: must be daily, hourly"),
     ({"processing": {"nice": 40}}, "processing.nice: must be between 0 and 19"),
+    ({"processing": {"ocr_min_confidence": 120}}, "processing.ocr_min_confidence: must be between 0 and 100"),
+    ({"processing": {"gpu": "yes please"}}, "processing.gpu: must be auto, cpu, cuda or cuda:N"),
+    ({"processing": {"gpu": True}}, "processing.gpu: must be a string"),
     ({"logging": {"level": "LOUD"}}, "logging.level: must be one of"),
     ([1, 2], "(top level)"),
 ])
@@ -73,3 +76,13 @@ def test_overrides_and_roll_interval():
     assert cfg.engine_or_none("none") is None and cfg.engine_or_none("spacy") == "spacy"
     lists = cfg.from_mapping({"access": {"calling_ae_titles": ["PACS", "MODALITY"]}})
     assert lists.access.calling_ae_titles == ("PACS", "MODALITY")
+
+
+def test_engine_options_reach_the_pipeline_settings():
+    from scp_scanner.scp.service import pipeline_settings
+
+    config = cfg.from_mapping({"processing": {"ocr": "easyocr", "ocr_min_confidence": 55,
+                                              "easyocr_model_dir": "/models/easyocr", "gpu": "cpu",
+                                              "tessdata_dir": "/td"}})
+    options = dict(pipeline_settings(config).ocr_options)
+    assert options == {"min_confidence": 55.0, "gpu": "cpu", "model_dir": "/models/easyocr", "tessdata": "/td"}

@@ -54,7 +54,14 @@ CONFIDENT = 80.0
 def find_tessdata(lang: str, tessdata: str | None = None) -> str:
     """The tessdata folder holding LANG.traineddata: configured, $TESSDATA_PREFIX, or the
     usual system places. Raises EngineError saying what to install."""
-    candidates = [tessdata] if tessdata else []
+    if tessdata:
+        # A folder the user named must hold the data: falling back silently would hide a typo.
+        if (Path(tessdata) / f"{lang}.traineddata").is_file():
+            return tessdata
+        raise EngineError(f"tesseract language data {lang}.traineddata not found in the configured "
+                          f"tessdata folder {tessdata}; put it there, or leave tessdata unset to use "
+                          f"the system's (apt-get install tesseract-ocr tesseract-ocr-{lang})")
+    candidates: list[str] = []
     if os.environ.get("TESSDATA_PREFIX"):
         prefix = os.environ["TESSDATA_PREFIX"]
         candidates += [prefix, os.path.join(prefix, "tessdata")]

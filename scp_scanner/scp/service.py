@@ -84,7 +84,8 @@ def pipeline_settings(config: cfg.ServeConfig) -> PipelineSettings:
     ocr = cfg.engine_or_none(config.processing.ocr)
     pii = cfg.engine_or_none(config.processing.pii) if ocr else None
     return PipelineSettings(ocr=ocr, pii=pii, rects=config.processing.rects,
-                            overlays=config.processing.overlays)
+                            overlays=config.processing.overlays,
+                            ocr_options=cfg.ocr_options(config.processing))
 
 
 def _setup_logging(level: str) -> None:
