@@ -18,7 +18,7 @@ from typing import IO, Iterable, Iterator
 from tqdm import tqdm
 
 from .dicom import DicomInputError, instance_info, iter_images, read_dataset
-from .ocr import EngineError
+from .registry import EngineError
 from .output.csv_file import open_private, render
 from .output.export import export_dir, export_image, export_name
 from .output.rows import Row, image_rows

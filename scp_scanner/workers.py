@@ -56,7 +56,7 @@ def _init_worker(settings: PipelineSettings, nice: int, parent: int) -> None:
             except OSError:
                 pass
     _watch_parent(parent)
-    from .ocr import EngineError
+    from .registry import EngineError
     try:
         _pipeline = build_pipeline(settings)
     except EngineError as exc:       # reported by ready(): the pool owner stops with this message

@@ -6,10 +6,11 @@ module plus one line in ENGINES.
 """
 from __future__ import annotations
 
-import importlib
 from typing import Protocol
 
+from .. import registry
 from ..model import Image, TextBox
+from ..registry import EngineError
 
 
 class OcrEngine(Protocol):
@@ -21,7 +22,7 @@ class OcrEngine(Protocol):
 
 
 # name -> (module, class, what to install when the import fails)
-ENGINES: dict[str, tuple[str, str, str]] = {
+ENGINES: registry.Registry = {
     "tesseract": ("scp_scanner.ocr.tesseract", "TesseractEngine",
                   "apt-get install tesseract-ocr tesseract-ocr-eng; pip install 'scp-scanner' (tesserocr or pytesseract)"),
     "easyocr": ("scp_scanner.ocr.easyocr_engine", "EasyOcrEngine",
@@ -29,17 +30,8 @@ ENGINES: dict[str, tuple[str, str, str]] = {
 }
 
 
-class EngineError(RuntimeError):
-    """An engine cannot be used: unknown name, missing package or model. The message says why."""
-
-
 def create(name: str, **options) -> OcrEngine:
-    try:
-        module_name, class_name, install = ENGINES[name.strip().lower()]
-    except KeyError:
-        raise EngineError(f"unknown OCR engine {name!r}; choose one of: {', '.join(ENGINES)}") from None
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise EngineError(f"OCR engine {name!r} is not installed ({exc}); install it with: {install}") from exc
-    return getattr(module, class_name)(**options)
+    return registry.create("OCR", ENGINES, name, **options)
+
+
+__all__ = ["ENGINES", "EngineError", "OcrEngine", "create"]

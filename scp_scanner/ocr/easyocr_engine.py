@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ..model import Image, TextBox
-from . import EngineError
+from ..registry import EngineError
 from .fixups import join_dicom_names
 from .prepare import inks, is_text, reading_order, to_grey
 

@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 from PIL import Image as PILImage  # noqa: E402
 
 from ..model import Image, TextBox  # noqa: E402
-from . import EngineError  # noqa: E402
+from ..registry import EngineError  # noqa: E402
 from .fixups import fix_digit_lookalikes, is_caret, join_dicom_names, join_split_names  # noqa: E402
 from .prepare import (Crop, Ink, Region, crop, inks, is_text, line_scale,  # noqa: E402
                       merge_views, page_crop, reading_order, regions_of)

@@ -6,11 +6,11 @@ Deciding what is sensitive is not the engine's job: pii/judge.py combines entiti
 """
 from __future__ import annotations
 
-import importlib
 from typing import Protocol
 
 from ..model import Entity
-from ..ocr import EngineError
+from .. import registry
+from ..registry import EngineError
 
 
 class NerEngine(Protocol):
@@ -21,7 +21,7 @@ class NerEngine(Protocol):
         ...
 
 
-ENGINES: dict[str, tuple[str, str, str]] = {
+ENGINES: registry.Registry = {
     "spacy": ("scp_scanner.pii.spacy_engine", "SpacyEngine", "pip install 'scp-scanner'"),
     "flair": ("scp_scanner.pii.flair_engine", "FlairEngine", "pip install 'scp-scanner[flair]'"),
 }
@@ -34,12 +34,7 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
 
 
 def create(name: str, model: str | None = None) -> NerEngine:
-    try:
-        module_name, class_name, install = ENGINES[name.strip().lower()]
-    except KeyError:
-        raise EngineError(f"unknown PII engine {name!r}; choose one of: {', '.join(ENGINES)}") from None
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise EngineError(f"PII engine {name!r} is not installed ({exc}); install it with: {install}") from exc
-    return getattr(module, class_name)(model=model)
+    return registry.create("PII", ENGINES, name, model=model)
+
+
+__all__ = ["ENGINES", "EngineError", "NerEngine", "create", "parse_spec"]

@@ -22,7 +22,7 @@ from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from ..model import Entity  # noqa: E402
-from ..ocr import EngineError  # noqa: E402
+from ..registry import EngineError  # noqa: E402
 
 # Friendly names flair itself accepts for its English and multilingual NER models, and the
 # model-hub repositories they stand for (cached under <cache>/models/<repo name>/).

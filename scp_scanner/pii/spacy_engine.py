@@ -19,7 +19,7 @@ import spacy
 import spacy.util
 
 from ..model import Entity
-from ..ocr import EngineError
+from ..registry import EngineError
 
 # Best first. The transformer model (trf) is left out: it needs spacy-transformers and torch
 # and is ~100x slower per text, for little gain on the few words burned into an image.
