@@ -161,3 +161,22 @@ def fix_digit_lookalikes(text: str) -> str:
                     chars[i] = DIGIT_LOOKALIKES[ch]
                     changed = True
     return "".join(chars)
+
+
+# In most sans-serif fonts a capital I and a small l are the same glyph; tesseract picks "l".
+# A word "lxxx" right before a capitalised word is a given name ("lain Fraser" is Iain Fraser).
+_L_FOR_I = re.compile(r"^l[aeiouy][a-z]{1,10}$")
+_CAPITALISED = re.compile(r"^[A-Z][a-z]+[,.]?$")
+
+
+def capital_i_names(words: list[TextBox]) -> list[TextBox]:
+    """Turn a leading 'l' into 'I' in a lower-case word followed by a capitalised one on the
+    same line (words in reading order)."""
+    out = list(words)
+    for i, word in enumerate(out[:-1]):
+        following = out[i + 1]
+        if (_L_FOR_I.match(word.text) and _CAPITALISED.match(following.text)
+                and _adjacent(word, following)):
+            out[i] = TextBox("I" + word.text[1:], word.left, word.top, word.right, word.bottom,
+                             word.confidence)
+    return out

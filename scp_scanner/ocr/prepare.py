@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image as PILImage
+from PIL import ImageFilter
 from scipy import ndimage
 
 from ..model import SOURCE_FRAME, Image, TextBox
@@ -44,6 +45,10 @@ MIN_TEXT_LINE_HEIGHT = 7
 # Height, in pixels, that a line of text is scaled to before recognition.
 TARGET_LINE_HEIGHT = 36
 MAX_SCALE = 6
+# Gaussian radius, in source pixels, that smooths an enlarged binary text mask. Measured on
+# three synthetic corpora (identifying words read): 0.2 -> 94.9-96.3%, 0.35 -> 97.1-98.0%,
+# 0.5 -> 95.1-97.8%, 0.7 -> 90.7-91.9%; no smoothing (bilinear) -> 94.3-94.9%.
+BINARY_SMOOTHING = 0.35
 # Beyond this many line regions in one ink mask, it is texture, not annotation.
 MAX_REGIONS = 250
 
@@ -190,6 +195,18 @@ def regions_of(ink: Ink) -> list[Region] | None:
     return regions
 
 
+def enlarge(piece: np.ndarray, scale: int, *, binary: bool) -> np.ndarray:
+    """Scale up by an integer factor. A binary piece (text mask: jagged 1-pixel steps) is
+    smoothed with a Gaussian of a third of a source pixel after bicubic scaling, so tesseract
+    sees round glyphs: bilinear blocks made it read 8 as 6 and "Se" as "S$e" in 10 px
+    digits, which the smoothed glyphs read right."""
+    image = PILImage.fromarray(piece).resize((piece.shape[1] * scale, piece.shape[0] * scale),
+                                             PILImage.Resampling.BICUBIC)
+    if binary:
+        image = image.filter(ImageFilter.GaussianBlur(BINARY_SMOOTHING * scale))
+    return np.asarray(image)
+
+
 def line_scale(region: Region) -> int:
     """The scale that brings the region's text to TARGET_LINE_HEIGHT."""
     return int(max(1, min(MAX_SCALE, round(TARGET_LINE_HEIGHT / max(region.glyph_height, 1)))))
@@ -208,9 +225,7 @@ def crop(ink: Ink, region: Region, scale: int | None = None) -> Crop:
     scale = line_scale(region) if scale is None else scale
     piece = ink.page[top:bottom, left:right]
     if scale > 1:
-        resample = PILImage.Resampling.BICUBIC if ink.name == "dark" else PILImage.Resampling.BILINEAR
-        piece = np.asarray(PILImage.fromarray(piece).resize(
-            (piece.shape[1] * scale, piece.shape[0] * scale), resample))
+        piece = enlarge(piece, scale, binary=ink.name != "dark")
     margin = TARGET_LINE_HEIGHT // 2
     piece = np.pad(piece, margin, constant_values=255)
     # Crop (0, 0) sits `margin` crop pixels before (top, left): at a fractional original pixel,
@@ -229,8 +244,7 @@ def page_crop(ink: Ink) -> Crop:
     scale = page_scale(height, width)
     page = ink.page
     if scale > 1:
-        page = np.asarray(PILImage.fromarray(page).resize((width * scale, height * scale),
-                                                          PILImage.Resampling.BILINEAR))
+        page = enlarge(page, scale, binary=ink.name != "dark")
     return Crop(page, 0, 0, scale, height, width)
 
 

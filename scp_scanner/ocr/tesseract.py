@@ -19,7 +19,8 @@ from PIL import Image as PILImage  # noqa: E402
 
 from ..model import Image, TextBox  # noqa: E402
 from ..registry import EngineError  # noqa: E402
-from .fixups import fix_digit_lookalikes, is_caret, join_dicom_names, join_split_names  # noqa: E402
+from .fixups import (capital_i_names, fix_digit_lookalikes, is_caret,  # noqa: E402
+                     join_dicom_names, join_split_names)
 from .prepare import (Crop, Ink, Region, crop, inks, is_text, line_scale,  # noqa: E402
                       merge_views, page_crop, reading_order, regions_of)
 
@@ -242,5 +243,5 @@ class TesseractEngine:
             boxes = self._read_ink(ink, confident)
             found.append(boxes)
             confident.extend(b for b in boxes if b.confidence >= CONFIDENT)
-        words = join_dicom_names(reading_order(merge_views(found)))
+        words = capital_i_names(join_dicom_names(reading_order(merge_views(found))))
         return [replace(word, text=fix_digit_lookalikes(word.text)) for word in words if is_text(word.text)]
