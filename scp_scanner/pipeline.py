@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pydicom
@@ -44,7 +44,6 @@ class InstanceResult:
     images: int
     sensitive_images: int
     seconds: float
-    image_descriptions: list[str] = field(default_factory=list)
 
 
 class Pipeline:
@@ -54,10 +53,6 @@ class Pipeline:
         self.ner = ner
         self.rects = rects
         self.overlays = overlays
-
-    @property
-    def ocr_name(self) -> str:
-        return self.ocr.name if self.ocr is not None else ""
 
     @property
     def ner_name(self) -> str:
@@ -80,14 +75,12 @@ class Pipeline:
         info = instance_info(ds, filename)
         rows: list[Row] = []
         images = sensitive = 0
-        descriptions = []
         for image in iter_images(ds, overlays=self.overlays):
             image_rows_, is_sensitive = self.image_rows(info, image)
             rows.extend(image_rows_)
             images += 1
             sensitive += int(is_sensitive)
-            descriptions.append(image.describe())
-        return InstanceResult(info, rows, images, sensitive, time.perf_counter() - started, descriptions)
+        return InstanceResult(info, rows, images, sensitive, time.perf_counter() - started)
 
     def process_file(self, path: str | Path, filename: str | None = None) -> InstanceResult:
         """Read and process one file. Raises DicomInputError naming the reason when it cannot."""

@@ -150,7 +150,7 @@ def run_scan(args: argparse.Namespace) -> int:
         stream.flush()
         # tqdm shows a bar only when stderr is a terminal (disable=None), so pipes stay quiet.
         stream_of_results = itertools.chain([first], results) if first is not None else results
-        progress = tqdm(stream_of_results, unit="file", disable=None, file=sys.stderr, leave=False)
+        progress = tqdm(stream_of_results, unit=" files", disable=None, file=sys.stderr, leave=False)
         for item, rows, images, sensitive, error in progress:
             if rows is None:
                 if item.walked and not has_dicom_magic(item.path):

@@ -318,7 +318,8 @@ def test_verbose_and_debug_logging(corpus):
 
 def test_no_progress_bar_when_not_a_terminal(corpus):
     result = run_scan(*[t.path for t in corpus[:4]])
-    assert "file/s" not in result.stderr and "it/s" not in result.stderr and "%|" not in result.stderr
+    assert "files/s" not in result.stderr and "it/s" not in result.stderr and "%|" not in result.stderr
+    assert result.stderr == ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -409,3 +410,34 @@ def test_real_overlay_and_ultrasound_text(real_data):
     aloka = wholes[("gdcm-US-ALOKA-16.dcm", 0, -1)]
     assert "*WESTWAY" in aloka["ocr_text"] and "3:PELVIS" in aloka["ocr_text"]
     assert aloka["is_sensitive"] == "1"        # WESTWAY MEDICAL and a date
+
+
+def test_progress_bar_on_a_terminal(corpus, tmp_path):
+    """stderr on a real pseudo-terminal (80 columns): tqdm draws its bar there."""
+    import fcntl
+    import pty
+    import struct
+    import subprocess
+    import termios
+
+    from conftest import SCANNER
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    out = tmp_path / "rows.csv"
+    process = subprocess.Popen([str(SCANNER), "scan", "-o", str(out), *[t.path for t in corpus[:6]]],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:          # the terminal closes when the scanner exits
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    assert process.wait(timeout=120) == 0
+    assert b"files/s" in shown or b" files [" in shown, shown
+    assert len(parse(out.read_text())) > 6
