@@ -13,6 +13,7 @@ import sys
 from typing import Sequence
 
 from . import __version__
+from .logs import quiet_pydicom
 
 log = logging.getLogger("scp_scanner")
 
@@ -69,9 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 def configure_logging(verbose: bool, debug: bool) -> None:
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    # pydicom logs a traceback for every decoder plugin that fails on a frame; the scanner
-    # reports the failure itself in one line, so pydicom's own account is for -d only.
-    logging.getLogger("pydicom").setLevel(logging.DEBUG if debug else logging.CRITICAL)
+    quiet_pydicom(debug)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,6 +11,7 @@ Workers return rows; they never write the CSV (one writer, in the main process).
 """
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import signal
@@ -20,6 +21,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
+from .logs import quiet_pydicom
 from .pipeline import InstanceResult, Pipeline, PipelineSettings, build_pipeline
 
 _pipeline: Pipeline | None = None
@@ -56,6 +58,7 @@ def _init_worker(settings: PipelineSettings, nice: int, parent: int) -> None:
             except OSError:
                 pass
     _watch_parent(parent)
+    quiet_pydicom(logging.getLogger().isEnabledFor(logging.DEBUG))
     from .registry import EngineError
     try:
         _pipeline = build_pipeline(settings)

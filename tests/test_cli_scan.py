@@ -441,3 +441,15 @@ def test_progress_bar_on_a_terminal(corpus, tmp_path):
     assert process.wait(timeout=120) == 0
     assert b"files/s" in shown or b" files [" in shown, shown
     assert len(parse(out.read_text())) > 6
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_stderr_holds_one_line_per_bad_file_and_nothing_from_pydicom(corpus, jobs):
+    """pydicom warns about values it reads past (badVR.dcm: NumberOfFrames '1A') and logs
+    tracebacks for failed decoder plugins; the user sees the scanner's one line only."""
+    from pydicom.data import get_testdata_file
+
+    bad = get_testdata_file("badVR.dcm")
+    result = run_scan("-j", jobs, "--ocr", "tesseract", bad, corpus[0].path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [f"scp-scanner: failed {bad}: invalid NumberOfFrames '1A'"]

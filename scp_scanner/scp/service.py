@@ -23,6 +23,7 @@ from ..output.rolling import RollingCsvWriter, RollPolicy, ensure_private_dir
 from ..pipeline import PipelineSettings
 from ..workers import WorkerPool
 from .access import AddressPolicy
+from ..logs import quiet_pydicom
 from .ae import build_ae, configure_pynetdicom, quiet_pynetdicom, start_server
 from .handlers import Handlers
 from .ledger import Ledger, recover
@@ -93,6 +94,7 @@ def _setup_logging(level: str) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(level)
     quiet_pynetdicom(level == "DEBUG")
+    quiet_pydicom(level == "DEBUG")
 
 
 class Service:
