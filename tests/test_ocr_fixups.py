@@ -49,11 +49,12 @@ def line_with(marks: list[tuple[int, int, int, int]]) -> np.ndarray:
 
 
 def test_a_dropped_caret_between_two_names_is_seen_in_the_ink():
-    a, b = TextBox("DOE", 0, 0, 40, 20), TextBox("JOHN", 50, 0, 100, 20)
-    letters = [(0, 0, 20, 10), (0, 15, 20, 25), (0, 30, 20, 40), (0, 50, 20, 60), (0, 65, 20, 75)]
-    caret = line_with(letters + [(2, 43, 7, 47)])          # a mark in the upper half of the gap
-    space = line_with(letters)
-    low_mark = line_with(letters + [(14, 43, 18, 47)])     # a mark in the lower half: not a caret
+    # Letters 10 px wide, 5 px apart; the words 20 px apart (a space is several letter gaps).
+    a, b = TextBox("DOE", 0, 0, 40, 20), TextBox("JOHN", 60, 0, 100, 20)
+    letters_ = [(0, 0, 20, 10), (0, 15, 20, 25), (0, 30, 20, 40), (0, 60, 20, 70), (0, 75, 20, 85)]
+    caret = line_with(letters_ + [(2, 48, 7, 52)])         # a mark in the upper half of the gap
+    space = line_with(letters_)
+    low_mark = line_with(letters_ + [(14, 48, 18, 52)])    # a mark in the lower half: not a caret
     assert fixups.caret_in_gap(caret, a, b)
     assert not fixups.caret_in_gap(space, a, b)
     assert not fixups.caret_in_gap(low_mark, a, b)
@@ -62,12 +63,21 @@ def test_a_dropped_caret_between_two_names_is_seen_in_the_ink():
     assert [w.text for w in fixups.join_split_names(space, [a, b])] == ["DOE", "JOHN"]
 
 
+def letters(starts: list[int], width: int = 6) -> list[tuple[int, int, int, int]]:
+    return [(2, left, 18, left + width) for left in starts]
+
+
 def test_a_word_split_at_a_letter_gap_is_joined_and_a_space_is_kept():
-    pixels = line_with([])
-    split = [TextBox("MAC", 0, 0, 30, 20), TextBox("DONALD", 34, 0, 90, 20)]     # gap 4 < 0.35 * 20
-    spaced = [TextBox("JOHN", 0, 0, 30, 20), TextBox("SMITH", 40, 0, 90, 20)]    # gap 10
-    assert [w.text for w in fixups.join_split_names(pixels, split)] == ["MACDONALD"]
-    assert [w.text for w in fixups.join_split_names(pixels, spaced)] == ["JOHN", "SMITH"]
+    # Letters 6 px wide with 3 px gaps: "MAC" at 0-24, then "DON" 3 px later: a letter gap.
+    split_pixels = line_with(letters([0, 9, 18, 27, 36, 45]))
+    split = [TextBox("MAC", 0, 2, 24, 18), TextBox("DON", 27, 2, 51, 18)]
+    assert [w.text for w in fixups.join_split_names(split_pixels, split)] == ["MACDON"]
+    # The same letters with a 12 px gap (four letter gaps) between the words: a space.
+    spaced_pixels = line_with(letters([0, 9, 18, 36, 45, 54]))
+    spaced = [TextBox("JOE", 0, 2, 24, 18), TextBox("SMI", 36, 2, 60, 18)]
+    assert [w.text for w in fixups.join_split_names(spaced_pixels, spaced)] == ["JOE", "SMI"]
+    assert fixups.letter_gap(split_pixels, split) == 3
+    assert fixups.letter_gap(line_with([]), split) is None
 
 
 @pytest.mark.parametrize("read, fixed", [
@@ -98,3 +108,12 @@ def test_enlarge_smooths_binary_masks_but_keeps_their_extent():
     assert big[15, 15] < 64 and big[0, 0] > 230                  # ink stays ink, paper stays paper
     assert ((big > 0) & (big < 255)).sum() > 0                   # edges are smooth, not stepped
     assert prepare.enlarge(piece, 2, binary=False).shape == (20, 20)
+
+
+@pytest.mark.parametrize("first, second, joined", [
+    ("MAC", "DONALD", True), ("MAC", "DONALD^SARAH", True), ("Nir", "evells", True),
+    ("St", "Mary's", False), ("120", "mAs", False), ("mAs", "250", False), ("ID", "9434", False),
+    ("JOHN", "Smith", False),
+])
+def test_only_letters_that_can_continue_a_word_are_joined(first, second, joined):
+    assert fixups.continues(first, second) is joined

@@ -77,3 +77,17 @@ def test_missing_language_data_names_the_package_to_install(tmp_path):
 def test_unknown_engine_is_named():
     with pytest.raises(ocr.EngineError, match="unknown OCR engine 'nope'.*tesseract"):
         ocr.create("nope")
+
+
+@pytest.mark.parametrize("size", [12, 14])
+def test_narrow_font_words_stay_apart(engine, size):
+    """Pillow's own font (narrow spaces): words are not glued together by the split-word mend."""
+    image = PILImage.fromarray(np.full((256, 512), 40, np.uint8))
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=size)
+    for y, text in ((10, "DOB 12/03/1961"), (34, "St Mary's Hospital"), (58, "kVp 120 mAs 250")):
+        draw.text((10, y), text, fill=255, font=font)
+    pixels = np.asarray(image)
+    read = [b.text for b in engine.read(Image(pixels, 0, -1, text_mask=pixels == 255))]
+    for word in ("DOB", "12/03/1961", "Hospital", "120", "mAs", "250"):
+        assert word in read, read

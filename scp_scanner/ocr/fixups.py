@@ -111,27 +111,60 @@ def caret_in_gap(pixels: np.ndarray, a: TextBox, b: TextBox) -> bool:
     return False
 
 
-# Two words closer than this share of their height are one word that the engine split
-# (letter spacing, ~0.1-0.3 of the cap height), not two (a space is ~0.45 or more).
-SPLIT_GAP = 0.35
+# Two words closer than this many times the line's typical letter gap may be one word that the
+# engine split ("MAC DONALD" in a monospace font), not two: a space is several letter gaps
+# wide in every font, while the gap itself ranges from ~0.1 em (proportional) to ~0.2 em (mono).
+SPLIT_GAP = 2.2
+
+
+def letter_gap(pixels: np.ndarray, words: list[TextBox]) -> float | None:
+    """The median width of the blank column runs between the inked columns inside the words
+    of one line: the font's letter spacing at this scale. None without enough letters."""
+    if not words:
+        return None
+    top, bottom = min(w.top for w in words), max(w.bottom for w in words)
+    gaps: list[int] = []
+    for word in words:
+        inked = (pixels[top:bottom, word.left:word.right] < 128).any(axis=0)
+        run = 0
+        seen_ink = False
+        for column in inked:
+            if column:
+                if seen_ink and run:
+                    gaps.append(run)
+                seen_ink, run = True, 0
+            else:
+                run += 1
+    return float(np.median(gaps)) if len(gaps) >= 3 else None
+
+
+def continues(first: str, second: str) -> bool:
+    """Could `second` be the rest of the word `first`? Letters only, and either a lower-case
+    continuation ("Nir" "evells") or capitals on capitals ("MAC" "DONALD"). Numbers and a
+    capitalised next word ("St" "Mary's", "120" "mAs") are kept apart: in narrow fonts a
+    space is barely wider than a letter gap."""
+    if not first.isalpha() or not second[:1].isalpha():
+        return False
+    return second[0].islower() or (first.isupper() and second[0].isupper()
+                                   and second.rstrip(CARET_LOOKALIKES).isupper())
 
 
 def join_split_names(pixels: np.ndarray, words: list[TextBox]) -> list[TextBox]:
     """Mend two mistakes tesseract makes inside one line (`words` in the coordinates of
     `pixels`): FAMILY GIVEN where a dropped '^' shows in the gap becomes FAMILY^GIVEN, and a
     word split at a letter gap ("MAC DONALD") is joined back."""
+    gap = letter_gap(pixels, words)
     out: list[TextBox] = []
     for word in words:
         if out:
             last = out[-1]
-            height = min(last.bottom - last.top, word.bottom - word.top)
             if (NAME_ONLY.match(last.text) and NAME_ONLY.match(word.text)
                     and last.text.isupper() and word.text.isupper()
                     and caret_in_gap(pixels, last, word)):
                 out[-1] = _joined(last, word, last.text, word.text)
                 continue
-            if (last.text.isalnum() and word.text[:1].isalnum() and height > 0
-                    and 0 <= word.left - last.right < SPLIT_GAP * height):
+            if (gap is not None and continues(last.text, word.text)
+                    and 0 <= word.left - last.right <= SPLIT_GAP * max(gap, 1.0)):
                 out[-1] = TextBox(last.text + word.text, last.left, min(last.top, word.top),
                                   word.right, max(last.bottom, word.bottom),
                                   min(last.confidence, word.confidence))
