@@ -21,7 +21,7 @@ from .dicom import DicomInputError, instance_info, iter_images, read_dataset
 from .registry import EngineError
 from .output.csv_file import open_private, render
 from .output.export import export_dir, export_image, export_name
-from .output.rows import Row, image_rows
+from .output.rows import Row
 from .paths import InputPath, has_dicom_magic, iter_inputs
 from . import config
 from .pipeline import Pipeline, PipelineSettings, build_pipeline
@@ -49,8 +49,8 @@ def settings_from_args(args: argparse.Namespace) -> PipelineSettings:
     options: tuple[tuple[str, object], ...] = ()
     if args.config:
         options = config.ocr_options(config.load(args.config).processing)
-    return PipelineSettings(ocr=None if args.identify else args.ocr,
-                            pii=args.pii if (args.ocr and not args.identify) else None,
+    # -i only stops extraction (as in the reference): OCR and PII still run when asked.
+    return PipelineSettings(ocr=args.ocr, pii=args.pii if args.ocr else None,
                             rects=args.rects, overlays=not args.no_overlays, ocr_options=options)
 
 
@@ -68,11 +68,10 @@ def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> t
         name = export_name(item.path, image, args.format)
         if args.identify:
             print(f"{item.path}: {image.describe()} -> {name}", file=sys.stderr)
-            rows.extend(image_rows(info, image))
-            continue
-        target = export_dir(item.path) / name
-        export_image(image, target, args.format)
-        log.info("extracted %s", target)
+        else:
+            target = export_dir(item.path) / name
+            export_image(image, target, args.format)
+            log.info("extracted %s", target)
         image_rows_, is_sensitive = pipeline.image_rows(info, image)
         rows.extend(image_rows_)
         sensitive += int(is_sensitive)
