@@ -186,16 +186,37 @@ def test_no_overlays_leaves_overlays_out(corpus):
     assert len(rows) == sum(1 for i in truth.images if i.overlay == -1)
 
 
-def test_identify_lists_without_ocr(corpus):
+def test_identify_only_stops_extraction_ocr_and_pii_still_run(corpus, tmp_path):
+    """-i as in the reference (its batch scripts call -i --ocr X --pii Y --rects): the images
+    are listed on stderr, nothing is extracted, and OCR and PII run as asked."""
     truth = next(t for t in corpus if t.case == "us_rgb_multiframe")
-    result = run_scan("-i", "--ocr", "tesseract", truth.path)
+    source = tmp_path / "us.dcm"
+    shutil.copy(truth.path, source)
+    result = run_scan("-i", "-x", "--ocr", "tesseract", "--pii", "spacy", "--rects", str(source))
     assert result.returncode == 0, result.stderr
     rows = parse(result.stdout)
-    assert len(rows) == len(truth.images)
-    assert all(r["ocr_engine"] == "" and r["ocr_text"] == "" for r in rows)
-    listed = [line for line in result.stderr.splitlines() if line.startswith(truth.path)]
+    wholes = whole_rows(rows)
+    assert sorted(k[1:] for k in wholes) == sorted(i.key for i in truth.images)
+    assert all(r["ocr_engine"] == "tesseract" and r["ner_engine"] == "spacy" for r in rows)
+    assert len(rows) > len(wholes)                                  # rectangle rows too
+    for image in truth.images:
+        row = wholes[("us.dcm", image.frame, image.overlay)]
+        assert row["is_sensitive"] == str(int(image.has_pii))
+        found = [w for w in image.words if word_found(w.text, row["ocr_text"])]
+        assert len(found) >= 0.8 * len(image.words), (row["ocr_text"], [w.text for w in image.words])
+    listed = [line for line in result.stderr.splitlines() if line.startswith(str(source))]
     assert len(listed) == len(truth.images)
     assert all("RGB" in line and "_frame" in line for line in listed)
+    assert not [p for p in tmp_path.iterdir() if p.suffix in (".tiff", ".png")]
+
+
+def test_identify_without_ocr_lists_images_with_blank_text(corpus):
+    truth = next(t for t in corpus if t.case == "mr_overlay")
+    result = run_scan("-i", truth.path)
+    assert result.returncode == 0, result.stderr
+    rows = parse(result.stdout)
+    assert [(int(r["frame"]), int(r["overlay"])) for r in rows] == [i.key for i in truth.images]
+    assert all(r["ocr_engine"] == "" and r["ocr_text"] == "" and r["is_sensitive"] == "-1" for r in rows)
 
 
 @pytest.mark.parametrize("fmt", ["tiff", "png"])
@@ -401,7 +422,7 @@ def test_real_overlay_and_ultrasound_text(real_data):
     result = run_scan("--ocr", "tesseract", "--pii", "spacy", *map(str, files))
     assert result.returncode == 0, result.stderr
     wholes = {(Path(r["filename"]).name, int(r["frame"]), int(r["overlay"])): r for r in parse(result.stdout)}
-    overlay = wholes[("MR-SIEMENS-DICOM-WithOverlays.dcm", -1, 0)]
+    overlay = wholes[("MR-SIEMENS-DICOM-WithOverlays.dcm", 0, 0)]
     assert "Tra" in overlay["ocr_text"].split()
     assert overlay["is_sensitive"] == "0"
     us = wholes[("US1_UNCR.dcm", 0, -1)]
@@ -453,3 +474,97 @@ def test_stderr_holds_one_line_per_bad_file_and_nothing_from_pydicom(corpus, job
     result = run_scan("-j", jobs, "--ocr", "tesseract", bad, corpus[0].path)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [f"scp-scanner: failed {bad}: invalid NumberOfFrames '1A'"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The numbering contract in the CSV (README "CSV numbering"), with OCR reading each image.
+# ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def numbering_files(tmp_path_factory):
+    import dicomgen
+
+    folder = tmp_path_factory.mktemp("numbering")
+    cases = ["mr_overlay_6002", "mr_overlay_6000_6004", "xa_overlay_origin2", "xa_legacy_overlays"]
+    if dicomgen.dcmtk_available():
+        cases.append("xa_legacy_overlays_jpeg_lossless")
+    return {case: dicomgen.build_case(case, folder / f"{case}.dcm", seed=21) for case in cases}
+
+
+@pytest.fixture(scope="module")
+def numbering_rows(numbering_files, tmp_path_factory):
+    out = tmp_path_factory.mktemp("numbering_scan") / "rows.csv"
+    result = run_scan("--ocr", "tesseract", "--pii", "spacy", "--rects", "-o", str(out),
+                      *[t.path for t in numbering_files.values()])
+    assert result.returncode == 0, result.stderr
+    return parse(out.read_text())
+
+
+def _wholes_of(rows, truth):
+    return {(int(r["frame"]), int(r["overlay"])): r for r in rows
+            if r["filename"] == truth.path and (r["left"], r["top"], r["right"], r["bottom"]) == WHOLE}
+
+
+@pytest.mark.parametrize("case", ["mr_overlay_6002", "mr_overlay_6000_6004", "xa_overlay_origin2"])
+def test_csv_numbers_overlays_by_group_and_overlay_frames_within_the_overlay(
+        numbering_files, numbering_rows, case):
+    truth = numbering_files[case]
+    wholes = _wholes_of(numbering_rows, truth)
+    assert sorted(wholes) == sorted(i.key for i in truth.images)
+    for image in truth.images:
+        row = wholes[image.key]
+        found = [w for w in image.words if word_found(w.text, row["ocr_text"])]
+        assert len(found) >= 0.7 * len(image.words), (image.key, row["ocr_text"])
+        if image.has_pii:
+            assert row["is_sensitive"] == "1", (image.key, row["ocr_text"])
+    # Rectangle rows carry the same numbers as their image's whole-text row.
+    for row in numbering_rows:
+        if row["filename"] == truth.path:
+            assert (int(row["frame"]), int(row["overlay"])) in wholes
+
+
+def test_csv_overlay_frame_counter_belongs_to_its_image_frame(numbering_files, numbering_rows):
+    truth = numbering_files["xa_overlay_origin2"]
+    wholes = _wholes_of(numbering_rows, truth)
+    overlay_frames = sorted(k for k in wholes if k[1] == 0)
+    assert [k[0] for k in overlay_frames] == list(range(len(overlay_frames)))
+    for frame, _ in overlay_frames:
+        # ImageFrameOrigin 2: overlay frame i is drawn for image frame i + 1 (1-based: i + 2).
+        assert word_found(f"Fr {frame + 2}", wholes[(frame, 0)]["ocr_text"]), wholes[(frame, 0)]
+
+
+@pytest.mark.parametrize("case", ["xa_legacy_overlays", "xa_legacy_overlays_jpeg_lossless"])
+def test_legacy_overlays_are_listed_and_their_text_read(numbering_files, numbering_rows, case):
+    if case not in numbering_files:
+        pytest.skip("dcmtk's dcmcjpeg is not installed")
+    truth = numbering_files[case]
+    wholes = _wholes_of(numbering_rows, truth)
+    assert sorted(wholes) == [(0, -1), (0, 0), (0, 1), (0, 2), (0, 3)]
+    pii_image = truth.images[3]                       # group 6004, bit 10: name, ID, dates
+    assert pii_image.key == (0, 2) and pii_image.has_pii
+    row = wholes[(0, 2)]
+    pii_words = [w for w in pii_image.words if w.pii]
+    read = [w.text for w in pii_words if word_found(w.text, row["ocr_text"])]
+    # Read exactly (OCR slips such as IAIN -> TAIN are the OCR's business, not this test's).
+    assert len(read) >= 0.6 * len(pii_words), (row["ocr_text"], [w.text for w in pii_words])
+    assert row["is_sensitive"] == "1"
+    assert wholes[(0, 0)]["ocr_text"] == "" and wholes[(0, 1)]["ocr_text"] == ""
+    assert wholes[(0, 0)]["manufacturer"] == "DL"
+
+
+def test_extract_names_follow_the_csv_numbers(numbering_files, tmp_path):
+    source = tmp_path / "x.dcm"
+    shutil.copy(numbering_files["mr_overlay_6002"].path, source)
+    result = run_scan("-x", str(source))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.glob("*.tiff")) == ["x.dcm_frame0.tiff",
+                                                               "x.dcm_overlay1_frame0.tiff"]
+
+
+def test_csv_imagetype_keeps_empty_values_joined_with_slash(real_data):
+    result = run_scan(str(real_data / "MR-SIEMENS-DICOM-WithOverlays.dcm"))
+    assert result.returncode == 0, result.stderr
+    rows = parse(result.stdout)
+    assert [(r["frame"], r["overlay"]) for r in rows] == [("0", "-1"), ("0", "0")]
+    assert {r["imagetype"] for r in rows} == {"DERIVED/SECONDARY/MPR/CSA MPR//CSAPARALLEL/M/ND/NORM"}
+    assert {r["manufacturer"] for r in rows} == {"Avanto"}
