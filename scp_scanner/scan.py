@@ -44,6 +44,19 @@ class Tally:
     skipped: int = 0
 
 
+def csv_stdout() -> IO[str]:
+    """stdout is the CSV, and nothing else may reach it: the CSV gets its own duplicate of the
+    real stdout, and file descriptor 1 and sys.stdout are pointed at stderr, so whatever an
+    engine or library prints (flair's logger writes its vocabulary to stdout; C libraries
+    write to fd 1) lands on stderr. Worker processes inherit the redirected fd 1."""
+    sys.stdout.flush()
+    encoding, errors = sys.stdout.encoding or "utf-8", sys.stdout.errors or "strict"
+    fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return os.fdopen(fd, "w", encoding=encoding, errors=errors, newline="")
+
+
 def settings_from_args(args: argparse.Namespace) -> PipelineSettings:
     """Engines and options from the flags (and the processing section of --config)."""
     options: tuple[tuple[str, object], ...] = ()
@@ -129,6 +142,8 @@ def run_scan(args: argparse.Namespace) -> int:
         log.warning("--pii needs --ocr: without OCR there is no text to check; is_sensitive will be -1")
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     parallel = jobs > 1 and not (args.extract or args.identify)
+    # Before any engine loads: libraries that print at import or load must not reach the CSV.
+    csv_stream = csv_stdout() if args.output == "-" else None
     try:
         settings = settings_from_args(args)
         items = iter_inputs(args.paths)
@@ -139,7 +154,7 @@ def run_scan(args: argparse.Namespace) -> int:
         print(f"scp-scanner: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        out: IO[str] = open_private(args.output) if args.output != "-" else nullcontext(sys.stdout)
+        out: IO[str] = open_private(args.output) if csv_stream is None else nullcontext(csv_stream)
     except OSError as exc:
         print(f"scp-scanner: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE

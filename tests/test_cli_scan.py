@@ -568,3 +568,28 @@ def test_csv_imagetype_keeps_empty_values_joined_with_slash(real_data):
     assert [(r["frame"], r["overlay"]) for r in rows] == [("0", "-1"), ("0", "0")]
     assert {r["imagetype"] for r in rows} == {"DERIVED/SECONDARY/MPR/CSA MPR//CSAPARALLEL/M/ND/NORM"}
     assert {r["manufacturer"] for r in rows} == {"Avanto"}
+
+
+# ---------------------------------------------------------------------------------------------
+# stdout is the CSV and nothing else, whatever the engines (flair's logger prints to stdout).
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("ocr", ["tesseract", "easyocr"])
+@pytest.mark.parametrize("pii", ["spacy", "flair"])
+def test_stdout_is_exactly_the_csv_with_every_engine_pair(numbering_files, flair_tagger, ocr, pii):
+    truth = numbering_files["mr_overlay_6002"]
+    spec = f"flair,{flair_tagger}" if pii == "flair" else pii
+    result = run_scan("--ocr", ocr, "--pii", spec, "--rects", truth.path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == ",".join(COLUMNS)
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows, result.stdout
+    for row in rows:
+        assert None not in row and None not in row.values(), row      # exactly 14 fields
+        assert row["filename"] == truth.path
+        assert row["ocr_engine"] == ocr and row["ner_engine"] == pii
+        assert row["is_sensitive"] in ("0", "1")
+    wholes = [r for r in rows if (r["left"], r["top"], r["right"], r["bottom"]) == WHOLE]
+    assert [(int(r["frame"]), int(r["overlay"])) for r in wholes] == [i.key for i in truth.images]
+    assert wholes[-1]["ocr_text"]                                      # the overlay was read
