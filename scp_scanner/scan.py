@@ -17,12 +17,12 @@ from typing import IO, Iterable, Iterator
 
 from tqdm import tqdm
 
-from .dicom import DicomInputError, instance_info, iter_images, read_dataset
+from .dicom import DicomInputError, NotDicomError, instance_info, iter_images, read_dataset
 from .registry import EngineError
 from .output.csv_file import open_private, render
 from .output.export import export_dir, export_image, export_name
 from .output.rows import Row
-from .paths import InputPath, has_dicom_magic, iter_inputs
+from .paths import InputPath, iter_inputs
 from . import config
 from .pipeline import Pipeline, PipelineSettings, build_pipeline
 from .workers import WorkerPool
@@ -91,23 +91,30 @@ def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> t
     return rows, images, sensitive
 
 
+# What scanning one input gave: (item, rows or None, images, sensitive images, error, whether
+# the file is not DICOM at all).
+Result = tuple[InputPath, "list[Row] | None", int, int, str, bool]
+
+
 def rows_serially(args: argparse.Namespace, settings: PipelineSettings, items: Iterable[InputPath]
-                  ) -> Iterator[tuple[InputPath, list[Row] | None, int, int, str]]:
-    """(item, rows, images, sensitive images, error) for each input, in order, in this process."""
+                  ) -> Iterator[Result]:
+    """The Result of each input, in order, in this process."""
     pipeline = build_pipeline(settings)
     for item in items:
         try:
             rows, images, sensitive = scan_one(pipeline, item, args)
+        except NotDicomError as exc:
+            yield item, None, 0, 0, str(exc), True
         except DicomInputError as exc:
-            yield item, None, 0, 0, str(exc)
+            yield item, None, 0, 0, str(exc), False
         except OSError as exc:
-            yield item, None, 0, 0, exc.strerror or str(exc)
+            yield item, None, 0, 0, exc.strerror or str(exc), False
         else:
-            yield item, rows, images, sensitive, ""
+            yield item, rows, images, sensitive, "", False
 
 
 def rows_in_workers(jobs: int, settings: PipelineSettings, items: Iterable[InputPath]
-                    ) -> Iterator[tuple[InputPath, list[Row] | None, int, int, str]]:
+                    ) -> Iterator[Result]:
     """The same, with files scanned by `jobs` worker processes; results come back in input
     order, with a bounded number of files in flight."""
     pool = WorkerPool(settings, workers=jobs, nice=0)
@@ -129,12 +136,12 @@ def rows_in_workers(jobs: int, settings: PipelineSettings, items: Iterable[Input
         pool.stop(wait=False)
 
 
-def _collect(item: InputPath, future) -> tuple[InputPath, list[Row] | None, int, int, str]:
+def _collect(item: InputPath, future) -> Result:
     outcome = future.result()
     if outcome.result is None:
-        return item, None, 0, 0, outcome.error
+        return item, None, 0, 0, outcome.error, outcome.not_dicom
     result = outcome.result
-    return item, result.rows, result.images, result.sensitive_images, ""
+    return item, result.rows, result.images, result.sensitive_images, "", False
 
 
 def run_scan(args: argparse.Namespace) -> int:
@@ -165,9 +172,11 @@ def run_scan(args: argparse.Namespace) -> int:
         # tqdm shows a bar only when stderr is a terminal (disable=None), so pipes stay quiet.
         stream_of_results = itertools.chain([first], results) if first is not None else results
         progress = tqdm(stream_of_results, unit=" files", disable=None, file=sys.stderr, leave=False)
-        for item, rows, images, sensitive, error in progress:
+        for item, rows, images, sensitive, error, not_dicom in progress:
             if rows is None:
-                if item.walked and not has_dicom_magic(item.path):
+                # Only a file that is not DICOM at all is passed over in a walked folder; a
+                # DICOM file that cannot be opened or read is a failure like any other.
+                if item.walked and not_dicom:
                     tally.skipped += 1
                     progress.write(f"scp-scanner: skipped {item.path}: not DICOM ({error})", file=sys.stderr)
                 else:

@@ -36,6 +36,7 @@ class Outcome:
     uid: str
     result: InstanceResult | None = None
     error: str = ""
+    not_dicom: bool = False       # the file is not DICOM at all (a walked folder skips it)
 
 
 def _init_worker(settings: PipelineSettings, nice: int, parent: int) -> None:
@@ -115,12 +116,14 @@ def process_spooled(path: str, archive_dir: str | None) -> Outcome:
 def process_path(path: str) -> Outcome:
     """Run the pipeline on one file of an offline scan (in a worker); the CSV filename is the
     path as given."""
-    from .dicom import DicomInputError
+    from .dicom import DicomInputError, NotDicomError
 
     if _pipeline is None:
         return Outcome(path, "", error=_init_error or "worker has no pipeline")
     try:
         return Outcome(path, "", result=_pipeline.process_file(path))
+    except NotDicomError as exc:
+        return Outcome(path, "", error=str(exc), not_dicom=True)
     except DicomInputError as exc:
         return Outcome(path, "", error=str(exc) or type(exc).__name__)
     except OSError as exc:

@@ -593,3 +593,73 @@ def test_stdout_is_exactly_the_csv_with_every_engine_pair(numbering_files, flair
     wholes = [r for r in rows if (r["left"], r["top"], r["right"], r["bottom"]) == WHOLE]
     assert [(int(r["frame"]), int(r["overlay"])) for r in wholes] == [i.key for i in truth.images]
     assert wholes[-1]["ocr_text"]                                      # the overlay was read
+
+
+# ---------------------------------------------------------------------------------------------
+# Walking folders: unreadable DICOM files fail, only non-DICOM files are skipped, links followed.
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_unreadable_dicom_in_a_walked_folder_fails_with_its_reason(corpus, shared_tmp, jobs):
+    good = next(t for t in corpus if t.case == "ct_signed")
+    folder = shared_tmp / "in"
+    folder.mkdir()
+    shutil.copy(good.path, folder / "a_good.dcm")
+    # A dataset written without preamble and meta (read as DICOM), cut off in its pixel data.
+    ds = pydicom.dcmread(good.path)
+    ds.preamble = None
+    ds.file_meta = pydicom.dataset.FileMetaDataset()
+    raw = io.BytesIO()
+    ds.save_as(raw, enforce_file_format=False, implicit_vr=True, little_endian=True)
+    assert raw.getvalue()[128:132] != b"DICM"
+    (folder / "b_truncated_raw.dcm").write_bytes(raw.getvalue()[:3000])
+    # A Part 10 file its reader may not open. Root reads 0000 files, so as root the scan runs
+    # as 'nobody'; there, worker processes cannot start (multiprocessing's resource tracker
+    # fails for that user), so the -j 2 run as root goes without this file.
+    as_nobody = os.geteuid() == 0 and jobs == "1"
+    locked = folder / "c_locked.dcm"
+    if os.geteuid() != 0 or as_nobody:
+        shutil.copy(good.path, locked)
+        locked.chmod(0o000)
+    (folder / "d_dangling.dcm").symlink_to(folder / "gone.dcm")
+    (folder / "e_notes.txt").write_text("not an image")
+    for path in [shared_tmp, folder, folder / "a_good.dcm", folder / "b_truncated_raw.dcm"]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    prefix = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] if as_nobody else None
+    result = run_scan("-j", jobs, str(folder), prefix=prefix, cwd=shared_tmp)
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    truncated = [l for l in lines if l.startswith(f"scp-scanner: failed {folder / 'b_truncated_raw.dcm'}: ")]
+    assert len(truncated) == 1 and ("truncated" in truncated[0] or "shorter" in truncated[0]), lines
+    if locked.exists():
+        assert f"scp-scanner: failed {locked}: cannot open: Permission denied" in lines, lines
+    assert (f"scp-scanner: failed {folder / 'd_dangling.dcm'}: cannot open: No such file or directory"
+            in lines), lines
+    assert (f"scp-scanner: skipped {folder / 'e_notes.txt'}: not DICOM (not a DICOM file)" in lines), lines
+    assert not any("skipped" in l and ".dcm" in l for l in lines), lines
+    assert {r["filename"] for r in parse(result.stdout)} == {str(folder / "a_good.dcm")}
+
+
+def test_symlinked_folders_are_followed_and_loops_reported(corpus, tmp_path):
+    one, two = corpus[0].path, next(t for t in corpus if t.case == "mr_overlay").path
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    shutil.copy(two, outside / "two.dcm")
+    top = tmp_path / "top"
+    (top / "a").mkdir(parents=True)
+    shutil.copy(one, top / "a" / "one.dcm")
+    (top / "a" / "linked").symlink_to(outside, target_is_directory=True)
+    (top / "a" / "loop").symlink_to(top, target_is_directory=True)
+    result = run_scan(str(top))
+    assert result.returncode == 0, result.stderr
+    files = [r["filename"] for r in parse(result.stdout)]
+    assert sorted(set(files)) == sorted([str(top / "a" / "one.dcm"), str(top / "a" / "linked" / "two.dcm")])
+    assert f"{top / 'a' / 'loop'}: already walked" in result.stderr
+    unreadable_folder = top / "a" / "sub"
+    unreadable_folder.mkdir()
+    if os.geteuid() != 0:
+        unreadable_folder.chmod(0o000)
+        result = run_scan(str(top))
+        unreadable_folder.chmod(0o700)
+        assert result.returncode == 1
+        assert f"scp-scanner: failed {unreadable_folder}: " in result.stderr
