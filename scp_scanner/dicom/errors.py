@@ -13,4 +13,9 @@ class NotDicomError(DicomInputError):
 
 class NoImagesError(DicomInputError):
     """A readable DICOM instance with no pixel data and no overlays (a structured report, an
-    encapsulated PDF, an RT plan...): nothing to scan, and nothing wrong with it."""
+    encapsulated PDF, an RT plan...): nothing to scan, and nothing wrong with it. `dataset`
+    is its header, as read."""
+
+    def __init__(self, message: str, dataset=None):
+        super().__init__(message)
+        self.dataset = dataset

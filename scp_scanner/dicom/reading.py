@@ -284,5 +284,5 @@ def read_dataset(path: str | os.PathLike[str]) -> pydicom.Dataset:
     set_transfer_syntax(ds)
     layout = pixel_layout(ds)
     if layout is None and not has_overlays(ds):
-        raise NoImagesError("no pixel data and no overlays")
+        raise NoImagesError("no pixel data and no overlays", ds)
     return ds
