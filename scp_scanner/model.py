@@ -22,8 +22,9 @@ class InstanceInfo:
     filename: str                    # what goes in the CSV `filename` column
     sop_instance_uid: str = ""
     sop_class_uid: str = ""
-    imagetype: str = ""              # full ImageType value, backslash-separated as stored
-    manufacturer: str = ""           # ManufacturerModelName, else Manufacturer + SoftwareVersions
+    imagetype: str = ""              # ImageType values joined with '/', empty values kept in place
+    manufacturer: str = ""           # ManufacturerModelName, else Manufacturer + SoftwareVersions,
+                                     # else the secondary-capture device (see dicom/header.py)
     burnedinannotation: str = ""
     # Header values that identify the person (names, IDs, dates, institution...),
     # as (attribute keyword, value as stored) pairs. Used by the PII rules.
@@ -38,7 +39,8 @@ class Image:
         (windowed, MONOCHROME1 inverted so that higher is brighter, palette applied).
     text_mask: optional bool (rows, cols): pixels at an extreme stored value, where burned-in
         text usually sits. Overlays have it too (the set bits). None when nothing qualifies.
-    frame, overlay: the CSV numbering: count from 0, -1 where not applicable.
+    frame, overlay: the CSV numbering: count from 0, -1 where not applicable. A frame of
+        PixelData is (frame, -1); an overlay is ((index within the overlay), (group-0x6000)/2).
     """
 
     pixels: np.ndarray

@@ -1,10 +1,13 @@
 """Offline input: files, directories walked recursively, or '-' (one path per line on stdin)."""
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from dataclasses import dataclass
 from typing import Iterable, Iterator, TextIO
+
+log = logging.getLogger(__name__)
 
 DICOM_MAGIC_OFFSET = 128
 DICOM_MAGIC = b"DICM"
@@ -13,7 +16,8 @@ DICOM_MAGIC = b"DICM"
 @dataclass(frozen=True)
 class InputPath:
     path: str
-    walked: bool   # found by walking a directory (a non-DICOM file there is skipped, not a failure)
+    walked: bool   # found by walking a directory (a file there that is not DICOM at all is
+                   # skipped, not a failure)
 
 
 def iter_inputs(arguments: Iterable[str], stdin: TextIO = sys.stdin) -> Iterator[InputPath]:
@@ -30,12 +34,49 @@ def iter_inputs(arguments: Iterable[str], stdin: TextIO = sys.stdin) -> Iterator
 
 def _expand(path: str) -> Iterator[InputPath]:
     if os.path.isdir(path):
-        for root, dirs, files in os.walk(path):
-            dirs.sort()
-            for name in sorted(files):
-                yield InputPath(os.path.join(root, name), walked=True)
+        yield from walk(path)
     else:
         yield InputPath(path, walked=False)
+
+
+def walk(top: str) -> Iterator[InputPath]:
+    """Every file under `top`, in sorted order, following symbolic links to directories.
+
+    A directory reached a second time (a link loop, or two links to one folder) is named on
+    stderr and not walked again. A directory that cannot be listed is yielded itself, so
+    that the scan names it as failed with the reason (permission denied...), instead of
+    os.walk passing over it in silence; so is a dangling link (as a file, it fails to open).
+    """
+    errors: list[OSError] = []
+    seen: set[tuple[int, int]] = set()
+    for root, dirs, files in os.walk(top, followlinks=True, onerror=errors.append):
+        yield from _unlisted(errors)
+        try:
+            status = os.stat(root)
+        except OSError as exc:
+            errors.append(exc)
+            dirs[:] = []
+            continue
+        key = (status.st_dev, status.st_ino)
+        if key in seen:
+            log.warning("%s: already walked (%s); a link loop or a second link to one folder "
+                        "is not walked twice", root, os.path.realpath(root))
+            dirs[:] = []
+            continue
+        seen.add(key)
+        dirs.sort()
+        for name in sorted(files):
+            yield InputPath(os.path.join(root, name), walked=True)
+    yield from _unlisted(errors)
+
+
+def _unlisted(errors: list[OSError]) -> Iterator[InputPath]:
+    while errors:
+        exc = errors.pop(0)
+        if exc.filename:
+            yield InputPath(os.fspath(exc.filename), walked=True)
+        else:
+            log.warning("cannot walk a folder: %s", exc)
 
 
 def has_dicom_magic(path: str) -> bool:

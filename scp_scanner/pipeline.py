@@ -16,6 +16,7 @@ import pydicom
 from . import ocr as ocr_engines
 from . import pii as pii_engines
 from .dicom import instance_info, iter_images, read_dataset
+from .enclose import enclose
 from .model import Image, InstanceInfo, TextBox
 from .output.rows import Row, image_rows
 from .pii.judge import judge
@@ -62,7 +63,8 @@ class Pipeline:
         """Rows for one image, and whether its text was judged sensitive."""
         if self.ocr is None:
             return image_rows(info, image), False
-        boxes: list[TextBox] = self.ocr.read(image)
+        # Rectangles hold every pixel of their glyphs, whatever the engine (enclose.py).
+        boxes: list[TextBox] = enclose(image, self.ocr.read(image))
         text = whole_text(boxes)
         verdict = judge(boxes, info, self.ner) if self.ner is not None else None
         rows = image_rows(info, image, ocr_engine=self.ocr.name, ner_engine=self.ner_name,

@@ -17,12 +17,12 @@ from typing import IO, Iterable, Iterator
 
 from tqdm import tqdm
 
-from .dicom import DicomInputError, instance_info, iter_images, read_dataset
+from .dicom import DicomInputError, NotDicomError, instance_info, iter_images, read_dataset
 from .registry import EngineError
 from .output.csv_file import open_private, render
 from .output.export import export_dir, export_image, export_name
-from .output.rows import Row, image_rows
-from .paths import InputPath, has_dicom_magic, iter_inputs
+from .output.rows import Row
+from .paths import InputPath, iter_inputs
 from . import config
 from .pipeline import Pipeline, PipelineSettings, build_pipeline
 from .workers import WorkerPool
@@ -44,13 +44,26 @@ class Tally:
     skipped: int = 0
 
 
+def csv_stdout() -> IO[str]:
+    """stdout is the CSV, and nothing else may reach it: the CSV gets its own duplicate of the
+    real stdout, and file descriptor 1 and sys.stdout are pointed at stderr, so whatever an
+    engine or library prints (flair's logger writes its vocabulary to stdout; C libraries
+    write to fd 1) lands on stderr. Worker processes inherit the redirected fd 1."""
+    sys.stdout.flush()
+    encoding, errors = sys.stdout.encoding or "utf-8", sys.stdout.errors or "strict"
+    fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return os.fdopen(fd, "w", encoding=encoding, errors=errors, newline="")
+
+
 def settings_from_args(args: argparse.Namespace) -> PipelineSettings:
     """Engines and options from the flags (and the processing section of --config)."""
     options: tuple[tuple[str, object], ...] = ()
     if args.config:
         options = config.ocr_options(config.load(args.config).processing)
-    return PipelineSettings(ocr=None if args.identify else args.ocr,
-                            pii=args.pii if (args.ocr and not args.identify) else None,
+    # -i only stops extraction (as in the reference): OCR and PII still run when asked.
+    return PipelineSettings(ocr=args.ocr, pii=args.pii if args.ocr else None,
                             rects=args.rects, overlays=not args.no_overlays, ocr_options=options)
 
 
@@ -68,34 +81,40 @@ def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> t
         name = export_name(item.path, image, args.format)
         if args.identify:
             print(f"{item.path}: {image.describe()} -> {name}", file=sys.stderr)
-            rows.extend(image_rows(info, image))
-            continue
-        target = export_dir(item.path) / name
-        export_image(image, target, args.format)
-        log.info("extracted %s", target)
+        else:
+            target = export_dir(item.path) / name
+            export_image(image, target, args.format)
+            log.info("extracted %s", target)
         image_rows_, is_sensitive = pipeline.image_rows(info, image)
         rows.extend(image_rows_)
         sensitive += int(is_sensitive)
     return rows, images, sensitive
 
 
+# What scanning one input gave: (item, rows or None, images, sensitive images, error, whether
+# the file is not DICOM at all).
+Result = tuple[InputPath, "list[Row] | None", int, int, str, bool]
+
+
 def rows_serially(args: argparse.Namespace, settings: PipelineSettings, items: Iterable[InputPath]
-                  ) -> Iterator[tuple[InputPath, list[Row] | None, int, int, str]]:
-    """(item, rows, images, sensitive images, error) for each input, in order, in this process."""
+                  ) -> Iterator[Result]:
+    """The Result of each input, in order, in this process."""
     pipeline = build_pipeline(settings)
     for item in items:
         try:
             rows, images, sensitive = scan_one(pipeline, item, args)
+        except NotDicomError as exc:
+            yield item, None, 0, 0, str(exc), True
         except DicomInputError as exc:
-            yield item, None, 0, 0, str(exc)
+            yield item, None, 0, 0, str(exc), False
         except OSError as exc:
-            yield item, None, 0, 0, exc.strerror or str(exc)
+            yield item, None, 0, 0, exc.strerror or str(exc), False
         else:
-            yield item, rows, images, sensitive, ""
+            yield item, rows, images, sensitive, "", False
 
 
 def rows_in_workers(jobs: int, settings: PipelineSettings, items: Iterable[InputPath]
-                    ) -> Iterator[tuple[InputPath, list[Row] | None, int, int, str]]:
+                    ) -> Iterator[Result]:
     """The same, with files scanned by `jobs` worker processes; results come back in input
     order, with a bounded number of files in flight."""
     pool = WorkerPool(settings, workers=jobs, nice=0)
@@ -117,12 +136,12 @@ def rows_in_workers(jobs: int, settings: PipelineSettings, items: Iterable[Input
         pool.stop(wait=False)
 
 
-def _collect(item: InputPath, future) -> tuple[InputPath, list[Row] | None, int, int, str]:
+def _collect(item: InputPath, future) -> Result:
     outcome = future.result()
     if outcome.result is None:
-        return item, None, 0, 0, outcome.error
+        return item, None, 0, 0, outcome.error, outcome.not_dicom
     result = outcome.result
-    return item, result.rows, result.images, result.sensitive_images, ""
+    return item, result.rows, result.images, result.sensitive_images, "", False
 
 
 def run_scan(args: argparse.Namespace) -> int:
@@ -130,6 +149,8 @@ def run_scan(args: argparse.Namespace) -> int:
         log.warning("--pii needs --ocr: without OCR there is no text to check; is_sensitive will be -1")
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     parallel = jobs > 1 and not (args.extract or args.identify)
+    # Before any engine loads: libraries that print at import or load must not reach the CSV.
+    csv_stream = csv_stdout() if args.output == "-" else None
     try:
         settings = settings_from_args(args)
         items = iter_inputs(args.paths)
@@ -140,7 +161,7 @@ def run_scan(args: argparse.Namespace) -> int:
         print(f"scp-scanner: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        out: IO[str] = open_private(args.output) if args.output != "-" else nullcontext(sys.stdout)
+        out: IO[str] = open_private(args.output) if csv_stream is None else nullcontext(csv_stream)
     except OSError as exc:
         print(f"scp-scanner: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
@@ -151,9 +172,11 @@ def run_scan(args: argparse.Namespace) -> int:
         # tqdm shows a bar only when stderr is a terminal (disable=None), so pipes stay quiet.
         stream_of_results = itertools.chain([first], results) if first is not None else results
         progress = tqdm(stream_of_results, unit=" files", disable=None, file=sys.stderr, leave=False)
-        for item, rows, images, sensitive, error in progress:
+        for item, rows, images, sensitive, error, not_dicom in progress:
             if rows is None:
-                if item.walked and not has_dicom_magic(item.path):
+                # Only a file that is not DICOM at all is passed over in a walked folder; a
+                # DICOM file that cannot be opened or read is a failure like any other.
+                if item.walked and not_dicom:
                     tally.skipped += 1
                     progress.write(f"scp-scanner: skipped {item.path}: not DICOM ({error})", file=sys.stderr)
                 else:

@@ -36,6 +36,8 @@ class Outcome:
     uid: str
     result: InstanceResult | None = None
     error: str = ""
+    not_dicom: bool = False       # the file is not DICOM at all (a walked folder skips it)
+    no_images: str = ""           # a DICOM instance without images (SR, PDF, RT...): its SOP class
 
 
 def _init_worker(settings: PipelineSettings, nice: int, parent: int) -> None:
@@ -92,7 +94,7 @@ def process_spooled(path: str, archive_dir: str | None) -> Outcome:
 
     The CSV `filename` is the archive path when archiving, else the SOP Instance UID.
     """
-    from .dicom import DicomInputError, read_dataset
+    from .dicom import DicomInputError, NoImagesError, read_dataset
     from .scp.spool import archive_path
 
     from pathlib import Path
@@ -106,6 +108,14 @@ def process_spooled(path: str, archive_dir: str | None) -> Outcome:
             return Outcome(path, uid, error="no SOP Instance UID in file meta or dataset")
         filename = str(archive_path(Path(archive_dir), uid)) if archive_dir else uid
         return Outcome(path, uid, result=_pipeline.process_dataset(ds, filename))
+    except NoImagesError as exc:
+        # Nothing to scan (a structured report, an encapsulated PDF, an RT object): not a
+        # failure; the processor archives or removes it like a processed instance.
+        header = exc.dataset
+        uid = _sop_instance_uid(header) if header is not None else uid
+        sop_class = getattr(header, "SOPClassUID", None) if header is not None else None
+        name = getattr(sop_class, "name", "") or str(sop_class or "unknown SOP class")
+        return Outcome(path, uid, error=str(exc), no_images=name)
     except DicomInputError as exc:
         return Outcome(path, uid, error=str(exc) or type(exc).__name__)
     except Exception as exc:     # a bug or a decoder crash on hostile data: report, go on
@@ -115,12 +125,14 @@ def process_spooled(path: str, archive_dir: str | None) -> Outcome:
 def process_path(path: str) -> Outcome:
     """Run the pipeline on one file of an offline scan (in a worker); the CSV filename is the
     path as given."""
-    from .dicom import DicomInputError
+    from .dicom import DicomInputError, NotDicomError
 
     if _pipeline is None:
         return Outcome(path, "", error=_init_error or "worker has no pipeline")
     try:
         return Outcome(path, "", result=_pipeline.process_file(path))
+    except NotDicomError as exc:
+        return Outcome(path, "", error=str(exc), not_dicom=True)
     except DicomInputError as exc:
         return Outcome(path, "", error=str(exc) or type(exc).__name__)
     except OSError as exc:

@@ -6,10 +6,11 @@ text we wrote ourselves. Every builder here returns a `Truth` naming each image 
 should list (CSV numbering: frame and overlay count from 0, -1 where not applicable) and the
 words drawn on it, with their ink boxes and whether they identify the patient.
 
-Numbering of images (the same as the CSV contract):
+Numbering of images (the same as the CSV contract, README "CSV numbering"):
 - a frame of PixelData: frame = 0..NumberOfFrames-1, overlay = -1;
-- a single-frame overlay plane: frame = -1, overlay = 0, 1, ... in 60xx group order;
-- a frame of a multi-frame overlay: frame = ImageFrameOrigin - 1 + i, overlay = its number.
+- an overlay: overlay = (group - 0x6000) / 2 (a lone 6002 is overlay 1);
+- a frame of an overlay: frame = its index within the overlay, 0..n-1 (a single-frame overlay
+  is frame 0); ImageFrameOrigin is not the number.
 
 Boxes are ink boxes in the image's pixel space, right/bottom exclusive (like Pillow).
 Everything is deterministic for a given seed except the UIDs, which are fresh per file by
@@ -543,6 +544,28 @@ def text_mask(annotation: Annotation, width: int, height: int, size: int,
     return render(fit_layout(annotation, width, height, size, face), width, height)
 
 
+def render_coverage(placements: list[Placement], width: int, height: int
+                    ) -> tuple[np.ndarray, list[Word]]:
+    """Draw the placements anti-aliased, as a viewer or a screen grab shows text: coverage
+    0..255 per pixel (uint8), and the truth words with boxes that hold every pixel of any
+    coverage (the faint edges included: those are what a redaction must blank too)."""
+    canvas = PILImage.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(canvas)
+    for p in placements:
+        draw.text((p.x, p.y), p.text, fill=255, font=load_font(p.size, p.face), anchor="la")
+    coverage = np.asarray(canvas).copy()
+    words = []
+    for p in placements:
+        l, t, r, b = (max(0, p.box[0] - 1), max(0, p.box[1] - 1),
+                      min(width, p.box[2] + 1), min(height, p.box[3] + 1))
+        sub = coverage[t:b, l:r] > 0
+        rows, cols = np.nonzero(sub.any(axis=1))[0], np.nonzero(sub.any(axis=0))[0]
+        if rows.size:
+            l, t, r, b = l + int(cols[0]), t + int(rows[0]), l + int(cols[-1]) + 1, t + int(rows[-1]) + 1
+        words.append(Word(p.text, l, t, r, b, p.pii))
+    return coverage, words
+
+
 def pick_face(rnd: random.Random) -> str:
     """Most consoles use a proportional face; some a monospaced one."""
     return "mono" if rnd.random() < 0.3 else "sans"
@@ -975,13 +998,13 @@ def build_mr_overlay(path: Path, seed: int, opts: CaseOptions = CaseOptions(),
                              top_right=list(ann.lines("top_right")))
     plane, words = text_mask(pii_only if not pii_only.empty else ann, size, size, font, face=face)
     add_overlay_data(ds, 0x6000, plane, description="ANNOTATION")
-    images.append(ImageTruth(-1, 0, tuple(words), size, size))
+    images.append(ImageTruth(0, 0, tuple(words), size, size))
     if rnd.random() < 0.5:
         safe = Annotation.of(bottom_left=list(ann.lines("bottom_left")),
                              bottom_right=list(ann.lines("bottom_right")))
         plane2, words2 = text_mask(safe, size, size, font, face=face)
         add_overlay_data(ds, 0x6002, plane2, description="GRAPHICS")
-        images.append(ImageTruth(-1, 1, tuple(words2), size, size))
+        images.append(ImageTruth(0, 1, tuple(words2), size, size))
     encode_and_save(ds, pixels[None], path, opts.syntax)
     return _truth(path, case, opts.syntax, "MR", images)
 
@@ -1014,20 +1037,25 @@ def build_high_bit_overlay(path: Path, seed: int, opts: CaseOptions = CaseOption
     encode_and_save(ds, raw[None], path, opts.syntax)
     return _truth(path, case, opts.syntax, "XA",
                   [ImageTruth(0, -1, tuple(pixel_words), size, size),
-                   ImageTruth(-1, 0, tuple(words), size, size)])
+                   ImageTruth(0, 0, tuple(words), size, size)])
 
 
 def build_multiframe_overlay(path: Path, seed: int, opts: CaseOptions = CaseOptions(),
-                             case: str = "xa_multiframe_overlay") -> Truth:
+                             case: str = "xa_multiframe_overlay", origin: int | None = None
+                             ) -> Truth:
     """A multi-frame XA with a multi-frame OverlayData overlay covering some of its frames
-    (NumberOfFramesInOverlay, ImageFrameOrigin); each overlay frame has its own counter."""
+    (NumberOfFramesInOverlay, ImageFrameOrigin, random unless `origin` is given); each overlay
+    frame has its own counter naming its image frame."""
     rnd, rng = _rngs(seed)
     identity = make_identity(rnd)
     face = pick_face(rnd)
     size = 512
     n_frames = rnd.randint(3, 5)
     n_overlay = rnd.randint(2, n_frames - 1)
-    origin = rnd.randint(1, n_frames - n_overlay + 1)         # 1-based image frame
+    if origin is None:
+        origin = rnd.randint(1, n_frames - n_overlay + 1)     # 1-based image frame
+    else:
+        n_frames = max(n_frames, origin - 1 + n_overlay)
     font = pick_font_size(rnd, size)
     frames = np.stack([np.rint(2600 - anatomy(rng, size, size, shift=0.01 * f) * 1800)
                        for f in range(n_frames)]).astype(np.uint16)
@@ -1038,7 +1066,7 @@ def build_multiframe_overlay(path: Path, seed: int, opts: CaseOptions = CaseOpti
         frame_ann = overlay_ann.with_line("bottom_right", _seg(f"Fr {origin + i}"))
         plane, words = text_mask(frame_ann, size, size, font, face=face)
         planes.append(plane)
-        images.append(ImageTruth(origin - 1 + i, 0, tuple(words), size, size))
+        images.append(ImageTruth(i, 0, tuple(words), size, size))
     ds = base_dataset(identity, "XA", rnd, multiframe=True, burned_in=False,
                       fresh_uids=opts.fresh_uids)
     ds.NumberOfFrames = n_frames
@@ -1049,6 +1077,98 @@ def build_multiframe_overlay(path: Path, seed: int, opts: CaseOptions = CaseOpti
                      description="FRAME ANNOTATION")
     encode_and_save(ds, frames, path, opts.syntax)
     return _truth(path, case, opts.syntax, "XA", images)
+
+
+def build_sparse_overlays(path: Path, seed: int, opts: CaseOptions = CaseOptions(),
+                          case: str = "mr_overlay_6002", groups: tuple[int, ...] = (0x6002,)) -> Truth:
+    """MR with separate overlays in the given groups only (a lone 6002; 6000 and 6004): the
+    CSV numbers an overlay by its group, (group - 0x6000) / 2, not by its position among the
+    groups present. The first group holds the identifiers, the others safe text."""
+    rnd, rng = _rngs(seed)
+    identity = make_identity(rnd)
+    face = pick_face(rnd)
+    size = 256
+    font = max(MIN_FONT, rnd.choice((12, 14)))
+    pixels = np.rint(anatomy(rng, size, size) * 1800).astype(np.uint16)
+    ds = base_dataset(identity, "MR", rnd, burned_in=False, fresh_uids=opts.fresh_uids)
+    ds.WindowCenter, ds.WindowWidth = 900, 1800
+    set_pixels(ds, pixels[None], bits_stored=12, signed=False, photometric="MONOCHROME2")
+    images = [ImageTruth(0, -1, (), size, size)]
+    ann = make_annotation(identity, "MR", rnd, opts.text)
+    parts = [Annotation.of(top_left=list(ann.lines("top_left")))]
+    parts += [Annotation.of(bottom_left=list(ann.lines("bottom_left")),
+                            bottom_right=list(ann.lines("bottom_right")))] * (len(groups) - 1)
+    for group, part in zip(groups, parts):
+        plane, words = text_mask(part if not part.empty else ann, size, size, font, face=face)
+        add_overlay_data(ds, group, plane, description="ANNOTATION")
+        images.append(ImageTruth(0, (group - 0x6000) // 2, tuple(words), size, size))
+    encode_and_save(ds, pixels[None], path, opts.syntax)
+    return _truth(path, case, opts.syntax, "MR", images)
+
+
+def build_legacy_high_bit_overlays(path: Path, seed: int, opts: CaseOptions = CaseOptions(),
+                                   case: str = "xa_legacy_overlays", n_groups: int = 4,
+                                   text_group: int = 2) -> Truth:
+    """GE XA style: BitsAllocated 16, BitsStored 8, and overlays in the 8 unused bits declared
+    in the legacy form: OverlayBitsAllocated 1 (as if separate), OverlayBitPosition 8.., no
+    OverlayData. Group 6000+2k is in bit 8+k; group `text_group` holds the patient's name, ID
+    and dates, the last group safe text, the others nothing (as on the real files, where most
+    of the 16 declared planes are empty)."""
+    rnd, rng = _rngs(seed)
+    identity = make_identity(rnd)
+    face = pick_face(rnd)
+    size = 512
+    font = pick_font_size(rnd, size)
+    ann = make_annotation(identity, "XA", rnd, opts.text)
+    pii_part = Annotation.of(top_left=list(ann.lines("top_left")),
+                             top_right=list(ann.lines("top_right")))
+    safe_part = Annotation.of(bottom_left=list(ann.lines("bottom_left")))
+    pixels = np.rint(200 - anatomy(rng, size, size) * 150).astype(np.uint16)   # 8 stored bits
+    raw = pixels.copy()
+    images = [ImageTruth(0, -1, (), size, size)]
+    ds = base_dataset(identity, "XA", rnd, burned_in=False, fresh_uids=opts.fresh_uids)
+    ds.Manufacturer, ds.ManufacturerModelName = "GE MEDICAL SYSTEMS", "DL"
+    ds.WindowCenter, ds.WindowWidth = 128, 256
+    for k in range(n_groups):
+        group, bit = 0x6000 + 2 * k, 8 + k
+        part = pii_part if k == text_group else safe_part if k == n_groups - 1 else Annotation()
+        words: list[Word] = []
+        if not part.empty:
+            plane, words = text_mask(part, size, size, font, face=face)
+            raw |= plane.astype(np.uint16) << bit
+        ds.add_new((group, 0x0010), "US", size)
+        ds.add_new((group, 0x0011), "US", size)
+        ds.add_new((group, 0x0040), "CS", "G")
+        ds.add_new((group, 0x0050), "SS", [1, 1])
+        ds.add_new((group, 0x0100), "US", 1)          # the legacy declaration
+        ds.add_new((group, 0x0102), "US", bit)
+        images.append(ImageTruth(0, k, tuple(words), size, size))
+    set_pixels(ds, raw[None], bits_stored=8, signed=False, photometric="MONOCHROME2")
+    encode_and_save(ds, raw[None], path, opts.syntax)
+    return _truth(path, case, opts.syntax, "XA", images)
+
+
+def build_antialiased_sc(path: Path, seed: int, opts: CaseOptions = CaseOptions(),
+                         case: str = "sc_antialiased", background: int = 40) -> Truth:
+    """8-bit greyscale screen capture with anti-aliased text (faint edge pixels between the
+    text value 255 and a flat background) around an image in the middle that keeps clear of
+    the text: every pixel that differs from `background` near a word belongs to its glyphs."""
+    rnd, rng = _rngs(seed)
+    identity = make_identity(rnd)
+    face = pick_face(rnd)
+    size = 512
+    placements = fit_layout(make_annotation(identity, "OT", rnd, opts.text), size, size,
+                            pick_font_size(rnd, size), face=face)
+    coverage, words = render_coverage(placements, size, size)
+    grey = np.full((size, size), background, dtype=np.float32)
+    inner = slice(size // 4, 3 * size // 4)
+    grey[inner, inner] = background + anatomy(rng, size // 2, size // 2) * 150
+    grey = grey + (255 - grey) * (coverage.astype(np.float32) / 255.0)
+    grey = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
+    ds = base_dataset(identity, "OT", rnd, burned_in=bool(words), fresh_uids=opts.fresh_uids)
+    set_pixels(ds, grey[None], bits_stored=8, signed=False, photometric="MONOCHROME2")
+    encode_and_save(ds, grey[None], path, opts.syntax)
+    return _truth(path, case, opts.syntax, "OT", [ImageTruth(0, -1, tuple(words), size, size)])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1088,18 +1208,35 @@ CASES: dict[str, Builder] = {
     "no_text": _case(build_ct, "no_text", text="none"),
     "safe_text": _case(build_cr, "safe_text", text="safe"),
 }
-NEEDS_DCMTK = frozenset({"ct_jpeg_lossless", "highbit_jpeg_lossless"})
+# Cases outside the default corpus (so that the default corpus of a seed stays the same files):
+# the numbering contract's corner cases, the legacy overlay form, anti-aliased text.
+EXTRA_CASES: dict[str, Builder] = {
+    "mr_overlay_6002": _case(build_sparse_overlays, "mr_overlay_6002", groups=(0x6002,)),
+    "mr_overlay_6000_6004": _case(build_sparse_overlays, "mr_overlay_6000_6004",
+                                  groups=(0x6000, 0x6004)),
+    "xa_overlay_origin2": _case(build_multiframe_overlay, "xa_overlay_origin2", origin=2),
+    "xa_legacy_overlays": _case(build_legacy_high_bit_overlays, "xa_legacy_overlays"),
+    "xa_legacy_overlays_jpeg_lossless": _case(build_legacy_high_bit_overlays,
+                                              "xa_legacy_overlays_jpeg_lossless",
+                                              syntax=JPEGLosslessSV1),
+    "sc_antialiased": _case(build_antialiased_sc, "sc_antialiased"),
+}
+NEEDS_DCMTK = frozenset({"ct_jpeg_lossless", "highbit_jpeg_lossless",
+                         "xa_legacy_overlays_jpeg_lossless"})
 
 
 def build_case(case: str, path: str | os.PathLike, seed: int = 0, fresh_uids: bool = True) -> Truth:
-    """Write one file of the named case; see CASES for the names."""
-    if case not in CASES:
-        raise KeyError(f"unknown case {case!r}; known: {', '.join(CASES)}")
-    return CASES[case](Path(path), seed, fresh_uids)
+    """Write one file of the named case; see CASES and EXTRA_CASES for the names."""
+    builder = CASES.get(case) or EXTRA_CASES.get(case)
+    if builder is None:
+        raise KeyError(f"unknown case {case!r}; known: {', '.join([*CASES, *EXTRA_CASES])}")
+    return builder(Path(path), seed, fresh_uids)
 
 
 def _file_seed(seed: int, case: str, index: int) -> int:
-    return int(np.random.SeedSequence([seed, sorted(CASES).index(case), index]).generate_state(1)[0])
+    number = (sorted(CASES).index(case) if case in CASES
+              else len(CASES) + sorted(EXTRA_CASES).index(case))
+    return int(np.random.SeedSequence([seed, number, index]).generate_state(1)[0])
 
 
 def make_corpus(out_dir: str | os.PathLike, n_per_case: int = 3, seed: int = 0, *,

@@ -186,16 +186,37 @@ def test_no_overlays_leaves_overlays_out(corpus):
     assert len(rows) == sum(1 for i in truth.images if i.overlay == -1)
 
 
-def test_identify_lists_without_ocr(corpus):
+def test_identify_only_stops_extraction_ocr_and_pii_still_run(corpus, tmp_path):
+    """-i as in the reference (its batch scripts call -i --ocr X --pii Y --rects): the images
+    are listed on stderr, nothing is extracted, and OCR and PII run as asked."""
     truth = next(t for t in corpus if t.case == "us_rgb_multiframe")
-    result = run_scan("-i", "--ocr", "tesseract", truth.path)
+    source = tmp_path / "us.dcm"
+    shutil.copy(truth.path, source)
+    result = run_scan("-i", "-x", "--ocr", "tesseract", "--pii", "spacy", "--rects", str(source))
     assert result.returncode == 0, result.stderr
     rows = parse(result.stdout)
-    assert len(rows) == len(truth.images)
-    assert all(r["ocr_engine"] == "" and r["ocr_text"] == "" for r in rows)
-    listed = [line for line in result.stderr.splitlines() if line.startswith(truth.path)]
+    wholes = whole_rows(rows)
+    assert sorted(k[1:] for k in wholes) == sorted(i.key for i in truth.images)
+    assert all(r["ocr_engine"] == "tesseract" and r["ner_engine"] == "spacy" for r in rows)
+    assert len(rows) > len(wholes)                                  # rectangle rows too
+    for image in truth.images:
+        row = wholes[("us.dcm", image.frame, image.overlay)]
+        assert row["is_sensitive"] == str(int(image.has_pii))
+        found = [w for w in image.words if word_found(w.text, row["ocr_text"])]
+        assert len(found) >= 0.8 * len(image.words), (row["ocr_text"], [w.text for w in image.words])
+    listed = [line for line in result.stderr.splitlines() if line.startswith(str(source))]
     assert len(listed) == len(truth.images)
     assert all("RGB" in line and "_frame" in line for line in listed)
+    assert not [p for p in tmp_path.iterdir() if p.suffix in (".tiff", ".png")]
+
+
+def test_identify_without_ocr_lists_images_with_blank_text(corpus):
+    truth = next(t for t in corpus if t.case == "mr_overlay")
+    result = run_scan("-i", truth.path)
+    assert result.returncode == 0, result.stderr
+    rows = parse(result.stdout)
+    assert [(int(r["frame"]), int(r["overlay"])) for r in rows] == [i.key for i in truth.images]
+    assert all(r["ocr_engine"] == "" and r["ocr_text"] == "" and r["is_sensitive"] == "-1" for r in rows)
 
 
 @pytest.mark.parametrize("fmt", ["tiff", "png"])
@@ -401,7 +422,7 @@ def test_real_overlay_and_ultrasound_text(real_data):
     result = run_scan("--ocr", "tesseract", "--pii", "spacy", *map(str, files))
     assert result.returncode == 0, result.stderr
     wholes = {(Path(r["filename"]).name, int(r["frame"]), int(r["overlay"])): r for r in parse(result.stdout)}
-    overlay = wholes[("MR-SIEMENS-DICOM-WithOverlays.dcm", -1, 0)]
+    overlay = wholes[("MR-SIEMENS-DICOM-WithOverlays.dcm", 0, 0)]
     assert "Tra" in overlay["ocr_text"].split()
     assert overlay["is_sensitive"] == "0"
     us = wholes[("US1_UNCR.dcm", 0, -1)]
@@ -453,3 +474,192 @@ def test_stderr_holds_one_line_per_bad_file_and_nothing_from_pydicom(corpus, job
     result = run_scan("-j", jobs, "--ocr", "tesseract", bad, corpus[0].path)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [f"scp-scanner: failed {bad}: invalid NumberOfFrames '1A'"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The numbering contract in the CSV (README "CSV numbering"), with OCR reading each image.
+# ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def numbering_files(tmp_path_factory):
+    import dicomgen
+
+    folder = tmp_path_factory.mktemp("numbering")
+    cases = ["mr_overlay_6002", "mr_overlay_6000_6004", "xa_overlay_origin2", "xa_legacy_overlays"]
+    if dicomgen.dcmtk_available():
+        cases.append("xa_legacy_overlays_jpeg_lossless")
+    return {case: dicomgen.build_case(case, folder / f"{case}.dcm", seed=21) for case in cases}
+
+
+@pytest.fixture(scope="module")
+def numbering_rows(numbering_files, tmp_path_factory):
+    out = tmp_path_factory.mktemp("numbering_scan") / "rows.csv"
+    result = run_scan("--ocr", "tesseract", "--pii", "spacy", "--rects", "-o", str(out),
+                      *[t.path for t in numbering_files.values()])
+    assert result.returncode == 0, result.stderr
+    return parse(out.read_text())
+
+
+def _wholes_of(rows, truth):
+    return {(int(r["frame"]), int(r["overlay"])): r for r in rows
+            if r["filename"] == truth.path and (r["left"], r["top"], r["right"], r["bottom"]) == WHOLE}
+
+
+@pytest.mark.parametrize("case", ["mr_overlay_6002", "mr_overlay_6000_6004", "xa_overlay_origin2"])
+def test_csv_numbers_overlays_by_group_and_overlay_frames_within_the_overlay(
+        numbering_files, numbering_rows, case):
+    truth = numbering_files[case]
+    wholes = _wholes_of(numbering_rows, truth)
+    assert sorted(wholes) == sorted(i.key for i in truth.images)
+    for image in truth.images:
+        row = wholes[image.key]
+        found = [w for w in image.words if word_found(w.text, row["ocr_text"])]
+        assert len(found) >= 0.7 * len(image.words), (image.key, row["ocr_text"])
+        if image.has_pii:
+            assert row["is_sensitive"] == "1", (image.key, row["ocr_text"])
+    # Rectangle rows carry the same numbers as their image's whole-text row.
+    for row in numbering_rows:
+        if row["filename"] == truth.path:
+            assert (int(row["frame"]), int(row["overlay"])) in wholes
+
+
+def test_csv_overlay_frame_counter_belongs_to_its_image_frame(numbering_files, numbering_rows):
+    truth = numbering_files["xa_overlay_origin2"]
+    wholes = _wholes_of(numbering_rows, truth)
+    overlay_frames = sorted(k for k in wholes if k[1] == 0)
+    assert [k[0] for k in overlay_frames] == list(range(len(overlay_frames)))
+    for frame, _ in overlay_frames:
+        # ImageFrameOrigin 2: overlay frame i is drawn for image frame i + 1 (1-based: i + 2).
+        assert word_found(f"Fr {frame + 2}", wholes[(frame, 0)]["ocr_text"]), wholes[(frame, 0)]
+
+
+@pytest.mark.parametrize("case", ["xa_legacy_overlays", "xa_legacy_overlays_jpeg_lossless"])
+def test_legacy_overlays_are_listed_and_their_text_read(numbering_files, numbering_rows, case):
+    if case not in numbering_files:
+        pytest.skip("dcmtk's dcmcjpeg is not installed")
+    truth = numbering_files[case]
+    wholes = _wholes_of(numbering_rows, truth)
+    assert sorted(wholes) == [(0, -1), (0, 0), (0, 1), (0, 2), (0, 3)]
+    pii_image = truth.images[3]                       # group 6004, bit 10: name, ID, dates
+    assert pii_image.key == (0, 2) and pii_image.has_pii
+    row = wholes[(0, 2)]
+    pii_words = [w for w in pii_image.words if w.pii]
+    read = [w.text for w in pii_words if word_found(w.text, row["ocr_text"])]
+    # Read exactly (OCR slips such as IAIN -> TAIN are the OCR's business, not this test's).
+    assert len(read) >= 0.6 * len(pii_words), (row["ocr_text"], [w.text for w in pii_words])
+    assert row["is_sensitive"] == "1"
+    assert wholes[(0, 0)]["ocr_text"] == "" and wholes[(0, 1)]["ocr_text"] == ""
+    assert wholes[(0, 0)]["manufacturer"] == "DL"
+
+
+def test_extract_names_follow_the_csv_numbers(numbering_files, tmp_path):
+    source = tmp_path / "x.dcm"
+    shutil.copy(numbering_files["mr_overlay_6002"].path, source)
+    result = run_scan("-x", str(source))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.glob("*.tiff")) == ["x.dcm_frame0.tiff",
+                                                               "x.dcm_overlay1_frame0.tiff"]
+
+
+def test_csv_imagetype_keeps_empty_values_joined_with_slash(real_data):
+    result = run_scan(str(real_data / "MR-SIEMENS-DICOM-WithOverlays.dcm"))
+    assert result.returncode == 0, result.stderr
+    rows = parse(result.stdout)
+    assert [(r["frame"], r["overlay"]) for r in rows] == [("0", "-1"), ("0", "0")]
+    assert {r["imagetype"] for r in rows} == {"DERIVED/SECONDARY/MPR/CSA MPR//CSAPARALLEL/M/ND/NORM"}
+    assert {r["manufacturer"] for r in rows} == {"Avanto"}
+
+
+# ---------------------------------------------------------------------------------------------
+# stdout is the CSV and nothing else, whatever the engines (flair's logger prints to stdout).
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("ocr", ["tesseract", "easyocr"])
+@pytest.mark.parametrize("pii", ["spacy", "flair"])
+def test_stdout_is_exactly_the_csv_with_every_engine_pair(numbering_files, flair_tagger, ocr, pii):
+    truth = numbering_files["mr_overlay_6002"]
+    spec = f"flair,{flair_tagger}" if pii == "flair" else pii
+    result = run_scan("--ocr", ocr, "--pii", spec, "--rects", truth.path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == ",".join(COLUMNS)
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows, result.stdout
+    for row in rows:
+        assert None not in row and None not in row.values(), row      # exactly 14 fields
+        assert row["filename"] == truth.path
+        assert row["ocr_engine"] == ocr and row["ner_engine"] == pii
+        assert row["is_sensitive"] in ("0", "1")
+    wholes = [r for r in rows if (r["left"], r["top"], r["right"], r["bottom"]) == WHOLE]
+    assert [(int(r["frame"]), int(r["overlay"])) for r in wholes] == [i.key for i in truth.images]
+    assert wholes[-1]["ocr_text"]                                      # the overlay was read
+
+
+# ---------------------------------------------------------------------------------------------
+# Walking folders: unreadable DICOM files fail, only non-DICOM files are skipped, links followed.
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_unreadable_dicom_in_a_walked_folder_fails_with_its_reason(corpus, shared_tmp, jobs):
+    good = next(t for t in corpus if t.case == "ct_signed")
+    folder = shared_tmp / "in"
+    folder.mkdir()
+    shutil.copy(good.path, folder / "a_good.dcm")
+    # A dataset written without preamble and meta (read as DICOM), cut off in its pixel data.
+    ds = pydicom.dcmread(good.path)
+    ds.preamble = None
+    ds.file_meta = pydicom.dataset.FileMetaDataset()
+    raw = io.BytesIO()
+    ds.save_as(raw, enforce_file_format=False, implicit_vr=True, little_endian=True)
+    assert raw.getvalue()[128:132] != b"DICM"
+    (folder / "b_truncated_raw.dcm").write_bytes(raw.getvalue()[:3000])
+    # A Part 10 file its reader may not open. Root reads 0000 files, so as root the scan runs
+    # as 'nobody'; there, worker processes cannot start (multiprocessing's resource tracker
+    # fails for that user), so the -j 2 run as root goes without this file.
+    as_nobody = os.geteuid() == 0 and jobs == "1"
+    locked = folder / "c_locked.dcm"
+    if os.geteuid() != 0 or as_nobody:
+        shutil.copy(good.path, locked)
+        locked.chmod(0o000)
+    (folder / "d_dangling.dcm").symlink_to(folder / "gone.dcm")
+    (folder / "e_notes.txt").write_text("not an image")
+    for path in [shared_tmp, folder, folder / "a_good.dcm", folder / "b_truncated_raw.dcm"]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    prefix = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] if as_nobody else None
+    result = run_scan("-j", jobs, str(folder), prefix=prefix, cwd=shared_tmp)
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    truncated = [l for l in lines if l.startswith(f"scp-scanner: failed {folder / 'b_truncated_raw.dcm'}: ")]
+    assert len(truncated) == 1 and ("truncated" in truncated[0] or "shorter" in truncated[0]), lines
+    if locked.exists():
+        assert f"scp-scanner: failed {locked}: cannot open: Permission denied" in lines, lines
+    assert (f"scp-scanner: failed {folder / 'd_dangling.dcm'}: cannot open: No such file or directory"
+            in lines), lines
+    assert (f"scp-scanner: skipped {folder / 'e_notes.txt'}: not DICOM (not a DICOM file)" in lines), lines
+    assert not any("skipped" in l and ".dcm" in l for l in lines), lines
+    assert {r["filename"] for r in parse(result.stdout)} == {str(folder / "a_good.dcm")}
+
+
+def test_symlinked_folders_are_followed_and_loops_reported(corpus, tmp_path):
+    one, two = corpus[0].path, next(t for t in corpus if t.case == "mr_overlay").path
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    shutil.copy(two, outside / "two.dcm")
+    top = tmp_path / "top"
+    (top / "a").mkdir(parents=True)
+    shutil.copy(one, top / "a" / "one.dcm")
+    (top / "a" / "linked").symlink_to(outside, target_is_directory=True)
+    (top / "a" / "loop").symlink_to(top, target_is_directory=True)
+    result = run_scan(str(top))
+    assert result.returncode == 0, result.stderr
+    files = [r["filename"] for r in parse(result.stdout)]
+    assert sorted(set(files)) == sorted([str(top / "a" / "one.dcm"), str(top / "a" / "linked" / "two.dcm")])
+    assert f"{top / 'a' / 'loop'}: already walked" in result.stderr
+    unreadable_folder = top / "a" / "sub"
+    unreadable_folder.mkdir()
+    if os.geteuid() != 0:
+        unreadable_folder.chmod(0o000)
+        result = run_scan(str(top))
+        unreadable_folder.chmod(0o700)
+        assert result.returncode == 1
+        assert f"scp-scanner: failed {unreadable_folder}: " in result.stderr

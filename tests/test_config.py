@@ -86,3 +86,14 @@ def test_engine_options_reach_the_pipeline_settings():
                                               "tessdata_dir": "/td"}})
     options = dict(pipeline_settings(config).ocr_options)
     assert options == {"min_confidence": 55.0, "gpu": "cpu", "model_dir": "/models/easyocr", "tessdata": "/td"}
+
+
+def test_ocr_min_confidence_unset_leaves_the_engines_their_own_thresholds():
+    default = cfg.from_mapping({})
+    assert default.processing.ocr_min_confidence is None
+    assert "min_confidence" not in dict(cfg.ocr_options(default.processing))
+    assert cfg.from_mapping({"processing": {"ocr_min_confidence": None}}).processing.ocr_min_confidence is None
+    shipped = Path(__file__).resolve().parent.parent / "config" / "scp-scanner.yaml"
+    assert cfg.load(shipped).processing.ocr_min_confidence is None
+    with pytest.raises(cfg.ConfigError, match="processing.ocr_min_confidence: must be a number"):
+        cfg.from_mapping({"processing": {"ocr_min_confidence": "high"}})

@@ -68,7 +68,7 @@ def test_separate_overlay_follows_the_frame(name):
     assert len(found) == 2                                   # 1 frame + 1 overlay
     frame, overlay = found
     assert (frame.frame, frame.overlay, frame.source) == (0, -1, SOURCE_FRAME)
-    assert (overlay.frame, overlay.overlay, overlay.source) == (-1, 0, SOURCE_OVERLAY)
+    assert (overlay.frame, overlay.overlay, overlay.source) == (0, 0, SOURCE_OVERLAY)
     expected = pydicom.dcmread(data(name)).overlay_array(0x6000).astype(bool)
     assert overlay.pixels.dtype == np.uint8 and set(np.unique(overlay.pixels)) == {0, 255}
     assert np.array_equal(overlay.pixels == 255, expected)
@@ -115,7 +115,7 @@ def test_multi_frame_separate_overlay_and_second_group(tmp_path):
     for f, image in enumerate(ov_frames):
         assert np.array_equal(image.text_mask, planes[f].astype(bool))
     last = found[-1]
-    assert (last.frame, last.overlay, last.source) == (-1, 1, SOURCE_OVERLAY)
+    assert (last.frame, last.overlay, last.source) == (0, 1, SOURCE_OVERLAY)
     assert np.array_equal(last.text_mask, single.astype(bool))
 
 
@@ -263,7 +263,7 @@ def _check_high_bit(path: Path):
     found = images(path)
     assert len(found) == 2
     frame, overlay = found
-    assert (overlay.frame, overlay.overlay, overlay.source) == (-1, 0, SOURCE_OVERLAY)
+    assert (overlay.frame, overlay.overlay, overlay.source) == (0, 0, SOURCE_OVERLAY)
     assert np.array_equal(overlay.text_mask, reference_overlay())
     assert np.array_equal(overlay.pixels == 255, reference_overlay())
     # The overlay bit does not leak into the frame: same pixels as the original file.
@@ -347,10 +347,12 @@ def test_high_bit_overlay_frames(tmp_path, codec):
     found = images(path)
     assert len(found) == 10 + 3
     overlay_images = found[10:]
-    assert [i.frame for i in overlay_images] == [1, 2, 3]
+    # Overlay frames are numbered within the overlay; ImageFrameOrigin 2 says that overlay
+    # frame 0 lives in image frame 1.
+    assert [i.frame for i in overlay_images] == [0, 1, 2]
     assert all(i.source == SOURCE_OVERLAY_FRAME and i.overlay == 0 for i in overlay_images)
     for image in overlay_images:
-        assert np.array_equal(image.text_mask, planes[image.frame])
+        assert np.array_equal(image.text_mask, planes[1 + image.frame])
     plain = images(data("emri_small.dcm"))
     for ours, original in zip(found[:10], plain):
         assert np.array_equal(ours.pixels, original.pixels)
@@ -371,7 +373,7 @@ def test_instance_info_from_real_file():
     ds = read_dataset(data("CT_small.dcm"))
     info = instance_info(ds, "some/name.dcm")
     assert info.filename == "some/name.dcm"
-    assert info.imagetype == "ORIGINAL\\PRIMARY\\AXIAL"
+    assert info.imagetype == "ORIGINAL/PRIMARY/AXIAL"
     assert info.manufacturer == "RHAPSODE"
     assert info.sop_instance_uid == ds.SOPInstanceUID
     assert ("PatientName", "CompressedSamples^CT1") in info.identifiers
@@ -525,5 +527,154 @@ def test_undecodable_frames_still_yield_separate_overlays_then_raise(tmp_path):
     with pytest.raises(DicomInputError, match="cannot decode"):
         for image in iter_images(read_dataset(save(ds, tmp_path / "bad_with_overlay.dcm"))):
             produced.append(image)
-    assert [(i.frame, i.overlay) for i in produced] == [(-1, 0)]
+    assert [(i.frame, i.overlay) for i in produced] == [(0, 0)]
     assert produced[0].text_mask.sum() == 27
+
+
+# --- the CSV numbering contract (README "CSV numbering") ------------------------------------
+
+def _move_overlay(ds: pydicom.Dataset, source: int, target: int) -> None:
+    """Move every element of overlay group `source` to group `target`."""
+    for elem in [e for e in ds if e.tag.group == source]:
+        ds.add_new((target, elem.tag.element), elem.VR, elem.value)
+        del ds[elem.tag]
+
+
+def test_overlay_number_is_its_group_lone_6002(tmp_path):
+    """Only 6002 present: overlay 1, not 0 (the real overlay of the Siemens MR moved there)."""
+    ds = pydicom.dcmread(data(OVERLAY_FILE))
+    _move_overlay(ds, 0x6000, 0x6002)
+    found = images(save(ds, tmp_path / "only6002.dcm"))
+    assert [(i.frame, i.overlay) for i in found] == [(0, -1), (0, 1)]
+    assert np.array_equal(found[1].text_mask, reference_overlay())
+
+
+def test_overlay_number_is_its_group_6000_and_6004(tmp_path):
+    ds = pydicom.dcmread(data(OVERLAY_FILE))
+    for elem in [e for e in ds if e.tag.group == 0x6000]:
+        ds.add_new((0x6004, elem.tag.element), elem.VR, elem.value)
+    found = images(save(ds, tmp_path / "6000_6004.dcm"))
+    assert [(i.frame, i.overlay) for i in found] == [(0, -1), (0, 0), (0, 2)]
+    assert all(np.array_equal(i.text_mask, reference_overlay()) for i in found[1:])
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("mr_overlay_6002", [(0, -1), (0, 1)]),
+    ("mr_overlay_6000_6004", [(0, -1), (0, 0), (0, 2)]),
+])
+def test_sparse_overlay_groups_from_the_generator(tmp_path, case, expected):
+    import dicomgen
+
+    truth = dicomgen.build_case(case, tmp_path / f"{case}.dcm", seed=5)
+    found = images(truth.path)
+    assert [(i.frame, i.overlay) for i in found] == [i.key for i in truth.images] == expected
+    ds = pydicom.dcmread(truth.path)
+    for image in found[1:]:
+        group = 0x6000 + 2 * image.overlay
+        assert np.array_equal(image.text_mask, ds.overlay_array(group).astype(bool))
+
+
+def test_separate_overlay_frames_are_numbered_within_the_overlay_origin_2(tmp_path):
+    """NumberOfFramesInOverlay 3 with ImageFrameOrigin 2 on the real 10-frame emri_small:
+    overlay frames 0, 1, 2 (they belong to image frames 1, 2, 3)."""
+    ds = pydicom.dcmread(data("emri_small.dcm"))
+    planes = np.zeros((3, ds.Rows, ds.Columns), dtype=np.uint8)
+    for f in range(3):
+        planes[f, 4, 2:2 + 4 * (f + 1)] = 1
+    for element, vr, value in ((0x0010, "US", ds.Rows), (0x0011, "US", ds.Columns),
+                               (0x0015, "IS", 3), (0x0051, "US", 2), (0x0040, "CS", "G"),
+                               (0x0050, "SS", [1, 1]), (0x0100, "US", 1), (0x0102, "US", 0),
+                               (0x3000, "OW", pack_bits(planes.ravel()))):
+        ds.add_new((0x6000, element), vr, value)
+    found = images(save(ds, tmp_path / "origin2.dcm"))
+    assert [(i.frame, i.overlay) for i in found[:10]] == [(f, -1) for f in range(10)]
+    overlay_frames = found[10:]
+    assert [(i.frame, i.overlay, i.source) for i in overlay_frames] == [
+        (0, 0, SOURCE_OVERLAY_FRAME), (1, 0, SOURCE_OVERLAY_FRAME), (2, 0, SOURCE_OVERLAY_FRAME)]
+    for image in overlay_frames:
+        assert np.array_equal(image.text_mask, planes[image.frame].astype(bool))
+
+
+def test_generator_overlay_with_image_frame_origin_2(tmp_path):
+    import dicomgen
+
+    truth = dicomgen.build_case("xa_overlay_origin2", tmp_path / "o2.dcm", seed=1)
+    ds = pydicom.dcmread(truth.path)
+    assert int(ds[0x6000, 0x0051].value) == 2
+    found = images(truth.path)
+    assert [(i.frame, i.overlay) for i in found] == [i.key for i in truth.images]
+    n = int(ds[0x6000, 0x0015].value)
+    assert [i.frame for i in found if i.overlay == 0] == list(range(n))
+
+
+def test_imagetype_joins_values_with_slash_keeping_empty_ones():
+    info = instance_info(read_dataset(data(OVERLAY_FILE)), "x")
+    # Stored as DERIVED\SECONDARY\MPR\CSA MPR\\CSAPARALLEL\M\ND\NORM (an empty 5th value).
+    assert info.imagetype == "DERIVED/SECONDARY/MPR/CSA MPR//CSAPARALLEL/M/ND/NORM"
+
+
+def test_manufacturer_falls_back_to_the_secondary_capture_device():
+    ds = pydicom.dcmread(data("CT_small.dcm"))
+    ds.ManufacturerModelName = ""
+    ds.Manufacturer = ""
+    del ds.SoftwareVersions
+    assert instance_info(ds, "x").manufacturer == ""
+    ds.SecondaryCaptureDeviceManufacturer = "ACME"
+    ds.SecondaryCaptureDeviceSoftwareVersions = ["2.1", "b"]
+    assert instance_info(ds, "x").manufacturer == "ACME 2.1\\b"
+    ds.SecondaryCaptureDeviceManufacturerModelName = "GRABBER 9"
+    assert instance_info(ds, "x").manufacturer == "GRABBER 9"
+    ds.Manufacturer = "GE MEDICAL SYSTEMS"        # the device's own fields come first
+    assert instance_info(ds, "x").manufacturer == "GE MEDICAL SYSTEMS"
+    ds.ManufacturerModelName = "RHAPSODE"
+    assert instance_info(ds, "x").manufacturer == "RHAPSODE"
+
+
+# --- the legacy embedded form: OverlayBitsAllocated 1, no OverlayData ------------------------
+
+def test_legacy_overlay_declared_one_bit_is_read_from_the_high_bits(tmp_path):
+    """The real Siemens overlay in bit 15, declared OverlayBitsAllocated 1 (the form GE XA
+    files use): read from PixelData, not skipped."""
+    path = high_bit_overlay_file(tmp_path)
+    ds = pydicom.dcmread(path)
+    ds[0x6000, 0x0100].value = 1
+    _check_high_bit(save(ds, tmp_path / "legacy.dcm"))
+
+
+def test_legacy_overlay_at_a_stored_bit_is_still_skipped(tmp_path, caplog):
+    ds = pydicom.dcmread(high_bit_overlay_file(tmp_path))
+    ds[0x6000, 0x0100].value = 1
+    ds[0x6000, 0x0102].value = 3                      # inside the 12 stored bits: not an overlay
+    found = images(save(ds, tmp_path / "legacy_bad.dcm"))
+    assert [(i.frame, i.overlay) for i in found] == [(0, -1)]
+    assert "not among the unused bits 12-15" in caplog.text
+
+
+@pytest.mark.parametrize("case", [
+    "xa_legacy_overlays",
+    pytest.param("xa_legacy_overlays_jpeg_lossless", marks=pytest.mark.skipif(
+        shutil.which("dcmcjpeg") is None, reason="dcmtk dcmcjpeg not installed")),
+])
+def test_legacy_overlays_from_the_generator(tmp_path, case):
+    import dicomgen
+
+    truth = dicomgen.build_case(case, tmp_path / f"{case}.dcm", seed=4)
+    ds = pydicom.dcmread(truth.path)
+    assert (ds.BitsAllocated, ds.BitsStored) == (16, 8)
+    groups = sorted({t.group for t in ds.keys() if 0x6000 <= t.group <= 0x601E})
+    assert len(groups) == 4
+    for group in groups:
+        assert ds[group, 0x0100].value == 1 and (group, 0x3000) not in ds
+        assert ds[group, 0x0102].value == 8 + (group - 0x6000) // 2
+    found = images(truth.path)
+    assert [(i.frame, i.overlay) for i in found] == [i.key for i in truth.images]
+    for image, expected in zip(found[1:], truth.images[1:]):
+        mask = image.text_mask if image.text_mask is not None else np.zeros((512, 512), bool)
+        inside = np.zeros_like(mask)
+        for word in expected.words:
+            inside[word.top:word.bottom, word.left:word.right] = True
+            assert mask[word.top:word.bottom, word.left:word.right].any(), word.text
+        assert not (mask & ~inside).any()
+    assert any(w.pii for w in truth.images[3].words)         # group 6004 holds name, ID, dates
+    # The frame shows the 8 stored bits only.
+    assert found[0].pixels.shape == (512, 512)

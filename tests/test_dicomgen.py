@@ -241,7 +241,7 @@ def test_separate_overlay_holds_the_text_and_pixels_hold_none(corpus, datasets):
         overlays = [i for i in t.images if i.overlay >= 0]
         for image in overlays:
             group = 0x6000 + 2 * image.overlay
-            assert image.frame == -1
+            assert image.frame == 0
             assert ds[group, 0x0100].value == 1 and ds[group, 0x0102].value == 0
             assert (ds[group, 0x0010].value, ds[group, 0x0011].value) == (ds.Rows, ds.Columns)
             assert ds[group, 0x0040].value == "G" and list(ds[group, 0x0050].value) == [1, 1]
@@ -250,7 +250,7 @@ def test_separate_overlay_holds_the_text_and_pixels_hold_none(corpus, datasets):
         assert ds.pixel_array.max() < 2047
 
 
-def test_multiframe_overlay_numbering_follows_image_frame_origin(corpus, datasets):
+def test_multiframe_overlay_frames_are_numbered_within_the_overlay(corpus, datasets):
     for t in by_case(corpus, "xa_multiframe_overlay"):
         ds = datasets[t.path]
         n_frames = int(ds.NumberOfFrames)
@@ -260,12 +260,13 @@ def test_multiframe_overlay_numbering_follows_image_frame_origin(corpus, dataset
         frame_images = [i for i in t.images if i.overlay == -1]
         overlay_images = [i for i in t.images if i.overlay == 0]
         assert [i.frame for i in frame_images] == list(range(n_frames))
-        assert [i.frame for i in overlay_images] == [origin - 1 + k for k in range(n_overlay)]
+        assert [i.frame for i in overlay_images] == list(range(n_overlay))
         planes = ds.overlay_array(0x6000)
         assert planes.shape == (n_overlay, ds.Rows, ds.Columns)
         for image, plane in zip(overlay_images, planes):
             assert_ink_matches_boxes(plane.astype(bool), image.words)
-            assert f"Fr {image.frame + 1}" in [w.text for w in image.words]
+            # The counter names the image frame (ImageFrameOrigin + index), not the number.
+            assert f"Fr {origin + image.frame}" in [w.text for w in image.words]
 
 
 def test_high_bit_overlay_lives_in_raw_pixel_bits_through_every_syntax(corpus, datasets):
@@ -278,7 +279,7 @@ def test_high_bit_overlay_lives_in_raw_pixel_bits_through_every_syntax(corpus, d
         assert (0x6000, 0x3000) not in ds, "high-bit overlays carry no OverlayData"
         raw = raw_values(ds)
         overlay_image = next(i for i in t.images if i.overlay == 0)
-        assert overlay_image.frame == -1 and overlay_image.has_pii
+        assert overlay_image.frame == 0 and overlay_image.has_pii
         assert_ink_matches_boxes(((raw >> bit) & 1).astype(bool), overlay_image.words)
         other_high = raw & ~np.uint16((1 << 12) - 1) & ~np.uint16(1 << bit)
         assert not other_high.any()
@@ -474,3 +475,72 @@ def test_scorer_runs_a_command_and_prints_a_table(scorer, corpus, tmp_path, caps
     assert data["returncode"] == 0 and data["total"]["words_found"] == data["total"]["words"]
     assert scorer.build_command("x --ocr {ocr} --pii {pii}", ["a.dcm"], "o.csv", "easyocr", "flair,m") == [
         "x", "--ocr", "easyocr", "--pii", "flair,m", "a.dcm", "-o", "o.csv"]
+
+
+# --- the extra cases (not in the default corpus) ------------------------------------------------
+
+
+def test_extra_cases_leave_the_default_corpus_alone():
+    assert not set(dicomgen.EXTRA_CASES) & set(CASES)
+    assert all(name in dicomgen.EXTRA_CASES for name in (
+        "mr_overlay_6002", "mr_overlay_6000_6004", "xa_overlay_origin2", "xa_legacy_overlays",
+        "xa_legacy_overlays_jpeg_lossless", "sc_antialiased"))
+
+
+@pytest.mark.parametrize("case, groups", [("mr_overlay_6002", [0x6002]),
+                                          ("mr_overlay_6000_6004", [0x6000, 0x6004])])
+def test_sparse_overlay_cases_use_only_their_groups(tmp_path, case, groups):
+    t = build_case(case, tmp_path / "s.dcm", seed=2)
+    ds = dcmread(t.path)
+    assert sorted({tag.group for tag in ds.keys() if 0x6000 <= tag.group <= 0x601E}) == groups
+    assert [i.overlay for i in t.images if i.overlay >= 0] == [(g - 0x6000) // 2 for g in groups]
+    for image in t.images[1:]:
+        assert image.frame == 0
+        assert_ink_matches_boxes(ds.overlay_array(0x6000 + 2 * image.overlay).astype(bool), image.words)
+    assert t.images[1].has_pii
+
+
+def _check_legacy_file(t: Truth) -> None:
+    ds = dcmread(t.path)
+    assert (ds.BitsAllocated, ds.BitsStored, ds.HighBit) == (16, 8, 7)
+    raw = raw_values(ds)
+    for image in t.images[1:]:
+        group = 0x6000 + 2 * image.overlay
+        assert ds[group, 0x0100].value == 1                 # the legacy declaration
+        assert ds[group, 0x0102].value == 8 + image.overlay
+        assert (group, 0x3000) not in ds
+        plane = ((raw >> (8 + image.overlay)) & 1).astype(bool)
+        assert_ink_matches_boxes(plane, image.words)
+    texts = {w.text for w in t.images[3].words}
+    assert any(w.pii for w in t.images[3].words) and texts
+    assert ds.pixel_array.max() <= 255                       # pydicom's decode hides the planes
+
+
+def test_legacy_overlay_case_native(tmp_path):
+    _check_legacy_file(build_case("xa_legacy_overlays", tmp_path / "l.dcm", seed=3))
+
+
+@NEEDS_DCMTK
+def test_legacy_overlay_case_jpeg_lossless(tmp_path):
+    t = build_case("xa_legacy_overlays_jpeg_lossless", tmp_path / "l.dcm", seed=3)
+    assert dcmread(t.path).file_meta.TransferSyntaxUID == JPEGLosslessSV1
+    _check_legacy_file(t)
+
+
+def test_antialiased_case_has_faint_edges_inside_the_truth_boxes(tmp_path):
+    t = build_case("sc_antialiased", tmp_path / "aa.dcm", seed=3)
+    grey = dcmread(t.path).pixel_array
+    words = t.images[0].words
+    assert words and any(w.pii for w in words)
+    background = 40
+    text_area = np.zeros(grey.shape, dtype=bool)
+    for w in words:
+        text_area[w.top:w.bottom, w.left:w.right] = True
+    glyph = (grey != background) & text_area
+    faint = glyph & (grey < 200)
+    assert faint.sum() > 0.2 * glyph.sum()                   # anti-aliased, not hard-edged
+    # Around the words only the flat background: every differing pixel there is a glyph's.
+    border = np.zeros(grey.shape, dtype=bool)
+    for w in words:
+        border[max(0, w.top - 3):w.bottom + 3, max(0, w.left - 3):w.right + 3] = True
+    assert (grey[border & ~text_area] == background).all()

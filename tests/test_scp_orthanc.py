@@ -132,7 +132,13 @@ def test_orthanc_lua_auto_forward(tmp_path, scp):
         rows = scp.wait_rows([uid for _, uid in files], timeout=90)
         counts = collections.Counter(row["filename"] for row in rows)
         assert {uid: counts[uid] for _, uid in files} == {uid: 1 for _, uid in files}
-        jobs = orthanc.get("/jobs?expand")
-        assert jobs and all(job["State"] == "Success" for job in jobs)
+        # Orthanc may still be closing a job when its instance's rows appear: wait for the
+        # jobs' final state rather than reading it once.
+        def ended_jobs():
+            jobs = orthanc.get("/jobs?expand")
+            return jobs if jobs and all(j["State"] in ("Success", "Failure") for j in jobs) else None
+
+        jobs = wait_for(ended_jobs, 60, what="Orthanc's forwarding jobs to end")
+        assert all(job["State"] == "Success" for job in jobs), jobs
     finally:
         orthanc.stop()

@@ -163,9 +163,11 @@ def test_archive_names_and_filename_column(tmp_path):
         files = copies("MR_small.dcm", 2, tmp_path / "in")
         assert storescu(server.port, [p for p, _ in files]).returncode == 0
         rows = server.wait_rows([str(archive / f"{uid}.dcm") for _, uid in files])
-        for _, uid in files:
-            kept = archive / f"{uid}.dcm"
-            assert kept.exists() and stat.S_IMODE(kept.stat().st_mode) == 0o600
+        # An instance is archived just after its rows are written: wait for that state.
+        kept = [archive / f"{uid}.dcm" for _, uid in files]
+        wait_for(lambda: all(path.exists() for path in kept), 60, what="both instances archived")
+        for path in kept:
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert stat.S_IMODE(archive.stat().st_mode) == 0o700
         assert len(rows) == 2
     finally:

@@ -91,3 +91,24 @@ def test_narrow_font_words_stay_apart(engine, size):
     read = [b.text for b in engine.read(Image(pixels, 0, -1, text_mask=pixels == 255))]
     for word in ("DOB", "12/03/1961", "Hospital", "120", "mAs", "250"):
         assert word in read, read
+
+
+def test_min_confidence_drops_unsure_words_inside_text_lines():
+    """processing.ocr_min_confidence is a floor for every word, text lines included; unset,
+    the tuned thresholds keep a DICOM name that tesseract reads right but scores low."""
+    pixels, _ = burned_in([(12, 12, "DOE^JOHN 12/03/1961"), (12, 40, "Ninewells Hospital"),
+                           (12, 70, "CHI 1203998074"), (300, 480, "W:400 L:40")],
+                          size=13, antialias=False)
+    image = Image(pixels, 0, -1, text_mask=pixels == 255)
+    default = TesseractEngine().read(image)
+    assert {"DOE^JOHN", "12/03/1961", "Ninewells", "Hospital", "1203998074"} <= {b.text for b in default}
+    unsure = min(b.confidence for b in default)
+    assert unsure < 90
+    previous = {b.text for b in default}
+    for floor in (unsure + 1, 90.0):
+        strict = TesseractEngine(min_confidence=floor).read(image)
+        kept = {b.text for b in strict}
+        assert strict and all(b.confidence >= floor for b in strict), strict
+        assert kept <= previous and kept != {b.text for b in default}
+        previous = kept
+    assert "1203998074" in previous                           # confident words stay

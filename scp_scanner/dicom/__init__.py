@@ -5,7 +5,8 @@ Public interface (used by pipeline.py and cli.py):
 - instance_info(ds, filename) -> InstanceInfo
 - iter_images(ds, overlays=True) -> Iterator[Image]  raises DicomInputError(reason)
 """
-from .errors import DicomInputError
+from .errors import DicomInputError, NoImagesError, NotDicomError
 from .instance import instance_info, iter_images, read_dataset
 
-__all__ = ["DicomInputError", "instance_info", "iter_images", "read_dataset"]
+__all__ = ["DicomInputError", "NoImagesError", "NotDicomError", "instance_info", "iter_images",
+           "read_dataset"]

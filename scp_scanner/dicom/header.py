@@ -66,6 +66,39 @@ def _values(ds: pydicom.Dataset, keyword: str) -> list[str]:
     return out
 
 
+def _image_type(ds: pydicom.Dataset) -> str:
+    """ImageType values joined with '/', empty values kept in place (the reference's form:
+    `CSA MPR//CSAPARALLEL`, so that position N is still value N)."""
+    try:
+        elem = ds.data_element("ImageType")
+        value = None if elem is None else elem.value
+    except Exception as exc:  # damaged element: skip it, keep the rest
+        log.debug("cannot read ImageType: %s", exc)
+        return ""
+    if value is None:
+        return ""
+    items = list(value) if isinstance(value, (MultiValue, list, tuple)) else [value]
+    texts = [(item.decode("latin-1", errors="replace") if isinstance(item, bytes) else str(item))
+             for item in items]
+    return "/".join(text.strip().strip("\x00").strip() for text in texts)
+
+
+def manufacturer_of(ds: pydicom.Dataset) -> str:
+    """The CSV `manufacturer`: ManufacturerModelName; if empty, Manufacturer + ' ' +
+    SoftwareVersions; if those are empty too, the secondary-capture device in the same shape:
+    SecondaryCaptureDeviceManufacturerModelName, else SecondaryCaptureDeviceManufacturer + ' ' +
+    SecondaryCaptureDeviceSoftwareVersions. Multi-valued values are joined with a backslash,
+    as stored; an instance with none of these gets an empty string."""
+    for model, maker, software in (
+            ("ManufacturerModelName", "Manufacturer", "SoftwareVersions"),
+            ("SecondaryCaptureDeviceManufacturerModelName", "SecondaryCaptureDeviceManufacturer",
+             "SecondaryCaptureDeviceSoftwareVersions")):
+        text = _joined(ds, model) or f"{_joined(ds, maker)} {_joined(ds, software)}".strip()
+        if text:
+            return text
+    return ""
+
+
 def _joined(ds: pydicom.Dataset, keyword: str) -> str:
     """All values of an element joined by backslash, as DICOM stores them."""
     return "\\".join(_values(ds, keyword))
@@ -89,9 +122,6 @@ def _identifiers(ds: pydicom.Dataset) -> Iterator[tuple[str, str]]:
 
 def instance_info(ds: pydicom.Dataset, filename: str) -> InstanceInfo:
     """The InstanceInfo of a dataset; `filename` is what goes in the CSV filename column."""
-    manufacturer = _joined(ds, "ManufacturerModelName")
-    if not manufacturer:
-        manufacturer = f"{_joined(ds, 'Manufacturer')} {_joined(ds, 'SoftwareVersions')}".strip()
     seen: set[tuple[str, str]] = set()
     identifiers = []
     for pair in _identifiers(ds):
@@ -102,8 +132,8 @@ def instance_info(ds: pydicom.Dataset, filename: str) -> InstanceInfo:
         filename=filename,
         sop_instance_uid=_joined(ds, "SOPInstanceUID"),
         sop_class_uid=_joined(ds, "SOPClassUID"),
-        imagetype=_joined(ds, "ImageType"),
-        manufacturer=manufacturer,
+        imagetype=_image_type(ds),
+        manufacturer=manufacturer_of(ds),
         burnedinannotation=_joined(ds, "BurnedInAnnotation"),
         identifiers=tuple(identifiers),
     )

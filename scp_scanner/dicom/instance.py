@@ -32,8 +32,8 @@ def _overlay_image(plane: np.ndarray, frame: int, plan: OverlayPlan) -> Image:
 
 def iter_images(ds: pydicom.Dataset, overlays: bool = True) -> Iterator[Image]:
     """Yield every frame of the pixel data (frame 0..N-1, overlay -1), then, when `overlays`,
-    every overlay plane in group order (overlay 0, 1, ...; frame -1, or one image per
-    overlay frame).
+    every overlay plane in group order (overlay = (group - 0x6000) / 2; frame 0..n-1 within
+    the overlay, 0 for a single-frame overlay).
 
     Frames are decoded one at a time. The bit planes of embedded (high-bit) overlays are
     taken from each frame as it is decoded and kept packed (1 bit per pixel) until the

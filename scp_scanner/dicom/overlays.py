@@ -12,13 +12,25 @@ Placement: an overlay is produced at its own rows x columns, not pasted into the
 OverlayOrigin; OCR rectangles of an overlay are therefore in overlay pixel space, which is
 the same as image space whenever the origin is 1\\1 (the usual case).
 
-Multi-frame: a separate overlay with NumberOfFramesInOverlay > 1 gives one image per overlay
-frame, numbered frame = ImageFrameOrigin - 1 + i. An embedded overlay lives in every image
-frame's cells: with NumberOfFramesInOverlay > 1 the frames ImageFrameOrigin-1 .. +n-1 are
-used; when a multi-frame image has an embedded overlay without NumberOfFramesInOverlay, the
-plane of every frame is produced (each frame's bits can differ, and text missed is worse than
-a few extra OCR calls). With one frame (or NumberOfFramesInOverlay = 1) the overlay is a
-single image, frame -1.
+Numbering (the CSV contract, spec "How the reference numbers images"; the reference's
+consumers, such as its redaction tool, find an overlay by this number):
+* overlay = (group - 0x6000) / 2: the group's own index among the 16 possible groups, so a
+  lone 6002 is overlay 1 and 6000 + 6004 are overlays 0 and 2;
+* frame = the overlay frame's index within its overlay, 0..n-1; a single-frame overlay is
+  frame 0. ImageFrameOrigin only says which image frame an overlay frame belongs to (it
+  decides which PixelData frame holds an embedded overlay's bits), never the number.
+
+Multi-frame: a separate overlay with NumberOfFramesInOverlay = n gives n images. An embedded
+overlay lives in every image frame's cells: with NumberOfFramesInOverlay = n the image frames
+ImageFrameOrigin-1 .. ImageFrameOrigin-2+n hold its frames 0..n-1; when a multi-frame image has
+an embedded overlay without NumberOfFramesInOverlay, the plane of every image frame is
+produced as overlay frames 0..NumberOfFrames-1 (each frame's bits can differ, and text missed
+is worse than a few extra OCR calls).
+
+Legacy embedded form: some writers (GE XA among them) declare an embedded overlay with
+OverlayBitsAllocated = 1 (as for OverlayData), OverlayBitPosition at or above BitsStored, and
+no OverlayData. The bits are in PixelData (other toolkits, GDCM for one, read them there), so
+such a group is read as embedded.
 """
 from __future__ import annotations
 
@@ -42,10 +54,10 @@ class OverlayPlan:
     """One overlay group, resolved: where its bits are and which images it yields."""
 
     group: int
-    number: int                       # the CSV overlay column (0, 1, 2 in group order)
+    number: int                       # the CSV overlay column: (group - 0x6000) / 2
     rows: int
     columns: int
-    frame_numbers: tuple[int, ...]    # CSV frame per yielded image (-1 for a single overlay)
+    frame_numbers: tuple[int, ...]    # CSV frame per yielded image: 0..n-1 within the overlay
     source_frames: tuple[int, ...]    # embedded: image frame whose bits hold each image
     bit_position: int | None = None   # embedded only
     data: bytes | None = None         # separate only
@@ -56,7 +68,7 @@ class OverlayPlan:
 
     @property
     def source(self) -> str:
-        return SOURCE_OVERLAY if self.frame_numbers == (-1,) else SOURCE_OVERLAY_FRAME
+        return SOURCE_OVERLAY if len(self.frame_numbers) == 1 else SOURCE_OVERLAY_FRAME
 
 
 def _get(ds: pydicom.Dataset, group: int, element: int):
@@ -105,7 +117,6 @@ def _separate_plan(ds, group: int, number: int, data: bytes, layout: PixelLayout
         log.warning("overlay %04X: OverlayData without OverlayRows/OverlayColumns; skipped", group)
         return None
     frames = max(1, _get_int(ds, group, 0x0015) or 1)
-    origin = _get_int(ds, group, 0x0051) or 1
     needed = rows * columns * frames
     available = len(data) * 8
     if available < needed:
@@ -114,8 +125,7 @@ def _separate_plan(ds, group: int, number: int, data: bytes, layout: PixelLayout
     if needed > (1 << 34):
         log.warning("overlay %04X: absurd size %dx%dx%d; skipped", group, rows, columns, frames)
         return None
-    numbers = (-1,) if frames == 1 else tuple(origin - 1 + i for i in range(frames))
-    return OverlayPlan(group, number, rows, columns, numbers, (), None, data)
+    return OverlayPlan(group, number, rows, columns, tuple(range(frames)), (), None, data)
 
 
 def _embedded_plan(ds, group: int, number: int, layout: PixelLayout | None) -> OverlayPlan | None:
@@ -129,8 +139,15 @@ def _embedded_plan(ds, group: int, number: int, layout: PixelLayout | None) -> O
             log.warning("overlay %04X: no OverlayData and no OverlayBitPosition; skipped", group)
         return None
     if bits_allocated is not None and bits_allocated <= 1:
-        log.warning("overlay %04X: OverlayBitsAllocated 1 but no OverlayData; skipped", group)
-        return None
+        # The legacy form: declared like separate data, but the bits are in PixelData. Only a
+        # position among the unused high bits can hold them.
+        if position is None or not layout.bits_stored <= position < layout.bits_allocated:
+            log.warning("overlay %04X: OverlayBitsAllocated 1, no OverlayData and OverlayBitPosition "
+                        "%s not among the unused bits %d-%d; skipped", group, position,
+                        layout.bits_stored, layout.bits_allocated - 1)
+            return None
+        log.debug("overlay %04X: OverlayBitsAllocated 1 without OverlayData: read from bit %d "
+                  "of PixelData", group, position)
     if not position:
         # Bit position 0 cannot hold an overlay next to pixel data; some writers mean
         # "the first unused bit" (as other toolkits assume).
@@ -149,25 +166,24 @@ def _embedded_plan(ds, group: int, number: int, layout: PixelLayout | None) -> O
     explicit_frames = _get_int(ds, group, 0x0015)
     origin = max(1, _get_int(ds, group, 0x0051) or 1)
     if layout.frames == 1:
-        numbers, sources = (-1,), (0,)
+        sources = (0,)
     elif explicit_frames is not None and explicit_frames <= 1:
-        first = min(origin - 1, layout.frames - 1)
-        numbers, sources = (-1,), (first,)
+        sources = (min(origin - 1, layout.frames - 1),)
     elif explicit_frames is not None:
         sources = tuple(f for f in range(origin - 1, origin - 1 + explicit_frames) if f < layout.frames)
-        numbers = sources
     else:
         sources = tuple(range(layout.frames))
-        numbers = sources
     if not sources:
         return None
+    numbers = tuple(range(len(sources)))
     return OverlayPlan(group, number, layout.rows, layout.columns, numbers, sources, position, None)
 
 
 def plan_overlays(ds: pydicom.Dataset, layout: PixelLayout | None) -> list[OverlayPlan]:
-    """Every usable overlay group, numbered by its position among the groups present."""
+    """Every usable overlay group, in group order, numbered (group - 0x6000) / 2."""
     plans = []
-    for number, group in enumerate(overlay_groups(ds)):
+    for group in overlay_groups(ds):
+        number = (group - OVERLAY_GROUPS.start) // 2
         data = _overlay_data(ds, group)
         if data is not None:
             plan = _separate_plan(ds, group, number, data, layout)

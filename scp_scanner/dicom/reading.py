@@ -18,7 +18,7 @@ from pydicom.dataelem import RawDataElement
 from pydicom.encaps import parse_fragments
 from pydicom.multival import MultiValue
 
-from .errors import DicomInputError
+from .errors import DicomInputError, NoImagesError, NotDicomError
 
 log = logging.getLogger(__name__)
 
@@ -261,10 +261,10 @@ def read_dataset(path: str | os.PathLike[str]) -> pydicom.Dataset:
     except OSError as exc:
         raise DicomInputError(f"cannot open: {exc.strerror or _first_line(exc)}") from None
     if not head:
-        raise DicomInputError("empty file")
+        raise NotDicomError("empty file")
     has_preamble = len(head) == 132 and head[128:132] == b"DICM"
     if not has_preamble and not _looks_like_dicom_without_preamble(head):
-        raise DicomInputError("not a DICOM file")
+        raise NotDicomError("not a DICOM file")
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -278,11 +278,11 @@ def read_dataset(path: str | os.PathLike[str]) -> pydicom.Dataset:
             raise DicomInputError("truncated file: it ends inside the pixel data or a sequence")
         log.debug("%s: %s", path, message)
     if len(ds) == 0:
-        raise DicomInputError("not a DICOM file (no data elements)")
+        raise NotDicomError("not a DICOM file (no data elements)")
 
     _check_elements(ds)
     set_transfer_syntax(ds)
     layout = pixel_layout(ds)
     if layout is None and not has_overlays(ds):
-        raise DicomInputError("no pixel data and no overlays")
+        raise NoImagesError("no pixel data and no overlays", ds)
     return ds

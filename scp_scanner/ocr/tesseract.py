@@ -44,6 +44,8 @@ MIN_SINGLE_CHAR_CONFIDENCE = 70.0
 MIN_TEXT_LINE_CONFIDENCE = 0.0
 # Outside text-like lines, a word counts only at this confidence.
 MIN_LOOSE_CONFIDENCE = 60.0
+# Other words of a text line (mostly punctuation) count at this confidence.
+MIN_OTHER_CONFIDENCE = 30.0
 # A line read with a word below this confidence is read again at the next scale.
 RETRY_BELOW_CONFIDENCE = 80.0
 # A line of a later ink is skipped when this share of its ink lies in words that earlier
@@ -169,10 +171,12 @@ class TesseractEngine:
 
     name = "tesseract"
 
-    def __init__(self, *, lang: str = "eng", tessdata: str | None = None, min_confidence: float = 30.0,
-                 backend: str = "auto", **_ignored):
+    def __init__(self, *, lang: str = "eng", tessdata: str | None = None,
+                 min_confidence: float | None = None, backend: str = "auto", **_ignored):
         folder = find_tessdata(lang, tessdata)
-        self.min_confidence = float(min_confidence)
+        # processing.ocr_min_confidence: a floor for every word on top of the tuned thresholds
+        # above; None keeps those alone.
+        self.min_confidence = None if min_confidence is None else float(min_confidence)
         if backend not in ("auto", "tesserocr", "pytesseract"):
             raise EngineError(f"tesseract backend must be auto, tesserocr or pytesseract, not {backend!r}")
         reader = None
@@ -194,16 +198,17 @@ class TesseractEngine:
         if not is_text(box.text):
             # A lone '^' look-alike stays until DICOM names are joined (see fixups.py).
             return text_line and is_caret(box.text)
+        floor = self.min_confidence if self.min_confidence is not None else 0.0
         alnum = sum(ch.isalnum() for ch in box.text)
         if alnum <= 1:
-            return box.confidence >= MIN_SINGLE_CHAR_CONFIDENCE
+            return box.confidence >= max(floor, MIN_SINGLE_CHAR_CONFIDENCE)
         if text_line:
             if alnum >= 0.6 * len(box.text):
-                return box.confidence >= min(self.min_confidence, MIN_TEXT_LINE_CONFIDENCE)
-            return box.confidence >= self.min_confidence
+                return box.confidence >= max(floor, MIN_TEXT_LINE_CONFIDENCE)
+            return box.confidence >= (MIN_OTHER_CONFIDENCE if self.min_confidence is None else floor)
         # Not a line of annotation-sized glyphs (texture, speckle, a stray mark): only words
         # read with some certainty count, or anatomy reads as names ("Fit Ses", "Ms Ter").
-        return box.confidence >= max(self.min_confidence, MIN_LOOSE_CONFIDENCE)
+        return box.confidence >= max(floor, MIN_OTHER_CONFIDENCE, MIN_LOOSE_CONFIDENCE)
 
     def _read_crop(self, piece: Crop, psm: int, text_line: bool = False) -> list[TextBox]:
         words = [box for box in self._reader.words(piece.pixels, psm) if self._keep(box, text_line)]

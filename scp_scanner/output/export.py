@@ -12,8 +12,9 @@ FORMATS = {"png": "PNG", "tiff": "TIFF", "tif": "TIFF"}
 
 
 def export_name(source: str | Path, image: Image, fmt: str) -> str:
-    """`scan.dcm` -> `scan.dcm_frame0.tiff`, `scan.dcm_overlay1.tiff`,
-    `scan.dcm_overlay1_frame3.tiff`: the parts that are -1 in the CSV are left out."""
+    """The CSV numbers of the image, in the name: `scan.dcm_frame0.tiff` (frame 0 of PixelData),
+    `scan.dcm_overlay1_frame0.tiff` (group 6002, a single-frame overlay),
+    `scan.dcm_overlay1_frame3.tiff` (its 4th overlay frame); a part that is -1 is left out."""
     parts = [Path(source).name]
     if image.overlay >= 0:
         parts.append(f"overlay{image.overlay}")

@@ -161,6 +161,21 @@ def locate_model(model: str | None) -> ModelLocation:
                       f"({cache_root() / 'models'}); " + how_to_get_a_model())
 
 
+def quiet_flair_logger() -> None:
+    """flair configures its own logger at import, with a handler on stdout, and logs a loaded
+    tagger's whole vocabulary at INFO. stdout is `scan`'s CSV: flair's messages go to stderr,
+    and below WARNING only when debugging (-d)."""
+    import logging
+    import sys
+
+    logger = logging.getLogger("flair")
+    for handler in logger.handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.__stdout__, sys.stdout):
+            handler.setStream(sys.stderr)
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        logger.setLevel(logging.WARNING)
+
+
 class FlairEngine:
     """Named entities from a flair SequenceTagger, with character offsets into the text."""
 
@@ -175,6 +190,7 @@ class FlairEngine:
         except ImportError as exc:
             raise EngineError(f"flair is not installed ({exc}); install it with: "
                               "pip install 'scp-scanner[flair]'") from exc
+        quiet_flair_logger()
         torch.set_num_threads(max(1, int(threads or 1)))
         try:
             tagger = SequenceTagger.load(str(location.path))

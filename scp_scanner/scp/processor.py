@@ -3,8 +3,10 @@
 One thread owns the RollingCsvWriter and the Ledger. For each finished instance, in order:
 ledger `B` (durable) -> rows written together (durable) -> ledger `D` (durable) -> spool file
 archived or removed. A crash at any point therefore loses nothing and duplicates nothing
-(see ledger.py). Instances that cannot be processed go to the spool's failed/ folder with a
-log line; the service goes on.
+(see ledger.py). Instances without images (structured reports, encapsulated PDFs, RT
+objects) have nothing to scan: they are counted and logged as "no images" and archived or
+removed like processed instances. Instances that cannot be processed go to the spool's
+failed/ folder with a log line; the service goes on.
 """
 from __future__ import annotations
 
@@ -57,6 +59,7 @@ class Processor:
         self._thread = threading.Thread(target=self._run, name="processor", daemon=True)
         self.processed = 0
         self.failed = 0
+        self.no_images = 0
 
     # -- public --------------------------------------------------------------------------
     def start(self, replay: list[Path]) -> None:
@@ -191,6 +194,14 @@ class Processor:
         self.pool.restart()
 
     def _handle(self, job: _Job, outcome: Outcome) -> None:
+        if outcome.result is None and outcome.no_images:
+            uid = outcome.uid or job.key
+            archive_to = archive_path(self.archive_dir, uid) if self.archive_dir else None
+            self._finish(job.path, archive_to)
+            self.no_images += 1
+            log.info("no images in %s (%s): nothing to scan; %s", uid, outcome.no_images,
+                     f"archived as {archive_to}" if archive_to else "removed")
+            return
         if outcome.result is None:
             self._fail(job, outcome.error)
             return
