@@ -163,7 +163,7 @@ def _open_client(address: str, debug: bool, stack: ExitStack) -> Client:
             n_workers=int(address[6:]), threads_per_worker=1, processes=True,
             dashboard_address=None, silence_logs=quiet))
         return stack.enter_context(Client(cluster))
-    client = stack.enter_context(Client(address, timeout="30s"))
+    client = stack.enter_context(Client(address, timeout="20s"))
     client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS_S)
     return client
 

@@ -190,6 +190,7 @@ class OutputDir:
         """The journaled parts, with the three-step commit finished where a crash cut it
         short; half-written parts are removed."""
         done: dict[int, PartCounts] = {}
+        self._drop_torn_line()
         try:
             with open(self.path / JOURNAL, encoding="utf-8") as handle:
                 for line in handle:
@@ -212,6 +213,17 @@ class OutputDir:
         for partial in self.path.glob("part-*.csv.part"):
             partial.unlink()
         return done
+
+    def _drop_torn_line(self) -> None:
+        """A crash during an append leaves a line without its newline: cut it off, so the
+        next append starts a line of its own."""
+        try:
+            with open(self.path / JOURNAL, "rb+") as handle:
+                data = handle.read()
+                if data and not data.endswith(b"\n"):
+                    handle.truncate(data.rfind(b"\n") + 1)
+        except FileNotFoundError:
+            pass
 
     def commit_part(self, index: int, csv_text: str, counts: PartCounts) -> None:
         final = self.path / part_name(index)
