@@ -262,6 +262,9 @@ def run_dask_scan(args: argparse.Namespace, settings: PipelineSettings, items) -
                     error = _prepare_workers(client, settings, args.debug)
                 except (OSError, TimeoutError) as exc:
                     return _usage(f"cannot reach the Dask cluster at {args.dask}: {exc}")
+                except Exception as exc:     # e.g. scp_scanner missing on a worker
+                    return _usage(f"the Dask workers cannot run scp-scanner ({type(exc).__name__}: {exc}); "
+                                  "install the same scp-scanner, with its engines, on every worker")
                 if error:
                     return _usage(error)
                 computed = _compute(client, out, partitions, total, done)
