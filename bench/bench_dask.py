@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import pickle
 import statistics
 import subprocess
 import sys
@@ -109,7 +110,18 @@ def task_overhead(paths: list[Path], repeat: int) -> None:
                 outcomes = client.submit(dask_backend.scan_partition, entries, pure=False).result()
                 remote.append(time.perf_counter() - started)
                 assert len(outcomes) == size and all(o.rows for o in outcomes)
+        client_side = []                  # what the client does per part: unpickle, render, write
+        for _ in range(repeat):
+            wire = pickle.dumps(outcomes)
+            started = time.perf_counter()
+            text = dask_backend._part_text(pickle.loads(wire))
+            with open(os.devnull, "w") as sink:
+                sink.write(text)
+            client_side.append(time.perf_counter() - started)
+        rows = sum(len(o.rows) for o in outcomes)
         a, b = statistics.median(local), statistics.median(remote)
+        print(f"partition of {size:5d} small files: client side (unpickle {len(wire)} bytes, render "
+              f"{rows} rows) {statistics.median(client_side) * 1000:.1f} ms")
         print(f"partition of {size:5d} small files, no OCR: in-process {a * 1000:8.1f} ms, "
               f"one Dask task {b * 1000:8.1f} ms, overhead {(b - a) * 1000:7.1f} ms per task "
               f"({(b - a) / size * 1000:.3f} ms per file), median of {repeat}")

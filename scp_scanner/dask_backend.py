@@ -239,6 +239,15 @@ def _resume_or_list(out: OutputDir, args: argparse.Namespace, settings: dict, it
 
 def run_dask_scan(args: argparse.Namespace, settings: PipelineSettings, items) -> int:
     """The whole --dask scan; exit status as for a local scan (0/1/2), 130 when interrupted."""
+    try:
+        return _run(args, settings, items)
+    except KeyboardInterrupt:
+        print(f"\nscp-scanner: interrupted; the parts complete in {args.output_dir} are kept: run the "
+              "same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run(args: argparse.Namespace, settings: PipelineSettings, items) -> int:
     started = time.monotonic()
     out = OutputDir(args.output_dir)
     with ExitStack() as stack:
@@ -270,10 +279,9 @@ def run_dask_scan(args: argparse.Namespace, settings: PipelineSettings, items) -
                 computed = _compute(client, out, partitions, total, done)
         except EngineSetupError as exc:
             return _usage(str(exc))
-        except KeyboardInterrupt:
-            print(f"\nscp-scanner: interrupted: {len(done)} of {partitions} parts complete in {out.path}; "
-                  "run the same command again to resume", file=sys.stderr)
-            return EXIT_INTERRUPTED
+        except OSError as exc:         # a part could not be written (disk full), the scheduler went away
+            return _usage(f"scan stopped ({type(exc).__name__}: {exc.strerror or exc}); the parts complete "
+                          f"in {out.path} are kept: run the same command again to resume")
     parts = list(done.values())
     failed = sum(p.failed for p in parts)
     print(f"scp-scanner: {sum(p.files for p in parts)} files, {sum(p.images for p in parts)} images, "
