@@ -89,7 +89,7 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def dask_cluster(folder: Path, workers: int):
+def dask_cluster(folder: Path, workers: int, scheduler_env: dict[str, str] | None = None):
     """A `dask scheduler` and `workers` `dask worker` processes (one thread each, no nanny, so a
     worker's PID is the process that runs tasks) on 127.0.0.1; yields (address, {name: proc}).
     Their logs go to files in `folder`; every process is stopped by PID."""
@@ -103,7 +103,8 @@ def dask_cluster(folder: Path, workers: int):
         logs.append(log)
         processes.append(subprocess.Popen(
             [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-             "--scheduler-file", str(scheduler_file)], stdout=log, stderr=subprocess.STDOUT))
+             "--scheduler-file", str(scheduler_file)], stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, **(scheduler_env or {})}))
         deadline = time.monotonic() + START_TIMEOUT_S
         while not (scheduler_file.exists() and scheduler_file.stat().st_size > 0):
             assert processes[0].poll() is None, (folder / "scheduler.log").read_text()
@@ -230,11 +231,15 @@ def test_an_unreachable_scheduler_is_a_usage_error(corpus, tmp_path):
 # --- dask scheduler + dask worker processes ------------------------------------------------
 
 
-def test_a_worker_killed_mid_scan_loses_no_row_and_repeats_none(inputs, local_rows, tmp_path):
+@pytest.mark.parametrize("allowed_failures", [None, "0"], ids=["dask-retries", "partition-rescued"])
+def test_a_worker_killed_mid_scan_loses_no_row_and_repeats_none(inputs, local_rows, tmp_path, allowed_failures):
+    """Dask runs the lost task again; with allowed-failures 0 Dask gives the partition up at
+    once (KilledWorker) and the client runs its files one per task instead."""
     from distributed import Client
 
     out = tmp_path / "out"
-    with dask_cluster(tmp_path, workers=2) as (address, workers):
+    env = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": allowed_failures} if allowed_failures else {}
+    with dask_cluster(tmp_path, workers=2, scheduler_env=env) as (address, workers):
         scan = subprocess.Popen(scan_command("--dask", address, "--output-dir", str(out), "--partition-size", "2",
                                              *ENGINES, *inputs),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -260,6 +265,8 @@ def test_a_worker_killed_mid_scan_loses_no_row_and_repeats_none(inputs, local_ro
     assert sorted(part_rows(out)) == sorted(local_rows)    # every row, exactly once
     assert sorted(journal(out)) == list(range(9))          # 17 entries in parts of 2
     assert "9 parts (9 computed now" in summary(stderr)
+    rescued = "scanning its files one per task" in stderr
+    assert rescued == (allowed_failures == "0"), stderr
 
 
 def test_an_interrupted_scan_computes_only_the_missing_parts_when_run_again(inputs, local_rows, tmp_path):
