@@ -98,16 +98,16 @@ def task_overhead(paths: list[Path], repeat: int) -> None:
         local = []
         for _ in range(repeat):
             started = time.perf_counter()
-            assert all(o.rows for o in dask_backend.scan_partition(entries))
+            assert all(o.rows for o in dask_backend.scan_partition(settings, entries))
             local.append(time.perf_counter() - started)
         with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
                 Client(cluster) as client:
-            client.register_plugin(dask_backend.PipelinePlugin(settings), name=dask_backend.PLUGIN_NAME)
-            client.submit(dask_backend.scan_partition, entries[:1], pure=False).result()   # warm
+            client.register_plugin(dask_backend.PipelinePlugin(settings), name=dask_backend.plugin_name(settings))
+            client.submit(dask_backend.scan_partition, settings, entries[:1], pure=False).result()   # warm
             remote = []
             for _ in range(repeat):
                 started = time.perf_counter()
-                outcomes = client.submit(dask_backend.scan_partition, entries, pure=False).result()
+                outcomes = client.submit(dask_backend.scan_partition, settings, entries, pure=False).result()
                 remote.append(time.perf_counter() - started)
                 assert len(outcomes) == size and all(o.rows for o in outcomes)
         client_side = []                  # what the client does per part: unpickle, render, write

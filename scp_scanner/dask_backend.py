@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import json
 import itertools
 import logging
 import os
@@ -45,15 +47,17 @@ from .pipeline import Pipeline, PipelineSettings, build_pipeline
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-PLUGIN_NAME = "scp-scanner-pipeline"
+PLUGIN_PREFIX = "scp-scanner-pipeline-"
 DEFAULT_PARTITION_SIZE = 1000
 TASKS_PER_THREAD = 2          # partitions queued per worker thread (bounds the client's memory)
 WAIT_FOR_WORKERS_S = 300.0
 
 # --- on the workers ----------------------------------------------------------------------
 
-_pipeline: Pipeline | None = None
-_init_error = ""
+# One pipeline per settings on each worker: two scans with different engines may share a
+# cluster, and each task names the settings it was submitted with.
+_pipelines: dict[PipelineSettings, Pipeline] = {}
+_init_errors: dict[PipelineSettings, str] = {}
 _pipeline_lock = threading.Lock()   # engines are not thread-safe: one file at a time per worker
 
 
@@ -61,15 +65,22 @@ class EngineSetupError(Exception):
     """A worker could not load the engines; the message is the engine's own."""
 
 
+def plugin_name(settings: PipelineSettings) -> str:
+    """Registering the same settings again replaces that plugin; other settings get their own."""
+    digest = hashlib.sha256(json.dumps(settings_json(settings), sort_keys=True).encode()).hexdigest()
+    return PLUGIN_PREFIX + digest[:16]
+
+
 def _load_pipeline(settings: PipelineSettings, debug: bool) -> None:
-    global _pipeline, _init_error
     os.environ["OMP_THREAD_LIMIT"] = "1"      # before libtesseract loads (see workers.py)
     quiet_pydicom(debug)
     from .registry import EngineError
     try:
-        _pipeline, _init_error = build_pipeline(settings), ""
+        _pipelines[settings] = build_pipeline(settings)
+        _init_errors.pop(settings, None)
     except EngineError as exc:
-        _pipeline, _init_error = None, str(exc)
+        _pipelines.pop(settings, None)
+        _init_errors[settings] = str(exc)
 
 
 class PipelinePlugin(WorkerPlugin):
@@ -84,10 +95,16 @@ class PipelinePlugin(WorkerPlugin):
     async def setup(self, worker) -> None:
         await asyncio.get_running_loop().run_in_executor(None, _load_pipeline, self.settings, self.debug)
 
+    def teardown(self, worker) -> None:
+        _pipelines.pop(self.settings, None)
+        _init_errors.pop(self.settings, None)
 
-def worker_ready() -> str:
-    """'ok' once this worker's engines are loaded, else the engine's error."""
-    return "ok" if _pipeline is not None else (_init_error or "the scp-scanner plugin has not run on this worker")
+
+def worker_ready(settings: PipelineSettings) -> str:
+    """'ok' once this worker's engines for `settings` are loaded, else the engine's error."""
+    if settings in _pipelines:
+        return "ok"
+    return _init_errors.get(settings) or "the scp-scanner plugin has not run on this worker"
 
 
 @dataclass(frozen=True)
@@ -116,13 +133,14 @@ def _scan_file(pipeline: Pipeline, path: str, walked: bool) -> FileOutcome:
     return FileOutcome(path, None, error=error, skipped=walked and not has_dicom_magic(path))
 
 
-def scan_partition(entries: list[tuple[str, bool]]) -> list[FileOutcome]:
+def scan_partition(settings: PipelineSettings, entries: list[tuple[str, bool]]) -> list[FileOutcome]:
     """The task: one outcome per (path, walked) entry, in order. A failing file is an outcome,
     never an exception; only a worker without engines raises."""
-    if _pipeline is None:
-        raise EngineSetupError(worker_ready())
+    pipeline = _pipelines.get(settings)
+    if pipeline is None:
+        raise EngineSetupError(worker_ready(settings))
     with _pipeline_lock:
-        return [_scan_file(_pipeline, path, walked) for path, walked in entries]
+        return [_scan_file(pipeline, path, walked) for path, walked in entries]
 
 
 # --- on the client -----------------------------------------------------------------------
@@ -171,20 +189,20 @@ def _open_client(address: str, debug: bool, stack: ExitStack) -> Client:
 def _prepare_workers(client: Client, settings: PipelineSettings, debug: bool) -> str:
     """Register the plugin (engines load on every worker now and on every later one); the
     first engine error, or ''."""
-    client.register_plugin(PipelinePlugin(settings, debug), name=PLUGIN_NAME)
-    for answer in client.run(worker_ready).values():
+    client.register_plugin(PipelinePlugin(settings, debug), name=plugin_name(settings))
+    for answer in client.run(worker_ready, settings).values():
         if answer != "ok":
             return answer
     return ""
 
 
-def _rescue(client: Client, entries: list[tuple[str, bool]], cause: BaseException, key: str
-            ) -> list[FileOutcome]:
+def _rescue(client: Client, settings: PipelineSettings, entries: list[tuple[str, bool]],
+            cause: BaseException, key: str) -> list[FileOutcome]:
     """A partition Dask gave up on: each file again in its own task; a file whose task fails
     too is reported with the reason."""
     log.warning("partition task failed (%s: %s); scanning its files one per task",
                 type(cause).__name__, cause)
-    futures = [client.submit(scan_partition, [entry], key=f"{key}-file-{n}", pure=False)
+    futures = [client.submit(scan_partition, settings, [entry], key=f"{key}-file-{n}", pure=False)
                for n, entry in enumerate(entries)]
     wait(futures)
     outcomes: list[FileOutcome] = []
@@ -276,7 +294,7 @@ def _run(args: argparse.Namespace, settings: PipelineSettings, items) -> int:
                                   "install the same scp-scanner, with its engines, on every worker")
                 if error:
                     return _usage(error)
-                computed = _compute(client, out, partitions, total, done)
+                computed = _compute(client, settings, out, partitions, total, done)
         except EngineSetupError as exc:
             return _usage(str(exc))
         except OSError as exc:         # a part could not be written (disk full), the scheduler went away
@@ -291,7 +309,8 @@ def _run(args: argparse.Namespace, settings: PipelineSettings, items) -> int:
     return EXIT_FAILURES if failed else EXIT_OK
 
 
-def _compute(client: Client, out: OutputDir, partitions: int, total: int, done: dict[int, PartCounts]) -> int:
+def _compute(client: Client, settings: PipelineSettings, out: OutputDir, partitions: int, total: int,
+             done: dict[int, PartCounts]) -> int:
     """Run every partition not in `done`, writing each part as it completes; `done` grows.
     Returns how many parts were computed."""
     threads = sum(client.nthreads().values()) or 1
@@ -303,7 +322,7 @@ def _compute(client: Client, out: OutputDir, partitions: int, total: int, done: 
     def submit(index: int) -> None:
         entries = read_list(out.path, index)
         key = f"scp-scanner-{run}-part-{index:05d}"
-        future = client.submit(scan_partition, entries, key=key, pure=False)
+        future = client.submit(scan_partition, settings, entries, key=key, pure=False)
         in_flight[future] = (index, entries, key)
         results.add(future)
 
@@ -321,7 +340,7 @@ def _compute(client: Client, out: OutputDir, partitions: int, total: int, done: 
             except EngineSetupError:
                 raise
             except Exception as exc:       # KilledWorker, or a task that could not run at all
-                outcomes = _rescue(client, entries, exc, key)
+                outcomes = _rescue(client, settings, entries, exc, key)
             future.release()
             for outcome in outcomes:
                 if outcome.rows is None:

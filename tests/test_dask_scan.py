@@ -297,6 +297,26 @@ def test_an_interrupted_scan_computes_only_the_missing_parts_when_run_again(inpu
     assert sorted(part_rows(out)) == sorted(local_rows)
 
 
+def test_two_scans_with_different_engines_share_a_cluster(inputs, local_rows, tmp_path):
+    """Each settings gets its own pipeline on every worker; each task uses its scan's."""
+    with dask_cluster(tmp_path, workers=2) as (address, _):
+        scans = {
+            name: subprocess.Popen(scan_command("--dask", address, "--output-dir", str(tmp_path / name),
+                                                "--partition-size", "3", *engines, *inputs),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for name, engines in (("with_pii", ENGINES), ("ocr_only", ("--ocr", "tesseract", "--rects")))}
+        try:
+            finished = {name: scan.communicate(timeout=SCAN_TIMEOUT_S) for name, scan in scans.items()}
+        finally:
+            for scan in scans.values():
+                _stop(scan)
+    for name, scan in scans.items():
+        assert scan.returncode == 1, finished[name][1]
+    assert sorted(part_rows(tmp_path / "with_pii")) == sorted(local_rows)
+    without_ner = [(*r[:12], "", "-1") for r in local_rows]
+    assert sorted(part_rows(tmp_path / "ocr_only")) == sorted(without_ner)
+
+
 # --- the partition files on their own ------------------------------------------------------
 
 
