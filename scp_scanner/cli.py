@@ -14,6 +14,7 @@ from typing import Sequence
 
 from . import __version__
 from .logs import quiet_pydicom
+from .partitions import DEFAULT_PARTITION_SIZE
 
 log = logging.getLogger("scp_scanner")
 
@@ -50,8 +51,9 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
                            "local worker processes; needs --output-dir")
     dask.add_argument("--output-dir", metavar="DIR",
                       help="with --dask: write part-NNNNN.csv files, the manifest and the input lists here")
-    dask.add_argument("--partition-size", type=int, default=1000, metavar="N",
-                      help="with --dask: files per partition, one task and one part each (default 1000)")
+    dask.add_argument("--partition-size", type=int, default=DEFAULT_PARTITION_SIZE, metavar="N",
+                      help="with --dask: files per partition, one task and one part each "
+                           f"(default {DEFAULT_PARTITION_SIZE})")
     dask.add_argument("--no-resume", action="store_true",
                       help="with --dask: start over instead of resuming the scan in --output-dir")
     parser.add_argument("paths", nargs="*", metavar="files",

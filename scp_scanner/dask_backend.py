@@ -48,7 +48,6 @@ log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 PLUGIN_PREFIX = "scp-scanner-pipeline-"
-DEFAULT_PARTITION_SIZE = 1000
 TASKS_PER_THREAD = 2          # partitions queued per worker thread (bounds the client's memory)
 WAIT_FOR_WORKERS_S = 300.0
 

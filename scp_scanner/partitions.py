@@ -31,6 +31,7 @@ from .output.csv_file import open_private
 from .paths import InputPath
 
 FORMAT = 1
+DEFAULT_PARTITION_SIZE = 1000     # files per partition: one task and one part each
 MANIFEST = "manifest.json"
 JOURNAL = "completed.jsonl"
 LISTS = "lists"
@@ -76,7 +77,8 @@ class PartCounts:
 
 
 def _entry_line(item: InputPath) -> str:
-    return json.dumps([item.path, item.walked], ensure_ascii=False) + "\n"
+    # ASCII JSON: names that are not UTF-8 (surrogate escapes from os.walk) survive the trip.
+    return json.dumps([item.path, item.walked]) + "\n"
 
 
 def stream_lists(items: Iterable[InputPath], size: int, out: Path | None) -> Listing:
@@ -94,7 +96,7 @@ def stream_lists(items: Iterable[InputPath], size: int, out: Path | None) -> Lis
                         handle.close()
                     handle = open_private(str(list_file(out, partitions - 1)))
             line = _entry_line(item)
-            whole.update(line.encode("utf-8", "surrogateescape"))
+            whole.update(line.encode("ascii"))
             if handle is not None:
                 handle.write(line)
             files += 1
@@ -106,7 +108,7 @@ def stream_lists(items: Iterable[InputPath], size: int, out: Path | None) -> Lis
 
 def read_list(out: Path, index: int) -> list[tuple[str, bool]]:
     """The (path, walked) entries of one partition, in input order."""
-    with open(list_file(out, index), encoding="utf-8", errors="surrogateescape") as handle:
+    with open(list_file(out, index), encoding="ascii") as handle:
         return [(str(path), bool(walked)) for path, walked in map(json.loads, handle)]
 
 

@@ -22,6 +22,7 @@ from .registry import EngineError
 from .output.csv_file import open_private, render
 from .output.export import export_dir, export_image, export_name
 from .output.rows import Row, image_rows
+from .partitions import DEFAULT_PARTITION_SIZE
 from .paths import InputPath, has_dicom_magic, iter_inputs
 from . import config
 from .pipeline import Pipeline, PipelineSettings, build_pipeline
@@ -143,12 +144,12 @@ def run_scan(args: argparse.Namespace) -> int:
         print("scp-scanner: no input: give files, folders, - or --list FILE", file=sys.stderr)
         return EXIT_USAGE
     for name in args.lists:
-        if name != "-" and not os.path.isfile(name):
+        if name != "-" and (os.path.isdir(name) or not os.access(name, os.R_OK)):
             print(f"scp-scanner: cannot read list file {name}", file=sys.stderr)
             return EXIT_USAGE
     if args.dask:
         return _run_on_dask(args)
-    if args.output_dir or args.no_resume or args.partition_size != 1000:
+    if args.output_dir or args.no_resume or args.partition_size != DEFAULT_PARTITION_SIZE:
         print("scp-scanner: --output-dir, --partition-size and --no-resume go with --dask", file=sys.stderr)
         return EXIT_USAGE
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)

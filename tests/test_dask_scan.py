@@ -271,7 +271,10 @@ def test_a_worker_killed_mid_scan_loses_no_row_and_repeats_none(inputs, local_ro
 
 def test_an_interrupted_scan_computes_only_the_missing_parts_when_run_again(inputs, local_rows, tmp_path):
     out = tmp_path / "out"
-    command = scan_command("--dask", "", "--output-dir", str(out), "--partition-size", "1", *ENGINES, *inputs)
+    listing = tmp_path / "inputs.txt"                     # inputs from a list file this time
+    listing.write_text("".join(f"{path}\n" for path in inputs))
+    command = scan_command("--dask", "", "--output-dir", str(out), "--partition-size", "1", *ENGINES,
+                           "--list", str(listing))
     with dask_cluster(tmp_path, workers=1) as (address, _):
         command[command.index("--dask") + 1] = address
         first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -317,6 +320,19 @@ def test_two_scans_with_different_engines_share_a_cluster(inputs, local_rows, tm
     assert sorted(part_rows(tmp_path / "ocr_only")) == sorted(without_ner)
 
 
+def test_paths_from_a_list_file_scan_as_the_same_paths_given_as_arguments(inputs, tmp_path):
+    listing = tmp_path / "inputs.txt"
+    listing.write_text("".join(f"{path}\n" for path in reversed(inputs)))
+    by_arguments = run_scan(*reversed(inputs))
+    by_list = run_scan("--list", str(listing))
+    assert by_list.returncode == by_arguments.returncode == 1
+    assert by_list.stdout == by_arguments.stdout and len(parse(by_list.stdout)) > 15
+    nothing = run_scan()
+    assert nothing.returncode == 2 and "no input" in nothing.stderr
+    missing = run_scan("--list", str(tmp_path / "absent.txt"))
+    assert missing.returncode == 2 and "cannot read list file" in missing.stderr
+
+
 # --- the partition files on their own ------------------------------------------------------
 
 
@@ -328,11 +344,11 @@ def test_inputs_are_streamed_into_partition_lists(tmp_path):
     def items():
         for n in range(7):
             consumed.append(n)
-            yield InputPath(f"/archive/{n}\tname,with \"odd\" chars.dcm", walked=n % 2 == 0)
+            yield InputPath(f"/archive/{n}\tname,with \"odd\" chars \u00e9 \udcff.dcm", walked=n % 2 == 0)
 
     listing = stream_lists(items(), 3, out.path)
     assert (listing.files, listing.partitions) == (7, 3)
-    assert read_list(out.path, 2) == [("/archive/6\tname,with \"odd\" chars.dcm", True)]
+    assert read_list(out.path, 2) == [("/archive/6\tname,with \"odd\" chars \u00e9 \udcff.dcm", True)]
     assert [len(read_list(out.path, i)) for i in range(3)] == [3, 3, 1]
     assert stream_lists(items(), 3, None).digest == listing.digest
     other = stream_lists((InputPath(f"/archive/{n}", False) for n in range(7)), 3, None)
