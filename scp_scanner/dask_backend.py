@@ -26,6 +26,7 @@ import json
 import itertools
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -176,9 +177,15 @@ def _open_client(address: str, debug: bool, stack: ExitStack) -> Client:
     logging.getLogger("distributed").setLevel(quiet)
     if address.startswith("local:"):
         os.environ["OMP_THREAD_LIMIT"] = "1"          # inherited by the worker processes
-        cluster = stack.enter_context(LocalCluster(
-            n_workers=int(address[6:]), threads_per_worker=1, processes=True,
-            dashboard_address=None, silence_logs=quiet))
+        # The worker processes inherit 'ignore SIGINT': a terminal's Ctrl-C reaches the whole
+        # process group, and it is the client that stops them (with a line, not tracebacks).
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            cluster = stack.enter_context(LocalCluster(
+                n_workers=int(address[6:]), threads_per_worker=1, processes=True,
+                dashboard_address=None, silence_logs=quiet))
+        finally:
+            signal.signal(signal.SIGINT, previous)
         return stack.enter_context(Client(cluster))
     client = stack.enter_context(Client(address, timeout="20s"))
     client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS_S)
@@ -356,6 +363,10 @@ def _compute(client: Client, settings: PipelineSettings, out: OutputDir, partiti
             following = next(pending, None)
             if following is not None:
                 submit(following)
+    except KeyboardInterrupt:
+        # Workers busy with a file are killed as the cluster closes: expected, not worth a warning.
+        logging.getLogger("distributed").setLevel(logging.ERROR)
+        raise
     finally:
         progress.close()
     return computed

@@ -320,6 +320,29 @@ def test_two_scans_with_different_engines_share_a_cluster(inputs, local_rows, tm
     assert sorted(part_rows(tmp_path / "ocr_only")) == sorted(without_ner)
 
 
+def test_ctrl_c_stops_a_local_cluster_scan_cleanly_and_the_same_command_resumes(inputs, local_rows, tmp_path):
+    out = tmp_path / "out"
+    command = scan_command("--dask", "local:1", "--output-dir", str(out), "--partition-size", "1", *ENGINES, *inputs)
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    try:
+        wait_for_parts(out, 2, first)
+        os.killpg(first.pid, signal.SIGINT)                # a terminal's Ctrl-C: the whole group
+        stdout, stderr = first.communicate(timeout=120)
+    finally:
+        _stop(first)
+    assert first.returncode == 130, stderr
+    assert "interrupted; the parts complete" in stderr and "Traceback" not in stderr, stderr
+    assert stdout == ""
+    kept = len(set(journal(out)))
+    assert 2 <= kept < 17
+    again = subprocess.run(command, capture_output=True, text=True, timeout=SCAN_TIMEOUT_S)
+    assert again.returncode == 1, again.stderr
+    assert f"{kept} of 17 parts complete, computing {17 - kept}" in again.stderr
+    assert sorted(journal(out)) == list(range(17))
+    assert sorted(part_rows(out)) == sorted(local_rows)
+
+
 def test_paths_from_a_list_file_scan_as_the_same_paths_given_as_arguments(inputs, tmp_path):
     listing = tmp_path / "inputs.txt"
     listing.write_text("".join(f"{path}\n" for path in reversed(inputs)))
