@@ -36,9 +36,9 @@ $(VENV)/.installed-serve: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install -q -e .
 	@touch $@
 
-# Everything: easyocr and flair extras (torch 2.14.1 + torchvision 0.29.1) and test tools.
+# Everything: easyocr and flair extras (torch 2.14.1 + torchvision 0.29.1), dask and test tools.
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install -q -e '.[easyocr,flair,test]'
+	$(BIN)/pip install -q -e '.[easyocr,flair,dask,test]'
 	@touch $@ $(VENV)/.installed-serve
 
 clean:

@@ -14,6 +14,7 @@ from typing import Sequence
 
 from . import __version__
 from .logs import quiet_pydicom
+from .partitions import DEFAULT_PARTITION_SIZE
 
 log = logging.getLogger("scp_scanner")
 
@@ -43,7 +44,20 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE",
                         help="take engine options (processing.ocr_min_confidence, tessdata_dir, "
                              "easyocr_model_dir, gpu) from this YAML file, as serve does")
-    parser.add_argument("paths", nargs="+", metavar="files",
+    parser.add_argument("--list", metavar="FILE", action="append", default=[], dest="lists",
+                        help="read paths from FILE, one per line (may be repeated; - is stdin)")
+    dask = parser.add_argument_group("on a Dask cluster (pip install 'scp-scanner[dask]')")
+    dask.add_argument("--dask", metavar="ADDRESS",
+                      help="scan on a Dask cluster: tcp://host:port of a scheduler, or local:N for N "
+                           "local worker processes; needs --output-dir")
+    dask.add_argument("--output-dir", metavar="DIR",
+                      help="with --dask: write part-NNNNN.csv files, the manifest and the input lists here")
+    dask.add_argument("--partition-size", type=int, default=DEFAULT_PARTITION_SIZE, metavar="N",
+                      help="with --dask: files per partition, one task and one part each "
+                           f"(default {DEFAULT_PARTITION_SIZE})")
+    dask.add_argument("--no-resume", action="store_true",
+                      help="with --dask: start over instead of resuming the scan in --output-dir")
+    parser.add_argument("paths", nargs="*", metavar="files",
                         help="DICOM files, directories (walked recursively), or - to read paths from stdin")
 
 

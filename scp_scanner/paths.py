@@ -9,8 +9,6 @@ from typing import Iterable, Iterator, TextIO
 
 log = logging.getLogger(__name__)
 
-DICOM_MAGIC_OFFSET = 128
-DICOM_MAGIC = b"DICM"
 
 
 @dataclass(frozen=True)
@@ -77,13 +75,3 @@ def _unlisted(errors: list[OSError]) -> Iterator[InputPath]:
             yield InputPath(os.fspath(exc.filename), walked=True)
         else:
             log.warning("cannot walk a folder: %s", exc)
-
-
-def has_dicom_magic(path: str) -> bool:
-    """True when the file carries the Part 10 preamble and 'DICM' prefix."""
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(DICOM_MAGIC_OFFSET)
-            return handle.read(4) == DICOM_MAGIC
-    except OSError:
-        return False

@@ -22,6 +22,7 @@ from .registry import EngineError
 from .output.csv_file import open_private, render
 from .output.export import export_dir, export_image, export_name
 from .output.rows import Row
+from .partitions import DEFAULT_PARTITION_SIZE
 from .paths import InputPath, iter_inputs
 from . import config
 from .pipeline import Pipeline, PipelineSettings, build_pipeline
@@ -144,16 +145,39 @@ def _collect(item: InputPath, future) -> Result:
     return item, result.rows, result.images, result.sensitive_images, "", False
 
 
+def input_items(args: argparse.Namespace) -> Iterator[InputPath]:
+    """The command's paths, then the lines of each --list file, streamed."""
+    yield from iter_inputs(args.paths)
+    for name in args.lists:
+        if name == "-":
+            yield from iter_inputs(["-"])
+        else:
+            with open(name, encoding="utf-8", errors="surrogateescape") as handle:
+                yield from iter_inputs(["-"], stdin=handle)
+
+
 def run_scan(args: argparse.Namespace) -> int:
     if args.pii and not args.ocr:
         log.warning("--pii needs --ocr: without OCR there is no text to check; is_sensitive will be -1")
+    if not (args.paths or args.lists):
+        print("scp-scanner: no input: give files, folders, - or --list FILE", file=sys.stderr)
+        return EXIT_USAGE
+    for name in args.lists:
+        if name != "-" and (os.path.isdir(name) or not os.access(name, os.R_OK)):
+            print(f"scp-scanner: cannot read list file {name}", file=sys.stderr)
+            return EXIT_USAGE
+    if args.dask:
+        return _run_on_dask(args)
+    if args.output_dir or args.no_resume or args.partition_size != DEFAULT_PARTITION_SIZE:
+        print("scp-scanner: --output-dir, --partition-size and --no-resume go with --dask", file=sys.stderr)
+        return EXIT_USAGE
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     parallel = jobs > 1 and not (args.extract or args.identify)
     # Before any engine loads: libraries that print at import or load must not reach the CSV.
     csv_stream = csv_stdout() if args.output == "-" else None
     try:
         settings = settings_from_args(args)
-        items = iter_inputs(args.paths)
+        items = input_items(args)
         results = (rows_in_workers(jobs, settings, items) if parallel
                    else rows_serially(args, settings, items))
         first = next(results, None)     # engines load here: a set-up error stops before any output
@@ -193,3 +217,23 @@ def run_scan(args: argparse.Namespace) -> int:
     log.info("scanned %d files (%d images, %d with PII), %d failed, %d skipped as not DICOM",
              tally.files, tally.images, tally.sensitive, tally.failed, tally.skipped)
     return EXIT_FAILURES if tally.failed else EXIT_OK
+
+
+def _run_on_dask(args: argparse.Namespace) -> int:
+    """--dask: the scan on a Dask cluster (dask_backend.py); dask is imported only here."""
+    try:
+        from . import dask_backend
+    except ImportError as exc:
+        print(f"scp-scanner: --dask needs dask.distributed: pip install 'scp-scanner[dask]' ({exc})",
+              file=sys.stderr)
+        return EXIT_USAGE
+    problem = dask_backend.check_arguments(args)
+    if problem:
+        print(f"scp-scanner: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        settings = settings_from_args(args)
+    except config.ConfigError as exc:
+        print(f"scp-scanner: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return dask_backend.run_dask_scan(args, settings, input_items(args))
