@@ -10,7 +10,6 @@ from typing import Iterable, Iterator, TextIO
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class InputPath:
     path: str
