@@ -1341,8 +1341,10 @@ def build_varied_ct(path: Path, seed: int, opts: VariedOptions = VariedOptions()
     rnd, rng, identity, style, ann = _varied_start(seed, opts, "CT")
     size = 512
     cov, words = text_coverage(ann, size, size, style)
-    hu = -900 + anatomy_fill(rng, size, size) * 1400 + rng.normal(0, 15, (size, size))
-    text_hu = rnd.uniform(300, 1000)                        # window 40/400 shows 240+ as white
+    # Tissue shows at most 65% grey in the 40/400 window (HU <= 100), so the text stays legible
+    # over it; the text is white there (240+ HU) but not always the brightest value stored.
+    hu = -900 + anatomy_fill(rng, size, size) * 1000 + rng.normal(0, 15, (size, size))
+    text_hu = rnd.uniform(300, 1000)
     stored = np.clip(np.rint(blend(hu, text_hu, cov) + 1024), -2048, 2047).astype(np.int16)
     ds = base_dataset(identity, "CT", rnd, burned_in=bool(words), fresh_uids=opts.fresh_uids)
     ds.RescaleIntercept, ds.RescaleSlope, ds.RescaleType = -1024, 1, "HU"
@@ -1355,12 +1357,12 @@ def build_varied_ct(path: Path, seed: int, opts: VariedOptions = VariedOptions()
 
 def build_varied_mr(path: Path, seed: int, opts: VariedOptions = VariedOptions(),
                     case: str = "v_mr") -> tuple[Truth, dict]:
-    """12-bit MR, text at 70-100% of the window over anatomy and a gradient."""
+    """12-bit MR, text at 85-100% of the window over anatomy (at most 61%) and a gradient."""
     rnd, rng, identity, style, ann = _varied_start(seed, opts, "MR")
     size = rnd.choice((256, 384, 512))
     cov, words = text_coverage(ann, size, size, style)
     body = anatomy_fill(rng, size, size) if rnd.random() < 0.5 else anatomy(rng, size, size)
-    pixels = np.rint(blend(body * 1500, rnd.uniform(0.7, 1.0) * 1800, cov)).astype(np.uint16)
+    pixels = np.rint(blend(body * 1100, rnd.uniform(0.85, 1.0) * 1800, cov)).astype(np.uint16)
     ds = base_dataset(identity, "MR", rnd, burned_in=bool(words), fresh_uids=opts.fresh_uids)
     ds.WindowCenter, ds.WindowWidth = 900, 1800
     set_pixels(ds, pixels[None], bits_stored=12, signed=False, photometric="MONOCHROME2")
@@ -1408,7 +1410,7 @@ def build_varied_us(path: Path, seed: int, opts: VariedOptions = VariedOptions()
         if n_frames > 1 and opts.text != "none":
             frame_ann = ann.with_line("bottom_right", _seg(f"{f + 1}/{n_frames}"))
         cov, words = text_coverage(frame_ann, cols, rows, style)
-        grey = (speckle_field(rng, rows, cols) if full else ultrasound_sector(rng, rows, cols)) * 200
+        grey = speckle_field(rng, rows, cols) * 150 if full else ultrasound_sector(rng, rows, cols) * 200
         rgb = blend(np.repeat(grey[..., None], 3, axis=2), colour, cov)
         frames.append(np.clip(np.rint(rgb), 0, 255).astype(np.uint8))
         images.append(ImageTruth(f, -1, tuple(words), cols, rows))
@@ -1526,7 +1528,7 @@ def build_varied_sc_grey(path: Path, seed: int, opts: VariedOptions = VariedOpti
     rnd, rng, identity, style, ann = _varied_start(seed, opts, "OT")
     size = rnd.choice((512, 768))
     cov, words = text_coverage(ann, size, size, style)
-    grey = blend(anatomy_fill(rng, size, size) * 190, rnd.uniform(215, 255), cov)
+    grey = blend(anatomy_fill(rng, size, size) * 170, rnd.uniform(225, 255), cov)
     grey = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
     ds = base_dataset(identity, "OT", rnd, burned_in=bool(words), fresh_uids=opts.fresh_uids)
     set_pixels(ds, grey[None], bits_stored=8, signed=False, photometric="MONOCHROME2")
