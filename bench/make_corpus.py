@@ -5,6 +5,11 @@ Why: bench/score_scan.py measures the scanner against these files; keeping the c
 command means any engineer can make the same corpus (same seed, same text) on any machine.
 
     .venv/bin/python bench/make_corpus.py /tmp/corpus --count 40 --seed 0
+    .venv/bin/python bench/make_corpus.py /tmp/varied --style varied --fonts heldout --seed 23
+
+--style varied draws the benchmark's corpus (bench/bench_engines.py): many fonts, 7-16 px,
+anti-aliased or not, JPEG 40-95, colour, busy, palette and interlaced images, from the font
+set --fonts (tuning: tune on seeds 1-9; heldout: report on seeds 23, 41, 97).
 """
 from __future__ import annotations
 
@@ -26,20 +31,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="number of files, cases taken in turn (default 40)")
     parser.add_argument("--seed", type=int, default=0, help="seed for text and pixels (default 0)")
     parser.add_argument("--cases", default="",
-                        help=f"comma-separated subset of: {', '.join(dicomgen.CASES)}")
+                        help=f"comma-separated subset of: {', '.join(dicomgen.CASES)} "
+                             f"(--style varied: {', '.join(dicomgen.VARIED_CASES)})")
+    parser.add_argument("--style", choices=("classic", "varied"), default="classic",
+                        help="classic (the unit tests' cases; default) or varied")
+    parser.add_argument("--fonts", choices=dicomgen.FONT_SETS, default="heldout",
+                        help="font set of --style varied (default heldout)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     cases = [c.strip() for c in args.cases.split(",") if c.strip()] or None
-    unknown = [c for c in cases or [] if c not in dicomgen.CASES]
+    known = dicomgen.VARIED_CASES if args.style == "varied" else dicomgen.CASES
+    unknown = [c for c in cases or [] if c not in known]
     if unknown:
-        print(f"unknown case(s): {', '.join(unknown)}; known: {', '.join(dicomgen.CASES)}",
+        print(f"unknown case(s): {', '.join(unknown)}; known: {', '.join(known)}",
               file=sys.stderr)
         return 2
     started = time.perf_counter()
-    truths = dicomgen.make_corpus(args.out_dir, seed=args.seed, cases=cases, count=args.count)
+    if args.style == "varied":
+        truths = dicomgen.make_varied_corpus(args.out_dir, count=args.count, seed=args.seed,
+                                             fonts=args.fonts, cases=cases)
+    else:
+        truths = dicomgen.make_corpus(args.out_dir, seed=args.seed, cases=cases, count=args.count)
     elapsed = time.perf_counter() - started
     images = sum(len(t.images) for t in truths)
     words = sum(len(i.words) for t in truths for i in t.images)

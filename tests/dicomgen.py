@@ -434,7 +434,7 @@ MIN_FONT = 10
 
 @lru_cache(maxsize=64)
 def load_font(size: int, face: str = "sans") -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    path = FONT_FILES.get(face)
+    path = FONT_FILES.get(face, Path(face) if os.path.isabs(face) else None)  # or a font file
     if path is not None and path.exists():
         return ImageFont.truetype(str(path), size)
     return ImageFont.load_default(size=size)
@@ -1255,4 +1255,479 @@ def make_corpus(out_dir: str | os.PathLike, n_per_case: int = 3, seed: int = 0, 
     truths = [build_case(name, out / f"{name}_{i:03d}.dcm", _file_seed(seed, name, i), fresh_uids)
               for name, i in plan]
     write_truth(truths, out / TRUTH_FILENAME, seed=seed)
+    return truths
+
+
+# ---------------------------------------------------------------------------------------------
+# The varied style: many fonts, small sizes, lossy and busy images (the benchmark's corpus)
+# ---------------------------------------------------------------------------------------------
+#
+# Why: the cases above draw DejaVu Sans/Mono at 12-24 px, hard-edged, on quiet corners, and the
+# scanner was tuned on them. Real consoles use other faces (bitmap and terminal fonts among
+# them), small anti-aliased text, lossy JPEG, coloured text, text over speckle and anatomy,
+# palette colour and interlaced video. These builders draw that variety from a chosen set of
+# font families, so that a benchmark can tune on one set (TUNING) and report on another whose
+# families it never saw (HELD_OUT). They are separate from CASES, whose seeds the unit tests
+# rely on; make_varied_corpus writes them.
+
+FONT_SETS = ("tuning", "heldout", "all")
+_TT, _X11 = Path("/usr/share/fonts/truetype"), Path("/usr/share/fonts/X11/misc")
+# family -> (set, folder, file-name pattern). Debian packages: fonts-dejavu-core,
+# fonts-dejavu-extra, fonts-liberation2, fonts-liberation, xfonts-base (the misc "Fixed" and
+# "Clean" bitmaps), fonts-freefont-ttf, fonts-noto-mono, fonts-terminus.
+FONT_FAMILIES: dict[str, tuple[str, Path, str]] = {
+    "dejavu": ("tuning", _TT / "dejavu", r"DejaVu.*\.ttf"),
+    "liberation": ("tuning", _TT, r"liberation2?/Liberation.*\.ttf"),
+    "misc-fixed": ("tuning", _X11, r"\d+x\d+[BO]?(-ISO8859-1)?\.pcf\.gz"),
+    "freefont": ("heldout", _TT / "freefont", r"Free.*\.ttf"),
+    "noto-mono": ("heldout", _TT / "noto", r"Noto(Sans)?Mono-.*\.ttf"),
+    "terminus": ("heldout", _TT / "terminus", r"Terminus.*\.ttf"),
+    "misc-clean": ("heldout", _X11, r"cl[RBI]\d+x\d+(-ISO8859-1)?\.pcf\.gz"),
+}
+VARIED_SIZES = (7, 16)         # font sizes in px, inclusive (hard-edged outlines from 9 px)
+
+
+@dataclass(frozen=True)
+class FontFace:
+    """One font file of a family; bitmap (PCF) faces have one pixel size."""
+
+    family: str
+    path: str
+    bitmap_size: int | None = None
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+
+def _bitmap_size(path: Path) -> int | None:
+    """The pixel size of an X11 misc bitmap named like 9x15B-ISO8859-1.pcf.gz (its height)."""
+    import re
+
+    match = re.match(r"(?:cl[RBI])?\d+x(\d+)", path.name)
+    return int(match.group(1)) if match else None
+
+
+@lru_cache(maxsize=None)
+def font_faces(fonts: str = "all") -> tuple[FontFace, ...]:
+    """The installed faces of a font set ("tuning", "heldout" or "all"), sorted; one file per
+    face (Liberation 2 before 1, an X11 bitmap's ISO8859-1 encoding before its others), and
+    only bitmaps whose size lies in VARIED_SIZES."""
+    import re
+
+    if fonts not in FONT_SETS:
+        raise ValueError(f"unknown font set {fonts!r}; choose one of: {', '.join(FONT_SETS)}")
+    faces: list[FontFace] = []
+    for family, (which, folder, pattern) in FONT_FAMILIES.items():
+        if fonts != "all" and which != fonts or not folder.is_dir():
+            continue
+        regex = re.compile(pattern)
+        files = sorted((p for p in folder.rglob("*") if regex.fullmatch(str(p.relative_to(folder)))),
+                       key=lambda p: (p.name, "liberation2" not in str(p), "ISO8859-1" not in p.name))
+        seen: set[str] = set()
+        for path in files:
+            key = path.name.split("-ISO8859")[0].removesuffix(".pcf.gz")
+            size = _bitmap_size(path) if path.name.endswith(".pcf.gz") else None
+            if key in seen or (size is not None and not VARIED_SIZES[0] <= size <= VARIED_SIZES[1]):
+                continue
+            try:
+                ImageFont.truetype(str(path), size or 12)
+            except OSError:
+                continue
+            seen.add(key)
+            faces.append(FontFace(family, str(path), size))
+    return tuple(faces)
+
+
+@dataclass(frozen=True)
+class TextStyle:
+    """How one file's text is drawn."""
+
+    face: FontFace
+    size: int
+    antialias: bool
+
+    def describe(self) -> dict:
+        return {"family": self.face.family, "face": self.face.name, "size": self.size,
+                "antialias": self.antialias}
+
+
+def pick_text_style(rnd: random.Random, faces: tuple[FontFace, ...]) -> TextStyle:
+    if not faces:
+        raise RuntimeError("no font of the chosen set is installed; install the Makefile's "
+                           "APT_TEST font packages (make apt-test)")
+    family = rnd.choice(sorted({f.family for f in faces}))       # each family equally often
+    face = rnd.choice([f for f in faces if f.family == family])
+    if face.bitmap_size is not None:
+        return TextStyle(face, face.bitmap_size, False)
+    antialias = rnd.random() < 0.6
+    # Hard-edged outlines below 9 px lose strokes even to the eye; anti-aliased ones keep them.
+    return TextStyle(face, rnd.randint(VARIED_SIZES[0] if antialias else 9, VARIED_SIZES[1]),
+                     antialias)
+
+
+def fit_layout_styled(annotation: Annotation, width: int, height: int,
+                      style: TextStyle) -> list[Placement]:
+    """The largest layout at or below the style's size (a bitmap face only at its own size);
+    drop the longest line while none fits."""
+    low = style.size if style.face.bitmap_size is not None else min(style.size, 9)
+    while not annotation.empty:
+        for s in range(style.size, low - 1, -1):
+            try:
+                return layout(annotation, width, height, s, style.face.path)
+            except LayoutError:
+                continue
+        annotation = annotation.without_longest_line()
+    return []
+
+
+def text_coverage(annotation: Annotation, width: int, height: int,
+                  style: TextStyle) -> tuple[np.ndarray, list[Word]]:
+    """Text coverage 0..1 (anti-aliased or binary, as the style says) and the truth words with
+    their ink boxes (pixels at least a quarter covered)."""
+    placements = fit_layout_styled(annotation, width, height, style)
+    canvas = PILImage.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(canvas)
+    draw.fontmode = "L" if style.antialias else "1"
+    for p in placements:
+        draw.text((p.x, p.y), p.text, fill=255, font=load_font(p.size, p.face), anchor="la")
+    coverage = np.asarray(canvas, dtype=np.float32) / 255.0
+    ink = coverage >= 0.25
+    words = []
+    for p in placements:
+        l, t, r, b = (max(0, p.box[0]), max(0, p.box[1]), min(width, p.box[2]), min(height, p.box[3]))
+        sub = ink[t:b, l:r]
+        rows, cols = np.nonzero(sub.any(axis=1))[0], np.nonzero(sub.any(axis=0))[0]
+        if rows.size:
+            l, t, r, b = l + int(cols[0]), t + int(rows[0]), l + int(cols[-1]) + 1, t + int(rows[-1]) + 1
+        words.append(Word(p.text, l, t, r, b, p.pii))
+    return coverage, words
+
+
+def blend(background: np.ndarray, ink, coverage: np.ndarray) -> np.ndarray:
+    """background (h, w) or (h, w, 3) with `ink` (a value or an RGB triple) laid over it."""
+    a = coverage[..., None] if background.ndim == 3 else coverage
+    return background * (1.0 - a) + np.asarray(ink, dtype=np.float32) * a
+
+
+# Backgrounds that fill the frame, so the corners' text sits on image content.
+
+def speckle_field(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """Ultrasound-like speckle over the whole frame, with depth bands. Values in 0..1."""
+    yy = np.linspace(0, 1, height, dtype=np.float32)[:, None]
+    speckle = rng.rayleigh(0.35, (height, width)).astype(np.float32)
+    bands = 0.7 + 0.3 * np.sin(yy * rng.uniform(8, 20) + rng.uniform(0, 6))
+    return np.clip(speckle * bands, 0, 1)
+
+
+def anatomy_fill(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """A body cross-section enlarged until it fills the frame, on a gradient. Values in 0..1."""
+    big = anatomy(rng, int(height * 1.7), int(width * 1.7))
+    y0, x0 = (big.shape[0] - height) // 2, (big.shape[1] - width) // 2
+    body = big[y0:y0 + height, x0:x0 + width]
+    ramp = np.linspace(rng.uniform(0.0, 0.25), rng.uniform(0.0, 0.25), width, dtype=np.float32)
+    return np.clip(body + ramp[None, :], 0, 1)
+
+
+def interlace(frame: np.ndarray, shift: int, darken: float) -> np.ndarray:
+    """A field-interlaced video frame: the odd rows (the second field) shifted right by `shift`
+    pixels, as by motion between fields, and darkened."""
+    out = frame.astype(np.float32).copy()
+    odd = np.zeros_like(out[1::2])
+    odd[:, shift:] = out[1::2, :out.shape[1] - shift] if shift else out[1::2]
+    out[1::2] = odd * darken
+    return out
+
+
+TEXT_COLOURS = ((255, 255, 255), (255, 255, 0), (0, 255, 0), (0, 255, 255), (255, 160, 0),
+                (150, 200, 255), (255, 0, 255), (200, 200, 200))
+
+
+@dataclass(frozen=True)
+class VariedOptions:
+    text: str = "pii"                  # "pii", "safe" or "none"
+    fonts: str = "heldout"
+    fresh_uids: bool = True
+
+
+def _varied_start(seed: int, opts: VariedOptions, modality: str):
+    rnd, rng = _rngs(seed)
+    identity = make_identity(rnd)
+    style = pick_text_style(rnd, font_faces(opts.fonts))
+    return rnd, rng, identity, style, make_annotation(identity, modality, rnd, opts.text)
+
+
+def _save_varied(ds: Dataset, frames: np.ndarray, path: Path, rnd: random.Random,
+                 lossy: bool) -> tuple[str, dict]:
+    """Write JPEG baseline at a quality drawn from 40-95 when `lossy` (8-bit only), else
+    native or RLE; returns the syntax and what was chosen."""
+    if lossy:
+        quality = rnd.randint(40, 95)
+        compress_jpeg_baseline(ds, frames, quality=quality)
+        save(ds, path)
+        return JPEGBaseline8Bit, {"jpeg_quality": quality}
+    syntax = rnd.choice((ExplicitVRLittleEndian, RLELossless))
+    encode_and_save(ds, frames, path, syntax)
+    return syntax, {}
+
+
+def build_varied_ct(path: Path, seed: int, opts: VariedOptions = VariedOptions(),
+                    case: str = "v_ct_busy") -> tuple[Truth, dict]:
+    """Signed CT whose anatomy fills the frame: grey text (not always the brightest value)
+    over tissue."""
+    rnd, rng, identity, style, ann = _varied_start(seed, opts, "CT")
+    size = 512
+    cov, words = text_coverage(ann, size, size, style)
+    # Tissue shows at most 65% grey in the 40/400 window (HU <= 100), so the text stays legible
+    # over it; the text is white there (240+ HU) but not always the brightest value stored.
+    hu = -900 + anatomy_fill(rng, size, size) * 1000 + rng.normal(0, 15, (size, size))
+    text_hu = rnd.uniform(300, 1000)
+    stored = np.clip(np.rint(blend(hu, text_hu, cov) + 1024), -2048, 2047).astype(np.int16)
+    ds = base_dataset(identity, "CT", rnd, burned_in=bool(words), fresh_uids=opts.fresh_uids)
+    ds.RescaleIntercept, ds.RescaleSlope, ds.RescaleType = -1024, 1, "HU"
+    ds.WindowCenter, ds.WindowWidth = 40, 400
+    set_pixels(ds, stored[None], bits_stored=12, signed=True, photometric="MONOCHROME2")
+    syntax, extra = _save_varied(ds, stored[None], path, rnd, lossy=False)
+    return (_truth(path, case, syntax, "CT", [ImageTruth(0, -1, tuple(words), size, size)]),
+            {**style.describe(), **extra})
+
+
+def build_varied_mr(path: Path, seed: int, opts: VariedOptions = VariedOptions(),
+                    case: str = "v_mr") -> tuple[Truth, dict]:
+    """12-bit MR, text at 85-100% of the window over anatomy (at most 61%) and a gradient."""
+    rnd, rng, identity, style, ann = _varied_start(seed, opts, "MR")
+    size = rnd.choice((256, 384, 512))
+    cov, words = text_coverage(ann, size, size, style)
+    body = anatomy_fill(rng, size, size) if rnd.random() < 0.5 else anatomy(rng, size, size)
+    pixels = np.rint(blend(body * 1100, rnd.uniform(0.85, 1.0) * 1800, cov)).astype(np.uint16)
+    ds = base_dataset(identity, "MR", rnd, burned_in=bool(words), fresh_uids=opts.fresh_uids)
+    ds.WindowCenter, ds.WindowWidth = 900, 1800
+    set_pixels(ds, pixels[None], bits_stored=12, signed=False, photometric="MONOCHROME2")
+    syntax, extra = _save_varied(ds, pixels[None], path, rnd, lossy=False)
+    return (_truth(path, case, syntax, "MR", [ImageTruth(0, -1, tuple(words), size, size)]),
+            {**style.describe(), **extra})
+
+
+def build_varied_cr(path: Path, seed: int, opts: VariedOptions = VariedOptions(),
+                    case: str = "v_cr_large") -> tuple[Truth, dict]:
+    """A large MONOCHROME1 CR (up to 2500x2000) with small text: its pixel size stays 7-16."""
+    rnd, rng, identity, style, ann = _varied_start(seed, opts, "CR")
+    rows, cols = rnd.choice(((1280, 1024), (2500, 2000)))
+    cov, words = text_coverage(ann, cols, rows, style)
+    body = anatomy(rng, rows // 4, cols // 4)
+    body = np.kron(body, np.ones((4, 4), np.float32)) + rng.normal(0, 0.01, (rows, cols))
+    stored = np.clip(np.rint(blend(3600 - body * 2700, 0.0, cov)), 0, 4095).astype(np.uint16)
+    ds = base_dataset(identity, "CR", rnd, burned_in=bool(words), fresh_uids=opts.fresh_uids)
+    ds.WindowCenter, ds.WindowWidth = 2000, 4000
+    set_pixels(ds, stored[None], bits_stored=12, signed=False, photometric="MONOCHROME1")
+    syntax, extra = _save_varied(ds, stored[None], path, rnd, lossy=False)
+    return (_truth(path, case, syntax, "CR", [ImageTruth(0, -1, tuple(words), cols, rows)]),
+            {**style.describe(), **extra})
+
+
+def _multiframe(ds: Dataset, n_frames: int) -> None:
+    if n_frames > 1:
+        ds.NumberOfFrames = n_frames
+        ds.FrameTime = 40.0
+        ds.FrameIncrementPointer = 0x00181063
+
+
+def build_varied_us(path: Path, seed: int, opts: VariedOptions = VariedOptions(),
+                    case: str = "v_us_colour") -> tuple[Truth, dict]:
+    """RGB ultrasound, 1-3 frames, coloured text over a sector or over speckle filling the
+    frame, JPEG at quality 40-95."""
+    rnd, rng, identity, style, ann = _varied_start(seed, opts, "US")
+    rows, cols = rnd.choice(((480, 640), (600, 800), (768, 1024)))
+    n_frames = rnd.randint(1, 3)
+    colour = rnd.choice(TEXT_COLOURS)
+    full = rnd.random() < 0.5
+    frames, images = [], []
+    for f in range(n_frames):
+        frame_ann = ann
+        if n_frames > 1 and opts.text != "none":
+            frame_ann = ann.with_line("bottom_right", _seg(f"{f + 1}/{n_frames}"))
+        cov, words = text_coverage(frame_ann, cols, rows, style)
+        grey = speckle_field(rng, rows, cols) * 150 if full else ultrasound_sector(rng, rows, cols) * 200
+        rgb = blend(np.repeat(grey[..., None], 3, axis=2), colour, cov)
+        frames.append(np.clip(np.rint(rgb), 0, 255).astype(np.uint8))
+        images.append(ImageTruth(f, -1, tuple(words), cols, rows))
+    stack = np.stack(frames)
+    ds = base_dataset(identity, "US", rnd, multiframe=n_frames > 1,
+                      burned_in=any(i.words for i in images), fresh_uids=opts.fresh_uids)
+    _multiframe(ds, n_frames)
+    set_pixels(ds, stack, bits_stored=8, signed=False, photometric="RGB")
+    syntax, extra = _save_varied(ds, stack, path, rnd, lossy=True)
+    return (_truth(path, case, syntax, "US", images),
+            {**style.describe(), **extra, "colour": list(colour), "over_speckle": full})
+
+
+def palette_luts(rnd: random.Random) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """16-bit red, green and blue tables of 256 entries: 0-223 a colour map (echo-like
+    bronze or Doppler-like red-yellow), 224-255 a grey ramp for text."""
+    t = np.linspace(0, 1, 224)
+    if rnd.random() < 0.5:
+        red, green, blue = t ** 0.8, t ** 1.1, t ** 1.8            # bronze
+    else:
+        red, green, blue = np.clip(t * 2, 0, 1), np.clip(t * 2 - 1, 0, 1), 0.2 * t
+    ramp = np.linspace(0.3, 1.0, 32)
+    return tuple(np.rint(np.concatenate([c, ramp]) * 65535).astype(np.uint16)
+                 for c in (red, green, blue))
+
+
+def build_varied_palette(path: Path, seed: int, opts: VariedOptions = VariedOptions(),
+                         case: str = "v_us_palette") -> tuple[Truth, dict]:
+    """PALETTE COLOR echo cine (1-3 frames): the image through a colour map, the text through
+    the table's grey ramp (its coverage choosing the grey)."""
+    rnd, rng, identity, style, ann = _varied_start(seed, opts, "US")
+    rows, cols = 480, 640
+    n_frames = rnd.randint(1, 3)
+    frames, images = [], []
+    for f in range(n_frames):
+        frame_ann = ann
+        if n_frames > 1 and opts.text != "none":
+            frame_ann = ann.with_line("bottom_left", _seg(f"Fr {f + 1}"))
+        cov, words = text_coverage(frame_ann, cols, rows, style)
+        index = np.rint(ultrasound_sector(rng, rows, cols) * 223).astype(np.uint8)
+        text = cov >= 0.25
+        index[text] = (224 + np.rint(cov[text] * 31)).astype(np.uint8)
+        frames.append(index)
+        images.append(ImageTruth(f, -1, tuple(words), cols, rows))
+    stack = np.stack(frames)
+    ds = base_dataset(identity, "US", rnd, multiframe=n_frames > 1,
+                      burned_in=any(i.words for i in images), fresh_uids=opts.fresh_uids)
+    _multiframe(ds, n_frames)
+    set_pixels(ds, stack, bits_stored=8, signed=False, photometric="PALETTE COLOR")
+    for group, table in zip((0x1101, 0x1102, 0x1103), palette_luts(rnd)):   # red, green, blue
+        ds.add_new((0x0028, group), "US", [256, 0, 16])                     # ...Descriptor
+        ds.add_new((0x0028, group + 0x100), "OW", table.astype("<u2").tobytes())   # ...Data
+    syntax, extra = _save_varied(ds, stack, path, rnd, lossy=False)
+    return _truth(path, case, syntax, "US", images), {**style.describe(), **extra}
+
+
+def endoscopy_frame(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:
+    """Colour endoscopy video: a pink-red mucosa disc with highlights, right of centre, on
+    black. RGB floats 0..255."""
+    yy, xx = np.mgrid[0:rows, 0:cols].astype(np.float32)
+    cy, cx, radius = rows / 2, cols * 0.58, rows * 0.42
+    disc = _ellipse(yy / rows, xx / cols, cy / rows, cx / cols, radius / rows, radius / cols, 0.01)
+    folds = 0.6 + 0.4 * np.sin(np.hypot(yy - cy, xx - cx) / rng.uniform(8, 20)
+                               + np.arctan2(yy - cy, xx - cx) * 3)
+    noise = rng.normal(0, 0.05, (rows, cols)).astype(np.float32)
+    base = np.stack([200 * folds, 90 * folds, 80 * folds], axis=-1) * (1 + noise[..., None])
+    spots = (rng.random((rows, cols)) > 0.9995).astype(np.float32)
+    base += 255 * np.repeat(spots[..., None], 3, axis=2)
+    return np.clip(base * disc[..., None], 0, 255)
+
+
+def build_varied_endoscopy(path: Path, seed: int, opts: VariedOptions = VariedOptions(),
+                           case: str = "v_endoscopy") -> tuple[Truth, dict]:
+    """A screen capture of colour endoscopy video, white (or coloured) text beside it in the
+    black margin, JPEG at quality 40-95."""
+    rnd, rng, identity, style, ann = _varied_start(seed, opts, "OT")
+    rows, cols = rnd.choice(((576, 720), (480, 640), (1080, 1920)))
+    colour = (255, 255, 255) if rnd.random() < 0.6 else rnd.choice(TEXT_COLOURS)
+    cov, words = text_coverage(ann, cols, rows, style)
+    rgb = np.clip(np.rint(blend(endoscopy_frame(rng, rows, cols), colour, cov)), 0, 255).astype(np.uint8)
+    ds = base_dataset(identity, "OT", rnd, burned_in=bool(words), fresh_uids=opts.fresh_uids)
+    set_pixels(ds, rgb[None], bits_stored=8, signed=False, photometric="RGB")
+    syntax, extra = _save_varied(ds, rgb[None], path, rnd, lossy=True)
+    return (_truth(path, case, syntax, "OT", [ImageTruth(0, -1, tuple(words), cols, rows)]),
+            {**style.describe(), **extra, "colour": list(colour)})
+
+
+def build_varied_interlaced(path: Path, seed: int, opts: VariedOptions = VariedOptions(),
+                            case: str = "v_interlaced") -> tuple[Truth, dict]:
+    """A frame grabbed from interlaced video (ultrasound on a video capture card): text and
+    image drawn, then the second field darkened (and, in 30%, shifted by 1 px); RGB or grey,
+    native or JPEG at quality 40-95."""
+    rnd, rng, identity, style, ann = _varied_start(seed, opts, "US")
+    rows, cols = 576, 768
+    # Static text keeps its place in both fields, mostly; a capture card's field delay moves
+    # the second field by a pixel now and then. Larger shifts leave 1-px strokes illegible.
+    shift, darken = int(rnd.random() < 0.3), rnd.uniform(0.6, 0.85)
+    colour = rnd.choice(TEXT_COLOURS)
+    cov, words = text_coverage(ann, cols, rows, style)
+    grey = ultrasound_sector(rng, rows, cols) * 200
+    rgb = interlace(blend(np.repeat(grey[..., None], 3, axis=2), colour, cov), shift, darken)
+    rgb = np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+    words = [replace(w, right=min(cols, w.right + shift)) for w in words]
+    frames = rgb[None] if rnd.random() < 0.6 else rgb[None].mean(axis=3).astype(np.uint8)
+    ds = base_dataset(identity, "US", rnd, burned_in=bool(words), fresh_uids=opts.fresh_uids)
+    set_pixels(ds, frames, bits_stored=8, signed=False,
+               photometric="RGB" if frames.ndim == 4 else "MONOCHROME2")
+    syntax, extra = _save_varied(ds, frames, path, rnd, lossy=rnd.random() < 0.6)
+    return (_truth(path, case, syntax, "US", [ImageTruth(0, -1, tuple(words), cols, rows)]),
+            {**style.describe(), **extra, "colour": list(colour), "field_shift": shift,
+             "field_gain": round(darken, 3)})
+
+
+def build_varied_sc_grey(path: Path, seed: int, opts: VariedOptions = VariedOptions(),
+                         case: str = "v_sc_grey_jpeg") -> tuple[Truth, dict]:
+    """8-bit grey screen capture, grey text over anatomy filling the frame, JPEG 40-95."""
+    rnd, rng, identity, style, ann = _varied_start(seed, opts, "OT")
+    size = rnd.choice((512, 768))
+    cov, words = text_coverage(ann, size, size, style)
+    grey = blend(anatomy_fill(rng, size, size) * 170, rnd.uniform(225, 255), cov)
+    grey = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
+    ds = base_dataset(identity, "OT", rnd, burned_in=bool(words), fresh_uids=opts.fresh_uids)
+    set_pixels(ds, grey[None], bits_stored=8, signed=False, photometric="MONOCHROME2")
+    syntax, extra = _save_varied(ds, grey[None], path, rnd, lossy=True)
+    return (_truth(path, case, syntax, "OT", [ImageTruth(0, -1, tuple(words), size, size)]),
+            {**style.describe(), **extra})
+
+
+VariedBuilder = Callable[[Path, int, VariedOptions], tuple[Truth, dict]]
+
+
+def _varied(builder: Callable[..., tuple[Truth, dict]], name: str, text: str = "pii") -> VariedBuilder:
+    def build(path: Path, seed: int, opts: VariedOptions) -> tuple[Truth, dict]:
+        return builder(path, seed, replace(opts, text=text), case=name)
+
+    build.__name__ = f"build_{name}"
+    return build
+
+
+VARIED_CASES: dict[str, VariedBuilder] = {
+    "v_ct_busy": _varied(build_varied_ct, "v_ct_busy"),
+    "v_mr": _varied(build_varied_mr, "v_mr"),
+    "v_cr_large": _varied(build_varied_cr, "v_cr_large"),
+    "v_us_colour": _varied(build_varied_us, "v_us_colour"),
+    "v_us_palette": _varied(build_varied_palette, "v_us_palette"),
+    "v_endoscopy": _varied(build_varied_endoscopy, "v_endoscopy"),
+    "v_interlaced": _varied(build_varied_interlaced, "v_interlaced"),
+    "v_sc_grey_jpeg": _varied(build_varied_sc_grey, "v_sc_grey_jpeg"),
+    "v_no_text": _varied(build_varied_us, "v_no_text", text="none"),
+    "v_safe_text": _varied(build_varied_mr, "v_safe_text", text="safe"),
+}
+STYLES_FILENAME = "styles.json"          # per file: the face, size, anti-aliasing, JPEG quality
+
+
+def build_varied_case(case: str, path: str | os.PathLike, seed: int = 0, fonts: str = "heldout",
+                      fresh_uids: bool = True) -> tuple[Truth, dict]:
+    """Write one file of a varied case (see VARIED_CASES) drawn with the font set `fonts`;
+    returns its truth and how its text was drawn."""
+    if case not in VARIED_CASES:
+        raise KeyError(f"unknown varied case {case!r}; known: {', '.join(VARIED_CASES)}")
+    return VARIED_CASES[case](Path(path), seed, VariedOptions(fonts=fonts, fresh_uids=fresh_uids))
+
+
+def make_varied_corpus(out_dir: str | os.PathLike, count: int = 40, seed: int = 0, *,
+                       fonts: str = "heldout", cases: Iterable[str] | None = None,
+                       fresh_uids: bool = True) -> list[Truth]:
+    """Write `count` files of the varied cases (taken in turn) drawn with the font set `fonts`
+    into out_dir (owner-only), with truth.json and styles.json beside them."""
+    out = make_private_dir(out_dir)
+    names = list(cases) if cases is not None else list(VARIED_CASES)
+    truths, styles = [], {}
+    for k in range(count):
+        name, index = names[k % len(names)], k // len(names)
+        file_seed = int(np.random.SeedSequence(
+            [seed, 1 + list(VARIED_CASES).index(name), index, 0x5EED]).generate_state(1)[0])
+        truth, style = build_varied_case(name, out / f"{name}_{index:03d}.dcm", file_seed, fonts,
+                                         fresh_uids)
+        truths.append(truth)
+        styles[os.path.basename(truth.path)] = style
+    write_truth(truths, out / TRUTH_FILENAME, seed=seed)
+    _write_private(out / STYLES_FILENAME,
+                   json.dumps({"seed": seed, "fonts": fonts, "files": styles}, indent=1).encode())
     return truths

@@ -544,3 +544,129 @@ def test_antialiased_case_has_faint_edges_inside_the_truth_boxes(tmp_path):
     for w in words:
         border[max(0, w.top - 3):w.bottom + 3, max(0, w.left - 3):w.right + 3] = True
     assert (grey[border & ~text_area] == background).all()
+
+
+# --- the varied style (the benchmark's corpus) ----------------------------------------------
+
+from scp_scanner.dicom import iter_images  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def varied(tmp_path_factory) -> dict[str, tuple[Truth, dict]]:
+    """One file of every varied case, held-out fonts for even positions, tuning fonts for odd."""
+    folder = tmp_path_factory.mktemp("varied")
+    return {case: dicomgen.build_varied_case(case, folder / f"{case}.dcm", seed=100 + k,
+                                             fonts=("heldout", "tuning")[k % 2])
+            for k, case in enumerate(dicomgen.VARIED_CASES)}
+
+
+def test_font_sets_are_disjoint_non_empty_and_hold_bitmaps():
+    tuning, heldout = dicomgen.font_faces("tuning"), dicomgen.font_faces("heldout")
+    families = {s: {f.family for f in dicomgen.font_faces(s)} for s in ("tuning", "heldout")}
+    # Every family the Makefile's APT_TEST installs is there, on the side FONT_FAMILIES says.
+    assert families["tuning"] == {"dejavu", "liberation", "misc-fixed"}
+    assert families["heldout"] == {"freefont", "noto-mono", "terminus", "misc-clean"}
+    assert not {f.path for f in tuning} & {f.path for f in heldout}
+    assert set(dicomgen.font_faces("all")) == set(tuning) | set(heldout)
+    for faces in (tuning, heldout):
+        assert any(f.bitmap_size for f in faces) and any(f.bitmap_size is None for f in faces)
+        assert all(7 <= f.bitmap_size <= 16 for f in faces if f.bitmap_size)
+    with pytest.raises(ValueError, match="unknown font set"):
+        dicomgen.font_faces("mine")
+
+
+@pytest.mark.parametrize("case", list(dicomgen.VARIED_CASES))
+def test_varied_case_is_a_valid_file_with_its_words(varied, case):
+    truth, style = varied[case]
+    ds = dcmread(truth.path)
+    assert ds.file_meta.TransferSyntaxUID == truth.transfer_syntax
+    images = list(iter_images(ds))
+    assert [(i.frame, i.overlay) for i in images] == [i.key for i in truth.images]
+    for image, expected in zip(images, truth.images):
+        assert image.pixels.shape[:2] == (expected.height, expected.width)
+    words = [w for i in truth.images for w in i.words]
+    if case == "v_no_text":
+        assert not words and ds.BurnedInAnnotation == "NO"
+        return
+    assert words and ds.BurnedInAnnotation == "YES"
+    if case == "v_safe_text":
+        assert not any(w.pii for w in words)
+    else:
+        family = str(ds.PatientName).split("^")[0].lower()
+        digits = "".join(c for c in str(ds.PatientID) if c.isdigit())
+        pii = [w.text for w in words if w.pii]
+        assert any(family in text.lower() for text in pii), (case, pii)
+        assert any("".join(c for c in text if c.isdigit()) == digits for text in pii), (case, pii)
+    assert 7 <= style["size"] <= 16 and style["face"] in {
+        Path(f.path).name for f in dicomgen.font_faces("all")}
+    for image, expected in zip(images, truth.images):
+        for k, w in enumerate(expected.words):
+            assert 0 <= w.left < w.right <= expected.width and 0 <= w.top < w.bottom <= expected.height
+            assert not any(w.overlaps(other) for other in expected.words[:k]), (case, w)
+            # The text differs from what surrounds it: the box is not flat.
+            box = image.pixels[w.top:w.bottom, w.left:w.right].astype(np.float32)
+            assert np.ptp(box) > 40, (case, w)
+    # the truth file keeps the words as they were drawn
+    dicomgen.write_truth([truth], Path(truth.path).with_suffix(".json"))
+    assert read_truth(Path(truth.path).with_suffix(".json")) == [truth]
+
+
+def test_varied_corpus_draws_its_variety_from_the_chosen_font_set(tmp_path):
+    truths = dicomgen.make_varied_corpus(tmp_path / "c", count=30, seed=5, fonts="tuning")
+    assert read_truth(tmp_path / "c") == truths
+    assert stat.S_IMODE((tmp_path / "c" / dicomgen.STYLES_FILENAME).stat().st_mode) == 0o600
+    styles = json.loads((tmp_path / "c" / dicomgen.STYLES_FILENAME).read_text())
+    assert styles["seed"] == 5 and styles["fonts"] == "tuning"
+    drawn = list(styles["files"].values())
+    assert {Path(t.path).name for t in truths} == set(styles["files"])
+    assert {s["family"] for s in drawn} <= {"dejavu", "liberation", "misc-fixed"}
+    assert len({s["family"] for s in drawn}) >= 2 and len({s["face"] for s in drawn}) >= 10
+    assert {s["antialias"] for s in drawn} == {True, False}
+    qualities = [s["jpeg_quality"] for s in drawn if "jpeg_quality" in s]
+    assert len(set(qualities)) >= 3 and all(40 <= q <= 95 for q in qualities)
+    assert all(7 <= s["size"] <= 16 for s in drawn)
+    assert Counter(t.case for t in truths) == {c: 3 for c in dicomgen.VARIED_CASES}
+
+
+def test_same_seed_gives_the_same_varied_file_and_sets_give_different_faces(tmp_path):
+    a, sa = dicomgen.build_varied_case("v_us_colour", tmp_path / "a.dcm", 3, "heldout", False)
+    b, sb = dicomgen.build_varied_case("v_us_colour", tmp_path / "b.dcm", 3, "heldout", False)
+    assert a.images == b.images and sa == sb
+    assert Path(a.path).read_bytes() == Path(b.path).read_bytes()
+    heldout = {dicomgen.build_varied_case("v_mr", tmp_path / f"h{s}.dcm", s, "heldout")[1]["family"]
+               for s in range(8)}
+    assert heldout <= {"freefont", "noto-mono", "terminus", "misc-clean"} and len(heldout) >= 2
+
+
+def test_palette_case_decodes_to_colour_with_grey_text(varied):
+    truth, _ = varied["v_us_palette"]
+    ds = dcmread(truth.path)
+    assert ds.PhotometricInterpretation == "PALETTE COLOR" and ds.BitsAllocated == 8
+    images = list(iter_images(ds))
+    assert len(images) == len(truth.images) == int(ds.get("NumberOfFrames", 1))
+    for image, expected in zip(images, truth.images):
+        rgb = image.pixels.astype(np.int16)
+        assert rgb.ndim == 3 and rgb.shape[2] == 3
+        # The sector is in colour (the map's red exceeds its blue), the text grey and bright.
+        sector = rgb[rgb.shape[0] // 2, rgb.shape[1] // 2 - 20: rgb.shape[1] // 2 + 20]
+        assert (sector[:, 0] >= sector[:, 2]).all() and (sector[:, 0] - sector[:, 2]).max() > 30
+        for w in expected.words:
+            box = rgb[w.top:w.bottom, w.left:w.right]
+            bright = box.max(axis=2) > 200
+            assert bright.any(), w
+            assert (np.ptp(box[bright], axis=1) <= 2).all(), w            # neutral grey
+
+
+def test_interlaced_case_darkens_the_second_field_of_its_text(varied):
+    truth, style = varied["v_interlaced"]
+    images = list(iter_images(dcmread(truth.path)))
+    assert len(images) == 1 and style["field_shift"] in (0, 1) and style["field_gain"] < 0.9
+    pixels = images[0].pixels.astype(np.float32)
+    grey = pixels.mean(axis=2) if pixels.ndim == 3 else pixels
+    first = second = 0.0
+    for w in truth.images[0].words:
+        box = grey[w.top:w.bottom, w.left:w.right]
+        rows = np.arange(w.top, w.bottom)
+        first += box[rows % 2 == 0].sum()
+        second += box[rows % 2 == 1].sum()
+    assert second < 0.92 * first
