@@ -31,6 +31,9 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
                         help='check OCR output for PII using "spacy" or "flair" (add ,model if needed)')
     parser.add_argument("--rects", action="store_true",
                         help="output each OCR rectangle separately with coordinates")
+    parser.add_argument("--reasons", action="store_true",
+                        help="add a 'reasons' column after the 14: why each box or image was judged "
+                             "identifying (blank where nothing fired)")
     parser.add_argument("--no-overlays", action="store_true",
                         help="do not process any DICOM overlays (default processes overlays)")
     parser.add_argument("-f", "--format", default="tiff", choices=["png", "tiff"], type=str.lower,

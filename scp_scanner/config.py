@@ -70,6 +70,7 @@ class OutputConfig:
     roll_interval: str = "daily"        # daily | hourly | never | a number of seconds
     roll_size_mb: float = 256.0         # 0 = no size limit
     fsync: bool = True
+    reasons: bool = False               # add the opt-in `reasons` column after the 14
 
 
 @dataclass(frozen=True)

@@ -36,13 +36,15 @@ class _Job:
 
 class Processor:
     def __init__(self, spool: Spool, pool: WorkerPool, writer: RollingCsvWriter, ledger: Ledger,
-                 archive_dir: Path | None = None, fsync: bool = True, max_in_flight: int = 0):
+                 archive_dir: Path | None = None, fsync: bool = True, max_in_flight: int = 0,
+                 reasons: bool = False):
         self.spool = spool
         self.pool = pool
         self.writer = writer
         self.ledger = ledger
         self.archive_dir = archive_dir
         self.fsync = fsync
+        self.reasons = reasons            # write the opt-in reasons column (output.reasons)
         self.max_in_flight = max_in_flight or 2 * pool.workers
         self.inbox: queue.Queue[Path] = queue.Queue()
         self._in_flight: dict[Future, _Job] = {}
@@ -195,7 +197,7 @@ class Processor:
             self._fail(job, outcome.error)
             return
         result = outcome.result
-        rows = [row.as_list() for row in result.rows]
+        rows = [row.as_list(self.reasons) for row in result.rows]
         begun: list[int] = []
 
         def log_begin(path: Path, offset: int) -> None:

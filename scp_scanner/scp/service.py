@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from .. import config as cfg
-from ..output.rolling import RollingCsvWriter, RollPolicy, ensure_private_dir
+from ..output.rolling import HEADER, REASONS_HEADER, RollingCsvWriter, RollPolicy, ensure_private_dir
 from ..pipeline import PipelineSettings
 from ..workers import WorkerPool
 from .access import AddressPolicy
@@ -125,13 +125,15 @@ class Service:
         policy = RollPolicy(cfg.roll_seconds(config.output.roll_interval),
                             int(config.output.roll_size_mb * 2**20))
         self.writer = RollingCsvWriter(self.output_dir, config.output.prefix, policy,
-                                       fsync=config.output.fsync)
+                                       fsync=config.output.fsync,
+                                       header=REASONS_HEADER if config.output.reasons else HEADER)
         self.pool = WorkerPool(pipeline_settings(config), config.processing.workers,
                                config.processing.nice)
         self.pool.start()
         self.pool.check()
         self.processor = Processor(self.spool, self.pool, self.writer, self.ledger,
-                                   self.archive_dir, fsync=config.storage.fsync)
+                                   self.archive_dir, fsync=config.storage.fsync,
+                                   reasons=config.output.reasons)
         self.processor.start(self.spool.pending())
         configure_pynetdicom(self.spool.tmp.resolve(), config.storage.accept_unknown_sop_classes)
         self.handlers = Handlers(self.spool, self.processor.enqueue,
