@@ -127,6 +127,9 @@ def test_values_deid_cannot_hold_verbatim_still_match(scanned, tmp_path):
     recipe_path = tmp_path / "odd.dicom"
     result = run_cli("rules", str(table), "-o", str(recipe_path))
     assert result.returncode == 0, result.stderr
+    text = recipe_path.read_text()
+    assert r"contains Manufacturer ^acme\ .\ imaging\ .2$" in text, text
+    assert "contains ManufacturerModelName ^x..y$" in text, text
     recipe = load_recipe(recipe_path)
     assert fired(recipe, str(odd)) == ["scp-scanner"]
     assert fired(recipe, source) == []

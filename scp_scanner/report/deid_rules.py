@@ -19,7 +19,8 @@ pixels[ymin:ymax, xmin:xmax] (end exclusive, like the CSV's right/bottom), and
 `ctpcoordinates x,y,w,h` as CTP's x, y, width, height. Every line of a LABEL group must
 hold for the filter to fire (deid ANDs them; `+` marks that). `equals` compares the
 value's text ignoring case; deid's parser splits lines on `+` and `||` and drops what
-follows `#`, so values holding them are matched with `contains` on an escaped fragment.
+follows `#`, so values holding them are matched with `contains` and an anchored pattern
+that stands '.' for those characters.
 """
 from __future__ import annotations
 
@@ -59,8 +60,10 @@ def _criterion(keyword: str, value: str) -> str:
         return f"missing {keyword} || empty {keyword}"
     if not _UNSAFE.search(value):
         return f"equals {keyword} {value}"
-    fragment = max(_UNSAFE.split(value), key=len).strip()
-    return f"contains {keyword} {re.escape(fragment)}" if fragment else f"present {keyword}"
+    # deid's `contains` is re.search on the lower-cased value: the whole value, anchored,
+    # with each character deid cannot read ('+', '|', '#') matched by '.'.
+    pattern = "".join("." if ch in "+|#\r\n" else re.escape(ch) for ch in value.lower())
+    return f"contains {keyword} ^{pattern}$"
 
 
 def merge(boxes: Iterable[tuple[int, int, int, int]]) -> tuple[tuple[int, int, int, int], ...]:
