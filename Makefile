@@ -8,9 +8,9 @@ BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # tesseract for OCR; the rest only for the tests (fonts for synthetic text, dcmtk and Orthanc as
-# real DICOM peers, openssl for the TLS test CA).
+# real DICOM peers, openssl for the TLS test CA, headless Chromium for the review page).
 APT_SERVE := tesseract-ocr tesseract-ocr-eng
-APT_TEST  := $(APT_SERVE) fonts-dejavu-core dcmtk orthanc openssl
+APT_TEST  := $(APT_SERVE) fonts-dejavu-core dcmtk orthanc openssl chromium chromium-driver
 
 .PHONY: serve test apt-serve apt-test clean
 
