@@ -3,6 +3,7 @@ and the page loaded in Debian's headless Chromium (selenium + chromedriver, no n
 from __future__ import annotations
 
 import base64
+import csv
 import io
 import os
 import re
@@ -175,3 +176,50 @@ def test_page_in_headless_chromium(scanned, page, browser):
     browser.find_element(By.ID, "f-boxes").click()
     assert not layer.is_displayed()
     assert [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")] == []
+
+
+def test_progress_bar_on_a_terminal_only(scanned, tmp_path):
+    """stderr on a real pseudo-terminal: tqdm draws its bar while the images are read; on a
+    pipe (the other tests) stderr holds only the summary line."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    _, _, out = scanned
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    command = [str(SCANNER)] if SCANNER.exists() else [sys.executable, "-m", "scp_scanner"]
+    process = subprocess.Popen([*command, "report", str(out / "rows.csv"), "-o", str(tmp_path / "r.html")],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:          # the terminal closes when the command exits
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    assert process.wait(timeout=120) == 0
+    assert b"reading images" in shown and b" files" in shown, shown
+    piped = run_cli("report", str(out / "rows.csv"), "-o", str(tmp_path / "r2.html"))
+    assert piped.returncode == 0 and "reading images" not in piped.stderr
+    assert piped.stderr.count("\n") == 1
+
+
+def test_text_from_the_csv_is_escaped(scanned, tmp_path):
+    _, rows, out = scanned
+    hostile = '<img src=x onerror="alert(1)">&'
+    target = next(r for r in rows if r["is_sensitive"] == "1" and r["left"] == "-1")
+    source = tmp_path / "rows.csv"
+    with open(source, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({**r, "ocr_text": hostile} if r is target else r for r in rows)
+    assert run_cli("report", str(source), "-o", str(tmp_path / "r.html")).returncode == 0
+    text = (tmp_path / "r.html").read_text()
+    assert hostile not in text
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;" in text
