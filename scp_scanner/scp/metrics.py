@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import tempfile
 import threading
 import time
@@ -152,6 +153,10 @@ def spool_writable(folder: Path) -> str:
     return ""
 
 
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 class MetricsServer:
     """/metrics and /healthz over HTTP, in a daemon thread; `health()` returns '' when healthy
     or the reason it is not."""
@@ -181,7 +186,8 @@ class MetricsServer:
             def log_message(self, format: str, *args) -> None:   # scrapes would flood the log
                 log.debug("%s " + format, self.address_string(), *args)
 
-        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        server_class = _IPv6Server if ":" in host else ThreadingHTTPServer
+        self.httpd = server_class((host, port), Handler)
         self.httpd.daemon_threads = True
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="metrics", daemon=True)
 
