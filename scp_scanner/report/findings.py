@@ -160,5 +160,7 @@ def read_device(path: Path) -> Device | None:
         except (TypeError, ValueError):
             return 0
 
-    return Device(text("Modality"), text("Manufacturer"), text("ManufacturerModelName"),
-                  number("Rows"), number("Columns"))
+    device = Device(text("Modality"), text("Manufacturer"), text("ManufacturerModelName"),
+                    number("Rows"), number("Columns"))
+    # force=True reads files without a preamble, and anything else as an empty dataset.
+    return device if device != Device() else None
