@@ -8,13 +8,14 @@ BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # tesseract for OCR; the rest only for the tests (fonts for synthetic text, dcmtk and Orthanc as
-# real DICOM peers, openssl for the TLS test CA). APT_FONTS: the benchmark's two font sets
+# real DICOM peers, openssl for the TLS test CA, headless Chromium for the review page). APT_FONTS: the benchmark's two font sets
 # (tests/dicomgen.py FONT_FAMILIES): tuning = DejaVu, Liberation, X11 misc-fixed bitmaps;
 # held out = FreeFont, Noto Mono, Terminus, X11 Clean bitmaps (xfonts-base holds both bitmaps).
 APT_SERVE := tesseract-ocr tesseract-ocr-eng
 APT_FONTS := fonts-dejavu-core fonts-dejavu-extra fonts-liberation2 fonts-liberation \
              fonts-freefont-ttf fonts-noto-mono fonts-terminus xfonts-base
-APT_TEST  := $(APT_SERVE) $(APT_FONTS) dcmtk orthanc openssl
+APT_TEST  := $(APT_SERVE) $(APT_FONTS) dcmtk orthanc openssl \
+             chromium chromium-driver
 
 .PHONY: serve test apt-serve apt-test clean
 

@@ -33,6 +33,9 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
                         help='check OCR output for PII using "spacy" or "flair" (add ,model if needed)')
     parser.add_argument("--rects", action="store_true",
                         help="output each OCR rectangle separately with coordinates")
+    parser.add_argument("--reasons", action="store_true",
+                        help="add a 'reasons' column after the 14: why each box or image was judged "
+                             "identifying (blank where nothing fired)")
     parser.add_argument("--no-overlays", action="store_true",
                         help="do not process any DICOM overlays (default processes overlays)")
     parser.add_argument("-f", "--format", default="tiff", choices=["png", "tiff"], type=str.lower,
@@ -66,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="scp-scanner",
         description="Find identifying text burned into DICOM images: offline scanner and Storage SCP.")
     parser.add_argument("--version", action="version", version=f"scp-scanner {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{scan,serve}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{scan,serve,report,rules}")
     scan = commands.add_parser(
         "scan", help="scan DICOM files and write CSV rows",
         description="Find all image frames, overlays and overlay frames in DICOM files; optionally OCR "
@@ -79,6 +82,20 @@ def build_parser() -> argparse.ArgumentParser:
                                             "and append rows to rolling CSV files.")
     from .scp.service import add_serve_arguments
     add_serve_arguments(serve)
+    from .report.commands import add_report_arguments, add_rules_arguments
+    add_report_arguments(commands.add_parser(
+        "report", help="write an HTML page to review the flagged images of CSV files",
+        description="Read CSV rows and the DICOM files they name; write one self-contained HTML "
+                    "page (created owner-only) with a summary and one card per flagged image.",
+        epilog="exit status: 0 written; 1 written, some DICOM files not found or unreadable; "
+               "2 usage error"))
+    add_rules_arguments(commands.add_parser(
+        "rules", help="write a deid recipe of the identifying boxes per device and image size",
+        description="Group the identifying rectangles of CSV rows by Manufacturer, "
+                    "ManufacturerModelName, Rows and Columns (from each file's header) and write "
+                    "them as pydicom/deid %filter rules.",
+        epilog="exit status: 0 written; 1 written, some DICOM files not found or unreadable; "
+               "2 usage error"))
     return parser
 
 
@@ -95,5 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(args.verbose, args.debug)
         from .scan import run_scan
         return run_scan(args)
+    if args.command in ("report", "rules"):
+        configure_logging(False, False)
+        from .report import commands
+        return commands.run_report(args) if args.command == "report" else commands.run_rules(args)
     from .scp.service import run_serve
     return run_serve(args)

@@ -71,6 +71,7 @@ class OutputConfig:
     roll_interval: str = "daily"        # daily | hourly | never | a number of seconds
     roll_size_mb: float = 256.0         # 0 = no size limit
     fsync: bool = True
+    reasons: bool = False               # add the opt-in `reasons` column after the 14
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,12 @@ def ocr_options(processing: ProcessingConfig) -> tuple[tuple[str, object], ...]:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    port: int = 0                       # 0 (or empty) = no metrics endpoint
+    host: str = "127.0.0.1"             # listen address of /metrics and /healthz
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: str = "INFO"
 
@@ -116,10 +123,12 @@ class ServeConfig:
     storage: StorageConfig = field(default_factory=StorageConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     processing: ProcessingConfig = field(default_factory=ProcessingConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
 
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_EMPTY_IS_ZERO = frozenset({"metrics.port"})     # `port:` left empty means off
 
 
 def _coerce(key: str, value: Any, annotation: Any) -> Any:
@@ -129,6 +138,8 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
             return value
         raise ConfigError(f"{key}: must be true or false, got {value!r}")
     if annotation is int:
+        if value is None and key in _EMPTY_IS_ZERO:
+            return 0
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         raise ConfigError(f"{key}: must be an integer, got {value!r}")
@@ -234,6 +245,14 @@ def roll_seconds(interval: str) -> float | None:
     return seconds
 
 
+def _is_host(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        return bool(re.fullmatch(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?", value))
+
+
 def _is_ae_title(value: str) -> bool:
     return 0 < len(value.strip()) <= 16 and "\\" not in value and value.isprintable()
 
@@ -295,6 +314,13 @@ def validate(config: ServeConfig) -> None:
         raise ConfigError(f"processing.ocr_min_confidence: must be between 0 and 100, got {proc.ocr_min_confidence}")
     if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", proc.gpu.strip().lower()):
         raise ConfigError(f"processing.gpu: must be auto, cpu, cuda or cuda:N, got {proc.gpu!r}")
+    metrics = config.metrics
+    if not 0 <= metrics.port <= 65535:
+        raise ConfigError(f"metrics.port: must be 0 (off) or between 1 and 65535, got {metrics.port}")
+    if metrics.port and metrics.port == net.port:
+        raise ConfigError(f"metrics.port: must differ from network.port ({net.port})")
+    if metrics.port and not _is_host(metrics.host):
+        raise ConfigError(f"metrics.host: must be an IP address or a host name, got {metrics.host!r}")
     if config.logging.level.upper() not in _LOG_LEVELS:
         raise ConfigError(f"logging.level: must be one of {', '.join(_LOG_LEVELS)}, got {config.logging.level!r}")
 
@@ -304,6 +330,6 @@ def engine_or_none(value: str) -> str | None:
     return None if value.strip().lower() in ("", "none", "off") else value.strip()
 
 
-__all__ = ["AccessConfig", "ConfigError", "LoggingConfig", "NetworkConfig", "OutputConfig",
+__all__ = ["AccessConfig", "ConfigError", "LoggingConfig", "MetricsConfig", "NetworkConfig", "OutputConfig",
            "ProcessingConfig", "ServeConfig", "StorageConfig", "TlsConfig", "engine_or_none",
            "from_mapping", "load", "ocr_options", "override", "roll_seconds", "validate"]

@@ -91,3 +91,10 @@ class Verdict:
     box_sensitive: tuple[bool, ...]  # one per TextBox, same order
     sensitive: bool                  # the image's text as a whole holds PII
     reasons: tuple[str, ...] = field(default=())  # e.g. "ner:PERSON 'John Smith'", "header:PatientID"
+    # Why each box was flagged: one tuple per TextBox, same order, empty where nothing fired;
+    # () as a whole when no box is flagged.
+    box_reasons: tuple[tuple[str, ...], ...] = field(default=())
+
+    def reasons_of(self, index: int) -> tuple[str, ...]:
+        """Why box `index` was flagged (() when it was not)."""
+        return self.box_reasons[index] if index < len(self.box_reasons) else ()

@@ -37,6 +37,18 @@ class PipelineSettings:
 
 
 @dataclass(frozen=True)
+class StageTimes:
+    """Seconds one instance spent in each stage of the pipeline (measured where it ran)."""
+
+    decode: float = 0.0         # reading the file, decoding pixels into Images
+    ocr: float = 0.0
+    ner: float = 0.0            # NER + rules (the judge)
+
+    def plus(self, other: StageTimes) -> StageTimes:
+        return StageTimes(self.decode + other.decode, self.ocr + other.ocr, self.ner + other.ner)
+
+
+@dataclass(frozen=True)
 class InstanceResult:
     """What processing one instance produced, for the writer and the log line."""
 
@@ -45,6 +57,7 @@ class InstanceResult:
     images: int
     sensitive_images: int
     seconds: float
+    stages: StageTimes = StageTimes()
 
 
 class Pipeline:
@@ -61,33 +74,53 @@ class Pipeline:
 
     def image_rows(self, info: InstanceInfo, image: Image) -> tuple[list[Row], bool]:
         """Rows for one image, and whether its text was judged sensitive."""
+        rows, sensitive, _ = self._timed_image_rows(info, image)
+        return rows, sensitive
+
+    def _timed_image_rows(self, info: InstanceInfo, image: Image) -> tuple[list[Row], bool, StageTimes]:
         if self.ocr is None:
-            return image_rows(info, image), False
+            return image_rows(info, image), False, StageTimes()
+        started = time.perf_counter()
         # Rectangles hold every pixel of their glyphs, whatever the engine (enclose.py).
         boxes: list[TextBox] = enclose(image, self.ocr.read(image))
+        read = time.perf_counter()
         text = whole_text(boxes)
         verdict = judge(boxes, info, self.ner) if self.ner is not None else None
+        judged = time.perf_counter()
         rows = image_rows(info, image, ocr_engine=self.ocr.name, ner_engine=self.ner_name,
                           boxes=boxes, whole_text=text, verdict=verdict, rects=self.rects)
-        return rows, bool(verdict and verdict.sensitive)
+        return rows, bool(verdict and verdict.sensitive), StageTimes(0.0, read - started, judged - read)
 
-    def process_dataset(self, ds: pydicom.Dataset, filename: str) -> InstanceResult:
-        """Every image of one decoded-header dataset. Raises DicomInputError on bad pixel data."""
+    def process_dataset(self, ds: pydicom.Dataset, filename: str, read_seconds: float = 0.0
+                        ) -> InstanceResult:
+        """Every image of one decoded-header dataset. Raises DicomInputError on bad pixel data.
+        `read_seconds`: time the caller spent reading the file, counted as decoding."""
         started = time.perf_counter()
         info = instance_info(ds, filename)
         rows: list[Row] = []
         images = sensitive = 0
-        for image in iter_images(ds, overlays=self.overlays):
-            image_rows_, is_sensitive = self.image_rows(info, image)
+        stages = StageTimes(decode=read_seconds)
+        pending = iter_images(ds, overlays=self.overlays)
+        while True:
+            decoding = time.perf_counter()
+            image = next(pending, None)
+            stages = stages.plus(StageTimes(decode=time.perf_counter() - decoding))
+            if image is None:
+                break
+            image_rows_, is_sensitive, times = self._timed_image_rows(info, image)
+            stages = stages.plus(times)
             rows.extend(image_rows_)
             images += 1
             sensitive += int(is_sensitive)
-        return InstanceResult(info, rows, images, sensitive, time.perf_counter() - started)
+        return InstanceResult(info, rows, images, sensitive,
+                              time.perf_counter() - started + read_seconds, stages)
 
     def process_file(self, path: str | Path, filename: str | None = None) -> InstanceResult:
         """Read and process one file. Raises DicomInputError naming the reason when it cannot."""
+        started = time.perf_counter()
         ds = read_dataset(path)
-        return self.process_dataset(ds, str(path) if filename is None else filename)
+        return self.process_dataset(ds, str(path) if filename is None else filename,
+                                    read_seconds=time.perf_counter() - started)
 
 
 def build_pipeline(settings: PipelineSettings) -> Pipeline:

@@ -191,7 +191,7 @@ def run_scan(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     tally = Tally()
     with out as stream:
-        stream.write(render([], header=True))
+        stream.write(render([], header=True, reasons=args.reasons))
         stream.flush()
         # tqdm shows a bar only when stderr is a terminal (disable=None), so pipes stay quiet.
         stream_of_results = itertools.chain([first], results) if first is not None else results
@@ -207,7 +207,7 @@ def run_scan(args: argparse.Namespace) -> int:
                     tally.failed += 1
                     progress.write(f"scp-scanner: failed {item.path}: {error}", file=sys.stderr)
                 continue
-            stream.write(render(rows))
+            stream.write(render(rows, reasons=args.reasons))
             stream.flush()
             tally.files += 1
             tally.images += images

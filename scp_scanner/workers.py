@@ -102,12 +102,14 @@ def process_spooled(path: str, archive_dir: str | None) -> Outcome:
     assert _pipeline is not None, "worker not initialised"
     uid = ""
     try:
+        started = time.perf_counter()
         ds = read_dataset(path)
+        read_seconds = time.perf_counter() - started
         uid = _sop_instance_uid(ds)
         if not uid:
             return Outcome(path, uid, error="no SOP Instance UID in file meta or dataset")
         filename = str(archive_path(Path(archive_dir), uid)) if archive_dir else uid
-        return Outcome(path, uid, result=_pipeline.process_dataset(ds, filename))
+        return Outcome(path, uid, result=_pipeline.process_dataset(ds, filename, read_seconds))
     except NoImagesError as exc:
         # Nothing to scan (a structured report, an encapsulated PDF, an RT object): not a
         # failure; the processor archives or removes it like a processed instance.
@@ -181,6 +183,12 @@ class WorkerPool:
             self.start()
         assert self._executor is not None
         return self._executor.submit(process_path, path)
+
+    def alive_workers(self) -> int:
+        """Worker processes running now (0 before the first task or after they all died)."""
+        executor = self._executor
+        processes = getattr(executor, "_processes", None) or {} if executor is not None else {}
+        return sum(1 for process in list(processes.values()) if process.is_alive())
 
     def restart(self) -> None:
         """After a worker died (BrokenProcessPool): drop the pool and start a new one."""

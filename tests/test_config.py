@@ -97,3 +97,18 @@ def test_ocr_min_confidence_unset_leaves_the_engines_their_own_thresholds():
     assert cfg.load(shipped).processing.ocr_min_confidence is None
     with pytest.raises(cfg.ConfigError, match="processing.ocr_min_confidence: must be a number"):
         cfg.from_mapping({"processing": {"ocr_min_confidence": "high"}})
+
+
+def test_metrics_and_reasons_keys():
+    config = cfg.load(None)
+    assert (config.metrics.port, config.metrics.host, config.output.reasons) == (0, "127.0.0.1", False)
+    assert cfg.from_mapping({"metrics": {"port": None}}).metrics.port == 0      # `port:` empty = off
+    on = cfg.from_mapping({"metrics": {"port": 9464, "host": "::1"}, "output": {"reasons": True}})
+    assert (on.metrics.port, on.metrics.host, on.output.reasons) == (9464, "::1", True)
+    for data, message in [({"metrics": {"port": 70000}}, "metrics.port: must be 0 .off. or between"),
+                          ({"metrics": {"port": 11112}}, "metrics.port: must differ from network.port"),
+                          ({"metrics": {"port": 9464, "host": "bad host!"}}, "metrics.host"),
+                          ({"metrics": {"port": "x"}}, "metrics.port: must be an integer"),
+                          ({"output": {"reasons": "yes"}}, "output.reasons: must be true or false")]:
+        with pytest.raises(cfg.ConfigError, match=message):
+            cfg.from_mapping(data)

@@ -6,19 +6,20 @@ import io
 import os
 from typing import IO, Iterable
 
-from .rows import COLUMNS, Row
+from .rows import Row, columns
 
 LINE_END = "\n"
 
 
-def render(rows: Iterable[Row], *, header: bool = False) -> str:
-    """Rows (and optionally the header) as CSV text, ready to be written in one call."""
+def render(rows: Iterable[Row], *, header: bool = False, reasons: bool = False) -> str:
+    """Rows (and optionally the header) as CSV text, ready to be written in one call;
+    `reasons` adds the opt-in reasons column."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator=LINE_END)
     if header:
-        writer.writerow(COLUMNS)
+        writer.writerow(columns(reasons))
     for row in rows:
-        writer.writerow(row.as_list())
+        writer.writerow(row.as_list(reasons))
     return buffer.getvalue()
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .rows import COLUMNS
+from .rows import columns
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,14 @@ def encode_rows(rows: Iterable[Sequence[object]]) -> bytes:
     return buffer.getvalue().encode("utf-8", "replace")   # a lone surrogate must not stop the writer
 
 
-HEADER = encode_rows([COLUMNS])
+HEADER = encode_rows([columns()])
+REASONS_HEADER = encode_rows([columns(reasons=True)])     # with the opt-in reasons column
+_HEADERS = (HEADER, REASONS_HEADER)
+
+
+def file_header(data: bytes) -> bytes | None:
+    """Which of the known headers `data` starts with (None: torn or foreign)."""
+    return next((header for header in _HEADERS if data.startswith(header)), None)
 
 
 def last_record_end(data: bytes) -> int:
@@ -94,8 +101,10 @@ class RollingCsvWriter:
 
     def __init__(self, directory: str | os.PathLike, prefix: str = "scp-scanner",
                  policy: RollPolicy = RollPolicy(), fsync: bool = True,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, header: bytes = HEADER):
         self.directory = ensure_private_dir(Path(directory))
+        self.header = header                  # HEADER, or REASONS_HEADER (output.reasons)
+        self._header_len = len(header)        # of the active file (a resumed one may differ)
         self.prefix = prefix
         self.policy = policy
         self.fsync = fsync
@@ -167,7 +176,7 @@ class RollingCsvWriter:
             return False
         end = self.policy.window_end(self._started)
         too_old = end is not None and self.clock() >= end
-        too_big = (self.policy.max_bytes > 0 and self._size > len(HEADER)
+        too_big = (self.policy.max_bytes > 0 and self._size > self._header_len
                    and self._size + incoming > self.policy.max_bytes)
         if too_old or too_big:
             self.roll()
@@ -183,7 +192,7 @@ class RollingCsvWriter:
             os.fsync(self._file.fileno())
         self._file.close()
         part, self._file, self._path = self._path, None, None
-        if self._size <= len(HEADER):
+        if self._size <= self._header_len:
             part.unlink(missing_ok=True)
             done = None
         else:
@@ -222,45 +231,51 @@ class RollingCsvWriter:
         path = self.directory / f"{stem}{PART_SUFFIX}"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._file = os.fdopen(fd, "wb")
-        self._file.write(HEADER)
+        self._file.write(self.header)
         self._file.flush()
         if self.fsync:
             os.fsync(fd)
             fsync_dir(self.directory)
-        self._path, self._started, self._size = path, now, len(HEADER)
+        self._path, self._started, self._size = path, now, len(self.header)
+        self._header_len = len(self.header)
 
     def _resume_or_roll_leftovers(self) -> None:
         """Repair `.part` files left by a crash; resume the newest if its window is current,
         complete the others."""
         leftovers = sorted(self.directory.glob(f"{self.prefix}-*{PART_SUFFIX}"))
         for i, part in enumerate(leftovers):
-            size = repair_part(part)
+            size = repair_part(part, self.header)
+            with open(part, "rb") as handle:
+                found = file_header(handle.read(len(REASONS_HEADER)))
+            self._header_len = len(found or self.header)
             match = _NAME_RE.search(part.name)
             started = (calendar.timegm(time.strptime(match.group(1), _STAMP))
                        if match else 0.0)
             self._path, self._started, self._size = part, started, size
             fd = os.open(part, os.O_WRONLY | os.O_APPEND)
             self._file = os.fdopen(fd, "ab")
-            if i < len(leftovers) - 1:
+            if i < len(leftovers) - 1 or found != self.header:   # reasons column switched: new file
                 self.roll()
             else:
                 self.maybe_roll()
 
 
-def repair_part(path: Path) -> int:
-    """Truncate a `.part` to its last complete record (re-writing a torn header); its size."""
+def repair_part(path: Path, header: bytes = HEADER) -> int:
+    """Truncate a `.part` to its last complete record (re-writing a torn header as `header`);
+    its size. A file with either known header keeps it."""
     data = path.read_bytes()
-    if not data.startswith(HEADER):
+    found = file_header(data)
+    if found is None:
         keep = 0
     else:
-        keep = len(HEADER) + last_record_end(data[len(HEADER):])
+        keep = len(found) + last_record_end(data[len(found):])
     if keep != len(data):
         log.warning("repairing %s: dropping %d bytes of a torn record", path, len(data) - keep)
         with open(path, "r+b") as handle:
             handle.truncate(keep)
             if keep == 0:
-                handle.write(HEADER)
-                keep = len(HEADER)
+                handle.write(header)
+                keep = len(header)
             handle.flush()
             os.fsync(handle.fileno())
     os.chmod(path, 0o600)

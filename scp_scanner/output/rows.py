@@ -1,4 +1,9 @@
-"""The CSV contract of spec/pydicom_images.md: 14 columns, in this order, and how rows are made."""
+"""The CSV contract of spec/pydicom_images.md: 14 columns, in this order, and how rows are made.
+
+One opt-in column may follow the 14 (`scan --reasons`, `output.reasons`): `reasons`, why the
+box or image was judged identifying ("ner:PERSON 'John Smith'; date '12/03/1961'"), blank
+where nothing fired. This module is the only place that knows the columns.
+"""
 from __future__ import annotations
 
 from dataclasses import astuple, dataclass
@@ -10,7 +15,15 @@ COLUMNS: tuple[str, ...] = (
     "ocr_engine", "left", "top", "right", "bottom", "ocr_text", "ner_engine", "is_sensitive",
 )
 
+REASONS_COLUMN = "reasons"
+REASONS_SEPARATOR = "; "
+
 NOT_CHECKED = -1
+
+
+def columns(reasons: bool = False) -> tuple[str, ...]:
+    """The header: the 14 columns, plus `reasons` when asked for."""
+    return COLUMNS + (REASONS_COLUMN,) if reasons else COLUMNS
 
 
 @dataclass(frozen=True)
@@ -29,9 +42,11 @@ class Row:
     ocr_text: str
     ner_engine: str
     is_sensitive: int
+    reasons: str = ""                # not one of the 14: written only with columns(reasons=True)
 
-    def as_list(self) -> list:
-        return list(astuple(self))
+    def as_list(self, reasons: bool = False) -> list:
+        values = list(astuple(self))
+        return values if reasons else values[:len(COLUMNS)]
 
 
 def image_rows(info: InstanceInfo, image: Image, *, ocr_engine: str = "", ner_engine: str = "",
@@ -46,15 +61,18 @@ def image_rows(info: InstanceInfo, image: Image, *, ocr_engine: str = "", ner_en
             return NOT_CHECKED
         return 1 if value else 0
 
-    def row(text: str, rect: tuple[int, int, int, int], sensitive: bool) -> Row:
+    def row(text: str, rect: tuple[int, int, int, int], sensitive: bool, why: tuple[str, ...]) -> Row:
         return Row(info.filename, image.frame, image.overlay, info.imagetype, info.manufacturer,
                    info.burnedinannotation, ocr_engine, *rect, text,
-                   ner_engine if verdict is not None else "", flag(sensitive))
+                   ner_engine if verdict is not None else "", flag(sensitive),
+                   REASONS_SEPARATOR.join(why) if flag(sensitive) == 1 else "")
 
     rows: list[Row] = []
     if rects and boxes:
         per_box = verdict.box_sensitive if verdict is not None else (False,) * len(boxes)
-        for box, sensitive in zip(boxes, per_box):
-            rows.append(row(box.text, (box.left, box.top, box.right, box.bottom), sensitive))
-    rows.append(row(whole_text, (-1, -1, -1, -1), verdict.sensitive if verdict else False))
+        for i, (box, sensitive) in enumerate(zip(boxes, per_box)):
+            why = verdict.reasons_of(i) if verdict is not None else ()
+            rows.append(row(box.text, (box.left, box.top, box.right, box.bottom), sensitive, why))
+    rows.append(row(whole_text, (-1, -1, -1, -1), verdict.sensitive if verdict else False,
+                    verdict.reasons if verdict else ()))
     return rows

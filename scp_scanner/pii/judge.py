@@ -124,6 +124,9 @@ def judge(boxes: list[TextBox], info: InstanceInfo, ner: NerEngine | None) -> Ve
     if ner is not None:
         hits.extend(_entity_hits(text, ner.entities(text)))
     spans = box_spans(boxes)
-    flags = tuple(any(_box_flagged(text, hit, span) for hit in hits) for span in spans)
-    reasons = tuple(dict.fromkeys(hit.reason for hit in sorted(hits, key=lambda h: (h.start, h.rule))))
-    return Verdict(flags, bool(hits) or any(flags), reasons)
+    ordered = sorted(hits, key=lambda h: (h.start, h.rule))
+    box_reasons = tuple(tuple(dict.fromkeys(hit.reason for hit in ordered if _box_flagged(text, hit, span)))
+                        for span in spans)
+    flags = tuple(bool(why) for why in box_reasons)
+    reasons = tuple(dict.fromkeys(hit.reason for hit in ordered))
+    return Verdict(flags, bool(hits) or any(flags), reasons, box_reasons if any(flags) else ())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from pydicom.uid import UID
 from pynetdicom import evt
 
 from .access import AddressPolicy
+from .metrics import NO_METRICS, NullMetrics
 from .spool import Spool, SpoolError, is_hostile_uid
 
 log = logging.getLogger("scp_scanner.scp.received")
@@ -63,8 +65,10 @@ class Gate:
 
 class Handlers:
     def __init__(self, spool: Spool, on_stored: Callable[[Path], None],
-                 addresses: AddressPolicy = AddressPolicy(), verify_dataset: bool = True):
+                 addresses: AddressPolicy = AddressPolicy(), verify_dataset: bool = True,
+                 metrics: NullMetrics = NO_METRICS):
         self.spool = spool
+        self.metrics = metrics
         self.on_stored = on_stored
         self.addresses = addresses
         self.verify_dataset = verify_dataset
@@ -88,10 +92,12 @@ class Handlers:
             assoc_log.warning("association from AE %r at %s rejected: address not allowed",
                               calling, address)
             # rejected-permanent, service-user, no reason given
+            self.metrics.association_rejected("address not allowed")
             event.assoc.acse.send_reject(0x01, 0x01, 0x01)
             event.assoc.kill()
 
     def on_accepted(self, event) -> None:
+        self.metrics.association_accepted()
         assoc_log.info("association from %s accepted (called AE %r)", _peer(event),
                        event.assoc.acceptor.ae_title)
 
@@ -101,8 +107,9 @@ class Handlers:
                    (0x01, 0x07): "called AE title not recognised",
                    (0x03, 0x02): "too many associations"}
         key = (getattr(primitive, "result_source", None), getattr(primitive, "diagnostic", None))
-        assoc_log.warning("association from %s rejected: %s", _peer(event),
-                          reasons.get(key, f"source {key[0]} reason {key[1]}"))
+        reason = reasons.get(key, f"source {key[0]} reason {key[1]}")
+        self.metrics.association_rejected(reason)
+        assoc_log.warning("association from %s rejected: %s", _peer(event), reason)
 
     # -- services ------------------------------------------------------------------------
     def on_echo(self, event) -> int:
@@ -110,6 +117,7 @@ class Handlers:
 
     def on_store(self, event) -> int:
         """Store one instance durably, or answer a failure. Never Success without the file."""
+        started = time.perf_counter()
         request = event.request
         uid = str(request.AffectedSOPInstanceUID or "")
         sop_class = str(request.AffectedSOPClassUID or "")
@@ -117,7 +125,10 @@ class Handlers:
             log.warning("refused %s: shutting down", uid)
             return OUT_OF_RESOURCES
         try:
-            return self._store(event, uid, sop_class)
+            status = self._store(event, uid, sop_class)
+            if status == SUCCESS:
+                self.metrics.instance_received(time.perf_counter() - started)
+            return status
         except Exception as exc:  # never let a surprise turn into Success or kill the thread
             log.exception("refused %s from %s: unexpected error %s", uid, _peer(event), exc)
             return OUT_OF_RESOURCES

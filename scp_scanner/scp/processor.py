@@ -22,6 +22,7 @@ from pathlib import Path
 from ..output.rolling import RollingCsvWriter
 from ..workers import Outcome, WorkerPool
 from .ledger import Ledger
+from .metrics import NO_METRICS, NullMetrics
 from .spool import Spool, archive_path, finish, key_of
 
 log = logging.getLogger("scp_scanner.scp.processed")
@@ -38,13 +39,16 @@ class _Job:
 
 class Processor:
     def __init__(self, spool: Spool, pool: WorkerPool, writer: RollingCsvWriter, ledger: Ledger,
-                 archive_dir: Path | None = None, fsync: bool = True, max_in_flight: int = 0):
+                 archive_dir: Path | None = None, fsync: bool = True, max_in_flight: int = 0,
+                 reasons: bool = False, metrics: NullMetrics = NO_METRICS):
         self.spool = spool
         self.pool = pool
         self.writer = writer
         self.ledger = ledger
         self.archive_dir = archive_dir
         self.fsync = fsync
+        self.reasons = reasons            # write the opt-in reasons column (output.reasons)
+        self.metrics = metrics
         self.max_in_flight = max_in_flight or 2 * pool.workers
         self.inbox: queue.Queue[Path] = queue.Queue()
         self._in_flight: dict[Future, _Job] = {}
@@ -138,6 +142,7 @@ class Processor:
             return
         if self.ledger.is_done(job.key):
             log.info("instance %s already has rows; dropping the repeated copy", job.key)
+            self.metrics.instance_deduplicated()
             self._finish(job.path, None)
             return
         archive = str(self.archive_dir) if self.archive_dir else None
@@ -145,6 +150,7 @@ class Processor:
             future = self.pool.submit(str(job.path), archive)
         except BrokenProcessPool:
             self.pool.restart()
+            self.metrics.worker_restarted()
             future = self.pool.submit(str(job.path), archive)
         self._in_flight[future] = job
         self._keys_in_flight.add(job.key)
@@ -192,6 +198,7 @@ class Processor:
             self._keys_in_flight.discard(job.key)
             self._suspects.append(job.path)
         self.pool.restart()
+        self.metrics.worker_restarted()
 
     def _handle(self, job: _Job, outcome: Outcome) -> None:
         if outcome.result is None and outcome.no_images:
@@ -206,16 +213,18 @@ class Processor:
             self._fail(job, outcome.error)
             return
         result = outcome.result
-        rows = [row.as_list() for row in result.rows]
+        rows = [row.as_list(self.reasons) for row in result.rows]
         begun: list[int] = []
 
         def log_begin(path: Path, offset: int) -> None:
             self.ledger.begin(job.key, path.name, offset)
             begun.append(offset)
 
+        writing = time.perf_counter()
         try:
             self.writer.write_rows(rows, before_write=log_begin)
             self.ledger.commit(job.key)
+            write_seconds = time.perf_counter() - writing
         except OSError as exc:
             log.error("cannot write rows of %s (%s); it stays in the spool and is retried",
                       outcome.uid or job.key, exc)
@@ -232,6 +241,8 @@ class Processor:
         archive_to = archive_path(self.archive_dir, outcome.uid) if self.archive_dir else None
         self._finish(job.path, archive_to)
         self.processed += 1
+        self.metrics.instance_processed(result.images, result.sensitive_images, result.stages,
+                                        write_seconds)
         log.info("processed %s: %d image(s), %d row(s), PII found in %d image(s), %.2f s",
                  outcome.uid, result.images, len(result.rows), result.sensitive_images,
                  result.seconds)
@@ -252,5 +263,6 @@ class Processor:
 
     def _fail(self, job: _Job, reason: str) -> None:
         self.failed += 1
+        self.metrics.instance_failed()
         moved = self.spool.fail(job.path, reason)
         log.error("failed %s: %s (kept in %s)", job.key, reason, moved or job.path)

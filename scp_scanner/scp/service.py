@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from .. import config as cfg
-from ..output.rolling import RollingCsvWriter, RollPolicy, ensure_private_dir
+from ..output.rolling import HEADER, REASONS_HEADER, RollingCsvWriter, RollPolicy, ensure_private_dir
 from ..pipeline import PipelineSettings
 from ..workers import WorkerPool
 from .access import AddressPolicy
@@ -27,6 +27,7 @@ from ..logs import quiet_pydicom
 from .ae import build_ae, configure_pynetdicom, quiet_pynetdicom, start_server
 from .handlers import Handlers
 from .ledger import Ledger, recover
+from .metrics import NO_METRICS, Metrics, MetricsServer, spool_writable
 from .processor import Processor
 from .spool import Spool
 
@@ -109,6 +110,8 @@ class Service:
         self.archive_dir = Path(storage.archive_dir).resolve() if storage.archive_dir else None
         self.output_dir = Path(output.output_dir)
         self.server = None
+        self.metrics = Metrics() if config.metrics.port else NO_METRICS
+        self.metrics_server: MetricsServer | None = None
 
     def start(self) -> None:
         config = self.config
@@ -125,18 +128,22 @@ class Service:
         policy = RollPolicy(cfg.roll_seconds(config.output.roll_interval),
                             int(config.output.roll_size_mb * 2**20))
         self.writer = RollingCsvWriter(self.output_dir, config.output.prefix, policy,
-                                       fsync=config.output.fsync)
+                                       fsync=config.output.fsync,
+                                       header=REASONS_HEADER if config.output.reasons else HEADER)
         self.pool = WorkerPool(pipeline_settings(config), config.processing.workers,
                                config.processing.nice)
         self.pool.start()
         self.pool.check()
         self.processor = Processor(self.spool, self.pool, self.writer, self.ledger,
-                                   self.archive_dir, fsync=config.storage.fsync)
+                                   self.archive_dir, fsync=config.storage.fsync,
+                                   reasons=config.output.reasons, metrics=self.metrics)
         self.processor.start(self.spool.pending())
         configure_pynetdicom(self.spool.tmp.resolve(), config.storage.accept_unknown_sop_classes)
         self.handlers = Handlers(self.spool, self.processor.enqueue,
                                  AddressPolicy.from_config(config.access),
-                                 verify_dataset=config.storage.verify_dataset)
+                                 verify_dataset=config.storage.verify_dataset,
+                                 metrics=self.metrics)
+        self._start_metrics()
         self.ae = build_ae(config)
         self.server = start_server(self.ae, config, self.handlers)
         host, port = self.server.server_address[:2]
@@ -146,8 +153,27 @@ class Service:
                  config.processing.ocr, pipeline_settings(config).pii or "none", self.spool.root,
                  self.output_dir)
 
+    def _start_metrics(self) -> None:
+        if not isinstance(self.metrics, Metrics):
+            return
+        self.metrics.watch(self.spool.incoming, self.spool.root, self.pool.alive_workers)
+        self.metrics_server = MetricsServer(self.metrics, self.config.metrics.host,
+                                            self.config.metrics.port, self.health_problem)
+        self.metrics_server.start()
+        log.info("metrics on http://%s:%d/metrics, health on /healthz", *self.metrics_server.address)
+
+    def health_problem(self) -> str:
+        """'' when healthy, else why not (served as /healthz 503)."""
+        if not self.processor.alive:
+            return "the processing thread stopped"
+        if self.pool.alive_workers() == 0:
+            return "no worker process is alive"
+        return spool_writable(self.spool.incoming)
+
     def abandon(self) -> None:
         """Undo a start that failed half-way (nothing was acknowledged yet)."""
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
         if self.server is not None:
             self.server.shutdown()
         if getattr(self, "processor", None) is not None:
@@ -175,6 +201,8 @@ class Service:
                      len(remaining))
         self.ae.shutdown()
         self.processor.stop(timeout)
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
         log.info("stopped: %d received, %d processed, %d failed, %d left in the spool",
                  self.handlers.stored, self.processor.processed, self.processor.failed,
                  len(self.spool.pending()))
