@@ -17,6 +17,7 @@ from . import ocr as ocr_engines
 from . import pii as pii_engines
 from .dicom import instance_info, iter_images, read_dataset
 from .model import Image, InstanceInfo, TextBox
+from .ocr.reuse import FrameReuse
 from .output.rows import Row, image_rows
 from .pii.judge import judge
 from .text import whole_text
@@ -33,6 +34,7 @@ class PipelineSettings:
     rects: bool = False
     overlays: bool = True
     ocr_options: tuple[tuple[str, object], ...] = ()   # engine keyword options, e.g. ("min_confidence", 40)
+    frame_reuse: bool = True               # reuse unchanged text between frames (ocr/reuse.py)
 
 
 @dataclass(frozen=True)
@@ -48,21 +50,24 @@ class InstanceResult:
 
 class Pipeline:
     def __init__(self, ocr: ocr_engines.OcrEngine | None = None, ner: pii_engines.NerEngine | None = None,
-                 *, rects: bool = False, overlays: bool = True):
+                 *, rects: bool = False, overlays: bool = True, frame_reuse: bool = True):
         self.ocr = ocr
         self.ner = ner
         self.rects = rects
         self.overlays = overlays
+        self.frame_reuse = frame_reuse
 
     @property
     def ner_name(self) -> str:
         return self.ner.name if (self.ner is not None and self.ocr is not None) else ""
 
-    def image_rows(self, info: InstanceInfo, image: Image) -> tuple[list[Row], bool]:
-        """Rows for one image, and whether its text was judged sensitive."""
+    def image_rows(self, info: InstanceInfo, image: Image,
+                   reader: ocr_engines.OcrEngine | None = None) -> tuple[list[Row], bool]:
+        """Rows for one image, and whether its text was judged sensitive. `reader` reads
+        the text in place of the engine (process_dataset's FrameReuse over the engine)."""
         if self.ocr is None:
             return image_rows(info, image), False
-        boxes: list[TextBox] = self.ocr.read(image)
+        boxes: list[TextBox] = (reader or self.ocr).read(image)
         text = whole_text(boxes)
         verdict = judge(boxes, info, self.ner) if self.ner is not None else None
         rows = image_rows(info, image, ocr_engine=self.ocr.name, ner_engine=self.ner_name,
@@ -75,8 +80,10 @@ class Pipeline:
         info = instance_info(ds, filename)
         rows: list[Row] = []
         images = sensitive = 0
+        # Images come in order, frames of a series one after another: reuse what is unchanged.
+        reader = FrameReuse(self.ocr) if (self.ocr is not None and self.frame_reuse) else None
         for image in iter_images(ds, overlays=self.overlays):
-            image_rows_, is_sensitive = self.image_rows(info, image)
+            image_rows_, is_sensitive = self.image_rows(info, image, reader)
             rows.extend(image_rows_)
             images += 1
             sensitive += int(is_sensitive)
@@ -95,4 +102,5 @@ def build_pipeline(settings: PipelineSettings) -> Pipeline:
     if settings.pii:
         name, model = pii_engines.parse_spec(settings.pii)
         ner = pii_engines.create(name, model)
-    return Pipeline(ocr, ner, rects=settings.rects, overlays=settings.overlays)
+    return Pipeline(ocr, ner, rects=settings.rects, overlays=settings.overlays,
+                    frame_reuse=settings.frame_reuse)

@@ -47,11 +47,14 @@ class Tally:
 def settings_from_args(args: argparse.Namespace) -> PipelineSettings:
     """Engines and options from the flags (and the processing section of --config)."""
     options: tuple[tuple[str, object], ...] = ()
+    frame_reuse = True
     if args.config:
-        options = config.ocr_options(config.load(args.config).processing)
+        processing = config.load(args.config).processing
+        options, frame_reuse = config.ocr_options(processing), processing.frame_reuse
     return PipelineSettings(ocr=None if args.identify else args.ocr,
                             pii=args.pii if (args.ocr and not args.identify) else None,
-                            rects=args.rects, overlays=not args.no_overlays, ocr_options=options)
+                            rects=args.rects, overlays=not args.no_overlays, ocr_options=options,
+                            frame_reuse=frame_reuse)
 
 
 def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> tuple[list[Row], int, int]:
