@@ -124,6 +124,22 @@ def test_scan_cli_gives_the_same_rows_with_and_without_reuse(cines, tmp_path):
     assert with_reuse.stdout.count("\n") > 2 * FRAMES * 2     # rect rows and whole rows
 
 
+def test_multiframe_overlay_rows_equal_a_full_read(tmp_path, ner):
+    """A multi-frame XA whose multi-frame overlay repeats the name and ID on every overlay
+    frame under a changing counter: the overlay frames are one series."""
+    path = tmp_path / "xa.dcm"
+    truth = dicomgen.build_case("xa_multiframe_overlay", path, seed=3, fresh_uids=False)
+    overlay_frames = [i for i in truth.images if i.overlay == 0]
+    assert len(overlay_frames) >= 2
+    full_engine, engine = TesseractEngine(crop_cache=0), TesseractEngine()
+    full = Pipeline(full_engine, ner, rects=True, frame_reuse=False).process_file(path)
+    reused = Pipeline(engine, ner, rects=True, frame_reuse=True).process_file(path)
+    assert reused.rows == full.rows
+    overlay_wholes = [r for r in full.rows if r.overlay == 0 and r.left == -1]
+    assert len(overlay_wholes) == len(overlay_frames) and all(r.is_sensitive == 1 for r in overlay_wholes)
+    assert engine.calls + engine.cache_hits == full_engine.calls and engine.cache_hits > 0
+
+
 # pydicom's real multi-frame files: MR, JPEG 2000, YBR JPEG echo/3-D render, palette colour
 # ultrasound, CT, RGB secondary capture (at most 12 images of each).
 REAL = ["emri_small.dcm", "emri_small_jpeg_2k_lossless.dcm", "examples_ybr_color.dcm",
@@ -203,3 +219,21 @@ def test_patches_read_by_a_local_engine_give_the_full_rows(cines):
     assert boxes_of(reuse, images) == full
     assert reuse.counts.partial == FRAMES - 1 and reuse.counts.checks_failed == 0
     assert reuse.counts.pixels_read < 0.7 * FRAMES * images[0].height * images[0].width
+
+
+def test_easyocr_cine_rows_equal_a_full_read(tmp_path, ner):
+    """easyocr reads a changed frame whole (its detector magnifies small crops); held frames
+    are answered from the frame before. 2 distinct frames, each stored twice."""
+    from scp_scanner.ocr.easyocr_engine import EasyOcrEngine
+
+    path = tmp_path / "cine_held.dcm"
+    dicomgen.build_us_cine(path, 7, n_frames=2, hold=2)
+    engine = EasyOcrEngine()
+    full = Pipeline(engine, ner, rects=True, frame_reuse=False).process_file(path)
+    reused = Pipeline(engine, ner, rects=True, frame_reuse=True).process_file(path)
+    assert reused.rows == full.rows and full.images == 4
+    assert any("/2" in row.ocr_text for row in full.rows if row.left == -1)
+    images = list(iter_images(read_dataset(path)))
+    reuse = FrameReuse(engine)
+    assert boxes_of(reuse, images[:2]) == [[box_key(b) for b in engine.read(i)] for i in images[:2]]
+    assert (reuse.counts.full_reads, reuse.counts.reused) == (1, 1)

@@ -45,16 +45,16 @@ from .prepare import reading_order
 # Above this share of changed (to-be-read) pixels the frame is read whole: cropping saves
 # little then, and a whole read needs no locality.
 MAX_CHANGED_SHARE = 0.8
-# Margin around changed pixels, in pixels, when no earlier box gives the text height; also
-# the least margin. Annotation text is 7-40 px high; a glyph that newly appears is changed
+# Margin around changed pixels, in pixels, when no earlier box gives the text height (else
+# the tallest earlier box); MIN_MARGIN is the least. A glyph that newly appears is changed
 # pixels itself, so the margin only needs to reach the rest of its line's neighbourhood.
 DEFAULT_MARGIN = 16
 MIN_MARGIN = 4
-# Kept boxes inside an area that is read again are painted over this many pixels beyond
+# Kept boxes inside a patch that is read again are painted over this many pixels beyond
 # their rectangle (anti-aliased glyph edges).
 PAINT = 2
 # Changed pixels are grouped on a coarse grid (blocks of this many pixels a side): speckle
-# that changes everywhere inside a sector becomes one area instead of thousands.
+# that changes everywhere inside a sector becomes one patch instead of thousands.
 BLOCK = 8
 
 
@@ -67,25 +67,9 @@ class Area:
     bottom: int
     right: int
 
-    @property
-    def size(self) -> int:
-        return max(0, self.bottom - self.top) * max(0, self.right - self.left)
-
     def meets(self, other: Area) -> bool:
         return (self.top < other.bottom and other.top < self.bottom
                 and self.left < other.right and other.left < self.right)
-
-    def holds(self, box: TextBox) -> bool:
-        return (self.top <= box.top and box.bottom <= self.bottom
-                and self.left <= box.left and box.right <= self.right)
-
-    def union(self, other: Area) -> Area:
-        return Area(min(self.top, other.top), min(self.left, other.left),
-                    max(self.bottom, other.bottom), max(self.right, other.right))
-
-    def grown(self, by: int, height: int, width: int) -> Area:
-        return Area(max(0, self.top - by), max(0, self.left - by),
-                    min(height, self.bottom + by), min(width, self.right + by))
 
 
 @dataclass
@@ -112,8 +96,8 @@ def same_boxes(a: list[TextBox], b: list[TextBox]) -> bool:
 def changed_pixels(current: Image, previous: Image) -> np.ndarray:
     """bool (rows, cols): where the pixels or the text mask differ (exactly)."""
     diff = current.pixels != previous.pixels
-    if diff.ndim == 3:
-        diff = diff.any(axis=2)
+    if diff.ndim == 3:              # channel by channel (numpy's any over a short last axis is slow)
+        diff = np.logical_or.reduce([diff[..., c] for c in range(diff.shape[2])])
     if current.text_mask is not None and previous.text_mask is not None:
         diff = diff | (current.text_mask != previous.text_mask)
     return diff
@@ -232,13 +216,6 @@ def plan_patches(changed: np.ndarray, boxes: list[TextBox], dirty: list[bool]) -
 def shifted(box: TextBox, area: Area) -> TextBox:
     return replace(box, left=box.left + area.left, right=box.right + area.left,
                    top=box.top + area.top, bottom=box.bottom + area.top)
-
-
-def touches_cut(box: TextBox, area: Area, height: int, width: int) -> bool:
-    """Does a box (image space) reach an edge of the area that is not the image's edge?"""
-    return ((box.left <= area.left and area.left > 0) or (box.top <= area.top and area.top > 0)
-            or (box.right >= area.right and area.right < width)
-            or (box.bottom >= area.bottom and area.bottom < height))
 
 
 @dataclass
