@@ -61,10 +61,15 @@ class Pipeline:
     def ner_name(self) -> str:
         return self.ner.name if (self.ner is not None and self.ocr is not None) else ""
 
+    def frame_reader(self) -> FrameReuse | None:
+        """A reader for one instance's images, in iter_images order: it reuses the reading of
+        text that did not change since the previous frame (ocr/reuse.py)."""
+        return FrameReuse(self.ocr) if (self.ocr is not None and self.frame_reuse) else None
+
     def image_rows(self, info: InstanceInfo, image: Image,
                    reader: ocr_engines.OcrEngine | None = None) -> tuple[list[Row], bool]:
         """Rows for one image, and whether its text was judged sensitive. `reader` reads
-        the text in place of the engine (process_dataset's FrameReuse over the engine)."""
+        the text in place of the engine (frame_reader()'s, one per instance)."""
         if self.ocr is None:
             return image_rows(info, image), False
         boxes: list[TextBox] = (reader or self.ocr).read(image)
@@ -80,8 +85,7 @@ class Pipeline:
         info = instance_info(ds, filename)
         rows: list[Row] = []
         images = sensitive = 0
-        # Images come in order, frames of a series one after another: reuse what is unchanged.
-        reader = FrameReuse(self.ocr) if (self.ocr is not None and self.frame_reuse) else None
+        reader = self.frame_reader()
         for image in iter_images(ds, overlays=self.overlays):
             image_rows_, is_sensitive = self.image_rows(info, image, reader)
             rows.extend(image_rows_)

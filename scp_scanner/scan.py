@@ -66,6 +66,7 @@ def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> t
     info = instance_info(ds, item.path)
     rows: list[Row] = []
     images = sensitive = 0
+    reader = pipeline.frame_reader()
     for image in iter_images(ds, overlays=pipeline.overlays):
         images += 1
         name = export_name(item.path, image, args.format)
@@ -76,7 +77,7 @@ def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> t
         target = export_dir(item.path) / name
         export_image(image, target, args.format)
         log.info("extracted %s", target)
-        image_rows_, is_sensitive = pipeline.image_rows(info, image)
+        image_rows_, is_sensitive = pipeline.image_rows(info, image, reader)
         rows.extend(image_rows_)
         sensitive += int(is_sensitive)
     return rows, images, sensitive

@@ -124,6 +124,17 @@ def test_scan_cli_gives_the_same_rows_with_and_without_reuse(cines, tmp_path):
     assert with_reuse.stdout.count("\n") > 2 * FRAMES * 2     # rect rows and whole rows
 
 
+def test_scan_extract_reads_through_reuse_too(cines, tmp_path):
+    """-x writes each image and reads it in the same pass (scan.scan_one's own loop)."""
+    held = tmp_path / "held.dcm"
+    held.write_bytes(cines["held"][0].read_bytes())
+    plain = run_scan("--ocr", "tesseract", "--rects", str(held))
+    extracted = run_scan("-x", "-f", "png", "--ocr", "tesseract", "--rects", str(held))
+    assert plain.returncode == extracted.returncode == 0, plain.stderr + extracted.stderr
+    assert extracted.stdout == plain.stdout
+    assert len(list(tmp_path.glob("held.dcm_frame*.png"))) == FRAMES
+
+
 def test_multiframe_overlay_rows_equal_a_full_read(tmp_path, ner):
     """A multi-frame XA whose multi-frame overlay repeats the name and ID on every overlay
     frame under a changing counter: the overlay frames are one series."""
@@ -237,3 +248,17 @@ def test_easyocr_cine_rows_equal_a_full_read(tmp_path, ner):
     reuse = FrameReuse(engine)
     assert boxes_of(reuse, images[:2]) == [[box_key(b) for b in engine.read(i)] for i in images[:2]]
     assert (reuse.counts.full_reads, reuse.counts.reused) == (1, 1)
+
+
+def test_the_cine_generator_changes_only_the_clock_counter_and_picture(cines):
+    path, truth = cines["rgb"]
+    words = [{w.text for w in image.words} for image in truth.images]
+    static = set.intersection(*words)
+    assert {w.text for w in truth.images[0].words if w.pii} - static <= set()   # identifiers stay
+    changing = [sorted(w - static) for w in words]
+    assert all(len(c) == 2 for c in changing)                                     # clock, counter
+    assert len({tuple(c) for c in changing}) == FRAMES
+    assert changing[0][0] != changing[1][0] and ":" in "".join(changing[0])
+    images = list(iter_images(read_dataset(path)))
+    for a, b in zip(images, images[1:]):
+        assert changed_pixels(b, a).mean() > 0.2                                  # new speckle
