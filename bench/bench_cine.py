@@ -62,14 +62,17 @@ def engine(name: str, baseline: bool):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("files", nargs="*", type=Path, help="multi-frame DICOM files (default: synthetic cines)")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("files", nargs="*", type=Path,
+                        help="multi-frame DICOM files (default: synthetic cines)")
     parser.add_argument("--ocr", default="tesseract")
     parser.add_argument("--frames", type=int, default=12, help="frames of each synthetic cine")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--max-images", type=int, default=20, help="images read per file")
     parser.add_argument("--repeat", type=int, default=3,
-                        help="runs of each mode; the least time per image is kept (a shared machine is noisy)")
+                        help="runs of each mode; the least time per image is kept "
+                             "(a shared machine is noisy)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         files = args.files or synthetic(Path(tmp), args.frames, args.seed)
