@@ -87,6 +87,7 @@ class ProcessingConfig:
     gpu: str = "auto"                   # easyocr device: auto | cpu | cuda | cuda:N
     rects: bool = True
     overlays: bool = True
+    frame_reuse: bool = True            # reuse the reading of text unchanged between frames
     workers: int = 0                    # 0 = one per CPU core
     nice: int = 10
     shutdown_timeout: float = 30.0

@@ -18,6 +18,7 @@ from . import pii as pii_engines
 from .dicom import instance_info, iter_images, read_dataset
 from .enclose import enclose
 from .model import Image, InstanceInfo, TextBox
+from .ocr.reuse import FrameReuse
 from .output.rows import Row, image_rows
 from .pii.judge import judge
 from .text import whole_text
@@ -34,6 +35,7 @@ class PipelineSettings:
     rects: bool = False
     overlays: bool = True
     ocr_options: tuple[tuple[str, object], ...] = ()   # engine keyword options, e.g. ("min_confidence", 40)
+    frame_reuse: bool = True               # reuse unchanged text between frames (ocr/reuse.py)
 
 
 @dataclass(frozen=True)
@@ -62,27 +64,37 @@ class InstanceResult:
 
 class Pipeline:
     def __init__(self, ocr: ocr_engines.OcrEngine | None = None, ner: pii_engines.NerEngine | None = None,
-                 *, rects: bool = False, overlays: bool = True):
+                 *, rects: bool = False, overlays: bool = True, frame_reuse: bool = True):
         self.ocr = ocr
         self.ner = ner
         self.rects = rects
         self.overlays = overlays
+        self.frame_reuse = frame_reuse
 
     @property
     def ner_name(self) -> str:
         return self.ner.name if (self.ner is not None and self.ocr is not None) else ""
 
-    def image_rows(self, info: InstanceInfo, image: Image) -> tuple[list[Row], bool]:
-        """Rows for one image, and whether its text was judged sensitive."""
-        rows, sensitive, _ = self._timed_image_rows(info, image)
+    def frame_reader(self) -> FrameReuse | None:
+        """A reader for one instance's images, in iter_images order: it reuses the reading of
+        text that did not change since the previous frame (ocr/reuse.py)."""
+        return FrameReuse(self.ocr) if (self.ocr is not None and self.frame_reuse) else None
+
+    def image_rows(self, info: InstanceInfo, image: Image,
+                   reader: ocr_engines.OcrEngine | None = None) -> tuple[list[Row], bool]:
+        """Rows for one image, and whether its text was judged sensitive. `reader` reads
+        the text in place of the engine (frame_reader()'s, one per instance)."""
+        rows, sensitive, _ = self._timed_image_rows(info, image, reader)
         return rows, sensitive
 
-    def _timed_image_rows(self, info: InstanceInfo, image: Image) -> tuple[list[Row], bool, StageTimes]:
+    def _timed_image_rows(self, info: InstanceInfo, image: Image,
+                          reader: ocr_engines.OcrEngine | None = None
+                          ) -> tuple[list[Row], bool, StageTimes]:
         if self.ocr is None:
             return image_rows(info, image), False, StageTimes()
         started = time.perf_counter()
         # Rectangles hold every pixel of their glyphs, whatever the engine (enclose.py).
-        boxes: list[TextBox] = enclose(image, self.ocr.read(image))
+        boxes: list[TextBox] = enclose(image, (reader or self.ocr).read(image))
         read = time.perf_counter()
         text = whole_text(boxes)
         verdict = judge(boxes, info, self.ner) if self.ner is not None else None
@@ -100,6 +112,7 @@ class Pipeline:
         rows: list[Row] = []
         images = sensitive = 0
         stages = StageTimes(decode=read_seconds)
+        reader = self.frame_reader()
         pending = iter_images(ds, overlays=self.overlays)
         while True:
             decoding = time.perf_counter()
@@ -107,7 +120,7 @@ class Pipeline:
             stages = stages.plus(StageTimes(decode=time.perf_counter() - decoding))
             if image is None:
                 break
-            image_rows_, is_sensitive, times = self._timed_image_rows(info, image)
+            image_rows_, is_sensitive, times = self._timed_image_rows(info, image, reader)
             stages = stages.plus(times)
             rows.extend(image_rows_)
             images += 1
@@ -130,4 +143,5 @@ def build_pipeline(settings: PipelineSettings) -> Pipeline:
     if settings.pii:
         name, model = pii_engines.parse_spec(settings.pii)
         ner = pii_engines.create(name, model)
-    return Pipeline(ocr, ner, rects=settings.rects, overlays=settings.overlays)
+    return Pipeline(ocr, ner, rects=settings.rects, overlays=settings.overlays,
+                    frame_reuse=settings.frame_reuse)

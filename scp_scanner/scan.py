@@ -61,11 +61,14 @@ def csv_stdout() -> IO[str]:
 def settings_from_args(args: argparse.Namespace) -> PipelineSettings:
     """Engines and options from the flags (and the processing section of --config)."""
     options: tuple[tuple[str, object], ...] = ()
+    frame_reuse = True
     if args.config:
-        options = config.ocr_options(config.load(args.config).processing)
+        processing = config.load(args.config).processing
+        options, frame_reuse = config.ocr_options(processing), processing.frame_reuse
     # -i only stops extraction (as in the reference): OCR and PII still run when asked.
     return PipelineSettings(ocr=args.ocr, pii=args.pii if args.ocr else None,
-                            rects=args.rects, overlays=not args.no_overlays, ocr_options=options)
+                            rects=args.rects, overlays=not args.no_overlays, ocr_options=options,
+                            frame_reuse=frame_reuse)
 
 
 def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> tuple[list[Row], int, int]:
@@ -77,6 +80,7 @@ def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> t
     info = instance_info(ds, item.path)
     rows: list[Row] = []
     images = sensitive = 0
+    reader = pipeline.frame_reader()
     for image in iter_images(ds, overlays=pipeline.overlays):
         images += 1
         name = export_name(item.path, image, args.format)
@@ -86,7 +90,7 @@ def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> t
             target = export_dir(item.path) / name
             export_image(image, target, args.format)
             log.info("extracted %s", target)
-        image_rows_, is_sensitive = pipeline.image_rows(info, image)
+        image_rows_, is_sensitive = pipeline.image_rows(info, image, reader)
         rows.extend(image_rows_)
         sensitive += int(is_sensitive)
     return rows, images, sensitive

@@ -2,7 +2,9 @@
 
 An engine is a class with a `name` and `read(image) -> list[TextBox]`, built once per process
 (models load in the constructor). `create("tesseract")` builds one; a new engine is one new
-module plus one line in ENGINES.
+module plus one line in ENGINES. An engine that reads a cropped sub-image exactly as it reads
+the same pixels inside the whole image may say so with `local_reading = True`: frame reuse
+(reuse.py) then reads only the changed parts of a changed frame.
 """
 from __future__ import annotations
 

@@ -266,6 +266,10 @@ class EasyOcrEngine:
     """OCR with easyocr, one Reader per process, built in the constructor (~2-3 s on CPU)."""
 
     name = "easyocr"
+    # The detector's magnification follows the image's size and the caret fixes use the
+    # whole image's ink: a crop does not read as the same pixels inside the frame, so frame
+    # reuse (ocr/reuse.py) reads a changed frame whole.
+    local_reading = False
 
     def __init__(self, *, model_dir: str | None = None, gpu: bool | str | None = None,
                  min_confidence: float = 30.0, threads: int | None = None,

@@ -87,7 +87,8 @@ def pipeline_settings(config: cfg.ServeConfig) -> PipelineSettings:
     pii = cfg.engine_or_none(config.processing.pii) if ocr else None
     return PipelineSettings(ocr=ocr, pii=pii, rects=config.processing.rects,
                             overlays=config.processing.overlays,
-                            ocr_options=cfg.ocr_options(config.processing))
+                            ocr_options=cfg.ocr_options(config.processing),
+                            frame_reuse=config.processing.frame_reuse)
 
 
 def _setup_logging(level: str) -> None:

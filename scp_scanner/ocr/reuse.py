@@ -1,0 +1,319 @@
+"""Cine without N full reads: reuse the reading of text whose pixels did not change.
+
+In a multi-frame image (or a multi-frame overlay) the burned-in text is usually the same on
+every frame while the picture under it moves. `FrameReuse` wraps any OCR engine (anything
+with `name` and `read(image) -> list[TextBox]`, see ocr/__init__.py) and is fed one
+instance's images in the order `dicom.iter_images` yields them. Per series (frames, or the
+planes of one overlay, of one shape) it keeps the previous image and the boxes read from it.
+
+1. Changed pixels: pixels (or text-mask bits) that differ from the previous image, exactly,
+   with no tolerance. That is also the right test for JPEG: baseline JPEG codes each 8x8
+   block (16x16 with chroma subsampling) on its own, so a block whose pixels did not change
+   decodes to the same bytes; a change next door reaches at most a pixel or two over the
+   block edge (chroma upsampling), which the margins below cover. Wavelet codecs (JPEG 2000)
+   spread a change thinly over a wide area: their frames show as changed almost everywhere.
+2. Nothing changed (a held frame, a still overlay plane): the previous boxes are the answer;
+   a deterministic engine reads the same pixels the same way. Exact for every engine.
+3. Something changed, and the engine reads crops as it reads the same pixels inside the whole
+   image (it says so with `local_reading = True`): the changed pixels, grown by a text
+   height, and every earlier box whose line they touch (a line is never cut) form patches;
+   each patch is cut out with everything else painted over and read, its boxes replace the
+   earlier ones there, and the boxes elsewhere are kept. The first time a patch is used, the
+   same patch of the previous image is read too and must give exactly the boxes the previous
+   reading holds there; if not, the series is read whole from then on. A box that reaches a
+   patch's edge, or too large a changed share (MAX_CHANGED_SHARE), also means a whole read.
+4. Otherwise the frame is read whole. Today's engines are all in this case: measured on
+   synthetic cines, tesseract's bright-ink level follows the whole frame's brightest tenth
+   and speckle joins text lines into blocks, easyocr magnifies small images before
+   detection and fixes carets from the whole image's ink, so a crop reads differently (the
+   check above caught it, or rows differed). Tesseract skips the unchanged lines of a
+   whole read itself: its crop cache (ocr/tesseract.py) answers every line crop that is
+   byte-identical to one read before, so only the changed lines (a clock, a counter) and
+   changed non-text blobs reach tesseract, and the rows are exactly those of full reads.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from scipy import ndimage
+
+from ..model import SOURCE_FRAME, Image, TextBox
+from .prepare import reading_order
+
+# Above this share of changed (to-be-read) pixels the frame is read whole: cropping saves
+# little then, and a whole read needs no locality.
+MAX_CHANGED_SHARE = 0.8
+# Margin around changed pixels, in pixels, when no earlier box gives the text height (else
+# the tallest earlier box); MIN_MARGIN is the least. A glyph that newly appears is changed
+# pixels itself, so the margin only needs to reach the rest of its line's neighbourhood.
+DEFAULT_MARGIN = 16
+MIN_MARGIN = 4
+# Kept boxes inside a patch that is read again are painted over this many pixels beyond
+# their rectangle (anti-aliased glyph edges).
+PAINT = 2
+# Changed pixels are grouped on a coarse grid (blocks of this many pixels a side): speckle
+# that changes everywhere inside a sector becomes one patch instead of thousands.
+BLOCK = 8
+
+
+@dataclass(frozen=True)
+class Area:
+    """[top, bottom) x [left, right) in image pixels."""
+
+    top: int
+    left: int
+    bottom: int
+    right: int
+
+    def meets(self, other: Area) -> bool:
+        return (self.top < other.bottom and other.top < self.bottom
+                and self.left < other.right and other.left < self.right)
+
+
+@dataclass
+class ReuseCounts:
+    """What FrameReuse did, for tests and the benchmark (deterministic counts, no times)."""
+
+    full_reads: int = 0          # images read whole
+    reused: int = 0              # images answered from the previous reading alone
+    partial: int = 0             # images read in cropped areas only
+    crop_reads: int = 0          # engine calls on crops (checks included)
+    checks_failed: int = 0       # series found not to read crops as it reads whole frames
+    pixels_read: int = 0         # pixels handed to the engine, crops and whole images
+
+
+def box_key(box: TextBox) -> tuple:
+    """What a box contributes to a row: text and rectangle (confidence is not in the CSV)."""
+    return (box.text, box.left, box.top, box.right, box.bottom)
+
+
+def same_boxes(a: list[TextBox], b: list[TextBox]) -> bool:
+    return [box_key(x) for x in a] == [box_key(y) for y in b]
+
+
+def changed_pixels(current: Image, previous: Image) -> np.ndarray:
+    """bool (rows, cols): where the pixels or the text mask differ (exactly)."""
+    diff = current.pixels != previous.pixels
+    if diff.ndim == 3:              # channel by channel (numpy's any over a short last axis is slow)
+        diff = np.logical_or.reduce([diff[..., c] for c in range(diff.shape[2])])
+    if current.text_mask is not None and previous.text_mask is not None:
+        diff = diff | (current.text_mask != previous.text_mask)
+    return diff
+
+
+def neighbourhood(box: TextBox, height: int, width: int) -> Area:
+    """Where a box's line may go on: a text height above and below, two to each side (an
+    engine groups glyphs into a line across gaps of about one and a half text heights)."""
+    h = max(MIN_MARGIN, box.bottom - box.top)
+    return Area(max(0, box.top - h), max(0, box.left - 2 * h),
+                min(height, box.bottom + h), min(width, box.right + 2 * h))
+
+
+def same_line(a: TextBox, b: TextBox) -> bool:
+    shared = min(a.bottom, b.bottom) - max(a.top, b.top)
+    return shared >= 0.5 * max(1, min(a.bottom - a.top, b.bottom - b.top))
+
+
+def dirty_boxes(changed: np.ndarray, boxes: list[TextBox]) -> list[bool]:
+    """Boxes to read again: those with a changed pixel in their neighbourhood, and then every
+    box of their line (words of one line within reach of each other), so a line is never cut."""
+    height, width = changed.shape
+    near = [neighbourhood(b, height, width) for b in boxes]
+    dirty = [bool(changed[n.top:n.bottom, n.left:n.right].any()) for n in near]
+    grew = True
+    while grew:
+        grew = False
+        for i, box in enumerate(boxes):
+            if dirty[i]:
+                continue
+            if any(dirty[j] and same_line(box, other) and near[i].meets(_area_of(other))
+                   for j, other in enumerate(boxes)):
+                dirty[i] = grew = True
+    return dirty
+
+
+@dataclass(frozen=True, eq=False)
+class Patch:
+    """One area to read again: its bounding rectangle and which of its pixels belong to it
+    (bool, the rectangle's shape). The other pixels of the rectangle, and the kept boxes
+    inside it, are painted over before the engine sees the crop."""
+
+    area: Area
+    inside: np.ndarray
+    hidden: tuple[TextBox, ...]
+
+    @property
+    def key(self) -> tuple:
+        return (self.area, self.hidden, hashlib.blake2b(np.packbits(self.inside).tobytes(),
+                                                        digest_size=16).digest())
+
+    def holds(self, box: TextBox) -> bool:
+        """Does the box (image space), grown by a pixel, lie inside this patch's pixels?"""
+        top, left = max(0, box.top - 1 - self.area.top), max(0, box.left - 1 - self.area.left)
+        bottom = min(self.inside.shape[0], box.bottom + 1 - self.area.top)
+        right = min(self.inside.shape[1], box.right + 1 - self.area.left)
+        return bool(self.inside[top:bottom, left:right].all())
+
+    def touches(self, box: TextBox) -> bool:
+        """Does the box (image space) cover any of this patch's pixels?"""
+        top, left = max(0, box.top - self.area.top), max(0, box.left - self.area.left)
+        bottom = min(self.inside.shape[0], box.bottom - self.area.top)
+        right = min(self.inside.shape[1], box.right - self.area.left)
+        return top < bottom and left < right and bool(self.inside[top:bottom, left:right].any())
+
+    def crop(self, image: Image) -> Image:
+        """The rectangle cut out, everything not to be read painted with its median colour."""
+        a = self.area
+        pixels = image.pixels[a.top:a.bottom, a.left:a.right].copy()
+        mask = image.text_mask[a.top:a.bottom, a.left:a.right].copy() if image.text_mask is not None else None
+        paint = ~self.inside
+        for box in self.hidden:
+            paint[max(0, box.top - a.top - PAINT):max(0, box.bottom - a.top + PAINT),
+                  max(0, box.left - a.left - PAINT):max(0, box.right - a.left + PAINT)] = True
+        if paint.any():
+            pixels[paint] = np.median(pixels[paint], axis=0).astype(pixels.dtype)
+            if mask is not None:
+                mask[paint] = False
+        return replace(image, pixels=pixels, text_mask=mask)
+
+
+def plan_patches(changed: np.ndarray, boxes: list[TextBox], dirty: list[bool]) -> list[Patch] | None:
+    """Patches to read again: the changed pixels grown by a text height, and the rectangles
+    of the boxes to read again, grouped on a BLOCK grid; None when they cover more than
+    MAX_CHANGED_SHARE of the image."""
+    height, width = changed.shape
+    rows, cols = -(-height // BLOCK), -(-width // BLOCK)
+    padded = np.zeros((rows * BLOCK, cols * BLOCK), bool)
+    padded[:height, :width] = changed
+    coarse = padded.reshape(rows, BLOCK, cols, BLOCK).any(axis=(1, 3))
+    margin = max([b.bottom - b.top for b in boxes], default=DEFAULT_MARGIN)
+    reach = max(1, -(-max(MIN_MARGIN, margin) // BLOCK))
+    grid = ndimage.binary_dilation(coarse, np.ones((2 * reach + 1, 2 * reach + 1), bool))
+    for box, is_dirty in zip(boxes, dirty):
+        if is_dirty:
+            grid[max(0, box.top - MIN_MARGIN) // BLOCK:-(-(box.bottom + MIN_MARGIN) // BLOCK),
+                 max(0, box.left - MIN_MARGIN) // BLOCK:-(-(box.right + MIN_MARGIN) // BLOCK)] = True
+    full = grid.repeat(BLOCK, 0).repeat(BLOCK, 1)[:height, :width]
+    if full.sum() > MAX_CHANGED_SHARE * height * width:
+        return None
+    labels, _ = ndimage.label(grid, structure=np.ones((3, 3), bool))
+    full_labels = labels.repeat(BLOCK, 0).repeat(BLOCK, 1)[:height, :width]
+    kept = [b for b, d in zip(boxes, dirty) if not d]
+    patches = []
+    for index, found in enumerate(ndimage.find_objects(labels), start=1):
+        if found is None:
+            continue
+        area = Area(found[0].start * BLOCK, found[1].start * BLOCK,
+                    min(height, found[0].stop * BLOCK), min(width, found[1].stop * BLOCK))
+        inside = full_labels[area.top:area.bottom, area.left:area.right] == index
+        hidden = tuple(b for b in kept if area.meets(_area_of(b)))
+        patches.append(Patch(area, inside, hidden))
+    return patches
+
+
+def shifted(box: TextBox, area: Area) -> TextBox:
+    return replace(box, left=box.left + area.left, right=box.right + area.left,
+                   top=box.top + area.top, bottom=box.bottom + area.top)
+
+
+@dataclass
+class _Series:
+    image: Image
+    boxes: list[TextBox]
+    checked: set[tuple] = field(default_factory=set)    # Patch.key of patches verified
+    whole_only: bool = False                             # crops failed the check: read whole
+
+
+def series_key(image: Image) -> tuple:
+    """Images of one series: same kind (frames, or one overlay's planes) and same shape."""
+    kind = "frame" if image.source == SOURCE_FRAME else "overlay"
+    return (kind, image.overlay, image.pixels.shape, image.pixels.dtype.str, image.text_mask is None)
+
+
+class FrameReuse:
+    """An OcrEngine that reads an instance's images through `engine`, reusing the reading of
+    unchanged text from the previous image of the same series. Make one per instance."""
+
+    def __init__(self, engine, *, crops: bool | None = None):
+        self.engine = engine
+        self.name = engine.name
+        # Read changed patches as crops only for an engine that reads a crop as it reads the
+        # same pixels inside the whole image (see the module's doc); others read changed
+        # images whole (their own caches, such as tesseract's crop cache, do the rest).
+        self.crops = bool(getattr(engine, "local_reading", False)) if crops is None else crops
+        self.counts = ReuseCounts()
+        self._series: dict[tuple, _Series] = {}
+
+    def _read_whole(self, image: Image) -> list[TextBox]:
+        self.counts.full_reads += 1
+        self.counts.pixels_read += image.height * image.width
+        return list(self.engine.read(image))
+
+    def _read_patch(self, image: Image, patch: Patch) -> list[TextBox] | None:
+        """The boxes read in one patch, in image space; None when one may be cut by the
+        patch's edge or runs into a kept box."""
+        self.counts.crop_reads += 1
+        self.counts.pixels_read += int(patch.inside.sum())
+        boxes = [shifted(box, patch.area) for box in self.engine.read(patch.crop(image))]
+        if not all(patch.holds(box) for box in boxes):
+            return None
+        if any(_area_of(box).meets(_area_of(k)) for box in boxes for k in patch.hidden):
+            return None
+        return boxes
+
+    def read(self, image: Image) -> list[TextBox]:
+        key = series_key(image)
+        series = self._series.get(key)
+        if series is None:
+            boxes = self._read_whole(image)
+            self._series[key] = _Series(image, boxes)
+            return list(boxes)
+        boxes = self._read_changed(image, series)
+        if boxes is None:
+            boxes = self._read_whole(image)
+        series.image, series.boxes = image, boxes
+        return list(boxes)
+
+    def _read_changed(self, image: Image, series: _Series) -> list[TextBox] | None:
+        changed = changed_pixels(image, series.image)
+        if not changed.any():
+            self.counts.reused += 1
+            return list(series.boxes)
+        if not self.crops or series.whole_only:
+            return None
+        dirty = dirty_boxes(changed, series.boxes)
+        patches = plan_patches(changed, series.boxes, dirty)
+        if patches is None:
+            return None
+        found: list[TextBox] = []
+        for patch in patches:
+            if patch.key not in series.checked:
+                if not self._check(series, patch):
+                    return None
+                series.checked.add(patch.key)
+            boxes = self._read_patch(image, patch)
+            if boxes is None:
+                return None
+            found.extend(boxes)
+        self.counts.partial += 1
+        kept = [b for b, d in zip(series.boxes, dirty) if not d]
+        return reading_order(kept + found)
+
+    def _check(self, series: _Series, patch: Patch) -> bool:
+        """Does reading this patch of the previous image give the boxes its whole reading
+        holds there? If not, this engine reads crops differently from whole images here:
+        the series is read whole from now on."""
+        expected = [b for b in series.boxes if patch.touches(b) and b not in patch.hidden]
+        got = self._read_patch(series.image, patch)
+        if got is None or not same_boxes(reading_order(got), reading_order(expected)) \
+                or not same_boxes(reading_order(series.boxes), series.boxes):
+            self.counts.checks_failed += 1
+            series.whole_only = True
+            return False
+        return True
+
+
+def _area_of(box: TextBox) -> Area:
+    return Area(box.top, box.left, box.bottom, box.right)
