@@ -26,7 +26,7 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
                         help="extract PNG/TIFF files to input dir (or current dir if input dir not writable)")
     parser.add_argument("-i", "--identify", action="store_true",
                         help="identify only: list the images that -x would extract and OCR would read, without OCR")
-    parser.add_argument("--ocr", metavar="OCR", help='OCR using "tesseract" or "easyocr", output to stdout')
+    parser.add_argument("--ocr", metavar="OCR", help='OCR using "tesseract", "easyocr" or "rapidocr", output to stdout')
     parser.add_argument("--pii", metavar="PII",
                         help='check OCR output for PII using "spacy" or "flair" (add ,model if needed)')
     parser.add_argument("--rects", action="store_true",

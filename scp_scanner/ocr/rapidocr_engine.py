@@ -38,7 +38,8 @@ import numpy as np
 
 from ..model import SOURCE_FRAME, Image, TextBox
 from ..registry import EngineError
-from .fixups import CARET_LOOKALIKES, ONE_WORD, fix_digit_lookalikes
+from .easyocr_engine import ink_gaps
+from .fixups import CARET_LOOKALIKES, ONE_WORD, SPLIT_GAP, continues, fix_digit_lookalikes
 from .prepare import enlarge, inks, is_text, line_regions, glyphs, reading_order
 
 DETECTOR_FILE = "PP-OCRv6_det_small.onnx"
@@ -82,6 +83,8 @@ REC_HEIGHT = 48
 REC_MIN_WIDTH = 96
 REC_GPU_BATCH = 16
 CACHE_SIZE = 4096
+# A space narrower than this share of the line's widest other space is a gap inside a word.
+SPACE_SHARE = 0.7
 # A line must be read at least this confidently (0..100) to count; a single character more so.
 MIN_SCORE = 50.0
 MIN_SINGLE_CHAR_SCORE = 80.0
@@ -291,6 +294,56 @@ def latin(character: str) -> bool:
                                      or (0xC0 <= ord(character) <= 0xFF and character.isalpha()))
 
 
+def char_steps(indices: np.ndarray) -> list[int]:
+    """The time step of each character that CTC decoding emits (repeats collapsed, blanks,
+    index 0, dropped), as CTCLabelDecode decodes."""
+    keep = indices != 0
+    keep[1:] &= indices[1:] != indices[:-1]
+    return np.flatnonzero(keep).tolist()
+
+
+def ink_columns(crop: np.ndarray) -> np.ndarray:
+    """Columns of a text crop that hold ink (Otsu threshold; the ink is the minority)."""
+    import cv2
+
+    grey = crop.max(axis=2) if crop.ndim == 3 else crop
+    _, binary = cv2.threshold(np.ascontiguousarray(grey), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    ink = binary > 0
+    if ink.mean() > 0.5:
+        ink = ~ink
+    return ink.any(axis=0)
+
+
+def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray) -> str:
+    """Drop a space the recogniser put inside a word ("Stra cathro", "ABD OMEN") where the
+    second part continues the first (fixups.continues, the rule the tesseract engine uses:
+    numbers and capitalised next words stay apart) and the blank between the two characters
+    is narrow: no wider than the line's letter gaps allow (fixups.SPLIT_GAP), or under
+    SPACE_SHARE of the line's widest other space."""
+    if " " not in text.strip() or len(xs) != len(text):
+        return text
+    gaps = ink_gaps(ink_columns(crop))
+    if len(gaps) < 3:
+        return text
+    letter = float(np.median([end - start for start, end in gaps]))
+
+    def blank(i: int) -> int:
+        inside = [end - start for start, end in gaps if start < xs[i + 1] and end > xs[i - 1]]
+        return max(inside, default=0)
+
+    spaces = {i: blank(i) for i in range(1, len(text) - 1)
+              if text[i] == " " and text[i - 1] != " " and text[i + 1] != " "}
+    out = list(text)
+    for i, width in spaces.items():
+        before, after = text[:i].split()[-1], text[i + 1:].split()[0]
+        if not width or not continues(before.rstrip(CARET_LOOKALIKES), after):
+            continue
+        others = [w for j, w in spaces.items() if j != i]
+        if width <= SPLIT_GAP * max(letter, 1.0) or (others and width < SPACE_SHARE * max(others)):
+            out[i] = ""
+    return "".join(out)
+
+
 def find_model_dir(model_dir: str | None) -> Path:
     """The folder holding both model files: configured, else the rapidocr wheel's models/.
     Raises EngineError naming the missing file and how to install it."""
@@ -454,7 +507,13 @@ class RapidOcrEngine:
         if preds.shape[-1] == self._allowed.size:
             preds = preds * self._allowed
         lines, _ = self._decode(preds)
-        return [(str(text), float(score)) for text, score in lines]
+        out = []
+        for (text, score), row, crop, ratio in zip(lines, preds.argmax(axis=2), crops, ratios):
+            # Where each character stands in the crop: its CTC time step across the input.
+            step = width / row.size * crop.shape[1] / min(width, max(1, math.ceil(REC_HEIGHT * ratio)))
+            text = spaces_from_ink(str(text), [(t + 0.5) * step for t in char_steps(row)], crop)
+            out.append((text, float(score)))
+        return out
 
     def recognise(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         """Text and score (0..1) of each crop; identical crops are read once (LRU cache)."""
