@@ -40,7 +40,7 @@ from ..model import SOURCE_FRAME, Image, TextBox
 from ..registry import EngineError
 from .easyocr_engine import ink_gaps
 from .fixups import CARET_LOOKALIKES, ONE_WORD, SPLIT_GAP, continues, fix_digit_lookalikes
-from .prepare import enlarge, inks, is_text, line_regions, glyphs, reading_order
+from .prepare import enlarge, glyphs, inks, is_text, line_regions, reading_order, regions_of
 
 DETECTOR_FILE = "PP-OCRv6_det_small.onnx"
 RECOGNISER_FILE = "PP-OCRv6_rec_small.onnx"
@@ -63,6 +63,11 @@ MAX_WINDOW_SHARE = 0.5
 # reused rather than fragmenting the heap) this kept `scan --ocr rapidocr --pii spacy` at
 # 385 MB peak RSS on 12 corpus files (512x512 pieces, no arena: 423 MB).
 MAX_DET_PIXELS = 384 * 384
+# Large text needs no full-size detection: the detector's input is reduced so that the
+# smallest line the ink shows (prepare.py's glyph lines) stays DET_TEXT_HEIGHT px high, by at
+# most MIN_DET_SCALE (the cost falls with the square). Crops are still recognised at full size.
+DET_TEXT_HEIGHT = 12
+MIN_DET_SCALE = 0.5
 CPU_ARENA = True
 MAX_DET_WIDTH = 1024
 DET_OVERLAP = 48
@@ -156,6 +161,12 @@ def view_of(image: Image) -> View:
     return View(_bgr(pixels), scale)
 
 
+def scaled(rect: Rect, factor: float, height: int, width: int) -> Rect:
+    """A box found on pixels reduced by `factor`, in the unreduced pixels."""
+    return Rect(int(rect.left / factor), int(rect.top / factor), min(width, math.ceil(rect.right / factor)),
+                min(height, math.ceil(rect.bottom / factor)))
+
+
 def merge_rects(rects: list[Rect]) -> list[Rect]:
     """Union of overlapping rectangles, repeated until none overlap."""
     rects = list(rects)
@@ -192,6 +203,28 @@ def text_windows(image: Image, view: View) -> list[Rect]:
                               min(width, int((region.right + pad) * s) + m),
                               min(height, int((region.bottom + pad) * s) + m)))
     return merge_rects(rects)
+
+
+def smallest_text(image: Image) -> int | None:
+    """The height (original pixels) of the smallest line of text the image's ink shows
+    (prepare.Region.text_like: 3+ glyphs of annotation size in one line; speckle makes single
+    blobs), or None when the ink shows none, or only texture: then the text size is unknown."""
+    heights = []
+    for ink in inks(image):
+        regions = regions_of(ink)
+        if regions is None:
+            return None
+        heights += [r.glyph_height for r in regions if r.text_like]
+    return min(heights) if heights else None
+
+
+def detection_scale(image: Image, view: View) -> float:
+    """How much the detector's input may be reduced: so that the smallest text the ink shows
+    stays DET_TEXT_HEIGHT px high (never below MIN_DET_SCALE; 1 when the size is unknown)."""
+    smallest = smallest_text(image)
+    if smallest is None:
+        return 1.0
+    return float(min(1.0, max(MIN_DET_SCALE, DET_TEXT_HEIGHT / (smallest * view.scale))))
 
 
 def pieces(height: int, width: int) -> list[Rect]:
@@ -472,10 +505,13 @@ class RapidOcrEngine:
         pixels = view.pixels
         height, width = pixels.shape[:2]
         if max(height, width) <= FULL_SIDE:
-            return dedupe(self._detect_pieces(pixels))
+            factor = detection_scale(image, view)
+            if factor >= 0.95:
+                return dedupe(self._detect_pieces(pixels))
+            return [scaled(rect, factor, height, width)
+                    for rect in dedupe(self._detect_pieces(_magnify(pixels, factor)))]
         factor = REDUCED_SIDE / max(height, width)
-        coarse = [Rect(int(r.left / factor), int(r.top / factor), min(width, math.ceil(r.right / factor)),
-                       min(height, math.ceil(r.bottom / factor)))
+        coarse = [scaled(r, factor, height, width)
                   for r in dedupe(self._detect_pieces(_magnify(pixels, factor)))]
         windows = text_windows(image, view)
         if sum(w.area for w in windows) > MAX_WINDOW_SHARE * height * width:
