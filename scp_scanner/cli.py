@@ -41,7 +41,7 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
                         help="scan N files at a time in worker processes (0 = one per core; default 1)")
     parser.add_argument("--config", metavar="FILE",
                         help="take engine options (processing.ocr_min_confidence, tessdata_dir, "
-                             "easyocr_model_dir, gpu) from this YAML file, as serve does")
+                             "easyocr_model_dir, rapidocr_model_dir, gpu) from this YAML file, as serve does")
     parser.add_argument("paths", nargs="+", metavar="files",
                         help="DICOM files, directories (walked recursively), or - to read paths from stdin")
 
