@@ -74,7 +74,7 @@ class OutputConfig:
 
 @dataclass(frozen=True)
 class ProcessingConfig:
-    ocr: str = "tesseract"              # tesseract | easyocr | none
+    ocr: str = "rapidocr"               # rapidocr | tesseract | easyocr | none
     pii: str = "spacy"                  # spacy[,MODEL] | flair,PATH | none
     ocr_min_confidence: float = 30.0    # words read less confidently are dropped (0-100)
     tessdata_dir: str = ""              # folder with eng.traineddata; "" = the system's

@@ -223,3 +223,36 @@ def test_scan_cli_with_rapidocr_and_spacy_writes_rect_rows(tmp_path):
 def test_textboxes_are_plain_values(engine, tmp_path):
     (_, _, boxes), = read_case(engine, "sc_grey_jpeg_baseline", tmp_path, seed=9)
     assert boxes and all(isinstance(b, TextBox) and isinstance(b.left, int) for b in boxes)
+
+
+def test_serve_with_rapidocr_writes_the_rows_scan_writes(tmp_path):
+    """serve's default engine (config.py, config/scp-scanner.yaml) end to end: instances sent
+    by dcmtk's storescu give the rows that `scan --ocr rapidocr` gives for the same files."""
+    import pydicom
+
+    from scp_harness import Server, storescu
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "scp").mkdir()
+    files = [tmp_path / "in" / f"{case}.dcm" for case in ("ct_signed", "mr_overlay")]
+    for seed, path in enumerate(files):
+        dicomgen.build_case(path.stem, path, seed=seed)
+    uid_of = {str(p): str(pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID) for p in files}
+    server = Server(tmp_path / "scp", "--pii", "spacy", "--rects", ocr="rapidocr", workers=1).start()
+    try:
+        result = storescu(server.port, files)
+        assert result.returncode == 0, result.stderr
+        served = server.wait_rows(uid_of.values(), timeout=300)
+        server.wait_spool_empty()
+        assert server.terminate() == 0
+    finally:
+        server.stop_quietly()
+    scanned = run_scan("--ocr", "rapidocr", "--pii", "spacy", "--rects", *map(str, files))
+    assert scanned.returncode == 0, scanned.stderr
+    expected = list(csv.DictReader(io.StringIO(scanned.stdout)))
+    for row in expected:
+        row["filename"] = uid_of[row["filename"]]
+    key = lambda r: (r["filename"], int(r["frame"]), int(r["overlay"]), r["left"], r["top"])  # noqa: E731
+    assert sorted(served, key=key) == sorted(expected, key=key)
+    assert {r["ocr_engine"] for r in served} == {"rapidocr"}
+    assert any(r["is_sensitive"] == "1" for r in served)
