@@ -11,10 +11,10 @@ What RapidOCR gives, and what is ours:
 - An untouched `RapidOCR()` call scales every image so its short side is 736 px (detection
   ~0.2-0.4 s for a 512x512 image) and caps the long side at 2000 px, which shrinks 10 px text
   on a 2000x2500 CR until it vanishes. Here the detector reads each image at its own pixel
-  size (a 512x512 frame: ~0.05 s), small images magnified, large images in windows around
-  the text lines that prepare.py locates from ink plus one reduced pass for large type;
-  lines are recognised in batches and identical crops (the same text in the same place on
-  every frame of a cine) are recognised once.
+  size (reduced only as far as the smallest text line the ink shows allows; small images
+  magnified), in bounded pieces; large images in windows around the text lines that
+  prepare.py locates from ink plus one reduced pass for large type. Identical crops (the same
+  text in the same place on several frames) are recognised once.
 - Each kind of image is fed as the detector reads it best: frames as their display pixels
   (grey, MONOCHROME1 already inverted, RGB/YBR/palette already RGB, passed as BGR as the
   models were trained), overlays (set bits) as dark text on white, smoothed and magnified,
@@ -60,20 +60,23 @@ MIN_SIDE = 512
 MAX_MAGNIFY = 2.0
 MAX_WINDOW_SHARE = 0.5
 # The detector's memory grows with its input (its head works at full resolution: +86 MB for
-# one 512x512 call), so it reads pieces of at most MAX_DET_PIXELS, overlapping by DET_OVERLAP
-# px, and the duplicates are merged (dedupe). With onnxruntime's CPU arena (freed buffers
-# reused rather than fragmenting the heap) this kept `scan --ocr rapidocr --pii spacy` at
-# 385 MB peak RSS on 12 corpus files (512x512 pieces, no arena: 423 MB).
+# one 512x512 call), so it reads pieces of at most MAX_DET_PIXELS (at most MAX_DET_WIDTH
+# wide), overlapping by DET_OVERLAP px, and the duplicates are merged (dedupe). onnxruntime's
+# CPU arena reuses freed buffers (12 corpus files: 385 MB peak RSS with it, 415 MB without);
+# its memory patterns (an allocation plan kept per input shape) are off, since every crop
+# width is a new shape: over a 120-frame echo cine they grew the process by ~60 MB, and a
+# 1955x1841 CR read after it peaked at 437 MB with them, 406 MB without. With 320x320
+# pieces `scan --ocr rapidocr --pii spacy --rects` peaked at 405 MB over 12 real files.
 MAX_DET_PIXELS = 320 * 320
+MAX_DET_WIDTH = 1024
+DET_OVERLAP = 48
+CPU_ARENA = True
+MEM_PATTERN = False
 # Large text needs no full-size detection: the detector's input is reduced so that the
 # smallest line the ink shows (prepare.py's glyph lines) stays DET_TEXT_HEIGHT px high, by at
 # most MIN_DET_SCALE (the cost falls with the square). Crops are still recognised at full size.
 DET_TEXT_HEIGHT = 12
 MIN_DET_SCALE = 0.5
-CPU_ARENA = True
-MEM_PATTERN = False
-MAX_DET_WIDTH = 1024
-DET_OVERLAP = 48
 # DB post-processing: RapidOCR's defaults for PP-OCRv6, except the box score (0.5), which
 # dropped short marks such as "C+" on JPEG ultrasound (tuned on corpus seeds 1 and 2).
 DB_THRESH = 0.3
