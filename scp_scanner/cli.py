@@ -28,7 +28,7 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-i", "--identify", action="store_true",
                         help="identify only: list each image (and the name -x would give it) on stderr and extract "
                              "nothing; OCR and PII still run when --ocr/--pii ask for them")
-    parser.add_argument("--ocr", metavar="OCR", help='OCR using "tesseract" or "easyocr", output to stdout')
+    parser.add_argument("--ocr", metavar="OCR", help='OCR using "rapidocr", "tesseract" or "easyocr", output to stdout')
     parser.add_argument("--pii", metavar="PII",
                         help='check OCR output for PII using "spacy" or "flair" (add ,model if needed)')
     parser.add_argument("--rects", action="store_true",
@@ -46,7 +46,7 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
                         help="scan N files at a time in worker processes (0 = one per core; default 1)")
     parser.add_argument("--config", metavar="FILE",
                         help="take engine options (processing.ocr_min_confidence, tessdata_dir, "
-                             "easyocr_model_dir, gpu, frame_reuse) from this YAML file, as serve does")
+                             "easyocr_model_dir, rapidocr_model_dir, gpu, frame_reuse) from this YAML file, as serve does")
     parser.add_argument("--list", metavar="FILE", action="append", default=[], dest="lists",
                         help="read paths from FILE, one per line (may be repeated; - is stdin)")
     dask = parser.add_argument_group("on a Dask cluster (pip install 'scp-scanner[dask]')")

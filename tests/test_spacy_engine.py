@@ -87,3 +87,40 @@ def test_no_installed_model_says_what_to_install():
 def test_a_directory_that_is_no_model_is_refused(tmp_path):
     with pytest.raises(EngineError, match="cannot be loaded"):
         SpacyEngine(str(tmp_path))
+
+
+def test_scan_with_spacy_does_not_import_torch(tmp_path, monkeypatch):
+    """spaCy's thinc imports torch whenever it is installed (the easyocr/flair extras install
+    it: ~670 MB and 1.5 s per process). The real `scan --ocr tesseract --pii spacy` must load
+    spaCy and thinc without it; Python's import profiler lists every module the process imported."""
+    import csv
+    import io
+
+    import dicomgen
+    from conftest import run_scan
+
+    truth = dicomgen.build_case("ct_signed", tmp_path / "ct.dcm", seed=8)
+    monkeypatch.setenv("PYTHONPROFILEIMPORTTIME", "1")
+    result = run_scan("--ocr", "tesseract", "--pii", "spacy", truth.path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert {"spacy", "thinc", "thinc.compat"} <= imported
+    # A real torch import loads hundreds of torch.* modules; the guarded one only looks the
+    # name up (the profiler still lists that failed lookup as "torch").
+    assert not any(name.startswith("torch.") for name in imported)
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows and rows[-1]["ner_engine"] == "spacy" and rows[-1]["is_sensitive"] == "1"
+
+
+def test_spacy_engine_leaves_torch_importable_afterwards(engine):
+    """Keeping torch out of spaCy's import must not keep it out of the process: an engine
+    loaded later (flair, easyocr) still imports it."""
+    import importlib.util
+    import sys
+
+    assert sys.modules.get("torch", "absent") is not None
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        assert torch.tensor([1, 2]).sum().item() == 3

@@ -29,6 +29,8 @@ ENGINES: registry.Registry = {
                   "apt-get install tesseract-ocr tesseract-ocr-eng; pip install 'scp-scanner' (tesserocr or pytesseract)"),
     "easyocr": ("scp_scanner.ocr.easyocr_engine", "EasyOcrEngine",
                 "pip install 'scp-scanner[easyocr]'"),
+    "rapidocr": ("scp_scanner.ocr.rapidocr_engine", "RapidOcrEngine",
+                 "pip install 'rapidocr==3.10.0' onnxruntime (or pip install 'scp-scanner')"),
 }
 
 

@@ -12,14 +12,37 @@ en_core_web_sm installed gets that one first.
 """
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
+from contextlib import contextmanager
 from pathlib import Path
-
-import spacy
-import spacy.util
 
 from ..model import Entity
 from ..registry import EngineError
+
+
+@contextmanager
+def _torch_kept_out():
+    """Import spaCy without torch. spaCy's thinc imports torch whenever it is installed (the
+    easyocr and flair extras install it): +1.5 s and ~670 MB RSS in every process, for nothing,
+    since the CNN pipelines (sm/md/lg) run on thinc's numpy ops. While spaCy is imported,
+    `import torch` fails (a None entry in sys.modules), so thinc records has_torch = False;
+    the entry is removed afterwards, so an engine loaded later may still import torch. When
+    torch is already imported (easyocr is built before the NER engine), nothing changes."""
+    if "torch" in sys.modules or "thinc" in sys.modules:
+        yield
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
+
+
+with _torch_kept_out():
+    import spacy
+    import spacy.util
 
 # Best first. The transformer model (trf) is left out: it needs spacy-transformers and torch
 # and is ~100x slower per text, for little gain on the few words burned into an image.

@@ -48,7 +48,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-dir", help="CSV output folder (output.output_dir, default var/output)")
     parser.add_argument("--archive-dir",
                         help="keep processed instances here as <SOPInstanceUID>.dcm (storage.archive_dir)")
-    parser.add_argument("--ocr", metavar="ENGINE", help='"tesseract", "easyocr" or "none" (processing.ocr)')
+    parser.add_argument("--ocr", metavar="ENGINE", help='"rapidocr", "tesseract", "easyocr" or "none" (processing.ocr)')
     parser.add_argument("--pii", metavar="ENGINE[,MODEL]",
                         help='"spacy[,MODEL]", "flair,PATH" or "none" (processing.pii)')
     parser.add_argument("--rects", action=argparse.BooleanOptionalAction, default=None,

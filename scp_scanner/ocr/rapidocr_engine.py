@@ -1,0 +1,641 @@
+"""PP-OCR (PP-OCRv6 small detector and recogniser) through RapidOCR's models on onnxruntime.
+
+What RapidOCR gives, and what is ours:
+- rapidocr 3.x ships the PP-OCRv6 ONNX models in its wheel (31 MB, Apache-2.0) and the
+  pre/post-processing around them. We load the two model files ourselves, by explicit path,
+  into onnxruntime sessions with one intra-op and one inter-op thread, and use RapidOCR's own
+  DB box extraction (DBPostProcess) and CTC decoding (CTCLabelDecode). RapidOCR's `RapidOCR`
+  class is not used: it resolves models through a table of download URLs and fetches a
+  missing model or character list from the network. Here nothing can: a missing file is an
+  EngineError naming it, and the recogniser's character list must be inside the model.
+- An untouched `RapidOCR()` call scales every image so its short side is 736 px (detection
+  ~0.2-0.4 s for a 512x512 image) and caps the long side at 2000 px, which shrinks 10 px text
+  on a 2000x2500 CR until it vanishes. Here the detector reads each image at its own pixel
+  size (reduced only as far as the smallest text line the ink shows allows; small images
+  magnified), in bounded pieces; large images in windows around the text lines that
+  prepare.py locates from ink plus one reduced pass for large type. Identical crops (the same
+  text in the same place on several frames) are recognised once.
+- Each kind of image is fed as the detector reads it best: frames as their display pixels
+  (grey, MONOCHROME1 already inverted, RGB/YBR/palette already RGB, passed as BGR as the
+  models were trained), overlays (set bits) as dark text on white, smoothed and magnified,
+  with a margin.
+
+Boxes are lines (PP-OCR recognises a line at a time), in the original image's pixel space,
+confidence 0..100. DICOM names read with a '^' look-alike and digit look-alikes in numbers
+are mended with the shared fix-ups (fixups.py).
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import hashlib
+import math
+import re
+import unicodedata
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..model import SOURCE_FRAME, Image, TextBox
+from ..registry import EngineError
+from .easyocr_engine import ink_gaps
+from .fixups import CARET_LOOKALIKES, ONE_WORD, SPLIT_GAP, continues, fix_digit_lookalikes
+from .prepare import enlarge, glyphs, inks, is_text, line_regions, reading_order, regions_of
+
+DETECTOR_FILE = "PP-OCRv6_det_small.onnx"
+RECOGNISER_FILE = "PP-OCRv6_rec_small.onnx"
+MODEL_FILES = (DETECTOR_FILE, RECOGNISER_FILE)
+INSTALL = "pip install 'rapidocr==3.10.0' onnxruntime"
+
+# Detection. Images whose long side is at most FULL_SIDE are detected whole at their own
+# size; smaller than MIN_SIDE they are magnified (at most MAX_MAGNIFY) so small type reaches
+# the detector's working size. Larger images: windows around located text lines at their
+# own size, plus the whole image reduced to REDUCED_SIDE for large type; when the windows
+# would cover most of the image, the whole image at its own size.
+FULL_SIDE = 1280
+REDUCED_SIDE = 640
+MIN_SIDE = 512
+MAX_MAGNIFY = 2.0
+MAX_WINDOW_SHARE = 0.5
+# The detector's memory grows with its input (its head works at full resolution: +86 MB for
+# one 512x512 call), so it reads pieces of at most MAX_DET_PIXELS (at most MAX_DET_WIDTH
+# wide), overlapping by DET_OVERLAP px, and the duplicates are merged (dedupe). onnxruntime's
+# CPU arena reuses freed buffers (12 corpus files: 385 MB peak RSS with it, 415 MB without);
+# its memory patterns (an allocation plan kept per input shape) are off, since every crop
+# width is a new shape: over a 120-frame echo cine they grew the process by ~60 MB, and a
+# 1955x1841 CR read after it peaked at 437 MB with them, 406 MB without. With 320x320
+# pieces `scan --ocr rapidocr --pii spacy --rects` peaked at 405 MB over 12 real files.
+MAX_DET_PIXELS = 320 * 320
+MAX_DET_WIDTH = 1024
+DET_OVERLAP = 48
+CPU_ARENA = True
+MEM_PATTERN = False
+# Large text needs no full-size detection: the detector's input is reduced so that the
+# smallest line the ink shows (prepare.py's glyph lines) stays DET_TEXT_HEIGHT px high, by at
+# most MIN_DET_SCALE (the cost falls with the square). Crops are still recognised at full size.
+DET_TEXT_HEIGHT = 12
+MIN_DET_SCALE = 0.5
+# DB post-processing: RapidOCR's defaults for PP-OCRv6, except the box score (0.5), which
+# dropped short marks such as "C+" on JPEG ultrasound (tuned on corpus seeds 1 and 2).
+DB_THRESH = 0.3
+DB_BOX_THRESH = 0.3
+DB_UNCLIP = 1.6
+# Overlays: set bits drawn dark on white, inside a white margin (the detector misses text
+# touching the border); smaller than MIN_SIDE, magnified by OVERLAY_MAGNIFY and smoothed.
+# Magnifying 512 px overlays as well cost 4x the detection time for no gain (seeds 1-2).
+OVERLAY_MAGNIFY = 2
+OVERLAY_MARGIN = 16
+# Recognition: crops resized to REC_HEIGHT (the model's input height), at least
+# REC_MIN_WIDTH wide (RapidOCR pads every crop to 320: 20 against 28 ms per line here, same
+# text). On the CPU one crop per call (batches pad to the widest crop and cost more per line,
+# measured 41 -> 60 ms per line at 8); on a GPU, REC_GPU_BATCH at a time.
+REC_HEIGHT = 48
+REC_MIN_WIDTH = 96
+REC_GPU_BATCH = 16
+CACHE_SIZE = 4096
+# A space narrower than this share of the line's widest other space is a gap inside a word.
+SPACE_SHARE = 0.7
+# A line must be read at least this confidently (0..100) to count; a single character more so.
+MIN_SCORE = 50.0
+MIN_SINGLE_CHAR_SCORE = 80.0
+
+
+@dataclass(frozen=True, eq=False)
+class View:
+    """What the detector reads: uint8 BGR pixels, and how they map to the original image:
+    original = (view - margin) / scale."""
+
+    pixels: np.ndarray
+    scale: float
+    margin: int = 0
+
+    def to_original(self, left: float, top: float, right: float, bottom: float,
+                    height: int, width: int) -> tuple[int, int, int, int]:
+        s, m = self.scale, self.margin
+        box = (math.floor((left - m) / s), math.floor((top - m) / s),
+               math.ceil((right - m) / s), math.ceil((bottom - m) / s))
+        return (max(0, min(width, box[0])), max(0, min(height, box[1])),
+                max(0, min(width, box[2])), max(0, min(height, box[3])))
+
+
+@dataclass(frozen=True)
+class Rect:
+    """[left, right) x [top, bottom) in view pixels."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    @property
+    def area(self) -> int:
+        return max(0, self.right - self.left) * max(0, self.bottom - self.top)
+
+
+def _bgr(pixels: np.ndarray) -> np.ndarray:
+    if pixels.ndim == 2:
+        return np.ascontiguousarray(np.repeat(pixels[:, :, None], 3, axis=2))
+    return np.ascontiguousarray(pixels[:, :, ::-1])
+
+
+def _magnify(pixels: np.ndarray, scale: float) -> np.ndarray:
+    import cv2
+
+    height, width = pixels.shape[:2]
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(pixels, size, interpolation=cv2.INTER_CUBIC)
+
+
+def view_of(image: Image) -> View:
+    """The pixels the detector and recogniser read for this image."""
+    if image.source != SOURCE_FRAME:
+        # Overlay planes: set bits are the text. Dark on white, the jagged 1-bit edges smoothed
+        # as they are enlarged (prepare.enlarge), with a white margin.
+        mask = image.text_mask if image.text_mask is not None else image.pixels > 0
+        page = np.where(mask, 0, 255).astype(np.uint8)
+        scale = OVERLAY_MAGNIFY if max(image.height, image.width) < MIN_SIDE else 1
+        page = enlarge(page, scale, binary=True) if scale > 1 else page
+        page = np.pad(page, OVERLAY_MARGIN, constant_values=255)
+        return View(_bgr(page), float(scale), OVERLAY_MARGIN)
+    pixels = image.pixels
+    long_side = max(image.height, image.width, 1)
+    scale = 1.0
+    if long_side < MIN_SIDE:
+        scale = min(MAX_MAGNIFY, MIN_SIDE / long_side)
+        pixels = _magnify(pixels, scale)
+    return View(_bgr(pixels), scale)
+
+
+def scaled(rect: Rect, factor: float, height: int, width: int) -> Rect:
+    """A box found on pixels reduced by `factor`, in the unreduced pixels."""
+    return Rect(int(rect.left / factor), int(rect.top / factor), min(width, math.ceil(rect.right / factor)),
+                min(height, math.ceil(rect.bottom / factor)))
+
+
+def merge_rects(rects: list[Rect]) -> list[Rect]:
+    """Union of overlapping rectangles, repeated until none overlap."""
+    rects = list(rects)
+    merged = True
+    while merged:
+        merged = False
+        out: list[Rect] = []
+        for rect in rects:
+            for i, other in enumerate(out):
+                if (rect.left < other.right and other.left < rect.right
+                        and rect.top < other.bottom and other.top < rect.bottom):
+                    out[i] = Rect(min(rect.left, other.left), min(rect.top, other.top),
+                                  max(rect.right, other.right), max(rect.bottom, other.bottom))
+                    merged = True
+                    break
+            else:
+                out.append(rect)
+        rects = out
+    return rects
+
+
+def text_windows(image: Image, view: View) -> list[Rect]:
+    """Windows (view pixels) around the text lines that the image's ink shows, each with a
+    margin of a few text heights, overlapping windows merged."""
+    height, width = view.pixels.shape[:2]
+    rects = []
+    for ink in inks(image):
+        for region in line_regions(glyphs(ink.mask), ink.mask.shape):
+            if region.glyph_height < 5:
+                continue
+            pad = 2 * region.glyph_height + 8
+            s, m = view.scale, view.margin
+            rects.append(Rect(max(0, int((region.left - pad) * s) + m), max(0, int((region.top - pad) * s) + m),
+                              min(width, int((region.right + pad) * s) + m),
+                              min(height, int((region.bottom + pad) * s) + m)))
+    return merge_rects(rects)
+
+
+def smallest_text(image: Image) -> int | None:
+    """The height (original pixels) of the smallest line of text the image's ink shows
+    (prepare.Region.text_like: 3+ glyphs of annotation size in one line; speckle makes single
+    blobs), or None when the ink shows none, or only texture: then the text size is unknown."""
+    heights = []
+    for ink in inks(image):
+        regions = regions_of(ink)
+        if regions is None:
+            return None
+        heights += [r.glyph_height for r in regions if r.text_like]
+    return min(heights) if heights else None
+
+
+def detection_scale(image: Image, view: View) -> float:
+    """How much the detector's input may be reduced: so that the smallest text the ink shows
+    stays DET_TEXT_HEIGHT px high (never below MIN_DET_SCALE; 1 when the size is unknown)."""
+    smallest = smallest_text(image)
+    if smallest is None:
+        return 1.0
+    return float(min(1.0, max(MIN_DET_SCALE, DET_TEXT_HEIGHT / (smallest * view.scale))))
+
+
+def pieces(height: int, width: int) -> list[Rect]:
+    """Overlapping pieces of at most MAX_DET_PIXELS covering a height x width area: full-width
+    strips (text lines run sideways, so strips overlapping by more than a line's height keep
+    every line whole in one of them), cut into columns only when wider than MAX_DET_WIDTH."""
+    cols = 1 if width <= MAX_DET_WIDTH else math.ceil((width - DET_OVERLAP) / (MAX_DET_WIDTH - DET_OVERLAP))
+    piece_w = math.ceil((width + (cols - 1) * DET_OVERLAP) / cols)
+    strip = max(2 * DET_OVERLAP, MAX_DET_PIXELS // max(1, piece_w))
+    rows = 1 if height <= strip else math.ceil((height - DET_OVERLAP) / (strip - DET_OVERLAP))
+    piece_h = math.ceil((height + (rows - 1) * DET_OVERLAP) / rows)
+
+    def starts(count: int, size: int, total: int) -> list[int]:
+        return [min(i * (size - DET_OVERLAP), max(0, total - size)) for i in range(count)]
+
+    return [Rect(x, y, min(width, x + piece_w), min(height, y + piece_h))
+            for y in starts(rows, piece_h, height) for x in starts(cols, piece_w, width)]
+
+
+def overlap_share(a: Rect, b: Rect) -> float:
+    """Intersection over the smaller rectangle's area."""
+    iw = min(a.right, b.right) - max(a.left, b.left)
+    ih = min(a.bottom, b.bottom) - max(a.top, b.top)
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    return iw * ih / max(1, min(a.area, b.area))
+
+
+def same_line_touching(a: Rect, b: Rect) -> bool:
+    """Two pieces of one line cut at a tile seam: vertically aligned and touching sideways."""
+    ih = min(a.bottom, b.bottom) - max(a.top, b.top)
+    shorter = max(1, min(a.bottom - a.top, b.bottom - b.top))
+    return ih >= 0.7 * shorter and min(a.right, b.right) >= max(a.left, b.left)
+
+
+def dedupe(boxes: list[tuple[Rect, int]], coarse: list[Rect] = ()) -> list[Rect]:
+    """Boxes detected in overlapping pieces ((rect, piece number) pairs): a box lying mostly
+    inside another is the same text (the larger kept), and parts of one line cut at a seam
+    of different pieces are joined. Boxes of a reduced pass (`coarse`: blurred, whole text
+    blocks as one box) count only where no box at full size was found."""
+    kept: list[tuple[Rect, int]] = []
+    for rect, source in sorted(boxes, key=lambda item: -item[0].area):
+        for i, (other, other_source) in enumerate(kept):
+            if overlap_share(rect, other) >= 0.6:
+                break
+            if source != other_source and same_line_touching(rect, other):
+                kept[i] = (Rect(min(rect.left, other.left), min(rect.top, other.top),
+                                max(rect.right, other.right), max(rect.bottom, other.bottom)), other_source)
+                break
+        else:
+            kept.append((rect, source))
+    fine = [rect for rect, _ in kept]
+    return fine + [rect for rect in coarse if not any(overlap_share(rect, other) > 0 for other in fine)]
+
+
+# Spaces the recogniser drops: after a label's colon before a long number ("ID:302233876"),
+# between a date and the time that follows it ("2015-03-1415:42:34"), and between a word
+# and a following word in capitals ("RefFERGUSON^MOHAMMED").
+_LABEL_THEN_NUMBER = re.compile(r"(?<=[A-Za-z]):(?=\d{5,})")
+_WORD_THEN_CAPITALS = re.compile(r"(?<=[a-z])(?=[A-Z]{2,})")
+_DATE_THEN_TIME = re.compile(r"(\b(?:\d{4}[-./]\d{2}[-./]\d{2}|\d{2}[-./]\d{2}[-./]\d{4}"
+                             r"|\d{1,2}-[A-Za-z]{3}-\d{4}|\d{8}))(\d{2}:\d{2})")
+# Digits read in place of letters inside a word of capitals ("D0B", "HF5").
+LETTER_LOOKALIKES = {"0": "O", "5": "S", "8": "B", "1": "I"}
+_DIGIT_IN_CAPITALS = re.compile(r"^(?=(?:[^0-9]*[0-9]){1}[^0-9]*$)[A-Z]*[A-Z]([0158])[A-Z]*$")
+# 'Im' (image number) read with a small l.
+_IMAGE_LABEL = re.compile(r"\b[l|]m:(?=\d)")
+
+
+def letters_for_digits(word: str) -> str:
+    """One digit look-alike inside a word of 3+ capitals with no other digit: a letter."""
+    match = _DIGIT_IN_CAPITALS.match(word)
+    if not match or len(word) < 3:
+        return word
+    return word.replace(match[1], LETTER_LOOKALIKES[match[1]])
+
+
+def mend(text: str) -> str:
+    """OCR fix-ups certain in context. The shared ones (fixups.py), word by word: a DICOM
+    name whose '^' was read as a look-alike becomes FAMILY^GIVEN, digit look-alikes in
+    numbers become digits. PP-OCR's own: accents folded (the recogniser's alphabet is
+    multilingual: "Straçathro"), dropped spaces put back, digits inside capitals."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = _LABEL_THEN_NUMBER.sub(": ", text)
+    text = _DATE_THEN_TIME.sub(r"\1 \2", text)
+    text = _WORD_THEN_CAPITALS.sub(" ", text)
+    text = _IMAGE_LABEL.sub("Im:", text)
+    words = []
+    for word in text.split():
+        match = ONE_WORD.match(word)
+        if match and not word.endswith(tuple(CARET_LOOKALIKES)):
+            word = f"{match[1]}^{match[2]}"
+        words.append(letters_for_digits(fix_digit_lookalikes(word)))
+    return " ".join(words)
+
+
+# The recogniser's alphabet is PP-OCR's multilingual one (18,708 characters, mostly CJK);
+# burned-in DICOM text is Latin. Characters outside ASCII and the Latin-1 letters are never
+# chosen (their scores are zeroed before decoding), so speckle cannot read as CJK.
+def latin(character: str) -> bool:
+    return len(character) == 1 and (32 <= ord(character) < 127 or character in "°µ±²³"
+                                     or (0xC0 <= ord(character) <= 0xFF and character.isalpha()))
+
+
+def char_steps(indices: np.ndarray) -> list[int]:
+    """The time step of each character that CTC decoding emits (repeats collapsed, blanks,
+    index 0, dropped), as CTCLabelDecode decodes."""
+    keep = indices != 0
+    keep[1:] &= indices[1:] != indices[:-1]
+    return np.flatnonzero(keep).tolist()
+
+
+def ink_columns(crop: np.ndarray) -> np.ndarray:
+    """Columns of a text crop that hold ink (Otsu threshold; the ink is the minority)."""
+    import cv2
+
+    grey = crop.max(axis=2) if crop.ndim == 3 else crop
+    _, binary = cv2.threshold(np.ascontiguousarray(grey), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    ink = binary > 0
+    if ink.mean() > 0.5:
+        ink = ~ink
+    return ink.any(axis=0)
+
+
+def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray) -> str:
+    """Drop a space the recogniser put inside a word ("Stra cathro", "ABD OMEN") where the
+    second part continues the first (fixups.continues, the rule the tesseract engine uses:
+    numbers and capitalised next words stay apart) and the blank between the two characters
+    is narrow: no wider than the line's letter gaps allow (fixups.SPLIT_GAP), or under
+    SPACE_SHARE of the line's widest other space."""
+    if " " not in text.strip() or len(xs) != len(text):
+        return text
+    gaps = ink_gaps(ink_columns(crop))
+    if len(gaps) < 3:
+        return text
+    letter = float(np.median([end - start for start, end in gaps]))
+
+    def blank(i: int) -> int:
+        inside = [end - start for start, end in gaps if start < xs[i + 1] and end > xs[i - 1]]
+        return max(inside, default=0)
+
+    spaces = {i: blank(i) for i in range(1, len(text) - 1)
+              if text[i] == " " and text[i - 1] != " " and text[i + 1] != " "}
+    out = list(text)
+    for i, width in spaces.items():
+        before, after = text[:i].split()[-1], text[i + 1:].split()[0]
+        if not width or not continues(before.rstrip(CARET_LOOKALIKES), after):
+            continue
+        others = [w for j, w in spaces.items() if j != i]
+        if width <= SPLIT_GAP * max(letter, 1.0) or (others and width < SPACE_SHARE * max(others)):
+            out[i] = ""
+    return "".join(out)
+
+
+def _malloc_trim():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):   # not glibc: nothing to do
+        return None
+
+
+_TRIM = _malloc_trim()
+
+
+def release_freed_memory() -> None:
+    """Hand the heap memory freed while reading one image back to the system (glibc keeps
+    it otherwise: a 120-frame echo cine before a 1955x1841 CR raised that CR's peak RSS from
+    406 to 441 MB, over the 400 MiB budget of `scan`)."""
+    if _TRIM is not None:
+        _TRIM(0)
+
+
+def find_model_dir(model_dir: str | None) -> Path:
+    """The folder holding both model files: configured, else the rapidocr wheel's models/.
+    Raises EngineError naming the missing file and how to install it."""
+    if model_dir:
+        folder = Path(model_dir).expanduser()
+        where = f"the configured rapidocr model folder {folder}"
+    else:
+        try:
+            import rapidocr
+        except ImportError:
+            raise EngineError(f"rapidocr is not installed; install it with: {INSTALL} "
+                              "(or pip install 'scp-scanner')") from None
+        folder = Path(rapidocr.__file__).resolve().parent / "models"
+        where = f"the rapidocr package's models folder {folder}"
+    for name in MODEL_FILES:
+        if not (folder / name).is_file():
+            raise EngineError(f"{where} lacks {name}; reinstall the models with: "
+                              f"pip install --force-reinstall {INSTALL.removeprefix('pip install ')}"
+                              + ("" if not model_dir else f", or put {name} in {folder}"))
+    return folder
+
+
+def choose_providers(gpu: bool | str | None, available: list[str]) -> tuple[list, str]:
+    """onnxruntime providers from the configured `gpu` value (auto|cpu|cuda|cuda:N, or a
+    bool): auto takes CUDA when onnxruntime-gpu offers it, cuda demands it. Returns the
+    providers list and a description."""
+    word = str(gpu).strip().lower() if gpu is not None else "auto"
+    cuda = "CUDAExecutionProvider" in available
+    if word in ("false", "no", "off", "0", "cpu"):
+        return ["CPUExecutionProvider"], "cpu"
+    if word in ("", "auto", "none"):
+        if not cuda:
+            return ["CPUExecutionProvider"], "cpu"
+        return [("CUDAExecutionProvider", {"device_id": 0}), "CPUExecutionProvider"], "cuda:0"
+    device = 0
+    if word.startswith("cuda:"):
+        device = int(word.split(":", 1)[1])
+    elif word not in ("true", "yes", "on", "1", "cuda", "gpu"):
+        raise EngineError(f"rapidocr gpu must be auto, cpu, cuda or cuda:N, not {gpu!r}")
+    if not cuda:
+        raise EngineError(f"rapidocr gpu is set to {gpu!r} but onnxruntime offers no CUDAExecutionProvider "
+                          "(install it with: pip install 'scp-scanner[gpu]'); set gpu to cpu or auto")
+    return [("CUDAExecutionProvider", {"device_id": device}), "CPUExecutionProvider"], f"cuda:{device}"
+
+
+class RapidOcrEngine:
+    """PP-OCRv6 on onnxruntime, both models loaded in the constructor (~0.3 s)."""
+
+    name = "rapidocr"
+
+    def __init__(self, *, rapidocr_model_dir: str | None = None, gpu: bool | str | None = None,
+                 min_confidence: float | None = None, threads: int | None = None, **_ignored):
+        folder = find_model_dir(rapidocr_model_dir or None)
+        try:
+            import cv2
+            import onnxruntime as ort
+            from rapidocr.ch_ppocr_det.utils import DBPostProcess
+            from rapidocr.ch_ppocr_rec.utils import CTCLabelDecode
+        except ImportError as exc:
+            raise EngineError(f"rapidocr cannot be used ({exc}); install it with: {INSTALL}") from exc
+        count = max(1, int(threads or 1))
+        cv2.setNumThreads(count)
+        self.providers, self.device = choose_providers(gpu, ort.get_available_providers())
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = count
+        options.inter_op_num_threads = 1
+        options.enable_cpu_mem_arena = CPU_ARENA
+        options.enable_mem_pattern = MEM_PATTERN
+        options.log_severity_level = 3
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self._det = ort.InferenceSession(str(folder / DETECTOR_FILE), sess_options=options,
+                                             providers=self.providers)
+            self._rec = ort.InferenceSession(str(folder / RECOGNISER_FILE), sess_options=options,
+                                             providers=self.providers)
+        except Exception as exc:  # onnxruntime raises its own types for unreadable models
+            raise EngineError(f"rapidocr models in {folder} cannot be loaded ({exc}); reinstall them with: "
+                              f"pip install --force-reinstall {INSTALL.removeprefix('pip install ')}") from exc
+        characters = self._rec.get_modelmeta().custom_metadata_map.get("character")
+        if not characters:
+            raise EngineError(f"{folder / RECOGNISER_FILE} carries no character list (not a PP-OCR "
+                              f"recogniser exported by RapidOCR); reinstall with: {INSTALL}")
+        self._decode = CTCLabelDecode(character=characters.splitlines())
+        # CTCLabelDecode's alphabet: blank first, the model's characters, then a space.
+        alphabet = self._decode.character
+        self._allowed = np.array([i == 0 or ch == " " or latin(ch) for i, ch in enumerate(alphabet)])
+        self._post = DBPostProcess(thresh=DB_THRESH, box_thresh=DB_BOX_THRESH, unclip_ratio=DB_UNCLIP,
+                                   use_dilation=True, score_mode="fast")
+        self.min_confidence = max(float(min_confidence or 0.0), MIN_SCORE)
+        self.model_dir = folder
+        self._cache: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
+
+    # --- detection ------------------------------------------------------------------------
+
+    def _detect_pieces(self, pixels: np.ndarray, first: int = 0) -> list[tuple[Rect, int]]:
+        """Text boxes of a BGR area at its own size, read in pieces (see MAX_DET_PIXELS);
+        each box with the number of the piece it came from (first, first + 1, ...)."""
+        height, width = pixels.shape[:2]
+        found = []
+        for number, piece in enumerate(pieces(height, width), start=first):
+            for rect in self._detect(pixels[piece.top:piece.bottom, piece.left:piece.right]):
+                found.append((Rect(rect.left + piece.left, rect.top + piece.top,
+                                   rect.right + piece.left, rect.bottom + piece.top), number))
+        return found
+
+    def _detect(self, pixels: np.ndarray) -> list[Rect]:
+        """Text boxes of a BGR piece at its own size (padded to a multiple of 32)."""
+        height, width = pixels.shape[:2]
+        if height < 8 or width < 8:
+            return []
+        ph, pw = -(-height // 32) * 32, -(-width // 32) * 32
+        # The network wants sides in multiples of 32: the edge pixels are repeated (no new edges).
+        padded = np.pad(pixels, ((0, ph - height), (0, pw - width), (0, 0)), mode="edge")
+        norm = padded.astype(np.float32) / 127.5 - 1.0
+        out = self._det.run(None, {self._det.get_inputs()[0].name: norm.transpose(2, 0, 1)[None]})[0]
+        quads, _scores = self._post(out, (ph, pw))
+        rects = []
+        for quad in quads:
+            xs, ys = quad[:, 0], quad[:, 1]
+            rect = Rect(int(max(0, xs.min())), int(max(0, ys.min())),
+                        int(min(width, xs.max())), int(min(height, ys.max())))
+            if rect.right - rect.left >= 3 and rect.bottom - rect.top >= 3:
+                rects.append(rect)
+        return rects
+
+    def detect(self, image: Image, view: View) -> list[Rect]:
+        pixels = view.pixels
+        height, width = pixels.shape[:2]
+        if max(height, width) <= FULL_SIDE:
+            factor = detection_scale(image, view)
+            if factor >= 0.95:
+                return dedupe(self._detect_pieces(pixels))
+            return [scaled(rect, factor, height, width)
+                    for rect in dedupe(self._detect_pieces(_magnify(pixels, factor)))]
+        factor = REDUCED_SIDE / max(height, width)
+        coarse = [scaled(r, factor, height, width)
+                  for r in dedupe(self._detect_pieces(_magnify(pixels, factor)))]
+        windows = text_windows(image, view)
+        if sum(w.area for w in windows) > MAX_WINDOW_SHARE * height * width:
+            windows = [Rect(0, 0, width, height)]
+        found: list[tuple[Rect, int]] = []
+        first = 0
+        for window in windows:
+            piece = pixels[window.top:window.bottom, window.left:window.right]
+            numbered = self._detect_pieces(piece, first=first)
+            first += len(pieces(*piece.shape[:2]))
+            for rect, n in numbered:
+                found.append((Rect(rect.left + window.left, rect.top + window.top,
+                                   rect.right + window.left, rect.bottom + window.top), n))
+        return dedupe(found, coarse)
+
+    # --- recognition ----------------------------------------------------------------------
+
+    def _recognise_batch(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        import cv2
+
+        ratios = [c.shape[1] / max(1, c.shape[0]) for c in crops]
+        width = max(REC_MIN_WIDTH, int(math.ceil(REC_HEIGHT * max(ratios))))
+        batch = np.zeros((len(crops), 3, REC_HEIGHT, width), np.float32)
+        for i, (crop, ratio) in enumerate(zip(crops, ratios)):
+            w = min(width, max(1, int(math.ceil(REC_HEIGHT * ratio))))
+            resized = cv2.resize(crop, (w, REC_HEIGHT)).astype(np.float32) / 127.5 - 1.0
+            batch[i, :, :, :w] = resized.transpose(2, 0, 1)
+        preds = self._rec.run(None, {self._rec.get_inputs()[0].name: batch})[0]
+        if preds.shape[-1] == self._allowed.size:
+            preds = preds * self._allowed
+        lines, _ = self._decode(preds)
+        out = []
+        for (text, score), row, crop, ratio in zip(lines, preds.argmax(axis=2), crops, ratios):
+            # Where each character stands in the crop: its CTC time step across the input.
+            step = width / row.size * crop.shape[1] / min(width, max(1, math.ceil(REC_HEIGHT * ratio)))
+            text = spaces_from_ink(str(text), [(t + 0.5) * step for t in char_steps(row)], crop)
+            out.append((text, float(score)))
+        return out
+
+    def recognise(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        """Text and score (0..1) of each crop; identical crops are read once (LRU cache)."""
+        keys = [hashlib.blake2b(c.tobytes(), digest_size=16, person=str(c.shape).encode()[:16]).digest()
+                for c in crops]
+        todo = sorted({i for i, k in enumerate(keys) if k not in self._cache},
+                      key=lambda i: crops[i].shape[1] / max(1, crops[i].shape[0]))
+        fresh: dict[bytes, tuple[str, float]] = {}
+        unique = []
+        seen = set()
+        for i in todo:
+            if keys[i] not in seen:
+                seen.add(keys[i])
+                unique.append(i)
+        step = 1 if self.device == "cpu" else REC_GPU_BATCH
+        for start in range(0, len(unique), step):
+            chunk = unique[start:start + step]
+            for i, result in zip(chunk, self._recognise_batch([crops[i] for i in chunk])):
+                fresh[keys[i]] = result
+        out = []
+        for key in keys:
+            result = fresh.get(key) or self._cache[key]
+            self._cache[key] = result
+            self._cache.move_to_end(key)
+            out.append(result)
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return out
+
+    # --- the engine -----------------------------------------------------------------------
+
+    def read(self, image: Image) -> list[TextBox]:
+        try:
+            return self._read(image)
+        finally:
+            release_freed_memory()
+
+    def _read(self, image: Image) -> list[TextBox]:
+        if image.pixels.size == 0:
+            return []
+        view = view_of(image)
+        rects = self.detect(image, view)
+        if not rects:
+            return []
+        crops = [view.pixels[r.top:r.bottom, r.left:r.right] for r in rects]
+        boxes = []
+        for rect, (text, score) in zip(rects, self.recognise(crops)):
+            text = mend(text.strip())
+            confidence = round(score * 100.0, 2)
+            alnum = sum(ch.isalnum() for ch in text)
+            if not is_text(text) or confidence < self.min_confidence:
+                continue
+            if alnum <= 1 and confidence < MIN_SINGLE_CHAR_SCORE:
+                continue
+            left, top, right, bottom = view.to_original(rect.left, rect.top, rect.right, rect.bottom,
+                                                        image.height, image.width)
+            if right > left and bottom > top:
+                boxes.append(TextBox(text, left, top, right, bottom, confidence))
+        return reading_order(boxes)
+

@@ -1,0 +1,258 @@
+"""The rapidocr engine (PP-OCRv6 on onnxruntime) with the real models from the rapidocr wheel.
+
+One engine for the module (~0.3 s to build; ~0.1-0.5 s per image on one thread). Files come
+from tests/dicomgen.py (known words and ink boxes) and are built with fixed seeds.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import dicomgen
+from conftest import run_scan
+from scp_scanner import ocr
+from scp_scanner.dicom import iter_images, read_dataset
+from scp_scanner.model import SOURCE_FRAME, Image, TextBox
+from scp_scanner.ocr.rapidocr_engine import (DETECTOR_FILE, RECOGNISER_FILE, Rect, RapidOcrEngine,
+                                             choose_providers, dedupe, mend, pieces)
+from scp_scanner.registry import EngineError
+
+
+def tokens(text: str) -> set[str]:
+    """Lower-case letter/digit tokens, as bench/score_scan.py compares them."""
+    return {"".join(c for c in t.lower() if c.isalnum()) for t in text.split()} - {""}
+
+
+def found(word: str, text: str) -> bool:
+    return tokens(word) <= tokens(text)
+
+
+@pytest.fixture(scope="module")
+def engine() -> RapidOcrEngine:
+    return ocr.create("rapidocr")
+
+
+def images_of(path) -> list[Image]:
+    return list(iter_images(read_dataset(path)))
+
+
+def read_case(engine, case: str, folder: Path, seed: int):
+    truth = dicomgen.build_case(case, folder / f"{case}.dcm", seed=seed)
+    images = {(i.frame, i.overlay): i for i in images_of(truth.path)}
+    return [(image_truth, images[(image_truth.frame, image_truth.overlay)],
+             engine.read(images[(image_truth.frame, image_truth.overlay)])) for image_truth in truth.images]
+
+
+@pytest.mark.parametrize("case", ["ct_signed", "cr_mono1", "us_rgb", "sc_grey_jpeg_baseline",
+                                  "us_jpeg_baseline"])
+def test_words_of_generated_images_are_read_with_rects_around_them(engine, case, tmp_path):
+    for image_truth, image, boxes in read_case(engine, case, tmp_path, seed=3):
+        text = " ".join(b.text for b in boxes)
+        words = image_truth.words
+        hits = [w for w in words if found(w.text, text)]
+        assert len(hits) >= 0.9 * len(words), (case, text, [w.text for w in words])
+        assert all(found(w.text, text) for w in words if w.pii), (case, text)
+        for box in boxes:
+            assert 0 <= box.left < box.right <= image.width and 0 <= box.top < box.bottom <= image.height
+            assert 0 <= box.confidence <= 100
+        # Every word read lies inside a rectangle whose text holds it (2 px of slack).
+        for word in hits:
+            holders = [b for b in boxes if found(word.text, b.text)]
+            assert any(b.left - 2 <= word.left and word.right <= b.right + 2
+                       and b.top - 2 <= word.top and word.bottom <= b.bottom + 2 for b in holders), \
+                (word, holders)
+
+
+@pytest.mark.parametrize("case", ["mr_overlay", "xa_highbit", "highbit_rle"])
+def test_overlays_are_read(engine, case, tmp_path):
+    read = read_case(engine, case, tmp_path, seed=5)
+    overlays = [(t, i, b) for t, i, b in read if i.source != SOURCE_FRAME]
+    assert overlays
+    pii = [w for t, _, _ in overlays for w in t.words if w.pii]
+    assert pii
+    for image_truth, image, boxes in overlays:
+        text = " ".join(b.text for b in boxes)
+        missing = [w.text for w in image_truth.words if w.pii and not found(w.text, text)]
+        assert not missing, (case, image.describe(), text)
+
+
+def build_large_cr(path: Path, seed: int = 7, rows: int = 2500, cols: int = 2000, size: int = 10):
+    """A 2000x2500 MONOCHROME1 CR with 10 px text in its corners (dicomgen's parts)."""
+    rnd, rng = dicomgen._rngs(seed)
+    identity = dicomgen.make_identity(rnd)
+    annotation = dicomgen.make_annotation(identity, "CR", rnd, "pii")
+    mask, words = dicomgen.text_mask(annotation, cols, rows, size, face="sans")
+    body = dicomgen.anatomy(rng, rows, cols)
+    stored = np.clip(np.rint(3600 - body * 2700 + rng.normal(0, 20, body.shape)), 200, 4000).astype(np.uint16)
+    stored[mask] = 0
+    ds = dicomgen.base_dataset(identity, "CR", rnd, burned_in=True, fresh_uids=True)
+    ds.WindowCenter, ds.WindowWidth = 2000, 4000
+    dicomgen.set_pixels(ds, stored[None], bits_stored=12, signed=False, photometric="MONOCHROME1")
+    dicomgen.encode_and_save(ds, stored[None], path, dicomgen.ExplicitVRLittleEndian)
+    return words
+
+
+def test_small_text_on_a_large_cr_is_read_at_its_own_size(engine, tmp_path):
+    words = build_large_cr(tmp_path / "large_cr.dcm")
+    assert max(w.bottom - w.top for w in words) <= 10
+    (image,) = images_of(tmp_path / "large_cr.dcm")
+    assert (image.width, image.height) == (2000, 2500)
+    boxes = engine.read(image)
+    text = " ".join(b.text for b in boxes)
+    assert [w.text for w in words if w.pii and not found(w.text, text)] == [], text
+    hits = [w for w in words if found(w.text, text)]
+    assert len(hits) >= 0.8 * len(words), text
+    for word in hits:     # rectangles in the 2000x2500 image's own pixels
+        assert any(b.left - 2 <= word.left and word.right <= b.right + 2 and b.top - 2 <= word.top
+                   and word.bottom <= b.bottom + 2 for b in boxes if found(word.text, b.text)), word
+
+
+def colour_image(colours: list[tuple[int, int, int]], lines: list[str]) -> tuple[Image, list[dicomgen.Word]]:
+    """Coloured text (one colour per line) over a colour ultrasound-like picture."""
+    rows, cols = 480, 640
+    rng = np.random.default_rng(2)
+    sector = dicomgen.ultrasound_sector(rng, rows, cols)
+    rgb = np.stack([sector * 200, sector * 90, sector * 40], axis=2).astype(np.uint8)   # warm Doppler-ish
+    rgb[300:360, 250:400] = (20, 60, 200)                                                # a blue flow patch
+    words = []
+    for i, (colour, line) in enumerate(zip(colours, lines)):
+        annotation = dicomgen.Annotation.of(top_left=[dicomgen._seg(line, True)])
+        mask, placed = dicomgen.text_mask(annotation, cols, rows, 16)
+        shift = 26 * i
+        mask = np.roll(mask, shift, axis=0)
+        rgb[mask] = colour
+        words += [dicomgen.Word(w.text, w.left, w.top + shift, w.right, w.bottom + shift, True) for w in placed]
+    return Image(rgb, 0, -1), words
+
+
+def test_coloured_text_on_a_colour_image_is_read(engine):
+    image, words = colour_image([(255, 255, 0), (0, 255, 0), (0, 255, 255)],
+                                ["MACLEOD^EILIDH", "CHI 0101804567", "Ninewells Hospital"])
+    boxes = engine.read(image)
+    text = " ".join(b.text for b in boxes)
+    assert all(found(w.text, text) for w in words), text
+
+
+def test_blank_and_tiny_images_give_no_text(engine):
+    assert engine.read(Image(np.zeros((512, 512), np.uint8), 0, -1)) == []
+    assert engine.read(Image(np.zeros((3, 3), np.uint8), 0, -1)) == []
+
+
+def test_missing_model_file_is_a_clear_error(tmp_path):
+    source = Path(RapidOcrEngine().model_dir)
+    shutil.copy(source / DETECTOR_FILE, tmp_path / DETECTOR_FILE)
+    with pytest.raises(EngineError) as caught:
+        ocr.create("rapidocr", rapidocr_model_dir=str(tmp_path))
+    message = str(caught.value)
+    assert RECOGNISER_FILE in message and str(tmp_path) in message and "pip install" in message
+
+
+def test_nothing_reaches_the_network(tmp_path, monkeypatch):
+    """Building the engine and reading must not open a connection: every socket connect fails."""
+    attempts = []
+
+    def refuse(self, address, *args):
+        attempts.append(address)
+        raise OSError("network use refused by the test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    engine = RapidOcrEngine()
+    truth = dicomgen.build_case("us_rgb", tmp_path / "us.dcm", seed=4)
+    boxes = [b for image in images_of(truth.path) for b in engine.read(image)]
+    assert boxes and attempts == []
+
+
+def test_gpu_choice():
+    assert choose_providers("auto", ["CPUExecutionProvider"]) == (["CPUExecutionProvider"], "cpu")
+    assert choose_providers("cpu", ["CUDAExecutionProvider", "CPUExecutionProvider"])[1] == "cpu"
+    providers, device = choose_providers("cuda:1", ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    assert device == "cuda:1" and providers[0] == ("CUDAExecutionProvider", {"device_id": 1})
+    assert choose_providers("auto", ["CUDAExecutionProvider", "CPUExecutionProvider"])[1] == "cuda:0"
+    with pytest.raises(EngineError, match="onnxruntime-gpu|CUDAExecutionProvider"):
+        choose_providers("cuda", ["CPUExecutionProvider"])
+
+
+def test_pieces_cover_the_area_with_overlaps_and_seams_are_merged():
+    for height, width in [(480, 640), (2500, 2000), (100, 3000), (512, 512)]:
+        covered = np.zeros((height, width), bool)
+        for piece in pieces(height, width):
+            assert (piece.right - piece.left) * (piece.bottom - piece.top) <= 384 * 384 + 48 * 3000
+            covered[piece.top:piece.bottom, piece.left:piece.right] = True
+        assert covered.all()
+    # One line cut by a seam between two pieces, the same word found twice, a coarse box.
+    merged = dedupe([(Rect(10, 100, 200, 115), 0), (Rect(190, 101, 300, 116), 1),
+                     (Rect(20, 100, 60, 115), 1), (Rect(400, 400, 440, 420), 0)],
+                    coarse=[Rect(0, 95, 320, 120), Rect(600, 600, 700, 640)])
+    assert sorted(merged, key=lambda r: r.left) == [Rect(10, 100, 300, 116), Rect(400, 400, 440, 420),
+                                                    Rect(600, 600, 700, 640)]
+
+
+def test_mend_uses_the_shared_fixups_and_restores_dropped_spaces():
+    assert mend("DOE*JOHN ID:302233876") == "DOE^JOHN ID: 302233876"
+    assert mend("2015-03-1415:42:34 O1-Mar-1977") == "2015-03-14 15:42:34 01-Mar-1977"
+    assert mend("D0B HF5 Se:3 lm:45 Straçathro") == "DOB HFS Se:3 Im:45 Stracathro"
+    assert mend("T1 kVp 120 AC38610246") == "T1 kVp 120 AC38610246"
+
+
+def test_scan_cli_with_rapidocr_and_spacy_writes_rect_rows(tmp_path):
+    truth = dicomgen.build_case("ct_signed", tmp_path / "ct.dcm", seed=8)
+    result = run_scan("--ocr", "rapidocr", "--pii", "spacy", "--rects", truth.path)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) >= 3
+    rects = [r for r in rows if r["left"] != "-1"]
+    whole = [r for r in rows if r["left"] == "-1"]
+    assert len(whole) == 1 and rects
+    assert {r["ocr_engine"] for r in rows} == {"rapidocr"} and {r["ner_engine"] for r in rows} == {"spacy"}
+    for r in rects:
+        left, top, right, bottom = (int(r[k]) for k in ("left", "top", "right", "bottom"))
+        assert 0 <= left < right <= 512 and 0 <= top < bottom <= 512
+        assert r["is_sensitive"] in ("0", "1")
+    assert whole[0]["is_sensitive"] == "1"
+    name = next(w.text for w in truth.images[0].words if w.pii)
+    assert found(name, whole[0]["ocr_text"])
+
+
+def test_textboxes_are_plain_values(engine, tmp_path):
+    (_, _, boxes), = read_case(engine, "sc_grey_jpeg_baseline", tmp_path, seed=9)
+    assert boxes and all(isinstance(b, TextBox) and isinstance(b.left, int) for b in boxes)
+
+
+def test_serve_with_rapidocr_writes_the_rows_scan_writes(tmp_path):
+    """serve's default engine (config.py, config/scp-scanner.yaml) end to end: instances sent
+    by dcmtk's storescu give the rows that `scan --ocr rapidocr` gives for the same files."""
+    import pydicom
+
+    from scp_harness import Server, storescu
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "scp").mkdir()
+    files = [tmp_path / "in" / f"{case}.dcm" for case in ("ct_signed", "mr_overlay")]
+    for seed, path in enumerate(files):
+        dicomgen.build_case(path.stem, path, seed=seed)
+    uid_of = {str(p): str(pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID) for p in files}
+    server = Server(tmp_path / "scp", "--pii", "spacy", "--rects", ocr="rapidocr", workers=1).start()
+    try:
+        result = storescu(server.port, files)
+        assert result.returncode == 0, result.stderr
+        served = server.wait_rows(uid_of.values(), timeout=300)
+        server.wait_spool_empty()
+        assert server.terminate() == 0
+    finally:
+        server.stop_quietly()
+    scanned = run_scan("--ocr", "rapidocr", "--pii", "spacy", "--rects", *map(str, files))
+    assert scanned.returncode == 0, scanned.stderr
+    expected = list(csv.DictReader(io.StringIO(scanned.stdout)))
+    for row in expected:
+        row["filename"] = uid_of[row["filename"]]
+    key = lambda r: (r["filename"], int(r["frame"]), int(r["overlay"]), r["left"], r["top"])  # noqa: E731
+    assert sorted(served, key=key) == sorted(expected, key=key)
+    assert {r["ocr_engine"] for r in served} == {"rapidocr"}
+    assert any(r["is_sensitive"] == "1" for r in served)
