@@ -17,16 +17,16 @@ import re
 import numpy as np
 
 from ..model import TextBox
+from .confusions import DIGIT_LOOKALIKES, NAME, TESSERACT_CARETS, caret_in_gap, same_line_neighbours
 
-# What tesseract makes of '^'.
-CARET_LOOKALIKES = "^*“”\"'’‘`~°@ª®©"
-_NAME = r"[A-Z][A-Za-z\-]+"
+# What tesseract makes of '^' (ocr/confusions.py).
+CARET_LOOKALIKES = TESSERACT_CARETS
 _SEP = f"[{re.escape(CARET_LOOKALIKES)}]+"
-ONE_WORD = re.compile(f"^({_NAME}){_SEP}({_NAME})$")
-NAME_THEN_SEP = re.compile(f"^({_NAME}){_SEP}$")
-SEP_THEN_NAME = re.compile(f"^{_SEP}({_NAME})$")
+ONE_WORD = re.compile(f"^({NAME}){_SEP}({NAME})$")
+NAME_THEN_SEP = re.compile(f"^({NAME}){_SEP}$")
+SEP_THEN_NAME = re.compile(f"^{_SEP}({NAME})$")
 SEP_ONLY = re.compile(f"^{_SEP}$")
-NAME_ONLY = re.compile(f"^{_NAME}$")
+NAME_ONLY = re.compile(f"^{NAME}$")
 
 
 def is_caret(text: str) -> bool:
@@ -34,12 +34,8 @@ def is_caret(text: str) -> bool:
     return bool(SEP_ONLY.match(text))
 
 
-def _adjacent(a: TextBox, b: TextBox) -> bool:
-    """b follows a on the same line, separated by at most about two character widths.
-    (a may reach over b: tesseract sometimes gives an unsure word the whole line's box.)"""
-    height = max(a.bottom - a.top, b.bottom - b.top, 1)
-    same_line = abs((a.top + a.bottom) - (b.top + b.bottom)) / 2 <= height / 2
-    return same_line and b.left > a.left and b.left - a.right <= 1.5 * height
+# b follows a on the same line, separated by at most 1.5 text heights.
+_adjacent = same_line_neighbours
 
 
 def _joined(first: TextBox, last: TextBox, family: str, given: str) -> TextBox:
@@ -79,36 +75,6 @@ def join_dicom_names(boxes: list[TextBox]) -> list[TextBox]:
         out.append(box)
         i += 1
     return out
-
-
-def caret_in_gap(pixels: np.ndarray, a: TextBox, b: TextBox) -> bool:
-    """Is there a separate mark with ink only in the upper half of the line where words a and b
-    meet (in `pixels`' own coordinates, dark ink on white)? That is a '^' that the OCR engine
-    dropped, reporting FAMILY and GIVEN as two words; it may have put the mark inside either
-    word's box, so the search runs from the middle of a to the first quarter of b.
-
-    A mark is a run of inked columns with blank columns on both sides: the upper-only ends of
-    letters such as P, F or T are joined to their letter and do not count."""
-    top, bottom = min(a.top, b.top), max(a.bottom, b.bottom)
-    left, right = (a.left + a.right) // 2, b.left + (b.right - b.left) // 4
-    if right - left < 3 or bottom - top < 4:
-        return False
-    ink = pixels[top:bottom, left:right] < 128
-    middle = (bottom - top) // 2
-    inked = ink.any(axis=0)
-    lower = ink[middle:].any(axis=0)
-    column = 0
-    while column < inked.size:
-        if not inked[column]:
-            column += 1
-            continue
-        start = column
-        while column < inked.size and inked[column]:
-            column += 1
-        bounded = start > 0 and column < inked.size
-        if bounded and not lower[start:column].any():
-            return True
-    return False
 
 
 # Two words closer than this many times the line's typical letter gap may be one word that the
@@ -173,9 +139,7 @@ def join_split_names(pixels: np.ndarray, words: list[TextBox]) -> list[TextBox]:
     return out
 
 
-# Letters read in place of digits, and the digits they stand for.
-DIGIT_LOOKALIKES = {"O": "0", "o": "0", "Q": "0", "D": "0", "l": "1", "I": "1", "|": "1", "S": "5",
-                    "&": "8", "?": "7"}
+# Letters read in place of digits: DIGIT_LOOKALIKES (ocr/confusions.py).
 MIN_DIGITS_FOR_NUMBER = 4
 
 

@@ -31,13 +31,15 @@ from __future__ import annotations
 import re
 
 from ..model import Entity, InstanceInfo, TextBox, Verdict
+from ..ocr.confusions import TOKEN_CARETS
 from ..text import box_spans, whole_text
 from . import NerEngine
 from .rules import Hit, find_all
 from .safe_text import LABEL_WORDS, SAFE_WORDS, is_safe_token, strip_punct
 
 NER_LABELS = frozenset({"PERSON", "ORG", "LOC"})
-_TOKEN = re.compile(r"[^\s\^“”\"„~]+")
+# Tokens are split at white space and at the '^' look-alikes of DICOM names (ocr/confusions.py).
+_TOKEN = re.compile(rf"[^\s{re.escape(TOKEN_CARETS)}]+")
 _VOWELS = frozenset("aeiouy")
 # How names are written on images: Title, CAPITALS, or with a prefix/hyphen/apostrophe
 # (McDonald, MacLeod, O'Brien, Smith-Jones). Lower-case and mixed-case tokens are OCR noise.

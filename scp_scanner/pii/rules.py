@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+from ..ocr.confusions import TEXT_CARETS, digit_shadow, fold
 from .given_names import is_given_name
 from .safe_text import LABEL_WORDS, SAFE_WORDS
 
@@ -129,17 +130,8 @@ def _readings(kind: str, groups: dict[str, str | None]) -> tuple[tuple[int, int,
     return tuple(dict.fromkeys(o for o in options if _valid(*o)))
 
 
-_O_NEAR_DIGIT = re.compile(r"(?<=\d)[Oo]|[Oo](?=\d)")
-_ONE_NEAR_DIGIT = re.compile(r"(?<=\d)[lI|]|[lI|](?=\d)")
-_S_IN_DIGITS = re.compile(r"(?<=\d)S(?=\d)")
-
-
-def digit_shadow(text: str) -> str:
-    """text with OCR's letter readings of digits put back where they touch digits
-    ("24-MAY-O2" -> "24-MAY-02", "12345l7" -> "1234517"); same length, so spans carry over."""
-    text = _O_NEAR_DIGIT.sub("0", text)
-    text = _ONE_NEAR_DIGIT.sub("1", text)
-    return _S_IN_DIGITS.sub("5", text)
+# OCR's letter readings of digits are put back before dates and numbers are sought:
+# digit_shadow (ocr/confusions.py).
 
 
 def find_dates(text: str) -> list[DateHit]:
@@ -215,8 +207,9 @@ def find_identifiers(text: str) -> list[Hit]:
 
 # --------------------------------------------------------------------------- DICOM-style names
 
-# Two alphabetic parts joined by ^ or what OCR makes of it (curly/straight quotes, tilde).
-_CARETS = "^“”\"„‟″~"
+# Two alphabetic parts joined by ^ or what OCR makes of it (curly/straight quotes, tilde:
+# TEXT_CARETS in ocr/confusions.py).
+_CARETS = TEXT_CARETS
 _VOWELS = frozenset("aeiouy")
 _DICOM_NAME = re.compile(
     r"(?<![A-Za-z0-9])(?P<family>[A-Za-z][A-Za-z'-]*[A-Za-z])[" + re.escape(_CARETS) + r"]+"
@@ -298,8 +291,6 @@ def find_given_names(text: str) -> list[Hit]:
 
 # --------------------------------------------------------------------------- header values
 
-# OCR confusions folded on both sides before comparing: O->0, I/l/|/!->1, S->5.
-_FOLD = str.maketrans({"o": "0", "i": "1", "l": "1", "|": "1", "!": "1", "s": "5"})
 _PLACEHOLDERS = frozenset(
     "anonymous anonymized anonymised anon unknown none null na n/a test phantom removed "
     "redacted deidentified xxx xxxx patient".split())
@@ -312,8 +303,9 @@ _IGNORED_KEYWORD_PARTS = ("Time", "Sex", "Age", "Size", "Weight", "Modality", "D
 _MIN_ID = 4          # shorter IDs ("1", "12", "123") match slice and series numbers
 
 
-def _fold(text: str) -> str:
-    return text.lower().translate(_FOLD)
+# OCR confusions folded on both sides before comparing: O->0, I/l/|/!->1, S->5
+# (fold, ocr/confusions.py).
+_fold = fold
 
 
 @dataclass(frozen=True)
