@@ -13,11 +13,35 @@ FAMILY^GIVEN with one box.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..model import TextBox
 from .confusions import DIGIT_LOOKALIKES, NAME, TESSERACT_CARETS, caret_in_gap, same_line_neighbours
+
+
+@dataclass(frozen=True)
+class FixupParams:
+    """The thresholds of the corrections below (defaults: today's tuned values; sweep one with
+    bench/sweep.py, e.g. `--set fixups.split_gap=2.0,2.2,2.5`)."""
+
+    # How far right of a word, in text heights, the next word may start and still be joined
+    # to it (FAMILY "*" GIVEN, "lain" "Fraser"): more joins names read with a wide gap, and
+    # risks joining words of two columns. Measured in text heights, not character widths,
+    # so it holds for narrow and wide fonts alike; set on the bench/score_scan.py corpora.
+    neighbour_reach: float = 1.5
+    # Two words closer than this many times the line's typical letter gap may be one word that
+    # the engine split ("MAC DONALD" in a monospace font), not two: a space is several letter
+    # gaps wide in every font, while the gap itself ranges from ~0.1 em (proportional) to
+    # ~0.2 em (mono). Higher joins more split words, and joins true word pairs sooner.
+    split_gap: float = 2.2
+    # A word is "mostly a number" (an ID, a date) from this many digits on; fewer turns the
+    # O of "O2" or the S of "S1" into digits in annotation.
+    min_digits_for_number: int = 4
+
+
+FIXUPS = FixupParams()
 
 # What tesseract makes of '^' (ocr/confusions.py).
 CARET_LOOKALIKES = TESSERACT_CARETS
@@ -34,8 +58,10 @@ def is_caret(text: str) -> bool:
     return bool(SEP_ONLY.match(text))
 
 
-# b follows a on the same line, separated by at most 1.5 text heights.
-_adjacent = same_line_neighbours
+
+def _adjacent(a: TextBox, b: TextBox, params: FixupParams = FIXUPS) -> bool:
+    """b follows a on the same line, separated by at most 1.5 text heights (neighbour_reach)."""
+    return same_line_neighbours(a, b, params.neighbour_reach)
 
 
 def _joined(first: TextBox, last: TextBox, family: str, given: str) -> TextBox:
@@ -44,7 +70,7 @@ def _joined(first: TextBox, last: TextBox, family: str, given: str) -> TextBox:
                    min(first.confidence, last.confidence))
 
 
-def join_dicom_names(boxes: list[TextBox]) -> list[TextBox]:
+def join_dicom_names(boxes: list[TextBox], params: FixupParams = FIXUPS) -> list[TextBox]:
     out: list[TextBox] = []
     i = 0
     while i < len(boxes):
@@ -57,7 +83,7 @@ def join_dicom_names(boxes: list[TextBox]) -> list[TextBox]:
             continue
         nxt = boxes[i + 1] if i + 1 < len(boxes) else None
         after = boxes[i + 2] if i + 2 < len(boxes) else None
-        if nxt is not None and _adjacent(box, nxt):
+        if nxt is not None and _adjacent(box, nxt, params):
             first, second = NAME_THEN_SEP.match(box.text), SEP_THEN_NAME.match(nxt.text)
             if first and NAME_ONLY.match(nxt.text):             # "DOE*" "JOHN"
                 out.append(_joined(box, nxt, first[1], nxt.text))
@@ -68,7 +94,7 @@ def join_dicom_names(boxes: list[TextBox]) -> list[TextBox]:
                 i += 2
                 continue
             if (after is not None and NAME_ONLY.match(box.text) and SEP_ONLY.match(nxt.text)
-                    and NAME_ONLY.match(after.text) and _adjacent(nxt, after)):   # "DOE" "*" "JOHN"
+                    and NAME_ONLY.match(after.text) and _adjacent(nxt, after, params)):   # "DOE" "*" "JOHN"
                 out.append(_joined(box, after, box.text, after.text))
                 i += 3
                 continue
@@ -77,10 +103,8 @@ def join_dicom_names(boxes: list[TextBox]) -> list[TextBox]:
     return out
 
 
-# Two words closer than this many times the line's typical letter gap may be one word that the
-# engine split ("MAC DONALD" in a monospace font), not two: a space is several letter gaps
-# wide in every font, while the gap itself ranges from ~0.1 em (proportional) to ~0.2 em (mono).
-SPLIT_GAP = 2.2
+# See FixupParams.split_gap.
+SPLIT_GAP = FIXUPS.split_gap
 
 
 def letter_gap(pixels: np.ndarray, words: list[TextBox]) -> float | None:
@@ -115,7 +139,8 @@ def continues(first: str, second: str) -> bool:
                                    and second.rstrip(CARET_LOOKALIKES).isupper())
 
 
-def join_split_names(pixels: np.ndarray, words: list[TextBox]) -> list[TextBox]:
+def join_split_names(pixels: np.ndarray, words: list[TextBox],
+                     params: FixupParams = FIXUPS) -> list[TextBox]:
     """Mend two mistakes tesseract makes inside one line (`words` in the coordinates of
     `pixels`): FAMILY GIVEN where a dropped '^' shows in the gap becomes FAMILY^GIVEN, and a
     word split at a letter gap ("MAC DONALD") is joined back."""
@@ -130,7 +155,7 @@ def join_split_names(pixels: np.ndarray, words: list[TextBox]) -> list[TextBox]:
                 out[-1] = _joined(last, word, last.text, word.text)
                 continue
             if (gap is not None and continues(last.text, word.text)
-                    and 0 <= word.left - last.right <= SPLIT_GAP * max(gap, 1.0)):
+                    and 0 <= word.left - last.right <= params.split_gap * max(gap, 1.0)):
                 out[-1] = TextBox(last.text + word.text, last.left, min(last.top, word.top),
                                   word.right, max(last.bottom, word.bottom),
                                   min(last.confidence, word.confidence))
@@ -140,12 +165,12 @@ def join_split_names(pixels: np.ndarray, words: list[TextBox]) -> list[TextBox]:
 
 
 # Letters read in place of digits: DIGIT_LOOKALIKES (ocr/confusions.py).
-MIN_DIGITS_FOR_NUMBER = 4
+MIN_DIGITS_FOR_NUMBER = FIXUPS.min_digits_for_number
 
 
-def fix_digit_lookalikes(text: str) -> str:
+def fix_digit_lookalikes(text: str, params: FixupParams = FIXUPS) -> str:
     """Replace digit look-alikes that touch a digit, in a word holding 4 or more digits."""
-    if sum(ch.isdigit() for ch in text) < MIN_DIGITS_FOR_NUMBER:
+    if sum(ch.isdigit() for ch in text) < params.min_digits_for_number:
         return text
     chars = list(text)
     changed = True
@@ -166,14 +191,14 @@ _L_FOR_I = re.compile(r"^l[aeiouy][a-z]{1,10}$")
 _CAPITALISED = re.compile(r"^[A-Z][a-z]+[,.]?$")
 
 
-def capital_i_names(words: list[TextBox]) -> list[TextBox]:
+def capital_i_names(words: list[TextBox], params: FixupParams = FIXUPS) -> list[TextBox]:
     """Turn a leading 'l' into 'I' in a lower-case word followed by a capitalised one on the
     same line (words in reading order)."""
     out = list(words)
     for i, word in enumerate(out[:-1]):
         following = out[i + 1]
         if (_L_FOR_I.match(word.text) and _CAPITALISED.match(following.text)
-                and _adjacent(word, following)):
+                and _adjacent(word, following, params)):
             out[i] = TextBox("I" + word.text[1:], word.left, word.top, word.right, word.bottom,
                              word.confidence)
     return out
