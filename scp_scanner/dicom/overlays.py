@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import pydicom
 
-from ..model import SOURCE_OVERLAY, SOURCE_OVERLAY_FRAME
+from ..model import Source
 from .reading import PixelLayout
 from .transforms import unpack_overlay_bits
 
@@ -67,8 +67,8 @@ class OverlayPlan:
         return self.bit_position is not None
 
     @property
-    def source(self) -> str:
-        return SOURCE_OVERLAY if len(self.frame_numbers) == 1 else SOURCE_OVERLAY_FRAME
+    def source(self) -> Source:
+        return Source.OVERLAY if len(self.frame_numbers) == 1 else Source.OVERLAY_FRAME
 
 
 def _get(ds: pydicom.Dataset, group: int, element: int):

@@ -28,7 +28,7 @@ from PIL import Image as PILImage
 from PIL import ImageFilter
 from scipy import ndimage
 
-from ..model import SOURCE_FRAME, Image, TextBox
+from ..model import Image, Source, TextBox
 
 @dataclass(frozen=True)
 class PrepareParams:
@@ -179,7 +179,7 @@ def inks(image: Image, params: PrepareParams = PREPARE) -> list[Ink]:
     out: list[Ink] = []
     if image.text_mask is not None and plausible_text(image.text_mask, params):
         out.append(Ink("mask", image.text_mask, mask_page(image.text_mask)))
-    if image.source != SOURCE_FRAME:
+    if image.source != Source.FRAME:
         return out
     grey = to_grey(image.pixels)
     bright = grey >= bright_level(grey, params)
