@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from pydicom.pixels.utils import unpack_bits
 
 @dataclass(frozen=True)
 class TransformParams:
@@ -119,7 +120,7 @@ def unpack_overlay_bits(data: bytes, rows: int, columns: int, frames: int = 1) -
     than declared are padded with zeros (a damaged overlay still shows what it holds).
     """
     needed = rows * columns * frames
-    bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), bitorder="little")
+    bits = unpack_bits(data)          # pydicom's: 0/1 per bit, bit 0 of byte 0 first
     if bits.size < needed:
         bits = np.concatenate([bits, np.zeros(needed - bits.size, dtype=np.uint8)])
     return bits[:needed].astype(bool).reshape(frames, rows, columns)
