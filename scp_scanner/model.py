@@ -31,7 +31,6 @@ class InstanceInfo:
 
     filename: str                    # what goes in the CSV `filename` column
     sop_instance_uid: str = ""
-    sop_class_uid: str = ""
     imagetype: str = ""              # ImageType values joined with '/', empty values kept in place
     manufacturer: str = ""           # ManufacturerModelName, else Manufacturer + SoftwareVersions,
                                      # else the secondary-capture device (see dicom/header.py)

@@ -164,12 +164,9 @@ def join_split_names(pixels: np.ndarray, words: list[TextBox],
     return out
 
 
-# Letters read in place of digits: DIGIT_LOOKALIKES (ocr/confusions.py).
-MIN_DIGITS_FOR_NUMBER = FIXUPS.min_digits_for_number
-
-
 def fix_digit_lookalikes(text: str, params: FixupParams = FIXUPS) -> str:
-    """Replace digit look-alikes that touch a digit, in a word holding 4 or more digits."""
+    """Replace digit look-alikes (DIGIT_LOOKALIKES, ocr/confusions.py) that touch a digit, in a
+    word holding 4 or more digits (min_digits_for_number)."""
     if sum(ch.isdigit() for ch in text) < params.min_digits_for_number:
         return text
     chars = list(text)
