@@ -34,33 +34,53 @@ class TransformParams:
     pydicom-data's files and on bench/make_corpus.py corpora; the OCR scores of
     bench/score_scan.py move with them)."""
 
-    # A stored extreme value is "text-like" when it covers more than 0 and less than this
-    # fraction of the frame. Measured on the bundled ultrasound/MR files: text and graphics
-    # cover 0.04-3 % of a frame; air/padding at the minimum of CT/MR covers 20-70 %. Higher
-    # takes more padding for text; lower misses dense text screens.
     text_max_fraction: float = 0.15
-    # ...and at least this many pixels: one glyph of the smallest legible font has more; a
-    # lone hot pixel at the maximum is not text (the percentile window absorbs it instead).
+    """A stored extreme value is "text-like" when it covers more than 0 and less than this
+    fraction of the frame. Measured on the bundled ultrasound/MR files: text and graphics
+    cover 0.04-3 % of a frame; air/padding at the minimum of CT/MR covers 20-70 %. Higher
+    takes more padding for text; lower misses dense text screens."""
+
     text_min_pixels: int = 10
-    # Robust window of the bulk: percentiles that ignore a few outliers (hot pixels, metal);
-    # wider keeps outliers from flattening the picture, narrower saturates more of it.
+    """...and at least this many pixels: one glyph of the smallest legible font has more; a
+    lone hot pixel at the maximum is not text (the percentile window absorbs it instead)."""
+
     bulk_low_percentile: float = 0.5
+    """Robust window of the bulk: the low percentile, which ignores a few dark outliers;
+    higher saturates more of the picture's dark end."""
+
     bulk_high_percentile: float = 99.5
-    # Output levels reserved for the bulk when text sits at the top / bottom extreme: the
-    # headroom (255 - bulk_top, bulk_bottom) keeps text apart from the brightest/darkest
-    # anatomy for the "bright" ink (ocr/prepare.py, level 128 and up), at the cost of contrast.
+    """...and the high one, which ignores hot pixels and metal; lower saturates more of the
+    picture's bright end."""
+
     bulk_top: int = 210
+    """The brightest output level of the bulk when text sits at the top extreme: the
+    headroom up to 255 keeps text apart from the brightest anatomy for the "bright" ink
+    (ocr/prepare.py), at the cost of the picture's contrast."""
+
     bulk_bottom: int = 45
-    # Percentiles are taken on at most about this many samples (frames can be 4k x 4k):
-    # more is slower and barely moves the window.
+    """The darkest output level of the bulk when text sits at the bottom extreme (the same
+    trade at the dark end)."""
+
     percentile_samples: int = 1 << 18
-    # RGB text: a bright neutral (grey/white) level or a saturated pure colour. Wider bands
-    # follow text smeared by lossy JPEG further, and take in more of the picture.
-    rgb_neutral_spread: int = 40       # max(channel) - min(channel) at most this for "neutral"
-    rgb_bright_floor: int = 160        # a bright neutral level is at least this bright
-    rgb_bright_band: int = 40          # pixels within this of the brightest neutral level count
-    rgb_saturated_high: int = 200      # a channel "on"
-    rgb_saturated_low: int = 60        # a channel "off"
+    """Percentiles are taken on at most about this many samples (frames can be 4k x 4k):
+    more is slower and barely moves the window."""
+
+    rgb_neutral_spread: int = 40
+    """RGB text is a bright neutral (grey/white) level or a saturated pure colour; each band
+    below, made wider, follows text smeared by lossy JPEG further and takes in more of
+    the picture. A pixel is "neutral" when max(channel) - min(channel) is at most this."""
+
+    rgb_bright_floor: int = 160
+    """A bright neutral level is at least this bright."""
+
+    rgb_bright_band: int = 40
+    """Neutral pixels within this of the brightest neutral level count as its text."""
+
+    rgb_saturated_high: int = 200
+    """A channel at or above this is "on" (a saturated colour)."""
+
+    rgb_saturated_low: int = 60
+    """A channel at or below this is "off" (a saturated colour)."""
 
 
 TRANSFORMS = TransformParams()

@@ -26,19 +26,22 @@ class FixupParams:
     """The thresholds of the corrections below (defaults: today's tuned values; sweep one with
     bench/sweep.py, e.g. `--set fixups.split_gap=2.0,2.2,2.5`)."""
 
-    # How far right of a word, in text heights, the next word may start and still be joined
-    # to it (FAMILY "*" GIVEN, "lain" "Fraser"): more joins names read with a wide gap, and
-    # risks joining words of two columns. Measured in text heights, not character widths,
-    # so it holds for narrow and wide fonts alike; set on the bench/score_scan.py corpora.
     neighbour_reach: float = 1.5
-    # Two words closer than this many times the line's typical letter gap may be one word that
-    # the engine split ("MAC DONALD" in a monospace font), not two: a space is several letter
-    # gaps wide in every font, while the gap itself ranges from ~0.1 em (proportional) to
-    # ~0.2 em (mono). Higher joins more split words, and joins true word pairs sooner.
+    """How far right of a word, in text heights, the next word may start and still be joined
+    to it (FAMILY "*" GIVEN, "lain" "Fraser"): more joins names read with a wide gap, and
+    risks joining words of two columns. Measured in text heights, not character widths,
+    so it holds for narrow and wide fonts alike; set on the bench/score_scan.py corpora."""
+
     split_gap: float = 2.2
-    # A word is "mostly a number" (an ID, a date) from this many digits on; fewer turns the
-    # O of "O2" or the S of "S1" into digits in annotation.
+    """Two words closer than this many times the line's typical letter gap may be one word
+    that the engine split ("MAC DONALD" in a monospace font), not two: a space is several
+    letter gaps wide in every font, while the gap itself ranges from ~0.1 em
+    (proportional) to ~0.2 em (mono). Higher joins more split words, and joins true word
+    pairs sooner."""
+
     min_digits_for_number: int = 4
+    """A word is "mostly a number" (an ID, a date) from this many digits on; fewer turns the
+    O of "O2" or the S of "S1" into digits in annotation."""
 
 
 FIXUPS = FixupParams()

@@ -38,47 +38,66 @@ class PrepareParams:
     on bench/make_corpus.py corpora (identifying words found, images flagged). Sweep one with
     bench/sweep.py, e.g. `--set prepare.smear_reach=0.7,0.8,0.9`."""
 
-    # Lowest display level (0-255) at which a frame's pixel may be annotation text. Lower keeps
-    # the anti-aliased edges of white text (level 200 thinned 11-14 px glyphs into misreads),
-    # higher keeps anatomy out; half-way, set by reading 11-14 px glyphs on synthetic frames.
     bright_level: int = 128
-    # On bright images the level rises to just above this percentile of the grey levels, so
-    # that bright pixels stay a small part of the image (else the whole image is "ink").
+    """Lowest display level (0-255) at which a frame's pixel may be annotation text. Lower
+    keeps the anti-aliased edges of white text (level 200 thinned 11-14 px glyphs into
+    misreads), higher keeps anatomy out."""
+
     bright_percentile: float = 90
-    # Annotation text covers a small part of an image; an ink mask covering more is not text.
-    # Higher reads dense text screens, lower skips textured images sooner.
+    """On bright images the level rises to just above this percentile of the grey levels, so
+    that bright pixels stay a small part of the image (else the whole image is "ink")."""
+
     max_text_fraction: float = 0.15
-    # Glyph height limits, in original pixels: lower admits speckle, higher admits anatomy.
+    """Annotation text covers a small part of an image; an ink mask covering more is not
+    text. Higher reads dense text screens, lower skips textured images sooner."""
+
     min_glyph_height: int = 4
+    """The smallest glyph height, in original pixels: lower admits speckle as glyphs."""
+
     max_glyph_height: int = 120
-    # A component wider than this many times its height is a horizontal rule or a run of
-    # merged marks, not a glyph; lower drops italics and touching letters.
+    """The largest glyph height, in original pixels: higher admits anatomy and logos as
+    glyphs."""
+
     max_glyph_aspect: float = 8
-    # Median glyph height of a line that is surely text: speckle and noise make smaller blobs.
-    # (Region.text_like and Region.speck use the module default PREPARE.)
+    """A component wider than this many times its height is a horizontal rule or a run of
+    merged marks, not a glyph; lower drops italics and touching letters."""
+
     min_text_line_height: int = 7
-    # Each glyph is widened by this share of its height on both sides before glyphs are
-    # grouped into lines: more joins the words of a line (and separate columns of text),
-    # less splits a line at its spaces into separate crops (more tesseract calls, and words
-    # read without their line: bench/sweep.py, seed 11, 45 files: 0.2 finds 219 of 297
-    # identifying words, 0.8 and 0.9 find 290).
+    """Median glyph height of a line that is surely text: speckle and noise make smaller
+    blobs. (Region.text_like and Region.speck use the module default PREPARE.)"""
+
     smear_reach: float = 0.8
-    # Height, in pixels, that a line of text is scaled to before recognition (the size
-    # tesseract reads best, see above), and the largest integer scale used to get there.
+    """Each glyph is widened by this share of its height on both sides before glyphs are
+    grouped into lines: more joins the words of a line (and separate columns of text),
+    less splits a line at its spaces into separate crops (more tesseract calls, and words
+    read without their line: bench/sweep.py, seed 11, 45 files: 0.2 finds 219 of 297
+    identifying words, 0.8 and 0.9 find 290)."""
+
     target_line_height: int = 36
+    """Height, in pixels, that a line of text is scaled to before recognition (the size
+    tesseract reads best, see above)."""
+
     max_scale: int = 6
-    # Gaussian radius, in source pixels, that smooths an enlarged binary text mask. Measured on
-    # three synthetic corpora (identifying words read): 0.2 -> 94.9-96.3%, 0.35 -> 97.1-98.0%,
-    # 0.5 -> 95.1-97.8%, 0.7 -> 90.7-91.9%; no smoothing (bilinear) -> 94.3-94.9%.
+    """The largest integer scale used to get there: more reads tiny text, at a cost in
+    tesseract time that grows with the crop's area."""
+
     binary_smoothing: float = 0.35
-    # Beyond this many line regions in one ink mask, it is texture, not annotation (read as a
-    # whole page instead): higher reads more regions one by one, at one tesseract call each.
+    """Gaussian radius, in source pixels, that smooths an enlarged binary text mask.
+    Measured on three synthetic corpora (identifying words read): 0.2 -> 94.9-96.3%, 0.35
+    -> 97.1-98.0%, 0.5 -> 95.1-97.8%, 0.7 -> 90.7-91.9%; no smoothing (bilinear) ->
+    94.3-94.9%."""
+
     max_regions: int = 250
-    # Reading a whole page (the fallback), it is enlarged towards this long side in pixels, by
-    # an integer scale of at most max_page_scale: larger reads small text on small pages, at a
-    # tesseract cost that grows with the area.
+    """Beyond this many line regions in one ink mask, it is texture, not annotation (read as
+    a whole page instead): higher reads more regions one by one, at one tesseract call
+    each."""
+
     page_side: int = 1200
+    """Reading a whole page (the fallback), it is enlarged towards this long side in pixels:
+    larger reads small text on small pages, at a tesseract cost that grows with the area."""
+
     max_page_scale: int = 4
+    """...by an integer scale of at most this."""
 
 
 PREPARE = PrepareParams()

@@ -49,30 +49,41 @@ class TesseractParams:
     tuned values, set on bench/score_scan.py corpora; sweep one with bench/sweep.py, e.g.
     `--set tesseract.min_loose_confidence=50,60,70`)."""
 
-    # A one-character word must be read this confidently to count: lower keeps lone "L"/"R"
-    # read unsurely, and brings back speckle read as "a", "e".
     min_single_char_confidence: float = 70.0
-    # In a line that is surely text (Region.text_like), a word of letters and digits counts at
-    # this confidence: tesseract scores names written DOE^JOHN at 8-12 while reading them
-    # right (bench/sweep.py, seed 11, 45 files: a floor of 50 finds 270 of 297 identifying
-    # words instead of 290).
+    """A one-character word must be read this confidently to count: lower keeps lone "L"/"R"
+    read unsurely, and brings back speckle read as "a", "e"."""
+
     min_text_line_confidence: float = 0.0
-    # A word of a text line counts at min_text_line_confidence when at least this share of its
-    # characters are letters or digits; else it is mostly punctuation (see min_other_confidence).
+    """In a line that is surely text (Region.text_like), a word of letters and digits counts
+    at this confidence: tesseract scores names written DOE^JOHN at 8-12 while reading
+    them right (bench/sweep.py, seed 11, 45 files: a floor of 50 finds 270 of 297
+    identifying words instead of 290)."""
+
     letter_share: float = 0.6
-    # Outside text-like lines (texture, speckle), a word counts only at this confidence: lower
-    # reads anatomy as names ("Fit Ses", "Ms Ter"), higher loses words in odd layouts.
+    """A word of a text line counts at min_text_line_confidence when at least this share of
+    its characters are letters or digits; else it is mostly punctuation (see
+    min_other_confidence)."""
+
     min_loose_confidence: float = 60.0
-    # Other words of a text line (mostly punctuation) count at this confidence.
+    """Outside text-like lines (texture, speckle), a word counts only at this confidence:
+    lower reads anatomy as names ("Fit Ses", "Ms Ter"), higher loses words in odd
+    layouts."""
+
     min_other_confidence: float = 30.0
-    # A line read with a word below this confidence is read again at the next scale (one more
-    # tesseract call): higher retries more lines, lower keeps more misreads.
+    """Other words of a text line (mostly punctuation) count at this confidence."""
+
     retry_below_confidence: float = 80.0
-    # A line of a later ink is skipped when this share of its ink lies in words that earlier
-    # (cleaner) inks read with at least `confident` confidence: lower skips more re-reads (and
-    # their calls), and risks skipping a line only partly read.
+    """A line read with a word below this confidence is read again at the next scale (one
+    more tesseract call): higher retries more lines, lower keeps more misreads."""
+
     seen_share: float = 0.9
+    """A line of a later ink is skipped when this share of its ink lies in words that
+    earlier (cleaner) inks read with at least `confident` confidence: lower skips more
+    re-reads (and their calls), and risks skipping a line only partly read."""
+
     confident: float = 80.0
+    """The confidence at which a word of an earlier ink counts as read (see seen_share):
+    lower skips more lines of later inks."""
 
 
 TESSERACT = TesseractParams()

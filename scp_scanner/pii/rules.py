@@ -48,22 +48,28 @@ class RuleParams:
     today's values, set on the bench/score_scan.py corpora and tests/test_pii_rules.py; sweep
     one with bench/sweep.py, e.g. `--set rules.gap_every=2,3,4`)."""
 
-    # An ID-like header value is sought only from this many characters on: shorter IDs
-    # ("1", "12", "123") match slice and series numbers.
     min_id: int = 4
-    # A header date is sought in its written forms from this many folded characters on.
+    """An ID-like header value is sought only from this many characters on: shorter IDs
+    ("1", "12", "123") match slice and series numbers."""
+
     min_date: int = 5
-    # A name part is sought from this many letters on ("JO", "Al" only as a capitalised word).
+    """A header date is sought in its written forms from this many folded characters on."""
+
     min_name_part: int = 2
-    # An institution (or its distinctive words) from this many characters on.
+    """A name part is sought from this many letters on ("JO", "Al" only as a capitalised
+    word)."""
+
     min_org: int = 4
-    # One skipped character of the text (OCR's stray mark or split) is allowed per this many
-    # characters of a value beyond the first two: (n - 2) // gap_every. Lower tolerates more
-    # OCR noise inside a value, and matches more unrelated text.
+    """An institution (or its distinctive words) from this many characters on."""
+
     gap_every: int = 3
-    # A name value matches only where at least this share of the matched characters are
-    # letters in the text, so "J0HN" in the folded text is not matched inside a number.
+    """One skipped character of the text (OCR's stray mark or split) is allowed per this
+    many characters of a value beyond the first two: (n - 2) // gap_every. Lower
+    tolerates more OCR noise inside a value, and matches more unrelated text."""
+
     name_letter_share: float = 0.5
+    """A name value matches only where at least this share of the matched characters are
+    letters in the text, so "J0HN" in the folded text is not matched inside a number."""
 
 
 RULES = RuleParams()
