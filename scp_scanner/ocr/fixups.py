@@ -40,7 +40,7 @@ class FixupParams:
     pairs sooner."""
 
     min_digits_for_number: int = 4
-    """A word is "mostly a number" (an ID, a date) from this many digits on; fewer turns the
+    """A word is "mostly a number" (an ID, a date) from this many digits on; lower turns the
     O of "O2" or the S of "S1" into digits in annotation."""
 
 
@@ -59,7 +59,6 @@ NAME_ONLY = re.compile(f"^{NAME}$")
 def is_caret(text: str) -> bool:
     """Text that is only '^' look-alikes."""
     return bool(SEP_ONLY.match(text))
-
 
 
 def _adjacent(a: TextBox, b: TextBox, params: FixupParams = FIXUPS) -> bool:
