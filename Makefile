@@ -41,9 +41,9 @@ $(VENV)/.installed-serve: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install -q -e .
 	@touch $@
 
-# Everything: easyocr and flair extras (torch 2.14.1 + torchvision 0.29.1), dask and test tools.
-$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install -q -e '.[easyocr,flair,dask,test]'
+# Everything: easyocr and flair extras, dask and test tools, at the tested versions (constraints.txt).
+$(VENV)/.installed-test: pyproject.toml constraints.txt | $(VENV)/bin/python
+	$(BIN)/pip install -q -c constraints.txt -e '.[easyocr,flair,dask,test]'
 	@touch $@ $(VENV)/.installed-serve
 
 clean:

@@ -1,4 +1,4 @@
-"""Entry points: `scp-scanner scan` (the spec's flags, offline) and `scp-scanner serve` (the SCP).
+"""Entry points: `scp-scanner scan` (the reference pydicom_images.py's flags, offline) and `scp-scanner serve` (the SCP).
 
 Exit statuses of `scan`:
   0  every file was processed
@@ -20,7 +20,7 @@ log = logging.getLogger("scp_scanner")
 
 
 def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
-    """The flags of spec/pydicom_images.md, plus -o."""
+    """The flags of the reference pydicom_images.py (README, `scp-scanner scan`), plus -o."""
     parser.add_argument("-v", "--verbose", action="store_true", help="more verbose (show INFO messages)")
     parser.add_argument("-d", "--debug", action="store_true", help="more verbose (show DEBUG messages)")
     parser.add_argument("-x", "--extract", action="store_true",
@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan = commands.add_parser(
         "scan", help="scan DICOM files and write CSV rows",
         description="Find all image frames, overlays and overlay frames in DICOM files; optionally OCR "
-                    "them and check the text for PII; write CSV rows (spec/pydicom_images.md).",
+                    "them and check the text for PII; write CSV rows (columns: docs/design.md, 'The CSV contract').",
         epilog="exit status: 0 all files processed; 1 some files failed (named on stderr); "
                "2 usage or set-up error")
     add_scan_arguments(scan)

@@ -6,13 +6,23 @@ Nothing here does I/O; everything is a plain value that pickles cheaply between 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 
-# Where an image came from inside an instance.
-SOURCE_FRAME = "frame"              # a frame of PixelData
-SOURCE_OVERLAY = "overlay"          # a single-frame overlay plane (60xx)
-SOURCE_OVERLAY_FRAME = "overlay-frame"  # one frame of a multi-frame overlay
+
+class Source(StrEnum):
+    """Where an image came from inside an instance (equal to, and printed as, its string)."""
+
+    FRAME = "frame"                  # a frame of PixelData
+    OVERLAY = "overlay"              # a single-frame overlay plane (60xx)
+    OVERLAY_FRAME = "overlay-frame"  # one frame of a multi-frame overlay
+
+
+# The members under their earlier module-level names.
+SOURCE_FRAME = Source.FRAME
+SOURCE_OVERLAY = Source.OVERLAY
+SOURCE_OVERLAY_FRAME = Source.OVERLAY_FRAME
 
 
 @dataclass(frozen=True)
@@ -21,7 +31,6 @@ class InstanceInfo:
 
     filename: str                    # what goes in the CSV `filename` column
     sop_instance_uid: str = ""
-    sop_class_uid: str = ""
     imagetype: str = ""              # ImageType values joined with '/', empty values kept in place
     manufacturer: str = ""           # ManufacturerModelName, else Manufacturer + SoftwareVersions,
                                      # else the secondary-capture device (see dicom/header.py)
@@ -46,7 +55,7 @@ class Image:
     pixels: np.ndarray
     frame: int
     overlay: int
-    source: str = SOURCE_FRAME
+    source: Source = Source.FRAME
     text_mask: np.ndarray | None = None
 
     @property

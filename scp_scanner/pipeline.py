@@ -54,7 +54,6 @@ class StageTimes:
 class InstanceResult:
     """What processing one instance produced, for the writer and the log line."""
 
-    info: InstanceInfo
     rows: list[Row]
     images: int
     sensitive_images: int
@@ -125,7 +124,7 @@ class Pipeline:
             rows.extend(image_rows_)
             images += 1
             sensitive += int(is_sensitive)
-        return InstanceResult(info, rows, images, sensitive,
+        return InstanceResult(rows, images, sensitive,
                               time.perf_counter() - started + read_seconds, stages)
 
     def process_file(self, path: str | Path, filename: str | None = None) -> InstanceResult:

@@ -71,11 +71,24 @@ def settings_from_args(args: argparse.Namespace) -> PipelineSettings:
                             frame_reuse=frame_reuse)
 
 
-def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> tuple[list[Row], int, int]:
+@dataclass(frozen=True)
+class Result:
+    """What scanning one input gave: its rows (None when it failed), its image and
+    sensitive-image counts, or the error and whether the file is not DICOM at all."""
+
+    item: InputPath
+    rows: list[Row] | None
+    images: int = 0
+    sensitive: int = 0
+    error: str = ""
+    not_dicom: bool = False
+
+
+def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> Result:
     """Rows for one file, with its image and sensitive-image counts. Raises DicomInputError."""
     if not (args.extract or args.identify):
         result = pipeline.process_file(item.path)
-        return result.rows, result.images, result.sensitive_images
+        return Result(item, result.rows, result.images, result.sensitive_images)
     ds = read_dataset(item.path)
     info = instance_info(ds, item.path)
     rows: list[Row] = []
@@ -93,12 +106,7 @@ def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> t
         image_rows_, is_sensitive = pipeline.image_rows(info, image, reader)
         rows.extend(image_rows_)
         sensitive += int(is_sensitive)
-    return rows, images, sensitive
-
-
-# What scanning one input gave: (item, rows or None, images, sensitive images, error, whether
-# the file is not DICOM at all).
-Result = tuple[InputPath, "list[Row] | None", int, int, str, bool]
+    return Result(item, rows, images, sensitive)
 
 
 def rows_serially(args: argparse.Namespace, settings: PipelineSettings, items: Iterable[InputPath]
@@ -107,15 +115,14 @@ def rows_serially(args: argparse.Namespace, settings: PipelineSettings, items: I
     pipeline = build_pipeline(settings)
     for item in items:
         try:
-            rows, images, sensitive = scan_one(pipeline, item, args)
+            result = scan_one(pipeline, item, args)
         except NotDicomError as exc:
-            yield item, None, 0, 0, str(exc), True
+            result = Result(item, None, error=str(exc), not_dicom=True)
         except DicomInputError as exc:
-            yield item, None, 0, 0, str(exc), False
+            result = Result(item, None, error=str(exc))
         except OSError as exc:
-            yield item, None, 0, 0, exc.strerror or str(exc), False
-        else:
-            yield item, rows, images, sensitive, "", False
+            result = Result(item, None, error=exc.strerror or str(exc))
+        yield result
 
 
 def rows_in_workers(jobs: int, settings: PipelineSettings, items: Iterable[InputPath]
@@ -144,9 +151,9 @@ def rows_in_workers(jobs: int, settings: PipelineSettings, items: Iterable[Input
 def _collect(item: InputPath, future) -> Result:
     outcome = future.result()
     if outcome.result is None:
-        return item, None, 0, 0, outcome.error, outcome.not_dicom
+        return Result(item, None, error=outcome.error, not_dicom=outcome.not_dicom)
     result = outcome.result
-    return item, result.rows, result.images, result.sensitive_images, "", False
+    return Result(item, result.rows, result.images, result.sensitive_images)
 
 
 def input_items(args: argparse.Namespace) -> Iterator[InputPath]:
@@ -200,23 +207,26 @@ def run_scan(args: argparse.Namespace) -> int:
         # tqdm shows a bar only when stderr is a terminal (disable=None), so pipes stay quiet.
         stream_of_results = itertools.chain([first], results) if first is not None else results
         progress = tqdm(stream_of_results, unit=" files", disable=None, file=sys.stderr, leave=False)
-        for item, rows, images, sensitive, error, not_dicom in progress:
-            if rows is None:
+        for result in progress:
+            item = result.item
+            if result.rows is None:
                 # Only a file that is not DICOM at all is passed over in a walked folder; a
                 # DICOM file that cannot be opened or read is a failure like any other.
-                if item.walked and not_dicom:
+                if item.walked and result.not_dicom:
                     tally.skipped += 1
-                    progress.write(f"scp-scanner: skipped {item.path}: not DICOM ({error})", file=sys.stderr)
+                    progress.write(f"scp-scanner: skipped {item.path}: not DICOM ({result.error})",
+                                   file=sys.stderr)
                 else:
                     tally.failed += 1
-                    progress.write(f"scp-scanner: failed {item.path}: {error}", file=sys.stderr)
+                    progress.write(f"scp-scanner: failed {item.path}: {result.error}", file=sys.stderr)
                 continue
-            stream.write(render(rows, reasons=args.reasons))
+            stream.write(render(result.rows, reasons=args.reasons))
             stream.flush()
             tally.files += 1
-            tally.images += images
-            tally.sensitive += sensitive
-            log.info("%s: %d images, %d rows, %d with PII", item.path, images, len(rows), sensitive)
+            tally.images += result.images
+            tally.sensitive += result.sensitive
+            log.info("%s: %d images, %d rows, %d with PII", item.path, result.images, len(result.rows),
+                     result.sensitive)
         progress.close()
     log.info("scanned %d files (%d images, %d with PII), %d failed, %d skipped as not DICOM",
              tally.files, tally.images, tally.sensitive, tally.failed, tally.skipped)

@@ -25,6 +25,39 @@ def run_scan(*args: str, stdin: str | None = None, cwd: str | Path | None = None
                           timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
+def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run the real `scp-scanner` console script with any subcommand; bounded in time."""
+    command = [str(SCANNER)] if SCANNER.exists() else [sys.executable, "-m", "scp_scanner"]
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def on_terminal(*args: str, timeout: float = 120) -> tuple[int, bytes]:
+    """Run `scp-scanner ARGS` with stderr on a real pseudo-terminal (80 columns); its exit
+    status and everything it showed there."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    command = [str(SCANNER)] if SCANNER.exists() else [sys.executable, "-m", "scp_scanner"]
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    process = subprocess.Popen([*command, *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=slave)
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:          # the terminal closes when the command exits
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    return process.wait(timeout=timeout), shown
+
+
 @pytest.fixture(scope="session")
 def corpus(tmp_path_factory) -> list[dicomgen.Truth]:
     """One synthetic file of every case, with known words (seed fixed: same pixels every run)."""

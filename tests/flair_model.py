@@ -1,7 +1,7 @@
 """A real flair SequenceTagger, trained by the tests themselves in seconds.
 
 flair's pretrained NER models live on a model hub that cannot be reached here, and no PyPI
-package carries them (FACTS.md). So tests train a tiny tagger: ~300 synthetic clinical
+package carries them (docs/facts.md, "NER"). So tests train a tiny tagger: ~300 synthetic clinical
 sentences with PER/ORG/LOC spans, one-hot word embeddings built from that corpus, a 32-unit
 BiLSTM-CRF, 10 epochs, one torch thread (~2-3 s; with torch's default thread count on a busy
 2-core machine training took 70 s). It is saved as `final-model.pt`, exactly what flair's own

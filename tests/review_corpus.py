@@ -19,6 +19,12 @@ def make(folder: Path, seed: int = 7) -> list[dicomgen.Truth]:
     return dicomgen.make_corpus(folder, n_per_case=1, seed=seed, cases=CASES)
 
 
+def made(tmp_path_factory, name: str) -> tuple[Path, list[dicomgen.Truth], Path]:
+    """The corpus in a new folder NAME_corpus, and an empty folder NAME_out for CSVs."""
+    folder = tmp_path_factory.mktemp(f"{name}_corpus")
+    return folder, make(folder), tmp_path_factory.mktemp(f"{name}_out")
+
+
 def scan(folder: Path, out: Path, *extra: str) -> list[dict]:
     """Real tesseract + spaCy over the folder; the rows as dicts (header checked by callers)."""
     result = run_scan("--ocr", "tesseract", "--pii", "spacy", "--rects", *extra, "-o", str(out),

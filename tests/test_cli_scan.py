@@ -435,31 +435,11 @@ def test_real_overlay_and_ultrasound_text(real_data):
 
 def test_progress_bar_on_a_terminal(corpus, tmp_path):
     """stderr on a real pseudo-terminal (80 columns): tqdm draws its bar there."""
-    import fcntl
-    import pty
-    import struct
-    import subprocess
-    import termios
+    from conftest import on_terminal
 
-    from conftest import SCANNER
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     out = tmp_path / "rows.csv"
-    process = subprocess.Popen([str(SCANNER), "scan", "-o", str(out), *[t.path for t in corpus[:6]]],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
-    os.close(slave)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:          # the terminal closes when the scanner exits
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(master)
-    assert process.wait(timeout=120) == 0
+    status, shown = on_terminal("scan", "-o", str(out), *[t.path for t in corpus[:6]])
+    assert status == 0
     assert b"files/s" in shown or b" files [" in shown, shown
     assert len(parse(out.read_text())) > 6
 

@@ -678,3 +678,40 @@ def test_legacy_overlays_from_the_generator(tmp_path, case):
     assert any(w.pii for w in truth.images[3].words)         # group 6004 holds name, ID, dates
     # The frame shows the 8 stored bits only.
     assert found[0].pixels.shape == (512, 512)
+
+
+# --- pydicom's public pixel helpers against our own layout ----------------------------------
+
+@pytest.mark.parametrize("name", ["CT_small.dcm", "MR_small.dcm", "US1_UNCR.dcm", "emri_small.dcm",
+                                  "SC_rgb_2frame.dcm", "rtdose.dcm"])
+def test_layout_agrees_with_pydicom_expected_length_and_frames(name):
+    """reading.pixel_layout validates NumberOfFrames and the native data length itself
+    (it needs its own errors); for whole-byte native data it must agree with pydicom's public
+    get_nr_frames and get_expected_length, or this fails loudly when pydicom changes."""
+    from pydicom.pixels.utils import get_expected_length, get_nr_frames
+    from scp_scanner.dicom.reading import pixel_layout
+    ds = pydicom.dcmread(get_testdata_file(name))
+    layout = pixel_layout(ds)
+    assert layout is not None and layout.bits_allocated >= 8
+    assert layout.frames == get_nr_frames(ds, warn=False)
+    assert layout.frame_bytes * layout.frames == get_expected_length(ds, "bytes")
+
+
+def test_layout_of_one_bit_frames_rounds_each_frame():
+    """Where the two differ: for BitsAllocated 1 pydicom packs all frames in one bit stream
+    (3 frames of 5x5 = 75 bits -> 10 bytes) while PixelLayout.frame_bytes rounds each frame
+    up to whole bytes (4 bytes a frame), so the native length check asks for 12 bytes."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.pixels.utils import get_expected_length
+    from pydicom.uid import ExplicitVRLittleEndian
+    from scp_scanner.dicom.reading import pixel_layout
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.Rows, ds.Columns, ds.NumberOfFrames = 5, 5, 3
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 1, 1, 0, 0
+    ds.PixelData = bytes(12)
+    layout = pixel_layout(ds)
+    assert (layout.frame_bytes, layout.frames) == (4, 3)
+    assert get_expected_length(ds, "bytes") == 10

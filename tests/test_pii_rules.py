@@ -297,3 +297,13 @@ def test_safe_text_and_words_are_lower_case():
     assert is_safe_text("W:400 L:40 Se:3 Im:45 HFS")
     assert not is_safe_text("W:400 John")
     assert all(word == word.lower() for word in SAFE_WORDS)
+
+
+def test_header_values_follow_the_rule_parameters():
+    """RuleParams passed in decide what is sought: an ID shorter than min_id is not."""
+    from scp_scanner.pii.rules import RULES, RuleParams
+    text = "Acc ACC0042 ID AB123456"
+    assert "header:AccessionNumber" in rules_of(find_header_values(text, IDENTIFIERS, RULES))
+    strict = RuleParams(min_id=8)
+    found = rules_of(find_header_values(text, IDENTIFIERS, strict))
+    assert "header:AccessionNumber" not in found and "header:PatientID" in found

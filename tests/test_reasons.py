@@ -17,9 +17,7 @@ from scp_scanner.pii.judge import judge
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("reasons_corpus")
-    truths = review_corpus.make(folder)
-    out = tmp_path_factory.mktemp("reasons_out")
+    folder, truths, out = review_corpus.made(tmp_path_factory, "reasons")
     plain = review_corpus.scan(folder, out / "plain.csv")
     with_reasons = review_corpus.scan(folder, out / "reasons.csv", "--reasons")
     return truths, plain, with_reasons, out

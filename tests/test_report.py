@@ -8,8 +8,6 @@ import io
 import os
 import re
 import stat
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -18,21 +16,14 @@ import pytest
 from PIL import Image as PILImage
 
 import review_corpus
-from conftest import SCANNER
+from conftest import on_terminal, run_cli
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 
 
-def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    command = [str(SCANNER)] if SCANNER.exists() else [sys.executable, "-m", "scp_scanner"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=timeout)
-
-
 @pytest.fixture(scope="module")
 def scanned(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("report_corpus")
-    truths = review_corpus.make(folder)
-    out = tmp_path_factory.mktemp("report_out")
+    folder, truths, out = review_corpus.made(tmp_path_factory, "report")
     rows = review_corpus.scan(folder, out / "rows.csv", "--reasons")
     return truths, rows, out
 
@@ -181,29 +172,9 @@ def test_page_in_headless_chromium(scanned, page, browser):
 def test_progress_bar_on_a_terminal_only(scanned, tmp_path):
     """stderr on a real pseudo-terminal: tqdm draws its bar while the images are read; on a
     pipe (the other tests) stderr holds only the summary line."""
-    import fcntl
-    import pty
-    import struct
-    import termios
-
     _, _, out = scanned
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    command = [str(SCANNER)] if SCANNER.exists() else [sys.executable, "-m", "scp_scanner"]
-    process = subprocess.Popen([*command, "report", str(out / "rows.csv"), "-o", str(tmp_path / "r.html")],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
-    os.close(slave)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:          # the terminal closes when the command exits
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(master)
-    assert process.wait(timeout=120) == 0
+    status, shown = on_terminal("report", str(out / "rows.csv"), "-o", str(tmp_path / "r.html"))
+    assert status == 0
     assert b"reading images" in shown and b" files" in shown, shown
     piped = run_cli("report", str(out / "rows.csv"), "-o", str(tmp_path / "r2.html"))
     assert piped.returncode == 0 and "reading images" not in piped.stderr

@@ -7,8 +7,6 @@ import csv
 import io
 import os
 import stat
-import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -17,19 +15,12 @@ import pydicom
 import pytest
 
 import review_corpus
-from conftest import SCANNER
-
-
-def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    command = [str(SCANNER)] if SCANNER.exists() else [sys.executable, "-m", "scp_scanner"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=timeout)
+from conftest import run_cli
 
 
 @pytest.fixture(scope="module")
 def scanned(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("rules_corpus")
-    truths = review_corpus.make(folder)
-    out = tmp_path_factory.mktemp("rules_out")
+    folder, truths, out = review_corpus.made(tmp_path_factory, "rules")
     rows = review_corpus.scan(folder, out / "rows.csv")
     return truths, rows, out
 

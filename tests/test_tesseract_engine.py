@@ -112,3 +112,17 @@ def test_min_confidence_drops_unsure_words_inside_text_lines():
         assert kept <= previous and kept != {b.text for b in default}
         previous = kept
     assert "1203998074" in previous                           # confident words stay
+
+
+def test_engine_reads_with_the_parameters_it_is_given(engine):
+    """Tunables reach the stages through the engine (no module state): an engine whose
+    preparation takes no ink mask as text reads nothing where the default engine reads."""
+    from dataclasses import replace
+
+    from scp_scanner.ocr.prepare import PREPARE
+    pixels, _ = burned_in([(20, 20, "HOSPITAL")], antialias=False)
+    image = Image(pixels, 0, -1, text_mask=pixels == 255)
+    assert "HOSPITAL" in [b.text for b in engine.read(image)]
+    blind = TesseractEngine(prepare=replace(PREPARE, max_text_fraction=0.0))
+    assert blind.read(image) == []
+    assert "HOSPITAL" in [b.text for b in engine.read(image)]      # the default is untouched

@@ -77,6 +77,16 @@ class TestOverlayBits:
         planes = unpack_overlay_bits(bytes([0xFF]), 4, 4)
         assert planes.reshape(-1)[:8].all() and not planes.reshape(-1)[8:].any()
 
+    def test_pydicom_unpack_bits_is_lsb_first(self):
+        """unpack_overlay_bits relies on pydicom.pixels.utils.unpack_bits giving one 0/1 per
+        bit, bit 0 of byte 0 first (PS3.5 8.1.1): this fails loudly if pydicom changes that."""
+        from pydicom.pixels.utils import unpack_bits
+        data = np.random.default_rng(7).integers(0, 256, 37, dtype=np.uint8).tobytes()
+        expected = [(byte >> bit) & 1 for byte in data for bit in range(8)]
+        assert np.asarray(unpack_bits(data)).tolist() == expected
+        planes = unpack_overlay_bits(data, 6, 7, frames=7)          # 294 of the 296 bits
+        assert planes.reshape(-1).astype(int).tolist() == expected[:294]
+
     def test_overlay_to_uint8_is_white_on_black(self):
         plane = np.array([[True, False]])
         assert overlay_to_uint8(plane).tolist() == [[255, 0]]

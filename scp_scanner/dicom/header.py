@@ -131,7 +131,6 @@ def instance_info(ds: pydicom.Dataset, filename: str) -> InstanceInfo:
     return InstanceInfo(
         filename=filename,
         sop_instance_uid=_joined(ds, "SOPInstanceUID"),
-        sop_class_uid=_joined(ds, "SOPClassUID"),
         imagetype=_image_type(ds),
         manufacturer=manufacturer_of(ds),
         burnedinannotation=_joined(ds, "BurnedInAnnotation"),

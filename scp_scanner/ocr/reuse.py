@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy import ndimage
 
-from ..model import SOURCE_FRAME, Image, TextBox
+from ..model import Image, Source, TextBox
 from .prepare import reading_order
 
 # Above this share of changed (to-be-read) pixels the frame is read whole: cropping saves
@@ -228,7 +228,7 @@ class _Series:
 
 def series_key(image: Image) -> tuple:
     """Images of one series: same kind (frames, or one overlay's planes) and same shape."""
-    kind = "frame" if image.source == SOURCE_FRAME else "overlay"
+    kind = "frame" if image.source == Source.FRAME else "overlay"
     return (kind, image.overlay, image.pixels.shape, image.pixels.dtype.str, image.text_mask is None)
 
 

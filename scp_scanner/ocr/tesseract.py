@@ -1,6 +1,7 @@
 """Tesseract OCR: in-process through tesserocr when installed, else pytesseract (a subprocess).
 
-tesserocr is ~6x faster per call (13-16 ms against 83-100 ms for a 512x512 image, FACTS.md).
+tesserocr is ~6x faster per call (13-16 ms against 83-100 ms for a 512x512 image; docs/facts.md,
+"OCR").
 Debian's libtesseract uses OpenMP, which makes each call slower on a shared machine:
 OMP_THREAD_LIMIT=1 is set before tesseract is loaded.
 """
@@ -13,7 +14,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 import hashlib  # noqa: E402
 import shutil  # noqa: E402
 from collections import OrderedDict  # noqa: E402
-from dataclasses import replace  # noqa: E402
+from dataclasses import dataclass, replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -21,10 +22,11 @@ from PIL import Image as PILImage  # noqa: E402
 
 from ..model import Image, TextBox  # noqa: E402
 from ..registry import EngineError  # noqa: E402
-from .fixups import (capital_i_names, fix_digit_lookalikes, is_caret,  # noqa: E402
-                     join_dicom_names, join_split_names)
-from .prepare import (Crop, Ink, Region, crop, crop_bounds, inks, is_text,  # noqa: E402
-                      line_scale, merge_views, page_crop, reading_order, regions_of)
+from .fixups import (FIXUPS, FixupParams, capital_i_names, fix_digit_lookalikes,  # noqa: E402
+                     is_caret, join_dicom_names, join_split_names)
+from .prepare import (PREPARE, Crop, Ink, PrepareParams, Region, crop, crop_bounds,  # noqa: E402
+                      inks, is_text, line_scale, merge_views, page_crop, reading_order,
+                      regions_of)
 
 TESSDATA_DIRS = (
     "/usr/share/tesseract-ocr/5/tessdata",
@@ -39,21 +41,53 @@ TESSDATA_DIRS = (
 PSM_SINGLE_BLOCK = 6
 PSM_SINGLE_LINE = 7
 PSM_SPARSE_TEXT = 11
-# A one-character word must be read this confidently to count (speckle reads as "a", "e").
-MIN_SINGLE_CHAR_CONFIDENCE = 70.0
-# In a line that is surely text (Region.text_like), a word of letters and digits counts at
-# this confidence: tesseract scores names written DOE^JOHN at 8-12 while reading them right.
-MIN_TEXT_LINE_CONFIDENCE = 0.0
-# Outside text-like lines, a word counts only at this confidence.
-MIN_LOOSE_CONFIDENCE = 60.0
-# Other words of a text line (mostly punctuation) count at this confidence.
-MIN_OTHER_CONFIDENCE = 30.0
-# A line read with a word below this confidence is read again at the next scale.
-RETRY_BELOW_CONFIDENCE = 80.0
-# A line of a later ink is skipped when this share of its ink lies in words that earlier
-# (cleaner) inks read with at least CONFIDENT confidence.
-SEEN_SHARE = 0.9
-CONFIDENT = 80.0
+
+
+@dataclass(frozen=True)
+class TesseractParams:
+    """Which of tesseract's words count, and when a line is read again (defaults: today's
+    tuned values, set on bench/score_scan.py corpora; sweep one with bench/sweep.py, e.g.
+    `--set tesseract.min_loose_confidence=50,60,70`)."""
+
+    min_single_char_confidence: float = 70.0
+    """A one-character word must be read this confidently to count: lower keeps lone "L"/"R"
+    read unsurely, and brings back speckle read as "a", "e"."""
+
+    min_text_line_confidence: float = 0.0
+    """In a line that is surely text (Region.text_like), a word of letters and digits counts
+    at this confidence: tesseract scores names written DOE^JOHN at 8-12 while reading
+    them right (bench/sweep.py, seed 11, 45 files: a floor of 50 finds 270 of 297
+    identifying words instead of 290)."""
+
+    letter_share: float = 0.6
+    """A word of a text line counts at min_text_line_confidence when at least this share of
+    its characters are letters or digits; else it is mostly punctuation (see
+    min_other_confidence)."""
+
+    min_loose_confidence: float = 60.0
+    """Outside text-like lines (texture, speckle), a word counts only at this confidence:
+    lower reads anatomy as names ("Fit Ses", "Ms Ter"), higher loses words in odd
+    layouts."""
+
+    min_other_confidence: float = 30.0
+    """Other words of a text line (mostly punctuation) count at this confidence."""
+
+    retry_below_confidence: float = 80.0
+    """A line read with a word below this confidence is read again at the next scale (one
+    more tesseract call): higher retries more lines, lower keeps more misreads."""
+
+    seen_share: float = 0.9
+    """A line of a later ink is skipped when this share of its ink lies in words that
+    earlier (cleaner) inks read with at least `confident` confidence: lower skips more
+    re-reads (and their calls), and risks skipping a line only partly read."""
+
+    confident: float = 80.0
+    """The confidence at which a word of an earlier ink counts as read (see seen_share):
+    lower skips more lines of later inks."""
+
+
+TESSERACT = TesseractParams()
+
 # Crops already read, by their exact bytes: on a corpus 43% of the calls read a crop identical
 # to one read before (the same line seen from two inks, the same text on every frame of a
 # cine). Tesseract is deterministic, so the words are reused. Bounded (least recently used
@@ -149,7 +183,8 @@ class _PytesseractReader:
         return out
 
 
-def already_read(ink: Ink, region: Region, confident: list[TextBox]) -> bool:
+def already_read(ink: Ink, region: Region, confident: list[TextBox],
+                 params: TesseractParams = TESSERACT) -> bool:
     """Does most of this line's ink lie inside words already read confidently?"""
     if not confident:
         return False
@@ -164,7 +199,7 @@ def already_read(ink: Ink, region: Region, confident: list[TextBox]) -> bool:
         left, right = max(box.left, region.left), min(box.right, region.right)
         if top < bottom and left < right:
             covered[top - region.top:bottom - region.top, left - region.left:right - region.left] = True
-    return int((own & covered).sum()) >= SEEN_SHARE * total
+    return int((own & covered).sum()) >= params.seen_share * total
 
 
 def reading_confidence(words: list[TextBox]) -> float:
@@ -184,7 +219,8 @@ class TesseractEngine:
 
     def __init__(self, *, lang: str = "eng", tessdata: str | None = None,
                  min_confidence: float | None = None, backend: str = "auto",
-                 crop_cache: int = CROP_CACHE_SIZE, **_ignored):
+                 crop_cache: int = CROP_CACHE_SIZE, params: TesseractParams = TESSERACT,
+                 prepare: PrepareParams = PREPARE, fixups: FixupParams = FIXUPS, **_ignored):
         folder = find_tessdata(lang, tessdata)
         # processing.ocr_min_confidence: a floor for every word on top of the tuned thresholds
         # above; None keeps those alone.
@@ -205,6 +241,7 @@ class TesseractEngine:
         self._crop_cache = int(crop_cache)     # entries kept; 0 = no cache (benchmark baseline)
         self.calls = 0           # tesseract calls made (crops read), for tests and benchmarks
         self.cache_hits = 0      # crops answered from the cache
+        self.params, self.prepare, self.fixups = params, prepare, fixups
 
     @property
     def backend(self) -> str:
@@ -214,17 +251,18 @@ class TesseractEngine:
         if not is_text(box.text):
             # A lone '^' look-alike stays until DICOM names are joined (see fixups.py).
             return text_line and is_caret(box.text)
+        p = self.params
         floor = self.min_confidence if self.min_confidence is not None else 0.0
         alnum = sum(ch.isalnum() for ch in box.text)
         if alnum <= 1:
-            return box.confidence >= max(floor, MIN_SINGLE_CHAR_CONFIDENCE)
+            return box.confidence >= max(floor, p.min_single_char_confidence)
         if text_line:
-            if alnum >= 0.6 * len(box.text):
-                return box.confidence >= max(floor, MIN_TEXT_LINE_CONFIDENCE)
-            return box.confidence >= (MIN_OTHER_CONFIDENCE if self.min_confidence is None else floor)
+            if alnum >= p.letter_share * len(box.text):
+                return box.confidence >= max(floor, p.min_text_line_confidence)
+            return box.confidence >= (p.min_other_confidence if self.min_confidence is None else floor)
         # Not a line of annotation-sized glyphs (texture, speckle, a stray mark): only words
         # read with some certainty count, or anatomy reads as names ("Fit Ses", "Ms Ter").
-        return box.confidence >= max(floor, MIN_OTHER_CONFIDENCE, MIN_LOOSE_CONFIDENCE)
+        return box.confidence >= max(floor, p.min_other_confidence, p.min_loose_confidence)
 
     def _cached(self, parts: tuple, pixels: np.ndarray, read) -> list[TextBox]:
         """read() through the crop cache, keyed by the exact bytes of `pixels` and `parts`
@@ -248,12 +286,12 @@ class TesseractEngine:
         self.calls += 1
         words = [box for box in self._reader.words(piece.pixels, psm) if self._keep(box, text_line)]
         if psm == PSM_SINGLE_LINE:
-            words = join_split_names(piece.pixels, words)
+            words = join_split_names(piece.pixels, words, self.fixups)
         return [piece.to_original(box) for box in words]
 
     def _read_page(self, ink: Ink) -> list[TextBox]:
         return self._cached(("page", ink.name), ink.page,
-                            lambda: self._read_crop(page_crop(ink), PSM_SPARSE_TEXT))
+                            lambda: self._read_crop(page_crop(ink, self.prepare), PSM_SPARSE_TEXT))
 
     def _read_line(self, ink: Ink, region: Region, scale: int, psm: int) -> list[TextBox]:
         """One region read at one scale; the cache is keyed by the unscaled page piece and
@@ -262,27 +300,28 @@ class TesseractEngine:
         top, bottom, left, right = crop_bounds(ink, region)
         parts = ("line", top, left, ink.page.shape, scale, ink.name == "dark", psm, region.text_like)
         return self._cached(parts, ink.page[top:bottom, left:right],
-                            lambda: self._read_crop(crop(ink, region, scale), psm, region.text_like))
+                            lambda: self._read_crop(crop(ink, region, scale, self.prepare), psm,
+                                                   region.text_like))
 
     def _read_region(self, ink: Ink, region: Region) -> list[TextBox]:
         """Read one line; when tesseract is unsure of it, read it again one scale larger and
         keep the more confident reading (glyph shapes at another size resolve many misreads)."""
         psm = PSM_SINGLE_LINE if region.single_line else PSM_SINGLE_BLOCK
-        scale = line_scale(region)
+        scale = line_scale(region, self.prepare)
         words = self._read_line(ink, region, scale, psm)
-        if region.text_like and words and min(w.confidence for w in words) < RETRY_BELOW_CONFIDENCE:
+        if region.text_like and words and min(w.confidence for w in words) < self.params.retry_below_confidence:
             again = self._read_line(ink, region, scale + 1, psm)
             if reading_confidence(again) > reading_confidence(words):
                 words = again
         return words
 
     def _read_ink(self, ink: Ink, confident: list[TextBox]) -> list[TextBox]:
-        regions = regions_of(ink)
+        regions = regions_of(ink, self.prepare)
         if regions is None:          # texture, not annotation: let tesseract find what it can
             return self._read_page(ink)
         boxes: list[TextBox] = []
         for region in regions:
-            if region.speck or already_read(ink, region, confident):
+            if region.speck or already_read(ink, region, confident, self.params):
                 continue
             boxes.extend(self._read_region(ink, region))
         return boxes
@@ -292,9 +331,10 @@ class TesseractEngine:
         read confidently is not read again."""
         found: list[list[TextBox]] = []
         confident: list[TextBox] = []
-        for ink in inks(image):
+        for ink in inks(image, self.prepare):
             boxes = self._read_ink(ink, confident)
             found.append(boxes)
-            confident.extend(b for b in boxes if b.confidence >= CONFIDENT)
-        words = capital_i_names(join_dicom_names(reading_order(merge_views(found))))
-        return [replace(word, text=fix_digit_lookalikes(word.text)) for word in words if is_text(word.text)]
+            confident.extend(b for b in boxes if b.confidence >= self.params.confident)
+        words = capital_i_names(join_dicom_names(reading_order(merge_views(found)), self.fixups), self.fixups)
+        return [replace(word, text=fix_digit_lookalikes(word.text, self.fixups))
+                for word in words if is_text(word.text)]

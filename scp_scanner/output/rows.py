@@ -1,4 +1,5 @@
-"""The CSV contract of spec/pydicom_images.md: 14 columns, in this order, and how rows are made.
+"""The CSV contract (docs/design.md, "The CSV contract"): 14 columns, in this order, and how
+rows are made.
 
 One opt-in column may follow the 14 (`scan --reasons`, `output.reasons`): `reasons`, why the
 box or image was judged identifying ("ner:PERSON 'John Smith'; date '12/03/1961'"), blank

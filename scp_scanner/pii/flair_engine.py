@@ -1,7 +1,7 @@
 """NER with a flair SequenceTagger, loaded offline from a file or flair's own cache.
 
-flair's pretrained NER models come from a model hub that this tool never contacts (DESIGN.md:
-nothing is downloaded at run time), so the model is either a .pt file the user gives
+flair's pretrained NER models come from a model hub that this tool never contacts (docs/design.md,
+"Engines": nothing is downloaded at run time), so the model is either a .pt file the user gives
 (`--pii flair,/path/to/tagger.pt`) or one that is already in flair's cache on this machine.
 HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE are set before flair is imported so that neither flair
 nor huggingface_hub tries the network, and the cache is searched by us, locally, before flair

@@ -31,13 +31,15 @@ from __future__ import annotations
 import re
 
 from ..model import Entity, InstanceInfo, TextBox, Verdict
+from ..ocr.confusions import TOKEN_CARETS
 from ..text import box_spans, whole_text
 from . import NerEngine
-from .rules import Hit, find_all
+from .rules import RULES, Hit, RuleParams, find_all
 from .safe_text import LABEL_WORDS, SAFE_WORDS, is_safe_token, strip_punct
 
 NER_LABELS = frozenset({"PERSON", "ORG", "LOC"})
-_TOKEN = re.compile(r"[^\s\^“”\"„~]+")
+# Tokens are split at white space and at the '^' look-alikes of DICOM names (ocr/confusions.py).
+_TOKEN = re.compile(rf"[^\s{re.escape(TOKEN_CARETS)}]+")
 _VOWELS = frozenset("aeiouy")
 # How names are written on images: Title, CAPITALS, or with a prefix/hyphen/apostrophe
 # (McDonald, MacLeod, O'Brien, Smith-Jones). Lower-case and mixed-case tokens are OCR noise.
@@ -115,12 +117,13 @@ def _box_flagged(text: str, hit: Hit, span: tuple[int, int]) -> bool:
     return any(ch.isalnum() for ch in part)
 
 
-def judge(boxes: list[TextBox], info: InstanceInfo, ner: NerEngine | None) -> Verdict:
+def judge(boxes: list[TextBox], info: InstanceInfo, ner: NerEngine | None,
+          rules: RuleParams = RULES) -> Verdict:
     """Per-box flags, the whole-image flag, and the reasons, for one image's OCR boxes."""
     text = whole_text(boxes)
     if not text.strip():
         return Verdict(tuple(False for _ in boxes), False, ())
-    hits = find_all(text, info.identifiers)
+    hits = find_all(text, info.identifiers, rules)
     if ner is not None:
         hits.extend(_entity_hits(text, ner.entities(text)))
     spans = box_spans(boxes)

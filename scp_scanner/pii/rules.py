@@ -37,8 +37,42 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+from ..ocr.confusions import TEXT_CARETS, digit_shadow, fold
 from .given_names import is_given_name
 from .safe_text import LABEL_WORDS, SAFE_WORDS
+
+
+@dataclass(frozen=True)
+class RuleParams:
+    """How tolerantly the instance's own header values are matched in OCR'd text (defaults:
+    today's values, set on the bench/score_scan.py corpora and tests/test_pii_rules.py; sweep
+    one with bench/sweep.py, e.g. `--set rules.gap_every=2,3,4`)."""
+
+    min_id: int = 4
+    """An ID-like header value is sought only from this many characters on: shorter IDs
+    ("1", "12", "123") match slice and series numbers."""
+
+    min_date: int = 5
+    """A header date is sought in its written forms from this many folded characters on."""
+
+    min_name_part: int = 2
+    """A name part is sought from this many letters on ("JO", "Al" only as a capitalised
+    word)."""
+
+    min_org: int = 4
+    """An institution (or its distinctive words) from this many characters on."""
+
+    gap_every: int = 3
+    """One skipped character of the text (OCR's stray mark or split) is allowed per this
+    many characters of a value beyond the first two: (n - 2) // gap_every. Lower
+    tolerates more OCR noise inside a value, and matches more unrelated text."""
+
+    name_letter_share: float = 0.5
+    """A name value matches only where at least this share of the matched characters are
+    letters in the text, so "J0HN" in the folded text is not matched inside a number."""
+
+
+RULES = RuleParams()
 
 
 @dataclass(frozen=True)
@@ -129,17 +163,8 @@ def _readings(kind: str, groups: dict[str, str | None]) -> tuple[tuple[int, int,
     return tuple(dict.fromkeys(o for o in options if _valid(*o)))
 
 
-_O_NEAR_DIGIT = re.compile(r"(?<=\d)[Oo]|[Oo](?=\d)")
-_ONE_NEAR_DIGIT = re.compile(r"(?<=\d)[lI|]|[lI|](?=\d)")
-_S_IN_DIGITS = re.compile(r"(?<=\d)S(?=\d)")
-
-
-def digit_shadow(text: str) -> str:
-    """text with OCR's letter readings of digits put back where they touch digits
-    ("24-MAY-O2" -> "24-MAY-02", "12345l7" -> "1234517"); same length, so spans carry over."""
-    text = _O_NEAR_DIGIT.sub("0", text)
-    text = _ONE_NEAR_DIGIT.sub("1", text)
-    return _S_IN_DIGITS.sub("5", text)
+# OCR's letter readings of digits are put back before dates and numbers are sought:
+# digit_shadow (ocr/confusions.py).
 
 
 def find_dates(text: str) -> list[DateHit]:
@@ -215,8 +240,9 @@ def find_identifiers(text: str) -> list[Hit]:
 
 # --------------------------------------------------------------------------- DICOM-style names
 
-# Two alphabetic parts joined by ^ or what OCR makes of it (curly/straight quotes, tilde).
-_CARETS = "^“”\"„‟″~"
+# Two alphabetic parts joined by ^ or what OCR makes of it (curly/straight quotes, tilde:
+# TEXT_CARETS in ocr/confusions.py).
+_CARETS = TEXT_CARETS
 _VOWELS = frozenset("aeiouy")
 _DICOM_NAME = re.compile(
     r"(?<![A-Za-z0-9])(?P<family>[A-Za-z][A-Za-z'-]*[A-Za-z])[" + re.escape(_CARETS) + r"]+"
@@ -298,8 +324,6 @@ def find_given_names(text: str) -> list[Hit]:
 
 # --------------------------------------------------------------------------- header values
 
-# OCR confusions folded on both sides before comparing: O->0, I/l/|/!->1, S->5.
-_FOLD = str.maketrans({"o": "0", "i": "1", "l": "1", "|": "1", "!": "1", "s": "5"})
 _PLACEHOLDERS = frozenset(
     "anonymous anonymized anonymised anon unknown none null na n/a test phantom removed "
     "redacted deidentified xxx xxxx patient".split())
@@ -309,11 +333,11 @@ _ORG_GENERIC = frozenset(
     "foundation services service group health centre center the and of for district "
     "teaching institute infirmary hospital hospitals clinic medical university".split())
 _IGNORED_KEYWORD_PARTS = ("Time", "Sex", "Age", "Size", "Weight", "Modality", "Description")
-_MIN_ID = 4          # shorter IDs ("1", "12", "123") match slice and series numbers
 
 
-def _fold(text: str) -> str:
-    return text.lower().translate(_FOLD)
+# OCR confusions folded on both sides before comparing: O->0, I/l/|/!->1, S->5
+# (fold, ocr/confusions.py).
+_fold = fold
 
 
 @dataclass(frozen=True)
@@ -380,7 +404,8 @@ def _keyword_kind(keyword: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def prepare_header(identifiers: tuple[tuple[str, str], ...]) -> tuple[Needle, ...]:
+def prepare_header(identifiers: tuple[tuple[str, str], ...],
+                   params: RuleParams = RULES) -> tuple[Needle, ...]:
     """The searchable forms of an instance's identifying header values (cached per tuple)."""
     needles: dict[tuple[str, str], Needle] = {}
 
@@ -398,18 +423,18 @@ def prepare_header(identifiers: tuple[tuple[str, str], ...]) -> tuple[Needle, ..
                 continue
             if kind == "date":
                 for form in _date_needles(value):
-                    add(keyword, form, "id", 5)
+                    add(keyword, form, "id", params.min_date)
             elif kind == "name":
                 for part in _name_parts(value):
-                    add(keyword, _compact(part), "name", 2)
+                    add(keyword, _compact(part), "name", params.min_name_part)
             elif kind == "org":
                 words = _org_words(value)
                 if words:          # "Philips Healthcare", "General Hospital": nothing to find
-                    add(keyword, _compact(value), "name", 4)
+                    add(keyword, _compact(value), "name", params.min_org)
                 for word in words:
-                    add(keyword, _compact(word), "name", 4)
+                    add(keyword, _compact(word), "name", params.min_org)
             else:
-                add(keyword, _compact(value), "id", _MIN_ID)
+                add(keyword, _compact(value), "id", params.min_id)
     return tuple(needles.values())
 
 
@@ -448,10 +473,10 @@ class _Folded:
             return True
         return a.isdigit() != b.isdigit()          # "ID12345": letter/digit change is a boundary
 
-    def find(self, needle: Needle) -> list[tuple[int, int]]:
+    def find(self, needle: Needle, params: RuleParams = RULES) -> list[tuple[int, int]]:
         spans = []
         n = len(needle.folded)
-        max_gaps = max(0, (n - 2) // 3)
+        max_gaps = max(0, (n - 2) // params.gap_every)
         start = self.folded.find(needle.folded)
         while start >= 0:
             positions = self.index[start:start + n]
@@ -460,7 +485,7 @@ class _Folded:
             letters = sum(self.text[p].isalpha() for p in positions)
             ok = (gaps <= max_gaps
                   and self._boundary(first, first - 1) and self._boundary(last, last + 1)
-                  and (needle.kind != "name" or 2 * letters >= n)
+                  and (needle.kind != "name" or letters >= params.name_letter_share * n)
                   # a two-letter name part ("JO", "Al") only as a capitalised word, not "al"
                   and (needle.kind != "name" or n > 2 or self.text[first].isupper()))
             if ok:
@@ -474,25 +499,27 @@ def _as_key(identifiers) -> tuple[tuple[str, str], ...]:
     return tuple((str(keyword), str(value)) for keyword, value in identifiers)
 
 
-def find_header_values(text: str, identifiers: tuple[tuple[str, str], ...]) -> list[Hit]:
+def find_header_values(text: str, identifiers: tuple[tuple[str, str], ...],
+                       params: RuleParams = RULES) -> list[Hit]:
     """Where the instance's own identifying header values appear in the text."""
-    needles = prepare_header(_as_key(identifiers))
+    needles = prepare_header(_as_key(identifiers), params)
     if not needles or not text:
         return []
     folded = _Folded(text)
     hits = []
     for needle in needles:
-        for start, end in folded.find(needle):
+        for start, end in folded.find(needle, params):
             hits.append(Hit(start, end, f"header:{needle.keyword}", text[start:end]))
     return hits
 
 
 # --------------------------------------------------------------------------- all rules
 
-def find_all(text: str, identifiers: tuple[tuple[str, str], ...] = ()) -> list[Hit]:
+def find_all(text: str, identifiers: tuple[tuple[str, str], ...] = (),
+             params: RuleParams = RULES) -> list[Hit]:
     """Every rule hit in text, most specific reason first for a span (header > date > id)."""
     identifiers = _as_key(identifiers)
-    hits = find_header_values(text, identifiers)
+    hits = find_header_values(text, identifiers, params)
     known = header_dates(identifiers)
     for found in find_dates(text):
         rule = "date"
