@@ -16,6 +16,7 @@ import pydicom
 from . import ocr as ocr_engines
 from . import pii as pii_engines
 from .dicom import instance_info, iter_images, read_dataset
+from .dicom.limits import DecodeLimits
 from .model import Image, InstanceInfo, TextBox
 from .output.rows import Row, image_rows
 from .pii.judge import judge
@@ -33,6 +34,7 @@ class PipelineSettings:
     rects: bool = False
     overlays: bool = True
     ocr_options: tuple[tuple[str, object], ...] = ()   # engine keyword options, e.g. ("min_confidence", 40)
+    limits: DecodeLimits = DecodeLimits()              # frames / pixels / decoded bytes per instance
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,10 @@ class InstanceResult:
 
 class Pipeline:
     def __init__(self, ocr: ocr_engines.OcrEngine | None = None, ner: pii_engines.NerEngine | None = None,
-                 *, rects: bool = False, overlays: bool = True):
+                 *, rects: bool = False, overlays: bool = True,
+                 limits: DecodeLimits = DecodeLimits()):
         self.ocr = ocr
+        self.limits = limits
         self.ner = ner
         self.rects = rects
         self.overlays = overlays
@@ -84,7 +88,7 @@ class Pipeline:
 
     def process_file(self, path: str | Path, filename: str | None = None) -> InstanceResult:
         """Read and process one file. Raises DicomInputError naming the reason when it cannot."""
-        ds = read_dataset(path)
+        ds = read_dataset(path, self.limits)
         return self.process_dataset(ds, str(path) if filename is None else filename)
 
 
@@ -95,4 +99,5 @@ def build_pipeline(settings: PipelineSettings) -> Pipeline:
     if settings.pii:
         name, model = pii_engines.parse_spec(settings.pii)
         ner = pii_engines.create(name, model)
-    return Pipeline(ocr, ner, rects=settings.rects, overlays=settings.overlays)
+    return Pipeline(ocr, ner, rects=settings.rects, overlays=settings.overlays,
+                    limits=settings.limits)

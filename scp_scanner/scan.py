@@ -47,11 +47,15 @@ class Tally:
 def settings_from_args(args: argparse.Namespace) -> PipelineSettings:
     """Engines and options from the flags (and the processing section of --config)."""
     options: tuple[tuple[str, object], ...] = ()
+    limits = config.decode_limits(config.ProcessingConfig())
     if args.config:
-        options = config.ocr_options(config.load(args.config).processing)
+        processing = config.load(args.config).processing
+        options = config.ocr_options(processing)
+        limits = config.decode_limits(processing)
     return PipelineSettings(ocr=None if args.identify else args.ocr,
                             pii=args.pii if (args.ocr and not args.identify) else None,
-                            rects=args.rects, overlays=not args.no_overlays, ocr_options=options)
+                            rects=args.rects, overlays=not args.no_overlays, ocr_options=options,
+                            limits=limits)
 
 
 def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> tuple[list[Row], int, int]:
@@ -59,7 +63,7 @@ def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> t
     if not (args.extract or args.identify):
         result = pipeline.process_file(item.path)
         return result.rows, result.images, result.sensitive_images
-    ds = read_dataset(item.path)
+    ds = read_dataset(item.path, pipeline.limits)
     info = instance_info(ds, item.path)
     rows: list[Row] = []
     images = sensitive = 0

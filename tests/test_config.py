@@ -68,7 +68,7 @@ def test_yaml_file_errors_name_the_file(tmp_path):
 
 def test_overrides_and_roll_interval():
     config = cfg.override(cfg.load(None), "network", port=4242, host=None)
-    assert config.network.port == 4242 and config.network.host == "0.0.0.0"
+    assert config.network.port == 4242 and config.network.host == "127.0.0.1"
     with pytest.raises(cfg.ConfigError, match="network.port"):
         cfg.override(config, "network", port=0)
     assert cfg.roll_seconds("daily") == 86400 and cfg.roll_seconds("never") is None
