@@ -2,7 +2,7 @@
 make every request end with an answer and leave nothing behind.
 
 pynetdicom (3.0) has no option for any of these, so four small, process-wide hooks are
-installed once by `install()` (tests/test_scp_intake.py checks each is in place):
+installed once by `install()` (tests/test_scp_faults.py checks they are in place):
 
 1. The temp file of a C-STORE's data set (STORE_RECV_CHUNKED_DATASET): pynetdicom creates it
    with `dimse_messages.NamedTemporaryFile`; that name is replaced by `SpoolFile`, which writes
@@ -233,14 +233,39 @@ def _reset(message: DIMSEMessage) -> None:
 _original_decode_msg = DIMSEMessage.decode_msg
 
 
+_original_write_file_meta = dimse_messages.write_file_meta_info
+
+
+def _write_file_meta(fp, file_meta, *args, **kwargs) -> None:
+    """pynetdicom writes the file meta as soon as the command set is complete; with an empty
+    UID pydicom raises there, in pynetdicom's reader thread. Refuse instead (answered once
+    the data set has arrived)."""
+    try:
+        _original_write_file_meta(fp, file_meta, *args, **kwargs)
+    except Exception as exc:
+        if not isinstance(fp, SpoolFile):
+            raise
+        fp.refuse(CANNOT_UNDERSTAND, f"unusable command set: {printable(exc, 60)}")
+
+
 def _screened_decode_msg(self: DIMSEMessage, primitive, assoc=None) -> bool:
     try:
         complete = _original_decode_msg(self, primitive, assoc)
-    except Exception:
+    except Exception as exc:
+        # An unreadable command set (garbled encoding, unknown command): nothing can be
+        # answered without a message ID. Abort the association, as pynetdicom does for an
+        # invalid message (an exception here would kill its reader thread and wedge it).
         spool_file = getattr(self, "_data_set_file", None)
         if isinstance(spool_file, SpoolFile):
             spool_file.discard()
-        raise                    # an unreadable command set: pynetdicom aborts the association
+        _reset(self)
+        if assoc is None:
+            raise
+        log.error("aborting the association with AE %s at %s: unreadable DIMSE message (%s: %s)",
+                  printable(assoc.requestor.ae_title), assoc.requestor.address,
+                  type(exc).__name__, printable(exc, 120))
+        assoc.dul.event_queue.put("Evt19")
+        return False
     if not isinstance(self, C_STORE_RQ) or assoc is None:
         return complete
     spool_file = self._data_set_file
@@ -255,7 +280,7 @@ def _screened_decode_msg(self: DIMSEMessage, primitive, assoc=None) -> bool:
     if not complete or not screened:
         return complete
     uid = self.command_set.get("AffectedSOPInstanceUID")
-    log.error("refused instance %s from AE %s at %s: %s", printable(uid),
+    log.error("refused instance '%s' from AE %s at %s: %s", printable(uid),
               printable(assoc.requestor.ae_title), assoc.requestor.address, screened)
     try:
         _answer(assoc, self, CANNOT_UNDERSTAND, screened)
@@ -323,6 +348,7 @@ def install(folder: Path, min_free_bytes: int, max_pdu: int) -> None:
     settings.min_free_bytes = max(0, int(min_free_bytes))
     settings.max_pdu = max(0, int(max_pdu))
     dimse_messages.NamedTemporaryFile = SpoolFile
+    dimse_messages.write_file_meta_info = _write_file_meta
     DIMSEMessage.decode_msg = _screened_decode_msg
     transport.AssociationSocket.recv = _bounded_recv
     dul.DULServiceProvider._decode_pdu = _decode_pdu_with_checked_titles
@@ -330,6 +356,7 @@ def install(folder: Path, min_free_bytes: int, max_pdu: int) -> None:
 
 def installed() -> bool:
     return (dimse_messages.NamedTemporaryFile is SpoolFile
+            and dimse_messages.write_file_meta_info is _write_file_meta
             and DIMSEMessage.decode_msg is _screened_decode_msg
             and transport.AssociationSocket.recv is _bounded_recv
             and dul.DULServiceProvider._decode_pdu is _decode_pdu_with_checked_titles)
