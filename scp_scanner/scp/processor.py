@@ -17,6 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..logs import printable
 from ..output.rolling import RollingCsvWriter
 from ..workers import Outcome, WorkerPool
 from .ledger import Ledger
@@ -207,7 +208,7 @@ class Processor:
             self.ledger.commit(job.key)
         except OSError as exc:
             log.error("cannot write rows of %s (%s); it stays in the spool and is retried",
-                      outcome.uid or job.key, exc)
+                      printable(outcome.uid or job.key), exc)
             if begun:
                 self._undo_partial(job, begun[0])
             self.inbox.put(job.path)
@@ -222,7 +223,7 @@ class Processor:
         self._finish(job.path, archive_to)
         self.processed += 1
         log.info("processed %s: %d image(s), %d row(s), PII found in %d image(s), %.2f s",
-                 outcome.uid, result.images, len(result.rows), result.sensitive_images,
+                 printable(outcome.uid), result.images, len(result.rows), result.sensitive_images,
                  result.seconds)
 
     def _undo_partial(self, job: _Job, offset: int) -> None:
@@ -242,4 +243,4 @@ class Processor:
     def _fail(self, job: _Job, reason: str) -> None:
         self.failed += 1
         moved = self.spool.fail(job.path, reason)
-        log.error("failed %s: %s (kept in %s)", job.key, reason, moved or job.path)
+        log.error("failed %s: %s (kept in %s)", job.key, printable(reason, 300), moved or job.path)
