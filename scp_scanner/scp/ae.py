@@ -54,9 +54,10 @@ def build_ae(config: ServeConfig) -> AE:
     net = config.network
     ae = AE(ae_title=net.ae_title)
     ae.maximum_pdu_size = net.max_pdu
-    # pynetdicom counts connections that have not associated yet as associations; the
-    # handlers enforce max_associations on established ones, connections.py the others.
-    ae.maximum_associations = net.max_associations + net.max_pending_connections
+    # pynetdicom counts every connection thread (not yet associated, or closing) as an
+    # association, so its own limit stays out of the way: the handlers enforce
+    # max_associations on established ones, connections.py caps the pending ones.
+    ae.maximum_associations = 1 << 20
     ae.acse_timeout = net.acse_timeout
     ae.dimse_timeout = net.dimse_timeout
     ae.network_timeout = net.network_timeout

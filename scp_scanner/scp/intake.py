@@ -185,10 +185,10 @@ def _uid_problem(value, name: str) -> str:
     text = "" if value is None else str(value)
     if not text.strip(" \x00"):
         return f"{name} is empty"
+    if any(ord(c) < 32 or ord(c) > 126 for c in text.rstrip(" \x00")) or "\\" in text:
+        return f"{name} holds control or non-ASCII characters"
     if len(text) > MAX_UID_LENGTH:
         return f"{name} is longer than {MAX_UID_LENGTH} characters"
-    if any(ord(c) < 32 or ord(c) > 126 for c in text) or "\\" in text:
-        return f"{name} holds control or non-ASCII characters"
     return ""
 
 
