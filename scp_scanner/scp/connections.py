@@ -31,6 +31,8 @@ from . import intake
 log = logging.getLogger("scp_scanner.scp.association")
 
 WATCH_SECONDS = 1.0
+GRACE_SECONDS = 1.0       # a pending connection younger than this is never closed for room
+HARD_FACTOR = 4           # beyond this many times a cap, new connections are closed at once
 
 
 @dataclass
@@ -70,22 +72,35 @@ class GuardedServer(ThreadedAssociationServer):
         return client, address
 
     def _admit(self, client: socket.socket, address: str) -> None:
+        """Count a new connection as pending; at a cap, close the oldest pending one that has
+        had GRACE_SECONDS to send its request (a sender does so at once; a burst of
+        connections from one PACS is not cut). Past HARD_FACTOR x the cap the newcomer goes."""
         evicted: list[_Pending] = []
+        now = time.monotonic()
         with self._pending_lock:
-            same = sorted((p for p in self._pending.values() if p.address == address),
-                          key=lambda p: p.since)
-            while len(same) >= self.max_pending_per_address:
-                oldest = same.pop(0)
-                evicted.append(self._pending.pop(id(oldest.sock)))
-            if len(self._pending) >= self.max_pending:
-                oldest = min(self._pending.values(), key=lambda p: p.since)
-                evicted.append(self._pending.pop(id(oldest.sock)))
-            self._pending[id(client)] = _Pending(client, address)
+            for limit, pool in ((self.max_pending_per_address,
+                                 [p for p in self._pending.values() if p.address == address]),
+                                (self.max_pending, list(self._pending.values()))):
+                if len(pool) < limit:
+                    continue
+                old = sorted((p for p in pool if now - p.since >= GRACE_SECONDS and p not in evicted),
+                             key=lambda p: p.since)
+                excess = len(pool) - limit + 1
+                evicted.extend(old[:excess])
+            for entry in evicted:
+                self._pending.pop(id(entry.sock), None)
+            same = sum(1 for p in self._pending.values() if p.address == address)
+            refuse = (len(self._pending) >= HARD_FACTOR * self.max_pending
+                      or same >= HARD_FACTOR * self.max_pending_per_address)
+            if not refuse:
+                self._pending[id(client)] = _Pending(client, address)
         for entry in evicted:
             log.warning("closed a connection from %s that had not associated after %.1f s "
-                        "(too many pending connections)", entry.address,
-                        time.monotonic() - entry.since)
+                        "(too many pending connections)", entry.address, now - entry.since)
             _close(entry.sock)
+        if refuse:
+            log.warning("refused a connection from %s: too many pending connections", address)
+            _close(client)
 
     def associated(self, sock) -> None:
         """The association of this socket was accepted or rejected: no longer pending."""

@@ -35,7 +35,7 @@ SOP_CLASS_NOT_SUPPORTED = 0x0122
 
 def _peer(event) -> str:
     requestor = event.assoc.requestor
-    return f"AE {printable(requestor.ae_title)} at {requestor.address}:{requestor.port}"
+    return f"AE '{printable(requestor.ae_title)}' at {requestor.address}:{requestor.port}"
 
 
 def failure(status: int, reason: str) -> Dataset:
@@ -99,7 +99,7 @@ class Handlers:
     # -- associations --------------------------------------------------------------------
     def _reject(self, event, result: int, source: int, reason: int, why: str) -> None:
         calling = event.assoc.requestor.primitive.calling_ae_title
-        assoc_log.warning("association from AE %s at %s rejected: %s", printable(calling),
+        assoc_log.warning("association from AE '%s' at %s rejected: %s", printable(calling),
                           event.assoc.requestor.address, why)
         _server_event(event, "associated")
         event.assoc.acse.send_reject(result, source, reason)
@@ -134,7 +134,7 @@ class Handlers:
 
     def on_accepted(self, event) -> None:
         _server_event(event, "associated")
-        assoc_log.info("association from %s accepted (called AE %s)", _peer(event),
+        assoc_log.info("association from %s accepted (called AE '%s')", _peer(event),
                        printable(event.assoc.acceptor.ae_title))
 
     def on_closed(self, event) -> None:

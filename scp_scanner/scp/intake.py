@@ -261,7 +261,7 @@ def _screened_decode_msg(self: DIMSEMessage, primitive, assoc=None) -> bool:
         _reset(self)
         if assoc is None:
             raise
-        log.error("aborting the association with AE %s at %s: unreadable DIMSE message (%s: %s)",
+        log.error("aborting the association with AE '%s' at %s: unreadable DIMSE message (%s: %s)",
                   printable(assoc.requestor.ae_title), assoc.requestor.address,
                   type(exc).__name__, printable(exc, 120))
         assoc.dul.event_queue.put("Evt19")
@@ -280,7 +280,7 @@ def _screened_decode_msg(self: DIMSEMessage, primitive, assoc=None) -> bool:
     if not complete or not screened:
         return complete
     uid = self.command_set.get("AffectedSOPInstanceUID")
-    log.error("refused instance '%s' from AE %s at %s: %s", printable(uid),
+    log.error("refused instance '%s' from AE '%s' at %s: %s", printable(uid),
               printable(assoc.requestor.ae_title), assoc.requestor.address, screened)
     try:
         _answer(assoc, self, CANNOT_UNDERSTAND, screened)
