@@ -13,6 +13,7 @@ without root they are reported as FAIL with the reason (they are never silently 
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import random
 import socket
@@ -66,11 +67,10 @@ _TEMPLATE = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
 
 
 def ct(uid: str) -> pydicom.Dataset:
-    ds = _TEMPLATE.copy()
+    ds = copy.deepcopy(_TEMPLATE)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ds.SOPInstanceUID = uid
-        ds.file_meta = _TEMPLATE.file_meta.copy()
         ds.file_meta.MediaStorageSOPInstanceUID = uid
     return ds
 
@@ -159,6 +159,7 @@ def fuzz_case(rnd: random.Random, index: int) -> tuple[str, str, bytes | None, s
 
 def run_fuzz(tally: Tally, work: Path, count: int, seed: int) -> None:
     rnd = random.Random(seed)
+    (work / "fuzz").mkdir()
     server = Server(work / "fuzz", workers=1).start()
     acknowledged: set[str] = set()
     ok_cases = 0
@@ -382,6 +383,7 @@ def bomb_files(folder: Path) -> dict[str, tuple[Path, str]]:
 
 def run_bombs(tally: Tally, work: Path) -> None:
     bombs = bomb_files(work / "bombs")
+    (work / "bombserve").mkdir()
     server = Server(work / "bombserve", workers=1).start()
     try:
         for name, (path, key) in bombs.items():
@@ -506,6 +508,9 @@ def run_concurrent(tally: Tally, work: Path, associations: int = 20, each: int =
         for t in threads:
             t.join(300)
         ok = sum(s.count(0) for s in results)
+        if ok != len(uids):
+            raise AssertionError(f"{ok} of {len(uids)} Success; statuses "
+                                 f"{Counter(s for r in results for s in r)}")
         server.wait_rows(uids, timeout=300)
         counts = rows_by_uid(server)
         tally.case("concurrent", ok == len(uids) and all(counts[u] == 1 for u in uids),

@@ -31,7 +31,7 @@ from . import intake
 log = logging.getLogger("scp_scanner.scp.association")
 
 WATCH_SECONDS = 1.0
-GRACE_SECONDS = 1.0       # a pending connection younger than this is never closed for room
+GRACE_SECONDS = 5.0       # a pending connection younger than this is never closed for room
 HARD_FACTOR = 4           # beyond this many times a cap, new connections are closed at once
 
 

@@ -114,9 +114,8 @@ class SpoolFile:
             except OSError:
                 free = 0
             if free - len(data) < floor:
-                self.refuse(OUT_OF_RESOURCES,
-                            f"spool full: the data set does not fit in the {free >> 20} MiB free "
-                            f"above storage.min_free_mb ({floor >> 20} MiB)")
+                self.refuse(OUT_OF_RESOURCES, f"spool full: data set does not fit in {free >> 20} "
+                                              f"MiB free (storage.min_free_mb)")
                 return len(data)
         view = memoryview(data)
         try:
@@ -182,6 +181,8 @@ def discard_all() -> None:
 
 # -- request screening ---------------------------------------------------------------------
 def _uid_problem(value, name: str) -> str:
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        return f"{name} holds more than one value"
     text = "" if value is None else str(value)
     if not text.strip(" \x00"):
         return f"{name} is empty"
