@@ -11,9 +11,11 @@ as they stayed open, and one silent TLS client stopped all accepts. Here:
 - a connection is *pending* until it has associated; pending connections are counted apart
   from associations (`network.max_pending_connections`, per address
   `network.max_pending_per_address`): at either cap the oldest pending connection (of that
-  address) is closed to make room, so a flood of idle connections cannot keep out a peer
-  that sends its request at once; a pending connection is also closed when it has not
-  associated within `network.acse_timeout`;
+  address) that has had 5 s to send its request is closed to make room, so a flood of idle
+  connections cannot keep out a peer that sends its request at once while a burst of
+  connections from one PACS is not cut (past 4x a cap new connections are closed at once);
+  a pending connection is also closed when it has not associated within
+  `network.acse_timeout`;
 - `network.max_associations` counts established associations only (handlers.on_requested).
 """
 from __future__ import annotations
