@@ -86,3 +86,14 @@ def test_engine_options_reach_the_pipeline_settings():
                                               "tessdata_dir": "/td"}})
     options = dict(pipeline_settings(config).ocr_options)
     assert options == {"min_confidence": 55.0, "gpu": "cpu", "model_dir": "/models/easyocr", "tessdata": "/td"}
+
+
+def test_hardening_keys_are_validated():
+    with pytest.raises(cfg.ConfigError, match="processing.max_frames: must be at least 1"):
+        cfg.from_mapping({"processing": {"max_frames": 0}})
+    with pytest.raises(cfg.ConfigError, match="processing.worker_memory_mb: must be 0"):
+        cfg.from_mapping({"processing": {"worker_memory_mb": 100}})
+    with pytest.raises(cfg.ConfigError, match="network.max_pending_per_address: must be at least 1"):
+        cfg.from_mapping({"network": {"max_pending_per_address": 0}})
+    limits = cfg.decode_limits(cfg.from_mapping({"processing": {"max_decoded_mb": 10}}).processing)
+    assert limits.max_decoded_bytes == 10 << 20 and limits.max_frames == 20000

@@ -290,3 +290,24 @@ def test_make_serve_takes_host_port_and_config():
                              timeout=60)
     assert 'serve --config "config/scp-scanner.yaml"' in default.stdout
     assert "--host" not in default.stdout
+
+
+def test_decode_limits_are_configurable_and_apply_to_scan(tmp_path):
+    limits = tmp_path / "limits.yaml"
+    limits.write_text("processing:\n  max_frame_pixels: 100\n")
+    scan = subprocess.run([str(Path(sys.executable).with_name("scp-scanner")), "scan", "--config",
+                           str(limits), get_testdata_file("CT_small.dcm")],
+                          capture_output=True, text=True, timeout=120)
+    assert scan.returncode == 1
+    assert "frame of 128x128 pixels, over the limit of 100 (processing.max_frame_pixels)" in scan.stderr
+
+
+def test_worker_memory_limit_turns_a_huge_allocation_into_memory_error():
+    code = ("import resource\n"
+            "from scp_scanner.workers import _limit_memory\n"
+            "_limit_memory(1024)\n"
+            "print(resource.getrlimit(resource.RLIMIT_AS)[0] >> 20)\n"
+            "try:\n    bytearray(2 << 30)\nexcept MemoryError:\n    print('MemoryError')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.stdout.split() == ["1024", "MemoryError"], result.stderr

@@ -114,8 +114,8 @@ class SpoolFile:
             except OSError:
                 free = 0
             if free - len(data) < floor:
-                self.refuse(OUT_OF_RESOURCES, f"spool full: data set does not fit in {free >> 20} "
-                                              f"MiB free (storage.min_free_mb)")
+                self.refuse(OUT_OF_RESOURCES,
+                            f"spool full: data set does not fit in {free >> 20} MiB free")
                 return len(data)
         view = memoryview(data)
         try:
