@@ -111,7 +111,7 @@ def fuzz_case(rnd: random.Random, index: int) -> tuple[str, str, bytes | None, s
     data = dataset_bytes(ct(uid))
     kind = rnd.choice(["truncated", "bogus-length", "absurd-size", "hostile-uid", "mismatched-class",
                        "no-dataset", "byte-flips", "uid-differs", "empty-dataset", "garbage",
-                       "valid"])
+                       "absurd-pdu", "valid"])
     sop_class, options = CT, {}
     if kind == "truncated":
         data = data[: rnd.randrange(1, len(data))]
@@ -169,6 +169,23 @@ def run_fuzz(tally: Tally, work: Path, count: int, seed: int) -> None:
         for index in range(count):
             kind, uid, data, sop_class, options = fuzz_case(rnd, index)
             request_uid = options.get("request_uid", uid)
+            if kind == "absurd-pdu":
+                # A P-DATA PDU announcing ~4 GiB: the SCP must drop the connection without
+                # reading it into memory (there is no C-STORE to answer yet).
+                raw.send(struct.pack(">BBI", 0x04, 0, 0xFFFFFFF0) + b"\0" * 64)
+                try:
+                    raw.read_pdu()
+                    dropped = True
+                except Aborted:
+                    dropped = True
+                except OSError:
+                    dropped = False
+                tally.case(f"fuzz-{index:04d} {kind}", dropped and server.process.poll() is None,
+                           "connection dropped, server alive")
+                raw.close()
+                raw = RawPeer(HOST, server.port, timeout=30)
+                raw.associate(AE_TITLE)
+                continue
             try:
                 answer = raw.store(1 if sop_class == CT or kind == "mismatched-class" else 3,
                                    sop_class, request_uid, data, message_id=index % 65535 + 1,

@@ -311,3 +311,15 @@ def test_worker_memory_limit_turns_a_huge_allocation_into_memory_error():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.stdout.split() == ["1024", "MemoryError"], result.stderr
+
+
+def test_pdu_announcing_gigabytes_is_dropped_without_reading_it(server):
+    raw = peer(server)
+    raw.send(b"\x04\x00\xff\xff\xff\xf0" + bytes(64))       # P-DATA-TF of ~4 GiB
+    raw.sock.settimeout(30)
+    data = b"x"
+    while data and data[:1] != b"\x07":                      # closed, or an A-ABORT
+        data = raw.sock.recv(4096)
+    raw.close()
+    assert echoscu(server.port).returncode == 0
+    assert "PDU, more than this SCP accepts" in server.new_log()
