@@ -153,7 +153,7 @@ def test_refused_before_receiving_below_the_free_space_floor(tmp_path):
     try:
         raw = peer(srv)
         answer = raw.store(1, CT, "1.2.3.4", dataset_bytes(ct("1.2.3.4")))
-        assert answer.status == OUT_OF_RESOURCES and "below storage.min_free_mb" in answer.comment
+        assert answer.status == OUT_OF_RESOURCES and "MiB free, below the 100000000 MiB floor" in answer.comment
         raw.release()
         assert tmp_files(srv) == [] and not list((srv.spool / "incoming").iterdir())
     finally:

@@ -95,8 +95,8 @@ class SpoolFile:
             self.refuse(OUT_OF_RESOURCES, f"spool unusable: {exc.strerror or exc}")
             return
         if floor and free < floor:
-            self.refuse(OUT_OF_RESOURCES, f"spool full: {free >> 20} MiB free, below "
-                                          f"storage.min_free_mb ({floor >> 20} MiB)")
+            self.refuse(OUT_OF_RESOURCES, f"spool full: {free >> 20} MiB free, below the "
+                                          f"{floor >> 20} MiB floor")
             return
         try:
             self._fd = os.open(self.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
