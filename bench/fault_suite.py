@@ -40,6 +40,7 @@ from raw_peer import (CT, EXPLICIT_LE, MR, Aborted, RawPeer, Rejected, associate
 from scp_harness import AE_TITLE, HOST, Server, echoscu, wait_for  # noqa: E402
 
 CANNOT_UNDERSTAND, OUT_OF_RESOURCES = 0xC000, 0xA700
+LATENCIES: list[float] = []          # seconds per C-STORE sent by send_many
 
 
 @dataclass
@@ -351,6 +352,9 @@ def send_many(port: int, datasets, calling: str = "LEGIT") -> list[int]:
     from pynetdicom import AE
     ae = AE(calling)
     ae.add_requested_context(CT)
+    # A busy shared disk can hold an fsync for seconds: wait long enough to tell a slow
+    # answer from a missing one (LATENCIES records how long each took).
+    ae.dimse_timeout = 120
     assoc = ae.associate(HOST, port, ae_title=AE_TITLE)
     statuses = []
     try:
@@ -358,7 +362,9 @@ def send_many(port: int, datasets, calling: str = "LEGIT") -> list[int]:
             if not assoc.is_established:
                 statuses.append(-1)
                 continue
+            started = time.monotonic()
             status = assoc.send_c_store(ds)
+            LATENCIES.append(time.monotonic() - started)
             statuses.append(int(status.Status) if status and "Status" in status else -1)
     finally:
         if assoc.is_established:
@@ -520,6 +526,7 @@ def run_concurrent(tally: Tally, work: Path, associations: int = 20, each: int =
             send_many(server.port, [ct(u) for u in b], calling=f"C{len(b)}")))
             for b in batches]
         started = time.monotonic()
+        LATENCIES.clear()
         for t in threads:
             t.start()
         for t in threads:
@@ -531,10 +538,12 @@ def run_concurrent(tally: Tally, work: Path, associations: int = 20, each: int =
         server.wait_rows(uids, timeout=300)
         counts = rows_by_uid(server)
         tally.case("concurrent", ok == len(uids) and all(counts[u] == 1 for u in uids),
-                   f"{associations} associations x {each}: {ok} Success in {time.monotonic() - started:.1f} s, "
-                   f"one row each")
+                   f"{associations} associations x {each}: {ok} Success in {time.monotonic() - started:.1f} s "
+                   f"(slowest C-STORE {max(LATENCIES):.2f} s), one row each")
     except AssertionError as exc:
-        tally.case("concurrent", False, str(exc))
+        problems = [line.split(": ", 1)[-1] for line in server.log().splitlines()
+                    if " WARNING " in line or " ERROR " in line]
+        tally.case("concurrent", False, f"{exc}; server said: {Counter(problems).most_common(3)}")
     finally:
         server.stop_quietly()
 
