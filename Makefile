@@ -1,8 +1,14 @@
 # scp-scanner: set up and run on a fresh Debian 12 machine (as root, or with sudo).
 #   make serve   Debian packages + .venv with the default engines, then the SCP (config/scp-scanner.yaml)
+#                [HOST=0.0.0.0] [PORT=11112] [CONFIG=my.yaml] override the configuration's values
 #   make test    Debian packages + .venv with every engine and test tool, then the whole test suite
 
 PYTHON ?= python3
+# make serve HOST=0.0.0.0 PORT=104 CONFIG=/etc/scp-scanner.yaml: empty = the configuration's value
+# (network.host is 127.0.0.1 in config/scp-scanner.yaml: this machine only).
+CONFIG ?= config/scp-scanner.yaml
+HOST   ?=
+PORT   ?=
 VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -20,7 +26,7 @@ APT_TEST  := $(APT_SERVE) $(APT_FONTS) dcmtk orthanc openssl \
 .PHONY: serve test apt-serve apt-test clean
 
 serve: apt-serve $(VENV)/.installed-serve
-	$(BIN)/scp-scanner serve --config config/scp-scanner.yaml
+	$(BIN)/scp-scanner serve --config "$(CONFIG)" $(if $(HOST),--host "$(HOST)") $(if $(PORT),--port "$(PORT)")
 
 test: apt-test $(VENV)/.installed-test
 	$(BIN)/python -m pytest

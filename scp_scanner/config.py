@@ -19,6 +19,9 @@ from typing import Any
 
 import yaml
 
+from .dicom.limits import (DEFAULT_MAX_DECODED_MB, DEFAULT_MAX_FRAME_PIXELS, DEFAULT_MAX_FRAMES,
+                           DecodeLimits)
+
 
 class ConfigError(ValueError):
     """A configuration value that cannot be used; the message starts with the key."""
@@ -26,7 +29,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class NetworkConfig:
-    host: str = "0.0.0.0"
+    host: str = "127.0.0.1"           # this machine only; 0.0.0.0 = every interface
     port: int = 11112
     ae_title: str = "SCP_SCANNER"
     max_pdu: int = 131072              # 0 = unlimited; large PDUs halve transfer time (FACTS)
@@ -34,6 +37,8 @@ class NetworkConfig:
     acse_timeout: float = 30.0
     dimse_timeout: float = 60.0
     network_timeout: float = 60.0
+    max_pending_connections: int = 32  # connections not yet associated (oldest closed at the cap)
+    max_pending_per_address: int = 8   # the same, per client address
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,10 @@ class ProcessingConfig:
     workers: int = 0                    # 0 = one per CPU core
     nice: int = 10
     shutdown_timeout: float = 30.0
+    max_frames: int = DEFAULT_MAX_FRAMES              # per instance (and per overlay)
+    max_frame_pixels: int = DEFAULT_MAX_FRAME_PIXELS  # rows x columns of one frame or overlay
+    max_decoded_mb: int = DEFAULT_MAX_DECODED_MB      # decoded pixel bytes of one instance
+    worker_memory_mb: int = 0                         # address-space limit per worker; 0 = none
 
 
 def ocr_options(processing: ProcessingConfig) -> tuple[tuple[str, object], ...]:
@@ -106,6 +115,12 @@ def ocr_options(processing: ProcessingConfig) -> tuple[tuple[str, object], ...]:
     if processing.rapidocr_model_dir:
         options.append(("rapidocr_model_dir", processing.rapidocr_model_dir))
     return tuple(options)
+
+
+def decode_limits(processing: ProcessingConfig) -> DecodeLimits:
+    """The per-instance decode limits of a processing section."""
+    return DecodeLimits(processing.max_frames, processing.max_frame_pixels,
+                        processing.max_decoded_mb << 20)
 
 
 @dataclass(frozen=True)
@@ -273,6 +288,9 @@ def validate(config: ServeConfig) -> None:
         raise ConfigError(f"network.max_pdu: must be 0 (unlimited) or at least 4096, got {net.max_pdu}")
     if net.max_associations < 1:
         raise ConfigError(f"network.max_associations: must be at least 1, got {net.max_associations}")
+    for key in ("max_pending_connections", "max_pending_per_address"):
+        if getattr(net, key) < 1:
+            raise ConfigError(f"network.{key}: must be at least 1, got {getattr(net, key)}")
     for key in ("acse_timeout", "dimse_timeout", "network_timeout"):
         if getattr(net, key) <= 0:
             raise ConfigError(f"network.{key}: must be positive, got {getattr(net, key)}")
@@ -314,6 +332,12 @@ def validate(config: ServeConfig) -> None:
         raise ConfigError(f"processing.shutdown_timeout: must be 0 or more, got {proc.shutdown_timeout}")
     if not proc.ocr:
         raise ConfigError("processing.ocr: must name an engine or 'none'")
+    for key in ("max_frames", "max_frame_pixels", "max_decoded_mb"):
+        if getattr(proc, key) < 1:
+            raise ConfigError(f"processing.{key}: must be at least 1, got {getattr(proc, key)}")
+    if proc.worker_memory_mb < 0 or 0 < proc.worker_memory_mb < 256:
+        raise ConfigError(f"processing.worker_memory_mb: must be 0 (no limit) or at least 256, "
+                          f"got {proc.worker_memory_mb}")
     if proc.ocr_min_confidence is not None and not 0 <= proc.ocr_min_confidence <= 100:
         raise ConfigError(f"processing.ocr_min_confidence: must be between 0 and 100, got {proc.ocr_min_confidence}")
     if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", proc.gpu.strip().lower()):
@@ -334,6 +358,6 @@ def engine_or_none(value: str) -> str | None:
     return None if value.strip().lower() in ("", "none", "off") else value.strip()
 
 
-__all__ = ["AccessConfig", "ConfigError", "LoggingConfig", "MetricsConfig", "NetworkConfig", "OutputConfig",
+__all__ = ["AccessConfig", "ConfigError", "LoggingConfig", "MetricsConfig", "decode_limits", "NetworkConfig", "OutputConfig",
            "ProcessingConfig", "ServeConfig", "StorageConfig", "TlsConfig", "engine_or_none",
            "from_mapping", "load", "ocr_options", "override", "roll_seconds", "validate"]

@@ -12,3 +12,14 @@ def quiet_pydicom(debug: bool = False) -> None:
     logging.getLogger("pydicom").setLevel(logging.DEBUG if debug else logging.CRITICAL)
     if not debug:
         warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom(\.|$)")
+
+
+def printable(value: object, limit: int = 200) -> str:
+    """A peer-supplied value as one safe log token: control characters, backslashes and
+    non-ASCII escaped (\\n, \\x00, \\u2028...), so no value can start a forged log line;
+    values longer than `limit` are cut and marked."""
+    text = "" if value is None else str(value)
+    cut = len(text) > limit
+    escaped = text[:limit].encode("ascii", "backslashreplace").decode("ascii")
+    escaped = "".join(c if 32 <= ord(c) < 127 else f"\\x{ord(c):02x}" for c in escaped)
+    return escaped + (f"...({len(text)} chars)" if cut else "")

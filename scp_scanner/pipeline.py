@@ -17,6 +17,7 @@ from . import ocr as ocr_engines
 from . import pii as pii_engines
 from .dicom import instance_info, iter_images, read_dataset
 from .enclose import enclose
+from .dicom.limits import DecodeLimits
 from .model import Image, InstanceInfo, TextBox
 from .ocr.reuse import FrameReuse
 from .output.rows import Row, image_rows
@@ -36,6 +37,7 @@ class PipelineSettings:
     overlays: bool = True
     ocr_options: tuple[tuple[str, object], ...] = ()   # engine keyword options, e.g. ("min_confidence", 40)
     frame_reuse: bool = True               # reuse unchanged text between frames (ocr/reuse.py)
+    limits: DecodeLimits = DecodeLimits()              # frames / pixels / decoded bytes per instance
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,10 @@ class InstanceResult:
 
 class Pipeline:
     def __init__(self, ocr: ocr_engines.OcrEngine | None = None, ner: pii_engines.NerEngine | None = None,
-                 *, rects: bool = False, overlays: bool = True, frame_reuse: bool = True):
+                 *, rects: bool = False, overlays: bool = True, frame_reuse: bool = True,
+                 limits: DecodeLimits = DecodeLimits()):
         self.ocr = ocr
+        self.limits = limits
         self.ner = ner
         self.rects = rects
         self.overlays = overlays
@@ -130,7 +134,7 @@ class Pipeline:
     def process_file(self, path: str | Path, filename: str | None = None) -> InstanceResult:
         """Read and process one file. Raises DicomInputError naming the reason when it cannot."""
         started = time.perf_counter()
-        ds = read_dataset(path)
+        ds = read_dataset(path, self.limits)
         return self.process_dataset(ds, str(path) if filename is None else filename,
                                     read_seconds=time.perf_counter() - started)
 
@@ -143,4 +147,4 @@ def build_pipeline(settings: PipelineSettings) -> Pipeline:
         name, model = pii_engines.parse_spec(settings.pii)
         ner = pii_engines.create(name, model)
     return Pipeline(ocr, ner, rects=settings.rects, overlays=settings.overlays,
-                    frame_reuse=settings.frame_reuse)
+                    frame_reuse=settings.frame_reuse, limits=settings.limits)

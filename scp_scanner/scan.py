@@ -62,13 +62,15 @@ def settings_from_args(args: argparse.Namespace) -> PipelineSettings:
     """Engines and options from the flags (and the processing section of --config)."""
     options: tuple[tuple[str, object], ...] = ()
     frame_reuse = True
+    limits = config.decode_limits(config.ProcessingConfig())
     if args.config:
         processing = config.load(args.config).processing
         options, frame_reuse = config.ocr_options(processing), processing.frame_reuse
+        limits = config.decode_limits(processing)
     # -i only stops extraction (as in the reference): OCR and PII still run when asked.
     return PipelineSettings(ocr=args.ocr, pii=args.pii if args.ocr else None,
                             rects=args.rects, overlays=not args.no_overlays, ocr_options=options,
-                            frame_reuse=frame_reuse)
+                            frame_reuse=frame_reuse, limits=limits)
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> R
     if not (args.extract or args.identify):
         result = pipeline.process_file(item.path)
         return Result(item, result.rows, result.images, result.sensitive_images)
-    ds = read_dataset(item.path)
+    ds = read_dataset(item.path, pipeline.limits)
     info = instance_info(ds, item.path)
     rows: list[Row] = []
     images = sensitive = 0

@@ -40,9 +40,24 @@ class Outcome:
     no_images: str = ""           # a DICOM instance without images (SR, PDF, RT...): its SOP class
 
 
-def _init_worker(settings: PipelineSettings, nice: int, parent: int) -> None:
+def _limit_memory(megabytes: int) -> None:
+    """Cap this worker's address space (RLIMIT_AS): an allocation past it raises MemoryError
+    in the worker (the instance goes to failed/) instead of taking the machine's memory."""
+    if megabytes <= 0:
+        return
+    import resource
+
+    limit = megabytes << 20
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _init_worker(settings: PipelineSettings, nice: int, parent: int, memory_mb: int = 0) -> None:
     global _pipeline, _init_error
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    _limit_memory(memory_mb)
     # The service handles SIGINT/SIGTERM itself and drains its workers; a terminal's Ctrl-C
     # reaching the whole process group must not kill a worker mid-instance.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -103,7 +118,7 @@ def process_spooled(path: str, archive_dir: str | None) -> Outcome:
     uid = ""
     try:
         started = time.perf_counter()
-        ds = read_dataset(path)
+        ds = read_dataset(path, _pipeline.limits)
         read_seconds = time.perf_counter() - started
         uid = _sop_instance_uid(ds)
         if not uid:
@@ -144,17 +159,19 @@ def process_path(path: str) -> Outcome:
 class WorkerPool:
     """A restartable ProcessPoolExecutor of pipeline workers."""
 
-    def __init__(self, settings: PipelineSettings, workers: int = 0, nice: int = 10):
+    def __init__(self, settings: PipelineSettings, workers: int = 0, nice: int = 10,
+                 memory_mb: int = 0):
         self.settings = settings
         self.workers = workers or os.cpu_count() or 1
         self.nice = nice
+        self.memory_mb = memory_mb
         self._executor: ProcessPoolExecutor | None = None
 
     def start(self) -> None:
         os.environ["OMP_THREAD_LIMIT"] = "1"     # inherited by spawned workers
         self._executor = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker, initargs=(self.settings, self.nice, os.getpid()))
+            initializer=_init_worker, initargs=(self.settings, self.nice, os.getpid(), self.memory_mb))
 
     def check(self, timeout: float = 600.0) -> None:
         """Wait until a worker has loaded its engines; raise RuntimeError when it cannot (an

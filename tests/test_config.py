@@ -68,7 +68,7 @@ def test_yaml_file_errors_name_the_file(tmp_path):
 
 def test_overrides_and_roll_interval():
     config = cfg.override(cfg.load(None), "network", port=4242, host=None)
-    assert config.network.port == 4242 and config.network.host == "0.0.0.0"
+    assert config.network.port == 4242 and config.network.host == "127.0.0.1"
     with pytest.raises(cfg.ConfigError, match="network.port"):
         cfg.override(config, "network", port=0)
     assert cfg.roll_seconds("daily") == 86400 and cfg.roll_seconds("never") is None
@@ -112,3 +112,14 @@ def test_metrics_and_reasons_keys():
                           ({"output": {"reasons": "yes"}}, "output.reasons: must be true or false")]:
         with pytest.raises(cfg.ConfigError, match=message):
             cfg.from_mapping(data)
+
+
+def test_hardening_keys_are_validated():
+    with pytest.raises(cfg.ConfigError, match="processing.max_frames: must be at least 1"):
+        cfg.from_mapping({"processing": {"max_frames": 0}})
+    with pytest.raises(cfg.ConfigError, match="processing.worker_memory_mb: must be 0"):
+        cfg.from_mapping({"processing": {"worker_memory_mb": 100}})
+    with pytest.raises(cfg.ConfigError, match="network.max_pending_per_address: must be at least 1"):
+        cfg.from_mapping({"network": {"max_pending_per_address": 0}})
+    limits = cfg.decode_limits(cfg.from_mapping({"processing": {"max_decoded_mb": 10}}).processing)
+    assert limits.max_decoded_bytes == 10 << 20 and limits.max_frames == 20000

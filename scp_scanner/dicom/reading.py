@@ -19,6 +19,7 @@ from pydicom.encaps import parse_fragments
 from pydicom.multival import MultiValue
 
 from .errors import DicomInputError, NoImagesError, NotDicomError
+from .limits import DecodeLimits, check_limits
 
 log = logging.getLogger(__name__)
 
@@ -248,8 +249,9 @@ def pixel_layout(ds: pydicom.Dataset) -> PixelLayout | None:
     return layout
 
 
-def read_dataset(path: str | os.PathLike[str]) -> pydicom.Dataset:
-    """Read and check one file. Raises DicomInputError with a one-line reason.
+def read_dataset(path: str | os.PathLike[str], limits: DecodeLimits | None = None) -> pydicom.Dataset:
+    """Read and check one file. Raises DicomInputError with a one-line reason, also when the
+    header declares more than `limits` allow (checked before anything is decoded).
 
     Files with the 128-byte preamble and "DICM" are read as usual; files without preamble and
     File Meta are read only when their first bytes look like a DICOM data element.
@@ -285,4 +287,5 @@ def read_dataset(path: str | os.PathLike[str]) -> pydicom.Dataset:
     layout = pixel_layout(ds)
     if layout is None and not has_overlays(ds):
         raise NoImagesError("no pixel data and no overlays", ds)
+    check_limits(ds, layout, limits or DecodeLimits())
     return ds

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .csv_file import safe_row
 from .rows import columns
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ def encode_rows(rows: Iterable[Sequence[object]]) -> bytes:
     """CSV bytes for rows (csv module quoting; '\\n' line ends so records are easy to find)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows(rows)
+    writer.writerows(safe_row(row) for row in rows)      # formulas neutralised (csv_file.py)
     return buffer.getvalue().encode("utf-8", "replace")   # a lone surrogate must not stop the writer
 
 

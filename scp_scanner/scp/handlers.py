@@ -15,9 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pydicom import dcmread
+from pydicom.dataset import Dataset
 from pydicom.uid import UID
 from pynetdicom import evt
 
+from ..logs import printable
+from . import intake
 from .access import AddressPolicy
 from .metrics import NO_METRICS, NullMetrics
 from .spool import Spool, SpoolError, is_hostile_uid
@@ -29,11 +32,20 @@ SUCCESS = 0x0000
 OUT_OF_RESOURCES = 0xA700          # the sender keeps the instance and retries
 DATASET_MISMATCH = 0xA900          # dataset does not match the SOP class / command
 CANNOT_UNDERSTAND = 0xC000
+SOP_CLASS_NOT_SUPPORTED = 0x0122
 
 
 def _peer(event) -> str:
     requestor = event.assoc.requestor
-    return f"AE {requestor.ae_title!r} at {requestor.address}:{requestor.port}"
+    return f"AE '{printable(requestor.ae_title)}' at {requestor.address}:{requestor.port}"
+
+
+def failure(status: int, reason: str) -> Dataset:
+    """A C-STORE failure status with an Error Comment naming the reason (LO: 64 chars)."""
+    answer = Dataset()
+    answer.Status = status
+    answer.ErrorComment = reason.encode("ascii", "replace").decode("ascii")[:64]
+    return answer
 
 
 class Gate:
@@ -66,42 +78,79 @@ class Gate:
 class Handlers:
     def __init__(self, spool: Spool, on_stored: Callable[[Path], None],
                  addresses: AddressPolicy = AddressPolicy(), verify_dataset: bool = True,
-                 metrics: NullMetrics = NO_METRICS):
+                 metrics: NullMetrics = NO_METRICS, max_associations: int = 0):
         self.spool = spool
         self.metrics = metrics
         self.on_stored = on_stored
         self.addresses = addresses
         self.verify_dataset = verify_dataset
+        self.max_associations = max_associations     # established ones; 0 = no limit here
         self.gate = Gate()
         self.stored = 0
+        self._slots = threading.Lock()
 
     def bindings(self) -> list[tuple]:
         return [
             (evt.EVT_REQUESTED, self.on_requested),
             (evt.EVT_ACCEPTED, self.on_accepted),
             (evt.EVT_REJECTED, self.on_rejected),
+            (evt.EVT_CONN_CLOSE, self.on_closed),
             (evt.EVT_C_ECHO, self.on_echo),
             (evt.EVT_C_STORE, self.on_store),
         ]
 
     # -- associations --------------------------------------------------------------------
+    def _reject(self, event, result: int, source: int, reason: int, why: str) -> None:
+        calling = event.assoc.requestor.primitive.calling_ae_title
+        assoc_log.warning("association from AE '%s' at %s rejected: %s", printable(calling),
+                          event.assoc.requestor.address, why)
+        self.metrics.association_rejected(why.split(" (")[0])
+        _server_event(event, "associated")
+        event.assoc.acse.send_reject(result, source, reason)
+        event.assoc.kill()
+
     def on_requested(self, event) -> None:
-        address = event.assoc.requestor.address
-        if not self.addresses.allows(address):
-            calling = event.assoc.requestor.primitive.calling_ae_title
-            assoc_log.warning("association from AE %r at %s rejected: address not allowed",
-                              calling, address)
+        primitive = event.assoc.requestor.primitive
+        if not self.addresses.allows(event.assoc.requestor.address):
             # rejected-permanent, service-user, no reason given
-            self.metrics.association_rejected("address not allowed")
-            event.assoc.acse.send_reject(0x01, 0x01, 0x01)
-            event.assoc.kill()
+            self._reject(event, 0x01, 0x01, 0x01, "address not allowed")
+        elif primitive.called_ae_title == intake.INVALID_AE_TITLE:
+            self._reject(event, 0x01, 0x01, 0x07, "called AE title blank or invalid")
+        elif primitive.calling_ae_title == intake.INVALID_AE_TITLE:
+            self._reject(event, 0x01, 0x01, 0x03, "calling AE title blank or invalid")
+        elif not self._take_slot(event.assoc):
+            # rejected-transient, service-provider (presentation), local limit exceeded
+            self._reject(event, 0x02, 0x03, 0x02,
+                         f"too many associations ({self.max_associations} established)")
+
+    def _take_slot(self, assoc) -> bool:
+        """Count established (or being negotiated) associations only: connections that
+        have not sent their request yet are limited apart (connections.py)."""
+        if not self.max_associations:
+            return True
+        with self._slots:
+            holders = [a for a in assoc.ae.active_associations
+                       if getattr(a, "_scp_slot", False) and a is not assoc]
+            if len(holders) >= self.max_associations:
+                return False
+            assoc._scp_slot = True
+            return True
 
     def on_accepted(self, event) -> None:
         self.metrics.association_accepted()
-        assoc_log.info("association from %s accepted (called AE %r)", _peer(event),
-                       event.assoc.acceptor.ae_title)
+        _server_event(event, "associated")
+        assoc_log.info("association from %s accepted (called AE '%s')", _peer(event),
+                       printable(event.assoc.acceptor.ae_title))
+
+    def on_closed(self, event) -> None:
+        _server_event(event, "closed")
+        message = getattr(event.assoc.dimse, "message", None)
+        spool_file = getattr(message, "_data_set_file", None)
+        if isinstance(spool_file, intake.SpoolFile):     # peer gone in the middle of a data set
+            spool_file.discard()
 
     def on_rejected(self, event) -> None:
+        _server_event(event, "associated")
         primitive = event.assoc.acceptor.primitive
         reasons = {(0x01, 0x03): "calling AE title not allowed",
                    (0x01, 0x07): "called AE title not recognised",
@@ -115,48 +164,70 @@ class Handlers:
     def on_echo(self, event) -> int:
         return SUCCESS
 
-    def on_store(self, event) -> int:
+    def on_store(self, event):
         """Store one instance durably, or answer a failure. Never Success without the file."""
         started = time.perf_counter()
         request = event.request
         uid = str(request.AffectedSOPInstanceUID or "")
         sop_class = str(request.AffectedSOPClassUID or "")
         if not self.gate.enter():
-            log.warning("refused %s: shutting down", uid)
-            return OUT_OF_RESOURCES
+            log.warning("refused %s: shutting down", printable(uid))
+            return failure(OUT_OF_RESOURCES, "shutting down; send again later")
         try:
             status = self._store(event, uid, sop_class)
             if status == SUCCESS:
                 self.metrics.instance_received(time.perf_counter() - started)
             return status
         except Exception as exc:  # never let a surprise turn into Success or kill the thread
-            log.exception("refused %s from %s: unexpected error %s", uid, _peer(event), exc)
-            return OUT_OF_RESOURCES
+            log.error("refused %s from %s: unexpected error %s: %s", printable(uid), _peer(event),
+                      type(exc).__name__, printable(exc))
+            return failure(OUT_OF_RESOURCES, f"unexpected error {type(exc).__name__}")
         finally:
             self.gate.leave()
 
-    def _store(self, event, uid: str, sop_class: str) -> int:
+    def _refuse(self, event, uid: str, status: int, reason: str):
+        log.error("refused %s from %s: %s", printable(uid), _peer(event), printable(reason))
+        return failure(status, reason)
+
+    def _store(self, event, uid: str, sop_class: str):
+        request = event.request
+        spool_file = getattr(request, "_dataset_file", None)
+        if isinstance(spool_file, intake.SpoolFile) and spool_file.refusal:
+            return self._refuse(event, uid, spool_file.status, spool_file.refusal)
+        if getattr(request, "_dataset_path", None) is None:
+            return self._refuse(event, uid, CANNOT_UNDERSTAND, "C-STORE request without a data set")
         if is_hostile_uid(uid):
-            log.error("refused instance from %s: unusable SOP Instance UID %r", _peer(event), uid)
-            return CANNOT_UNDERSTAND
+            return self._refuse(event, uid, CANNOT_UNDERSTAND,
+                                f"unusable SOP Instance UID '{printable(uid)}'")
+        context_class = str(event.context.abstract_syntax or "")
+        if sop_class != context_class:
+            return self._refuse(event, uid, SOP_CLASS_NOT_SUPPORTED,
+                                "SOP class differs from the presentation context's")
         received = Path(event.dataset_path)
         size = received.stat().st_size
         if self.verify_dataset:
             problem = _header_problem(received, uid, sop_class)
             if problem:
-                log.error("refused %s from %s: %s", uid, _peer(event), problem)
-                return DATASET_MISMATCH
+                return self._refuse(event, uid, DATASET_MISMATCH, problem)
         try:
             self.spool.check_space()
             stored = self.spool.accept(received, uid)
         except SpoolError as exc:
-            log.error("refused %s from %s: %s", uid, _peer(event), exc)
-            return OUT_OF_RESOURCES
+            return self._refuse(event, uid, OUT_OF_RESOURCES, str(exc))
         self.stored += 1
-        log.info("received %s %s (%d bytes, %s) from %s", sop_class, uid, size,
-                 UID(sop_class).name or "unknown SOP class", _peer(event))
+        log.info("received %s %s (%d bytes, %s) from %s", printable(sop_class), printable(uid),
+                 size, UID(sop_class).name or "unknown SOP class", _peer(event))
         self.on_stored(stored)
         return SUCCESS
+
+
+def _server_event(event, name: str) -> None:
+    """Tell the GuardedServer that this connection associated or closed."""
+    server = getattr(event.assoc, "_server", None)
+    method = getattr(server, name, None)
+    sock = getattr(getattr(event.assoc.dul, "socket", None), "socket", None)
+    if method is not None and sock is not None:
+        method(sock)
 
 
 def _header_problem(path: Path, uid: str, sop_class: str) -> str:
@@ -169,15 +240,15 @@ def _header_problem(path: Path, uid: str, sop_class: str) -> str:
         dataset_uid = str(ds.get("SOPInstanceUID", "") or "")
         dataset_class = str(ds.get("SOPClassUID", "") or "")
     except Exception as exc:      # hostile bytes can raise almost anything from the parser
-        return f"unreadable dataset ({type(exc).__name__}: {exc})"
+        return f"unreadable dataset ({type(exc).__name__}: {printable(exc, 120)})"
     if not dataset_uid:
         return "dataset has no SOP Instance UID"
     if dataset_uid != uid:
-        return f"dataset SOP Instance UID {dataset_uid!r} differs from the request's"
+        return f"dataset SOP Instance UID {printable(dataset_uid)} differs from the request's"
     if dataset_class and sop_class and dataset_class != sop_class:
-        return f"dataset SOP Class UID {dataset_class!r} differs from the request's {sop_class!r}"
+        return f"dataset SOP Class UID {printable(dataset_class)} differs from the request's"
     return ""
 
 
 __all__ = ["CANNOT_UNDERSTAND", "DATASET_MISMATCH", "Gate", "Handlers", "OUT_OF_RESOURCES",
-           "SUCCESS"]
+           "SOP_CLASS_NOT_SUPPORTED", "SUCCESS", "failure"]

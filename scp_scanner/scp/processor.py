@@ -19,6 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..logs import printable
 from ..output.rolling import RollingCsvWriter
 from ..workers import Outcome, WorkerPool
 from .ledger import Ledger
@@ -227,7 +228,7 @@ class Processor:
             write_seconds = time.perf_counter() - writing
         except OSError as exc:
             log.error("cannot write rows of %s (%s); it stays in the spool and is retried",
-                      outcome.uid or job.key, exc)
+                      printable(outcome.uid or job.key), exc)
             if begun:
                 self._undo_partial(job, begun[0])
             self.inbox.put(job.path)
@@ -244,7 +245,7 @@ class Processor:
         self.metrics.instance_processed(result.images, result.sensitive_images, result.stages,
                                         write_seconds)
         log.info("processed %s: %d image(s), %d row(s), PII found in %d image(s), %.2f s",
-                 outcome.uid, result.images, len(result.rows), result.sensitive_images,
+                 printable(outcome.uid), result.images, len(result.rows), result.sensitive_images,
                  result.seconds)
 
     def _undo_partial(self, job: _Job, offset: int) -> None:
@@ -265,4 +266,4 @@ class Processor:
         self.failed += 1
         self.metrics.instance_failed()
         moved = self.spool.fail(job.path, reason)
-        log.error("failed %s: %s (kept in %s)", job.key, reason, moved or job.path)
+        log.error("failed %s: %s (kept in %s)", job.key, printable(reason, 300), moved or job.path)

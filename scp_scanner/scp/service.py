@@ -26,6 +26,7 @@ from .access import AddressPolicy
 from ..logs import quiet_pydicom
 from .ae import build_ae, configure_pynetdicom, quiet_pynetdicom, start_server
 from .handlers import Handlers
+from .intake import discard_all
 from .ledger import Ledger, recover
 from .metrics import NO_METRICS, Metrics, MetricsServer, spool_writable
 from .processor import Processor
@@ -41,7 +42,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `scp-scanner serve`; each overrides the same key of the YAML config."""
     parser.add_argument("--config", metavar="FILE",
                         help="YAML configuration (default: built-in defaults, as in config/scp-scanner.yaml)")
-    parser.add_argument("--host", help="address to listen on (network.host, default 0.0.0.0)")
+    parser.add_argument("--host", help="address to listen on (network.host, default 127.0.0.1; "
+                                       "0.0.0.0 = every interface)")
     parser.add_argument("--port", type=int, help="TCP port (network.port, default 11112)")
     parser.add_argument("--ae-title", help="this SCP's AE title (network.ae_title, default SCP_SCANNER)")
     parser.add_argument("--spool-dir", help="spool folder (storage.spool_dir, default var/spool)")
@@ -88,7 +90,8 @@ def pipeline_settings(config: cfg.ServeConfig) -> PipelineSettings:
     return PipelineSettings(ocr=ocr, pii=pii, rects=config.processing.rects,
                             overlays=config.processing.overlays,
                             ocr_options=cfg.ocr_options(config.processing),
-                            frame_reuse=config.processing.frame_reuse)
+                            frame_reuse=config.processing.frame_reuse,
+                            limits=cfg.decode_limits(config.processing))
 
 
 def _setup_logging(level: str) -> None:
@@ -132,18 +135,20 @@ class Service:
                                        fsync=config.output.fsync,
                                        header=REASONS_HEADER if config.output.reasons else HEADER)
         self.pool = WorkerPool(pipeline_settings(config), config.processing.workers,
-                               config.processing.nice)
+                               config.processing.nice, config.processing.worker_memory_mb)
         self.pool.start()
         self.pool.check()
         self.processor = Processor(self.spool, self.pool, self.writer, self.ledger,
                                    self.archive_dir, fsync=config.storage.fsync,
                                    reasons=config.output.reasons, metrics=self.metrics)
         self.processor.start(self.spool.pending())
-        configure_pynetdicom(self.spool.tmp.resolve(), config.storage.accept_unknown_sop_classes)
+        configure_pynetdicom(self.spool.tmp.resolve(), config.storage.accept_unknown_sop_classes,
+                             self.spool.min_free_bytes, config.network.max_pdu)
         self.handlers = Handlers(self.spool, self.processor.enqueue,
                                  AddressPolicy.from_config(config.access),
                                  verify_dataset=config.storage.verify_dataset,
-                                 metrics=self.metrics)
+                                 metrics=self.metrics,
+                                 max_associations=config.network.max_associations)
         self._start_metrics()
         self.ae = build_ae(config)
         self.server = start_server(self.ae, config, self.handlers)
@@ -201,6 +206,8 @@ class Service:
             log.info("aborting %d open association(s); unacknowledged instances will be re-sent",
                      len(remaining))
         self.ae.shutdown()
+        discard_all()                  # temp files of transfers cut short: nothing stays in tmp/
+        self.spool.sweep_tmp(0)
         self.processor.stop(timeout)
         if self.metrics_server is not None:
             self.metrics_server.stop()
