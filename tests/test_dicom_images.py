@@ -257,6 +257,27 @@ def test_float_pixel_data(tmp_path):
     assert (pixels[0, :4] == 255).all() and pixels[127, 127] > pixels[64, 0] > pixels[1, 0]
 
 
+
+def test_one_bit_frames_packed_across_frame_boundaries(tmp_path):
+    """1-bit frames follow one another with no padding (PS3.5 8.1.1): 3 frames of 5x5 are 75
+    bits, 10 bytes, not 3 x 4. Each frame must come out whole and in place."""
+    ds = pydicom.dcmread(data("CT_small.dcm"))
+    rng = np.random.default_rng(7)
+    bits = rng.integers(0, 2, size=(3, 5, 5), dtype=np.uint8)
+    bits[:, 2, 2] = (1, 0, 1)        # each frame differs from its neighbour at the centre
+    for keyword in ("RescaleSlope", "RescaleIntercept", "WindowCenter", "WindowWidth"):
+        if keyword in ds:
+            delattr(ds, keyword)
+    ds.Rows, ds.Columns, ds.NumberOfFrames = 5, 5, 3
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 1, 1, 0, 0
+    ds.PixelData = pack_bits(bits.ravel())
+    assert len(ds.PixelData) == 10
+    found = images(save(ds, tmp_path / "onebit.dcm"), overlays=False)
+    assert [(i.frame, i.overlay) for i in found] == [(0, -1), (1, -1), (2, -1)]
+    for image, expected in zip(found, bits):
+        assert np.array_equal(image.pixels > 127, expected.astype(bool))
+
+
 # --- overlays in the high bits of PixelData ------------------------------------------------
 
 def _check_high_bit(path: Path):

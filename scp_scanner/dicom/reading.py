@@ -60,6 +60,15 @@ class PixelLayout:
             return (bits + 7) // 8
         return bits // 8
 
+    @property
+    def native_bytes(self) -> int:
+        """Bytes of every frame as stored natively. 1-bit frames are packed one after another
+        with no padding between them (PS3.5 8.1.1), so their total is not frames x frame_bytes
+        when a frame's bits are not a multiple of 8."""
+        if self.bits_allocated == 1:
+            return (self.rows * self.columns * self.samples * self.frames + 7) // 8
+        return self.frame_bytes * self.frames
+
 
 def _looks_like_dicom_without_preamble(head: bytes) -> bool:
     """A dataset written without preamble and File Meta: the first element must be a
@@ -241,7 +250,7 @@ def pixel_layout(ds: pydicom.Dataset) -> PixelLayout | None:
             raise DicomInputError(
                 f"NumberOfFrames {frames} exceeds the {fragments} compressed fragments")
     else:
-        expected = layout.frame_bytes * frames
+        expected = layout.native_bytes
         if len(data) < expected:
             raise DicomInputError(
                 f"{keyword} shorter than declared: {len(data)} of {expected} bytes "
