@@ -256,3 +256,39 @@ def test_serve_with_rapidocr_writes_the_rows_scan_writes(tmp_path):
     assert sorted(served, key=key) == sorted(expected, key=key)
     assert {r["ocr_engine"] for r in served} == {"rapidocr"}
     assert any(r["is_sensitive"] == "1" for r in served)
+
+
+
+@pytest.mark.parametrize("grey", [False, True], ids=["rgb", "grey"])
+def test_cine_frames_reuse_model_answers_and_read_as_a_full_read(grey, tmp_path):
+    """On a cine with a changing clock and frame counter, new speckle and a moving blob on
+    every frame (each frame stored twice, as a cine captured faster than it is redrawn), an
+    engine keeping its models' answers (keyed by exact input bytes) gives the boxes (text,
+    rectangle, confidence: what the rows are made of) that an engine reading every input
+    afresh gives. The recogniser reads only the changed lines (the clock, the counter) of a
+    further frame, and the detector runs only on pieces it has not seen: none on a repeated
+    frame. (The sector's speckle reaches every detector piece, so a changed frame is
+    detected whole.) On the grey cine speckle makes glyph-like blobs beside the text on some
+    frames, which changes the detector's scale and so every piece: the rows still equal a
+    full read's, as the key is the scaled bytes."""
+    path = tmp_path / "cine.dcm"
+    dicomgen.build_us_cine(path, 7, n_frames=3, grey=grey, hold=2)
+    frames = images_of(path)
+    assert len(frames) == 6
+    # On the CPU each line is recognised alone (on a GPU a line's batch may change its reading).
+    cached, fresh = ocr.create("rapidocr", gpu="cpu"), ocr.create("rapidocr", gpu="cpu", model_cache=False)
+    calls = []
+    for image in frames:
+        before = (cached.calls.detector, cached.calls.recogniser)
+        boxes = cached.read(image)
+        assert boxes and boxes == fresh.read(image)
+        calls.append((cached.calls.detector - before[0], cached.calls.recogniser - before[1]))
+    (first_det, first_rec), further = calls[0], calls[1:]
+    assert first_det > 0 and first_rec > 0
+    assert calls[1::2] == [(0, 0)] * 3, calls                            # repeated frames
+    assert sum(det for det, _ in further) < len(further) * first_det, calls
+    if not grey:      # the clock and the counter are read again, the other lines are not
+        assert all(0 < rec < first_rec and det <= first_det for det, rec in calls[2::2]), calls
+    # Without the caches every frame runs both models in full.
+    assert fresh.calls.detector >= 6 * first_det
+    assert fresh.calls.recogniser >= 6 * first_rec - 6

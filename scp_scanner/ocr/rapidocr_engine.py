@@ -13,8 +13,10 @@ What RapidOCR gives, and what is ours:
   on a 2000x2500 CR until it vanishes. Here the detector reads each image at its own pixel
   size (reduced only as far as the smallest text line the ink shows allows; small images
   magnified), in bounded pieces; large images in windows around the text lines that
-  prepare.py locates from ink plus one reduced pass for large type. Identical crops (the same
-  text in the same place on several frames) are recognised once.
+  prepare.py locates from ink plus one reduced pass for large type. Both models' answers are
+  kept by the exact bytes of their input (a detector piece, a line crop), so a further cine
+  frame runs the detector only on pieces whose pixels changed and the recogniser only on
+  lines whose crops changed; the rows are those of a full read by construction.
 - Each kind of image is fed as the detector reads it best: frames as their display pixels
   (grey, MONOCHROME1 already inverted, RGB/YBR/palette already RGB, passed as BGR as the
   models were trained), overlays (set bits) as dark text on white, smoothed and magnified,
@@ -94,7 +96,19 @@ OVERLAY_MARGIN = 16
 REC_HEIGHT = 48
 REC_MIN_WIDTH = 96
 REC_GPU_BATCH = 16
+# Cine frames mostly repeat: both models' answers are kept, keyed by the exact bytes and shape
+# of what the model reads (a detector piece after scaling; a line crop), so a further frame
+# runs the detector only on the pieces whose pixels changed and the recogniser only on the
+# lines whose crops changed. Each model is a pure function of its input, so a cached answer
+# is the answer a fresh call gives: the rows equal those of a full read by construction, and
+# whatever decided the scale (the smallest ink line of the frame) is already in the bytes.
+# (On the CPU each crop is recognised alone; on a GPU crops go in batches padded to the
+# widest, so there a line's reading may depend on its batch, cached or not.) LRU, bounded by
+# entries: a recognised line ~0.2 KB, a piece's boxes ~0.1 KB per box, so ~1 MB and ~2 MB at
+# most (peak RSS of `scan --ocr rapidocr --pii spacy --rects` over 10 real files: the same
+# with and without them, 393 MiB).
 CACHE_SIZE = 4096
+DET_CACHE_SIZE = 2048
 # A space narrower than this share of the line's widest other space is a gap inside a word.
 SPACE_SHARE = 0.7
 # A line must be read at least this confidently (0..100) to count; a single character more so.
@@ -450,13 +464,28 @@ def choose_providers(gpu: bool | str | None, available: list[str]) -> tuple[list
     return [("CUDAExecutionProvider", {"device_id": device}), "CPUExecutionProvider"], f"cuda:{device}"
 
 
+def digest(pixels: np.ndarray) -> bytes:
+    """A key for a model input: its exact bytes, shape and type."""
+    return hashlib.blake2b(np.ascontiguousarray(pixels).tobytes(), digest_size=16,
+                           person=f"{pixels.shape}{pixels.dtype}".encode()[:16]).digest()
+
+
+@dataclass
+class ModelCalls:
+    """How often each model ran (cache hits excluded); for tests and benchmarks, never timed."""
+
+    detector: int = 0
+    recogniser: int = 0         # lines recognised
+
+
 class RapidOcrEngine:
     """PP-OCRv6 on onnxruntime, both models loaded in the constructor (~0.3 s)."""
 
     name = "rapidocr"
 
     def __init__(self, *, rapidocr_model_dir: str | None = None, gpu: bool | str | None = None,
-                 min_confidence: float | None = None, threads: int | None = None, **_ignored):
+                 min_confidence: float | None = None, threads: int | None = None,
+                 model_cache: bool = True, **_ignored):
         folder = find_model_dir(rapidocr_model_dir or None)
         try:
             import cv2
@@ -495,7 +524,12 @@ class RapidOcrEngine:
                                    use_dilation=True, score_mode="fast")
         self.min_confidence = max(float(min_confidence or 0.0), MIN_SCORE)
         self.model_dir = folder
+        # model_cache=False: every input read afresh (the baseline the caches are checked against).
+        self._cache_size = CACHE_SIZE if model_cache else 0
+        self._det_cache_size = DET_CACHE_SIZE if model_cache else 0
         self._cache: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
+        self._det_cache: OrderedDict[bytes, tuple[Rect, ...]] = OrderedDict()
+        self.calls = ModelCalls()
 
     # --- detection ------------------------------------------------------------------------
 
@@ -511,10 +545,28 @@ class RapidOcrEngine:
         return found
 
     def _detect(self, pixels: np.ndarray) -> list[Rect]:
-        """Text boxes of a BGR piece at its own size (padded to a multiple of 32)."""
+        """Text boxes of a BGR piece at its own size; a piece whose bytes were read before
+        gets the boxes found then (see DET_CACHE_SIZE)."""
         height, width = pixels.shape[:2]
         if height < 8 or width < 8:
             return []
+        if not self._det_cache_size:
+            return self._run_detector(pixels)
+        key = digest(pixels)
+        rects = self._det_cache.get(key)
+        if rects is None:
+            rects = tuple(self._run_detector(pixels))
+            self._det_cache[key] = rects
+            while len(self._det_cache) > self._det_cache_size:
+                self._det_cache.popitem(last=False)
+        else:
+            self._det_cache.move_to_end(key)
+        return list(rects)
+
+    def _run_detector(self, pixels: np.ndarray) -> list[Rect]:
+        """Text boxes of a BGR piece at its own size (padded to a multiple of 32)."""
+        height, width = pixels.shape[:2]
+        self.calls.detector += 1
         ph, pw = -(-height // 32) * 32, -(-width // 32) * 32
         # The network wants sides in multiples of 32: the edge pixels are repeated (no new edges).
         padded = np.pad(pixels, ((0, ph - height), (0, pw - width), (0, 0)), mode="edge")
@@ -582,8 +634,7 @@ class RapidOcrEngine:
 
     def recognise(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         """Text and score (0..1) of each crop; identical crops are read once (LRU cache)."""
-        keys = [hashlib.blake2b(c.tobytes(), digest_size=16, person=str(c.shape).encode()[:16]).digest()
-                for c in crops]
+        keys = [digest(c) for c in crops]
         todo = sorted({i for i, k in enumerate(keys) if k not in self._cache},
                       key=lambda i: crops[i].shape[1] / max(1, crops[i].shape[0]))
         fresh: dict[bytes, tuple[str, float]] = {}
@@ -596,15 +647,17 @@ class RapidOcrEngine:
         step = 1 if self.device == "cpu" else REC_GPU_BATCH
         for start in range(0, len(unique), step):
             chunk = unique[start:start + step]
+            self.calls.recogniser += len(chunk)
             for i, result in zip(chunk, self._recognise_batch([crops[i] for i in chunk])):
                 fresh[keys[i]] = result
         out = []
         for key in keys:
             result = fresh.get(key) or self._cache[key]
-            self._cache[key] = result
-            self._cache.move_to_end(key)
             out.append(result)
-        while len(self._cache) > CACHE_SIZE:
+            if self._cache_size:
+                self._cache[key] = result
+                self._cache.move_to_end(key)
+        while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return out
 
