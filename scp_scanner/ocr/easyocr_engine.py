@@ -32,8 +32,8 @@ import numpy as np
 
 from ..model import Image, TextBox
 from ..registry import EngineError
-from .confusions import (CARET_ZONE, EASYOCR_CARETS, NAME, caret_gaps, ink_gaps,  # noqa: F401
-                         is_upper_name, same_line_neighbours)
+from .confusions import (EASYOCR_CARETS, NAME, caret_gaps, is_upper_name,  # noqa: F401
+                         same_line_neighbours)
 from .fixups import join_dicom_names
 from .prepare import inks, is_text, reading_order, to_grey
 

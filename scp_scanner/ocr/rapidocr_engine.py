@@ -42,7 +42,7 @@ import numpy as np
 
 from ..model import SOURCE_FRAME, Image, TextBox
 from ..registry import EngineError
-from .easyocr_engine import ink_gaps
+from .confusions import ink_gaps
 from .fixups import CARET_LOOKALIKES, ONE_WORD, SPLIT_GAP, continues, fix_digit_lookalikes
 from .prepare import enlarge, glyphs, inks, is_text, line_regions, reading_order, regions_of
 
