@@ -13,8 +13,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-# tesseract for OCR; the rest only for the tests (fonts for synthetic text, dcmtk and Orthanc as
-# real DICOM peers, openssl for the TLS test CA, headless Chromium for the review page). APT_FONTS: the benchmark's two font sets
+# tesseract for OCR (rapidocr, the default engine, comes from pip with its models); the rest only
+# for the tests (fonts for synthetic text, dcmtk and Orthanc as real DICOM peers, openssl for the
+# TLS test CA, headless Chromium for the review page). APT_FONTS: the benchmark's two font sets
 # (tests/dicomgen.py FONT_FAMILIES): tuning = DejaVu, Liberation, X11 misc-fixed bitmaps;
 # held out = FreeFont, Noto Mono, Terminus, X11 Clean bitmaps (xfonts-base holds both bitmaps).
 APT_SERVE := tesseract-ocr tesseract-ocr-eng
@@ -42,7 +43,7 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# Default engines only (tesseract, spaCy): what the SCP needs.
+# Default engines only (rapidocr, tesseract, spaCy): what the SCP needs.
 $(VENV)/.installed-serve: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install -q -e .
 	@touch $@
