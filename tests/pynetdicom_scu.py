@@ -104,9 +104,13 @@ def send_from_threads(host: str, port: int, called: str, associations: int, each
 
 
 if __name__ == "__main__":
-    # python tests/pynetdicom_scu.py HOST PORT CALLED ASSOCIATIONS EACH [--unpatched]
+    # python tests/pynetdicom_scu.py HOST PORT CALLED ASSOCIATIONS EACH [DIMSE_TIMEOUT]
+    #   [--unpatched]   (without the fix: to see pynetdicom's race)
+    args = [a for a in sys.argv[1:] if a != "--unpatched"]
     if "--unpatched" not in sys.argv:
         install()
-    host, port, called, associations, each = sys.argv[1:6]
-    uids, statuses = send_from_threads(host, int(port), called, int(associations), int(each))
+    host, port, called, associations, each = args[:5]
+    timeout = float(args[5]) if len(args) > 5 else 120.0
+    uids, statuses = send_from_threads(host, int(port), called, int(associations), int(each),
+                                       dimse_timeout=timeout)
     print(json.dumps({"uids": uids, "statuses": statuses, "handed_back": len(handed_back)}))
