@@ -6,6 +6,7 @@ dcmtk's echoscu/storescu as the legitimate sender."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import socket
 import subprocess
@@ -323,3 +324,26 @@ def test_pdu_announcing_gigabytes_is_dropped_without_reading_it(server):
     raw.close()
     assert echoscu(server.port).returncode == 0
     assert "PDU, more than this SCP accepts" in server.new_log()
+
+
+def test_twenty_pynetdicom_associations_in_one_process_all_get_a_status(tmp_path):
+    """20 pynetdicom associations as threads of one sending process (issue 9's concurrency
+    case). The SCP answers every C-STORE; pynetdicom's requestor could drop an answer in
+    its own reactor thread, which tests/pynetdicom_scu.py closes for the sender."""
+    srv = Server(tmp_path, "--config", config(tmp_path, "network:\n  max_associations: 20\n"))
+    srv.start()
+    try:
+        sender = subprocess.run(
+            [sys.executable, str(ROOT / "tests" / "pynetdicom_scu.py"), HOST, str(srv.port),
+             AE_TITLE, "20", "10"], capture_output=True, text=True, timeout=900,
+            env=dict(os.environ, PYTHONPATH=os.pathsep.join(
+                [str(ROOT), str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")])))
+        assert sender.returncode == 0, sender.stderr[-2000:]
+        result = json.loads(sender.stdout.strip().splitlines()[-1])
+        assert result["statuses"] == [[0] * 10] * 20, (result["statuses"], srv.new_log()[-2000:])
+        rows = srv.wait_rows(result["uids"], timeout=300)
+        names = [row["filename"] for row in rows]
+        assert all(names.count(uid) == 1 for uid in result["uids"])
+        assert "Network timeout reached" not in srv.log()
+    finally:
+        srv.stop_quietly()
