@@ -26,7 +26,7 @@ from .partitions import DEFAULT_PARTITION_SIZE
 from .paths import InputPath, iter_inputs
 from . import config
 from .pipeline import Pipeline, PipelineSettings, build_pipeline
-from .workers import WorkerPool
+from .workers import WorkerPool, process_path
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ def rows_in_workers(jobs: int, settings: PipelineSettings, items: Iterable[Input
     pending: deque = deque()
     try:
         for item in items:
-            pending.append((item, pool.submit_path(item.path)))
+            pending.append((item, pool.submit(process_path, item.path)))
             if len(pending) >= IN_FLIGHT_PER_WORKER * pool.workers:
                 yield _collect(*pending.popleft())
         while pending:

@@ -1,4 +1,8 @@
-"""The process pool that runs the pipeline on spooled instances.
+"""A pool of worker processes that run the pipeline on files.
+
+The pool is generic: it runs a task (a module-level callable, e.g. `process_path` here or
+`scp.tasks.process_spooled`) on a path, in a worker that has built its Pipeline once; it knows
+nothing of the SCP, and importing it loads no SCP code.
 
 OCR is CPU-bound and holds the GIL, so it runs in worker processes, never in the receiving
 process (FACTS: a CPU-bound handler stalls every association). Each worker:
@@ -20,6 +24,7 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import Any, Callable
 
 from .logs import quiet_pydicom
 from .pipeline import InstanceResult, Pipeline, PipelineSettings, build_pipeline
@@ -98,45 +103,10 @@ def ready() -> str:
     return "ok" if _pipeline is not None else (_init_error or "worker has no pipeline")
 
 
-def _sop_instance_uid(ds) -> str:
-    meta = getattr(ds, "file_meta", None)
-    uid = str(getattr(meta, "MediaStorageSOPInstanceUID", "") or "") if meta is not None else ""
-    return uid or str(getattr(ds, "SOPInstanceUID", "") or "")
-
-
-def process_spooled(path: str, archive_dir: str | None) -> Outcome:
-    """Run the pipeline on one spooled file (in a worker).
-
-    The CSV `filename` is the archive path when archiving, else the SOP Instance UID.
-    """
-    from .dicom import DicomInputError, NoImagesError, read_dataset
-    from .scp.spool import archive_path
-
-    from pathlib import Path
-
+def worker_pipeline() -> Pipeline:
+    """The pipeline this worker built at start-up, for a task running in it."""
     assert _pipeline is not None, "worker not initialised"
-    uid = ""
-    try:
-        started = time.perf_counter()
-        ds = read_dataset(path, _pipeline.limits)
-        read_seconds = time.perf_counter() - started
-        uid = _sop_instance_uid(ds)
-        if not uid:
-            return Outcome(path, uid, error="no SOP Instance UID in file meta or dataset")
-        filename = str(archive_path(Path(archive_dir), uid)) if archive_dir else uid
-        return Outcome(path, uid, result=_pipeline.process_dataset(ds, filename, read_seconds))
-    except NoImagesError as exc:
-        # Nothing to scan (a structured report, an encapsulated PDF, an RT object): not a
-        # failure; the processor archives or removes it like a processed instance.
-        header = exc.dataset
-        uid = _sop_instance_uid(header) if header is not None else uid
-        sop_class = getattr(header, "SOPClassUID", None) if header is not None else None
-        name = getattr(sop_class, "name", "") or str(sop_class or "unknown SOP class")
-        return Outcome(path, uid, error=str(exc), no_images=name)
-    except DicomInputError as exc:
-        return Outcome(path, uid, error=str(exc) or type(exc).__name__)
-    except Exception as exc:     # a bug or a decoder crash on hostile data: report, go on
-        return Outcome(path, uid, error=f"{type(exc).__name__}: {exc}")
+    return _pipeline
 
 
 def process_path(path: str) -> Outcome:
@@ -188,18 +158,13 @@ class WorkerPool:
         if answer != "ok":
             raise RuntimeError(answer)
 
-    def submit(self, path: str, archive_dir: str | None) -> Future:
+    def submit(self, task: Callable[..., Outcome], path: str, *args: Any) -> Future:
+        """Run `task(path, *args)` in a worker; the task reaches the worker's pipeline through
+        worker_pipeline(). It must be a module-level function (it is pickled by name)."""
         if self._executor is None:
             self.start()
         assert self._executor is not None
-        return self._executor.submit(process_spooled, path, archive_dir)
-
-    def submit_path(self, path: str) -> Future:
-        """An offline scan's file (see process_path)."""
-        if self._executor is None:
-            self.start()
-        assert self._executor is not None
-        return self._executor.submit(process_path, path)
+        return self._executor.submit(task, path, *args)
 
     def alive_workers(self) -> int:
         """Worker processes running now (0 before the first task or after they all died)."""

@@ -25,6 +25,7 @@ from ..workers import Outcome, WorkerPool
 from .ledger import Ledger
 from .metrics import NO_METRICS, NullMetrics
 from .spool import Spool, archive_path, finish, key_of
+from .tasks import process_spooled
 
 log = logging.getLogger("scp_scanner.scp.processed")
 
@@ -148,11 +149,11 @@ class Processor:
             return
         archive = str(self.archive_dir) if self.archive_dir else None
         try:
-            future = self.pool.submit(str(job.path), archive)
+            future = self.pool.submit(process_spooled, str(job.path), archive)
         except BrokenProcessPool:
             self.pool.restart()
             self.metrics.worker_restarted()
-            future = self.pool.submit(str(job.path), archive)
+            future = self.pool.submit(process_spooled, str(job.path), archive)
         self._in_flight[future] = job
         self._keys_in_flight.add(job.key)
 
