@@ -19,7 +19,8 @@ from tqdm import tqdm
 
 from .dicom import DicomInputError, NotDicomError, instance_info, iter_images, read_dataset
 from .registry import EngineError
-from .output.csv_file import open_private, render
+from .output.csv_file import render
+from .private_files import open_private
 from .output.export import export_dir, export_image, export_name
 from .output.rows import Row
 from .partitions import DEFAULT_PARTITION_SIZE

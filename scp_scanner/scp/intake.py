@@ -38,6 +38,7 @@ from pynetdicom.dimse_messages import C_STORE_RQ, DIMSEMessage
 from pynetdicom.dimse_primitives import C_STORE
 
 from ..logs import printable
+from ..private_files import private_fd
 
 log = logging.getLogger("scp_scanner.scp.received")
 
@@ -99,7 +100,7 @@ class SpoolFile:
                                           f"{floor >> 20} MiB floor")
             return
         try:
-            self._fd = os.open(self.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            self._fd = private_fd(self.name, "x")
         except OSError as exc:
             self.refuse(OUT_OF_RESOURCES, f"cannot create a spool file: {exc.strerror or exc}")
 

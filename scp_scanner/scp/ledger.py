@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..output.rolling import fsync_dir
+from ..private_files import private_fd, replace_private
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class Ledger:
         self.open_entries: list[OpenEntry] = []
         self._commits = 0
         self._load()
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fd = private_fd(self.path, "a")
         self._file = os.fdopen(fd, "ab", buffering=0)
 
     def _load(self) -> None:
@@ -103,16 +103,10 @@ class Ledger:
 
     def compact(self) -> None:
         """Rewrite the log as just its done keys (atomic replace), after recovery."""
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write("".join(f"D {key} {stamp}\n" for key, stamp in self.done.items()).encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
+        data = "".join(f"D {key} {stamp}\n" for key, stamp in self.done.items()).encode("utf-8")
         self._file.close()
-        os.replace(tmp, self.path)
-        fsync_dir(self.path.parent)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND, 0o600)
+        replace_private(self.path, data, sync_dir=True)
+        fd = private_fd(self.path, "a")
         self._file = os.fdopen(fd, "ab", buffering=0)
         self.open_entries = []
 

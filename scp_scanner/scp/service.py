@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 from .. import config as cfg
-from ..output.rolling import HEADER, REASONS_HEADER, RollingCsvWriter, RollPolicy, ensure_private_dir
+from ..output.rolling import HEADER, REASONS_HEADER, RollingCsvWriter, RollPolicy
+from ..private_files import private_dir
 from ..pipeline import PipelineSettings
 from ..workers import WorkerPool
 from .access import AddressPolicy
@@ -120,9 +121,9 @@ class Service:
     def start(self) -> None:
         config = self.config
         self.spool.prepare()
-        ensure_private_dir(self.output_dir)
+        private_dir(self.output_dir)
         if self.archive_dir is not None:
-            ensure_private_dir(self.archive_dir)
+            private_dir(self.archive_dir)
         self.ledger = Ledger(self.spool.root / LEDGER_NAME, fsync=config.output.fsync,
                              retention_days=config.storage.dedupe_days)
         redo = recover(self.ledger, self.output_dir)
