@@ -19,11 +19,12 @@ from typing import Any
 
 import yaml
 
+from .errors import ScannerError
 from .dicom.limits import (DEFAULT_MAX_DECODED_MB, DEFAULT_MAX_FRAME_PIXELS, DEFAULT_MAX_FRAMES,
                            DecodeLimits)
 
 
-class ConfigError(ValueError):
+class ConfigError(ScannerError, ValueError):
     """A configuration value that cannot be used; the message starts with the key."""
 
 

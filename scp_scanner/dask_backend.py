@@ -38,6 +38,7 @@ from distributed import Client, LocalCluster, WorkerPlugin, as_completed, wait
 from distributed.scheduler import KilledWorker
 from tqdm import tqdm
 
+from .errors import ScannerError
 from .logs import quiet_pydicom
 from .output.csv_file import render
 from .output.rows import Row
@@ -60,7 +61,7 @@ _init_errors: dict[PipelineSettings, str] = {}
 _pipeline_lock = threading.Lock()   # engines are not thread-safe: one file at a time per worker
 
 
-class EngineSetupError(Exception):
+class EngineSetupError(ScannerError):
     """A worker could not load the engines; the message is the engine's own."""
 
 
@@ -221,7 +222,7 @@ def _rescue(client: Client, settings: PipelineSettings, entries: list[tuple[str,
             raise
         except KilledWorker:
             outcomes.append(FileOutcome(path, None, error="the Dask workers scanning it died"))
-        except Exception as exc:
+        except Exception as exc:  # whatever a lone task raised becomes that file's error; the scan goes on
             outcomes.append(FileOutcome(path, None, error=f"{type(exc).__name__}: {exc}"))
     return outcomes
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
+from .errors import ScannerError
 from .private_files import PRIVATE_DIR, open_private, private_dir, replace_private
 from .paths import InputPath
 
@@ -38,7 +39,7 @@ LISTS = "lists"
 LOCK = ".lock"
 
 
-class PartitionError(Exception):
+class PartitionError(ScannerError):
     """The output folder cannot be used for this scan (one line, for the user)."""
 
 

@@ -136,9 +136,9 @@ def rows_in_workers(jobs: int, settings: PipelineSettings, items: Iterable[Input
     pool.start()
     try:
         pool.check()
-    except RuntimeError as exc:
+    except EngineError:
         pool.stop(wait=False)
-        raise EngineError(str(exc)) from None
+        raise
     pending: deque = deque()
     try:
         for item in items:

@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 from .logs import quiet_pydicom
 from .pipeline import InstanceResult, Pipeline, PipelineSettings, build_pipeline
+from .registry import EngineError
 
 _pipeline: Pipeline | None = None
 _init_error = ""          # why this worker has no pipeline (an engine or model missing)
@@ -81,7 +82,6 @@ def _init_worker(settings: PipelineSettings, nice: int, parent: int, memory_mb: 
                 pass
     _watch_parent(parent)
     quiet_pydicom(logging.getLogger().isEnabledFor(logging.DEBUG))
-    from .registry import EngineError
     try:
         _pipeline = build_pipeline(settings)
     except EngineError as exc:       # reported by ready(): the pool owner stops with this message
@@ -144,7 +144,7 @@ class WorkerPool:
             initializer=_init_worker, initargs=(self.settings, self.nice, os.getpid(), self.memory_mb))
 
     def check(self, timeout: float = 600.0) -> None:
-        """Wait until a worker has loaded its engines; raise RuntimeError when it cannot (an
+        """Wait until a worker has loaded its engines; raise EngineError when it cannot (an
         unknown engine or a missing model must stop the service at start-up, not send every
         instance to failed/)."""
         if self._executor is None:
@@ -153,10 +153,10 @@ class WorkerPool:
         try:
             answer = self._executor.submit(ready).result(timeout)
         except BrokenProcessPool as exc:
-            raise RuntimeError("the worker processes could not load the OCR/PII engines "
-                               "(their error is logged above)") from exc
+            raise EngineError("the worker processes could not load the OCR/PII engines "
+                              "(their error is logged above)") from exc
         if answer != "ok":
-            raise RuntimeError(answer)
+            raise EngineError(answer)
 
     def submit(self, task: Callable[..., Outcome], path: str, *args: Any) -> Future:
         """Run `task(path, *args)` in a worker; the task reaches the worker's pipeline through

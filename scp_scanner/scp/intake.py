@@ -244,7 +244,7 @@ def _write_file_meta(fp, file_meta, *args, **kwargs) -> None:
     the data set has arrived)."""
     try:
         _original_write_file_meta(fp, file_meta, *args, **kwargs)
-    except Exception as exc:
+    except Exception as exc:  # pydicom raises anything on a bad command set
         if not isinstance(fp, SpoolFile):
             raise
         fp.refuse(CANNOT_UNDERSTAND, f"unusable command set: {printable(exc, 60)}")
@@ -253,7 +253,7 @@ def _write_file_meta(fp, file_meta, *args, **kwargs) -> None:
 def _screened_decode_msg(self: DIMSEMessage, primitive, assoc=None) -> bool:
     try:
         complete = _original_decode_msg(self, primitive, assoc)
-    except Exception as exc:
+    except Exception as exc:  # hostile command sets raise anything from pynetdicom's decoder
         # An unreadable command set (garbled encoding, unknown command): nothing can be
         # answered without a message ID. Abort the association, as pynetdicom does for an
         # invalid message (an exception here would kill its reader thread and wedge it).

@@ -110,7 +110,7 @@ class Processor:
                 if time.monotonic() >= self._next_sweep:
                     self._next_sweep = time.monotonic() + SWEEP_SECONDS
                     self.spool.sweep_tmp(STALE_TMP_SECONDS)
-        except Exception:
+        except Exception:  # last resort of the writer thread: log it, keep the spool
             log.exception("processor stopped by an unexpected error; spooled instances are kept")
 
     def _fill(self) -> None:

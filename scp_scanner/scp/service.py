@@ -21,6 +21,7 @@ from pathlib import Path
 from .. import config as cfg
 from ..output.rolling import HEADER, REASONS_HEADER, RollingCsvWriter, RollPolicy
 from ..private_files import private_dir
+from ..errors import ScannerError
 from ..pipeline import PipelineSettings
 from ..workers import WorkerPool
 from .access import AddressPolicy
@@ -236,7 +237,7 @@ def run_serve(args: argparse.Namespace) -> int:
     service = Service(config)
     try:
         service.start()
-    except (OSError, ValueError, RuntimeError) as exc:
+    except (OSError, ScannerError, ValueError, RuntimeError) as exc:
         log.error("cannot start: %s", exc)
         service.abandon()
         return 2

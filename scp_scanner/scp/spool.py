@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import ScannerError
 from ..private_files import fsync_dir, fsync_file, make_private, private_dir, private_fd
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ MAX_UID_LENGTH = 64
 SUFFIX = ".dcm"
 
 
-class SpoolError(OSError):
+class SpoolError(ScannerError, OSError):
     """The spool cannot take an instance (unwritable, full); the sender must retry."""
 
 
