@@ -168,9 +168,7 @@ class WorkerPool:
 
     def alive_workers(self) -> int:
         """Worker processes running now (0 before the first task or after they all died)."""
-        executor = self._executor
-        processes = getattr(executor, "_processes", None) or {} if executor is not None else {}
-        return sum(1 for process in list(processes.values()) if process.is_alive())
+        return sum(1 for process in _worker_processes(self._executor) if process.is_alive())
 
     def restart(self) -> None:
         """After a worker died (BrokenProcessPool): drop the pool and start a new one."""
@@ -184,7 +182,15 @@ class WorkerPool:
         if not wait:
             # Workers may be in the middle of an instance; they are killed, their instances
             # stay in the spool for the next start.
-            for process in list((getattr(executor, "_processes", None) or {}).values()):
+            for process in _worker_processes(executor):
                 if process.is_alive():
                     process.terminate()
         executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_processes(executor: ProcessPoolExecutor | None) -> list[multiprocessing.process.BaseProcess]:
+    """The executor's worker processes. The standard library has no public way to get them:
+    this is the one place that reads ProcessPoolExecutor's private `_processes` (a dict of
+    pid -> Process); tests/test_private_apis.py fails when Python changes it."""
+    processes = getattr(executor, "_processes", None) if executor is not None else None
+    return list((processes or {}).values())

@@ -8,7 +8,7 @@ that the workers then cannot read.
 """
 from __future__ import annotations
 
-from pydicom.uid import (UID, DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian,
+from pydicom.uid import (UID, AllTransferSyntaxes, DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian,
                          ExplicitVRLittleEndian, ImplicitVRLittleEndian)
 from pynetdicom import AllStoragePresentationContexts, build_context
 from pynetdicom.presentation import PresentationContext
@@ -22,10 +22,9 @@ _NATIVE = (ExplicitVRLittleEndian, ImplicitVRLittleEndian, DeflatedExplicitVRLit
 def decodable_transfer_syntaxes() -> list[UID]:
     """Uncompressed syntaxes plus every compressed one with an available pydicom decoder."""
     from pydicom.pixels import get_decoder
-    from pydicom.pixels.decoders.base import _PIXEL_DATA_DECODERS   # the registry pydicom keeps
 
     syntaxes = list(_NATIVE)
-    for uid in _PIXEL_DATA_DECODERS:
+    for uid in AllTransferSyntaxes:       # get_decoder raises for a syntax with no decoder
         uid = UID(uid)
         if uid in syntaxes:
             continue

@@ -2,7 +2,8 @@
 make every request end with an answer and leave nothing behind.
 
 pynetdicom (3.0) has no option for any of these, so four small, process-wide hooks are
-installed once by `install()` (tests/test_scp_faults.py checks they are in place):
+installed once by `install()` (tests/test_scp_faults.py checks they are in place;
+tests/test_private_apis.py fails, naming the hook, when pynetdicom changes what they replace):
 
 1. The temp file of a C-STORE's data set (STORE_RECV_CHUNKED_DATASET): pynetdicom creates it
    with `dimse_messages.NamedTemporaryFile`; that name is replaced by `SpoolFile`, which writes
