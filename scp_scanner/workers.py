@@ -8,8 +8,8 @@ OCR is CPU-bound and holds the GIL, so it runs in worker processes, never in the
 process (FACTS: a CPU-bound handler stalls every association). Each worker:
 - is started with 'spawn' (the receiving process has network threads; forking it is unsafe),
 - lowers its priority (os.nice, then SCHED_IDLE) so the receiver always gets the CPU first,
-- sets OMP_THREAD_LIMIT=1 before any engine loads (Debian's libtesseract: 85 ms instead of
-  210 ms per call with one thread),
+- makes the process-wide settings (scp_scanner/process.py: OMP_THREAD_LIMIT=1, offline model
+  hubs) before any engine loads,
 - builds the Pipeline once and reuses its loaded models for every instance.
 Workers return rows; they never write the CSV (one writer, in the main process).
 """
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .logs import quiet_pydicom
+from .process import configure_process
 from .pipeline import InstanceResult, Pipeline, PipelineSettings, build_pipeline
 from .registry import EngineError
 
@@ -62,7 +63,7 @@ def _limit_memory(megabytes: int) -> None:
 
 def _init_worker(settings: PipelineSettings, nice: int, parent: int, memory_mb: int = 0) -> None:
     global _pipeline, _init_error
-    os.environ["OMP_THREAD_LIMIT"] = "1"
+    configure_process(worker=True)
     _limit_memory(memory_mb)
     # The service handles SIGINT/SIGTERM itself and drains its workers; a terminal's Ctrl-C
     # reaching the whole process group must not kill a worker mid-instance.
@@ -138,7 +139,6 @@ class WorkerPool:
         self._executor: ProcessPoolExecutor | None = None
 
     def start(self) -> None:
-        os.environ["OMP_THREAD_LIMIT"] = "1"     # inherited by spawned workers
         self._executor = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker, initargs=(self.settings, self.nice, os.getpid(), self.memory_mb))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 import threading
@@ -23,6 +22,7 @@ from ..output.rolling import HEADER, REASONS_HEADER, RollingCsvWriter, RollPolic
 from ..private_files import private_dir
 from ..errors import ScannerError
 from ..pipeline import PipelineSettings
+from ..process import owner_only_files
 from ..workers import WorkerPool
 from .access import AddressPolicy
 from ..logs import quiet_pydicom
@@ -110,7 +110,6 @@ class Service:
     def __init__(self, config: cfg.ServeConfig):
         self.config = config
         storage, output = config.storage, config.output
-        os.umask(0o077)
         self.spool = Spool(Path(storage.spool_dir), fsync=storage.fsync, dedupe=storage.dedupe,
                            min_free_bytes=storage.min_free_mb * 2**20)
         self.archive_dir = Path(storage.archive_dir).resolve() if storage.archive_dir else None
@@ -226,6 +225,7 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"scp-scanner serve: configuration error: {exc}", file=sys.stderr)
         return 2
     _setup_logging(config.logging.level.upper())
+    owner_only_files()
     stop = threading.Event()
 
     def on_signal(signum, frame) -> None:
