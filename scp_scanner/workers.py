@@ -5,7 +5,8 @@ The pool is generic: it runs a task (a module-level callable, e.g. `process_path
 nothing of the SCP, and importing it loads no SCP code.
 
 OCR is CPU-bound and holds the GIL, so it runs in worker processes, never in the receiving
-process (FACTS: a CPU-bound handler stalls every association). Each worker:
+process (docs/facts.md, "Storage SCP": a CPU-bound handler stalls every association).
+Each worker:
 - is started with 'spawn' (the receiving process has network threads; forking it is unsafe),
 - lowers its priority (os.nice, then SCHED_IDLE) so the receiver always gets the CPU first,
 - makes the process-wide settings (scp_scanner/process.py: OMP_THREAD_LIMIT=1, offline model

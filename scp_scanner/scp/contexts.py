@@ -1,10 +1,10 @@
 """Which presentation contexts the SCP accepts: every storage SOP class, every syntax we decode.
 
 A PACS that finds its stored transfer syntax accepted sends the instance as it is; one that
-does not must transcode (lossy, slow, or impossible without a plugin: FACTS "Orthanc"). So
-the SCP offers every transfer syntax pydicom can decode here, asked of pydicom's own decoder
-registry so that a missing pylibjpeg plugin removes its syntaxes instead of accepting files
-that the workers then cannot read.
+does not must transcode (lossy, slow, or impossible without a plugin: docs/facts.md, "Orthanc
+as a peer"). So the SCP offers every transfer syntax pydicom can decode here, asked of
+pydicom's own decoders so that a missing pylibjpeg plugin removes its syntaxes instead of
+accepting files that the workers then cannot read.
 """
 from __future__ import annotations
 
