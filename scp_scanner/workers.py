@@ -38,9 +38,8 @@ _init_error = ""          # why this worker has no pipeline (an engine or model 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a worker sends back for one spooled file: a result, or the one-line reason."""
+    """What a worker sends back for one file: a result, or the one-line reason."""
 
-    path: str
     uid: str
     result: InstanceResult | None = None
     error: str = ""
@@ -117,15 +116,15 @@ def process_path(path: str) -> Outcome:
     from .dicom import DicomInputError, NotDicomError
 
     if _pipeline is None:
-        return Outcome(path, "", error=_init_error or "worker has no pipeline")
+        return Outcome("", error=_init_error or "worker has no pipeline")
     try:
-        return Outcome(path, "", result=_pipeline.process_file(path))
+        return Outcome("", result=_pipeline.process_file(path))
     except NotDicomError as exc:
-        return Outcome(path, "", error=str(exc), not_dicom=True)
+        return Outcome("", error=str(exc), not_dicom=True)
     except DicomInputError as exc:
-        return Outcome(path, "", error=str(exc) or type(exc).__name__)
+        return Outcome("", error=str(exc) or type(exc).__name__)
     except OSError as exc:
-        return Outcome(path, "", error=exc.strerror or str(exc))
+        return Outcome("", error=exc.strerror or str(exc))
 
 
 class WorkerPool:

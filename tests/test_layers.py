@@ -23,7 +23,7 @@ PROBE = textwrap.dedent('''
 
     def probe(path: str) -> Outcome:
         """A task: reports the SCP modules loaded in the worker that runs it."""
-        return Outcome(path, ",".join(scp_modules()))
+        return Outcome(",".join(scp_modules()))
 
 
     if __name__ == "__main__":

@@ -25,7 +25,7 @@ PROBE = textwrap.dedent('''
 
 
     def probe(path: str) -> Outcome:
-        return Outcome(path, settings())
+        return Outcome(settings())
 
 
     if __name__ == "__main__":

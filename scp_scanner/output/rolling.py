@@ -106,10 +106,6 @@ class RollingCsvWriter:
     def active_path(self) -> Path | None:
         return self._path
 
-    @property
-    def size(self) -> int:
-        return self._size
-
     def completed_files(self) -> list[Path]:
         return sorted(self.directory.glob(f"{self.prefix}-*{DONE_SUFFIX}"))
 

@@ -41,7 +41,7 @@ class _Job:
 
 class Processor:
     def __init__(self, spool: Spool, pool: WorkerPool, writer: RollingCsvWriter, ledger: Ledger,
-                 archive_dir: Path | None = None, fsync: bool = True, max_in_flight: int = 0,
+                 archive_dir: Path | None = None, fsync: bool = True,
                  reasons: bool = False, metrics: NullMetrics = NO_METRICS):
         self.spool = spool
         self.pool = pool
@@ -51,7 +51,7 @@ class Processor:
         self.fsync = fsync
         self.reasons = reasons            # write the opt-in reasons column (output.reasons)
         self.metrics = metrics
-        self.max_in_flight = max_in_flight or 2 * pool.workers
+        self.max_in_flight = 2 * pool.workers
         self.inbox: queue.Queue[Path] = queue.Queue()
         self._in_flight: dict[Future, _Job] = {}
         self._keys_in_flight: set[str] = set()

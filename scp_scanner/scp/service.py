@@ -249,13 +249,3 @@ def run_serve(args: argparse.Namespace) -> int:
             break
     service.stop()
     return status
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scp-scanner serve")
-    add_serve_arguments(parser)
-    return run_serve(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

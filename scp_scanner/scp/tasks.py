@@ -32,9 +32,9 @@ def process_spooled(path: str, archive_dir: str | None) -> Outcome:
         read_seconds = time.perf_counter() - started
         uid = _sop_instance_uid(ds)
         if not uid:
-            return Outcome(path, uid, error="no SOP Instance UID in file meta or dataset")
+            return Outcome(uid, error="no SOP Instance UID in file meta or dataset")
         filename = str(archive_path(Path(archive_dir), uid)) if archive_dir else uid
-        return Outcome(path, uid, result=pipeline.process_dataset(ds, filename, read_seconds))
+        return Outcome(uid, result=pipeline.process_dataset(ds, filename, read_seconds))
     except NoImagesError as exc:
         # Nothing to scan (a structured report, an encapsulated PDF, an RT object): not a
         # failure; the processor archives or removes it like a processed instance.
@@ -42,8 +42,8 @@ def process_spooled(path: str, archive_dir: str | None) -> Outcome:
         uid = _sop_instance_uid(header) if header is not None else uid
         sop_class = getattr(header, "SOPClassUID", None) if header is not None else None
         name = getattr(sop_class, "name", "") or str(sop_class or "unknown SOP class")
-        return Outcome(path, uid, error=str(exc), no_images=name)
+        return Outcome(uid, error=str(exc), no_images=name)
     except DicomInputError as exc:
-        return Outcome(path, uid, error=str(exc) or type(exc).__name__)
+        return Outcome(uid, error=str(exc) or type(exc).__name__)
     except Exception as exc:     # a bug or a decoder crash on hostile data: report, go on
-        return Outcome(path, uid, error=f"{type(exc).__name__}: {exc}")
+        return Outcome(uid, error=f"{type(exc).__name__}: {exc}")
