@@ -16,8 +16,10 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from ..private_files import private_fd, replace_private
 
@@ -112,6 +114,42 @@ class Ledger:
 
     def close(self) -> None:
         self._file.close()
+
+
+class RowWriter(Protocol):
+    """What write_rows_once needs of the CSV writer (output/rolling.py's RollingCsvWriter)."""
+
+    def write_rows(self, rows: Sequence[Sequence[object]],
+                   before_write: Callable[[Path, int], None] | None = None) -> tuple[Path, int]: ...
+
+    def truncate_to(self, offset: int) -> None: ...
+
+
+def write_rows_once(writer: RowWriter, ledger: Ledger, key: str,
+                    rows: Sequence[Sequence[object]]) -> None:
+    """Write one instance's rows exactly once: `B` (durable), the rows (durable), `D`.
+
+    On an error the rows begun are cut back out and the ledger records `X` (so the instance is
+    processed again), then the error is raised. If even that fails, recovery at the next start
+    cuts them back using the `B` entry.
+    """
+    begun: list[int] = []
+
+    def log_begin(path: Path, offset: int) -> None:
+        ledger.begin(key, path.name, offset)
+        begun.append(offset)
+
+    try:
+        writer.write_rows(rows, before_write=log_begin)
+        ledger.commit(key)
+    except Exception:   # any error: undo, then the caller decides (retry or failed/)
+        if begun:
+            try:
+                writer.truncate_to(begun[0])
+                ledger.abandon(key)
+            except OSError:
+                pass    # recovery at the next start cuts the rows back using the ledger
+        raise
 
 
 def recover(ledger: Ledger, output_dir: Path) -> list[str]:
