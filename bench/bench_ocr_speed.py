@@ -23,6 +23,7 @@ import numpy as np
 from scp_scanner.dicom import iter_images, read_dataset
 from scp_scanner.model import SOURCE_FRAME, Image
 from scp_scanner.ocr.rapidocr_engine import DETECTOR_FILE, RECOGNISER_FILE, RapidOcrEngine
+from scp_scanner.process import configure_process
 
 
 def load_images(paths: list[Path], limit: int) -> list[Image]:
@@ -48,6 +49,7 @@ def plain_rgb(image: Image) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> int:
+    configure_process()          # engines load in this process: the CLI's own settings
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("inputs", nargs="+", type=Path, help="DICOM files or folders")
     parser.add_argument("--images", type=int, default=60, help="images to read (default 60)")

@@ -43,6 +43,7 @@ from scp_scanner.output.rows import image_rows  # noqa: E402
 from scp_scanner.pii.judge import judge  # noqa: E402
 from scp_scanner.pii.rules import RULES  # noqa: E402
 from scp_scanner.text import whole_text  # noqa: E402
+from scp_scanner.process import configure_process  # noqa: E402
 
 # stage -> (default parameters, engine keyword that takes them; None: the judge's)
 STAGES = {
@@ -93,6 +94,7 @@ def scan_rows(truths, engine, ner, rules) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    configure_process()          # engines load in this process: the CLI's own settings
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="\n".join(__doc__.splitlines()[1:]))

@@ -15,6 +15,7 @@ from typing import Sequence
 from . import __version__
 from .logs import quiet_pydicom
 from .partitions import DEFAULT_PARTITION_SIZE
+from .process import configure_process
 
 log = logging.getLogger("scp_scanner")
 
@@ -106,6 +107,7 @@ def configure_logging(verbose: bool, debug: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    configure_process()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "scan":

@@ -19,11 +19,12 @@ from typing import Any
 
 import yaml
 
+from .errors import ScannerError
 from .dicom.limits import (DEFAULT_MAX_DECODED_MB, DEFAULT_MAX_FRAME_PIXELS, DEFAULT_MAX_FRAMES,
                            DecodeLimits)
 
 
-class ConfigError(ValueError):
+class ConfigError(ScannerError, ValueError):
     """A configuration value that cannot be used; the message starts with the key."""
 
 
@@ -32,7 +33,8 @@ class NetworkConfig:
     host: str = "127.0.0.1"           # this machine only; 0.0.0.0 = every interface
     port: int = 11112
     ae_title: str = "SCP_SCANNER"
-    max_pdu: int = 131072              # 0 = unlimited; large PDUs halve transfer time (FACTS)
+    # large PDUs: docs/facts.md, "Storage SCP"
+    max_pdu: int = 131072              # 0 = unlimited; large PDUs halve transfer time
     max_associations: int = 10
     acse_timeout: float = 30.0
     dimse_timeout: float = 60.0

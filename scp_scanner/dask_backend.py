@@ -3,9 +3,9 @@ in partitions that survive killed workers, crashes and Ctrl-C.
 
 - ADDRESS is `tcp://host:port` (an existing scheduler) or `local:N` (a LocalCluster of N
   one-thread worker processes on this machine).
-- A worker plugin builds the Pipeline once when a worker starts (OMP_THREAD_LIMIT=1 as in the
-  local pool) and keeps it; a worker that cannot load an engine stops the scan with the
-  engine's own error (exit status 2).
+- A worker plugin builds the Pipeline once when a worker starts (after the process-wide
+  settings of scp_scanner/process.py, as in the local pool) and keeps it; a worker that
+  cannot load an engine stops the scan with the engine's own error (exit status 2).
 - The inputs are streamed into partition list files (partitions.py); each partition is one
   task. The task gets its paths as its argument and returns its rows; the client writes the
   part. So workers need read access to the input files only, never to the output folder, and
@@ -25,7 +25,6 @@ import hashlib
 import json
 import itertools
 import logging
-import os
 import signal
 import sys
 import threading
@@ -38,9 +37,11 @@ from distributed import Client, LocalCluster, WorkerPlugin, as_completed, wait
 from distributed.scheduler import KilledWorker
 from tqdm import tqdm
 
+from .errors import ScannerError
 from .logs import quiet_pydicom
 from .output.csv_file import render
 from .output.rows import Row
+from .process import configure_process
 from .partitions import OutputDir, PartCounts, PartitionError, read_list, settings_json, stream_lists, todo
 from .pipeline import Pipeline, PipelineSettings, build_pipeline
 
@@ -60,7 +61,7 @@ _init_errors: dict[PipelineSettings, str] = {}
 _pipeline_lock = threading.Lock()   # engines are not thread-safe: one file at a time per worker
 
 
-class EngineSetupError(Exception):
+class EngineSetupError(ScannerError):
     """A worker could not load the engines; the message is the engine's own."""
 
 
@@ -71,7 +72,7 @@ def plugin_name(settings: PipelineSettings) -> str:
 
 
 def _load_pipeline(settings: PipelineSettings, debug: bool) -> None:
-    os.environ["OMP_THREAD_LIMIT"] = "1"      # before libtesseract loads (see workers.py)
+    configure_process(worker=True)            # before any engine loads
     quiet_pydicom(debug)
     from .registry import EngineError
     try:
@@ -178,7 +179,6 @@ def _open_client(address: str, debug: bool, stack: ExitStack) -> Client:
     quiet = logging.DEBUG if debug else logging.WARNING
     logging.getLogger("distributed").setLevel(quiet)
     if address.startswith("local:"):
-        os.environ["OMP_THREAD_LIMIT"] = "1"          # inherited by the worker processes
         # The worker processes inherit 'ignore SIGINT': a terminal's Ctrl-C reaches the whole
         # process group, and it is the client that stops them (with a line, not tracebacks).
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -221,7 +221,7 @@ def _rescue(client: Client, settings: PipelineSettings, entries: list[tuple[str,
             raise
         except KilledWorker:
             outcomes.append(FileOutcome(path, None, error="the Dask workers scanning it died"))
-        except Exception as exc:
+        except Exception as exc:  # whatever a lone task raised becomes that file's error; the scan goes on
             outcomes.append(FileOutcome(path, None, error=f"{type(exc).__name__}: {exc}"))
     return outcomes
 

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
-from .output.csv_file import open_private
+from .errors import ScannerError
+from .private_files import PRIVATE_DIR, open_private, private_dir, replace_private
 from .paths import InputPath
 
 FORMAT = 1
@@ -38,7 +39,7 @@ LISTS = "lists"
 LOCK = ".lock"
 
 
-class PartitionError(Exception):
+class PartitionError(ScannerError):
     """The output folder cannot be used for this scan (one line, for the user)."""
 
 
@@ -121,13 +122,7 @@ def settings_json(settings: object) -> dict:
 
 def _write_json_private(path: Path, value: dict) -> None:
     """Replace a JSON file atomically (written beside it, fsynced, renamed), owner-only."""
-    temporary = path.with_name(path.name + ".tmp")
-    with open_private(str(temporary)) as handle:
-        json.dump(value, handle, indent=1, sort_keys=True)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    replace_private(path, (json.dumps(value, indent=1, sort_keys=True) + "\n").encode("utf-8"))
 
 
 class OutputDir:
@@ -140,9 +135,9 @@ class OutputDir:
     def open(self) -> None:
         """Create (0700) and lock the folder; raise PartitionError when it cannot be used."""
         try:
-            self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
-            (self.path / LISTS).mkdir(mode=0o700, exist_ok=True)
-            os.chmod(self.path / LISTS, 0o700)
+            # The folder the user named is not re-moded if it exists (it may be shared).
+            self.path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+            private_dir(self.path / LISTS)
             self._lock = open_private(str(self.path / LOCK), "a")
         except OSError as exc:
             raise PartitionError(f"cannot use output folder {self.path}: {exc.strerror or exc}") from None

@@ -9,8 +9,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from .errors import ScannerError
 
-class EngineError(RuntimeError):
+
+class EngineError(ScannerError, RuntimeError):
     """An engine cannot be used: unknown name, missing package or model. The message says why."""
 
 

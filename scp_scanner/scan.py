@@ -19,14 +19,15 @@ from tqdm import tqdm
 
 from .dicom import DicomInputError, NotDicomError, instance_info, iter_images, read_dataset
 from .registry import EngineError
-from .output.csv_file import open_private, render
+from .output.csv_file import render
+from .private_files import open_private
 from .output.export import export_dir, export_image, export_name
 from .output.rows import Row
 from .partitions import DEFAULT_PARTITION_SIZE
 from .paths import InputPath, iter_inputs
 from . import config
 from .pipeline import Pipeline, PipelineSettings, build_pipeline
-from .workers import WorkerPool
+from .workers import WorkerPool, process_path
 
 log = logging.getLogger(__name__)
 
@@ -135,13 +136,13 @@ def rows_in_workers(jobs: int, settings: PipelineSettings, items: Iterable[Input
     pool.start()
     try:
         pool.check()
-    except RuntimeError as exc:
+    except EngineError:
         pool.stop(wait=False)
-        raise EngineError(str(exc)) from None
+        raise
     pending: deque = deque()
     try:
         for item in items:
-            pending.append((item, pool.submit_path(item.path)))
+            pending.append((item, pool.submit(process_path, item.path)))
             if len(pending) >= IN_FLIGHT_PER_WORKER * pool.workers:
                 yield _collect(*pending.popleft())
         while pending:

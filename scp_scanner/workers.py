@@ -1,11 +1,16 @@
-"""The process pool that runs the pipeline on spooled instances.
+"""A pool of worker processes that run the pipeline on files.
+
+The pool is generic: it runs a task (a module-level callable, e.g. `process_path` here or
+`scp.tasks.process_spooled`) on a path, in a worker that has built its Pipeline once; it knows
+nothing of the SCP, and importing it loads no SCP code.
 
 OCR is CPU-bound and holds the GIL, so it runs in worker processes, never in the receiving
-process (FACTS: a CPU-bound handler stalls every association). Each worker:
+process (docs/facts.md, "Storage SCP": a CPU-bound handler stalls every association).
+Each worker:
 - is started with 'spawn' (the receiving process has network threads; forking it is unsafe),
 - lowers its priority (os.nice, then SCHED_IDLE) so the receiver always gets the CPU first,
-- sets OMP_THREAD_LIMIT=1 before any engine loads (Debian's libtesseract: 85 ms instead of
-  210 ms per call with one thread),
+- makes the process-wide settings (scp_scanner/process.py: OMP_THREAD_LIMIT=1, offline model
+  hubs) before any engine loads,
 - builds the Pipeline once and reuses its loaded models for every instance.
 Workers return rows; they never write the CSV (one writer, in the main process).
 """
@@ -20,9 +25,12 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import Any, Callable
 
 from .logs import quiet_pydicom
+from .process import configure_process
 from .pipeline import InstanceResult, Pipeline, PipelineSettings, build_pipeline
+from .registry import EngineError
 
 _pipeline: Pipeline | None = None
 _init_error = ""          # why this worker has no pipeline (an engine or model missing)
@@ -30,9 +38,8 @@ _init_error = ""          # why this worker has no pipeline (an engine or model 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a worker sends back for one spooled file: a result, or the one-line reason."""
+    """What a worker sends back for one file: a result, or the one-line reason."""
 
-    path: str
     uid: str
     result: InstanceResult | None = None
     error: str = ""
@@ -56,7 +63,7 @@ def _limit_memory(megabytes: int) -> None:
 
 def _init_worker(settings: PipelineSettings, nice: int, parent: int, memory_mb: int = 0) -> None:
     global _pipeline, _init_error
-    os.environ["OMP_THREAD_LIMIT"] = "1"
+    configure_process(worker=True)
     _limit_memory(memory_mb)
     # The service handles SIGINT/SIGTERM itself and drains its workers; a terminal's Ctrl-C
     # reaching the whole process group must not kill a worker mid-instance.
@@ -76,7 +83,6 @@ def _init_worker(settings: PipelineSettings, nice: int, parent: int, memory_mb: 
                 pass
     _watch_parent(parent)
     quiet_pydicom(logging.getLogger().isEnabledFor(logging.DEBUG))
-    from .registry import EngineError
     try:
         _pipeline = build_pipeline(settings)
     except EngineError as exc:       # reported by ready(): the pool owner stops with this message
@@ -98,45 +104,10 @@ def ready() -> str:
     return "ok" if _pipeline is not None else (_init_error or "worker has no pipeline")
 
 
-def _sop_instance_uid(ds) -> str:
-    meta = getattr(ds, "file_meta", None)
-    uid = str(getattr(meta, "MediaStorageSOPInstanceUID", "") or "") if meta is not None else ""
-    return uid or str(getattr(ds, "SOPInstanceUID", "") or "")
-
-
-def process_spooled(path: str, archive_dir: str | None) -> Outcome:
-    """Run the pipeline on one spooled file (in a worker).
-
-    The CSV `filename` is the archive path when archiving, else the SOP Instance UID.
-    """
-    from .dicom import DicomInputError, NoImagesError, read_dataset
-    from .scp.spool import archive_path
-
-    from pathlib import Path
-
+def worker_pipeline() -> Pipeline:
+    """The pipeline this worker built at start-up, for a task running in it."""
     assert _pipeline is not None, "worker not initialised"
-    uid = ""
-    try:
-        started = time.perf_counter()
-        ds = read_dataset(path, _pipeline.limits)
-        read_seconds = time.perf_counter() - started
-        uid = _sop_instance_uid(ds)
-        if not uid:
-            return Outcome(path, uid, error="no SOP Instance UID in file meta or dataset")
-        filename = str(archive_path(Path(archive_dir), uid)) if archive_dir else uid
-        return Outcome(path, uid, result=_pipeline.process_dataset(ds, filename, read_seconds))
-    except NoImagesError as exc:
-        # Nothing to scan (a structured report, an encapsulated PDF, an RT object): not a
-        # failure; the processor archives or removes it like a processed instance.
-        header = exc.dataset
-        uid = _sop_instance_uid(header) if header is not None else uid
-        sop_class = getattr(header, "SOPClassUID", None) if header is not None else None
-        name = getattr(sop_class, "name", "") or str(sop_class or "unknown SOP class")
-        return Outcome(path, uid, error=str(exc), no_images=name)
-    except DicomInputError as exc:
-        return Outcome(path, uid, error=str(exc) or type(exc).__name__)
-    except Exception as exc:     # a bug or a decoder crash on hostile data: report, go on
-        return Outcome(path, uid, error=f"{type(exc).__name__}: {exc}")
+    return _pipeline
 
 
 def process_path(path: str) -> Outcome:
@@ -145,15 +116,15 @@ def process_path(path: str) -> Outcome:
     from .dicom import DicomInputError, NotDicomError
 
     if _pipeline is None:
-        return Outcome(path, "", error=_init_error or "worker has no pipeline")
+        return Outcome("", error=_init_error or "worker has no pipeline")
     try:
-        return Outcome(path, "", result=_pipeline.process_file(path))
+        return Outcome("", result=_pipeline.process_file(path))
     except NotDicomError as exc:
-        return Outcome(path, "", error=str(exc), not_dicom=True)
+        return Outcome("", error=str(exc), not_dicom=True)
     except DicomInputError as exc:
-        return Outcome(path, "", error=str(exc) or type(exc).__name__)
+        return Outcome("", error=str(exc) or type(exc).__name__)
     except OSError as exc:
-        return Outcome(path, "", error=exc.strerror or str(exc))
+        return Outcome("", error=exc.strerror or str(exc))
 
 
 class WorkerPool:
@@ -168,13 +139,12 @@ class WorkerPool:
         self._executor: ProcessPoolExecutor | None = None
 
     def start(self) -> None:
-        os.environ["OMP_THREAD_LIMIT"] = "1"     # inherited by spawned workers
         self._executor = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker, initargs=(self.settings, self.nice, os.getpid(), self.memory_mb))
 
     def check(self, timeout: float = 600.0) -> None:
-        """Wait until a worker has loaded its engines; raise RuntimeError when it cannot (an
+        """Wait until a worker has loaded its engines; raise EngineError when it cannot (an
         unknown engine or a missing model must stop the service at start-up, not send every
         instance to failed/)."""
         if self._executor is None:
@@ -183,29 +153,22 @@ class WorkerPool:
         try:
             answer = self._executor.submit(ready).result(timeout)
         except BrokenProcessPool as exc:
-            raise RuntimeError("the worker processes could not load the OCR/PII engines "
-                               "(their error is logged above)") from exc
+            raise EngineError("the worker processes could not load the OCR/PII engines "
+                              "(their error is logged above)") from exc
         if answer != "ok":
-            raise RuntimeError(answer)
+            raise EngineError(answer)
 
-    def submit(self, path: str, archive_dir: str | None) -> Future:
+    def submit(self, task: Callable[..., Outcome], path: str, *args: Any) -> Future:
+        """Run `task(path, *args)` in a worker; the task reaches the worker's pipeline through
+        worker_pipeline(). It must be a module-level function (it is pickled by name)."""
         if self._executor is None:
             self.start()
         assert self._executor is not None
-        return self._executor.submit(process_spooled, path, archive_dir)
-
-    def submit_path(self, path: str) -> Future:
-        """An offline scan's file (see process_path)."""
-        if self._executor is None:
-            self.start()
-        assert self._executor is not None
-        return self._executor.submit(process_path, path)
+        return self._executor.submit(task, path, *args)
 
     def alive_workers(self) -> int:
         """Worker processes running now (0 before the first task or after they all died)."""
-        executor = self._executor
-        processes = getattr(executor, "_processes", None) or {} if executor is not None else {}
-        return sum(1 for process in list(processes.values()) if process.is_alive())
+        return sum(1 for process in _worker_processes(self._executor) if process.is_alive())
 
     def restart(self) -> None:
         """After a worker died (BrokenProcessPool): drop the pool and start a new one."""
@@ -219,7 +182,15 @@ class WorkerPool:
         if not wait:
             # Workers may be in the middle of an instance; they are killed, their instances
             # stay in the spool for the next start.
-            for process in list((getattr(executor, "_processes", None) or {}).values()):
+            for process in _worker_processes(executor):
                 if process.is_alive():
                     process.terminate()
         executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_processes(executor: ProcessPoolExecutor | None) -> list[multiprocessing.process.BaseProcess]:
+    """The executor's worker processes. The standard library has no public way to get them:
+    this is the one place that reads ProcessPoolExecutor's private `_processes` (a dict of
+    pid -> Process); tests/test_private_apis.py fails when Python changes it."""
+    processes = getattr(executor, "_processes", None) if executor is not None else None
+    return list((processes or {}).values())

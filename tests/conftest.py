@@ -11,6 +11,9 @@ import pytest
 
 import dicomgen
 from flair_model import flair_tagger  # noqa: F401  (session fixture: a real tiny flair tagger)
+from scp_scanner.process import configure_process
+
+configure_process()        # the tests build engines in this process: the CLI's own settings
 
 SCANNER = Path(sys.executable).with_name("scp-scanner")
 

@@ -31,7 +31,7 @@ def _float(ds: pydicom.Dataset, keyword: str, default: float) -> float:
             return default
         number = float(value)
         return number if np.isfinite(number) else default
-    except Exception:
+    except Exception:  # hostile elements raise anything when parsed lazily
         log.debug("unreadable %s; using %s", keyword, default)
         return default
 
@@ -66,7 +66,7 @@ class Display:
             indices = keep_stored_bits(raw, layout.bits_stored, False)
             try:
                 rgb = lut_output_to_uint8(apply_color_lut(indices, ds))
-            except Exception as exc:
+            except Exception as exc:  # pydicom's LUT code raises anything on a hostile table
                 raise DicomInputError(f"bad PALETTE COLOR lookup table: {str(exc).splitlines()[0][:150]}") from None
             return np.ascontiguousarray(rgb), rgb_text_mask(rgb)
         stored = keep_stored_bits(raw, layout.bits_stored, layout.signed)

@@ -1,7 +1,8 @@
 """The error types for input that cannot be read; each message is the one-line reason."""
+from ..errors import ScannerError
 
 
-class DicomInputError(Exception):
+class DicomInputError(ScannerError):
     """A file or dataset that cannot be processed: not DICOM, truncated, no or bad pixel data."""
 
 

@@ -116,7 +116,7 @@ def _identifiers(ds: pydicom.Dataset) -> Iterator[tuple[str, str]]:
                 for item in items:
                     for value in _values(item, "PatientID"):
                         yield keyword, value
-            except Exception as exc:
+            except Exception as exc:  # a damaged sequence: skip it, keep the rest
                 log.debug("cannot read OtherPatientIDsSequence: %s", exc)
 
 

@@ -33,7 +33,7 @@ def _int(ds: pydicom.Dataset, tag: int) -> int:
         if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
             value = value[0] if len(value) else None
         return int(value) if value not in (None, "") else 0
-    except Exception:
+    except Exception:  # hostile elements raise anything when parsed lazily
         return 0
 
 

@@ -85,7 +85,7 @@ def _get_int(ds: pydicom.Dataset, group: int, element: int) -> int | None:
     try:
         value = _get(ds, group, element)
         return None if value in (None, "") else int(value)
-    except Exception as exc:
+    except Exception as exc:  # hostile elements raise anything when parsed lazily
         log.warning("overlay %04X: unreadable (%04X,%04X): %s", group, group, element, exc)
         return None
 

@@ -96,7 +96,7 @@ def _int(ds: pydicom.Dataset, keyword: str, default: int | None = None) -> int |
     """An integer attribute, None (or default) when absent; DicomInputError when unreadable."""
     try:
         value = ds.get(keyword)
-    except Exception as exc:
+    except Exception as exc:  # hostile elements raise anything when parsed lazily
         raise DicomInputError(f"invalid {keyword}: {_first_line(exc)}") from None
     if value is None or value == "":
         return default
@@ -119,7 +119,7 @@ def set_transfer_syntax(ds: pydicom.Dataset) -> None:
         return
     try:
         compressed = _is_undefined_length(ds)
-    except Exception:
+    except Exception:  # a guess only: anything unreadable means not compressed
         compressed = False
     if compressed:
         raise DicomInputError("compressed pixel data but no Transfer Syntax UID in the file meta")
@@ -161,7 +161,7 @@ def _check_elements(ds: pydicom.Dataset) -> None:
             ds[tag]
         except DicomInputError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # hostile elements raise anything when parsed lazily
             if tag.group in (0x0028, 0x7FE0) or 0x6000 <= tag.group <= 0x60FF:
                 raise DicomInputError(f"corrupt element {name}: {_first_line(exc)}") from None
             log.warning("dropping damaged element %s: %s", name, _first_line(exc))
@@ -204,7 +204,7 @@ def pixel_layout(ds: pydicom.Dataset) -> PixelLayout | None:
     signed = bool(_int(ds, "PixelRepresentation", 0))
     try:
         photometric = str(ds.PhotometricInterpretation).strip().upper()
-    except Exception as exc:
+    except Exception as exc:  # hostile elements raise anything when parsed lazily
         raise DicomInputError(f"invalid PhotometricInterpretation: {_first_line(exc)}") from None
     if not rows or not columns or rows < 0 or columns < 0:
         raise DicomInputError(f"invalid image size {rows}x{columns}")
@@ -230,7 +230,7 @@ def pixel_layout(ds: pydicom.Dataset) -> PixelLayout | None:
 
     try:
         data = getattr(ds, keyword)
-    except Exception as exc:
+    except Exception as exc:  # hostile elements raise anything when parsed lazily
         raise DicomInputError(f"unreadable {keyword}: {_first_line(exc)}") from None
     if data is None:
         raise DicomInputError(f"empty {keyword}")
@@ -241,7 +241,7 @@ def pixel_layout(ds: pydicom.Dataset) -> PixelLayout | None:
     if encapsulated:
         try:
             count, _ = parse_fragments(bytes(data[:]) if not isinstance(data, bytes) else data)
-        except Exception as exc:
+        except Exception as exc:  # hostile fragments raise anything from pydicom's parser
             raise DicomInputError(f"corrupt compressed pixel data: {_first_line(exc)}") from None
         fragments = count - 1          # the first item is the Basic Offset Table
         if fragments < 1:
@@ -281,7 +281,7 @@ def read_dataset(path: str | os.PathLike[str], limits: DecodeLimits | None = Non
         warnings.simplefilter("always")
         try:
             ds = pydicom.dcmread(path, force=not has_preamble)
-        except Exception as exc:
+        except Exception as exc:  # pydicom raises anything on a hostile file
             raise DicomInputError(f"corrupt DICOM: {_first_line(exc)}") from None
     for warning in caught:
         message = str(warning.message)

@@ -2,29 +2,27 @@
 
 tesserocr is ~6x faster per call (13-16 ms against 83-100 ms for a 512x512 image; docs/facts.md,
 "OCR").
-Debian's libtesseract uses OpenMP, which makes each call slower on a shared machine:
-OMP_THREAD_LIMIT=1 is set before tesseract is loaded.
+Debian's libtesseract uses OpenMP, which makes each call slower on a shared machine: each
+entry point sets OMP_THREAD_LIMIT=1 before tesseract is loaded (scp_scanner/process.py).
 """
 from __future__ import annotations
 
 import os
 
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+import hashlib
+import shutil
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from pathlib import Path
 
-import hashlib  # noqa: E402
-import shutil  # noqa: E402
-from collections import OrderedDict  # noqa: E402
-from dataclasses import dataclass, replace  # noqa: E402
-from pathlib import Path  # noqa: E402
+import numpy as np
+from PIL import Image as PILImage
 
-import numpy as np  # noqa: E402
-from PIL import Image as PILImage  # noqa: E402
-
-from ..model import Image, TextBox  # noqa: E402
-from ..registry import EngineError  # noqa: E402
-from .fixups import (FIXUPS, FixupParams, capital_i_names, fix_digit_lookalikes,  # noqa: E402
+from ..model import Image, TextBox
+from ..registry import EngineError
+from .fixups import (FIXUPS, FixupParams, capital_i_names, fix_digit_lookalikes,
                      is_caret, join_dicom_names, join_split_names)
-from .prepare import (PREPARE, Crop, Ink, PrepareParams, Region, crop, crop_bounds,  # noqa: E402
+from .prepare import (PREPARE, Crop, Ink, PrepareParams, Region, crop, crop_bounds,
                       inks, is_text, line_scale, merge_views, page_crop, reading_order,
                       regions_of)
 

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-from typing import IO, Iterable
+from typing import Iterable
 
 from .rows import Row, columns
 
@@ -45,11 +44,3 @@ def render(rows: Iterable[Row], *, header: bool = False, reasons: bool = False) 
     for row in rows:
         writer.writerow(safe_row(row.as_list(reasons)))
     return buffer.getvalue()
-
-
-def open_private(path: str, mode: str = "w") -> IO[str]:
-    """Open a text file that only its owner can read or write (created 0600)."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
-    fd = os.open(path, flags, 0o600)
-    os.fchmod(fd, 0o600)
-    return os.fdopen(fd, mode, newline="", encoding="utf-8")

@@ -7,6 +7,7 @@ from pathlib import Path
 from PIL import Image as PILImage
 
 from ..model import Image
+from ..private_files import private_fd
 
 FORMATS = {"png": "PNG", "tiff": "TIFF", "tif": "TIFF"}
 
@@ -31,6 +32,5 @@ def export_dir(source: str | Path) -> Path:
 
 def export_image(image: Image, path: Path, fmt: str) -> None:
     """Write one image owner-only (it may show PII)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
+    with os.fdopen(private_fd(path, "w"), "wb") as handle:
         PILImage.fromarray(image.pixels).save(handle, format=FORMATS[fmt.lower()])

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..private_files import fsync_dir, make_private, private_dir, private_fd
 from .csv_file import safe_row
 from .rows import columns
 
@@ -66,22 +67,6 @@ def last_record_end(data: bytes) -> int:
     return end
 
 
-def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and parents) and make it owner-only."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if path.stat().st_mode & 0o077:
-        os.chmod(path, 0o700)
-    return path
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 @dataclass(frozen=True)
 class RollPolicy:
     """When the active file is completed: a time window (seconds, None = never) and a size."""
@@ -103,7 +88,7 @@ class RollingCsvWriter:
     def __init__(self, directory: str | os.PathLike, prefix: str = "scp-scanner",
                  policy: RollPolicy = RollPolicy(), fsync: bool = True,
                  clock: Callable[[], float] = time.time, header: bytes = HEADER):
-        self.directory = ensure_private_dir(Path(directory))
+        self.directory = private_dir(Path(directory))
         self.header = header                  # HEADER, or REASONS_HEADER (output.reasons)
         self._header_len = len(header)        # of the active file (a resumed one may differ)
         self.prefix = prefix
@@ -120,10 +105,6 @@ class RollingCsvWriter:
     @property
     def active_path(self) -> Path | None:
         return self._path
-
-    @property
-    def size(self) -> int:
-        return self._size
 
     def completed_files(self) -> list[Path]:
         return sorted(self.directory.glob(f"{self.prefix}-*{DONE_SUFFIX}"))
@@ -230,7 +211,7 @@ class RollingCsvWriter:
                 break
             n += 1
         path = self.directory / f"{stem}{PART_SUFFIX}"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = private_fd(path, "x")
         self._file = os.fdopen(fd, "wb")
         self._file.write(self.header)
         self._file.flush()
@@ -279,5 +260,5 @@ def repair_part(path: Path, header: bytes = HEADER) -> int:
                 keep = len(header)
             handle.flush()
             os.fsync(handle.fileno())
-    os.chmod(path, 0o600)
+    make_private(path)
     return keep

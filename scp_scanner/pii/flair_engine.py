@@ -3,9 +3,9 @@
 flair's pretrained NER models come from a model hub that this tool never contacts (docs/design.md,
 "Engines": nothing is downloaded at run time), so the model is either a .pt file the user gives
 (`--pii flair,/path/to/tagger.pt`) or one that is already in flair's cache on this machine.
-HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE are set before flair is imported so that neither flair
-nor huggingface_hub tries the network, and the cache is searched by us, locally, before flair
-is asked to load anything.
+HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE are set by each entry point (scp_scanner/process.py)
+before flair is imported so that neither flair nor huggingface_hub tries the network, and the
+cache is searched by us, locally, before flair is asked to load anything.
 
 Labels are normalised (PER -> PERSON, LOCATION -> LOC...) so the judge reads spaCy and flair
 entities alike. One torch thread: workers run one per core and must not fight over them.
@@ -13,16 +13,11 @@ entities alike. One torch thread: workers run one per core and must not fight ov
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from pathlib import Path
 
-# Before flair/huggingface_hub are imported: they read these once, at import.
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["TRANSFORMERS_OFFLINE"] = "1"
-
-from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from ..model import Entity  # noqa: E402
-from ..registry import EngineError  # noqa: E402
+from ..model import Entity
+from ..registry import EngineError
 
 # Friendly names flair itself accepts for its English and multilingual NER models, and the
 # model-hub repositories they stand for (cached under <cache>/models/<repo name>/).

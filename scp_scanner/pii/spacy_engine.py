@@ -2,7 +2,7 @@
 
 The model loads once, in the constructor, with only what NER needs (no parser, tagger,
 lemmatizer...): ~0.4 s to load the small model and ~1-3 ms per text. Models come from
-installed packages or paths only; nothing is downloaded (DESIGN.md).
+installed packages or paths only; nothing is downloaded (docs/design.md "Engines").
 
 Default model: the best installed English pipeline, in the order of DEFAULT_MODELS. The
 official en_core_web_* packages are published on GitHub releases, not PyPI, so the one a

@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..output.csv_file import open_private
+from ..private_files import open_private
 from .findings import FindingsError, findings, locate, read_device
 
 EXIT_OK, EXIT_MISSING, EXIT_USAGE = 0, 1, 2

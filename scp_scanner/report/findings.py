@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pydicom
 
+from ..errors import ScannerError
 from ..output.rows import COLUMNS, REASONS_COLUMN, REASONS_SEPARATOR
 
 WHOLE = (-1, -1, -1, -1)
 
 
-class FindingsError(ValueError):
+class FindingsError(ScannerError, ValueError):
     """A CSV file that cannot be used (unreadable, or not scp-scanner rows)."""
 
 

@@ -11,6 +11,11 @@ import ssl
 from dataclasses import dataclass
 
 from ..config import AccessConfig, TlsConfig
+from ..errors import ScannerError
+
+
+class AccessConfigError(ScannerError, ValueError):
+    """A TLS or access setting that cannot be used; the message starts with the key."""
 
 
 @dataclass(frozen=True)
@@ -43,13 +48,13 @@ def server_ssl_context(tls: TlsConfig) -> ssl.SSLContext | None:
     try:
         context.load_cert_chain(tls.certificate, tls.private_key)
     except (OSError, ssl.SSLError) as exc:
-        raise ValueError(f"tls.certificate/tls.private_key: cannot load {tls.certificate} / "
+        raise AccessConfigError(f"tls.certificate/tls.private_key: cannot load {tls.certificate} / "
                          f"{tls.private_key}: {exc}") from exc
     if tls.ca_certificates:
         try:
             context.load_verify_locations(cafile=tls.ca_certificates)
         except (OSError, ssl.SSLError) as exc:
-            raise ValueError(f"tls.ca_certificates: cannot load {tls.ca_certificates}: {exc}") from exc
+            raise AccessConfigError(f"tls.ca_certificates: cannot load {tls.ca_certificates}: {exc}") from exc
         context.verify_mode = ssl.CERT_REQUIRED if tls.require_client_certificate else ssl.CERT_OPTIONAL
     else:
         context.verify_mode = ssl.CERT_NONE

@@ -1,6 +1,6 @@
 """Build and start the pynetdicom Application Entity from the configuration.
 
-Settings that matter for speed and memory (FACTS "Storage SCP"): a large maximum PDU,
+Settings that matter for speed and memory (docs/facts.md "Storage SCP"): a large maximum PDU,
 pynetdicom's per-handler logging off, and STORE_RECV_CHUNKED_DATASET so each dataset streams
 to a temp file instead of memory (flat RSS for a 90 MB multi-frame instance). The temp files
 land in the spool's tmp/ folder (intake.SpoolFile, which also refuses what does not fit) so

@@ -1,14 +1,14 @@
 """Which presentation contexts the SCP accepts: every storage SOP class, every syntax we decode.
 
 A PACS that finds its stored transfer syntax accepted sends the instance as it is; one that
-does not must transcode (lossy, slow, or impossible without a plugin: FACTS "Orthanc"). So
-the SCP offers every transfer syntax pydicom can decode here, asked of pydicom's own decoder
-registry so that a missing pylibjpeg plugin removes its syntaxes instead of accepting files
-that the workers then cannot read.
+does not must transcode (lossy, slow, or impossible without a plugin: docs/facts.md, "Orthanc
+as a peer"). So the SCP offers every transfer syntax pydicom can decode here, asked of
+pydicom's own decoders so that a missing pylibjpeg plugin removes its syntaxes instead of
+accepting files that the workers then cannot read.
 """
 from __future__ import annotations
 
-from pydicom.uid import (UID, DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian,
+from pydicom.uid import (UID, AllTransferSyntaxes, DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian,
                          ExplicitVRLittleEndian, ImplicitVRLittleEndian)
 from pynetdicom import AllStoragePresentationContexts, build_context
 from pynetdicom.presentation import PresentationContext
@@ -22,10 +22,9 @@ _NATIVE = (ExplicitVRLittleEndian, ImplicitVRLittleEndian, DeflatedExplicitVRLit
 def decodable_transfer_syntaxes() -> list[UID]:
     """Uncompressed syntaxes plus every compressed one with an available pydicom decoder."""
     from pydicom.pixels import get_decoder
-    from pydicom.pixels.decoders.base import _PIXEL_DATA_DECODERS   # the registry pydicom keeps
 
     syntaxes = list(_NATIVE)
-    for uid in _PIXEL_DATA_DECODERS:
+    for uid in AllTransferSyntaxes:       # get_decoder raises for a syntax with no decoder
         uid = UID(uid)
         if uid in syntaxes:
             continue

@@ -4,7 +4,7 @@ The C-STORE handler only ingests. pynetdicom has already streamed the dataset, w
 meta, into a temp file in the spool's tmp/ (STORE_RECV_CHUNKED_DATASET); the handler checks
 the UID, optionally parses the header, makes the file durable and renames it into incoming/,
 then answers Success. No decoding, no re-encoding, no OCR: it runs in the association's thread
-and anything CPU-heavy here would stall every association (GIL, FACTS "Storage SCP").
+and anything CPU-heavy here would stall every association (GIL, docs/facts.md "Storage SCP").
 """
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 make every request end with an answer and leave nothing behind.
 
 pynetdicom (3.0) has no option for any of these, so four small, process-wide hooks are
-installed once by `install()` (tests/test_scp_faults.py checks they are in place):
+installed once by `install()` (tests/test_scp_faults.py checks they are in place;
+tests/test_private_apis.py fails, naming the hook, when pynetdicom changes what they replace):
 
 1. The temp file of a C-STORE's data set (STORE_RECV_CHUNKED_DATASET): pynetdicom creates it
    with `dimse_messages.NamedTemporaryFile`; that name is replaced by `SpoolFile`, which writes
@@ -38,6 +39,7 @@ from pynetdicom.dimse_messages import C_STORE_RQ, DIMSEMessage
 from pynetdicom.dimse_primitives import C_STORE
 
 from ..logs import printable
+from ..private_files import private_fd
 
 log = logging.getLogger("scp_scanner.scp.received")
 
@@ -99,7 +101,7 @@ class SpoolFile:
                                           f"{floor >> 20} MiB floor")
             return
         try:
-            self._fd = os.open(self.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            self._fd = private_fd(self.name, "x")
         except OSError as exc:
             self.refuse(OUT_OF_RESOURCES, f"cannot create a spool file: {exc.strerror or exc}")
 
@@ -243,7 +245,7 @@ def _write_file_meta(fp, file_meta, *args, **kwargs) -> None:
     the data set has arrived)."""
     try:
         _original_write_file_meta(fp, file_meta, *args, **kwargs)
-    except Exception as exc:
+    except Exception as exc:  # pydicom raises anything on a bad command set
         if not isinstance(fp, SpoolFile):
             raise
         fp.refuse(CANNOT_UNDERSTAND, f"unusable command set: {printable(exc, 60)}")
@@ -252,7 +254,7 @@ def _write_file_meta(fp, file_meta, *args, **kwargs) -> None:
 def _screened_decode_msg(self: DIMSEMessage, primitive, assoc=None) -> bool:
     try:
         complete = _original_decode_msg(self, primitive, assoc)
-    except Exception as exc:
+    except Exception as exc:  # hostile command sets raise anything from pynetdicom's decoder
         # An unreadable command set (garbled encoding, unknown command): nothing can be
         # answered without a message ID. Abort the association, as pynetdicom does for an
         # invalid message (an exception here would kill its reader thread and wedge it).

@@ -16,10 +16,12 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from ..output.rolling import fsync_dir
+from ..private_files import private_fd, replace_private
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,7 @@ class Ledger:
         self.open_entries: list[OpenEntry] = []
         self._commits = 0
         self._load()
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fd = private_fd(self.path, "a")
         self._file = os.fdopen(fd, "ab", buffering=0)
 
     def _load(self) -> None:
@@ -103,21 +105,51 @@ class Ledger:
 
     def compact(self) -> None:
         """Rewrite the log as just its done keys (atomic replace), after recovery."""
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write("".join(f"D {key} {stamp}\n" for key, stamp in self.done.items()).encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
+        data = "".join(f"D {key} {stamp}\n" for key, stamp in self.done.items()).encode("utf-8")
         self._file.close()
-        os.replace(tmp, self.path)
-        fsync_dir(self.path.parent)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND, 0o600)
+        replace_private(self.path, data, sync_dir=True)
+        fd = private_fd(self.path, "a")
         self._file = os.fdopen(fd, "ab", buffering=0)
         self.open_entries = []
 
     def close(self) -> None:
         self._file.close()
+
+
+class RowWriter(Protocol):
+    """What write_rows_once needs of the CSV writer (output/rolling.py's RollingCsvWriter)."""
+
+    def write_rows(self, rows: Sequence[Sequence[object]],
+                   before_write: Callable[[Path, int], None] | None = None) -> tuple[Path, int]: ...
+
+    def truncate_to(self, offset: int) -> None: ...
+
+
+def write_rows_once(writer: RowWriter, ledger: Ledger, key: str,
+                    rows: Sequence[Sequence[object]]) -> None:
+    """Write one instance's rows exactly once: `B` (durable), the rows (durable), `D`.
+
+    On an error the rows begun are cut back out and the ledger records `X` (so the instance is
+    processed again), then the error is raised. If even that fails, recovery at the next start
+    cuts them back using the `B` entry.
+    """
+    begun: list[int] = []
+
+    def log_begin(path: Path, offset: int) -> None:
+        ledger.begin(key, path.name, offset)
+        begun.append(offset)
+
+    try:
+        writer.write_rows(rows, before_write=log_begin)
+        ledger.commit(key)
+    except Exception:   # any error: undo, then the caller decides (retry or failed/)
+        if begun:
+            try:
+                writer.truncate_to(begun[0])
+                ledger.abandon(key)
+            except OSError:
+                pass    # recovery at the next start cuts the rows back using the ledger
+        raise
 
 
 def recover(ledger: Ledger, output_dir: Path) -> list[str]:

@@ -14,17 +14,18 @@ import logging
 import queue
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..logs import printable
 from ..output.rolling import RollingCsvWriter
 from ..workers import Outcome, WorkerPool
-from .ledger import Ledger
+from .ledger import Ledger, write_rows_once
 from .metrics import NO_METRICS, NullMetrics
+from .scheduler import Job, Scheduler
 from .spool import Spool, archive_path, finish, key_of
+from .tasks import process_spooled
 
 log = logging.getLogger("scp_scanner.scp.processed")
 
@@ -32,15 +33,9 @@ SWEEP_SECONDS = 60.0      # how often temp files of aborted transfers are looked
 STALE_TMP_SECONDS = 900.0 # far beyond any DIMSE/network timeout between two PDUs
 
 
-@dataclass
-class _Job:
-    path: Path
-    key: str
-
-
 class Processor:
     def __init__(self, spool: Spool, pool: WorkerPool, writer: RollingCsvWriter, ledger: Ledger,
-                 archive_dir: Path | None = None, fsync: bool = True, max_in_flight: int = 0,
+                 archive_dir: Path | None = None, fsync: bool = True,
                  reasons: bool = False, metrics: NullMetrics = NO_METRICS):
         self.spool = spool
         self.pool = pool
@@ -50,14 +45,10 @@ class Processor:
         self.fsync = fsync
         self.reasons = reasons            # write the opt-in reasons column (output.reasons)
         self.metrics = metrics
-        self.max_in_flight = max_in_flight or 2 * pool.workers
         self.inbox: queue.Queue[Path] = queue.Queue()
-        self._in_flight: dict[Future, _Job] = {}
-        self._keys_in_flight: set[str] = set()
-        # After a worker dies, the instances it may have been running are suspects: each is
-        # retried alone, and one that kills a worker while alone goes to failed/.
-        self._suspects: list[Path] = []
-        self._alone: str | None = None
+        # In flight, and after a worker dies the suspects, each retried alone: one that kills
+        # a worker while alone goes to failed/.
+        self.scheduler = Scheduler(capacity=2 * pool.workers)
         self._stop = threading.Event()
         self._drain_deadline = 0.0
         self._next_sweep = time.monotonic() + SWEEP_SECONDS
@@ -88,7 +79,7 @@ class Processor:
         self._drain_deadline = time.monotonic() + timeout
         self._stop.set()
         self._thread.join()
-        self.pool.stop(wait=not self._in_flight)
+        self.pool.stop(wait=not self.scheduler.count())
         self.writer.close()
         self.ledger.close()
 
@@ -97,10 +88,10 @@ class Processor:
         try:
             while True:
                 if self._stop.is_set():
-                    if not self._in_flight or time.monotonic() >= self._drain_deadline:
-                        if self._in_flight:
+                    if not self.scheduler.count() or time.monotonic() >= self._drain_deadline:
+                        if self.scheduler.count():
                             log.warning("stopping with %d instance(s) unfinished; they stay in "
-                                        "the spool for the next start", len(self._in_flight))
+                                        "the spool for the next start", self.scheduler.count())
                         return
                 else:
                     self._fill()
@@ -109,36 +100,35 @@ class Processor:
                 if time.monotonic() >= self._next_sweep:
                     self._next_sweep = time.monotonic() + SWEEP_SECONDS
                     self.spool.sweep_tmp(STALE_TMP_SECONDS)
-        except Exception:
+        except Exception:  # last resort of the writer thread: log it, keep the spool
             log.exception("processor stopped by an unexpected error; spooled instances are kept")
 
     def _fill(self) -> None:
-        if self._suspects or self._alone is not None:
-            if not self._in_flight and self._suspects:
-                path = self._suspects.pop(0)
-                self._alone = key_of(path)
-                self._submit(_Job(path, key_of(path)))
-                if not self._in_flight:          # nothing to run after all (done or gone)
-                    self._alone = None
+        scheduler = self.scheduler
+        if scheduler.isolating:
+            job = scheduler.next_alone()
+            if job is not None:
+                self._submit(job)
+                scheduler.settle()               # nothing to run after all (done or gone)
             return
         deferred: list[Path] = []
         for _ in range(self.inbox.qsize()):
-            if len(self._in_flight) >= self.max_in_flight:
+            if not scheduler.has_room():
                 break
             try:
                 path = self.inbox.get_nowait()
             except queue.Empty:
                 break
-            if key_of(path) in self._keys_in_flight:
+            if scheduler.is_running(key_of(path)):
                 # Received again while its first copy is being processed: decide after that
                 # run completes (with dedupe its rows then stand and this copy is dropped).
                 deferred.append(path)
                 continue
-            self._submit(_Job(path, key_of(path)))
+            self._submit(Job.of(path))
         for path in deferred:
             self.inbox.put(path)
 
-    def _submit(self, job: _Job) -> None:
+    def _submit(self, job: Job) -> None:
         if not job.path.exists():
             return
         if self.ledger.is_done(job.key):
@@ -148,45 +138,41 @@ class Processor:
             return
         archive = str(self.archive_dir) if self.archive_dir else None
         try:
-            future = self.pool.submit(str(job.path), archive)
+            future = self.pool.submit(process_spooled, str(job.path), archive)
         except BrokenProcessPool:
             self.pool.restart()
             self.metrics.worker_restarted()
-            future = self.pool.submit(str(job.path), archive)
-        self._in_flight[future] = job
-        self._keys_in_flight.add(job.key)
+            future = self.pool.submit(process_spooled, str(job.path), archive)
+        self.scheduler.started(future, job)
 
     def _collect(self, timeout: float) -> None:
-        if not self._in_flight:
-            if self._stop.is_set() or self._suspects:
+        scheduler = self.scheduler
+        if not scheduler.count():
+            if self._stop.is_set() or scheduler.has_suspects:
                 return
             try:
                 path = self.inbox.get(timeout=timeout)
             except queue.Empty:
                 return
-            self._submit(_Job(path, key_of(path)))
+            self._submit(Job.of(path))
             return
-        done, _ = wait(list(self._in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
+        done, _ = wait(scheduler.running(), timeout=timeout, return_when=FIRST_COMPLETED)
         broken = False
         for future in done:
-            job = self._in_flight.pop(future)
-            self._keys_in_flight.discard(job.key)
+            job = scheduler.take(future)
             try:
                 outcome: Outcome = future.result()
             except BrokenProcessPool:
                 broken = True
-                if self._alone == job.key:
+                if scheduler.crashed(job):
                     self._fail(job, "a worker process died while processing it alone "
                                     "(decoder or engine crash)")
-                else:
-                    self._suspects.append(job.path)
                 continue
             except Exception as exc:   # pickling problems and the like: keep the file
                 self._fail(job, f"{type(exc).__name__}: {exc}")
                 continue
             finally:
-                if self._alone == job.key:
-                    self._alone = None
+                scheduler.release(job)
             self._handle(job, outcome)
         if broken:
             self._restart_pool()
@@ -194,14 +180,11 @@ class Processor:
     def _restart_pool(self) -> None:
         log.error("a worker process died; restarting the pool and retrying its instances one "
                   "at a time")
-        for future, job in list(self._in_flight.items()):
-            self._in_flight.pop(future)
-            self._keys_in_flight.discard(job.key)
-            self._suspects.append(job.path)
+        self.scheduler.suspect_all()
         self.pool.restart()
         self.metrics.worker_restarted()
 
-    def _handle(self, job: _Job, outcome: Outcome) -> None:
+    def _handle(self, job: Job, outcome: Outcome) -> None:
         if outcome.result is None and outcome.no_images:
             uid = outcome.uid or job.key
             archive_to = archive_path(self.archive_dir, uid) if self.archive_dir else None
@@ -215,28 +198,17 @@ class Processor:
             return
         result = outcome.result
         rows = [row.as_list(self.reasons) for row in result.rows]
-        begun: list[int] = []
-
-        def log_begin(path: Path, offset: int) -> None:
-            self.ledger.begin(job.key, path.name, offset)
-            begun.append(offset)
-
         writing = time.perf_counter()
         try:
-            self.writer.write_rows(rows, before_write=log_begin)
-            self.ledger.commit(job.key)
+            write_rows_once(self.writer, self.ledger, job.key, rows)
             write_seconds = time.perf_counter() - writing
         except OSError as exc:
             log.error("cannot write rows of %s (%s); it stays in the spool and is retried",
                       printable(outcome.uid or job.key), exc)
-            if begun:
-                self._undo_partial(job, begun[0])
             self.inbox.put(job.path)
             time.sleep(1.0)
             return
         except Exception as exc:      # rows that cannot be written at all: keep the instance
-            if begun:
-                self._undo_partial(job, begun[0])
             self._fail(job, f"cannot write its rows: {type(exc).__name__}: {exc}")
             return
         archive_to = archive_path(self.archive_dir, outcome.uid) if self.archive_dir else None
@@ -248,13 +220,6 @@ class Processor:
                  printable(outcome.uid), result.images, len(result.rows), result.sensitive_images,
                  result.seconds)
 
-    def _undo_partial(self, job: _Job, offset: int) -> None:
-        try:
-            self.writer.truncate_to(offset)
-            self.ledger.abandon(job.key)
-        except OSError:
-            pass   # recovery at the next start cuts the rows back using the ledger
-
     def _finish(self, path: Path, archive_to: Path | None) -> None:
         try:
             finish(path, archive_to, self.fsync)
@@ -262,7 +227,7 @@ class Processor:
             log.error("rows of %s are written but it cannot be %s: %s", path.name,
                       "archived" if archive_to else "removed", exc)
 
-    def _fail(self, job: _Job, reason: str) -> None:
+    def _fail(self, job: Job, reason: str) -> None:
         self.failed += 1
         self.metrics.instance_failed()
         moved = self.spool.fail(job.path, reason)

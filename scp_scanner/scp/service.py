@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 import threading
@@ -19,8 +18,11 @@ import time
 from pathlib import Path
 
 from .. import config as cfg
-from ..output.rolling import HEADER, REASONS_HEADER, RollingCsvWriter, RollPolicy, ensure_private_dir
+from ..output.rolling import HEADER, REASONS_HEADER, RollingCsvWriter, RollPolicy
+from ..private_files import private_dir
+from ..errors import ScannerError
 from ..pipeline import PipelineSettings
+from ..process import owner_only_files
 from ..workers import WorkerPool
 from .access import AddressPolicy
 from ..logs import quiet_pydicom
@@ -108,7 +110,6 @@ class Service:
     def __init__(self, config: cfg.ServeConfig):
         self.config = config
         storage, output = config.storage, config.output
-        os.umask(0o077)
         self.spool = Spool(Path(storage.spool_dir), fsync=storage.fsync, dedupe=storage.dedupe,
                            min_free_bytes=storage.min_free_mb * 2**20)
         self.archive_dir = Path(storage.archive_dir).resolve() if storage.archive_dir else None
@@ -120,9 +121,9 @@ class Service:
     def start(self) -> None:
         config = self.config
         self.spool.prepare()
-        ensure_private_dir(self.output_dir)
+        private_dir(self.output_dir)
         if self.archive_dir is not None:
-            ensure_private_dir(self.archive_dir)
+            private_dir(self.archive_dir)
         self.ledger = Ledger(self.spool.root / LEDGER_NAME, fsync=config.output.fsync,
                              retention_days=config.storage.dedupe_days)
         redo = recover(self.ledger, self.output_dir)
@@ -224,6 +225,7 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"scp-scanner serve: configuration error: {exc}", file=sys.stderr)
         return 2
     _setup_logging(config.logging.level.upper())
+    owner_only_files()
     stop = threading.Event()
 
     def on_signal(signum, frame) -> None:
@@ -235,7 +237,7 @@ def run_serve(args: argparse.Namespace) -> int:
     service = Service(config)
     try:
         service.start()
-    except (OSError, ValueError, RuntimeError) as exc:
+    except (OSError, ScannerError, ValueError, RuntimeError) as exc:
         log.error("cannot start: %s", exc)
         service.abandon()
         return 2
@@ -247,13 +249,3 @@ def run_serve(args: argparse.Namespace) -> int:
             break
     service.stop()
     return status
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scp-scanner serve")
-    add_serve_arguments(parser)
-    return run_serve(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -21,7 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..output.rolling import ensure_private_dir, fsync_dir
+from ..errors import ScannerError
+from ..private_files import fsync_dir, fsync_file, make_private, private_dir, private_fd
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ MAX_UID_LENGTH = 64
 SUFFIX = ".dcm"
 
 
-class SpoolError(OSError):
+class SpoolError(ScannerError, OSError):
     """The spool cannot take an instance (unwritable, full); the sender must retry."""
 
 
@@ -78,7 +79,7 @@ class Spool:
     def prepare(self) -> None:
         """Create the folders (0700) and delete unacknowledged temp files from a crash."""
         for folder in (self.root, self.tmp, self.incoming, self.failed):
-            ensure_private_dir(folder)
+            private_dir(folder)
         for leftover in self.tmp.iterdir():
             try:
                 leftover.unlink()
@@ -136,12 +137,8 @@ class Spool:
         target = self.incoming / self.entry_name(uid)
         try:
             if self.fsync:
-                fd = os.open(received, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-            os.chmod(received, 0o600)
+                fsync_file(received)
+            make_private(received)
             os.replace(received, target)
             if self.fsync:
                 fsync_dir(self.incoming)
@@ -155,8 +152,7 @@ class Spool:
         try:
             os.replace(path, target)
             note = target.with_name(target.name + ".error")
-            fd = os.open(note, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            with os.fdopen(private_fd(note, "w"), "w", encoding="utf-8") as handle:
                 handle.write(reason.rstrip() + "\n")
             return target
         except FileNotFoundError:
@@ -182,7 +178,7 @@ def finish(path: Path, archive_to: Path | None, fsync: bool) -> None:
                     raise
                 shutil.copy2(path, archive_to)
                 path.unlink()
-            os.chmod(archive_to, 0o600)
+            make_private(archive_to)
             if fsync:
                 fsync_dir(archive_to.parent)
         else:
