@@ -33,6 +33,7 @@ from pydicom.uid import JPEGBaseline8Bit  # noqa: E402
 from scp_scanner import ocr  # noqa: E402
 from scp_scanner.dicom import iter_images, read_dataset  # noqa: E402
 from scp_scanner.ocr.reuse import FrameReuse, box_key  # noqa: E402
+from scp_scanner.process import configure_process  # noqa: E402
 
 
 def synthetic(folder: Path, frames: int, seed: int) -> list[Path]:
@@ -69,6 +70,7 @@ def engine(name: str, baseline: bool):
 
 
 def main() -> int:
+    configure_process(worker=True)       # one OpenMP thread, as in a scan's workers
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="*", type=Path,
