@@ -1528,6 +1528,15 @@ def _save_varied(ds: Dataset, frames: np.ndarray, path: Path, rnd: random.Random
     return syntax, {}
 
 
+def _save_one_image(ds: Dataset, frames: np.ndarray, path: Path, rnd: random.Random, lossy: bool,
+                    case: str, modality: str, words: list, style, **more) -> tuple[Truth, dict]:
+    """Write a file whose frames all carry `words` (one image in the truth), and what was chosen."""
+    syntax, extra = _save_varied(ds, frames, path, rnd, lossy=lossy)
+    rows, cols = frames.shape[1:3]
+    return (_truth(path, case, syntax, modality, [ImageTruth(0, -1, tuple(words), cols, rows)]),
+            {**style.describe(), **extra, **more})
+
+
 def build_varied_ct(path: Path, seed: int, opts: VariedOptions = VariedOptions(),
                     case: str = "v_ct_busy") -> tuple[Truth, dict]:
     """Signed CT whose anatomy fills the frame: grey text (not always the brightest value)
@@ -1544,9 +1553,7 @@ def build_varied_ct(path: Path, seed: int, opts: VariedOptions = VariedOptions()
     ds.RescaleIntercept, ds.RescaleSlope, ds.RescaleType = -1024, 1, "HU"
     ds.WindowCenter, ds.WindowWidth = 40, 400
     set_pixels(ds, stored[None], bits_stored=12, signed=True, photometric="MONOCHROME2")
-    syntax, extra = _save_varied(ds, stored[None], path, rnd, lossy=False)
-    return (_truth(path, case, syntax, "CT", [ImageTruth(0, -1, tuple(words), size, size)]),
-            {**style.describe(), **extra})
+    return _save_one_image(ds, stored[None], path, rnd, False, case, "CT", words, style)
 
 
 def build_varied_mr(path: Path, seed: int, opts: VariedOptions = VariedOptions(),
@@ -1560,9 +1567,7 @@ def build_varied_mr(path: Path, seed: int, opts: VariedOptions = VariedOptions()
     ds = base_dataset(identity, "MR", rnd, burned_in=bool(words), fresh_uids=opts.fresh_uids)
     ds.WindowCenter, ds.WindowWidth = 900, 1800
     set_pixels(ds, pixels[None], bits_stored=12, signed=False, photometric="MONOCHROME2")
-    syntax, extra = _save_varied(ds, pixels[None], path, rnd, lossy=False)
-    return (_truth(path, case, syntax, "MR", [ImageTruth(0, -1, tuple(words), size, size)]),
-            {**style.describe(), **extra})
+    return _save_one_image(ds, pixels[None], path, rnd, False, case, "MR", words, style)
 
 
 def build_varied_cr(path: Path, seed: int, opts: VariedOptions = VariedOptions(),
@@ -1577,9 +1582,7 @@ def build_varied_cr(path: Path, seed: int, opts: VariedOptions = VariedOptions()
     ds = base_dataset(identity, "CR", rnd, burned_in=bool(words), fresh_uids=opts.fresh_uids)
     ds.WindowCenter, ds.WindowWidth = 2000, 4000
     set_pixels(ds, stored[None], bits_stored=12, signed=False, photometric="MONOCHROME1")
-    syntax, extra = _save_varied(ds, stored[None], path, rnd, lossy=False)
-    return (_truth(path, case, syntax, "CR", [ImageTruth(0, -1, tuple(words), cols, rows)]),
-            {**style.describe(), **extra})
+    return _save_one_image(ds, stored[None], path, rnd, False, case, "CR", words, style)
 
 
 def _multiframe(ds: Dataset, n_frames: int) -> None:
@@ -1687,9 +1690,8 @@ def build_varied_endoscopy(path: Path, seed: int, opts: VariedOptions = VariedOp
     rgb = np.clip(np.rint(blend(endoscopy_frame(rng, rows, cols), colour, cov)), 0, 255).astype(np.uint8)
     ds = base_dataset(identity, "OT", rnd, burned_in=bool(words), fresh_uids=opts.fresh_uids)
     set_pixels(ds, rgb[None], bits_stored=8, signed=False, photometric="RGB")
-    syntax, extra = _save_varied(ds, rgb[None], path, rnd, lossy=True)
-    return (_truth(path, case, syntax, "OT", [ImageTruth(0, -1, tuple(words), cols, rows)]),
-            {**style.describe(), **extra, "colour": list(colour)})
+    return _save_one_image(ds, rgb[None], path, rnd, True, case, "OT", words,
+                           style, colour=list(colour))
 
 
 def build_varied_interlaced(path: Path, seed: int, opts: VariedOptions = VariedOptions(),
@@ -1712,10 +1714,8 @@ def build_varied_interlaced(path: Path, seed: int, opts: VariedOptions = VariedO
     ds = base_dataset(identity, "US", rnd, burned_in=bool(words), fresh_uids=opts.fresh_uids)
     set_pixels(ds, frames, bits_stored=8, signed=False,
                photometric="RGB" if frames.ndim == 4 else "MONOCHROME2")
-    syntax, extra = _save_varied(ds, frames, path, rnd, lossy=rnd.random() < 0.6)
-    return (_truth(path, case, syntax, "US", [ImageTruth(0, -1, tuple(words), cols, rows)]),
-            {**style.describe(), **extra, "colour": list(colour), "field_shift": shift,
-             "field_gain": round(darken, 3)})
+    return _save_one_image(ds, frames, path, rnd, rnd.random() < 0.6, case, "US", words, style,
+                           colour=list(colour), field_shift=shift, field_gain=round(darken, 3))
 
 
 def build_varied_sc_grey(path: Path, seed: int, opts: VariedOptions = VariedOptions(),
@@ -1728,9 +1728,7 @@ def build_varied_sc_grey(path: Path, seed: int, opts: VariedOptions = VariedOpti
     grey = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
     ds = base_dataset(identity, "OT", rnd, burned_in=bool(words), fresh_uids=opts.fresh_uids)
     set_pixels(ds, grey[None], bits_stored=8, signed=False, photometric="MONOCHROME2")
-    syntax, extra = _save_varied(ds, grey[None], path, rnd, lossy=True)
-    return (_truth(path, case, syntax, "OT", [ImageTruth(0, -1, tuple(words), size, size)]),
-            {**style.describe(), **extra})
+    return _save_one_image(ds, grey[None], path, rnd, True, case, "OT", words, style)
 
 
 VariedBuilder = Callable[[Path, int, VariedOptions], tuple[Truth, dict]]
