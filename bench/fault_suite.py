@@ -36,7 +36,7 @@ from pydicom.uid import RLELossless, generate_uid
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from raw_peer import (CT, EXPLICIT_LE, MR, Aborted, RawPeer, associate_rq,  # noqa: E402
-                      c_store_rq, dataset_bytes, pdata)
+                      c_store_rq, closed_by_peer, dataset_bytes, pdata)
 from scp_harness import AE_TITLE, HOST, Server, echoscu, wait_for  # noqa: E402
 import pynetdicom_scu  # noqa: E402
 
@@ -324,17 +324,8 @@ def run_slow_peers(tally: Tally, work: Path) -> None:
                    f"20 instances while 42 hostile connections are open: {statuses.count(0)} Success "
                    f"in {time.monotonic() - started:.1f} s")
 
-        def closed(sock: socket.socket) -> bool:
-            sock.settimeout(0.2)
-            try:
-                data = sock.recv(4096)
-            except socket.timeout:
-                return False
-            except OSError:
-                return True
-            return not data or data[:1] == b"\x07"
         try:
-            wait_for(lambda: all(closed(s) for s in hostile), 20, interval=0.5, what="hostile peers dropped")
+            wait_for(lambda: all(closed_by_peer(s) for s in hostile), 20, interval=0.5, what="hostile peers dropped")
             dropped = True
         except AssertionError:
             dropped = False

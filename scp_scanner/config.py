@@ -15,7 +15,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import yaml
 
@@ -191,19 +191,24 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
     raise ConfigError(f"{key}: unsupported type {annotation!r}")  # pragma: no cover
 
 
+def _known_items(data: dict, cls: type, unknown: str) -> Iterator[tuple[str, Any, Any]]:
+    """(key, value, type hint) for each key of `data`, which must all be fields of the
+    dataclass `cls`; `unknown` names an unknown key in the error ({key}, {known})."""
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key, value in data.items():
+        if key not in known:
+            raise ConfigError(unknown.format(key=key, known=", ".join(sorted(known))))
+        yield key, value, hints[key]
+
+
 def _section(name: str, cls: type, data: Any) -> Any:
     if data is None:
         return cls()
     if not isinstance(data, dict):
         raise ConfigError(f"{name}: must be a mapping of keys, got {data!r}")
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    values = {}
-    for key, value in data.items():
-        if key not in known:
-            raise ConfigError(f"{name}.{key}: unknown key (known: {', '.join(sorted(known))})")
-        values[key] = _coerce(f"{name}.{key}", value, hints[key])
-    return cls(**values)
+    return cls(**{key: _coerce(f"{name}.{key}", value, hint) for key, value, hint
+                  in _known_items(data, cls, name + ".{key}: unknown key (known: {known})")})
 
 
 def from_mapping(data: Any) -> ServeConfig:
@@ -212,14 +217,8 @@ def from_mapping(data: Any) -> ServeConfig:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"(top level): must be a mapping of sections, got {type(data).__name__}")
-    hints = typing.get_type_hints(ServeConfig)
-    known = {f.name for f in dataclasses.fields(ServeConfig)}
-    sections = {}
-    for name, value in data.items():
-        if name not in known:
-            raise ConfigError(f"{name}: unknown section (known: {', '.join(sorted(known))})")
-        sections[name] = _section(name, hints[name], value)
-    config = ServeConfig(**sections)
+    config = ServeConfig(**{name: _section(name, hint, value) for name, value, hint
+                            in _known_items(data, ServeConfig, "{key}: unknown section (known: {known})")})
     validate(config)
     return config
 

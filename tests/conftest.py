@@ -41,6 +41,18 @@ def run_scan(*args: str, stdin: str | None = None, cwd: str | Path | None = None
                           timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
+def load_bench(name: str):
+    """Import bench/NAME.py as the module NAME (bench scripts are not a package)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "bench" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run the real `scp-scanner` console script with any subcommand; bounded in time."""
     command = [str(SCANNER)] if SCANNER.exists() else [sys.executable, "-m", "scp_scanner"]

@@ -520,6 +520,22 @@ def fit_layout(annotation: Annotation, width: int, height: int, size: int,
     return []
 
 
+def ink_tight_words(placements: list, ink: np.ndarray, grow: int = 0) -> list[Word]:
+    """One truth Word per placement, its box (first grown by `grow` px on each side) shrunk to
+    the ink drawn inside it (ink: bool rows x columns)."""
+    height, width = ink.shape[:2]
+    words = []
+    for p in placements:
+        l, t, r, b = (max(0, p.box[0] - grow), max(0, p.box[1] - grow),
+                      min(width, p.box[2] + grow), min(height, p.box[3] + grow))
+        sub = ink[t:b, l:r]
+        rows, cols = np.nonzero(sub.any(axis=1))[0], np.nonzero(sub.any(axis=0))[0]
+        if rows.size:
+            l, t, r, b = l + int(cols[0]), t + int(rows[0]), l + int(cols[-1]) + 1, t + int(rows[-1]) + 1
+        words.append(Word(p.text, l, t, r, b, p.pii))
+    return words
+
+
 def render(placements: list[Placement], width: int, height: int) -> tuple[np.ndarray, list[Word]]:
     """Draw the placements as a boolean mask (hard edges, as modalities burn text) and the
     truth words with ink-tight boxes."""
@@ -528,14 +544,7 @@ def render(placements: list[Placement], width: int, height: int) -> tuple[np.nda
     for p in placements:
         draw.text((p.x, p.y), p.text, fill=255, font=load_font(p.size, p.face), anchor="la")
     mask = np.asarray(canvas) >= 128
-    words = []
-    for p in placements:
-        l, t, r, b = (max(0, p.box[0]), max(0, p.box[1]), min(width, p.box[2]), min(height, p.box[3]))
-        sub = mask[t:b, l:r]
-        rows, cols = np.nonzero(sub.any(axis=1))[0], np.nonzero(sub.any(axis=0))[0]
-        if rows.size:
-            l, t, r, b = l + int(cols[0]), t + int(rows[0]), l + int(cols[-1]) + 1, t + int(rows[-1]) + 1
-        words.append(Word(p.text, l, t, r, b, p.pii))
+    words = ink_tight_words(placements, mask)
     return mask, words
 
 
@@ -554,16 +563,7 @@ def render_coverage(placements: list[Placement], width: int, height: int
     for p in placements:
         draw.text((p.x, p.y), p.text, fill=255, font=load_font(p.size, p.face), anchor="la")
     coverage = np.asarray(canvas).copy()
-    words = []
-    for p in placements:
-        l, t, r, b = (max(0, p.box[0] - 1), max(0, p.box[1] - 1),
-                      min(width, p.box[2] + 1), min(height, p.box[3] + 1))
-        sub = coverage[t:b, l:r] > 0
-        rows, cols = np.nonzero(sub.any(axis=1))[0], np.nonzero(sub.any(axis=0))[0]
-        if rows.size:
-            l, t, r, b = l + int(cols[0]), t + int(rows[0]), l + int(cols[-1]) + 1, t + int(rows[-1]) + 1
-        words.append(Word(p.text, l, t, r, b, p.pii))
-    return coverage, words
+    return coverage, ink_tight_words(placements, coverage > 0, grow=1)
 
 
 def pick_face(rnd: random.Random) -> str:
@@ -1450,14 +1450,7 @@ def text_coverage(annotation: Annotation, width: int, height: int,
         draw.text((p.x, p.y), p.text, fill=255, font=load_font(p.size, p.face), anchor="la")
     coverage = np.asarray(canvas, dtype=np.float32) / 255.0
     ink = coverage >= 0.25
-    words = []
-    for p in placements:
-        l, t, r, b = (max(0, p.box[0]), max(0, p.box[1]), min(width, p.box[2]), min(height, p.box[3]))
-        sub = ink[t:b, l:r]
-        rows, cols = np.nonzero(sub.any(axis=1))[0], np.nonzero(sub.any(axis=0))[0]
-        if rows.size:
-            l, t, r, b = l + int(cols[0]), t + int(rows[0]), l + int(cols[-1]) + 1, t + int(rows[-1]) + 1
-        words.append(Word(p.text, l, t, r, b, p.pii))
+    words = ink_tight_words(placements, ink)
     return coverage, words
 
 
@@ -1529,8 +1522,12 @@ def _save_varied(ds: Dataset, frames: np.ndarray, path: Path, rnd: random.Random
 
 
 def _save_one_image(ds: Dataset, frames: np.ndarray, path: Path, rnd: random.Random, lossy: bool,
-                    case: str, modality: str, words: list, style, **more) -> tuple[Truth, dict]:
-    """Write a file whose frames all carry `words` (one image in the truth), and what was chosen."""
+                    case: str, modality: str, words: list, style, pixels: dict | None = None,
+                    **more) -> tuple[Truth, dict]:
+    """Write a file whose frames all carry `words` (one image in the truth), and what was
+    chosen. `pixels`: set_pixels' keywords, when the frames are not set on `ds` yet."""
+    if pixels is not None:
+        set_pixels(ds, frames, **pixels)
     syntax, extra = _save_varied(ds, frames, path, rnd, lossy=lossy)
     rows, cols = frames.shape[1:3]
     return (_truth(path, case, syntax, modality, [ImageTruth(0, -1, tuple(words), cols, rows)]),
@@ -1552,8 +1549,8 @@ def build_varied_ct(path: Path, seed: int, opts: VariedOptions = VariedOptions()
     ds = base_dataset(identity, "CT", rnd, burned_in=bool(words), fresh_uids=opts.fresh_uids)
     ds.RescaleIntercept, ds.RescaleSlope, ds.RescaleType = -1024, 1, "HU"
     ds.WindowCenter, ds.WindowWidth = 40, 400
-    set_pixels(ds, stored[None], bits_stored=12, signed=True, photometric="MONOCHROME2")
-    return _save_one_image(ds, stored[None], path, rnd, False, case, "CT", words, style)
+    return _save_one_image(ds, stored[None], path, rnd, False, case, "CT", words, style,
+                           pixels={"bits_stored": 12, "signed": True, "photometric": "MONOCHROME2"})
 
 
 def build_varied_mr(path: Path, seed: int, opts: VariedOptions = VariedOptions(),
@@ -1566,8 +1563,8 @@ def build_varied_mr(path: Path, seed: int, opts: VariedOptions = VariedOptions()
     pixels = np.rint(blend(body * 1100, rnd.uniform(0.85, 1.0) * 1800, cov)).astype(np.uint16)
     ds = base_dataset(identity, "MR", rnd, burned_in=bool(words), fresh_uids=opts.fresh_uids)
     ds.WindowCenter, ds.WindowWidth = 900, 1800
-    set_pixels(ds, pixels[None], bits_stored=12, signed=False, photometric="MONOCHROME2")
-    return _save_one_image(ds, pixels[None], path, rnd, False, case, "MR", words, style)
+    return _save_one_image(ds, pixels[None], path, rnd, False, case, "MR", words, style,
+                           pixels={"bits_stored": 12, "signed": False, "photometric": "MONOCHROME2"})
 
 
 def build_varied_cr(path: Path, seed: int, opts: VariedOptions = VariedOptions(),
@@ -1581,8 +1578,8 @@ def build_varied_cr(path: Path, seed: int, opts: VariedOptions = VariedOptions()
     stored = np.clip(np.rint(blend(3600 - body * 2700, 0.0, cov)), 0, 4095).astype(np.uint16)
     ds = base_dataset(identity, "CR", rnd, burned_in=bool(words), fresh_uids=opts.fresh_uids)
     ds.WindowCenter, ds.WindowWidth = 2000, 4000
-    set_pixels(ds, stored[None], bits_stored=12, signed=False, photometric="MONOCHROME1")
-    return _save_one_image(ds, stored[None], path, rnd, False, case, "CR", words, style)
+    return _save_one_image(ds, stored[None], path, rnd, False, case, "CR", words, style,
+                           pixels={"bits_stored": 12, "signed": False, "photometric": "MONOCHROME1"})
 
 
 def _multiframe(ds: Dataset, n_frames: int) -> None:
@@ -1727,8 +1724,8 @@ def build_varied_sc_grey(path: Path, seed: int, opts: VariedOptions = VariedOpti
     grey = blend(anatomy_fill(rng, size, size) * 170, rnd.uniform(225, 255), cov)
     grey = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
     ds = base_dataset(identity, "OT", rnd, burned_in=bool(words), fresh_uids=opts.fresh_uids)
-    set_pixels(ds, grey[None], bits_stored=8, signed=False, photometric="MONOCHROME2")
-    return _save_one_image(ds, grey[None], path, rnd, True, case, "OT", words, style)
+    return _save_one_image(ds, grey[None], path, rnd, True, case, "OT", words, style,
+                           pixels={"bits_stored": 8, "signed": False, "photometric": "MONOCHROME2"})
 
 
 VariedBuilder = Callable[[Path, int, VariedOptions], tuple[Truth, dict]]

@@ -214,6 +214,19 @@ class RawPeer:
         return self.read_answer()
 
 
+def closed_by_peer(sock: socket.socket, wait: float = 0.2) -> bool:
+    """Whether the other end has closed this connection (or aborted it: an A-ABORT PDU);
+    False while it is still open and silent."""
+    sock.settimeout(wait)
+    try:
+        data = sock.recv(4096)
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+    return not data or data[:1] == b"\x07"
+
+
 def dataset_bytes(ds: Dataset) -> bytes:
     """A dataset (without file meta) encoded explicit VR little endian, as sent on a context."""
     return encode(ds, implicit=False)

@@ -39,6 +39,17 @@ def wait_for(predicate, timeout: float, interval: float = 0.1, what: str = "cond
         time.sleep(interval)
 
 
+def stop_process(process: subprocess.Popen, grace: float = 60.0) -> None:
+    """SIGTERM a process this test started, SIGKILL it if it outlives `grace` seconds."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(30)
+
+
 def serve_command() -> list[str]:
     script = Path(sys.executable).with_name("scp-scanner")
     if script.exists():
@@ -97,13 +108,8 @@ class Server:
         self.process.wait(30)
 
     def stop_quietly(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(30)
+        if self.process is not None:
+            stop_process(self.process)
 
     def rows(self) -> list[dict]:
         return read_rows(self.output)
@@ -117,6 +123,13 @@ class Server:
     def wait_spool_empty(self, timeout: float = 60.0) -> None:
         incoming = self.spool / "incoming"
         wait_for(lambda: not any(incoming.glob("*.dcm")), timeout, what="the spool to drain")
+
+    def rows_then_stop(self, uids, timeout: float = 300.0) -> list[dict]:
+        """Wait for the rows of `uids` and an empty spool, then stop cleanly (exit status 0)."""
+        rows = self.wait_rows(uids, timeout=timeout)
+        self.wait_spool_empty(timeout=timeout)
+        assert self.terminate() == 0
+        return rows
 
 
 def read_rows(output_dir: Path) -> list[dict]:

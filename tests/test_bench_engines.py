@@ -2,25 +2,16 @@
 scored by bench/score_scan.py; an engine that is not registered is skipped with a note."""
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
 import dicomgen
-
-BENCH = Path(__file__).resolve().parent.parent / "bench" / "bench_engines.py"
-
+from conftest import load_bench
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_engines", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_engines"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("bench_engines")
 
 
 def test_seed_policy_names_tuning_and_held_out_runs(bench):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib.util
 import json
 import random
 import stat
@@ -25,6 +24,7 @@ from pydicom.uid import (
 from scp_scanner.output.rows import COLUMNS
 
 import dicomgen
+from conftest import load_bench
 from dicomgen import (
     CASES,
     SOP_CLASS_BY_MODALITY,
@@ -371,16 +371,9 @@ def test_image_truth_key_and_pii_flag():
 
 # --- the bench scorer that reads this truth (bench/score_scan.py) ----------------------------
 
-SCORER_PATH = Path(__file__).resolve().parent.parent / "bench" / "score_scan.py"
-
-
 @pytest.fixture(scope="module")
 def scorer():
-    spec = importlib.util.spec_from_file_location("score_scan", SCORER_PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["score_scan"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("score_scan")
 
 
 def write_csv(path: Path, truths: list[Truth], text_of=None, flag_of=None, skip=()) -> None:

@@ -210,9 +210,7 @@ def test_serve_with_easyocr_and_flair_writes_flagged_rows(ct_file, flair_tagger,
     try:
         result = storescu(server.port, [path])
         assert result.returncode == 0, result.stderr
-        rows = server.wait_rows([uid], timeout=300)
-        server.wait_spool_empty()
-        assert server.terminate() == 0
+        rows = server.rows_then_stop([uid])
     finally:
         server.stop_quietly()
     mine = [r for r in rows if r["filename"] == uid]

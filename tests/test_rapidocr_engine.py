@@ -242,9 +242,7 @@ def test_serve_with_rapidocr_writes_the_rows_scan_writes(tmp_path):
     try:
         result = storescu(server.port, files)
         assert result.returncode == 0, result.stderr
-        served = server.wait_rows(uid_of.values(), timeout=300)
-        server.wait_spool_empty()
-        assert server.terminate() == 0
+        served = server.rows_then_stop(uid_of.values())
     finally:
         server.stop_quietly()
     scanned = run_scan("--ocr", "rapidocr", "--pii", "spacy", "--rects", *map(str, files))

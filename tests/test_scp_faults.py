@@ -21,7 +21,7 @@ from pydicom.encaps import encapsulate
 from pydicom.uid import RLELossless, generate_uid
 
 from raw_peer import (CT, EXPLICIT_LE, MR, RawPeer, Rejected, associate_rq, c_store_rq,
-                      dataset_bytes, pdata)
+                      closed_by_peer, dataset_bytes, pdata)
 from scp_harness import AE_TITLE, HOST, Server, echoscu, storescu, wait_for
 
 from scp_scanner.output.csv_file import safe_cell
@@ -138,13 +138,19 @@ def test_safe_cell_rule():
         ["'=1+2", "'@A1", "'-R-", "'+x", "'\tx", "'\rx", "-5.0", "+3", "-1", "1e5", "plain", -1, 0]
 
 
-def test_transfer_cut_off_mid_data_set_leaves_no_temp_file(server):
-    raw = peer(server)
+def half_a_transfer(srv: Server) -> RawPeer:
+    """A peer that has sent half of a C-STORE's data set, once its temp file exists."""
+    raw = peer(srv)
     uid = generate_uid()
     data = dataset_bytes(ct(uid))
     raw.send(pdata(1, 0x03, c_store_rq(1, CT, uid)))
     raw.send(pdata(1, 0x00, data[: len(data) // 2]))
-    wait_for(lambda: tmp_files(server), 30, what="the temp file of the transfer")
+    wait_for(lambda: tmp_files(srv), 30, what="the temp file of the transfer")
+    return raw
+
+
+def test_transfer_cut_off_mid_data_set_leaves_no_temp_file(server):
+    raw = half_a_transfer(server)
     raw.sock.close()
     wait_for(lambda: not tmp_files(server), 30, what="the temp file to be deleted")
 
@@ -209,17 +215,7 @@ def test_half_open_and_slow_peers_do_not_lock_out_senders(tmp_path):
         assert storescu(srv.port, [get_testdata_file("CT_small.dcm")]).returncode == 0
 
         def all_closed() -> bool:
-            for sock in hostile:
-                sock.settimeout(0.2)
-                try:
-                    data = sock.recv(4096)
-                except socket.timeout:
-                    return False
-                except OSError:
-                    continue
-                if data and data[:1] != b"\x07":
-                    return False
-            return True
+            return all(closed_by_peer(sock) for sock in hostile)
         wait_for(all_closed, 30, interval=0.5, what="the server to drop every half-open peer")
         assert srv.process.poll() is None and "Traceback" not in srv.log()
     finally:
@@ -272,12 +268,7 @@ def test_bombs_fail_before_decoding_in_serve_and_scan(tmp_path, server):
 
 def test_clean_stop_leaves_no_temp_file(tmp_path):
     srv = Server(tmp_path).start()
-    raw = peer(srv)
-    uid = generate_uid()
-    data = dataset_bytes(ct(uid))
-    raw.send(pdata(1, 0x03, c_store_rq(1, CT, uid)))
-    raw.send(pdata(1, 0x00, data[: len(data) // 2]))
-    wait_for(lambda: tmp_files(srv), 30, what="the temp file of the transfer")
+    raw = half_a_transfer(srv)
     assert srv.terminate() == 0
     raw.close()
     assert tmp_files(srv) == []

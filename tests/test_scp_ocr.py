@@ -44,9 +44,7 @@ def test_serve_rows_equal_offline_scan_rows(tmp_path):
             options = [SYNTAX_OPTION[syntax]] if syntax in SYNTAX_OPTION else []
             result = storescu(server.port, [path], *options)
             assert result.returncode == 0, result.stderr
-        served = server.wait_rows(uid_of.values(), timeout=300)
-        server.wait_spool_empty()
-        assert server.terminate() == 0
+        served = server.rows_then_stop(uid_of.values())
     finally:
         server.stop_quietly()
     expected = scan_rows(files)

@@ -6,7 +6,6 @@ import collections
 import re
 import json
 import shutil
-import signal
 import subprocess
 import urllib.request
 from pathlib import Path
@@ -15,7 +14,7 @@ import pydicom
 import pytest
 from pydicom.data import get_testdata_file
 
-from scp_harness import HOST, Server, copies, free_port, storescu, wait_for
+from scp_harness import HOST, Server, copies, free_port, stop_process, storescu, wait_for
 
 ORTHANC = "/usr/sbin/Orthanc"
 pytestmark = pytest.mark.skipif(not Path(ORTHANC).exists(), reason="Debian orthanc not installed")
@@ -76,13 +75,7 @@ class Orthanc:
             return json.loads(response.read() or b"null")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop_process(self.process, grace=30)
         self.log.close()
 
 

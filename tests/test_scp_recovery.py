@@ -195,9 +195,7 @@ def test_kill9_during_ocr_then_resend_writes_every_image_once(tmp_path):
         rest = [p for p, _ in files if str(p) not in acked]
         if rest:
             assert storescu(server.port, rest).returncode == 0
-        rows = server.wait_rows(uid_of.values(), timeout=300)
-        server.wait_spool_empty(timeout=300)
-        assert server.terminate() == 0
+        rows = server.rows_then_stop(uid_of.values())
     finally:
         server.stop_quietly()
     rows = read_rows(server.output)
