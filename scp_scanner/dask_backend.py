@@ -33,7 +33,7 @@ import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass
 
-from distributed import Client, LocalCluster, WorkerPlugin, as_completed, wait
+from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_worker, wait
 from distributed.scheduler import KilledWorker
 from tqdm import tqdm
 
@@ -136,14 +136,22 @@ def _scan_file(pipeline: Pipeline, path: str, walked: bool) -> FileOutcome:
     return FileOutcome(path, None, error=error, skipped=walked and not_dicom)
 
 
-def scan_partition(settings: PipelineSettings, entries: list[tuple[str, bool]]) -> list[FileOutcome]:
+def scan_partition(settings: PipelineSettings, entries: list[tuple[str, bool]],
+                   progress: tuple[str, int] | None = None) -> list[FileOutcome]:
     """The task: one outcome per (path, walked) entry, in order. A failing file is an outcome,
-    never an exception; only a worker without engines raises."""
+    never an exception; only a worker without engines raises. `progress` (topic, partition
+    index): after each file, an event on that topic so the client's bar counts files."""
     pipeline = _pipelines.get(settings)
     if pipeline is None:
         raise EngineSetupError(worker_ready(settings))
+    worker = get_worker() if progress is not None else None
+    outcomes = []
     with _pipeline_lock:
-        return [_scan_file(pipeline, path, walked) for path, walked in entries]
+        for path, walked in entries:
+            outcomes.append(_scan_file(pipeline, path, walked))
+            if worker is not None:
+                worker.log_event(progress[0], progress[1])
+    return outcomes
 
 
 # --- on the client -----------------------------------------------------------------------
@@ -326,20 +334,26 @@ def _compute(client: Client, settings: PipelineSettings, out: OutputDir, partiti
     run = uuid.uuid4().hex[:8]            # task keys unique per run: nothing stale is reused
     in_flight: dict = {}
     results = as_completed()
+    # tqdm draws only when stderr is a terminal (disable=None): pipes stay quiet.
+    progress = tqdm(total=total, initial=sum(p.files + p.failed + p.skipped for p in done.values()),
+                    unit=" files", disable=None, file=sys.stderr, leave=False)
+    counter = FileCounter(progress)
+    topic = f"scp-scanner-progress-{run}"
+    if not progress.disable:          # per-file events only when a bar shows them
+        client.subscribe_topic(topic, counter.on_event)
 
     def submit(index: int) -> None:
         entries = read_list(out.path, index)
         key = f"scp-scanner-{run}-part-{index:05d}"
-        future = client.submit(scan_partition, settings, entries, key=key, pure=False)
+        counter.expect(index, len(entries))
+        future = client.submit(scan_partition, settings, entries,
+                               None if progress.disable else (topic, index), key=key, pure=False)
         in_flight[future] = (index, entries, key)
         results.add(future)
 
     for index in itertools.islice(pending, TASKS_PER_THREAD * threads):
         submit(index)
     computed = 0
-    # tqdm draws only when stderr is a terminal (disable=None): pipes stay quiet.
-    progress = tqdm(total=total, initial=sum(p.files + p.failed + p.skipped for p in done.values()),
-                    unit=" files", disable=None, file=sys.stderr, leave=False)
     try:
         for future in results:
             index, entries, key = in_flight.pop(future)
@@ -359,7 +373,7 @@ def _compute(client: Client, settings: PipelineSettings, out: OutputDir, partiti
             out.commit_part(index, _part_text(outcomes), counts)
             done[index] = counts
             computed += 1
-            progress.update(len(entries))
+            counter.finish(index)
             log.info("part %05d: %d files, %d images, %d flagged, %d failed", index, counts.files,
                      counts.images, counts.flagged, counts.failed)
             following = next(pending, None)
@@ -370,5 +384,35 @@ def _compute(client: Client, settings: PipelineSettings, out: OutputDir, partiti
         logging.getLogger("distributed").setLevel(logging.ERROR)
         raise
     finally:
+        if not progress.disable:
+            client.unsubscribe_topic(topic)
         progress.close()
     return computed
+
+
+class FileCounter:
+    """The client's bar, counted in files: one per event a worker sends after each file, and
+    the rest of a partition when its part is written (a lost event, a retried task or a
+    rescued partition never counts a file twice or leaves one out)."""
+
+    def __init__(self, progress: tqdm):
+        self.progress = progress
+        self._lock = threading.Lock()
+        self._size: dict[int, int] = {}
+        self._seen: dict[int, int] = {}
+
+    def expect(self, index: int, files: int) -> None:
+        with self._lock:
+            self._size[index], self._seen[index] = files, 0
+
+    def on_event(self, event) -> None:
+        """A worker's event (time, partition index), on the client's event-loop thread."""
+        index = event[1]
+        with self._lock:
+            if self._seen.get(index, 0) < self._size.get(index, 0):
+                self._seen[index] += 1
+                self.progress.update(1)
+
+    def finish(self, index: int) -> None:
+        with self._lock:
+            self.progress.update(self._size.pop(index, 0) - self._seen.pop(index, 0))

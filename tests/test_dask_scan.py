@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SCANNER, run_scan
+from conftest import SCANNER, on_terminal, run_scan
 from scp_scanner.output.rows import COLUMNS
 from scp_scanner.partitions import JOURNAL, MANIFEST, OutputDir, PartCounts, part_name, read_list, stream_lists
 from scp_scanner.paths import InputPath
@@ -192,6 +193,22 @@ def test_local_cluster_gives_the_rows_of_a_local_scan(inputs, local_rows, tmp_pa
     assert fresh.returncode == 1, fresh.stderr
     assert sorted(p.name for p in out.glob("part-*.csv")) == [part_name(0), part_name(1)]
     assert {r[6] for r in part_rows(out)} == {"tesseract"} and {r[12] for r in part_rows(out)} == {""}
+
+
+def test_the_bar_counts_files_inside_a_partition(corpus, tmp_path):
+    """On a terminal the client's bar moves file by file, not only when a part completes:
+    with every file in ONE partition, a count between 0 and the total can only come from the
+    workers' per-file events."""
+    files = sorted(str(t.path) for t in corpus)
+    total = len(files)
+    status, shown = on_terminal("scan", "--dask", "local:1", "--output-dir", str(tmp_path / "out"),
+                                "--partition-size", str(total), "--ocr", "tesseract", *files,
+                                timeout=SCAN_TIMEOUT_S)
+    text = shown.decode(errors="replace")
+    assert status == 0, text
+    counts = {int(n) for n in re.findall(rf"\b(\d+)/{total}\b", text)}
+    assert counts & set(range(1, total)), text
+    assert f"{total} files, " in text
 
 
 def test_an_engine_that_cannot_load_stops_the_scan_with_its_error(corpus, tmp_path):
