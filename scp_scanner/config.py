@@ -96,6 +96,7 @@ class ProcessingConfig:
     rects: bool = True
     overlays: bool = True
     frame_reuse: bool = True            # reuse the reading of text unchanged between frames
+    frame_reuse_exact: bool = False     # further frames read whole (model caches only): rows = full reads
     workers: int = 0                    # 0 = one per CPU core
     nice: int = 10
     shutdown_timeout: float = 30.0

@@ -16,12 +16,13 @@ import pydicom
 from . import ocr as ocr_engines
 from . import pii as pii_engines
 from .dicom import instance_info, iter_images, read_dataset
-from .enclose import enclose
+from .enclose import Encloser
 from .dicom.limits import DecodeLimits
 from .model import Image, InstanceInfo, TextBox
 from .ocr.reuse import FrameReuse
 from .output.rows import Row, image_rows
 from .pii.judge import judge
+from .pii.memo import RememberedNer
 from .text import whole_text
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class PipelineSettings:
     overlays: bool = True
     ocr_options: tuple[tuple[str, object], ...] = ()   # engine keyword options, e.g. ("min_confidence", 40)
     frame_reuse: bool = True               # reuse unchanged text between frames (ocr/reuse.py)
+    frame_reuse_exact: bool = False        # ... reading changed frames whole (rows = full reads)
     limits: DecodeLimits = DecodeLimits()              # frames / pixels / decoded bytes per instance
 
 
@@ -66,13 +68,18 @@ class InstanceResult:
 class Pipeline:
     def __init__(self, ocr: ocr_engines.OcrEngine | None = None, ner: pii_engines.NerEngine | None = None,
                  *, rects: bool = False, overlays: bool = True, frame_reuse: bool = True,
+                 frame_reuse_exact: bool = False,
                  limits: DecodeLimits = DecodeLimits()):
         self.ocr = ocr
         self.limits = limits
-        self.ner = ner
+        # Both remember their answers (a cine's frames mostly repeat their text and pixels);
+        # the answers are those of the plain calls by construction (enclose.py, pii/memo.py).
+        self.ner = RememberedNer(ner) if ner is not None else None
+        self.encloser = Encloser()
         self.rects = rects
         self.overlays = overlays
         self.frame_reuse = frame_reuse
+        self.frame_reuse_exact = frame_reuse_exact
 
     @property
     def ner_name(self) -> str:
@@ -81,7 +88,9 @@ class Pipeline:
     def frame_reader(self) -> FrameReuse | None:
         """A reader for one instance's images, in iter_images order: it reuses the reading of
         text that did not change since the previous frame (ocr/reuse.py)."""
-        return FrameReuse(self.ocr) if (self.ocr is not None and self.frame_reuse) else None
+        if self.ocr is None or not self.frame_reuse:
+            return None
+        return FrameReuse(self.ocr, exact=self.frame_reuse_exact)
 
     def image_rows(self, info: InstanceInfo, image: Image,
                    reader: ocr_engines.OcrEngine | None = None) -> tuple[list[Row], bool]:
@@ -97,7 +106,7 @@ class Pipeline:
             return image_rows(info, image), False, StageTimes()
         started = time.perf_counter()
         # Rectangles hold every pixel of their glyphs, whatever the engine (enclose.py).
-        boxes: list[TextBox] = enclose(image, (reader or self.ocr).read(image))
+        boxes: list[TextBox] = self.encloser.enclose(image, (reader or self.ocr).read(image))
         read = time.perf_counter()
         text = whole_text(boxes)
         verdict = judge(boxes, info, self.ner) if self.ner is not None else None
@@ -147,4 +156,5 @@ def build_pipeline(settings: PipelineSettings) -> Pipeline:
         name, model = pii_engines.parse_spec(settings.pii)
         ner = pii_engines.create(name, model)
     return Pipeline(ocr, ner, rects=settings.rects, overlays=settings.overlays,
-                    frame_reuse=settings.frame_reuse, limits=settings.limits)
+                    frame_reuse=settings.frame_reuse, frame_reuse_exact=settings.frame_reuse_exact,
+                    limits=settings.limits)

@@ -347,6 +347,26 @@ def merge_views(found: list[list[TextBox]], *, threshold: float = 0.5) -> list[T
     return kept
 
 
+def merge_overlapping(items: list, meets, join) -> list:
+    """Items (rectangles of any kind) with every overlapping pair joined, repeatedly, until
+    none overlap: `meets(a, b)` says whether two overlap, `join(a, b)` gives their union."""
+    items = list(items)
+    merged = True
+    while merged:
+        merged = False
+        out: list = []
+        for item in items:
+            for i, other in enumerate(out):
+                if meets(item, other):
+                    out[i] = join(item, other)
+                    merged = True
+                    break
+            else:
+                out.append(item)
+        items = out
+    return items
+
+
 def reading_order(boxes: list[TextBox]) -> list[TextBox]:
     """Sort into lines (top to bottom), then left to right within a line.
 

@@ -16,7 +16,9 @@ What RapidOCR gives, and what is ours:
   prepare.py locates from ink plus one reduced pass for large type. Both models' answers are
   kept by the exact bytes of their input (a detector piece, a line crop), so a further cine
   frame runs the detector only on pieces whose pixels changed and the recogniser only on
-  lines whose crops changed; the rows are those of a full read by construction.
+  lines whose crops changed; the rows are those of a full read by construction. Frame reuse
+  (ocr/reuse.py) goes further with `read_in`: a further frame is read only in the areas
+  where its lines or its picture changed, each area at the scale a whole read would use.
 - Each kind of image is fed as the detector reads it best: frames as their display pixels
   (grey, MONOCHROME1 already inverted, RGB/YBR/palette already RGB, passed as BGR as the
   models were trained), overlays (set bits) as dark text on white, smoothed and magnified,
@@ -35,7 +37,7 @@ import math
 import re
 import unicodedata
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +46,8 @@ from ..model import SOURCE_FRAME, Image, TextBox
 from ..registry import EngineError
 from .confusions import ink_gaps
 from .fixups import CARET_LOOKALIKES, ONE_WORD, SPLIT_GAP, continues, fix_digit_lookalikes
-from .prepare import enlarge, glyphs, inks, is_text, line_regions, reading_order, regions_of
+from .prepare import (PREPARE, enlarge, glyphs, inks, is_text, line_regions, merge_overlapping,
+                      reading_order, regions_of)
 
 DETECTOR_FILE = "PP-OCRv6_det_small.onnx"
 RECOGNISER_FILE = "PP-OCRv6_rec_small.onnx"
@@ -109,6 +112,10 @@ REC_GPU_BATCH = 16
 # with and without them, 393 MiB).
 CACHE_SIZE = 4096
 DET_CACHE_SIZE = 2048
+# Frame reuse reads a further frame's changed areas (read_in); an area where a line reaches
+# its edge is widened up to this many times before the frame is read whole instead.
+AREA_GROWTH = 2
+MIN_AREA_SIDE = 160
 # A space narrower than this share of the line's widest other space is a gap inside a word.
 SPACE_SHARE = 0.7
 # A line must be read at least this confidently (0..100) to count; a single character more so.
@@ -190,23 +197,9 @@ def scaled(rect: Rect, factor: float, height: int, width: int) -> Rect:
 
 def merge_rects(rects: list[Rect]) -> list[Rect]:
     """Union of overlapping rectangles, repeated until none overlap."""
-    rects = list(rects)
-    merged = True
-    while merged:
-        merged = False
-        out: list[Rect] = []
-        for rect in rects:
-            for i, other in enumerate(out):
-                if (rect.left < other.right and other.left < rect.right
-                        and rect.top < other.bottom and other.top < rect.bottom):
-                    out[i] = Rect(min(rect.left, other.left), min(rect.top, other.top),
-                                  max(rect.right, other.right), max(rect.bottom, other.bottom))
-                    merged = True
-                    break
-            else:
-                out.append(rect)
-        rects = out
-    return rects
+    return merge_overlapping(
+        rects, lambda a, b: a.left < b.right and b.left < a.right and a.top < b.bottom and b.top < a.bottom,
+        lambda a, b: Rect(min(a.left, b.left), min(a.top, b.top), max(a.right, b.right), max(a.bottom, b.bottom)))
 
 
 def text_windows(image: Image, view: View) -> list[Rect]:
@@ -673,7 +666,85 @@ class RapidOcrEngine:
         if image.pixels.size == 0:
             return []
         view = view_of(image)
-        rects = self.detect(image, view)
+        return self._lines(image, view, self.detect(image, view))
+
+    def read_in(self, image: Image, areas: list[tuple[int, int, int, int]], *,
+                whole_lines: bool = True) -> list[TextBox] | None:
+        """The text lines inside `areas` ((top, left, bottom, right), image pixels) of this
+        image, each area detected alone at the scale its own smallest text line needs (as a
+        whole read chooses it for the whole image), then recognised as a whole read does
+        (frame reuse's further frames: ocr/reuse.py). An area where a line reaches
+        its edge inside the image is widened (AREA_GROWTH times); None when the line still
+        reaches it (it may go on outside: read the image whole), unless whole_lines is False
+        (areas of changed picture, where a detection that keeps growing is texture): then
+        the lines are taken as found."""
+        try:
+            if image.pixels.size == 0:
+                return []
+            view = view_of(image)
+            rects: list[Rect] = []
+            for top, left, bottom, right in areas:
+                s, m = view.scale, view.margin
+                core = Rect(int(left * s) + m, int(top * s) + m,
+                            math.ceil(right * s) + m, math.ceil(bottom * s) + m)
+                # The detector reads a line better with some picture around it.
+                grow_x = max(0, MIN_AREA_SIDE - (core.right - core.left) + 1) // 2
+                grow_y = max(0, MIN_AREA_SIDE - (core.bottom - core.top) + 1) // 2
+                window = Rect(core.left - grow_x, core.top - grow_y, core.right + grow_x, core.bottom + grow_y)
+                found = self._detect_window(image, view, core, window, whole_lines)
+                if found is None:
+                    return None
+                rects.extend(found)
+            return self._lines(image, view, rects)
+        finally:
+            release_freed_memory()
+
+    def _detect_window(self, image: Image, view: View, core: Rect, window: Rect,
+                       whole_lines: bool = True) -> list[Rect] | None:
+        """Lines (view pixels) that meet `core`, detected in `window` (core and some picture
+        around it), widened while such a line reaches its edge (at most AREA_GROWTH times);
+        None when one still does (with whole_lines; else the lines as found)."""
+        height, width = view.pixels.shape[:2]
+        for _ in range(AREA_GROWTH + 1):
+            window = Rect(max(0, window.left), max(0, window.top), min(width, window.right),
+                          min(height, window.bottom))
+            piece = view.pixels[window.top:window.bottom, window.left:window.right]
+            factor = self._area_scale(image, view, window)
+            if factor < 0.95:
+                found = [scaled(r, factor, *piece.shape[:2])
+                         for r in dedupe(self._detect_pieces(_magnify(piece, factor)))]
+            else:
+                found = dedupe(self._detect_pieces(piece))
+            found = [Rect(r.left + window.left, r.top + window.top, r.right + window.left, r.bottom + window.top)
+                     for r in found]
+            found = [r for r in found if overlap_share(r, core) > 0]
+            reach = [r for r in found
+                     if (r.left <= window.left + 1 and window.left > 0) or (r.top <= window.top + 1 and window.top > 0)
+                     or (r.right >= window.right - 1 and window.right < width)
+                     or (r.bottom >= window.bottom - 1 and window.bottom < height)]
+            if not reach:
+                return found
+            grow = max(16, 2 * max(r.bottom - r.top for r in reach))
+            window = Rect(window.left - grow, window.top - grow, window.right + grow, window.bottom + grow)
+        return None if whole_lines else found
+
+    @staticmethod
+    def _area_scale(image: Image, view: View, window: Rect) -> float:
+        """detection_scale for one window of the view: from the smallest text line the ink of
+        that part of the image shows (large images are detected at their own size)."""
+        if max(view.pixels.shape[:2]) > FULL_SIDE:
+            return 1.0
+        s, m = view.scale, view.margin
+        top, left = max(0, int((window.top - m) / s)), max(0, int((window.left - m) / s))
+        bottom, right = math.ceil((window.bottom - m) / s), math.ceil((window.right - m) / s)
+        part = replace(image, pixels=image.pixels[top:bottom, left:right],
+                       text_mask=None if image.text_mask is None else image.text_mask[top:bottom, left:right])
+        return detection_scale(part, view)
+
+    def _lines(self, image: Image, view: View, detected: list[Rect]) -> list[TextBox]:
+        """Detected lines (view pixels) recognised, mended and filtered, as boxes in the
+        image's pixel space, in reading order."""
+        rects = list(dict.fromkeys(detected))
         if not rects:
             return []
         crops = [view.pixels[r.top:r.bottom, r.left:r.right] for r in rects]
@@ -688,7 +759,6 @@ class RapidOcrEngine:
                 continue
             left, top, right, bottom = view.to_original(rect.left, rect.top, rect.right, rect.bottom,
                                                         image.height, image.width)
-            if right > left and bottom > top:
+            if right > left and 0 < bottom - top <= PREPARE.max_glyph_height:
                 boxes.append(TextBox(text, left, top, right, bottom, confidence))
         return reading_order(boxes)
-

@@ -14,22 +14,40 @@ planes of one overlay, of one shape) it keeps the previous image and the boxes r
    spread a change thinly over a wide area: their frames show as changed almost everywhere.
 2. Nothing changed (a held frame, a still overlay plane): the previous boxes are the answer;
    a deterministic engine reads the same pixels the same way. Exact for every engine.
-3. Something changed, and the engine reads crops as it reads the same pixels inside the whole
-   image (it says so with `local_reading = True`): the changed pixels, grown by a text
+3. Something changed, and the engine can read areas of an image as its whole read reads
+   them (`read_in`: rapidocr, which detects an area at the scale a whole read chooses and
+   recognises its lines alone): a line whose neighbourhood (a text height above and below,
+   two to each side) kept its pixels keeps its reading; the neighbourhoods of the other
+   lines (the clock, the counter, and what stands next to them) are read again, and so is
+   text-like ink (ocr/prepare.py: three or more glyphs of annotation size in a line) that
+   appeared where the picture changed. A line reaching its area's edge widens the area,
+   then means a whole read. Whole reads instead: when most lines changed (noise over the
+   whole frame: nothing to reuse, and lines read in small areas lose the picture around
+   them), when the areas cover most of the frame, and every REFRESH_EVERY frames, whose
+   lines join those kept (a detector misses a line on some frames and finds it on others).
+   The rows are not those of a full read of every frame exactly: a full read moves the
+   detector's box edges by a pixel or so, and sometimes drops a line, when pixels
+   elsewhere in its piece change (12 of 55 unchanged lines of dicomgen's RGB cine; "C+" on
+   4 of 12 grey frames), while here a line keeps the reading it had where its pixels last
+   changed. `exact=True` (processing.frame_reuse_exact) reads changed frames whole (case 5)
+   and gives a full read's rows by construction.
+4. Something changed, and the engine reads crops as it reads the same pixels inside the
+   whole image (it says so with `local_reading = True`): the changed pixels, grown by a text
    height, and every earlier box whose line they touch (a line is never cut) form patches;
    each patch is cut out with everything else painted over and read, its boxes replace the
    earlier ones there, and the boxes elsewhere are kept. The first time a patch is used, the
    same patch of the previous image is read too and must give exactly the boxes the previous
    reading holds there; if not, the series is read whole from then on. A box that reaches a
    patch's edge, or too large a changed share (MAX_CHANGED_SHARE), also means a whole read.
-4. Otherwise the frame is read whole. Today's engines are all in this case: measured on
+5. Otherwise the frame is read whole. tesseract and easyocr are in this case: measured on
    synthetic cines, tesseract's bright-ink level follows the whole frame's brightest tenth
    and speckle joins text lines into blocks, easyocr magnifies small images before
    detection and fixes carets from the whole image's ink, so a crop reads differently (the
    check above caught it, or rows differed). Tesseract skips the unchanged lines of a
    whole read itself: its crop cache (ocr/tesseract.py) answers every line crop that is
    byte-identical to one read before, so only the changed lines (a clock, a counter) and
-   changed non-text blobs reach tesseract, and the rows are exactly those of full reads.
+   changed non-text blobs reach tesseract, and the rows are exactly those of full reads;
+   rapidocr's model caches do the same for its detector pieces and line crops.
 """
 from __future__ import annotations
 
@@ -40,11 +58,20 @@ import numpy as np
 from scipy import ndimage
 
 from ..model import Image, Source, TextBox
-from .prepare import reading_order
+from .prepare import inks, merge_overlapping, reading_order, regions_of
 
 # Above this share of changed (to-be-read) pixels the frame is read whole: cropping saves
 # little then, and a whole read needs no locality.
 MAX_CHANGED_SHARE = 0.8
+# A further frame is read in its changed areas only while at least this share of the previous
+# frame's lines kept their pixels; when the changes reach most lines (noise over the whole
+# frame), lines read in small areas lose the rest of the picture the detector saw (tuning
+# seeds 1-2: 7 words fewer over 17 such frames), and the whole frame is read.
+MIN_KEPT_SHARE = 0.25
+# Frames read in changed areas keep what the last whole read found, misses included; every
+# REFRESH_EVERY-th frame of a series is read whole again (its lines joined to those kept),
+# which costs a further frame on average an eighth of a whole read.
+REFRESH_EVERY = 8
 # Margin around changed pixels, in pixels, when no earlier box gives the text height (else
 # the tallest earlier box); MIN_MARGIN is the least. A glyph that newly appears is changed
 # pixels itself, so the margin only needs to reach the rest of its line's neighbourhood.
@@ -67,6 +94,10 @@ class Area:
     bottom: int
     right: int
 
+    @property
+    def size(self) -> int:
+        return (self.bottom - self.top) * (self.right - self.left)
+
     def meets(self, other: Area) -> bool:
         return (self.top < other.bottom and other.top < self.bottom
                 and self.left < other.right and other.left < self.right)
@@ -81,6 +112,15 @@ class ReuseCounts:
     partial: int = 0             # images read in cropped areas only
     crop_reads: int = 0          # engine calls on crops (checks included)
     checks_failed: int = 0       # series found not to read crops as it reads whole frames
+    areas_read: int = 0          # areas read by an engine's read_in (changed lines, new text)
+    refreshes: int = 0           # of the full reads, those made every REFRESH_EVERY frames
+    # Why further frames were read whole: "lines moved" (no line, or most lines, kept their
+    # pixels: nothing, or too little, to reuse), "large change"
+    # (the areas to read cover most of the frame), "line cut" (a line reached its area's edge).
+    whole_because: dict = field(default_factory=dict)
+
+    def read_whole(self, why: str) -> None:
+        self.whole_because[why] = self.whole_because.get(why, 0) + 1
     pixels_read: int = 0         # pixels handed to the engine, crops and whole images
 
 
@@ -224,6 +264,7 @@ class _Series:
     boxes: list[TextBox]
     checked: set[tuple] = field(default_factory=set)    # Patch.key of patches verified
     whole_only: bool = False                             # crops failed the check: read whole
+    since_whole: int = 0                                 # frames read in areas since a whole read
 
 
 def series_key(image: Image) -> tuple:
@@ -236,9 +277,14 @@ class FrameReuse:
     """An OcrEngine that reads an instance's images through `engine`, reusing the reading of
     unchanged text from the previous image of the same series. Make one per instance."""
 
-    def __init__(self, engine, *, crops: bool | None = None):
+    def __init__(self, engine, *, crops: bool | None = None, exact: bool = False):
         self.engine = engine
         self.name = engine.name
+        # Further frames read in their changed areas only (see the module's doc), by an engine
+        # that can read areas of an image as its whole read does (`read_in`); exact=True keeps
+        # to whole reads (with the engine's own caches), whose rows are full reads' by
+        # construction.
+        self.areas = hasattr(engine, "read_in") and not exact
         # Read changed patches as crops only for an engine that reads a crop as it reads the
         # same pixels inside the whole image (see the module's doc); others read changed
         # images whole (their own caches, such as tesseract's crop cache, do the rest).
@@ -270,17 +316,37 @@ class FrameReuse:
             boxes = self._read_whole(image)
             self._series[key] = _Series(image, boxes)
             return list(boxes)
-        boxes = self._read_changed(image, series)
-        if boxes is None:
-            boxes = self._read_whole(image)
+        if self.areas and series.since_whole + 1 >= REFRESH_EVERY:
+            boxes = self._refresh(image, series)
+        else:
+            boxes = self._read_changed(image, series)
+            series.since_whole += 1
+            if boxes is None:
+                boxes = self._read_whole(image)
+                series.since_whole = 0
         series.image, series.boxes = image, boxes
         return list(boxes)
+
+    def _refresh(self, image: Image, series: _Series) -> list[TextBox]:
+        """Every REFRESH_EVERY frames a frame read in areas is read whole, and the lines read
+        on earlier frames whose pixels did not change since are kept beside what it finds
+        where it finds nothing (the detector misses a line now and then: the echo's "TIS 0.7"
+        on 25 of 39 frames read whole, though its pixels never changed)."""
+        self.counts.refreshes += 1
+        series.since_whole = 0
+        boxes = self._read_whole(image)
+        changed = changed_pixels(image, series.image)
+        kept = [b for b, d in zip(series.boxes, dirty_boxes(changed, series.boxes)) if not d]
+        found = [_area_of(b) for b in boxes]
+        return reading_order(boxes + [b for b in kept if not any(_area_of(b).meets(f) for f in found)])
 
     def _read_changed(self, image: Image, series: _Series) -> list[TextBox] | None:
         changed = changed_pixels(image, series.image)
         if not changed.any():
             self.counts.reused += 1
             return list(series.boxes)
+        if self.areas:
+            return self._read_areas(image, series, changed)
         if not self.crops or series.whole_only:
             return None
         dirty = dirty_boxes(changed, series.boxes)
@@ -301,6 +367,43 @@ class FrameReuse:
         kept = [b for b, d in zip(series.boxes, dirty) if not d]
         return reading_order(kept + found)
 
+    def _read_areas(self, image: Image, series: _Series, changed: np.ndarray) -> list[TextBox] | None:
+        """A further frame read where it changed: lines whose neighbourhood kept its pixels
+        keep their reading; the neighbourhoods of the others, and the text-like ink that
+        appeared where pixels changed, are read again (engine.read_in). None: read whole."""
+        height, width = changed.shape
+        dirty = dirty_boxes(changed, series.boxes)
+        kept = [b for b, d in zip(series.boxes, dirty) if not d]
+        if not kept or len(kept) < MIN_KEPT_SHARE * len(series.boxes):
+            self.counts.read_whole("lines moved")
+            return None
+        # Lines that changed, read again whole (a line reaching its area's edge: read the
+        # frame whole); and text that may have appeared over changed picture.
+        lines = merge_areas([neighbourhood(b, height, width) for b, d in zip(series.boxes, dirty) if d])
+        appeared = merge_areas(new_text_areas(image, changed, kept))
+        fresh = [a for a in appeared if not any(a.meets(line) for line in lines)]
+        lines = merge_areas(lines + [a for a in appeared if a not in fresh])
+        if sum(a.size for a in lines + fresh) > MAX_CHANGED_SHARE * height * width:
+            self.counts.read_whole("large change")
+            return None
+        found: list[TextBox] = []
+        for areas, whole_lines in ((lines, True), (fresh, False)):
+            if not areas:
+                continue
+            self.counts.areas_read += len(areas)
+            self.counts.pixels_read += sum(a.size for a in areas)
+            read = self.engine.read_in(image, [(a.top, a.left, a.bottom, a.right) for a in areas],
+                                       whole_lines=whole_lines)
+            if read is None:
+                self.counts.read_whole("line cut")
+                return None
+            found += read
+        # A kept line's pixels did not change: its reading stands, and a line found again
+        # over it (an area reaching it) is the same line.
+        found = [b for b in found if not any(_area_of(b).meets(_area_of(k)) for k in kept)]
+        self.counts.partial += 1
+        return reading_order(kept + found)
+
     def _check(self, series: _Series, patch: Patch) -> bool:
         """Does reading this patch of the previous image give the boxes its whole reading
         holds there? If not, this engine reads crops differently from whole images here:
@@ -313,6 +416,41 @@ class FrameReuse:
             series.whole_only = True
             return False
         return True
+
+
+def new_text_areas(image: Image, changed: np.ndarray, kept: list[TextBox]) -> list[Area]:
+    """Areas where text may have appeared: line regions of the ink (ocr/prepare.py) inside
+    the changed pixels' bounding box that are not specks, touch changed pixels and lie over
+    no kept line, each with a margin of two text heights (a line may reach further than its
+    ink shows)."""
+    rows, cols = np.nonzero(changed.any(axis=1))[0], np.nonzero(changed.any(axis=0))[0]
+    if rows.size == 0:
+        return []
+    top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    height, width = changed.shape
+    part = replace(image, pixels=image.pixels[top:bottom, left:right],
+                   text_mask=None if image.text_mask is None else image.text_mask[top:bottom, left:right])
+    out: list[Area] = []
+    for ink in inks(part):
+        regions = regions_of(ink)
+        if regions is None:           # too many to be annotation: texture, not text
+            continue
+        for r in regions:
+            if not r.text_like or not changed[top + r.top:top + r.bottom, left + r.left:left + r.right].any():
+                continue
+            area = Area(top + r.top, left + r.left, top + r.bottom, left + r.right)
+            if any(area.meets(_area_of(k)) for k in kept):
+                continue
+            pad = 2 * r.glyph_height + 8
+            out.append(Area(max(0, area.top - pad), max(0, area.left - pad),
+                            min(height, area.bottom + pad), min(width, area.right + pad)))
+    return out
+
+
+def merge_areas(areas: list[Area]) -> list[Area]:
+    """Overlapping areas joined, until none overlap."""
+    return merge_overlapping(areas, Area.meets, lambda a, b: Area(
+        min(a.top, b.top), min(a.left, b.left), max(a.bottom, b.bottom), max(a.right, b.right)))
 
 
 def _area_of(box: TextBox) -> Area:

@@ -93,6 +93,7 @@ def pipeline_settings(config: cfg.ServeConfig) -> PipelineSettings:
                             overlays=config.processing.overlays,
                             ocr_options=cfg.ocr_options(config.processing),
                             frame_reuse=config.processing.frame_reuse,
+                            frame_reuse_exact=config.processing.frame_reuse_exact,
                             limits=cfg.decode_limits(config.processing))
 
 

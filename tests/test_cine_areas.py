@@ -1,0 +1,225 @@
+"""Further cine frames read in their changed areas only (ocr/reuse.py `_read_areas`, the
+rapidocr engine's `read_in`), and the pieces that make that both cheap and stable: lines
+settled on their glyphs, enclosing and NER answered from memory, JPEG baseline decoded by
+Pillow.
+
+Real rapidocr (PP-OCRv6 from the rapidocr wheel), real spaCy, dicomgen's cines (a clock
+and a frame counter that change on every frame, new speckle and a moving blob under a
+static banner) and pydicom-data's real echo cine. Costs are asserted as counts (pixels
+handed to the models, model calls), never as times; bench/bench_cine.py times them.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+from PIL import ImageDraw
+from pydicom.data import get_testdata_file
+from pydicom.pixels import iter_pixels
+from pydicom.uid import JPEGBaseline8Bit
+
+import dicomgen
+from conftest import run_scan
+from scp_scanner import ocr, pii
+from scp_scanner.dicom import iter_images, read_dataset
+from scp_scanner.enclose import Encloser, enclose
+from scp_scanner.ocr.reuse import FrameReuse, box_key
+from scp_scanner.pii.memo import RememberedNer
+from scp_scanner.pipeline import Pipeline
+
+FRAMES = 12
+
+
+@pytest.fixture(scope="module")
+def cines(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("area_cines")
+    out = {}
+    for name, kwargs in {"rgb": {}, "grey": {"grey": True},
+                         "jpeg": {"opts": dicomgen.CaseOptions(syntax=JPEGBaseline8Bit)}}.items():
+        out[name] = folder / f"{name}.dcm"
+        dicomgen.build_us_cine(out[name], 7, n_frames=FRAMES, **kwargs)
+    return out
+
+
+@pytest.fixture(scope="module")
+def ner():
+    return pii.create("spacy")
+
+
+def engine():
+    return ocr.create("rapidocr", gpu="cpu")
+
+
+def keys(boxes) -> set[tuple]:
+    return {box_key(b) for b in boxes}
+
+
+def overlap(a, b) -> float:
+    """How much of the smaller of two rows' rectangles the other covers (1: one holds it)."""
+    iw = min(a.right, b.right) - max(a.left, b.left)
+    ih = min(a.bottom, b.bottom) - max(a.top, b.top)
+    smaller = min((a.right - a.left) * (a.bottom - a.top), (b.right - b.left) * (b.bottom - b.top))
+    return max(0, iw) * max(0, ih) / max(1, smaller)
+
+
+def test_rgb_cine_reads_as_a_full_read_and_only_changes_are_read(cines, ner):
+    """The clock and the counter change on every frame. Every frame's text and verdicts are
+    those of a full read of every frame; a line's rectangle is the one read where its pixels
+    last changed (a full read moves the detector's box edges by a pixel or so when speckle
+    elsewhere in its piece changes: 12 of 55 unchanged lines here). A further frame hands
+    the models a small part of its pixels."""
+    path = cines["rgb"]
+    full = Pipeline(engine(), ner, rects=True, frame_reuse=False).process_file(path)
+    reused = Pipeline(engine(), ner, rects=True).process_file(path)
+    assert len(reused.rows) == len(full.rows) and reused.images == full.images == FRAMES
+    for ours, theirs in zip(reused.rows, full.rows):
+        assert (ours.frame, ours.ocr_text, ours.is_sensitive) == (theirs.frame, theirs.ocr_text, theirs.is_sensitive)
+        assert ours.left == theirs.left == -1 or overlap(ours, theirs) >= 0.9, (ours, theirs)
+    wholes = [row for row in reused.rows if row.left == -1]
+    assert len(wholes) == FRAMES and all(row.is_sensitive == 1 for row in wholes)
+    assert sum(f"{i + 1}/{FRAMES}" in row.ocr_text for i, row in enumerate(wholes)) >= FRAMES - 1
+    images = list(iter_images(read_dataset(path)))
+    reader = FrameReuse(engine())
+    for image in images:
+        reader.read(image)
+    frame = images[0].height * images[0].width
+    # Frame 1 read whole, frame 9 read whole again (REFRESH_EVERY), the others in areas.
+    assert reader.counts.full_reads == 2 and reader.counts.refreshes == 1, reader.counts
+    assert reader.counts.partial == FRAMES - 2, reader.counts
+    # Measured: 23% of a frame's pixels for each frame read in areas.
+    in_areas = reader.counts.pixels_read - 2 * frame
+    assert in_areas <= 0.35 * frame * (FRAMES - 2), (in_areas, frame)
+
+
+def texts(boxes) -> set[str]:
+    return {b.text for b in boxes}
+
+
+def test_grey_cine_keeps_the_lines_a_full_read_drops(cines):
+    """On the grey cine the detector drops the unchanged 'C+' on 4 of 12 frames when each
+    frame is read whole (speckle elsewhere in its piece). Reading only what changed keeps
+    every line a full read finds, and adds only lines read on an earlier frame."""
+    images = list(iter_images(read_dataset(cines["grey"])))
+    full = [texts(engine_read) for engine_read in map(engine().read, images)]
+    reader = FrameReuse(engine())
+    reused = [texts(reader.read(image)) for image in images]
+    assert all(f <= r for f, r in zip(full, reused)), [sorted(r ^ f) for f, r in zip(full, reused)]
+    assert all(r - f <= set().union(*reused[:i]) for i, (f, r) in enumerate(zip(full, reused)))
+    assert any(r != f for f, r in zip(full, reused))        # the full read does drop a line
+    assert reader.counts.partial >= FRAMES // 2, reader.counts
+
+
+@pytest.mark.parametrize("kind", ["rgb", "grey", "jpeg"])
+def test_exact_reuse_rows_equal_a_full_read_of_every_frame(cines, ner, kind):
+    """processing.frame_reuse_exact: changed frames read whole, with the models' answers kept
+    by exact input bytes: rows equal a full read's on every cine, JPEG included."""
+    path = cines[kind]
+    full = Pipeline(engine(), ner, rects=True, frame_reuse=False).process_file(path)
+    exact = Pipeline(engine(), ner, rects=True, frame_reuse_exact=True).process_file(path)
+    assert exact.rows == full.rows
+
+
+def test_text_that_appears_over_the_picture_is_read(cines):
+    """A label written over the changing sector from frame 6 on is found on every frame that
+    shows it (the ink that appears where pixels changed is read), and on no earlier one."""
+    images = list(iter_images(read_dataset(cines["rgb"])))
+    font = dicomgen.load_font(16)
+    shown = []
+    for index, image in enumerate(images):
+        if index >= 6:
+            picture = PILImage.fromarray(image.pixels)
+            ImageDraw.Draw(picture).text((260, 250), "DOE^JANE 4567123", fill=(255, 255, 255), font=font)
+            image = replace(image, pixels=np.asarray(picture))
+        shown.append(image)
+    reader = FrameReuse(engine())
+    texts = [" ".join(b.text for b in reader.read(image) if 200 < b.top < 300) for image in shown]
+    assert all("4567123" not in text for text in texts[:6]), texts
+    assert all("4567123" in text and "JANE" in text for text in texts[6:]), texts
+    assert reader.counts.partial >= FRAMES - 2, reader.counts
+
+
+def test_a_frame_whose_lines_all_changed_is_read_whole(cines):
+    """Nothing to reuse (every line's pixels changed: here the frame is inverted): read
+    whole; the next frame, inverted as well, keeps that reading where it did not change."""
+    images = list(iter_images(read_dataset(cines["rgb"])))
+    noisy = [images[0]] + [replace(image, pixels=np.ascontiguousarray(255 - image.pixels))
+                           for image in images[1:3]]
+    reader = FrameReuse(engine())
+    for image in noisy:
+        reader.read(image)
+    assert reader.counts.full_reads == 2 and reader.counts.partial == 1
+    assert reader.counts.whole_because == {"lines moved": 1}
+
+
+def test_real_echo_cine_further_frames_read_a_small_part(tmp_path):
+    """pydicom-data's 120-frame echo (JPEG baseline, YBR_FULL_422): the first 20 frames.
+    Banner and settings stand still, the sector moves: further frames hand the models a
+    small share of their pixels (measured: 5 areas in 37 frames, 0.4 M of 11.4 M pixels)."""
+    path = get_testdata_file("color3d_jpeg_baseline.dcm")
+    images = [image for _, image in zip(range(20), iter_images(read_dataset(path)))]
+    reader = FrameReuse(engine())
+    results = [reader.read(image) for image in images]
+    frame = images[0].height * images[0].width
+    whole = reader.counts.full_reads
+    assert whole <= 2 + reader.counts.refreshes and reader.counts.refreshes == 2, reader.counts
+    assert reader.counts.pixels_read - whole * frame <= 0.1 * frame * (len(images) - whole), reader.counts
+    # The banner read on the first frame is on every frame.
+    first = {b.text for b in results[0]}
+    assert len(first) >= 10
+    assert all(len(first & {b.text for b in boxes}) >= 0.8 * len(first) for boxes in results)
+
+
+def test_enclosing_from_memory_gives_the_same_boxes(cines):
+    images = list(iter_images(read_dataset(cines["rgb"])))
+    reader = engine()
+    boxes = [reader.read(image) for image in images[:4]]
+    encloser = Encloser()
+    assert [encloser.enclose(i, b) for i, b in zip(images, boxes)] == [enclose(i, b) for i, b in zip(images, boxes)]
+    total = sum(map(len, boxes))
+    assert encloser.measured < total                      # the banner's lines were met again
+    again = Encloser()
+    again.enclose(images[0], boxes[0])
+    again.enclose(images[0], boxes[0])
+    assert again.measured == len(boxes[0])
+    assert Encloser(memory=0).enclose(images[1], boxes[1]) == enclose(images[1], boxes[1])
+
+
+def test_ner_from_memory_gives_the_engine_answers(ner):
+    remembered = RememberedNer(ner, memory=2)
+    texts = ["SMITH^JOHN Royal Infirmary 12/03/1961", "Fiona Campbell, Ninewells", "HFS 5 mm"]
+    for text in texts + texts[::-1]:
+        assert remembered.entities(text) == ner.entities(text)
+    # Three distinct texts, a memory of two: the third is asked again, the others are not.
+    assert remembered.calls == 4
+    assert remembered.name == ner.name
+
+
+def test_jpeg_baseline_frames_decode_as_pydicom_decodes_them():
+    """Pillow (libjpeg-turbo) and OpenCV's YCbCr -> RGB against pydicom's default decode:
+    conforming decoders, a level or so apart in a few pixels."""
+    path = get_testdata_file("color3d_jpeg_baseline.dcm")
+    ours = [image.pixels for _, image in zip(range(5), iter_images(read_dataset(path)))]
+    reference = [frame for _, frame in zip(range(5), iter_pixels(path))]
+    for a, b in zip(ours, reference):
+        assert a.shape == b.shape == (480, 640, 3)
+        difference = np.abs(a.astype(int) - b.astype(int))
+        assert difference.max() <= 8 and difference.mean() < 0.1
+
+
+def test_scan_config_exact_frame_reuse(cines, tmp_path):
+    config = tmp_path / "exact.yaml"
+    config.write_text("processing:\n  frame_reuse_exact: true\n")
+    off = tmp_path / "off.yaml"
+    off.write_text("processing:\n  frame_reuse: false\n")
+    args = ["--ocr", "rapidocr", "--rects", str(cines["grey"])]
+    exact = run_scan("--config", str(config), *args)
+    full = run_scan("--config", str(off), *args)
+    assert exact.returncode == full.returncode == 0, exact.stderr + full.stderr
+    assert exact.stdout == full.stdout and exact.stdout.count("\n") > 2 * FRAMES
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("processing:\n  frame_reuse_exact: sometimes\n")
+    refused = run_scan("--config", str(bad), *args)
+    assert refused.returncode == 2 and "frame_reuse_exact" in refused.stderr
