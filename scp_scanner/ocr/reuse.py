@@ -399,8 +399,8 @@ class FrameReuse:
                 return None
             found += read
         # A kept line's pixels did not change: its reading stands, and a line found again
-        # over it (an area reaching it) is the same line.
-        found = [b for b in found if not any(_area_of(b).meets(_area_of(k)) for k in kept)]
+        # mostly over it (an area reaching it) is the same line.
+        found = [b for b in found if not any(covered(b, k) for k in kept)]
         self.counts.partial += 1
         return reading_order(kept + found)
 
@@ -445,6 +445,14 @@ def new_text_areas(image: Image, changed: np.ndarray, kept: list[TextBox]) -> li
             out.append(Area(max(0, area.top - pad), max(0, area.left - pad),
                             min(height, area.bottom + pad), min(width, area.right + pad)))
     return out
+
+
+def covered(a: TextBox, b: TextBox) -> bool:
+    """Does one of the two boxes lie mostly (half its area or more) inside the other?"""
+    iw = min(a.right, b.right) - max(a.left, b.left)
+    ih = min(a.bottom, b.bottom) - max(a.top, b.top)
+    smaller = min((a.right - a.left) * (a.bottom - a.top), (b.right - b.left) * (b.bottom - b.top))
+    return iw > 0 and ih > 0 and iw * ih >= 0.5 * max(1, smaller)
 
 
 def merge_areas(areas: list[Area]) -> list[Area]:
