@@ -17,6 +17,7 @@ import pytest
 import dicomgen
 from conftest import run_scan
 from scp_scanner import ocr
+from scp_scanner.ocr import rapidocr_engine
 from scp_scanner.dicom import iter_images, read_dataset
 from scp_scanner.model import SOURCE_FRAME, Image, TextBox
 from scp_scanner.ocr.rapidocr_engine import (DETECTOR_FILE, RECOGNISER_FILE, Rect, RapidOcrEngine,
@@ -290,3 +291,33 @@ def test_cine_frames_reuse_model_answers_and_read_as_a_full_read(grey, tmp_path)
     # Without the caches every frame runs both models in full.
     assert fresh.calls.detector >= 6 * first_det
     assert fresh.calls.recogniser >= 6 * first_rec - 6
+
+
+def rendered_line(text: str, size: int = 16) -> tuple[np.ndarray, list[float]]:
+    """A light-on-dark line of text (BGR) and the x centre of each character, from the font's
+    own advance widths (what CTC time steps approximate)."""
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
+    font = dicomgen.load_font(size)
+    width = int(font.getlength(text)) + 16
+    picture = PILImage.new("RGB", (width, size + 12), (10, 10, 10))
+    ImageDraw.Draw(picture).text((8, 4), text, fill=(235, 235, 235), font=font)
+    xs = [8 + font.getlength(text[:i]) + font.getlength(ch) / 2 for i, ch in enumerate(text)]
+    return np.asarray(picture)[:, :, ::-1].copy(), xs
+
+
+@pytest.mark.parametrize("size", [14, 18, 24])
+def test_a_caret_read_as_a_capital_is_put_back_from_the_ink(size):
+    """The recogniser reads DICOM names' '^' as a capital (STEWARTACATRIONA); the ink shows a
+    mark standing clear of the baseline, which no capital is."""
+    crop, xs = rendered_line("STEWART^CATRIONA", size)
+    misread = "STEWARTACATRIONA"
+    assert rapidocr_engine.carets_from_ink(misread, xs, crop) == "STEWART^CATRIONA"
+    # Real capitals stay capitals, whatever their neighbours.
+    for text in ("STEWARTACATRIONA", "FIONAMURRAY", "DOEJANEQUAY"):
+        crop, xs = rendered_line(text, size)
+        assert rapidocr_engine.carets_from_ink(text, xs, crop) == text
+    # Words under 5 capitals, mixed case, or already with a caret are left alone.
+    crop, xs = rendered_line("Stewart^Catriona", size)
+    assert rapidocr_engine.carets_from_ink("StewartACatriona", xs, crop) == "StewartACatriona"

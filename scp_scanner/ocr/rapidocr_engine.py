@@ -352,8 +352,8 @@ def char_steps(indices: np.ndarray) -> list[int]:
     return np.flatnonzero(keep).tolist()
 
 
-def ink_columns(crop: np.ndarray) -> np.ndarray:
-    """Columns of a text crop that hold ink (Otsu threshold; the ink is the minority)."""
+def ink_of(crop: np.ndarray) -> np.ndarray:
+    """bool mask of a text crop's ink (Otsu threshold; the ink is the minority)."""
     import cv2
 
     grey = crop.max(axis=2) if crop.ndim == 3 else crop
@@ -361,7 +361,60 @@ def ink_columns(crop: np.ndarray) -> np.ndarray:
     ink = binary > 0
     if ink.mean() > 0.5:
         ink = ~ink
-    return ink.any(axis=0)
+    return ink
+
+
+def ink_columns(crop: np.ndarray) -> np.ndarray:
+    """Columns of a text crop that hold ink."""
+    return ink_of(crop).any(axis=0)
+
+
+# A DICOM name's '^' between two names in capitals (FAMILY^GIVEN), read as a capital letter
+# ('FERGUSONNELIZABETH', 'STEWARTACATRIONA'): the recogniser's alphabet barely knows '^'.
+# The ink tells them apart: a capital stands on the baseline, a caret is a small mark in the
+# upper part of the line with nothing under it.
+_CAPITALS = re.compile(r"[A-Z]{5,}")
+CARET_CLEAR = 0.2              # share of the capitals' height (2 px at least) clear under a caret
+
+
+def carets_from_ink(text: str, xs: list[float], crop: np.ndarray) -> str:
+    """Put back one '^' per word of 5+ capitals where the recogniser read a capital letter
+    (2+ letters on each side) over a mark that the ink shows is a caret: a separate piece
+    of ink that stops above the bottom CARET_CLEAR of the line, with no ink under it."""
+    if len(xs) != len(text) or "^" in text:
+        return text
+    words = [m for m in _CAPITALS.finditer(text)]
+    if not words:
+        return text
+    from scipy import ndimage
+
+    ink = ink_of(crop)
+    labels, _ = ndimage.label(ink, structure=np.ones((3, 3), bool))
+    pieces_ = [piece for piece in ndimage.find_objects(labels) if piece is not None]
+    if len(pieces_) < 5:
+        return text
+    # The capitals' top line and baseline: where most pieces of ink start and stop.
+    top = int(np.median([piece[0].start for piece in pieces_]))
+    bottom = int(np.median([piece[0].stop for piece in pieces_]))
+    if bottom - top < 4:
+        return text
+    clear = max(2, round(CARET_CLEAR * (bottom - top)))
+    marks = [(piece[1].start + piece[1].stop) / 2 for piece in pieces_
+             if top - 1 <= piece[0].start and piece[0].stop <= bottom - clear]
+    if not marks:
+        return text
+    out = list(text)
+    for word in words:
+        pitch = float(np.median(np.diff(xs[word.start():word.end()])))
+        for i in range(word.start() + 2, word.end() - 2):
+            if not any(abs(x - xs[i]) <= 0.5 * pitch for x in marks):
+                continue
+            left, right = int(xs[i] - 0.3 * pitch), int(math.ceil(xs[i] + 0.3 * pitch))
+            under = ink[bottom - clear:bottom, max(0, left):max(0, right)]
+            if under.size and not under.any():
+                out[i] = "^"
+                break
+    return "".join(out)
 
 
 def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray) -> str:
@@ -621,7 +674,8 @@ class RapidOcrEngine:
         for (text, score), row, crop, ratio in zip(lines, preds.argmax(axis=2), crops, ratios):
             # Where each character stands in the crop: its CTC time step across the input.
             step = width / row.size * crop.shape[1] / min(width, max(1, math.ceil(REC_HEIGHT * ratio)))
-            text = spaces_from_ink(str(text), [(t + 0.5) * step for t in char_steps(row)], crop)
+            xs = [(t + 0.5) * step for t in char_steps(row)]
+            text = spaces_from_ink(carets_from_ink(str(text), xs, crop), xs, crop)
             out.append((text, float(score)))
         return out
 
