@@ -321,3 +321,21 @@ def test_a_caret_read_as_a_capital_is_put_back_from_the_ink(size):
     # Words under 5 capitals, mixed case, or already with a caret are left alone.
     crop, xs = rendered_line("Stewart^Catriona", size)
     assert rapidocr_engine.carets_from_ink("StewartACatriona", xs, crop) == "StewartACatriona"
+
+
+def test_a_large_radiograph_without_text_is_not_detected_whole():
+    """pydicom-data's 1955x1841 CR: its anatomy makes candidate lines over 97% of it. The
+    windows keep the candidates of two glyphs or more (44% of it), so the detector does not
+    read all 64 pieces of the whole image at its own size, and nothing is read as text."""
+    from pydicom.data import get_testdata_file
+
+    image = images_of(get_testdata_file("RG1_UNCR.dcm"))[0]
+    view = rapidocr_engine.view_of(image)
+    height, width = view.pixels.shape[:2]
+    whole = len(rapidocr_engine.pieces(height, width))
+    assert whole == 64
+    every = rapidocr_engine.text_windows(image, view)
+    assert sum(w.area for w in every) > rapidocr_engine.MAX_WINDOW_SHARE * height * width
+    engine = RapidOcrEngine()
+    assert engine.read(image) == []
+    assert engine.calls.detector < 0.75 * whole, engine.calls
