@@ -1,7 +1,6 @@
 """Further cine frames read in their changed areas only (ocr/reuse.py `_read_areas`, the
-rapidocr engine's `read_in`), and the pieces that make that both cheap and stable: lines
-settled on their glyphs, enclosing and NER answered from memory, JPEG baseline decoded by
-Pillow.
+rapidocr engine's `read_in`), the exact mode beside it, and what else makes a cine cheap:
+enclosing and NER answered from memory, JPEG baseline decoded by Pillow.
 
 Real rapidocr (PP-OCRv6 from the rapidocr wheel), real spaCy, dicomgen's cines (a clock
 and a frame counter that change on every frame, new speckle and a moving blob under a
