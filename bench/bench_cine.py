@@ -29,10 +29,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))      # dicomgen, the synthetic file generator
 
-import numpy as np  # noqa: E402
 from pydicom.uid import JPEGBaseline8Bit  # noqa: E402
 
 from scp_scanner import ocr  # noqa: E402

@@ -41,6 +41,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage
 
 from ..model import SOURCE_FRAME, Image, TextBox
 from ..registry import EngineError
@@ -387,8 +388,6 @@ def carets_from_ink(text: str, xs: list[float], crop: np.ndarray) -> str:
     words = [m for m in _CAPITALS.finditer(text)]
     if not words:
         return text
-    from scipy import ndimage
-
     ink = ink_of(crop)
     labels, _ = ndimage.label(ink, structure=np.ones((3, 3), bool))
     pieces_ = [piece for piece in ndimage.find_objects(labels) if piece is not None]
