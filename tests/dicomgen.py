@@ -28,6 +28,7 @@ import random
 import shutil
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -509,9 +510,12 @@ def layout(annotation: Annotation, width: int, height: int, size: int,
 
 def fit_layout(annotation: Annotation, width: int, height: int, size: int,
                face: str = "sans") -> list[Placement]:
-    """The largest layout at or below `size` that fits; drop the longest line if none does."""
+    """The largest layout at or below `size` that fits; drop the longest line if none does.
+    A size under MIN_FONT (classic cases drawn with a font set) is tried alone, and so is a
+    bitmap face's own size."""
+    low = size if size < MIN_FONT or str(face).endswith(".pcf.gz") else MIN_FONT
     while not annotation.empty:
-        for s in range(size, MIN_FONT - 1, -1):
+        for s in range(size, low - 1, -1):
             try:
                 return layout(annotation, width, height, s, face)
             except LayoutError:
@@ -541,6 +545,8 @@ def render(placements: list[Placement], width: int, height: int) -> tuple[np.nda
     truth words with ink-tight boxes."""
     canvas = PILImage.new("L", (width, height), 0)
     draw = ImageDraw.Draw(canvas)
+    if _classic_fonts["set"] is not None:
+        draw.fontmode = "1"     # the face's own hard-edged raster: thin faces keep their strokes
     for p in placements:
         draw.text((p.x, p.y), p.text, fill=255, font=load_font(p.size, p.face), anchor="la")
     mask = np.asarray(canvas) >= 128
@@ -566,13 +572,50 @@ def render_coverage(placements: list[Placement], width: int, height: int
     return coverage, ink_tight_words(placements, coverage > 0, grow=1)
 
 
+# The classic cases draw DejaVu Sans or Mono at 12-24 px (scaled with the image's width).
+# Inside `classic_fonts(SET)` they draw instead a face of a font set (tuning or heldout,
+# FONT_FAMILIES below: each family equally often) at CLASSIC_FONT_SIZES px whatever the
+# width, or a bitmap face at its own size; the text stays hard-edged, as the classic cases
+# burn it. This is the corpus "the project's cases in other fonts and sizes".
+CLASSIC_FONT_SIZES = (9, 16)       # inclusive; hard-edged outlines under 9 px lose strokes
+_classic_fonts: dict[str, object] = {"set": None, "bitmap_size": None, "face": None, "size": None}
+
+
+@contextmanager
+def classic_fonts(fonts: str | None):
+    """Within this block the classic builders draw with the font set `fonts` (None: DejaVu)."""
+    if fonts is not None and fonts not in FONT_SETS:
+        raise ValueError(f"unknown font set {fonts!r}; choose one of: {', '.join(FONT_SETS)}")
+    before = dict(_classic_fonts)
+    _classic_fonts.update({"set": fonts, "bitmap_size": None, "face": None, "size": None})
+    try:
+        yield
+    finally:
+        _classic_fonts.update(before)
+
+
 def pick_face(rnd: random.Random) -> str:
-    """Most consoles use a proportional face; some a monospaced one."""
+    """Most consoles use a proportional face; some a monospaced one. Inside classic_fonts: a
+    face of the set (its file's path)."""
+    if _classic_fonts["set"] is not None:
+        faces = font_faces(str(_classic_fonts["set"]))
+        if not faces:
+            raise RuntimeError("no font of the chosen set is installed; install the Makefile's "
+                               "APT_TEST font packages (make apt-test)")
+        family = rnd.choice(sorted({f.family for f in faces}))
+        face = rnd.choice([f for f in faces if f.family == family])
+        _classic_fonts.update(bitmap_size=face.bitmap_size, face=face.path)
+        return face.path
     return "mono" if rnd.random() < 0.3 else "sans"
 
 
 def pick_font_size(rnd: random.Random, width: int) -> int:
-    """A size typical of DICOM annotations: 12-24 px on a 512-wide image, scaled with width."""
+    """A size typical of DICOM annotations: 12-24 px on a 512-wide image, scaled with width.
+    Inside classic_fonts: CLASSIC_FONT_SIZES px, or the bitmap face's own size."""
+    if _classic_fonts["set"] is not None:
+        bitmap = _classic_fonts["bitmap_size"]
+        _classic_fonts["size"] = int(bitmap) if bitmap else rnd.randint(*CLASSIC_FONT_SIZES)
+        return int(_classic_fonts["size"])
     return max(MIN_FONT, round(rnd.choice((12, 14, 16, 18, 20, 22, 24)) * width / 512))
 
 
@@ -1298,9 +1341,10 @@ def _file_seed(seed: int, case: str, index: int) -> int:
 
 def make_corpus(out_dir: str | os.PathLike, n_per_case: int = 3, seed: int = 0, *,
                 cases: Iterable[str] | None = None, count: int | None = None,
-                fresh_uids: bool = True) -> list[Truth]:
+                fresh_uids: bool = True, fonts: str | None = None) -> list[Truth]:
     """Write files of every case (n_per_case each, or `count` in all, cases in turn) into
-    out_dir (made owner-only) with truth.json beside them; returns the truths."""
+    out_dir (made owner-only) with truth.json beside them; returns the truths. fonts: draw
+    with that font set's faces at CLASSIC_FONT_SIZES (see classic_fonts), not DejaVu."""
     out = make_private_dir(out_dir)
     names = list(cases) if cases is not None else list(CASES)
     if not dcmtk_available():
@@ -1309,9 +1353,18 @@ def make_corpus(out_dir: str | os.PathLike, n_per_case: int = 3, seed: int = 0, 
         plan = [(name, i) for i in range(n_per_case) for name in names]
     else:
         plan = [(names[k % len(names)], k // len(names)) for k in range(count)]
-    truths = [build_case(name, out / f"{name}_{i:03d}.dcm", _file_seed(seed, name, i), fresh_uids)
-              for name, i in plan]
+    truths, styles = [], {}
+    with classic_fonts(fonts):
+        for name, i in plan:
+            truths.append(build_case(name, out / f"{name}_{i:03d}.dcm", _file_seed(seed, name, i),
+                                     fresh_uids))
+            if fonts is not None:
+                styles[Path(truths[-1].path).name] = {"face": Path(str(_classic_fonts["face"])).name,
+                                                      "size": _classic_fonts["size"]}
     write_truth(truths, out / TRUTH_FILENAME, seed=seed)
+    if fonts is not None:
+        _write_private(out / STYLES_FILENAME,
+                       json.dumps({"seed": seed, "fonts": fonts, "files": styles}, indent=1).encode())
     return truths
 
 

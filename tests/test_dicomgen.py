@@ -663,3 +663,30 @@ def test_interlaced_case_darkens_the_second_field_of_its_text(varied):
         first += box[rows % 2 == 0].sum()
         second += box[rows % 2 == 1].sum()
     assert second < 0.92 * first
+
+
+def test_classic_cases_in_another_font_set(tmp_path):
+    """--style classic --fonts SET: the classic cases drawn in that set's faces at 9-16 px (a
+    bitmap face at its own size), recorded in styles.json; outside the block, DejaVu again."""
+    truths = make_corpus(tmp_path / "c", count=15, seed=3, fonts="heldout")
+    styles = json.loads((tmp_path / "c" / dicomgen.STYLES_FILENAME).read_text())
+    assert styles["fonts"] == "heldout" and set(styles["files"]) == {Path(t.path).name for t in truths}
+    heldout = {face.name: face for face in dicomgen.font_faces("heldout")}
+    for name, style in styles["files"].items():
+        face = heldout[style["face"]]                       # a held-out face, nothing else
+        low, high = dicomgen.CLASSIC_FONT_SIZES
+        assert style["size"] == face.bitmap_size if face.bitmap_size else low <= style["size"] <= high
+    # Text is drawn and its words lie in the image, at the small size asked for.
+    words = [w for t in truths for image in t.images for w in image.words]
+    assert len(words) > 100
+    assert min(w.bottom - w.top for w in words) < 12
+    with_text = next(t for t in truths if t.case == "ct_signed")
+    pixels = dcmread(with_text.path).pixel_array
+    word = with_text.images[0].words[0]
+    assert (pixels[word.top:word.bottom, word.left:word.right] == 2047).any()
+    # The block restores the classic faces.
+    assert dicomgen.pick_face(random.Random(1)) in ("sans", "mono")
+    again = make_corpus(tmp_path / "d", count=1, seed=3)
+    assert not (tmp_path / "d" / dicomgen.STYLES_FILENAME).exists()
+    plain = build_case(again[0].case, tmp_path / "e.dcm", seed=dicomgen._file_seed(3, again[0].case, 0))
+    assert again[0].images == plain.images

@@ -117,3 +117,36 @@ def test_enlarge_smooths_binary_masks_but_keeps_their_extent():
 ])
 def test_only_letters_that_can_continue_a_word_are_joined(first, second, joined):
     assert fixups.continues(first, second) is joined
+
+
+@pytest.mark.parametrize("read, mended", [
+    ("DOB 23-Dee1974 Acc", "DOB 23-Dec-1974 Acc"),     # one letter off, a separator lost
+    ("18-0ct-2025 10:25:21", "18-Oct-2025 10:25:21"),  # a digit look-alike
+    ("13-Ju1-2022", "13-Jul-2022"),
+    ("26-Har-2016", "26-Mar-2016"),
+    ("DOB 15- Jun-1969", "DOB 15-Jun-1969"),           # a space read after the hyphen
+    ("03-jan- 1985", "03-jan-1985"),                   # the case read is kept
+    ("12 JUN 2019", "12 JUN 2019"),
+    ("12 JAM 2019", "12 JAN 2019"),
+])
+def test_a_month_read_wrong_in_a_date_is_mended(read, mended):
+    assert fixups.month_names(read) == mended
+
+
+@pytest.mark.parametrize("read", [
+    "04-Jut-2025",          # Jul or Jun: a tie is left as read
+    "23-5m-2022",           # one letter only
+    "NHS 12 345 6789",      # no letters
+    "Se 12 ABC 2020",       # not near any month
+    "1.2-Oct-2020",         # part of a longer number
+    "12-May-2020 14:10:48",  # already right
+])
+def test_text_that_is_not_a_misread_month_is_left_alone(read):
+    assert fixups.month_names(read) == read
+
+
+def test_the_nearest_month_must_be_the_only_nearest():
+    assert fixups.nearest_month("Dee") == "Dec"
+    assert fixups.nearest_month("0ct") == "Oct"
+    assert fixups.nearest_month("Jut") is None
+    assert fixups.nearest_month("XYZ") is None

@@ -339,3 +339,26 @@ def test_a_large_radiograph_without_text_is_not_detected_whole():
     engine = RapidOcrEngine()
     assert engine.read(image) == []
     assert engine.calls.detector < 0.75 * whole, engine.calls
+
+
+def test_a_caret_is_found_on_speckle_and_beside_a_read_space():
+    """JPEG speckle leaves one-pixel specks of 'ink' under a caret; they are not ink. And a
+    caret read with a space beside it ('DUNCAN ^HAMISH', 'REID "CATRIONA') is one name."""
+    crop, xs = rendered_line("STEWART^CATRIONA", 16)
+    rng = np.random.default_rng(5)
+    noisy = crop.astype(np.int16) + rng.integers(-20, 21, crop.shape)
+    ys, xs_ = rng.integers(0, crop.shape[0], 40), rng.integers(0, crop.shape[1], 40)
+    noisy[ys, xs_] = 235                                  # specks as bright as the text
+    baseline = int(np.flatnonzero((crop.max(axis=2) > 128).any(axis=1))[-1])
+    noisy[baseline - 1, int(round(xs[7]))] = 235          # one right under the caret
+    noisy = np.clip(noisy, 0, 255).astype(np.uint8)
+    assert rapidocr_engine.carets_from_ink("STEWARTACATRIONA", xs, noisy) == "STEWART^CATRIONA"
+    for text in ("FIONAMURRAY", "DOEJANEQUAY"):
+        crop, xs = rendered_line(text, 16)
+        noisy = crop.copy()
+        noisy[ys % crop.shape[0], xs_ % crop.shape[1]] = 235
+        assert rapidocr_engine.carets_from_ink(text, xs, noisy) == text
+    assert rapidocr_engine.mend("Ref DUNCAN ^HAMISH HFS") == "Ref DUNCAN^HAMISH HFS"
+    assert rapidocr_engine.mend('Ref REID "CATRIONA') == "Ref REID^CATRIONA"
+    assert rapidocr_engine.mend("R ^ L") == "R ^ L"           # not two names
+    assert rapidocr_engine.mend("DOB 23-Dee1974") == "DOB 23-Dec-1974"

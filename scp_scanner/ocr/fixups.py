@@ -201,3 +201,51 @@ def capital_i_names(words: list[TextBox], params: FixupParams = FIXUPS) -> list[
             out[i] = TextBox("I" + word.text[1:], word.left, word.top, word.right, word.bottom,
                              word.confidence)
     return out
+
+
+# Dates written with a month's name (03-Oct-1947, 03 Oct 1947) are identifying, and their
+# month is one of twelve words: a month read with a look-alike ("0ct", "Ju1", "Dee", "Har")
+# or with a separator lost or doubled ("23-Dec1974", "15- Jun-1969") is put back when one
+# month alone is nearest (one edit; two for a two-letter reading). A tie ("Jut": Jul or Jun)
+# is left as read.
+MONTH_ABBREVIATIONS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_LOOKALIKES = str.maketrans({"0": "o", "1": "l", "|": "l", "5": "s", "8": "b"})
+_MONTH_DATE = re.compile(r"(?<![\w.:/-])(\d{1,2})( ?- ?| )([A-Za-z0-9|]{2,3})( ?- ?| |)(\d{4})(?![\w:/-])")
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance of two short words."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def nearest_month(token: str) -> str | None:
+    """The month abbreviation that `token` was read from, or None when it is not near one
+    month alone. Two letters at least must have been read."""
+    if sum(ch.isalpha() for ch in token) < 2:
+        return None
+    word = token.lower().translate(_MONTH_LOOKALIKES)
+    ranked = sorted((_edits(word, m.lower()), m) for m in MONTH_ABBREVIATIONS)
+    (best, month), (second, _) = ranked[0], ranked[1]
+    if best <= (2 if len(word) == 2 else 1) and second > best:
+        return month
+    return None
+
+
+def month_names(text: str) -> str:
+    """Dates with a month's name mended (see above); the day-month-year order stays, the
+    separators become '-' where one was read, else spaces."""
+    def mended(match: re.Match) -> str:
+        day, first, token, second, year = match.groups()
+        month = nearest_month(token)
+        if month is None:
+            return match[0]
+        sep = "-" if "-" in first + second else " "
+        if token[0].islower() or token.isupper():
+            month = month.lower() if token[0].islower() else month.upper()
+        return f"{day}{sep}{month}{sep}{year}"
+    return _MONTH_DATE.sub(mended, text)

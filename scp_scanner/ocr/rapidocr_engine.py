@@ -46,7 +46,8 @@ from scipy import ndimage
 from ..model import SOURCE_FRAME, Image, TextBox
 from ..registry import EngineError
 from .confusions import ink_gaps
-from .fixups import CARET_LOOKALIKES, ONE_WORD, SPLIT_GAP, continues, fix_digit_lookalikes
+from .fixups import (CARET_LOOKALIKES, ONE_WORD, SPLIT_GAP, continues, fix_digit_lookalikes,
+                     month_names)
 from .prepare import (PREPARE, enlarge, glyphs, inks, is_text, line_regions, merge_overlapping,
                       reading_order, regions_of)
 
@@ -308,6 +309,9 @@ LETTER_LOOKALIKES = {"0": "O", "5": "S", "8": "B", "1": "I"}
 _DIGIT_IN_CAPITALS = re.compile(r"^(?=(?:[^0-9]*[0-9]){1}[^0-9]*$)[A-Z]*[A-Z]([0158])[A-Z]*$")
 # 'Im' (image number) read with a small l.
 _IMAGE_LABEL = re.compile(r"\b[l|]m:(?=\d)")
+# A DICOM name's '^' (or the '"' or '~' it is read as) with a space read beside it
+# ("DUNCAN ^HAMISH", 'REID "CATRIONA'): FAMILY^GIVEN has none.
+_SPACED_CARET = re.compile(r'(?<=[A-Z]{2})(?: [\^"~] ?|[\^"~] )(?=[A-Z]{2})')
 
 
 def letters_for_digits(word: str) -> str:
@@ -322,13 +326,15 @@ def mend(text: str) -> str:
     """OCR fix-ups certain in context. The shared ones (fixups.py), word by word: a DICOM
     name whose '^' was read as a look-alike becomes FAMILY^GIVEN, digit look-alikes in
     numbers become digits. PP-OCR's own: accents folded (the recogniser's alphabet is
-    multilingual: "Straçathro"), dropped spaces put back, digits inside capitals."""
+    multilingual: "Straçathro"), dropped spaces put back, digits inside capitals, a month's
+    name in a date (fixups.month_names), a space read beside a name's '^'."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _LABEL_THEN_NUMBER.sub(": ", text)
     text = _DATE_THEN_TIME.sub(r"\1 \2", text)
     text = _WORD_THEN_CAPITALS.sub(" ", text)
     text = _IMAGE_LABEL.sub("Im:", text)
+    text = _SPACED_CARET.sub("^", month_names(text))
     words = []
     for word in text.split():
         match = ONE_WORD.match(word)
@@ -379,38 +385,54 @@ _CAPITALS = re.compile(r"[A-Z]{5,}")
 CARET_CLEAR = 0.2              # share of the capitals' height (2 px at least) clear under a caret
 
 
+def _caret_marks(region: np.ndarray) -> tuple[np.ndarray, list[float], int, int] | None:
+    """The ink of one word's columns (Otsu within them, so a line that crosses two
+    backgrounds is thresholded per word), with specks of one or two pixels (noise of JPEG
+    or speckle) removed; the centres of the pieces that may be carets (separate pieces that
+    start at the capitals' top and stop above their bottom CARET_CLEAR), and the clear band's
+    rows. None when the word shows too few pieces to tell its capitals' top and baseline."""
+    ink = ink_of(region)
+    labels, count = ndimage.label(ink, structure=np.ones((3, 3), bool))
+    if not count:
+        return None
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    ink &= sizes[labels] > 2
+    pieces_ = [piece for n, piece in enumerate(ndimage.find_objects(labels), 1)
+               if piece is not None and sizes[n] > 2]
+    if len(pieces_) < 5:
+        return None
+    # The capitals' top line and baseline: where most pieces of ink start and stop.
+    top = int(np.median([piece[0].start for piece in pieces_]))
+    bottom = int(np.median([piece[0].stop for piece in pieces_]))
+    if bottom - top < 4:
+        return None
+    clear = max(2, round(CARET_CLEAR * (bottom - top)))
+    marks = [(piece[1].start + piece[1].stop) / 2 for piece in pieces_
+             if top - 1 <= piece[0].start and piece[0].stop <= bottom - clear]
+    return ink, marks, bottom - clear, bottom
+
+
 def carets_from_ink(text: str, xs: list[float], crop: np.ndarray) -> str:
     """Put back one '^' per word of 5+ capitals where the recogniser read a capital letter
     (2+ letters on each side) over a mark that the ink shows is a caret: a separate piece
     of ink that stops above the bottom CARET_CLEAR of the line, with no ink under it."""
     if len(xs) != len(text) or "^" in text:
         return text
-    words = [m for m in _CAPITALS.finditer(text)]
-    if not words:
-        return text
-    ink = ink_of(crop)
-    labels, _ = ndimage.label(ink, structure=np.ones((3, 3), bool))
-    pieces_ = [piece for piece in ndimage.find_objects(labels) if piece is not None]
-    if len(pieces_) < 5:
-        return text
-    # The capitals' top line and baseline: where most pieces of ink start and stop.
-    top = int(np.median([piece[0].start for piece in pieces_]))
-    bottom = int(np.median([piece[0].stop for piece in pieces_]))
-    if bottom - top < 4:
-        return text
-    clear = max(2, round(CARET_CLEAR * (bottom - top)))
-    marks = [(piece[1].start + piece[1].stop) / 2 for piece in pieces_
-             if top - 1 <= piece[0].start and piece[0].stop <= bottom - clear]
-    if not marks:
-        return text
     out = list(text)
-    for word in words:
+    for word in _CAPITALS.finditer(text):
         pitch = float(np.median(np.diff(xs[word.start():word.end()])))
+        left = max(0, int(xs[word.start()] - pitch))
+        right = min(crop.shape[1], int(math.ceil(xs[word.end() - 1] + pitch)))
+        found = _caret_marks(crop[:, left:right]) if right - left > 2 else None
+        if found is None:
+            continue
+        ink, marks, clear_top, bottom = found
         for i in range(word.start() + 2, word.end() - 2):
-            if not any(abs(x - xs[i]) <= 0.5 * pitch for x in marks):
+            x = xs[i] - left
+            if not any(abs(m - x) <= 0.5 * pitch for m in marks):
                 continue
-            left, right = int(xs[i] - 0.3 * pitch), int(math.ceil(xs[i] + 0.3 * pitch))
-            under = ink[bottom - clear:bottom, max(0, left):max(0, right)]
+            a, b = int(x - 0.3 * pitch), int(math.ceil(x + 0.3 * pitch))
+            under = ink[clear_top:bottom, max(0, a):max(0, b)]
             if under.size and not under.any():
                 out[i] = "^"
                 break
