@@ -439,10 +439,15 @@ def carets_from_ink(text: str, xs: list[float], crop: np.ndarray) -> str:
     return "".join(out)
 
 
+# A number's separator ('16:' of 16:23:44, '1932-08-' of 1932-08-01) right before a digit.
+_NUMBER_SEPARATOR_END = re.compile(r"\d[:\-/.]$")
+
+
 def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray) -> str:
     """Drop a space the recogniser put inside a word ("Stra cathro", "ABD OMEN") where the
     second part continues the first (fixups.continues, the rule the tesseract engine uses:
-    numbers and capitalised next words stay apart) and the blank between the two characters
+    numbers and capitalised next words stay apart), or a space read inside a number after
+    its separator ("16: 23:44", "1932-08- 01"), where the blank between the two characters
     is narrow: no wider than the line's letter gaps allow (fixups.SPLIT_GAP), or under
     SPACE_SHARE of the line's widest other space."""
     if " " not in text.strip() or len(xs) != len(text):
@@ -461,7 +466,8 @@ def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray) -> str:
     out = list(text)
     for i, width in spaces.items():
         before, after = text[:i].split()[-1], text[i + 1:].split()[0]
-        if not width or not continues(before.rstrip(CARET_LOOKALIKES), after):
+        inside_number = bool(_NUMBER_SEPARATOR_END.search(before)) and after[:1].isdigit()
+        if not inside_number and (not width or not continues(before.rstrip(CARET_LOOKALIKES), after)):
             continue
         others = [w for j, w in spaces.items() if j != i]
         if width <= SPLIT_GAP * max(letter, 1.0) or (others and width < SPACE_SHARE * max(others)):
