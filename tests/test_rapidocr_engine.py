@@ -382,3 +382,45 @@ def test_a_space_read_inside_a_number_after_its_separator_is_dropped():
     text = "12:30- 45 Se: 3"
     positions = xs[:6] + [(xs[6] + xs[8]) / 2] + xs[9:]
     assert rapidocr_engine.spaces_from_ink(text, positions, crop) == text
+
+
+def test_text_at_near_black_levels_is_read():
+    """The second frame of pydicom-data's OBXXXX1A_2frame draws the patient ID, the date and
+    the settings at levels 5-6 on 1-2 (its sector spans 0-255): the ink shows them as dim
+    lines on a flat ground, and the engine reads them from the stretched levels. The first
+    frame (white text) has no dim lines."""
+    from pydicom.data import get_testdata_file
+
+    from scp_scanner.ocr import dim
+
+    first, second = images_of(get_testdata_file("OBXXXX1A_2frame.dcm"))
+    assert dim.dim_lines(first)[0] == []
+    lines, background, top = dim.dim_lines(second)
+    assert len(lines) >= 5 and background <= 2 and top <= 8
+    text = " ".join(box.text for box in ocr.create("rapidocr").read(second))
+    for word in ("11-05-25-142825", "5/25/2011", "Philips Healthcare"):
+        assert found(word, text), text
+
+
+def test_a_dark_ramp_is_not_dim_text():
+    """Dim text on a flat ground is found; the speckled dark edge of a real ultrasound sector
+    (pydicom-data's US1_J2KI), whose dark levels also make a line of glyph-like pieces, lies
+    on a ramp of levels and is not."""
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+    from pydicom.data import get_testdata_file
+
+    from scp_scanner.ocr import dim
+    from scp_scanner.ocr.prepare import glyphs, line_regions, to_grey
+
+    picture = PILImage.new("L", (400, 200), 1)
+    ImageDraw.Draw(picture).text((20, 20), "DOE^JOHN 12345", fill=6, font=dicomgen.load_font(16))
+    image = Image(pixels=np.asarray(picture).copy(), frame=0, overlay=-1, source=SOURCE_FRAME)
+    lines, background, top = dim.dim_lines(image)
+    assert background == 1 and len(lines) == 1 and top <= 6
+
+    sector = images_of(get_testdata_file("US1_J2KI.dcm"))[0]
+    grey = to_grey(sector.pixels)
+    ink = (grey >= 2) & (grey <= dim.DIM_LEVEL)
+    assert any(r.text_like for r in line_regions(glyphs(ink), ink.shape))
+    assert dim.dim_lines(sector)[0] == []

@@ -48,6 +48,8 @@ from ..registry import EngineError
 from .confusions import ink_gaps
 from .fixups import (CARET_LOOKALIKES, ONE_WORD, SPLIT_GAP, continues, fix_digit_lookalikes,
                      month_names)
+from .dim import dim_lines, stretched
+from .dim import margin as dim_margin
 from .prepare import (PREPARE, enlarge, glyphs, inks, is_text, line_regions, merge_overlapping,
                       reading_order, regions_of)
 
@@ -753,7 +755,29 @@ class RapidOcrEngine:
         if image.pixels.size == 0:
             return []
         view = view_of(image)
-        return self._lines(image, view, self.detect(image, view))
+        boxes = self._lines(image, view, self.detect(image, view))
+        return reading_order(boxes + self._dim_text(image, boxes))
+
+    def _dim_text(self, image: Image, boxes: list[TextBox]) -> list[TextBox]:
+        """Lines of text drawn at near-black levels (ocr/dim.py), read from the image with
+        those levels stretched, that no line already read overlaps."""
+        lines, background, top = dim_lines(image)
+        if not lines:
+            return []
+        bright = stretched(image, background, top)
+        view = view_of(bright)
+        s, m = view.scale, view.margin
+        rects: list[Rect] = []
+        for region in lines:
+            pad = dim_margin(region)
+            core = Rect(int(region.left * s) + m, int(region.top * s) + m,
+                        math.ceil(region.right * s) + m, math.ceil(region.bottom * s) + m)
+            window = Rect(int((region.left - pad) * s) + m, int((region.top - pad) * s) + m,
+                          math.ceil((region.right + pad) * s) + m, math.ceil((region.bottom + pad) * s) + m)
+            rects.extend(self._detect_window(bright, view, core, window, whole_lines=False) or [])
+        return [box for box in self._lines(bright, view, rects)
+                if not any(box.left < o.right and o.left < box.right and box.top < o.bottom
+                           and o.top < box.bottom for o in boxes)]
 
     def read_in(self, image: Image, areas: list[tuple[int, int, int, int]], *,
                 whole_lines: bool = True) -> list[TextBox] | None:
