@@ -140,6 +140,7 @@ def test_a_month_read_wrong_in_a_date_is_mended(read, mended):
     "Se 12 ABC 2020",       # not near any month
     "1.2-Oct-2020",         # part of a longer number
     "12-May-2020 14:10:48",  # already right
+    "kVp 80 AP 1024",       # two letters between numbers, no hyphen: a view, not a month
 ])
 def test_text_that_is_not_a_misread_month_is_left_alone(read):
     assert fixups.month_names(read) == read

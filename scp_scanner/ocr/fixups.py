@@ -241,10 +241,11 @@ def month_names(text: str) -> str:
     separators become '-' where one was read, else spaces."""
     def mended(match: re.Match) -> str:
         day, first, token, second, year = match.groups()
-        month = nearest_month(token)
+        sep = "-" if "-" in first + second else " "
+        # Without a hyphen only three letters make a month: "12 AP 2020" stays (a view, AP).
+        month = nearest_month(token) if sep == "-" or len(token) == 3 else None
         if month is None:
             return match[0]
-        sep = "-" if "-" in first + second else " "
         if token[0].islower() or token.isupper():
             month = month.lower() if token[0].islower() else month.upper()
         return f"{day}{sep}{month}{sep}{year}"
