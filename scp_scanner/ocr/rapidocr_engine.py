@@ -51,7 +51,7 @@ from .fixups import (CARET_LOOKALIKES, ONE_WORD, SPLIT_GAP, continues, fix_digit
 from .dim import dim_lines, stretched
 from .dim import margin as dim_margin
 from .prepare import (PREPARE, enlarge, glyphs, inks, is_text, line_regions, merge_overlapping,
-                      reading_order, regions_of)
+                      overlap, reading_order, regions_of)
 
 DETECTOR_FILE = "PP-OCRv6_det_small.onnx"
 RECOGNISER_FILE = "PP-OCRv6_rec_small.onnx"
@@ -776,8 +776,7 @@ class RapidOcrEngine:
                           math.ceil((region.right + pad) * s) + m, math.ceil((region.bottom + pad) * s) + m)
             rects.extend(self._detect_window(bright, view, core, window, whole_lines=False) or [])
         return [box for box in self._lines(bright, view, rects)
-                if not any(box.left < o.right and o.left < box.right and box.top < o.bottom
-                           and o.top < box.bottom for o in boxes)]
+                if not any(overlap(box, o) > 0 for o in boxes)]
 
     def read_in(self, image: Image, areas: list[tuple[int, int, int, int]], *,
                 whole_lines: bool = True) -> list[TextBox] | None:
