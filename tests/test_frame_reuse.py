@@ -21,8 +21,8 @@ from conftest import run_scan
 from scp_scanner import pii
 from scp_scanner.dicom import iter_images, read_dataset
 from scp_scanner.model import SOURCE_FRAME, Image, TextBox
-from scp_scanner.ocr.reuse import (FrameReuse, box_key, changed_pixels, dirty_boxes,
-                                   plan_patches)
+from scp_scanner.ocr.reuse import (AGAIN, AREA, KEEP, FrameReuse, box_key, changed_pixels,
+                                   dirty_boxes, line_plans, plan_patches)
 from scp_scanner.ocr.tesseract import TesseractEngine
 from scp_scanner.pipeline import Pipeline
 
@@ -208,6 +208,63 @@ def test_patches_cover_the_change_and_paint_over_kept_text():
     # Too much changed: read whole.
     changed[:] = True
     assert plan_patches(changed, boxes, [True, True]) is None
+
+
+def _drawn(lines: dict[tuple[int, int], str], size=(120, 400)) -> Image:
+    """White text on black, each line drawn at its (left, top)."""
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
+    picture = PILImage.new("L", (size[1], size[0]))
+    draw = ImageDraw.Draw(picture)
+    for (left, top), text in lines.items():
+        draw.text((left, top), text, fill=255, font=dicomgen.load_font(14))
+    return Image(np.asarray(picture), 0, -1, SOURCE_FRAME)
+
+
+def _ink_box(image: Image, text: str, left: int, right: int, top: int = 0, bottom: int = 50) -> TextBox:
+    """The line's box as a detector gives it: the ink in those bounds, a few pixels around it."""
+    part = image.pixels[top:bottom, left:right]
+    rows = np.flatnonzero(part.any(axis=1)) + top
+    cols = np.flatnonzero(part.any(axis=0)) + left
+    return _box(text, int(cols[0]) - 3, int(rows[0]) - 3, int(cols[-1]) + 4, int(rows[-1]) + 4)
+
+
+def test_line_plans_read_a_changed_clock_again_where_it_stands():
+    """A clock's seconds tick inside its own box: the clock is recognised again where it
+    stands (no detection), and the date beside it, whose neighbourhood changed only inside
+    the clock's box, keeps its reading."""
+    before = _drawn({(10, 10): "12/03/1961", (130, 10): "10:46:34"})
+    after = _drawn({(10, 10): "12/03/1961", (130, 10): "10:46:35"})
+    boxes = [_ink_box(before, "12/03/1961", 0, 120), _ink_box(before, "10:46:34", 120, 400)]
+    changed = changed_pixels(after, before)
+    dirty = dirty_boxes(changed, boxes)
+    assert dirty == [True, True]
+    assert line_plans(changed, before, after, boxes, dirty) == [KEEP, AGAIN]
+
+
+def test_line_plans_read_the_area_when_a_line_shrinks_grows_or_gains_a_neighbour():
+    """Glyphs changed inside the box but the ink no longer fills it ("Frame 10" -> "Frame 9"),
+    or ink changed outside every line beside it ("Frame 9" -> "Frame 10"): the detector
+    would draw another box, so the line's neighbourhood is read again, and so is the
+    line beside it on the same row (the detector may join them)."""
+    ten = _drawn({(10, 10): "Se:3", (60, 10): "Frame 10"})
+    nine = _drawn({(10, 10): "Se:3", (60, 10): "Frame 9"})
+    boxes = [_ink_box(ten, "Se:3", 0, 55), _ink_box(ten, "Frame 10", 55, 400)]
+    changed = changed_pixels(nine, ten)
+    dirty = dirty_boxes(changed, boxes)
+    assert line_plans(changed, ten, nine, boxes, dirty) == [AREA, AREA]
+    boxes = [_ink_box(nine, "Se:3", 0, 55), _ink_box(nine, "Frame 9", 55, 400)]
+    changed = changed_pixels(ten, nine)
+    assert changed[:, boxes[1].right:].any()            # the new glyph lies outside the box
+    assert line_plans(changed, nine, ten, boxes, dirty_boxes(changed, boxes)) == [AREA, AREA]
+    # A line far below, untouched, is kept whatever happens above.
+    far = _drawn({(10, 10): "Se:3", (60, 10): "Frame 9", (10, 90): "HFS"})
+    grown = _drawn({(10, 10): "Se:3", (60, 10): "Frame 10", (10, 90): "HFS"})
+    boxes = [_ink_box(far, "Se:3", 0, 55), _ink_box(far, "Frame 9", 55, 400)]
+    boxes.append(_ink_box(far, "HFS", 0, 400, 60, 120))
+    changed = changed_pixels(grown, far)
+    assert line_plans(changed, far, grown, boxes, dirty_boxes(changed, boxes))[2] == KEEP
 
 
 def test_changed_pixels_are_exact_and_include_the_text_mask():

@@ -330,6 +330,34 @@ def overlap(a: TextBox, b: TextBox) -> float:
     return (iw * ih) / smaller if smaller > 0 else 0.0
 
 
+def same_ink_extent(before: np.ndarray, after: np.ndarray) -> bool:
+    """Do two crops of one text line (same shape) hold their ink in the same rectangle? Ink
+    is the minority side of one Otsu threshold of both crops' grey (brightest channel), so
+    a glyph that changed does not move the threshold for the glyphs that did not."""
+    import cv2
+
+    grey = np.ascontiguousarray(np.concatenate([to_grey(before), to_grey(after)], axis=0))
+    if grey.size == 0 or grey.min() == grey.max():
+        return grey.size > 0 and bool((before == after).all())
+    _, binary = cv2.threshold(grey, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    ink = binary.astype(bool)
+    if ink.mean() > 0.5:
+        ink = ~ink
+    first, second = ink[:before.shape[0]], ink[before.shape[0]:]
+
+    def extent(mask: np.ndarray) -> tuple:
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        return (rows[0], rows[-1], cols[0], cols[-1]) if rows.size else ()
+
+    return extent(first) == extent(second)
+
+
+def covered(a: TextBox, b: TextBox) -> bool:
+    """Does one of the two boxes lie mostly (half its area or more) inside the other (the
+    same line found twice)?"""
+    return overlap(a, b) >= 0.5
+
+
 def merge_views(found: list[list[TextBox]], *, threshold: float = 0.5) -> list[TextBox]:
     """Union of the boxes read from several inks. A box that overlaps boxes read from an
     earlier ink (the same text read twice) replaces them only when it is more confident than

@@ -18,7 +18,8 @@ What RapidOCR gives, and what is ours:
   frame runs the detector only on pieces whose pixels changed and the recogniser only on
   lines whose crops changed; the rows are those of a full read by construction. Frame reuse
   (ocr/reuse.py) goes further with `read_in`: a further frame is read only in the areas
-  where its lines or its picture changed, each area at the scale a whole read would use.
+  where its lines or its picture changed, each area at the scale a whole read would use,
+  and with `read_lines`: a line whose glyphs changed in place is recognised where it stands.
 - Each kind of image is fed as the detector reads it best: frames as their display pixels
   (grey, MONOCHROME1 already inverted, RGB/YBR/palette already RGB, passed as BGR as the
   models were trained), overlays (set bits) as dark text on white, smoothed and magnified,
@@ -50,8 +51,8 @@ from .fixups import (CARET_LOOKALIKES, ONE_WORD, SPLIT_GAP, continues, fix_digit
                      month_names)
 from .dim import dim_lines, stretched
 from .dim import margin as dim_margin
-from .prepare import (PREPARE, enlarge, glyphs, inks, is_text, line_regions, merge_overlapping,
-                      overlap, reading_order, regions_of)
+from .prepare import (PREPARE, covered, enlarge, glyphs, inks, is_text, line_regions,
+                      merge_overlapping, overlap, reading_order, regions_of)
 
 DETECTOR_FILE = "PP-OCRv6_det_small.onnx"
 RECOGNISER_FILE = "PP-OCRv6_rec_small.onnx"
@@ -779,7 +780,7 @@ class RapidOcrEngine:
                 if not any(overlap(box, o) > 0 for o in boxes)]
 
     def read_in(self, image: Image, areas: list[tuple[int, int, int, int]], *,
-                whole_lines: bool = True) -> list[TextBox] | None:
+                whole_lines: bool = True, known: list[TextBox] = ()) -> list[TextBox] | None:
         """The text lines inside `areas` ((top, left, bottom, right), image pixels) of this
         image, each area detected alone at the scale its own smallest text line needs (as a
         whole read chooses it for the whole image), then recognised as a whole read does
@@ -787,7 +788,8 @@ class RapidOcrEngine:
         its edge inside the image is widened (AREA_GROWTH times); None when the line still
         reaches it (it may go on outside: read the image whole), unless whole_lines is False
         (areas of changed picture, where a detection that keeps growing is texture): then
-        the lines are taken as found."""
+        the lines are taken as found. Detected lines that mostly overlap a `known` line
+        (image pixels: one frame reuse keeps) are not recognised again."""
         try:
             if image.pixels.size == 0:
                 return []
@@ -805,7 +807,7 @@ class RapidOcrEngine:
                 if found is None:
                     return None
                 rects.extend(found)
-            return self._lines(image, view, rects)
+            return self._lines(image, view, rects, known)
         finally:
             release_freed_memory()
 
@@ -851,15 +853,47 @@ class RapidOcrEngine:
                        text_mask=None if image.text_mask is None else image.text_mask[top:bottom, left:right])
         return detection_scale(part, view)
 
-    def _lines(self, image: Image, view: View, detected: list[Rect]) -> list[TextBox]:
+    def read_lines(self, image: Image, boxes: list[TextBox]) -> list[TextBox | None]:
+        """These lines (boxes this engine read from an earlier image of the same shape)
+        recognised again in this image where they stand, without detection: frame reuse's
+        lines whose glyphs changed inside an unchanged ink extent (ocr/reuse.py). One entry
+        per box: the new reading, or None where a whole read would drop the line (too
+        unsure, or no text)."""
+        try:
+            if image.pixels.size == 0 or not boxes:
+                return [None] * len(boxes)
+            view = view_of(image)
+            s, m = view.scale, view.margin
+            height, width = view.pixels.shape[:2]
+            rects = [Rect(max(0, int(b.left * s) + m), max(0, int(b.top * s) + m),
+                          min(width, math.ceil(b.right * s) + m), min(height, math.ceil(b.bottom * s) + m))
+                     for b in boxes]
+            return self._line_boxes(image, view, rects)
+        finally:
+            release_freed_memory()
+
+    def _lines(self, image: Image, view: View, detected: list[Rect],
+               known: list[TextBox] = ()) -> list[TextBox]:
         """Detected lines (view pixels) recognised, mended and filtered, as boxes in the
-        image's pixel space, in reading order."""
+        image's pixel space, in reading order. A detected line that one of the `known` lines
+        (image pixels) covers, or that covers one (prepare.covered), is that line, and is not
+        recognised."""
         rects = list(dict.fromkeys(detected))
+        if known:
+            rects = [r for r in rects if not any(
+                covered(TextBox("", *view.to_original(r.left, r.top, r.right, r.bottom,
+                                                      image.height, image.width)), k) for k in known)]
+        return reading_order([b for b in self._line_boxes(image, view, rects) if b is not None])
+
+    def _line_boxes(self, image: Image, view: View, rects: list[Rect]) -> list[TextBox | None]:
+        """Each line (view pixels) recognised, mended and filtered: its box in the image's
+        pixel space, or None where it is dropped."""
         if not rects:
             return []
         crops = [view.pixels[r.top:r.bottom, r.left:r.right] for r in rects]
-        boxes = []
+        boxes: list[TextBox | None] = []
         for rect, (text, score) in zip(rects, self.recognise(crops)):
+            boxes.append(None)
             text = mend(text.strip())
             confidence = round(score * 100.0, 2)
             alnum = sum(ch.isalnum() for ch in text)
@@ -870,5 +904,5 @@ class RapidOcrEngine:
             left, top, right, bottom = view.to_original(rect.left, rect.top, rect.right, rect.bottom,
                                                         image.height, image.width)
             if right > left and 0 < bottom - top <= PREPARE.max_glyph_height:
-                boxes.append(TextBox(text, left, top, right, bottom, confidence))
-        return reading_order(boxes)
+                boxes[-1] = TextBox(text, left, top, right, bottom, confidence)
+        return boxes

@@ -17,9 +17,12 @@ planes of one overlay, of one shape) it keeps the previous image and the boxes r
 3. Something changed, and the engine can read areas of an image as its whole read reads
    them (`read_in`: rapidocr, which detects an area at the scale a whole read chooses and
    recognises its lines alone): a line whose neighbourhood (a text height above and below,
-   two to each side) kept its pixels keeps its reading; the neighbourhoods of the other
-   lines (the clock, the counter, and what stands next to them) are read again, and so is
-   text-like ink (ocr/prepare.py: three or more glyphs of annotation size in a line) that
+   two to each side) kept its pixels, or changed only inside other lines' boxes, keeps its
+   reading; a line whose glyphs changed inside its box while its ink fills the same
+   rectangle (a clock's seconds) is recognised again where it stands (`read_lines`, no
+   detection: line_plans); the neighbourhoods of the other lines (one that grew, shrank or
+   has picture moving beside it, and what stands next to it on its row) are read again,
+   and so is text-like ink (ocr/prepare.py: three or more glyphs of annotation size in a line) that
    appeared where the picture changed. A line reaching its area's edge widens the area,
    then means a whole read. Whole reads instead: when most lines changed (noise over the
    whole frame: nothing to reuse, and lines read in small areas lose the picture around
@@ -58,7 +61,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..model import Image, Source, TextBox
-from .prepare import inks, merge_overlapping, reading_order, regions_of
+from .prepare import covered, inks, merge_overlapping, reading_order, regions_of, same_ink_extent
 
 # Above this share of changed (to-be-read) pixels the frame is read whole: cropping saves
 # little then, and a whole read needs no locality.
@@ -113,6 +116,7 @@ class ReuseCounts:
     crop_reads: int = 0          # engine calls on crops (checks included)
     checks_failed: int = 0       # series found not to read crops as it reads whole frames
     areas_read: int = 0          # areas read by an engine's read_in (changed lines, new text)
+    lines_again: int = 0         # lines recognised again in place (glyphs changed, layout not)
     refreshes: int = 0           # of the full reads, those made every REFRESH_EVERY frames
     # Why further frames were read whole: "lines moved" (no line, or most lines, kept their
     # pixels: nothing, or too little, to reuse), "large change"
@@ -172,6 +176,52 @@ def dirty_boxes(changed: np.ndarray, boxes: list[TextBox]) -> list[bool]:
                    for j, other in enumerate(boxes)):
                 dirty[i] = grew = True
     return dirty
+
+
+KEEP, AGAIN, AREA = "keep", "again", "area"
+
+
+def line_plans(changed: np.ndarray, before: Image, after: Image, boxes: list[TextBox],
+               dirty: list[bool]) -> list[str]:
+    """What a further frame read in areas does with each earlier line: KEEP its reading,
+    recognise it AGAIN where it stands, or read its neighbourhood's AREA (detection, then
+    recognition). A dirty line (dirty_boxes) is kept when every changed pixel of its
+    neighbourhood lies inside other lines (a clock beside it ticked); read again when
+    they lie inside lines and some inside its own, and its ink fills the same rectangle
+    as before (glyphs changed, the layout did not: a clock's seconds); else its area is
+    read (something changed outside every line: the line may have grown or gained a
+    neighbour, or picture moved beside it). A line on the same row within reach of an
+    AREA line is read with it (the detector may join them)."""
+    height, width = changed.shape
+    in_lines = np.zeros_like(changed)
+    for b in boxes:
+        in_lines[b.top:b.bottom, b.left:b.right] = True
+    loose = changed & ~in_lines
+    plans = []
+    for box, is_dirty in zip(boxes, dirty):
+        n = neighbourhood(box, height, width)
+        if not is_dirty:
+            plans.append(KEEP)
+        elif loose[n.top:n.bottom, n.left:n.right].any():
+            plans.append(AREA)
+        elif not changed[box.top:box.bottom, box.left:box.right].any():
+            plans.append(KEEP)
+        elif same_ink_extent(before.pixels[box.top:box.bottom, box.left:box.right],
+                             after.pixels[box.top:box.bottom, box.left:box.right]):
+            plans.append(AGAIN)
+        else:
+            plans.append(AREA)
+    near = [neighbourhood(b, height, width) for b in boxes]
+    grew = True
+    while grew:
+        grew = False
+        for i, box in enumerate(boxes):
+            if plans[i] != AREA and any(plans[j] == AREA and same_line(box, other)
+                                        and near[i].meets(_area_of(other))
+                                        for j, other in enumerate(boxes)):
+                plans[i] = AREA
+                grew = True
+    return plans
 
 
 @dataclass(frozen=True, eq=False)
@@ -369,23 +419,42 @@ class FrameReuse:
 
     def _read_areas(self, image: Image, series: _Series, changed: np.ndarray) -> list[TextBox] | None:
         """A further frame read where it changed: lines whose neighbourhood kept its pixels
-        keep their reading; the neighbourhoods of the others, and the text-like ink that
-        appeared where pixels changed, are read again (engine.read_in). None: read whole."""
+        (or changed only inside other lines) keep their reading; lines whose glyphs changed
+        in place are recognised again where they stand (an engine with `read_lines`); the
+        neighbourhoods of the others, and the text-like ink that appeared where pixels
+        changed, are read again (engine.read_in). None: read whole."""
         height, width = changed.shape
         dirty = dirty_boxes(changed, series.boxes)
-        kept = [b for b, d in zip(series.boxes, dirty) if not d]
-        if not kept or len(kept) < MIN_KEPT_SHARE * len(series.boxes):
+        if hasattr(self.engine, "read_lines"):
+            plans = line_plans(changed, series.image, image, series.boxes, dirty)
+        else:
+            plans = [AREA if d else KEEP for d in dirty]
+        kept = [b for b, p in zip(series.boxes, plans) if p == KEEP]
+        again = [b for b, p in zip(series.boxes, plans) if p == AGAIN]
+        if len(kept) + len(again) < max(1, MIN_KEPT_SHARE * len(series.boxes)):
             self.counts.read_whole("lines moved")
             return None
+        if again:
+            self.counts.lines_again += len(again)
+            read = iter(self.engine.read_lines(image, again))
+            again = []
+            for i, plan in enumerate(plans):
+                if plan == AGAIN:
+                    line = next(read)
+                    if line is None:        # a whole read would drop it now: read its area
+                        plans[i] = AREA
+                    else:
+                        again.append(line)
         # Lines that changed, read again whole (a line reaching its area's edge: read the
         # frame whole); and text that may have appeared over changed picture.
-        lines = merge_areas([neighbourhood(b, height, width) for b, d in zip(series.boxes, dirty) if d])
-        appeared = merge_areas(new_text_areas(image, changed, kept))
+        lines = merge_areas([neighbourhood(b, height, width) for b, p in zip(series.boxes, plans) if p == AREA])
+        appeared = merge_areas(new_text_areas(image, changed, kept + again))
         fresh = [a for a in appeared if not any(a.meets(line) for line in lines)]
         lines = merge_areas(lines + [a for a in appeared if a not in fresh])
         if sum(a.size for a in lines + fresh) > MAX_CHANGED_SHARE * height * width:
             self.counts.read_whole("large change")
             return None
+        known = kept + again
         found: list[TextBox] = []
         for areas, whole_lines in ((lines, True), (fresh, False)):
             if not areas:
@@ -393,16 +462,16 @@ class FrameReuse:
             self.counts.areas_read += len(areas)
             self.counts.pixels_read += sum(a.size for a in areas)
             read = self.engine.read_in(image, [(a.top, a.left, a.bottom, a.right) for a in areas],
-                                       whole_lines=whole_lines)
+                                       whole_lines=whole_lines, known=known)
             if read is None:
                 self.counts.read_whole("line cut")
                 return None
             found += read
-        # A kept line's pixels did not change: its reading stands, and a line found again
-        # mostly over it (an area reaching it) is the same line.
-        found = [b for b in found if not any(covered(b, k) for k in kept)]
+        # A kept line's pixels did not change, and a line read again stands where it stood:
+        # their readings stand, and a line found again mostly over one is the same line.
+        found = [b for b in found if not any(covered(b, k) for k in known)]
         self.counts.partial += 1
-        return reading_order(kept + found)
+        return reading_order(known + found)
 
     def _check(self, series: _Series, patch: Patch) -> bool:
         """Does reading this patch of the previous image give the boxes its whole reading
@@ -445,14 +514,6 @@ def new_text_areas(image: Image, changed: np.ndarray, kept: list[TextBox]) -> li
             out.append(Area(max(0, area.top - pad), max(0, area.left - pad),
                             min(height, area.bottom + pad), min(width, area.right + pad)))
     return out
-
-
-def covered(a: TextBox, b: TextBox) -> bool:
-    """Does one of the two boxes lie mostly (half its area or more) inside the other?"""
-    iw = min(a.right, b.right) - max(a.left, b.left)
-    ih = min(a.bottom, b.bottom) - max(a.top, b.top)
-    smaller = min((a.right - a.left) * (a.bottom - a.top), (b.right - b.left) * (b.bottom - b.top))
-    return iw > 0 and ih > 0 and iw * ih >= 0.5 * max(1, smaller)
 
 
 def merge_areas(areas: list[Area]) -> list[Area]:
