@@ -243,28 +243,36 @@ def test_line_plans_read_a_changed_clock_again_where_it_stands():
     assert line_plans(changed, before, after, boxes, dirty) == [KEEP, AGAIN]
 
 
-def test_line_plans_read_the_area_when_a_line_shrinks_grows_or_gains_a_neighbour():
-    """Glyphs changed inside the box but the ink no longer fills it ("Frame 10" -> "Frame 9"),
-    or ink changed outside every line beside it ("Frame 9" -> "Frame 10"): the detector
-    would draw another box, so the line's neighbourhood is read again, and so is the
-    line beside it on the same row (the detector may join them)."""
-    ten = _drawn({(10, 10): "Se:3", (60, 10): "Frame 10"})
-    nine = _drawn({(10, 10): "Se:3", (60, 10): "Frame 9"})
-    boxes = [_ink_box(ten, "Se:3", 0, 55), _ink_box(ten, "Frame 10", 55, 400)]
+def test_line_plans_read_a_shrunk_line_again_and_the_area_of_a_grown_one():
+    """"Frame 10" -> "Frame 9": the glyphs changed inside the box and the ink stays inside
+    the rectangle it filled, so the box still holds the line: read again where it stands.
+    "Frame 9" -> "Frame 10": the new glyph reaches past the box (ink changed outside every
+    line), so the detector would draw another box: the line's neighbourhood is read again,
+    and so is the line beside it on the same row (the detector may join them). A line far
+    below, untouched, is kept."""
+    ten = _drawn({(10, 10): "Se:3", (60, 10): "Frame 10", (10, 90): "HFS"})
+    nine = _drawn({(10, 10): "Se:3", (60, 10): "Frame 9", (10, 90): "HFS"})
+    boxes = [_ink_box(ten, "Se:3", 0, 55), _ink_box(ten, "Frame 10", 55, 400),
+             _ink_box(ten, "HFS", 0, 400, 60, 120)]
     changed = changed_pixels(nine, ten)
-    dirty = dirty_boxes(changed, boxes)
-    assert line_plans(changed, ten, nine, boxes, dirty) == [AREA, AREA]
-    boxes = [_ink_box(nine, "Se:3", 0, 55), _ink_box(nine, "Frame 9", 55, 400)]
+    assert line_plans(changed, ten, nine, boxes, dirty_boxes(changed, boxes)) == [KEEP, AGAIN, KEEP]
+    boxes = [_ink_box(nine, "Se:3", 0, 55), _ink_box(nine, "Frame 9", 55, 400),
+             _ink_box(nine, "HFS", 0, 400, 60, 120)]
     changed = changed_pixels(ten, nine)
     assert changed[:, boxes[1].right:].any()            # the new glyph lies outside the box
-    assert line_plans(changed, nine, ten, boxes, dirty_boxes(changed, boxes)) == [AREA, AREA]
-    # A line far below, untouched, is kept whatever happens above.
-    far = _drawn({(10, 10): "Se:3", (60, 10): "Frame 9", (10, 90): "HFS"})
-    grown = _drawn({(10, 10): "Se:3", (60, 10): "Frame 10", (10, 90): "HFS"})
-    boxes = [_ink_box(far, "Se:3", 0, 55), _ink_box(far, "Frame 9", 55, 400)]
-    boxes.append(_ink_box(far, "HFS", 0, 400, 60, 120))
-    changed = changed_pixels(grown, far)
-    assert line_plans(changed, far, grown, boxes, dirty_boxes(changed, boxes))[2] == KEEP
+    assert line_plans(changed, nine, ten, boxes, dirty_boxes(changed, boxes)) == [AREA, AREA, KEEP]
+
+
+def test_line_plans_read_the_area_when_the_ink_reaches_further_inside_the_box():
+    """A glyph drawn into the box's margin (the line grew, though not past its box): the
+    box no longer holds the line with the room the detector gave it, so its area is read."""
+    before = _drawn({(10, 10): "10:46:34"})
+    box = _ink_box(before, "10:46:34", 0, 400)
+    wide = _box("10:46:34", box.left, box.top, box.right + 12, box.bottom)
+    after = _drawn({(10, 10): "10:46:34", (wide.right - 9, 12): "."})
+    changed = changed_pixels(after, before)
+    assert changed.any() and not changed[:, wide.right:].any()
+    assert line_plans(changed, before, after, [wide], dirty_boxes(changed, [wide])) == [AREA]
 
 
 def test_changed_pixels_are_exact_and_include_the_text_mask():

@@ -330,26 +330,32 @@ def overlap(a: TextBox, b: TextBox) -> float:
     return (iw * ih) / smaller if smaller > 0 else 0.0
 
 
-def same_ink_extent(before: np.ndarray, after: np.ndarray) -> bool:
-    """Do two crops of one text line (same shape) hold their ink in the same rectangle? Ink
-    is the minority side of one Otsu threshold of both crops' grey (brightest channel), so
-    a glyph that changed does not move the threshold for the glyphs that did not."""
+def ink_stays_inside(before: np.ndarray, after: np.ndarray) -> bool:
+    """Does a text line's ink in the crop `after` stay inside the rectangle its ink filled in
+    `before` (same shape)? A line whose glyphs changed without reaching further (a clock's
+    seconds, a counter going from 10 to 9) still fits the box drawn around it, with at least
+    the room it had. Ink is the minority side of one Otsu threshold of both crops' grey
+    (brightest channel), so a glyph that changed does not move the threshold for the glyphs
+    that did not."""
     import cv2
 
     grey = np.ascontiguousarray(np.concatenate([to_grey(before), to_grey(after)], axis=0))
     if grey.size == 0 or grey.min() == grey.max():
-        return grey.size > 0 and bool((before == after).all())
+        return grey.size > 0
     _, binary = cv2.threshold(grey, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     ink = binary.astype(bool)
     if ink.mean() > 0.5:
         ink = ~ink
     first, second = ink[:before.shape[0]], ink[before.shape[0]:]
 
-    def extent(mask: np.ndarray) -> tuple:
+    def extent(mask: np.ndarray) -> tuple[int, int, int, int] | None:
         rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-        return (rows[0], rows[-1], cols[0], cols[-1]) if rows.size else ()
+        return (rows[0], cols[0], rows[-1], cols[-1]) if rows.size else None
 
-    return extent(first) == extent(second)
+    was, now = extent(first), extent(second)
+    if now is None:
+        return True
+    return was is not None and was[0] <= now[0] and was[1] <= now[1] and now[2] <= was[2] and now[3] <= was[3]
 
 
 def covered(a: TextBox, b: TextBox) -> bool:

@@ -18,10 +18,12 @@ planes of one overlay, of one shape) it keeps the previous image and the boxes r
    them (`read_in`: rapidocr, which detects an area at the scale a whole read chooses and
    recognises its lines alone): a line whose neighbourhood (a text height above and below,
    two to each side) kept its pixels, or changed only inside other lines' boxes, keeps its
-   reading; a line whose glyphs changed inside its box while its ink fills the same
-   rectangle (a clock's seconds) is recognised again where it stands (`read_lines`, no
-   detection: line_plans); the neighbourhoods of the other lines (one that grew, shrank or
-   has picture moving beside it, and what stands next to it on its row) are read again,
+   reading; a line whose glyphs changed inside its box while its ink stays inside the
+   rectangle it filled (a clock's seconds, a counter going from 10 to 9) is recognised
+   again where it stands (`read_lines`, no detection: line_plans; its rectangle stays the
+   one drawn before, so it may be a glyph wider than a full read's); the neighbourhoods
+   of the other lines (one that grew, or has picture moving beside it, and what stands
+   next to it on its row) are read again,
    and so is text-like ink (ocr/prepare.py: three or more glyphs of annotation size in a line) that
    appeared where the picture changed. A line reaching its area's edge widens the area,
    then means a whole read. Whole reads instead: when most lines changed (noise over the
@@ -61,7 +63,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..model import Image, Source, TextBox
-from .prepare import covered, inks, merge_overlapping, reading_order, regions_of, same_ink_extent
+from .prepare import covered, inks, merge_overlapping, reading_order, regions_of, ink_stays_inside
 
 # Above this share of changed (to-be-read) pixels the frame is read whole: cropping saves
 # little then, and a whole read needs no locality.
@@ -187,11 +189,12 @@ def line_plans(changed: np.ndarray, before: Image, after: Image, boxes: list[Tex
     recognise it AGAIN where it stands, or read its neighbourhood's AREA (detection, then
     recognition). A dirty line (dirty_boxes) is kept when every changed pixel of its
     neighbourhood lies inside other lines (a clock beside it ticked); read again when
-    they lie inside lines and some inside its own, and its ink fills the same rectangle
-    as before (glyphs changed, the layout did not: a clock's seconds); else its area is
-    read (something changed outside every line: the line may have grown or gained a
-    neighbour, or picture moved beside it). A line on the same row within reach of an
-    AREA line is read with it (the detector may join them)."""
+    they lie inside lines and some inside its own, and its ink stays inside the rectangle
+    it filled before (glyphs changed, the line did not grow: a clock's seconds, a counter
+    going from 10 to 9); else its area is read (the line grew, or something changed outside
+    every line: the line may have gained a neighbour, or picture moved beside it). A line
+    on the same row within reach of an AREA line is read with it (the detector may join
+    them)."""
     height, width = changed.shape
     in_lines = np.zeros_like(changed)
     for b in boxes:
@@ -206,8 +209,8 @@ def line_plans(changed: np.ndarray, before: Image, after: Image, boxes: list[Tex
             plans.append(AREA)
         elif not changed[box.top:box.bottom, box.left:box.right].any():
             plans.append(KEEP)
-        elif same_ink_extent(before.pixels[box.top:box.bottom, box.left:box.right],
-                             after.pixels[box.top:box.bottom, box.left:box.right]):
+        elif ink_stays_inside(before.pixels[box.top:box.bottom, box.left:box.right],
+                              after.pixels[box.top:box.bottom, box.left:box.right]):
             plans.append(AGAIN)
         else:
             plans.append(AREA)
