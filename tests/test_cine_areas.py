@@ -151,6 +151,28 @@ def test_text_that_appears_over_the_picture_is_read(cines):
     assert reader.counts.partial >= FRAMES - 2, reader.counts
 
 
+def test_a_line_erased_in_place_is_dropped(cines):
+    """The counter's glyphs painted over with the background from frame 3 on: its ink stays
+    inside its box, so it is recognised where it stands, reads as nothing, and its area is
+    read instead: frames 3 and 4 list no counter, and every other line stays."""
+    images = list(iter_images(read_dataset(cines["rgb"])))[:5]
+    reader = FrameReuse(engine())
+    first = reader.read(images[0])
+    counter = next(b for b in first if b.text.startswith("Frame"))
+    shown = [images[0], images[1]]
+    for image in images[2:]:
+        pixels = image.pixels.copy()
+        pixels[counter.top:counter.bottom, counter.left:counter.right] = 0
+        shown.append(replace(image, pixels=pixels))
+    texts = [[b.text for b in reader.read(image)] for image in shown[1:]]
+    assert any(t.startswith("Frame 2/") for t in texts[0]), texts[0]
+    others = {b.text for b in first} - {counter.text}
+    for read in texts[1:]:
+        assert not any(t.startswith("Frame") for t in read), read
+        assert len(others & set(read)) >= len(others) - 1, (others, read)
+    assert reader.counts.lines_again >= 3 and reader.counts.partial == 4, reader.counts
+
+
 def test_a_frame_whose_lines_all_changed_is_read_whole(cines):
     """Nothing to reuse (every line's pixels changed: here the frame is inverted): read
     whole; the next frame, inverted as well, keeps that reading where it did not change."""

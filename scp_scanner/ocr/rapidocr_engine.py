@@ -788,8 +788,9 @@ class RapidOcrEngine:
         its edge inside the image is widened (AREA_GROWTH times); None when the line still
         reaches it (it may go on outside: read the image whole), unless whole_lines is False
         (areas of changed picture, where a detection that keeps growing is texture): then
-        the lines are taken as found. Detected lines that mostly overlap a `known` line
-        (image pixels: one frame reuse keeps) are not recognised again."""
+        the lines are taken as found. A detected line that a `known` line (image pixels:
+        one frame reuse keeps) covers, or that covers one (prepare.covered), is not
+        recognised again."""
         try:
             if image.pixels.size == 0:
                 return []
@@ -856,7 +857,8 @@ class RapidOcrEngine:
     def read_lines(self, image: Image, boxes: list[TextBox]) -> list[TextBox | None]:
         """These lines (boxes this engine read from an earlier image of the same shape)
         recognised again in this image where they stand, without detection: frame reuse's
-        lines whose glyphs changed inside an unchanged ink extent (ocr/reuse.py). One entry
+        lines whose glyphs changed while their ink stayed inside its rectangle
+        (ocr/reuse.py line_plans). One entry
         per box: the new reading, or None where a whole read would drop the line (too
         unsure, or no text)."""
         try:

@@ -23,9 +23,8 @@ planes of one overlay, of one shape) it keeps the previous image and the boxes r
    again where it stands (`read_lines`, no detection: line_plans; its rectangle stays the
    one drawn before, so it may be a glyph wider than a full read's); the neighbourhoods
    of the other lines (one that grew, or has picture moving beside it, and what stands
-   next to it on its row) are read again,
-   and so is text-like ink (ocr/prepare.py: three or more glyphs of annotation size in a line) that
-   appeared where the picture changed. A line reaching its area's edge widens the area,
+   next to it on its row) are read again, and so is text-like ink (ocr/prepare.py: three
+   or more glyphs of annotation size in a line) that appeared where the picture changed. A line reaching its area's edge widens the area,
    then means a whole read. Whole reads instead: when most lines changed (noise over the
    whole frame: nothing to reuse, and lines read in small areas lose the picture around
    them), when the areas cover most of the frame, and every REFRESH_EVERY frames, whose
@@ -63,7 +62,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..model import Image, Source, TextBox
-from .prepare import covered, inks, merge_overlapping, reading_order, regions_of, ink_stays_inside
+from .prepare import covered, ink_stays_inside, inks, merge_overlapping, reading_order, regions_of
 
 # Above this share of changed (to-be-read) pixels the frame is read whole: cropping saves
 # little then, and a whole read needs no locality.
@@ -214,6 +213,13 @@ def line_plans(changed: np.ndarray, before: Image, after: Image, boxes: list[Tex
             plans.append(AGAIN)
         else:
             plans.append(AREA)
+    return spread_areas(boxes, plans, height, width)
+
+
+def spread_areas(boxes: list[TextBox], plans: list[str], height: int, width: int) -> list[str]:
+    """Every line on the same row within reach of an AREA line (its neighbourhood meets it)
+    becomes AREA too, until none does: the detector may join them into one line."""
+    plans = list(plans)
     near = [neighbourhood(b, height, width) for b in boxes]
     grew = True
     while grew:
@@ -439,15 +445,13 @@ class FrameReuse:
             return None
         if again:
             self.counts.lines_again += len(again)
-            read = iter(self.engine.read_lines(image, again))
-            again = []
-            for i, plan in enumerate(plans):
-                if plan == AGAIN:
-                    line = next(read)
-                    if line is None:        # a whole read would drop it now: read its area
-                        plans[i] = AREA
-                    else:
-                        again.append(line)
+            readings = dict(zip([i for i, p in enumerate(plans) if p == AGAIN],
+                                self.engine.read_lines(image, again)))
+            if any(line is None for line in readings.values()):
+                # A whole read would drop the line now: its area is read, with its row.
+                plans = spread_areas(series.boxes, [AREA if i in readings and readings[i] is None else p
+                                                    for i, p in enumerate(plans)], height, width)
+            again = [readings[i] for i, p in enumerate(plans) if p == AGAIN]
         # Lines that changed, read again whole (a line reaching its area's edge: read the
         # frame whole); and text that may have appeared over changed picture.
         lines = merge_areas([neighbourhood(b, height, width) for b, p in zip(series.boxes, plans) if p == AREA])
