@@ -4,7 +4,10 @@ An engine is a class with a `name` and `read(image) -> list[TextBox]`, built onc
 (models load in the constructor). `create("tesseract")` builds one; a new engine is one new
 module plus one line in ENGINES. An engine that reads a cropped sub-image exactly as it reads
 the same pixels inside the whole image may say so with `local_reading = True`: frame reuse
-(reuse.py) then reads only the changed parts of a changed frame.
+(reuse.py) then reads only the changed parts of a changed frame. An engine with `read_in`
+(areas of an image, as its whole read reads them) and `read_lines` (earlier lines recognised
+again where they stand), such as rapidocr, lets frame reuse read a further frame only where
+its lines or its picture changed (docs/design.md, "Engines").
 """
 from __future__ import annotations
 
