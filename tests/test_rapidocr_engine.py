@@ -424,3 +424,68 @@ def test_a_dark_ramp_is_not_dim_text():
     ink = (grey >= 2) & (grey <= dim.DIM_LEVEL)
     assert any(r.text_like for r in line_regions(glyphs(ink), ink.shape))
     assert dim.dim_lines(sector)[0] == []
+
+
+def _line_image(text: str) -> Image:
+    """White DejaVu text on black, 600x120, drawn at (20, 40)."""
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
+    picture = PILImage.new("RGB", (600, 120))
+    ImageDraw.Draw(picture).text((20, 40), text, fill=(255, 255, 255), font=dicomgen.load_font(16))
+    return Image(np.asarray(picture), 0, -1, SOURCE_FRAME)
+
+
+def _recognised_widths(engine, monkeypatch) -> list[int]:
+    """The widths of the crops the recogniser is handed from now on."""
+    widths: list[int] = []
+    recognise = engine.recognise
+
+    def spy(crops):
+        widths.extend(c.shape[1] for c in crops)
+        return recognise(crops)
+
+    monkeypatch.setattr(engine, "recognise", spy)
+    return widths
+
+
+def test_a_line_read_again_reads_only_the_words_that_changed(monkeypatch):
+    """A clock ticks at the end of its line: read_lines, told which pixels changed, hands
+    the recogniser the changed word alone (cut at the middle of the gap before it) and puts
+    its reading in place of the old word; the date before it keeps its reading."""
+    engine = ocr.create("rapidocr", gpu="cpu")
+    before, after = _line_image("12/03/1961 10:46:34"), _line_image("12/03/1961 10:46:35")
+    [line] = engine.read(before)
+    assert line.text == "12/03/1961 10:46:34"
+    changed = (before.pixels != after.pixels).any(axis=2)
+    widths = _recognised_widths(engine, monkeypatch)
+    [again] = engine.read_lines(after, [line], changed=changed)
+    assert again.text == "12/03/1961 10:46:35"
+    assert (again.left, again.top, again.right, again.bottom) == (line.left, line.top, line.right, line.bottom)
+    assert len(widths) == 1 and widths[0] < 0.6 * (line.right - line.left), widths
+    # The clock erased: the ink no longer shows two words, so the line is read whole.
+    erased = _line_image("12/03/1961")
+    assert engine.read_lines(erased, [line], changed=(before.pixels != erased.pixels).any(axis=2))[0].text \
+        == "12/03/1961"
+    assert widths[1:] == [line.right - line.left], widths
+    # Without the changed pixels, or with changes in every word, the line is read whole.
+    del widths[:]
+    assert engine.read_lines(after, [line])[0].text == "12/03/1961 10:46:35"
+    both = _line_image("13/03/1961 10:46:35")
+    everywhere = (before.pixels != both.pixels).any(axis=2)
+    assert engine.read_lines(both, [line], changed=everywhere)[0].text == "13/03/1961 10:46:35"
+    assert widths == [line.right - line.left] * 2, widths
+
+
+def test_a_line_whose_ink_does_not_show_its_spaces_is_read_whole(monkeypatch):
+    """The reading has a space that the ink does not show as a gap wider than the letters'
+    (here the old reading is given two words for one unbroken number): the words cannot be
+    told apart in the ink, so the line is read whole."""
+    engine = ocr.create("rapidocr", gpu="cpu")
+    before, after = _line_image("1234567890"), _line_image("1234567891")
+    [line] = engine.read(before)
+    split = TextBox("12345 67890", line.left, line.top, line.right, line.bottom, line.confidence)
+    widths = _recognised_widths(engine, monkeypatch)
+    [again] = engine.read_lines(after, [split], changed=(before.pixels != after.pixels).any(axis=2))
+    assert again.text == "1234567891"
+    assert widths == [line.right - line.left], widths

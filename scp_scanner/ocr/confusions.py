@@ -128,6 +128,20 @@ def ink_gaps(columns: np.ndarray) -> list[tuple[int, int]]:
     return [(a + int(inked[0]), b + int(inked[0])) for a, b in true_runs(~inside)]
 
 
+def space_gaps(columns: np.ndarray, spaces: int) -> list[tuple[int, int]] | None:
+    """The `spaces` widest runs of empty columns of a line (ink_gaps), in order, when they
+    stand out from the gaps between letters (2 px wider than the widest of those at least):
+    the spaces between its words. None when the ink does not show that many."""
+    gaps = ink_gaps(columns)
+    if spaces < 1 or len(gaps) < spaces:
+        return None
+    widest = sorted(gaps, key=lambda g: g[1] - g[0], reverse=True)
+    chosen = sorted(widest[:spaces])
+    if len(widest) > spaces and min(b - a for a, b in chosen) < widest[spaces][1] - widest[spaces][0] + 2:
+        return None
+    return chosen
+
+
 # The upper part of a line, where a '^' sits (the lower part of its gap stays empty).
 CARET_ZONE = 0.45
 
@@ -150,12 +164,8 @@ def caret_gaps(words: list[str], ink: np.ndarray | None) -> list[bool] | None:
     split = int(rows[0] + round((rows[-1] - rows[0] + 1) * CARET_ZONE))
     upper = ink[rows[0]:split].any(axis=0)
     lower = ink[split:rows[-1] + 1].any(axis=0)
-    gaps = ink_gaps(lower)
-    if len(gaps) < spaces:
-        return None
-    widest = sorted(gaps, key=lambda g: g[1] - g[0], reverse=True)
-    chosen = sorted(widest[:spaces])
-    if len(widest) > spaces and min(b - a for a, b in chosen) < widest[spaces][1] - widest[spaces][0] + 2:
+    chosen = space_gaps(lower, spaces)
+    if chosen is None:
         return None
     flags = []
     for start, end in chosen:

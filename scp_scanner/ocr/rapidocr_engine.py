@@ -46,7 +46,7 @@ from scipy import ndimage
 
 from ..model import SOURCE_FRAME, Image, TextBox
 from ..registry import EngineError
-from .confusions import ink_gaps
+from .confusions import ink_gaps, space_gaps
 from .fixups import (CARET_LOOKALIKES, ONE_WORD, SPLIT_GAP, continues, fix_digit_lookalikes,
                      month_names)
 from .dim import dim_lines, stretched
@@ -854,25 +854,76 @@ class RapidOcrEngine:
                        text_mask=None if image.text_mask is None else image.text_mask[top:bottom, left:right])
         return detection_scale(part, view)
 
-    def read_lines(self, image: Image, boxes: list[TextBox]) -> list[TextBox | None]:
+    def read_lines(self, image: Image, boxes: list[TextBox],
+                   changed: np.ndarray | None = None) -> list[TextBox | None]:
         """These lines (boxes this engine read from an earlier image of the same shape)
         recognised again in this image where they stand, without detection: frame reuse's
         lines whose glyphs changed while their ink stayed inside its rectangle
-        (ocr/reuse.py line_plans). One entry
-        per box: the new reading, or None where a whole read would drop the line (too
-        unsure, or no text)."""
+        (ocr/reuse.py line_plans). With `changed` (bool, image pixels: what differs from
+        the earlier image), a line whose words the ink separates as its reading does (one
+        wide gap per space: confusions.space_gaps) has only the words holding changed
+        pixels recognised, each cut from the line at the middle of the gaps around it, and
+        put in place of the old words (a clock's seconds, not its date). One entry per box:
+        the new reading, or None where a whole read would drop the line (too unsure, or no
+        text) or a changed word reads as nothing."""
         try:
             if image.pixels.size == 0 or not boxes:
                 return [None] * len(boxes)
             view = view_of(image)
             s, m = view.scale, view.margin
             height, width = view.pixels.shape[:2]
-            rects = [Rect(max(0, int(b.left * s) + m), max(0, int(b.top * s) + m),
-                          min(width, math.ceil(b.right * s) + m), min(height, math.ceil(b.bottom * s) + m))
-                     for b in boxes]
-            return self._line_boxes(image, view, rects)
+            plans: list[tuple[TextBox, Rect, list[tuple[int, int]] | None]] = []
+            for box in boxes:
+                rect = Rect(max(0, int(box.left * s) + m), max(0, int(box.top * s) + m),
+                            min(width, math.ceil(box.right * s) + m), min(height, math.ceil(box.bottom * s) + m))
+                plans.append((box, rect, self._changed_words(view, rect, box, changed)))
+            whole = [rect for _, rect, words in plans if words is None]
+            parts = [Rect(rect.left + a, rect.top, rect.left + b, rect.bottom)
+                     for _, rect, words in plans if words is not None for a, b in words]
+            read_whole = iter(self._line_boxes(image, view, whole))
+            read_parts = iter(self.recognise([view.pixels[r.top:r.bottom, r.left:r.right] for r in parts]))
+            out: list[TextBox | None] = []
+            for box, rect, words in plans:
+                if words is None:
+                    out.append(next(read_whole))
+                    continue
+                old = box.text.split(" ")
+                spans = self._word_spans(view, rect, len(old))
+                new, score = list(old), box.confidence / 100.0
+                for span in words:
+                    text, part_score = next(read_parts)
+                    new[spans.index(span)] = text.strip()
+                    score = min(score, part_score)
+                # A word that now reads as nothing: None, so the line's area is read again.
+                out.append(self._accepted(image, view, rect, " ".join(new), score) if all(new) else None)
+            return out
         finally:
             release_freed_memory()
+
+    @staticmethod
+    def _word_spans(view: View, rect: Rect, words: int) -> list[tuple[int, int]] | None:
+        """[start, end) columns of each word of a line's crop (view pixels, from the crop's
+        left), cut at the middle of the gaps between words; None when the ink does not show
+        one wide gap per space."""
+        crop = view.pixels[rect.top:rect.bottom, rect.left:rect.right]
+        gaps = space_gaps(ink_columns(crop), words - 1) if words > 1 and crop.size else None
+        if gaps is None:
+            return None
+        cuts = [0] + [(a + b) // 2 for a, b in gaps] + [crop.shape[1]]
+        return list(zip(cuts[:-1], cuts[1:]))
+
+    def _changed_words(self, view: View, rect: Rect, box: TextBox,
+                       changed: np.ndarray | None) -> list[tuple[int, int]] | None:
+        """The spans (_word_spans) of a line's words that hold changed pixels, when reading
+        only those is possible and saves something; else None (read the line whole)."""
+        if changed is None or view.scale != 1.0 or view.margin or " " not in box.text.strip():
+            return None
+        spans = self._word_spans(view, rect, len(box.text.split(" ")))
+        if spans is None:
+            return None
+        columns = changed[box.top:box.bottom, box.left:box.right].any(axis=0)
+        touched = [span for span in spans if columns[span[0]:span[1]].any()]
+        return touched if 0 < len(touched) < len(spans) else None
 
     def _lines(self, image: Image, view: View, detected: list[Rect],
                known: list[TextBox] = ()) -> list[TextBox]:
@@ -893,18 +944,21 @@ class RapidOcrEngine:
         if not rects:
             return []
         crops = [view.pixels[r.top:r.bottom, r.left:r.right] for r in rects]
-        boxes: list[TextBox | None] = []
-        for rect, (text, score) in zip(rects, self.recognise(crops)):
-            boxes.append(None)
-            text = mend(text.strip())
-            confidence = round(score * 100.0, 2)
-            alnum = sum(ch.isalnum() for ch in text)
-            if not is_text(text) or confidence < self.min_confidence:
-                continue
-            if alnum <= 1 and confidence < MIN_SINGLE_CHAR_SCORE:
-                continue
-            left, top, right, bottom = view.to_original(rect.left, rect.top, rect.right, rect.bottom,
-                                                        image.height, image.width)
-            if right > left and 0 < bottom - top <= PREPARE.max_glyph_height:
-                boxes[-1] = TextBox(text, left, top, right, bottom, confidence)
-        return boxes
+        return [self._accepted(image, view, rect, text, score)
+                for rect, (text, score) in zip(rects, self.recognise(crops))]
+
+    def _accepted(self, image: Image, view: View, rect: Rect, text: str, score: float) -> TextBox | None:
+        """A line's reading (view pixels) mended, as a box in the image's pixel space; None
+        where it is dropped (no text, too unsure, or not a text line's height)."""
+        text = mend(text.strip())
+        confidence = round(score * 100.0, 2)
+        alnum = sum(ch.isalnum() for ch in text)
+        if not is_text(text) or confidence < self.min_confidence:
+            return None
+        if alnum <= 1 and confidence < MIN_SINGLE_CHAR_SCORE:
+            return None
+        left, top, right, bottom = view.to_original(rect.left, rect.top, rect.right, rect.bottom,
+                                                    image.height, image.width)
+        if right > left and 0 < bottom - top <= PREPARE.max_glyph_height:
+            return TextBox(text, left, top, right, bottom, confidence)
+        return None

@@ -21,7 +21,8 @@ planes of one overlay, of one shape) it keeps the previous image and the boxes r
    reading; a line whose glyphs changed inside its box while its ink stays inside the
    rectangle it filled (a clock's seconds, a counter going from 10 to 9) is recognised
    again where it stands (`read_lines`, no detection: line_plans; its rectangle stays the
-   one drawn before, so it may be a glyph wider than a full read's); the neighbourhoods
+   one drawn before, so it may be a glyph wider than a full read's; rapidocr recognises
+   only the words that hold changed pixels); the neighbourhoods
    of the other lines (one that grew, or has picture moving beside it, and what stands
    next to it on its row) are read again, and so is text-like ink (ocr/prepare.py: three
    or more glyphs of annotation size in a line) that appeared where the picture changed. A line reaching its area's edge widens the area,
@@ -446,7 +447,7 @@ class FrameReuse:
         if again:
             self.counts.lines_again += len(again)
             readings = dict(zip([i for i, p in enumerate(plans) if p == AGAIN],
-                                self.engine.read_lines(image, again)))
+                                self.engine.read_lines(image, again, changed=changed)))
             if any(line is None for line in readings.values()):
                 # A whole read would drop the line now: its area is read, with its row.
                 plans = spread_areas(series.boxes, [AREA if i in readings and readings[i] is None else p
