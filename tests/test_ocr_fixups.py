@@ -151,3 +151,10 @@ def test_the_nearest_month_must_be_the_only_nearest():
     assert fixups.nearest_month("0ct") == "Oct"
     assert fixups.nearest_month("Jut") is None
     assert fixups.nearest_month("XYZ") is None
+
+
+def test_word_shape_keeps_separators_and_folds_digits_and_letters():
+    assert fixups.word_shape("13:03:52") == fixups.word_shape("23:59:07") == "99:99:99"
+    assert fixups.word_shape("2/4") == "9/9" != fixups.word_shape("214")
+    assert fixups.word_shape("Frame") == "aaaaa" and fixups.word_shape("CT98798356") == "aa99999999"
+    assert fixups.word_shape("12-Jun-1993") == "99-aaa-9999"

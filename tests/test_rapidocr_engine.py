@@ -477,6 +477,19 @@ def test_a_line_read_again_reads_only_the_words_that_changed(monkeypatch):
     assert widths == [line.right - line.left] * 2, widths
 
 
+def test_a_changed_word_that_reads_as_another_kind_of_token_sends_the_line_to_a_whole_read(monkeypatch):
+    """A word read alone lacks its line's context (a counter's `2/4` can come back as
+    `214`): a reading whose shape differs from the old word's (fixups.word_shape) is not
+    taken, and the line is read whole. Here the clock's separators really changed."""
+    engine = ocr.create("rapidocr", gpu="cpu")
+    before, after = _line_image("12/03/1961 10:46:34"), _line_image("12/03/1961 10-46-35")
+    [line] = engine.read(before)
+    widths = _recognised_widths(engine, monkeypatch)
+    [again] = engine.read_lines(after, [line], changed=(before.pixels != after.pixels).any(axis=2))
+    assert again.text == "12/03/1961 10-46-35"
+    assert len(widths) == 2 and widths[0] < widths[1] == line.right - line.left, widths
+
+
 def test_a_line_whose_ink_does_not_show_its_spaces_is_read_whole(monkeypatch):
     """The reading has a space that the ink does not show as a gap wider than the letters'
     (here the old reading is given two words for one unbroken number): the words cannot be

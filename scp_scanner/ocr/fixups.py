@@ -250,3 +250,14 @@ def month_names(text: str) -> str:
             month = month.lower() if token[0].islower() else month.upper()
         return f"{day}{sep}{month}{sep}{year}"
     return _MONTH_DATE.sub(mended, text)
+
+
+_SHAPE = str.maketrans({**{d: "9" for d in "0123456789"},
+                        **{c: "a" for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"}})
+
+
+def word_shape(word: str) -> str:
+    """A word's kind of token: each digit as 9, each Latin letter as a, anything else as it
+    is (`13:03:52` -> `99:99:99`, `Frame` -> `aaaaa`, `2/4` -> `9/9`). A clock, a date or a
+    counter keeps its shape from frame to frame while its digits change."""
+    return word.translate(_SHAPE)

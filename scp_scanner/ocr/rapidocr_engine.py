@@ -48,7 +48,7 @@ from ..model import SOURCE_FRAME, Image, TextBox
 from ..registry import EngineError
 from .confusions import ink_gaps, space_gaps
 from .fixups import (CARET_LOOKALIKES, ONE_WORD, SPLIT_GAP, continues, fix_digit_lookalikes,
-                     month_names)
+                     month_names, word_shape)
 from .dim import dim_lines, stretched
 from .dim import margin as dim_margin
 from .prepare import (PREPARE, covered, enlarge, glyphs, inks, is_text, line_regions,
@@ -863,9 +863,10 @@ class RapidOcrEngine:
         the earlier image), a line whose words the ink separates as its reading does (one
         wide gap per space: confusions.space_gaps) has only the words holding changed
         pixels recognised, each cut from the line at the middle of the gaps around it, and
-        put in place of the old words (a clock's seconds, not its date). One entry per box:
-        the new reading, or None where a whole read would drop the line (too unsure, or no
-        text) or a changed word reads as nothing."""
+        put in place of the old words (a clock's seconds, not its date), when each keeps its
+        old word's shape (fixups.word_shape: `13:03:52` -> `13:03:53`); else the line is
+        read whole. One entry per box: the new reading, or None where a whole read would
+        drop the line (too unsure, or no text)."""
         try:
             if image.pixels.size == 0 or not boxes:
                 return [None] * len(boxes)
@@ -877,15 +878,13 @@ class RapidOcrEngine:
                 rect = Rect(max(0, int(box.left * s) + m), max(0, int(box.top * s) + m),
                             min(width, math.ceil(box.right * s) + m), min(height, math.ceil(box.bottom * s) + m))
                 plans.append((box, rect, self._changed_words(view, rect, box, changed)))
-            whole = [rect for _, rect, words in plans if words is None]
             parts = [Rect(rect.left + a, rect.top, rect.left + b, rect.bottom)
                      for _, rect, words in plans if words is not None for a, b in words]
-            read_whole = iter(self._line_boxes(image, view, whole))
             read_parts = iter(self.recognise([view.pixels[r.top:r.bottom, r.left:r.right] for r in parts]))
             out: list[TextBox | None] = []
             for box, rect, words in plans:
+                out.append(None)
                 if words is None:
-                    out.append(next(read_whole))
                     continue
                 old = box.text.split(" ")
                 spans = self._word_spans(view, rect, len(old))
@@ -894,8 +893,15 @@ class RapidOcrEngine:
                     text, part_score = next(read_parts)
                     new[spans.index(span)] = text.strip()
                     score = min(score, part_score)
-                # A word that now reads as nothing: None, so the line's area is read again.
-                out.append(self._accepted(image, view, rect, " ".join(new), score) if all(new) else None)
+                # A word read alone lacks its line's context: a counter's `2/4` can come back
+                # as `214`. A reading whose shape changed is not taken; the line is read whole.
+                if all(word_shape(n) == word_shape(o) for n, o in zip(new, old)):
+                    out[-1] = self._accepted(image, view, rect, " ".join(new), score)
+                else:
+                    plans[len(out) - 1] = (box, rect, None)
+            again = [i for i, (_, _, words) in enumerate(plans) if words is None]
+            for i, line in zip(again, self._line_boxes(image, view, [plans[i][1] for i in again])):
+                out[i] = line
             return out
         finally:
             release_freed_memory()
