@@ -873,13 +873,13 @@ class RapidOcrEngine:
             view = view_of(image)
             s, m = view.scale, view.margin
             height, width = view.pixels.shape[:2]
-            plans: list[tuple[TextBox, Rect, list[tuple[int, int]] | None]] = []
+            plans: list[tuple[TextBox, Rect, list[tuple[int, tuple[int, int]]] | None]] = []
             for box in boxes:
                 rect = Rect(max(0, int(box.left * s) + m), max(0, int(box.top * s) + m),
                             min(width, math.ceil(box.right * s) + m), min(height, math.ceil(box.bottom * s) + m))
                 plans.append((box, rect, self._changed_words(view, rect, box, changed)))
             parts = [Rect(rect.left + a, rect.top, rect.left + b, rect.bottom)
-                     for _, rect, words in plans if words is not None for a, b in words]
+                     for _, rect, words in plans if words is not None for _, (a, b) in words]
             read_parts = iter(self.recognise([view.pixels[r.top:r.bottom, r.left:r.right] for r in parts]))
             out: list[TextBox | None] = []
             for box, rect, words in plans:
@@ -887,11 +887,10 @@ class RapidOcrEngine:
                 if words is None:
                     continue
                 old = box.text.split(" ")
-                spans = self._word_spans(view, rect, len(old))
                 new, score = list(old), box.confidence / 100.0
-                for span in words:
+                for index, _ in words:
                     text, part_score = next(read_parts)
-                    new[spans.index(span)] = text.strip()
+                    new[index] = text.strip()
                     score = min(score, part_score)
                 # A word read alone lacks its line's context: a counter's `2/4` can come back
                 # as `214`. A reading whose shape changed is not taken; the line is read whole.
@@ -919,16 +918,17 @@ class RapidOcrEngine:
         return list(zip(cuts[:-1], cuts[1:]))
 
     def _changed_words(self, view: View, rect: Rect, box: TextBox,
-                       changed: np.ndarray | None) -> list[tuple[int, int]] | None:
-        """The spans (_word_spans) of a line's words that hold changed pixels, when reading
-        only those is possible and saves something; else None (read the line whole)."""
+                       changed: np.ndarray | None) -> list[tuple[int, tuple[int, int]]] | None:
+        """The words of a line (their index in its reading, their span: _word_spans) that
+        hold changed pixels, when reading only those is possible and saves something; else
+        None (read the line whole)."""
         if changed is None or view.scale != 1.0 or view.margin or " " not in box.text.strip():
             return None
         spans = self._word_spans(view, rect, len(box.text.split(" ")))
         if spans is None:
             return None
         columns = changed[box.top:box.bottom, box.left:box.right].any(axis=0)
-        touched = [span for span in spans if columns[span[0]:span[1]].any()]
+        touched = [(i, span) for i, span in enumerate(spans) if columns[span[0]:span[1]].any()]
         return touched if 0 < len(touched) < len(spans) else None
 
     def _lines(self, image: Image, view: View, detected: list[Rect],
