@@ -32,6 +32,9 @@ def test_spool_prepare_accept_and_fail(tmp_path):
     assert stat.S_IMODE(stored.stat().st_mode) == 0o600 and spool.pending() == [stored]
     moved = spool.fail(stored, "bad pixels")
     assert moved.exists() and moved.with_name("1.2.3.dcm.error").read_text() == "bad pixels\n"
+    # The note was written aside and renamed in (a reader never sees it half-written).
+    assert stat.S_IMODE(moved.with_name("1.2.3.dcm.error").stat().st_mode) == 0o600
+    assert not list(spool.tmp.iterdir())
     no_dedupe = Spool(tmp_path / "spool", dedupe=False)
     assert no_dedupe.entry_name("1.2.3") != no_dedupe.entry_name("1.2.3")
 

@@ -147,13 +147,17 @@ class Spool:
         return target
 
     def fail(self, path: Path, reason: str) -> Path | None:
-        """Move an instance that cannot be processed to failed/ with a note; never delete it."""
+        """Move an instance that cannot be processed to failed/ with a note; never delete it.
+        The note is written in tmp/ and renamed beside the instance, so whoever sees it (an
+        operator's script, a monitor) reads it whole."""
         target = self.failed / path.name
         try:
             os.replace(path, target)
             note = target.with_name(target.name + ".error")
-            with os.fdopen(private_fd(note, "w"), "w", encoding="utf-8") as handle:
+            partial = self.tmp / (note.name + ".part")
+            with os.fdopen(private_fd(partial, "w"), "w", encoding="utf-8") as handle:
                 handle.write(reason.rstrip() + "\n")
+            os.replace(partial, note)
             return target
         except FileNotFoundError:
             return None
