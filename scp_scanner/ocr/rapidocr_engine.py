@@ -27,7 +27,10 @@ What RapidOCR gives, and what is ours:
 
 Boxes are lines (PP-OCR recognises a line at a time), in the original image's pixel space,
 confidence 0..100. DICOM names read with a '^' look-alike and digit look-alikes in numbers
-are mended with the shared fix-ups (fixups.py).
+are mended with the shared fix-ups (fixups.py); from the recogniser's own output, a word
+misread by one letter is mended with an English word prior (lexicon.py), and a date's month
+or an NHS / CHI number not of its form is read as the likeliest reading that is (fields.py);
+`lexicon=False` stops both.
 """
 from __future__ import annotations
 
@@ -50,6 +53,8 @@ from .confusions import ink_gaps, space_gaps
 from .fixups import (CARET_LOOKALIKES, ONE_WORD, SPLIT_GAP, continues, fix_digit_lookalikes,
                      month_names, word_shape)
 from .dim import dim_lines, stretched
+from .fields import mend_fields
+from .lexicon import load_lexicon, mend_words
 from .dim import margin as dim_margin
 from .prepare import (PREPARE, covered, enlarge, glyphs, inks, is_text, line_regions,
                       merge_overlapping, overlap, reading_order, regions_of)
@@ -562,7 +567,7 @@ class RapidOcrEngine:
 
     def __init__(self, *, rapidocr_model_dir: str | None = None, gpu: bool | str | None = None,
                  min_confidence: float | None = None, threads: int | None = None,
-                 model_cache: bool = True, **_ignored):
+                 model_cache: bool = True, lexicon: bool = True, **_ignored):
         folder = find_model_dir(rapidocr_model_dir or None)
         try:
             import cv2
@@ -597,6 +602,10 @@ class RapidOcrEngine:
         # CTCLabelDecode's alphabet: blank first, the model's characters, then a space.
         alphabet = self._decode.character
         self._allowed = np.array([i == 0 or ch == " " or latin(ch) for i, ch in enumerate(alphabet)])
+        self._index = {ch: i for i, ch in enumerate(alphabet) if i}
+        # Misread words mended towards English words the recogniser found nearly as likely,
+        # dates' months and NHS / CHI numbers towards the likeliest reading of their form.
+        self._lexicon = load_lexicon() if lexicon else None
         self._post = DBPostProcess(thresh=DB_THRESH, box_thresh=DB_BOX_THRESH, unclip_ratio=DB_UNCLIP,
                                    use_dilation=True, score_mode="fast")
         self.min_confidence = max(float(min_confidence or 0.0), MIN_SCORE)
@@ -707,11 +716,15 @@ class RapidOcrEngine:
             preds = preds * self._allowed
         lines, _ = self._decode(preds)
         out = []
-        for (text, score), row, crop, ratio in zip(lines, preds.argmax(axis=2), crops, ratios):
+        for (text, score), probs, crop, ratio in zip(lines, preds, crops, ratios):
+            steps = char_steps(probs.argmax(axis=1))
             # Where each character stands in the crop: its CTC time step across the input.
-            step = width / row.size * crop.shape[1] / min(width, max(1, math.ceil(REC_HEIGHT * ratio)))
-            xs = [(t + 0.5) * step for t in char_steps(row)]
-            text = spaces_from_ink(carets_from_ink(str(text), xs, crop), xs, crop)
+            step = width / probs.shape[0] * crop.shape[1] / min(width, max(1, math.ceil(REC_HEIGHT * ratio)))
+            text = carets_from_ink(str(text), [(t + 0.5) * step for t in steps], crop)
+            if self._lexicon is not None:
+                text, steps = mend_words(text, steps, probs, self._index, self._lexicon)
+                text, steps = mend_fields(text, steps, probs, self._index)
+            text = spaces_from_ink(text, [(t + 0.5) * step for t in steps], crop)
             out.append((text, float(score)))
         return out
 

@@ -1,0 +1,217 @@
+"""Words the recogniser misread by a letter, mended with an English word prior.
+
+A CTC recogniser emits, for each time step across a line, a probability for every
+character. Greedy decoding keeps the likeliest character at each step, so a thin or small
+glyph it was unsure of comes out as its nearest rival: `ABDOHEN`, `Infirnary`, `Mohanmed`.
+The other reading is often still there, a little less likely. This module weighs the two the
+way a noisy-channel speller does, with the recogniser itself as the channel:
+
+    score(word) = log P(the line's steps | word) + log P(word)
+
+- log P(steps | word) is the CTC likelihood of the word over the time steps the greedy reading
+  gave to it (`ctc_log_likelihood`, the forward algorithm over the model's own output);
+- log P(word) is the word's frequency in running English text, from wordfreq's `best`
+  English list (Apache-2.0 code, CC-BY-SA data, many sources: names and places included).
+
+Each word of four or more letters is weighed against the list's words one edit away (a
+letter changed, dropped or added, or one of the shapes recognisers merge or split: `rn`/`m`,
+`cl`/`d`, `vv`/`w`); the list holds the words seen at least once per 10 million words,
+~90,000 of them. A candidate replaces the reading when its score beats the reading's: a
+listed reading has its own frequency as its prior (`HURRAY` is a word, but `MURRAY` is 25
+times more frequent, so a recogniser torn between them reads `MURRAY`); an unlisted one has
+the prior of a word ten times rarer than the list's rarest. Both terms are probabilities in
+the same units; nothing is weighted. Codes (letters next to digits) and words under four
+letters are never touched.
+"""
+from __future__ import annotations
+
+import gzip
+import math
+import re
+import string
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from ..registry import EngineError
+
+INSTALL = "pip install 'wordfreq>=3.1,<4'"
+
+
+@dataclass(frozen=True)
+class LexiconParams:
+    min_letters: int = 4           # shorter words (codes: HFS, kVp, Acc) are never mended
+    # Words at or above this frequency in running text are in the list (1e-7: ~90,000 English
+    # words, Aileen and Hamish included, Raigmore not).
+    list_frequency: float = 1e-7
+    # The prior of a reading that is not in the list: ten times rarer than the list's rarest.
+    unknown_frequency: float = 1e-8
+
+
+LEXICON = LexiconParams()
+
+# Glyph shapes a recogniser merges or splits, besides single-letter edits.
+SHAPE_SWAPS = (("rn", "m"), ("in", "m"), ("nn", "m"), ("cl", "d"), ("vv", "w"), ("li", "h"),
+               ("ii", "u"), ("ri", "n"))
+_LETTER_RUN = re.compile(r"[A-Za-z]+")
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """English words (lower case, letters only) and their frequency's natural logarithm."""
+
+    log_frequency: dict[str, float]
+    unknown: float                 # log frequency given to a word not in the list
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.log_frequency
+
+
+def read_word_list(path: str, min_frequency: float) -> dict[str, float]:
+    """The words of a wordfreq cBpack file at or above min_frequency. The file is a gzipped
+    msgpack array: a header, then one list of words per centibel of frequency (list i holds
+    the words at 10 ** (-i / 100)); reading stops at the cut-off, so the rarer words (two
+    thirds of the file) never become Python strings."""
+    import msgpack
+
+    last = int(math.floor(-100 * math.log10(min_frequency)))
+    words: dict[str, float] = {}
+    with gzip.open(path, "rb") as stream:
+        unpacker = msgpack.Unpacker(stream, raw=False)
+        count = unpacker.read_array_header()
+        header = unpacker.unpack()
+        if not isinstance(header, dict) or header.get("format") != "cB":
+            raise EngineError(f"{path} is not a wordfreq word list (header {header!r})")
+        for centibels in range(min(count - 1, last + 1)):
+            log_frequency = -centibels / 100 * math.log(10)
+            for word in unpacker.unpack():
+                if word.isascii() and word.isalpha():
+                    words[word] = log_frequency
+    return words
+
+
+@lru_cache(maxsize=2)
+def load_lexicon(params: LexiconParams = LEXICON) -> Lexicon:
+    """wordfreq's `best` English list (loaded once per process, ~0.2 s, ~12 MB)."""
+    try:
+        import wordfreq
+    except ImportError as exc:
+        raise EngineError(f"the word list for mending OCR readings is missing ({exc}); install "
+                          f"it with: {INSTALL} (or set processing.lexicon: false)") from exc
+    path = wordfreq.available_languages("best").get("en")
+    if not path:
+        raise EngineError(f"wordfreq has no English list; reinstall it with: {INSTALL}")
+    return Lexicon(read_word_list(path, params.list_frequency), math.log(params.unknown_frequency))
+
+
+def candidates(word: str) -> set[str]:
+    """Lower-case strings one edit from `word` (lower case): a letter changed, dropped or
+    added, or a merged/split glyph shape (SHAPE_SWAPS, both ways)."""
+    letters = string.ascii_lowercase
+    out = set()
+    for i in range(len(word) + 1):
+        head, tail = word[:i], word[i:]
+        if tail:
+            out.add(head + tail[1:])
+            out.update(head + c + tail[1:] for c in letters)
+        out.update(head + c + tail for c in letters)
+    for a, b in SHAPE_SWAPS + tuple((b, a) for a, b in SHAPE_SWAPS):
+        start = word.find(a)
+        while start >= 0:
+            out.add(word[:start] + b + word[start + len(a):])
+            start = word.find(a, start + 1)
+    out.discard(word)
+    return out
+
+
+def ctc_log_likelihood(probs: np.ndarray, labels: list[int]) -> float:
+    """log P(labels | probs): the CTC forward algorithm over time steps x classes (class 0 is
+    the blank), summing every alignment of the labels to the steps."""
+    steps = probs.shape[0]
+    extended = np.zeros(2 * len(labels) + 1, dtype=np.intp)
+    extended[1::2] = labels
+    logp = np.log(np.maximum(probs[:, extended], 1e-30))
+    # A label may be reached from two states back when it is not a blank nor a repeat.
+    skip = np.zeros(extended.size, bool)
+    skip[2:] = (extended[2:] != 0) & (extended[2:] != extended[:-2])
+    alpha = np.full(extended.size, -np.inf)
+    alpha[:2] = logp[0, :2]
+    for t in range(1, steps):
+        one_back = np.concatenate(([-np.inf], alpha[:-1]))
+        two_back = np.where(skip, np.concatenate(([-np.inf, -np.inf], alpha[:-2])), -np.inf)
+        alpha = np.logaddexp(np.logaddexp(alpha, one_back), two_back) + logp[t]
+    return float(np.logaddexp(alpha[-1], alpha[-2]))
+
+
+def in_case_of(candidate: str, reading: str) -> str | None:
+    """The candidate written as the reading was (CAPITALS, lower, Title); None for mixed."""
+    if reading.isupper():
+        return candidate.upper()
+    if reading.islower():
+        return candidate
+    if reading[0].isupper() and reading[1:].islower():
+        return candidate.capitalize()
+    return None
+
+
+def word_steps(argmax: np.ndarray, steps: list[int], start: int, end: int) -> tuple[int, int]:
+    """The time steps that belong to characters start..end-1 of a greedy reading: from just
+    after the previous character's last step to just before the next character's first."""
+    first = 0
+    if start > 0:
+        first = steps[start - 1]
+        while first + 1 < argmax.size and argmax[first + 1] == argmax[steps[start - 1]]:
+            first += 1
+        first += 1
+    last = steps[end] if end < len(steps) else argmax.size
+    return first, last
+
+
+def mend_words(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
+               lexicon: Lexicon, params: LexiconParams = LEXICON) -> tuple[str, list[int]]:
+    """The reading with each word replaced by a likelier English word one edit away, and each
+    character's time step (a replaced word's characters spread evenly over the old word's).
+
+    text and steps are the greedy CTC reading of one line and each character's time step;
+    probs the recogniser's output for the line (steps x classes); index each character's
+    class."""
+    if len(steps) != len(text):
+        return text, steps
+    argmax = probs.argmax(axis=1)
+    changes = []
+    for match in _LETTER_RUN.finditer(text):
+        start, end = match.span()
+        word = match[0]
+        if (len(word) < params.min_letters or (start > 0 and text[start - 1].isdigit())
+                or (end < len(text) and text[end].isdigit())):
+            continue
+        first, last = word_steps(argmax, steps, start, end)
+        window = probs[first:last]
+        if window.shape[0] < len(word):
+            continue
+        best, best_score = None, (ctc_log_likelihood(window, [index[c] for c in word])
+                                  + lexicon.log_frequency.get(word.lower(), lexicon.unknown))
+        for candidate in candidates(word.lower()):
+            prior = lexicon.log_frequency.get(candidate)
+            written = in_case_of(candidate, word) if prior is not None else None
+            if written is None or any(c not in index for c in written):
+                continue
+            score = ctc_log_likelihood(window, [index[c] for c in written]) + prior
+            if score > best_score:
+                best, best_score = written, score
+        if best is not None:
+            changes.append((start, end, best))
+    return replace_spans(text, steps, changes)
+
+
+def replace_spans(text: str, steps: list[int], changes: list[tuple[int, int, str]]) -> tuple[str, list[int]]:
+    """text with each (start, end, new) span replaced, and the time steps of its characters:
+    a new span's spread evenly over the old span's first to last step."""
+    if not changes:
+        return text, steps
+    steps = list(steps)
+    for start, end, new in sorted(changes, reverse=True):
+        steps[start:end] = np.linspace(steps[start], steps[end - 1], len(new)).round().astype(int).tolist()
+        text = text[:start] + new + text[end:]
+    return text, steps

@@ -1,0 +1,240 @@
+"""The English word prior that mends words the recogniser misread by a letter (ocr/lexicon.py)."""
+from __future__ import annotations
+
+import itertools
+import math
+import string
+import sys
+
+import numpy as np
+import pytest
+
+import dicomgen
+from scp_scanner.ocr import lexicon
+from scp_scanner.registry import EngineError
+
+# A toy alphabet: blank, then letters and a space, as CTCLabelDecode lays classes out.
+ALPHABET = ["<blank>"] + list(string.ascii_letters + string.digits + ":-/.^") + [" "]
+INDEX = {ch: i for i, ch in enumerate(ALPHABET) if i}
+
+
+def brute_force(probs: np.ndarray, labels: list[int]) -> float:
+    """log of the sum over every path of steps that collapses to the labels."""
+    total = 0.0
+    for path in itertools.product(range(probs.shape[1]), repeat=probs.shape[0]):
+        collapsed = [c for i, c in enumerate(path) if c != 0 and (i == 0 or c != path[i - 1])]
+        if collapsed == labels:
+            total += math.prod(probs[t, c] for t, c in enumerate(path))
+    return math.log(total)
+
+
+@pytest.mark.parametrize("labels", [[1], [1, 2], [1, 1], [2, 1, 2]])
+def test_ctc_likelihood_sums_every_alignment(labels):
+    rng = np.random.default_rng(len(labels))
+    probs = rng.dirichlet(np.ones(3), size=5)
+    assert lexicon.ctc_log_likelihood(probs, labels) == pytest.approx(brute_force(probs, labels))
+
+
+def greedy_steps(text: str, rival: dict[int, tuple[str, float]] | None = None,
+                 sure: float = 0.97) -> np.ndarray:
+    """Recogniser output for `text`: each character on two steps, a blank step between
+    characters; rival {i: (character, probability)} puts a second choice on character i."""
+    rows = []
+    for i, ch in enumerate(text):
+        for _ in range(2):
+            row = np.full(len(ALPHABET), (1 - sure) / (len(ALPHABET) - 1))
+            row[INDEX[ch]] = sure
+            if rival and i in rival:
+                other, p = rival[i]
+                row[INDEX[other]] = p
+                row[INDEX[ch]] = sure - p
+            rows.append(row)
+        blank = np.full(len(ALPHABET), (1 - sure) / (len(ALPHABET) - 1))
+        blank[0] = sure
+        rows.append(blank)
+    return np.array(rows)
+
+
+def steps_of(probs: np.ndarray) -> list[int]:
+    argmax = probs.argmax(axis=1)
+    keep = argmax != 0
+    keep[1:] &= argmax[1:] != argmax[:-1]
+    return np.flatnonzero(keep).tolist()
+
+
+@pytest.fixture(scope="module")
+def words() -> lexicon.Lexicon:
+    return lexicon.load_lexicon()
+
+
+def test_the_word_list_holds_common_words_names_and_places_and_stops_at_its_cut_off(words):
+    for word in ("the", "abdomen", "infirmary", "murray", "aileen", "hamish", "glasgow"):
+        assert word in words
+    assert "abdohen" not in words and "infirrary" not in words
+    # Ordered by frequency: 'the' above 'murray' above 'hurray'.
+    assert words.log_frequency["the"] > words.log_frequency["murray"] > words.log_frequency["hurray"]
+    assert min(words.log_frequency.values()) >= math.log(lexicon.LEXICON.list_frequency) - 1e-9
+    assert 60_000 < len(words.log_frequency) < 150_000
+    # A higher cut-off reads fewer words, every one of them at or above it.
+    path = __import__("wordfreq").available_languages("best")["en"]
+    common = lexicon.read_word_list(path, 1e-5)
+    assert 2_000 < len(common) < len(words.log_frequency) / 5
+    assert set(common) <= set(words.log_frequency) and "hurray" not in common
+
+
+def test_candidates_are_one_edit_or_one_glyph_shape_away():
+    assert {"infirmary", "mohammed", "abdomen"} & lexicon.candidates("infirrary") == {"infirmary"}
+    assert "mohammed" in lexicon.candidates("mohanmed")
+    assert "abdomen" in lexicon.candidates("abdohen")
+    assert "western" in lexicon.candidates("westem")        # m read for rn
+    assert "modern" not in lexicon.candidates("abdohen")
+    assert "abdohen" not in lexicon.candidates("abdohen")
+
+
+def test_a_letter_the_recogniser_was_torn_on_is_mended_to_the_word(words):
+    probs = greedy_steps("ABDOHEN", {4: ("M", 0.40)})
+    text, steps = lexicon.mend_words("ABDOHEN", steps_of(probs), probs, INDEX, words)
+    assert text == "ABDOMEN" and len(steps) == len(text)
+
+
+def test_a_sure_reading_a_code_and_a_short_word_are_kept(words):
+    # The rival letter has almost no probability: the reading stands, though it is no word.
+    probs = greedy_steps("ABDOHEN", {4: ("M", 0.0005)})
+    assert lexicon.mend_words("ABDOHEN", steps_of(probs), probs, INDEX, words)[0] == "ABDOHEN"
+    # Letters against digits are a code (the same doubt mends the word alone); a word under
+    # four letters is left too.
+    for text, at in (("ABDOHEN5", 4), ("5ABDOHEN", 5), ("HUB", 0)):
+        probs = greedy_steps(text, {at: ("M", 0.40)})
+        assert lexicon.mend_words(text, steps_of(probs), probs, INDEX, words)[0] == text
+
+
+def test_a_listed_word_yields_to_a_far_more_frequent_one_only_when_the_recogniser_doubts_it(words):
+    torn = greedy_steps("HURRAY", {0: ("M", 0.40)})
+    assert lexicon.mend_words("HURRAY", steps_of(torn), torn, INDEX, words)[0] == "MURRAY"
+    sure = greedy_steps("HURRAY", {0: ("M", 0.01)})
+    assert lexicon.mend_words("HURRAY", steps_of(sure), sure, INDEX, words)[0] == "HURRAY"
+
+
+def test_a_word_keeps_its_case_and_its_neighbours(words):
+    line = "Royal Infirrary NHS"
+    probs = greedy_steps(line, {11: ("m", 0.35)})
+    text, steps = lexicon.mend_words(line, steps_of(probs), probs, INDEX, words)
+    assert text == "Royal Infirmary NHS"
+    assert steps[:10] == steps_of(probs)[:10] and steps[-4:] == steps_of(probs)[-4:]
+
+
+def test_the_engine_mends_a_damaged_glyph_and_can_be_told_not_to(words):
+    """The real recogniser on 'Infirmary' whose 'm' lost the lower half of its middle stem:
+    greedy decoding reads 'Infirrary'; the likelihood of 'm' at those steps and the word's
+    frequency read 'Infirmary'."""
+    from test_rapidocr_engine import rendered_line
+
+    from scp_scanner.ocr.rapidocr_engine import RapidOcrEngine
+
+    size, text = 16, "Infirmary"
+    crop, _ = rendered_line(text, size)
+    font = dicomgen.load_font(size)
+    left, width = 8 + font.getlength(text[:5]), font.getlength("m")
+    crop[4 + size // 2:4 + size, int(left + 0.3 * width):math.ceil(left + 0.7 * width)] = 10
+    assert RapidOcrEngine(lexicon=False).recognise([crop])[0][0] == "Infirrary"
+    assert RapidOcrEngine().recognise([crop])[0][0] == "Infirmary"
+
+
+def test_the_engine_reads_a_damaged_digit_of_an_nhs_number_from_its_check_digit():
+    """The real recogniser on 'NHS 4910668438' whose second '8' lost its top-left quarter:
+    greedy decoding reads '3', which fails the number's check digit; of the valid numbers one
+    digit away the recogniser's output makes 4910668438 the likeliest. (Over 200 such
+    damages to five numbers' digits, the ones read as 10 wrong digits were put right 33
+    times in 48; a number read right was never changed.)"""
+    from test_rapidocr_engine import rendered_line
+
+    from scp_scanner.ocr.rapidocr_engine import RapidOcrEngine
+
+    size, text = 14, "NHS 4910668438"
+    crop, _ = rendered_line(text, size)
+    font = dicomgen.load_font(size)
+    left, width = 8 + font.getlength(text[:10]), font.getlength("8")
+    crop[4:4 + size // 2 + 1, int(left):math.ceil(left + 0.5 * width)] = 10
+    assert RapidOcrEngine(lexicon=False).recognise([crop])[0][0] == "NHS 4910663438"
+    assert RapidOcrEngine().recognise([crop])[0][0] == text
+
+
+def test_a_missing_word_list_is_a_clear_error(monkeypatch):
+    lexicon.load_lexicon.cache_clear()
+    monkeypatch.setitem(sys.modules, "wordfreq", None)       # as if not installed
+    try:
+        with pytest.raises(EngineError, match=r"pip install 'wordfreq.*processing.lexicon: false"):
+            lexicon.load_lexicon()
+    finally:
+        lexicon.load_lexicon.cache_clear()
+
+
+def test_config_turns_the_lexicon_off_for_every_engine_option_set():
+    from scp_scanner import config as cfg
+
+    assert ("lexicon", False) not in cfg.ocr_options(cfg.ProcessingConfig())
+    assert ("lexicon", False) in cfg.ocr_options(cfg.ProcessingConfig(lexicon=False))
+
+
+# --- fields of a known form (ocr/fields.py) ----------------------------------------------------
+
+
+def test_check_digit_fixes_are_the_valid_numbers_one_digit_away():
+    from scp_scanner.ocr.fields import _check_digit_fixes
+    from scp_scanner.pii.rules import mod11_ok
+
+    fixes = _check_digit_fixes("533 199 4945")
+    assert "533 199 4946" in fixes and len(fixes) <= 10
+    for fix in fixes:
+        assert mod11_ok(fix.replace(" ", ""))
+        assert sum(a != b for a, b in zip(fix, "533 199 4945")) == 1
+
+
+@pytest.mark.parametrize("line, at, rival, mended", [
+    ("NHS 4910665438", 10, "8", "NHS 4910668438"),        # the check digit fails: 5 was 8
+    ("CHI 1211412647", 11, "5", "CHI 1211412547"),
+    ("NHS 533 199 4945", 15, "6", "NHS 533 199 4946"),
+])
+def test_a_labelled_number_whose_check_digit_fails_is_read_again_where_the_model_doubted(line, at, rival, mended):
+    from scp_scanner.ocr.fields import mend_fields
+
+    probs = greedy_steps(line, {at: (rival, 0.3)})
+    text, steps = mend_fields(line, steps_of(probs), probs, INDEX)
+    assert text == mended and len(steps) == len(text)
+
+
+def test_valid_unlabelled_or_surely_read_numbers_are_kept():
+    from scp_scanner.ocr.fields import mend_fields
+
+    for line, at in (("NHS 4910668438", 10), ("ID: 4910665438", 10), ("Acc 4910665438", 10)):
+        probs = greedy_steps(line, {at: ("3", 0.45)})
+        assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == line
+    # Demo data typed without a check digit, read with no doubt anywhere, stays as read.
+    line = "CHI 0101804567"
+    probs = greedy_steps(line, sure=0.999)
+    assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == line
+    # The same number with a doubted digit is read as the valid number.
+    probs = greedy_steps(line, {7: ("2", 0.3)}, sure=0.999)
+    assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == "CHI 0102804567"
+
+
+def test_a_month_misread_in_a_date_is_read_as_the_likeliest_month():
+    from scp_scanner.ocr.fields import mend_fields
+
+    # 'Oct' read as 'Od': the steps of 'd' also hold 'c' then 't'.
+    line = "DOB 03-Od-1947"
+    probs = greedy_steps(line)
+    d = steps_of(probs)[8]
+    probs[d, :] = probs[d + 1, :] = 0.001
+    probs[d, [INDEX["d"], INDEX["c"]]] = 0.5, 0.45
+    probs[d + 1, [INDEX["d"], INDEX["t"]]] = 0.5, 0.45
+    assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == "DOB 03-Oct-1947"
+    # Two months one edit from 'Jut': the recogniser's own doubt picks Jul over Jun.
+    line = "04-Jut-2025"
+    probs = greedy_steps(line, {5: ("l", 0.3)})
+    probs[steps_of(probs)[5], INDEX["n"]] = 0.05
+    assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == "04-Jul-2025"
+    # A month already read, and a token that is no date's month, are kept.
+    for line in ("13-Jul-2022", "12-AP-20", "Se:3 Im:45"):
+        probs = greedy_steps(line)
+        assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == line
