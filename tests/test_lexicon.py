@@ -72,14 +72,22 @@ def test_the_word_list_holds_common_words_names_and_places_and_stops_at_its_cut_
         assert word in words
     assert "abdohen" not in words and "infirrary" not in words
     # Ordered by frequency: 'the' above 'murray' above 'hurray'.
-    assert words.log_frequency["the"] > words.log_frequency["murray"] > words.log_frequency["hurray"]
-    assert min(words.log_frequency.values()) >= math.log(lexicon.LEXICON.list_frequency) - 1e-9
-    assert 60_000 < len(words.log_frequency) < 150_000
+    assert words.prior("the") > words.prior("murray") > words.prior("hurray")
+    assert words.log_frequencies.min() >= math.log(lexicon.LEXICON.list_frequency) - 1e-9
+    assert 60_000 < len(words) < 150_000
+    assert np.isnan(words.priors(["abdohen", "murray"])).tolist() == [True, False]
     # A higher cut-off reads fewer words, every one of them at or above it.
-    path = __import__("wordfreq").available_languages("best")["en"]
-    common = lexicon.read_word_list(path, 1e-5)
-    assert 2_000 < len(common) < len(words.log_frequency) / 5
-    assert set(common) <= set(words.log_frequency) and "hurray" not in common
+    path = lexicon.word_list_path()
+    # Found without importing wordfreq: the file wordfreq itself reads for English.
+    assert str(path) == __import__("wordfreq").available_languages("best")["en"]
+    common = lexicon.read_word_list(str(path), 1e-5)
+    assert 2_000 < len(common) < len(words) / 5
+    assert all(word in words for word in common) and "hurray" not in common
+    # Every word of the list is found by its key, with its own frequency.
+    full = lexicon.read_word_list(str(path), lexicon.LEXICON.list_frequency)
+    assert len(full) == len(words)
+    sample = list(full)[::97]
+    assert words.priors(sample) == pytest.approx([full[w] for w in sample])
 
 
 def test_candidates_are_one_edit_or_one_glyph_shape_away():
@@ -106,6 +114,18 @@ def test_a_sure_reading_a_code_and_a_short_word_are_kept(words):
     for text, at in (("ABDOHEN5", 4), ("5ABDOHEN", 5), ("HUB", 0)):
         probs = greedy_steps(text, {at: ("M", 0.40)})
         assert lexicon.mend_words(text, steps_of(probs), probs, INDEX, words)[0] == text
+
+
+def test_a_word_under_four_letters_is_never_made(words):
+    """'ASXS' whose X the recogniser nearly read as nothing: dropping it gives a listed
+    three-letter word, which a reviewer would see in place of the reading."""
+    probs = greedy_steps("ASXS", sure=0.999)
+    x = steps_of(probs)[2]
+    probs[x:x + 2, 0] = 0.45
+    probs[x:x + 2, INDEX["X"]] = 0.5
+    assert lexicon.mend_words("ASXS", steps_of(probs), probs, INDEX, words)[0] == "ASXS"
+    three = lexicon.LexiconParams(min_letters=3)
+    assert lexicon.mend_words("ASXS", steps_of(probs), probs, INDEX, words, three)[0] == "ASS"
 
 
 def test_a_listed_word_yields_to_a_far_more_frequent_one_only_when_the_recogniser_doubts_it(words):

@@ -21,16 +21,19 @@ listed reading has its own frequency as its prior (`HURRAY` is a word, but `MURR
 times more frequent, so a recogniser torn between them reads `MURRAY`); an unlisted one has
 the prior of a word ten times rarer than the list's rarest. Both terms are probabilities in
 the same units; nothing is weighted. Codes (letters next to digits) and words under four
-letters are never touched.
+letters are never touched, and never made (`ASXS` does not become `ASS`).
 """
 from __future__ import annotations
 
 import gzip
+import hashlib
+import importlib.util
 import math
 import re
 import string
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -41,7 +44,7 @@ INSTALL = "pip install 'wordfreq>=3.1,<4'"
 
 @dataclass(frozen=True)
 class LexiconParams:
-    min_letters: int = 4           # shorter words (codes: HFS, kVp, Acc) are never mended
+    min_letters: int = 4           # shorter words (codes: HFS, kVp, Acc) are never mended nor made
     # Words at or above this frequency in running text are in the list (1e-7: ~90,000 English
     # words, Aileen and Hamish included, Raigmore not).
     list_frequency: float = 1e-7
@@ -57,15 +60,45 @@ SHAPE_SWAPS = (("rn", "m"), ("in", "m"), ("nn", "m"), ("cl", "d"), ("vv", "w"), 
 _LETTER_RUN = re.compile(r"[A-Za-z]+")
 
 
-@dataclass(frozen=True)
-class Lexicon:
-    """English words (lower case, letters only) and their frequency's natural logarithm."""
+def word_key(word: str) -> int:
+    """A stable 64-bit key of a word (the same in every process, unlike hash())."""
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little", signed=True)
 
-    log_frequency: dict[str, float]
+
+@dataclass(frozen=True, eq=False)
+class Lexicon:
+    """English words (lower case, letters only) and their frequency's natural logarithm, as
+    two arrays: the words' sorted 64-bit keys and their log frequencies (~1 MB for 90,000
+    words, against ~11 MB as a dict of strings)."""
+
+    keys: np.ndarray               # int64, sorted
+    log_frequencies: np.ndarray    # float64, in the keys' order
     unknown: float                 # log frequency given to a word not in the list
 
+    @classmethod
+    def of(cls, words: dict[str, float], unknown: float) -> Lexicon:
+        keys = np.fromiter((word_key(w) for w in words), np.int64, len(words))
+        order = np.argsort(keys)
+        values = np.fromiter(words.values(), np.float64, len(words))
+        return cls(keys[order], values[order], unknown)
+
+    def priors(self, words: list[str]) -> np.ndarray:
+        """Each word's log frequency; NaN for a word not in the list."""
+        if not words or not self.keys.size:
+            return np.full(len(words), np.nan)
+        keys = np.fromiter((word_key(w) for w in words), np.int64, len(words))
+        at = np.minimum(np.searchsorted(self.keys, keys), self.keys.size - 1)
+        return np.where(self.keys[at] == keys, self.log_frequencies[at], np.nan)
+
+    def prior(self, word: str) -> float | None:
+        value = float(self.priors([word])[0])
+        return None if math.isnan(value) else value
+
     def __contains__(self, word: str) -> bool:
-        return word in self.log_frequency
+        return self.prior(word) is not None
+
+    def __len__(self) -> int:
+        return int(self.keys.size)
 
 
 def read_word_list(path: str, min_frequency: float) -> dict[str, float]:
@@ -91,18 +124,30 @@ def read_word_list(path: str, min_frequency: float) -> dict[str, float]:
     return words
 
 
+# wordfreq's English lists, best first, inside its package: found by path, since importing
+# wordfreq itself loads its tokenisers (regex, ftfy, langcodes: ~11 MB) that are not used.
+WORD_LISTS = ("data/large_en.msgpack.gz", "data/small_en.msgpack.gz")
+
+
+def word_list_path() -> Path:
+    """The English word list of the installed wordfreq package."""
+    spec = importlib.util.find_spec("wordfreq")
+    if spec is None or not spec.submodule_search_locations:
+        raise EngineError(f"the word list for mending OCR readings is missing (no wordfreq package); "
+                          f"install it with: {INSTALL} (or set processing.lexicon: false)")
+    for folder in spec.submodule_search_locations:
+        for name in WORD_LISTS:
+            if (Path(folder) / name).is_file():
+                return Path(folder) / name
+    raise EngineError(f"wordfreq has no English list in {list(spec.submodule_search_locations)}; "
+                      f"reinstall it with: {INSTALL}")
+
+
 @lru_cache(maxsize=2)
 def load_lexicon(params: LexiconParams = LEXICON) -> Lexicon:
-    """wordfreq's `best` English list (loaded once per process, ~0.2 s, ~12 MB)."""
-    try:
-        import wordfreq
-    except ImportError as exc:
-        raise EngineError(f"the word list for mending OCR readings is missing ({exc}); install "
-                          f"it with: {INSTALL} (or set processing.lexicon: false)") from exc
-    path = wordfreq.available_languages("best").get("en")
-    if not path:
-        raise EngineError(f"wordfreq has no English list; reinstall it with: {INSTALL}")
-    return Lexicon(read_word_list(path, params.list_frequency), math.log(params.unknown_frequency))
+    """wordfreq's `best` English list (loaded once per process, ~0.1 s, ~1 MB)."""
+    return Lexicon.of(read_word_list(str(word_list_path()), params.list_frequency),
+                      math.log(params.unknown_frequency))
 
 
 def candidates(word: str) -> set[str]:
@@ -190,11 +235,12 @@ def mend_words(text: str, steps: list[int], probs: np.ndarray, index: dict[str, 
         window = probs[first:last]
         if window.shape[0] < len(word):
             continue
+        own = lexicon.prior(word.lower())
         best, best_score = None, (ctc_log_likelihood(window, [index[c] for c in word])
-                                  + lexicon.log_frequency.get(word.lower(), lexicon.unknown))
-        for candidate in candidates(word.lower()):
-            prior = lexicon.log_frequency.get(candidate)
-            written = in_case_of(candidate, word) if prior is not None else None
+                                  + (lexicon.unknown if own is None else own))
+        nearby = sorted(c for c in candidates(word.lower()) if len(c) >= params.min_letters)
+        for candidate, prior in zip(nearby, lexicon.priors(nearby)):
+            written = in_case_of(candidate, word) if not math.isnan(prior) else None
             if written is None or any(c not in index for c in written):
                 continue
             score = ctc_log_likelihood(window, [index[c] for c in written]) + prior
