@@ -255,6 +255,12 @@ def test_a_month_misread_in_a_date_is_read_as_the_likeliest_month():
     probs[steps_of(probs)[5], INDEX["n"]] = 0.05
     assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == "04-Jul-2025"
     # A month already read, and a token that is no date's month, are kept.
-    for line in ("13-Jul-2022", "12-AP-20", "Se:3 Im:45"):
+    for line in ("13-Jul-2022", "12-AP-20", "Se:3 Im:45", "03-Sept-1947", "01-JUNE-2020"):
         probs = greedy_steps(line)
+        assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == line
+    # Sept and June are months as they stand, even where the recogniser doubted their last letter.
+    for line in ("03-Sept-1947", "01-JUNE-2020"):
+        probs = greedy_steps(line)
+        last = steps_of(probs)[6]
+        probs[last:last + 2, 0] = 0.4
         assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == line

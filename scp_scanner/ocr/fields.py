@@ -32,7 +32,8 @@ from .lexicon import ctc_log_likelihood, replace_spans, word_steps
 _DATE = re.compile(r"(?<![\w.:/-])(\d{1,2})(-)((?=[A-Za-z0-9|]*[A-Za-z])[A-Za-z0-9|]{2,4})(-?)((?:19|20)\d{2})(?!\d)")
 # NHS / CHI, an optional "No" or "Number", an optional ':' or '#', the 10 digits.
 _LABELLED_NUMBER = re.compile(r"\b(?:NHS|CHI)(?: ?(?:No|Number)\.?)? ?[:#]? ?(\d{3} ?\d{3} ?\d{4}|\d{10})(?!\d)")
-_MONTHS = {month.lower() for month in MONTH_ABBREVIATIONS}
+# A month as dates write it in 2-4 letters: the abbreviations, and June, July, Sept whole.
+_MONTHS = {month.lower() for month in MONTH_ABBREVIATIONS} | {"june", "july", "sept"}
 # The prior share of such fields shown on screen that are not of their form (a number typed
 # into a demo system without its check digit): a greedy reading that the recogniser was sure
 # of (the best reading of the form under 1/10,000 as likely) is kept.
