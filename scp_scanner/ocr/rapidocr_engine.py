@@ -53,9 +53,9 @@ from .confusions import ink_gaps, space_gaps
 from .fixups import (CARET_LOOKALIKES, ONE_WORD, SPLIT_GAP, continues, fix_digit_lookalikes,
                      month_names, word_shape)
 from .dim import dim_lines, stretched
+from .dim import margin as dim_margin
 from .fields import mend_fields
 from .lexicon import load_lexicon, mend_words
-from .dim import margin as dim_margin
 from .prepare import (PREPARE, covered, enlarge, glyphs, inks, is_text, line_regions,
                       merge_overlapping, overlap, reading_order, regions_of)
 
@@ -721,7 +721,7 @@ class RapidOcrEngine:
             # Where each character stands in the crop: its CTC time step across the input.
             step = width / probs.shape[0] * crop.shape[1] / min(width, max(1, math.ceil(REC_HEIGHT * ratio)))
             text = carets_from_ink(str(text), [(t + 0.5) * step for t in steps], crop)
-            if self._lexicon is not None:
+            if self._lexicon is not None:      # a '^' put back splits a name into its words
                 text, steps = mend_words(text, steps, probs, self._index, self._lexicon)
                 text, steps = mend_fields(text, steps, probs, self._index)
             text = spaces_from_ink(text, [(t + 0.5) * step for t in steps], crop)
