@@ -15,7 +15,9 @@ digit per place), so a misread digit is put back where the model was least sure 
 A reading not of its form keeps a small prior of its own (UNFORMED: test data is typed
 without check digits), so one the recogniser was sure of stays as read. A field already of
 its form is never touched, nor is a number under another label (`ID:`, `Acc`: hospital
-numbers have no check digit).
+numbers have no check digit). fixups.month_names, which works on the text alone, runs after
+this in the engine's mend: it covers dates written with blanks (`12 Dee 2020`) and the
+engine run with `lexicon=False`.
 """
 from __future__ import annotations
 
