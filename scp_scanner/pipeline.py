@@ -65,6 +65,18 @@ class InstanceResult:
     stages: StageTimes = StageTimes()
 
 
+def header_size(ds: pydicom.Dataset) -> tuple[int, int]:
+    """(Rows, Columns) as the header gives them; 0 for one that is missing or not a number
+    (decoding reports a bad header; this only sizes the engine's make_room)."""
+    size = []
+    for keyword in ("Rows", "Columns"):
+        try:
+            size.append(max(0, int(ds.get(keyword) or 0)))
+        except (TypeError, ValueError):
+            size.append(0)
+    return size[0], size[1]
+
+
 class Pipeline:
     def __init__(self, ocr: ocr_engines.OcrEngine | None = None, ner: pii_engines.NerEngine | None = None,
                  *, rects: bool = False, overlays: bool = True, frame_reuse: bool = True,
@@ -125,6 +137,9 @@ class Pipeline:
         images = sensitive = 0
         stages = StageTimes(decode=read_seconds)
         reader = self.frame_reader()
+        make_room = getattr(self.ocr, "make_room", None)
+        if make_room is not None:
+            make_room(*header_size(ds))
         pending = iter_images(ds, overlays=self.overlays)
         while True:
             decoding = time.perf_counter()

@@ -264,3 +264,111 @@ def test_a_month_misread_in_a_date_is_read_as_the_likeliest_month():
         last = steps_of(probs)[6]
         probs[last:last + 2, 0] = 0.4
         assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == line
+
+
+def test_a_labelled_number_spaced_neither_3_3_4_nor_at_all_is_read_in_one_of_its_spacings():
+    from scp_scanner.ocr.fields import mend_fields
+
+    # 'NHS 491 066 8438' with the first blank read as nothing: the steps between 1 and 0
+    # hold a trace of a space.
+    line = "NHS 491066 8438"
+    probs = greedy_steps(line)
+    between = steps_of(probs)[6] + 2            # the blank step after '1'
+    probs[between, INDEX[" "]] = 0.2
+    assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == "NHS 491 066 8438"
+    # With no trace of a space there, and the blank that was read in doubt, the number is
+    # read without it.
+    probs = greedy_steps(line)
+    for step in (steps_of(probs)[10], steps_of(probs)[10] + 1):
+        probs[step, 0], probs[step, INDEX[" "]] = 0.45, 0.5
+    assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == "NHS 4910668438"
+    # Both spacings of the form are kept as read.
+    for line in ("NHS 491 066 8438", "NHS 4910668438"):
+        probs = greedy_steps(line)
+        assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == line
+
+
+def test_a_numeric_date_gets_one_separator_in_both_places():
+    from scp_scanner.ocr.fields import mend_fields
+
+    # '13.02.2020' whose first dot was read as a blank (the dot its close second).
+    line = "DOB 13 02.2020"
+    probs = greedy_steps(line, {6: (".", 0.3)})
+    assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == "DOB 13.02.2020"
+    # '09/07/2018' whose first slash was lost: a trace of it between the 9 and the 0.
+    line = "0907/2018"
+    probs = greedy_steps(line)
+    probs[steps_of(probs)[1] + 2, INDEX["/"]] = 0.2
+    assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == "09/07/2018"
+    # Year first, too.
+    line = "2020-02 13"
+    probs = greedy_steps(line, {7: ("-", 0.3)})
+    assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == "2020-02-13"
+    # A DICOM date (yyyymmdd) read with a doubtful blank inside.
+    line = "DOB 2023 1204"
+    probs = greedy_steps(line)
+    for step in (steps_of(probs)[8], steps_of(probs)[8] + 1):
+        probs[step, 0], probs[step, INDEX[" "]] = 0.45, 0.5
+    assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == "DOB 20231204"
+    # A separator that was read is the only one tried (the missing one is not 'none').
+    from scp_scanner.ocr.fields import _date_readings
+    assert _date_readings(("09", "", "07", "/", "2018")) == ["09/07/2018"]
+    assert _date_readings(("13", " ", "02", ".", "2020")) == ["13.02.2020"]
+    assert _date_readings(("13", ".", "02", ".", "2020")) == []
+    # Dates of the form, and numbers read surely apart, are kept.
+    for line in ("13.02.2020", "2020-02-13", "20200213", "13/02/2020", "Se 12 34 2020", "14 10.48"):
+        probs = greedy_steps(line)
+        assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == line
+    line = "13 02 2020"
+    assert mend_fields(line, steps_of(greedy_steps(line, sure=0.99)), greedy_steps(line, sure=0.99),
+                       INDEX)[0] == line
+
+
+def test_a_dicom_name_whose_caret_was_misread_is_read_as_family_caret_given(words):
+    from scp_scanner.ocr.fields import mend_names
+
+    # The caret read as 'N', the caret its rival at those steps.
+    line = "Ref FERGUSONNELIZABETH"
+    probs = greedy_steps(line, {12: ("^", 0.05)})
+    text, steps = mend_names(line, steps_of(probs), probs, INDEX, words)
+    assert text == "Ref FERGUSON^ELIZABETH" and len(steps) == len(text)
+    # The caret and the 'I' after it read as one 'H': a trace of '^' on its first step,
+    # and 'I' nearly as likely as 'H' on its second.
+    line = "STEWARTHAIN"
+    probs = greedy_steps(line)
+    first = steps_of(probs)[7]
+    probs[first, INDEX["^"]] = 0.05
+    probs[first + 1, INDEX["I"]], probs[first + 1, INDEX["H"]] = 0.45, 0.5
+    assert mend_names(line, steps_of(probs), probs, INDEX, words)[0] == "STEWART^IAIN"
+    # No trace of a caret: the word stays as read. Words, names, names with their caret,
+    # lower case and short words are never read as names.
+    # (The real recogniser gives '^' 1e-2 to 1e-4 where a caret stands, 1e-6 to 1e-10 at
+    # other letters' and blanks' steps.)
+    line = "FERGUSONNELIZABETH"
+    probs = greedy_steps(line, sure=0.999)
+    assert mend_names(line, steps_of(probs), probs, INDEX, words)[0] == line
+    for line in ("ABDOMEN", "ELIZABETH", "FERGUSON^ELIZABETH", "Fergusonnelizabeth", "DOEJ"):
+        probs = greedy_steps(line, {3: ("^", 0.3)})
+        assert mend_names(line, steps_of(probs), probs, INDEX, words)[0] == line
+
+
+def test_after_a_caret_a_given_name_is_likelier_than_an_english_word(words):
+    # 'IAIN' read as 'LAIN' (an English word) with 'I' the close second: after a caret the
+    # name wins; the same doubt elsewhere leaves the word as read.
+    line = "Ref FRASER^LAIN"
+    probs = greedy_steps(line, {11: ("I", 0.2)})
+    assert lexicon.mend_words(line, steps_of(probs), probs, INDEX, words)[0] == "Ref FRASER^IAIN"
+    line = "LAIN FRASER"
+    probs = greedy_steps(line, {0: ("I", 0.2)})
+    assert lexicon.mend_words(line, steps_of(probs), probs, INDEX, words)[0] == line
+    # A three-letter reading after a caret is weighed against the given names alone.
+    line = "DOE^AIN"
+    probs = greedy_steps(line, {4: ("I", 0.2)})
+    assert lexicon.mend_words(line, steps_of(probs), probs, INDEX, words)[0] == "DOE^IAIN"
+    line = "DOE^AIM"
+    probs = greedy_steps(line, {6: ("P", 0.3)})       # 'AIP' is no name: 'AIM' stays
+    assert lexicon.mend_words(line, steps_of(probs), probs, INDEX, words)[0] == line
+    # A given name read without doubt stays, after a caret or not.
+    for line in ("SMITH^IAIN", "SMITH^JOHN", "Ref DOE^ANE"):
+        probs = greedy_steps(line, sure=0.999)
+        assert lexicon.mend_words(line, steps_of(probs), probs, INDEX, words)[0] == line

@@ -85,14 +85,14 @@ def test_texture_gives_no_regions():
     speckle = np.zeros((800, 800), bool)
     for top, left in rng.integers(0, 790, size=(800, 2)):
         speckle[top:top + 5, left:left + 3] = True
-    ink = prepare.Ink("bright", speckle, prepare.mask_page(speckle))
+    ink = prepare.Ink("bright", speckle)
     assert prepare.regions_of(ink) is None
 
 
 def test_crop_scales_a_line_to_target_height_and_maps_boxes_back():
     mask = np.zeros((100, 100), bool)
     glyph_row(mask, 40, [20, 27, 34], height=12)
-    ink = prepare.Ink("mask", mask, prepare.mask_page(mask))
+    ink = prepare.Ink("mask", mask)
     (region,) = prepare.regions_of(ink)
     piece = prepare.crop(ink, region)
     assert piece.scale == 3                              # 12 px glyphs -> 36 px
@@ -122,3 +122,18 @@ def test_reading_order_is_lines_then_left_to_right():
 def test_is_text_needs_a_letter_or_digit():
     assert prepare.is_text("L") and prepare.is_text("120")
     assert not prepare.is_text("|") and not prepare.is_text("—")
+
+
+def test_label_numbers_components_as_ndimage_does_in_16_bits_or_32():
+    from scipy import ndimage
+
+    rng = np.random.default_rng(3)
+    few = rng.random((200, 300)) < 0.2
+    labels, count = prepare.label(few, np.ones((3, 3), bool))
+    assert labels.dtype == np.uint16
+    expected, expected_count = ndimage.label(few, structure=np.ones((3, 3), bool))
+    assert count == expected_count and (labels == expected).all()
+    many = np.zeros((600, 600), bool)
+    many[::2, ::2] = True                        # 90,000 components: more than 16 bits hold
+    labels, count = prepare.label(many)
+    assert count == 90_000 and labels.dtype.itemsize >= 4 and labels.max() == 90_000

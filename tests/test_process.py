@@ -65,3 +65,11 @@ def test_cli_keeps_a_users_thread_limit_and_goes_offline(tmp_path: Path) -> None
                           timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "3,1,1"
+
+
+def test_the_mmap_threshold_is_fixed_on_glibc() -> None:
+    """configure_process fixes glibc's mmap threshold (large arrays mmapped and handed back
+    when freed, not kept on the heap after the first large image); Debian's libc is glibc."""
+    from scp_scanner.process import fixed_mmap_threshold
+
+    assert fixed_mmap_threshold() is True

@@ -502,3 +502,59 @@ def test_a_line_whose_ink_does_not_show_its_spaces_is_read_whole(monkeypatch):
     [again] = engine.read_lines(after, [split], changed=(before.pixels != after.pixels).any(axis=2))
     assert again.text == "1234567891"
     assert widths == [line.right - line.left], widths
+
+
+def test_grey_is_read_from_one_channel_as_from_three_equal_ones(engine):
+    """A grey image's view is its own array (no BGR copy); the models get three equal
+    channels per piece and per line. The reading equals that of the same pixels stored as
+    three equal channels."""
+    from dataclasses import replace
+
+    rows, cols = 480, 640
+    rng = np.random.default_rng(5)
+    grey = (dicomgen.ultrasound_sector(rng, rows, cols) * 180).astype(np.uint8)
+    annotation = dicomgen.Annotation.of(top_left=[dicomgen._seg("SMITH^JOHN 12-Mar-1961", True)])
+    mask, _ = dicomgen.text_mask(annotation, cols, rows, 14)
+    grey[mask] = 255
+    one = Image(grey, 0, -1)
+    view = rapidocr_engine.view_of(one)
+    assert view.pixels is grey                       # not copied
+    three = replace(one, pixels=np.repeat(grey[:, :, None], 3, axis=2))
+    boxes = engine.read(one)
+    assert any("SMITH" in b.text for b in boxes), boxes
+    assert boxes == engine.read(three)
+
+
+def test_make_room_hands_memory_back_and_changes_no_reading(engine, tmp_path):
+    """Before a large image is decoded the pipeline calls make_room(rows, columns): the
+    detector's arena is handed back (large images only); readings stay as they were."""
+    from scp_scanner.pipeline import header_size
+
+    build_large_cr(tmp_path / "large_cr.dcm")
+    ds = read_dataset(tmp_path / "large_cr.dcm")
+    assert header_size(ds) == (2500, 2000)
+    (image,) = images_of(tmp_path / "large_cr.dcm")
+    first = engine.read(image)
+    calls = engine.calls.detector
+    engine.make_room(640, 480)                   # small: nothing to do
+    engine.make_room(*header_size(ds))
+    assert engine.calls.detector == calls        # the release run is not a detection
+    assert engine.read(image) == first
+    # A header without a usable size gives 0 (decoding reports it; make_room does nothing).
+    ds.Rows = None
+    assert header_size(ds)[0] == 0
+    engine.make_room(*header_size(ds))
+
+
+def test_dim_levels_are_stretched_by_table_as_by_the_per_pixel_formula():
+    from scp_scanner.ocr.dim import _level_counts, stretched
+
+    rng = np.random.default_rng(4)
+    for pixels in (rng.integers(0, 256, (300, 400), dtype=np.uint8),
+                   rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)):
+        for background, top in ((0, 5), (3, 40), (10, 10)):
+            expected = np.clip((pixels.astype(np.float32) - background) * (255.0 / max(1, top - background)),
+                               0, 255).astype(np.uint8)
+            got = stretched(Image(pixels, 0, -1), background, top).pixels
+            assert got.shape == expected.shape and (got == expected).all()
+        assert (_level_counts(pixels, chunk=1000) == np.bincount(pixels.ravel(), minlength=256)).all()

@@ -250,3 +250,57 @@ def test_unsigned_full_range_windows_to_full_output(bits):
     frame = np.tile(np.linspace(0, 2 ** bits - 1, 50).astype(dtype), (50, 1))
     out, _ = window_grey(keep_stored_bits(frame, bits, signed=False))
     assert out.min() == 0 and out.max() == 255
+
+
+def _window_per_pixel(stored, slope, intercept, monochrome1):
+    """The window worked out pixel by pixel in float32 (as window_grey did before it used a
+    table for 8- and 16-bit integers): the table must give these bytes exactly."""
+    from scp_scanner.dicom.transforms import TRANSFORMS, rescale
+
+    high, low = extreme_masks(stored)
+    values = rescale(stored, slope, intercept)
+    if slope < 0:
+        high, low = low, high
+    masks = [m for m in (high, low) if m is not None]
+    text = (masks[0] | masks[1]) if len(masks) == 2 else (masks[0] if masks else None)
+    bulk = values[~text] if text is not None else values.ravel()
+    out_low = TRANSFORMS.bulk_bottom if low is not None else 0
+    out_high = TRANSFORMS.bulk_top if high is not None else 255
+    out = np.zeros(values.shape, np.uint8)
+    if bulk.size:
+        sample = bulk[::max(1, bulk.size // TRANSFORMS.percentile_samples)]
+        lo, hi = np.percentile(sample, [TRANSFORMS.bulk_low_percentile, TRANSFORMS.bulk_high_percentile])
+        if hi <= lo:
+            lo, hi = float(sample.min()), float(sample.max())
+        if hi > lo:
+            scaled = (values - np.float32(lo)) * np.float32((out_high - out_low) / (hi - lo))
+            scaled += np.float32(out_low)
+            np.clip(scaled, out_low, out_high, out=scaled)
+            out = (scaled + np.float32(0.5)).astype(np.uint8)
+        else:
+            out[...] = out_low
+    if high is not None:
+        out[high] = 255
+    if low is not None:
+        out[low] = 0
+    return np.uint8(255) - out if monochrome1 else out
+
+
+@pytest.mark.parametrize("dtype, low, high, text", [
+    (np.uint16, 100, 3000, 4095), (np.int16, -1000, 2000, 3000), (np.int16, -32768, 32767, 32767),
+    (np.uint8, 0, 200, 255), (np.int8, -100, 100, 127), (np.uint16, 0, 65535, 65535)])
+@pytest.mark.parametrize("shape", [(61, 67), (700, 1100), (2, 90, 70)])
+def test_the_window_table_gives_the_bytes_of_the_per_pixel_window(dtype, low, high, text, shape):
+    """Integers of 16 bits or fewer are windowed through a table of their values (no float32
+    copy of the frame); every byte equals the per-pixel float32 window's, with and without
+    text at the extreme value, slopes of either sign, MONOCHROME1, a view that is not
+    contiguous. (700x1100: more pixels than the bulk sample, so sampling is exercised.)"""
+    rng = np.random.default_rng(abs(low) + len(shape))
+    stored = rng.integers(low, high, shape, endpoint=True).astype(dtype)
+    for share in (0.0, 0.01):
+        stored[rng.random(shape) < share] = text
+        for slope, intercept, mono in ((1.0, 0.0, False), (2.5, -1024.0, True), (-1.0, 0.0, False)):
+            got, mask = window_grey(stored.copy(), slope, intercept, mono)
+            assert got.tobytes() == _window_per_pixel(stored, slope, intercept, mono).tobytes()
+    view = stored[..., ::3]
+    assert window_grey(view)[0].tobytes() == _window_per_pixel(view, 1.0, 0.0, False).tobytes()

@@ -7,7 +7,10 @@ the same pixels inside the whole image may say so with `local_reading = True`: f
 (reuse.py) then reads only the changed parts of a changed frame. An engine with `read_in`
 (areas of an image, as its whole read reads them) and `read_lines` (earlier lines recognised
 again where they stand), such as rapidocr, lets frame reuse read a further frame only where
-its lines or its picture changed (docs/design.md, "Engines").
+its lines or its picture changed (docs/design.md, "Engines"). An engine whose models keep
+working memory between calls may offer `make_room(rows, columns)`: the pipeline calls it
+before it decodes an instance's images of that size, so that memory is handed back before a
+large image's own arrays are made (rapidocr: its detector's arena, before a large CR).
 """
 from __future__ import annotations
 

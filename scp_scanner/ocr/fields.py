@@ -18,6 +18,21 @@ its form is never touched, nor is a number under another label (`ID:`, `Acc`: ho
 numbers have no check digit). fixups.month_names, which works on the text alone, runs after
 this in the engine's mend: it covers dates written with blanks (`12 Dee 2020`) and the
 engine run with `lexicon=False`.
+
+Three more forms are of the same kind:
+- an NHS or CHI number is spaced 3-3-4 or not at all: `710178 3627` is not of the form, and
+  is read again as the likelier of `710 178 3627` and `7101783627`;
+- a numeric date keeps one separator: `13 02.2020`, `0907/2018` and `05.101935` are read
+  again as the likeliest of the date with that separator in both places (`13.02.2020`);
+- a DICOM person name is `FAMILY^GIVEN`. The recogniser's alphabet barely knows the caret
+  (its probability is 1e-2 to 1e-4 where one stands), so a name in capitals often comes out
+  as one unlisted word: the caret read as a letter (`FERGUSONNELIZABETH`), or dropped, or
+  merged with the letter after it (`STEWARTHAIN`). `mend_names` reads such a word again as
+  the likeliest `FAMILY^GIVEN` whose given name is a known name or English word of three
+  letters or more, with the caret in place of a letter or between two, and the given name
+  as read or one letter changed. The CTC likelihood must find a caret's trace where the
+  caret goes: a word whose letters the recogniser was sure of stays as read. It runs before
+  the word prior (lexicon.mend_words), which then mends each part on its own.
 """
 from __future__ import annotations
 
@@ -26,14 +41,26 @@ import re
 
 import numpy as np
 
+from ..pii.given_names import GIVEN_NAMES
 from ..pii.rules import mod11_ok
 from .fixups import MONTH_ABBREVIATIONS
-from .lexicon import ctc_log_likelihood, replace_spans, word_steps
+from .lexicon import Lexicon, ctc_log_likelihood, replace_spans, word_steps
 
 # day, separator, month token (2-4 characters, a letter among them), separator, year.
 _DATE = re.compile(r"(?<![\w.:/-])(\d{1,2})(-)((?=[A-Za-z0-9|]*[A-Za-z])[A-Za-z0-9|]{2,4})(-?)((?:19|20)\d{2})(?!\d)")
 # NHS / CHI, an optional "No" or "Number", an optional ':' or '#', the 10 digits.
 _LABELLED_NUMBER = re.compile(r"\b(?:NHS|CHI)(?: ?(?:No|Number)\.?)? ?[:#]? ?(\d{3} ?\d{3} ?\d{4}|\d{10})(?!\d)")
+# The two spacings of such a number.
+_SPACED_334 = re.compile(r"\d{3} \d{3} \d{4}|\d{10}")
+# A numeric date, day first (13.02.2020) or year first (2020-02-13), each separator one of
+# . - / or a blank read in its place, or none.
+_NUMERIC_DATE = re.compile(r"(?<![\w.:/-])(?:(\d{2})([ .\-/]?)(\d{2})([ .\-/]?)((?:19|20)\d{2})"
+                           r"|((?:19|20)\d{2})([ .\-/]?)(\d{2})([ .\-/]?)(\d{2}))(?![\w.:/-])")
+_DATE_SEPARATORS = ".-/"
+# A word of capitals that may be a DICOM name whose caret was misread (FAMILY^GIVEN).
+_CAPITAL_RUN = re.compile(r"(?<![A-Za-z^])[A-Z]{5,}(?![A-Za-z^])")
+NAME_MIN_FAMILY = 2       # letters of the family name (Li, Ng, Doe)
+NAME_MIN_GIVEN = 3        # letters of the given name (Ian, Ali, Eve)
 # A month as dates write it in 2-4 letters: the abbreviations, and June, July, Sept whole.
 _MONTHS = {month.lower() for month in MONTH_ABBREVIATIONS} | {"june", "july", "sept"}
 # The prior share of such fields shown on screen that are not of their form (a number typed
@@ -65,38 +92,134 @@ def _month_readings(token: str) -> list[str]:
     return list(MONTH_ABBREVIATIONS)
 
 
+def _date_readings(parts: tuple[str, str, str, str, str]) -> list[str]:
+    """The date written with each separator it shows (a blank aside) in both places, or
+    with every separator and none when it shows only blanks; [] when it is already of its
+    form (one separator twice, or none at all)."""
+    first, sep1, middle, sep2, last = parts
+    if sep1 == sep2 and sep1 != " ":
+        return []
+    shown = ({sep for sep in (sep1, sep2) if sep and sep in _DATE_SEPARATORS}
+             or {"", *_DATE_SEPARATORS})
+    return [f"{first}{sep}{middle}{sep}{last}" for sep in sorted(shown)]
+
+
 def _fields(text: str) -> list[tuple[int, int, list[str]]]:
-    """Each field not of its form: (start, end, the readings of its form)."""
+    """Each field not of its form: (start, end, the readings of its form, all as likely
+    beforehand)."""
     found = []
     for match in _DATE.finditer(text):
         if match[3].lower() not in _MONTHS:
             found.append((match.start(3), match.end(3), _month_readings(match[3])))
     for match in _LABELLED_NUMBER.finditer(text):
-        if not mod11_ok(match[1].replace(" ", "")):
-            found.append((match.start(1), match.end(1), _check_digit_fixes(match[1])))
+        number = match[1]
+        if not mod11_ok(number.replace(" ", "")):
+            found.append((match.start(1), match.end(1), _check_digit_fixes(number)))
+        elif not _SPACED_334.fullmatch(number):
+            digits = number.replace(" ", "")
+            found.append((match.start(1), match.end(1),
+                          [f"{digits[:3]} {digits[3:6]} {digits[6:]}", digits]))
+    for match in _NUMERIC_DATE.finditer(text):
+        parts = match.groups()[:5] if match[1] else match.groups()[5:]
+        readings = _date_readings(parts)
+        if readings:
+            found.append((match.start(), match.end(), readings))
     return found
 
 
-def mend_fields(text: str, steps: list[int], probs: np.ndarray,
-                index: dict[str, int]) -> tuple[str, list[int]]:
-    """The reading with each field that is not of its form read as the likeliest reading
-    that is, and each character's time step (a replaced field's spread over the old one's).
-    text and steps: the greedy CTC reading of one line and each character's time step;
-    probs: the recogniser's output (steps x classes); index: each character's class."""
-    if len(steps) != len(text):
+def _substitutions(word: str) -> set[str]:
+    """The word and every word one letter changed from it (lower case)."""
+    out = {word}
+    for i in range(len(word)):
+        out.update(word[:i] + c + word[i + 1:] for c in "abcdefghijklmnopqrstuvwxyz")
+    return out
+
+
+def _name_readings(word: str, lexicon: Lexicon) -> list[tuple[str, float]]:
+    """FAMILY^GIVEN readings of a word of capitals: the caret in place of one of its
+    letters or between two, the given name as read or one letter changed, and a known given
+    name or a listed word (NAME_MIN_GIVEN letters or more); each with the log frequency of
+    its two names (lexicon.unknown for one not listed), which ranks them, not the form."""
+    lower = word.lower()
+    givens: dict[str, set[str]] = {}
+    for cut in range(NAME_MIN_FAMILY, len(lower)):
+        for rest in {lower[cut + 1:], lower[cut:]}:
+            if len(rest) >= NAME_MIN_GIVEN:
+                givens.setdefault(rest, set()).add(lower[:cut])
+    variants = sorted({v for rest in givens for v in _substitutions(rest)})
+    known = {v for v, prior in zip(variants, lexicon.priors(variants))
+             if v in GIVEN_NAMES or (len(v) >= NAME_MIN_GIVEN and not math.isnan(prior))}
+    readings = {}
+    for rest, families in givens.items():
+        for given in _substitutions(rest) & known:
+            for family in families:
+                words = [family, given]
+                priors = lexicon.priors(words)
+                readings[f"{family}^{given}".upper()] = float(sum(
+                    lexicon.unknown if math.isnan(p) else p for p in priors))
+    return sorted(readings.items())
+
+
+def _names(text: str, lexicon: Lexicon) -> list[tuple[int, int, list[tuple[str, float]]]]:
+    """Each word of capitals that is neither a listed word nor a given name, with its
+    FAMILY^GIVEN readings."""
+    found = []
+    for match in _CAPITAL_RUN.finditer(text):
+        lower = match[0].lower()
+        if lower in GIVEN_NAMES or lower in lexicon:
+            continue
+        readings = _name_readings(match[0], lexicon)
+        if readings:
+            found.append((match.start(), match.end(), readings))
+    return found
+
+
+def _read_again(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
+                found: list) -> tuple[str, list[int]]:
+    """text with each found span (start, end, readings) read as its likeliest reading of the
+    form, where that beats the span as read with the UNFORMED prior. A reading is a string
+    (readings all as likely beforehand) or (string, log prior): the prior ranks the readings
+    of the form against each other; whether the span is of the form at all is the
+    recogniser's likelihood and UNFORMED alone."""
+    if len(steps) != len(text) or not found:
         return text, steps
     argmax = probs.argmax(axis=1)
     changes = []
-    for start, end, readings in _fields(text):
+    for start, end, readings in found:
         first, last = word_steps(argmax, steps, start, end)
         window = probs[first:last]
-        scored = [(ctc_log_likelihood(window, [index[c] for c in reading]), reading)
-                  for reading in readings
-                  if all(c in index for c in reading) and window.shape[0] >= len(reading)]
+        if any(c not in index for c in text[start:end]):
+            continue
+        scored = []
+        for reading in readings:
+            reading, prior = (reading, 0.0) if isinstance(reading, str) else reading
+            if all(c in index for c in reading) and window.shape[0] >= len(reading):
+                likelihood = ctc_log_likelihood(window, [index[c] for c in reading])
+                scored.append((likelihood + prior, likelihood, reading))
         if not scored:
             continue
-        likeliest, reading = max(scored)
+        _, likeliest, reading = max(scored)
         kept = ctc_log_likelihood(window, [index[c] for c in text[start:end]])
         if likeliest + math.log1p(-UNFORMED) > kept + math.log(UNFORMED):
             changes.append((start, end, reading))
     return replace_spans(text, steps, changes)
+
+
+def mend_fields(text: str, steps: list[int], probs: np.ndarray,
+                index: dict[str, int]) -> tuple[str, list[int]]:
+    """The reading with each field that is not of its form (a date's month, a numeric date's
+    separators, an NHS or CHI number's check digit or spacing) read as the likeliest reading
+    that is, and each character's time step (a replaced field's spread over the old one's).
+    text and steps: the greedy CTC reading of one line and each character's time step;
+    probs: the recogniser's output (steps x classes); index: each character's class."""
+    return _read_again(text, steps, probs, index, _fields(text))
+
+
+def mend_names(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
+               lexicon: Lexicon) -> tuple[str, list[int]]:
+    """The reading with each word of capitals that is no word nor name read as the
+    likeliest FAMILY^GIVEN name where the recogniser's output holds a caret's trace
+    (`FERGUSONNELIZABETH` -> `FERGUSON^ELIZABETH`); arguments as mend_fields'."""
+    if len(steps) != len(text):
+        return text, steps
+    return _read_again(text, steps, probs, index, _names(text, lexicon))

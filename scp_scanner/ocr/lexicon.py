@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..pii.given_names import GIVEN_NAMES
 from ..registry import EngineError
 
 INSTALL = "pip install 'wordfreq>=3.1,<4'"
@@ -53,6 +54,14 @@ class LexiconParams:
 
 
 LEXICON = LexiconParams()
+
+# After a DICOM name's caret (FAMILY^GIVEN) stands a given name: there a name of the known
+# given names (pii/given_names.py) is as likely as any other of them, 1 in len(GIVEN_NAMES),
+# a far likelier word than its frequency in running text makes it (`FRASER^LAIN`: `lain` is
+# an English word, `IAIN` the name); readings of three letters are weighed there too
+# (`DOE^AIN`), against those names only.
+GIVEN_NAME_PRIOR = -math.log(len(GIVEN_NAMES))
+NAME_MIN_LETTERS = 3
 
 # Glyph shapes a recogniser merges or splits, besides single-letter edits.
 SHAPE_SWAPS = (("rn", "m"), ("in", "m"), ("nn", "m"), ("cl", "d"), ("vv", "w"), ("li", "h"),
@@ -228,7 +237,9 @@ def mend_words(text: str, steps: list[int], probs: np.ndarray, index: dict[str, 
     for match in _LETTER_RUN.finditer(text):
         start, end = match.span()
         word = match[0]
-        if (len(word) < params.min_letters or (start > 0 and text[start - 1].isdigit())
+        given = start > 0 and text[start - 1] == "^"       # a DICOM name's given name
+        if (len(word) < (NAME_MIN_LETTERS if given else params.min_letters)
+                or (start > 0 and text[start - 1].isdigit())
                 or (end < len(text) and text[end].isdigit())):
             continue
         first, last = word_steps(argmax, steps, start, end)
@@ -236,10 +247,18 @@ def mend_words(text: str, steps: list[int], probs: np.ndarray, index: dict[str, 
         if window.shape[0] < len(word):
             continue
         own = lexicon.prior(word.lower())
-        best, best_score = None, (ctc_log_likelihood(window, [index[c] for c in word])
-                                  + (lexicon.unknown if own is None else own))
-        nearby = sorted(c for c in candidates(word.lower()) if len(c) >= params.min_letters)
-        for candidate, prior in zip(nearby, lexicon.priors(nearby)):
+        own = lexicon.unknown if own is None else own
+        if given and word.lower() in GIVEN_NAMES:
+            own = max(own, GIVEN_NAME_PRIOR)
+        best, best_score = None, ctc_log_likelihood(window, [index[c] for c in word]) + own
+        nearby = sorted(c for c in candidates(word.lower())
+                        if len(c) >= params.min_letters and (len(word) >= params.min_letters
+                                                             or c in GIVEN_NAMES))
+        priors = lexicon.priors(nearby)
+        if given:
+            priors = np.where([c in GIVEN_NAMES for c in nearby],
+                              np.fmax(priors, GIVEN_NAME_PRIOR), priors)
+        for candidate, prior in zip(nearby, priors):
             written = in_case_of(candidate, word) if not math.isnan(prior) else None
             if written is None or any(c not in index for c in written):
                 continue

@@ -54,10 +54,10 @@ from .fixups import (CARET_LOOKALIKES, ONE_WORD, SPLIT_GAP, continues, fix_digit
                      month_names, word_shape)
 from .dim import dim_lines, stretched
 from .dim import margin as dim_margin
-from .fields import mend_fields
+from .fields import mend_fields, mend_names
 from .lexicon import load_lexicon, mend_words
 from .prepare import (PREPARE, covered, enlarge, glyphs, inks, is_text, line_regions,
-                      merge_overlapping, overlap, reading_order, regions_of)
+                      mask_page, merge_overlapping, overlap, reading_order, regions_of)
 
 DETECTOR_FILE = "PP-OCRv6_det_small.onnx"
 RECOGNISER_FILE = "PP-OCRv6_rec_small.onnx"
@@ -87,6 +87,15 @@ MAX_DET_WIDTH = 1024
 DET_OVERLAP = 48
 CPU_ARENA = True
 MEM_PATTERN = False
+# RELEASE: the arena keeps what a piece's run needed (~40 MB at MAX_DET_PIXELS) for the next
+# run. An image larger than FULL_SIDE brings its own large arrays (a 2500x2000 CR: 5 MB a
+# plane, and the ink analysis's masks and labels), so the arena is handed back before such an
+# image is decoded (make_room: one run of a 32x32 blank with onnxruntime's
+# memory.enable_memory_arena_shrinkage) and after each detector run on it (the same option).
+# A 2500x2000 CR's scan peaked at 420 MB RSS without, 398 MB with, for ~20% more time on
+# that image (handing it back once, after its detection, left the peak at 416 MB: it is
+# reached during detection). Smaller images keep it: handing it back after every run cost 9%
+# of the time of 21 real files.
 # Large text needs no full-size detection: the detector's input is reduced so that the
 # smallest line the ink shows (prepare.py's glyph lines) stays DET_TEXT_HEIGHT px high, by at
 # most MIN_DET_SCALE (the cost falls with the square). Crops are still recognised at full size.
@@ -135,8 +144,8 @@ MIN_SINGLE_CHAR_SCORE = 80.0
 
 @dataclass(frozen=True, eq=False)
 class View:
-    """What the detector reads: uint8 BGR pixels, and how they map to the original image:
-    original = (view - margin) / scale."""
+    """What the detector reads: uint8 BGR pixels (grey: one channel, see _bgr), and how they
+    map to the original image: original = (view - margin) / scale."""
 
     pixels: np.ndarray
     scale: float
@@ -166,9 +175,19 @@ class Rect:
 
 
 def _bgr(pixels: np.ndarray) -> np.ndarray:
+    """What the models read: BGR for colour; grey stays one channel (the image's own array,
+    not copied), its three equal channels made only for each piece or line handed to a
+    model (a 2500x2000 CR's view was 15 MB of BGR; the readings are the same)."""
     if pixels.ndim == 2:
-        return np.ascontiguousarray(np.repeat(pixels[:, :, None], 3, axis=2))
+        return pixels
     return np.ascontiguousarray(pixels[:, :, ::-1])
+
+
+def _channels_first(pixels: np.ndarray) -> np.ndarray:
+    """(channels, height, width) of a BGR or grey area: grey read as three equal channels."""
+    if pixels.ndim == 2:
+        return np.broadcast_to(pixels, (3,) + pixels.shape)
+    return pixels.transpose(2, 0, 1)
 
 
 def _magnify(pixels: np.ndarray, scale: float) -> np.ndarray:
@@ -185,7 +204,7 @@ def view_of(image: Image) -> View:
         # Overlay planes: set bits are the text. Dark on white, the jagged 1-bit edges smoothed
         # as they are enlarged (prepare.enlarge), with a white margin.
         mask = image.text_mask if image.text_mask is not None else image.pixels > 0
-        page = np.where(mask, 0, 255).astype(np.uint8)
+        page = mask_page(mask)
         scale = OVERLAY_MAGNIFY if max(image.height, image.width) < MIN_SIDE else 1
         page = enlarge(page, scale, binary=True) if scale > 1 else page
         page = np.pad(page, OVERLAY_MARGIN, constant_values=255)
@@ -591,6 +610,10 @@ class RapidOcrEngine:
                                              providers=self.providers)
             self._rec = ort.InferenceSession(str(folder / RECOGNISER_FILE), sess_options=options,
                                              providers=self.providers)
+            # Large images only: the detector's arena is handed back after each run (below).
+            self._large = False
+            self._release = ort.RunOptions()
+            self._release.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
         except Exception as exc:  # onnxruntime raises its own types for unreadable models
             raise EngineError(f"rapidocr models in {folder} cannot be loaded ({exc}); reinstall them with: "
                               f"pip install --force-reinstall {INSTALL.removeprefix('pip install ')}") from exc
@@ -649,15 +672,30 @@ class RapidOcrEngine:
             self._det_cache.move_to_end(key)
         return list(rects)
 
+    def make_room(self, rows: int, columns: int) -> None:
+        """Before an image larger than FULL_SIDE is decoded: hand the detector's arena back,
+        so the memory kept from earlier images' pieces is not held beside the large image's
+        own arrays (see RELEASE)."""
+        if max(rows, columns) > FULL_SIDE:
+            self._release_arena()
+
+    def _release_arena(self) -> None:
+        """A run of each model on a small blank with the arena-shrinking option: each arena
+        hands back all it holds beyond that run's needs."""
+        for session, shape in ((self._det, (1, 3, 32, 32)), (self._rec, (1, 3, REC_HEIGHT, REC_MIN_WIDTH))):
+            session.run(None, {session.get_inputs()[0].name: np.zeros(shape, np.float32)}, self._release)
+
     def _run_detector(self, pixels: np.ndarray) -> list[Rect]:
         """Text boxes of a BGR piece at its own size (padded to a multiple of 32)."""
         height, width = pixels.shape[:2]
         self.calls.detector += 1
         ph, pw = -(-height // 32) * 32, -(-width // 32) * 32
         # The network wants sides in multiples of 32: the edge pixels are repeated (no new edges).
-        padded = np.pad(pixels, ((0, ph - height), (0, pw - width), (0, 0)), mode="edge")
-        norm = padded.astype(np.float32) / 127.5 - 1.0
-        out = self._det.run(None, {self._det.get_inputs()[0].name: norm.transpose(2, 0, 1)[None]})[0]
+        padded = np.pad(pixels, ((0, ph - height), (0, pw - width)) + ((0, 0),) * (pixels.ndim - 2),
+                        mode="edge")
+        norm = np.ascontiguousarray(_channels_first(padded.astype(np.float32) / 127.5 - 1.0))
+        out = self._det.run(None, {self._det.get_inputs()[0].name: norm[None]},
+                            self._release if self._large else None)[0]
         quads, _scores = self._post(out, (ph, pw))
         rects = []
         for quad in quads:
@@ -677,6 +715,15 @@ class RapidOcrEngine:
                 return dedupe(self._detect_pieces(pixels))
             return [scaled(rect, factor, height, width)
                     for rect in dedupe(self._detect_pieces(_magnify(pixels, factor)))]
+        self._large = True            # see RELEASE
+        try:
+            return self._detect_large(image, view)
+        finally:
+            self._large = False
+
+    def _detect_large(self, image: Image, view: View) -> list[Rect]:
+        pixels = view.pixels
+        height, width = pixels.shape[:2]
         factor = REDUCED_SIDE / max(height, width)
         coarse = [scaled(r, factor, height, width)
                   for r in dedupe(self._detect_pieces(_magnify(pixels, factor)))]
@@ -710,7 +757,7 @@ class RapidOcrEngine:
         for i, (crop, ratio) in enumerate(zip(crops, ratios)):
             w = min(width, max(1, int(math.ceil(REC_HEIGHT * ratio))))
             resized = cv2.resize(crop, (w, REC_HEIGHT)).astype(np.float32) / 127.5 - 1.0
-            batch[i, :, :, :w] = resized.transpose(2, 0, 1)
+            batch[i, :, :, :w] = _channels_first(resized)
         preds = self._rec.run(None, {self._rec.get_inputs()[0].name: batch})[0]
         if preds.shape[-1] == self._allowed.size:
             preds = preds * self._allowed
@@ -722,6 +769,7 @@ class RapidOcrEngine:
             step = width / probs.shape[0] * crop.shape[1] / min(width, max(1, math.ceil(REC_HEIGHT * ratio)))
             text = carets_from_ink(str(text), [(t + 0.5) * step for t in steps], crop)
             if self._lexicon is not None:      # a '^' put back splits a name into its words
+                text, steps = mend_names(text, steps, probs, self._index, self._lexicon)
                 text, steps = mend_words(text, steps, probs, self._index, self._lexicon)
                 text, steps = mend_fields(text, steps, probs, self._index)
             text = spaces_from_ink(text, [(t + 0.5) * step for t in steps], crop)
