@@ -304,3 +304,17 @@ def test_the_window_table_gives_the_bytes_of_the_per_pixel_window(dtype, low, hi
             assert got.tobytes() == _window_per_pixel(stored, slope, intercept, mono).tobytes()
     view = stored[..., ::3]
     assert window_grey(view)[0].tobytes() == _window_per_pixel(view, 1.0, 0.0, False).tobytes()
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_stored_bits_dropped_in_place_only_in_an_array_the_caller_owns(signed):
+    cells = np.array([0x1FFF, 0xF123, 0x0800, 5], dtype=np.uint16)
+    expected = keep_stored_bits(cells, 12, signed)
+    owned = cells.copy()
+    out = keep_stored_bits(owned, 12, signed, in_place=True)
+    assert out.tolist() == expected.tolist() and np.shares_memory(out, owned)
+    # A view of someone else's memory (the dataset's bytes) is never written.
+    buffer = bytearray(cells.tobytes())
+    view = np.frombuffer(buffer, dtype=np.uint16)
+    out = keep_stored_bits(view, 12, signed, in_place=True)
+    assert out.tolist() == expected.tolist() and bytes(buffer) == cells.tobytes()

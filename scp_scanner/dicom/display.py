@@ -53,8 +53,11 @@ class Display:
     def palette(self) -> bool:
         return self.layout.photometric == "PALETTE COLOR" and self.layout.samples == 1
 
-    def render(self, raw: np.ndarray, ds: pydicom.Dataset) -> tuple[np.ndarray, np.ndarray | None]:
-        """(uint8 pixels, text mask or None) for one raw decoded frame."""
+    def render(self, raw: np.ndarray, ds: pydicom.Dataset,
+               reuse_raw: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """(uint8 pixels, text mask or None) for one raw decoded frame. reuse_raw: the caller
+        is done with `raw` (its overlay bits taken), so a grey frame's bits above BitsStored
+        may be dropped where they are (keep_stored_bits in_place)."""
         layout = self.layout
         if raw.ndim == 3 and raw.shape[2] == 1:
             raw = raw[..., 0]
@@ -69,6 +72,6 @@ class Display:
             except Exception as exc:  # pydicom's LUT code raises anything on a hostile table
                 raise DicomInputError(f"bad PALETTE COLOR lookup table: {str(exc).splitlines()[0][:150]}") from None
             return np.ascontiguousarray(rgb), rgb_text_mask(rgb)
-        stored = keep_stored_bits(raw, layout.bits_stored, layout.signed)
+        stored = keep_stored_bits(raw, layout.bits_stored, layout.signed, in_place=reuse_raw)
         return window_grey(stored, self.slope, self.intercept,
                            monochrome1=layout.photometric == "MONOCHROME1")
