@@ -35,6 +35,14 @@ _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 128 * 1024
 
 
+def libc() -> ctypes.CDLL | None:
+    """The C library, for glibc's malloc controls; None where it cannot be loaded."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
 def fixed_mmap_threshold() -> bool:
     """Keep glibc serving every block of MMAP_THRESHOLD or more with its own mmap, returned
     to the system when freed. By default glibc raises the threshold to the size of each
@@ -45,11 +53,8 @@ def fixed_mmap_threshold() -> bool:
     system time against 0.9 s, ~8% of the wall time; fixed at 1, 2 or 4 MB it cost less (1.5
     s) but left 21 real files and four 2500x2000 CRs at 414, 411 and 421 MB against 408 MB.
     False where the C library is not glibc (nothing to set)."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
-    except (OSError, AttributeError):
-        return False
+    mallopt = getattr(libc(), "mallopt", None)
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) if mallopt is not None else False
 
 
 def owner_only_files() -> None:

@@ -175,12 +175,11 @@ def _names(text: str, lexicon: Lexicon) -> list[tuple[int, int, list[tuple[str, 
 
 
 def _read_again(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
-                found: list) -> tuple[str, list[int]]:
+                found: list[tuple[int, int, list[tuple[str, float]]]]) -> tuple[str, list[int]]:
     """text with each found span (start, end, readings) read as its likeliest reading of the
-    form, where that beats the span as read with the UNFORMED prior. A reading is a string
-    (readings all as likely beforehand) or (string, log prior): the prior ranks the readings
-    of the form against each other; whether the span is of the form at all is the
-    recogniser's likelihood and UNFORMED alone."""
+    form, where that beats the span as read with the UNFORMED prior. Readings are (string,
+    log prior): the prior ranks the readings of the form against each other; whether the
+    span is of the form at all is the recogniser's likelihood and UNFORMED alone."""
     if len(steps) != len(text) or not found:
         return text, steps
     argmax = probs.argmax(axis=1)
@@ -191,8 +190,7 @@ def _read_again(text: str, steps: list[int], probs: np.ndarray, index: dict[str,
         if any(c not in index for c in text[start:end]):
             continue
         scored = []
-        for reading in readings:
-            reading, prior = (reading, 0.0) if isinstance(reading, str) else reading
+        for reading, prior in readings:
             if all(c in index for c in reading) and window.shape[0] >= len(reading):
                 likelihood = ctc_log_likelihood(window, [index[c] for c in reading])
                 scored.append((likelihood + prior, likelihood, reading))
@@ -212,7 +210,9 @@ def mend_fields(text: str, steps: list[int], probs: np.ndarray,
     that is, and each character's time step (a replaced field's spread over the old one's).
     text and steps: the greedy CTC reading of one line and each character's time step;
     probs: the recogniser's output (steps x classes); index: each character's class."""
-    return _read_again(text, steps, probs, index, _fields(text))
+    found = [(start, end, [(reading, 0.0) for reading in readings])
+             for start, end, readings in _fields(text)]      # all as likely beforehand
+    return _read_again(text, steps, probs, index, found)
 
 
 def mend_names(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],

@@ -34,8 +34,6 @@ or an NHS / CHI number not of its form is read as the likeliest reading that is 
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import hashlib
 import math
 import re
@@ -48,6 +46,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..model import SOURCE_FRAME, Image, TextBox
+from ..process import libc
 from ..registry import EngineError
 from .confusions import ink_gaps, space_gaps
 from .fixups import (CARET_LOOKALIKES, ONE_WORD, SPLIT_GAP, continues, fix_digit_lookalikes,
@@ -502,14 +501,7 @@ def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray) -> str:
     return "".join(out)
 
 
-def _malloc_trim():
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):   # not glibc: nothing to do
-        return None
-
-
-_TRIM = _malloc_trim()
+_TRIM = getattr(libc(), "malloc_trim", None)   # not glibc: nothing to do
 
 
 def release_freed_memory() -> None:
@@ -611,7 +603,6 @@ class RapidOcrEngine:
             self._rec = ort.InferenceSession(str(folder / RECOGNISER_FILE), sess_options=options,
                                              providers=self.providers)
             # Large images only: the detector's arena is handed back after each run (below).
-            self._large = False
             self._release = ort.RunOptions()
             self._release.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
         except Exception as exc:  # onnxruntime raises its own types for unreadable models
@@ -642,29 +633,31 @@ class RapidOcrEngine:
 
     # --- detection ------------------------------------------------------------------------
 
-    def _detect_pieces(self, pixels: np.ndarray, first: int = 0) -> list[tuple[Rect, int]]:
+    def _detect_pieces(self, pixels: np.ndarray, first: int = 0,
+                       release: bool = False) -> list[tuple[Rect, int]]:
         """Text boxes of a BGR area at its own size, read in pieces (see MAX_DET_PIXELS);
-        each box with the number of the piece it came from (first, first + 1, ...)."""
+        each box with the number of the piece it came from (first, first + 1, ...).
+        release: each detector run hands its arena back (a large image, see RELEASE)."""
         height, width = pixels.shape[:2]
         found = []
         for number, piece in enumerate(pieces(height, width), start=first):
-            for rect in self._detect(pixels[piece.top:piece.bottom, piece.left:piece.right]):
+            for rect in self._detect(pixels[piece.top:piece.bottom, piece.left:piece.right], release):
                 found.append((Rect(rect.left + piece.left, rect.top + piece.top,
                                    rect.right + piece.left, rect.bottom + piece.top), number))
         return found
 
-    def _detect(self, pixels: np.ndarray) -> list[Rect]:
+    def _detect(self, pixels: np.ndarray, release: bool = False) -> list[Rect]:
         """Text boxes of a BGR piece at its own size; a piece whose bytes were read before
         gets the boxes found then (see DET_CACHE_SIZE)."""
         height, width = pixels.shape[:2]
         if height < 8 or width < 8:
             return []
         if not self._det_cache_size:
-            return self._run_detector(pixels)
+            return self._run_detector(pixels, release)
         key = digest(pixels)
         rects = self._det_cache.get(key)
         if rects is None:
-            rects = tuple(self._run_detector(pixels))
+            rects = tuple(self._run_detector(pixels, release))
             self._det_cache[key] = rects
             while len(self._det_cache) > self._det_cache_size:
                 self._det_cache.popitem(last=False)
@@ -685,7 +678,7 @@ class RapidOcrEngine:
         for session, shape in ((self._det, (1, 3, 32, 32)), (self._rec, (1, 3, REC_HEIGHT, REC_MIN_WIDTH))):
             session.run(None, {session.get_inputs()[0].name: np.zeros(shape, np.float32)}, self._release)
 
-    def _run_detector(self, pixels: np.ndarray) -> list[Rect]:
+    def _run_detector(self, pixels: np.ndarray, release: bool = False) -> list[Rect]:
         """Text boxes of a BGR piece at its own size (padded to a multiple of 32)."""
         height, width = pixels.shape[:2]
         self.calls.detector += 1
@@ -695,7 +688,7 @@ class RapidOcrEngine:
                         mode="edge")
         norm = np.ascontiguousarray(_channels_first(padded.astype(np.float32) / 127.5 - 1.0))
         out = self._det.run(None, {self._det.get_inputs()[0].name: norm[None]},
-                            self._release if self._large else None)[0]
+                            self._release if release else None)[0]
         quads, _scores = self._post(out, (ph, pw))
         rects = []
         for quad in quads:
@@ -715,18 +708,9 @@ class RapidOcrEngine:
                 return dedupe(self._detect_pieces(pixels))
             return [scaled(rect, factor, height, width)
                     for rect in dedupe(self._detect_pieces(_magnify(pixels, factor)))]
-        self._large = True            # see RELEASE
-        try:
-            return self._detect_large(image, view)
-        finally:
-            self._large = False
-
-    def _detect_large(self, image: Image, view: View) -> list[Rect]:
-        pixels = view.pixels
-        height, width = pixels.shape[:2]
         factor = REDUCED_SIDE / max(height, width)
-        coarse = [scaled(r, factor, height, width)
-                  for r in dedupe(self._detect_pieces(_magnify(pixels, factor)))]
+        coarse = [scaled(r, factor, height, width)                      # release: see RELEASE
+                  for r in dedupe(self._detect_pieces(_magnify(pixels, factor), release=True))]
         windows = text_windows(image, view)
         if sum(w.area for w in windows) > MAX_WINDOW_SHARE * height * width:
             # Candidate lines all over the image are mostly anatomy: keep those of several
@@ -739,7 +723,7 @@ class RapidOcrEngine:
         first = 0
         for window in windows:
             piece = pixels[window.top:window.bottom, window.left:window.right]
-            numbered = self._detect_pieces(piece, first=first)
+            numbered = self._detect_pieces(piece, first=first, release=True)
             first += len(pieces(*piece.shape[:2]))
             for rect, n in numbered:
                 found.append((Rect(rect.left + window.left, rect.top + window.top,
