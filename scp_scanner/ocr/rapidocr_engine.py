@@ -91,10 +91,10 @@ MEM_PATTERN = False
 # plane, and the ink analysis's masks and labels), so the arena is handed back before such an
 # image is decoded (make_room: one run of a 32x32 blank with onnxruntime's
 # memory.enable_memory_arena_shrinkage) and after each detector run on it (the same option).
-# A 2500x2000 CR's scan peaked at 420 MB RSS without, 398 MB with, for ~20% more time on
-# that image (handing it back once, after its detection, left the peak at 416 MB: it is
-# reached during detection). Smaller images keep it: handing it back after every run cost 9%
-# of the time of 21 real files.
+# A 2500x2000 CR's scan peaked at 420 MB RSS without, 398 MB with, for 0.9-1.7 s more on
+# that 4-5 s scan (handing it back once, after its detection, left the peak at 416 MB: it is
+# reached during detection). Smaller images keep it: handing it back after every run cost
+# 3-14% of the time of 21 real files (two runs).
 # Large text needs no full-size detection: the detector's input is reduced so that the
 # smallest line the ink shows (prepare.py's glyph lines) stays DET_TEXT_HEIGHT px high, by at
 # most MIN_DET_SCALE (the cost falls with the square). Crops are still recognised at full size.
