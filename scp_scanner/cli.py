@@ -43,8 +43,10 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
                         help="image format png or tiff for -x (default tiff)")
     parser.add_argument("-o", "--output", metavar="FILE", default="-",
                         help="write the CSV to FILE (created owner-only) instead of stdout")
-    parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
-                        help="scan N files at a time in worker processes (0 = one per core; default 1)")
+    parser.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                        help="scan N files at a time in worker processes (0 = one per core; 1 = in this "
+                             "process; default: one per core, as memory allows, when OCR runs on more "
+                             "than one file)")
     parser.add_argument("--config", metavar="FILE",
                         help="take engine options (processing.ocr_min_confidence, tessdata_dir, "
                              "easyocr_model_dir, rapidocr_model_dir, gpu, lexicon, frame_reuse, frame_reuse_exact) from this YAML file, as serve does")

@@ -170,7 +170,7 @@ def check_arguments(args: argparse.Namespace) -> str:
         return "--dask writes part files to --output-dir, not -o"
     if args.extract or args.identify:
         return "-x and -i run locally only, not with --dask"
-    if args.jobs != 1:
+    if args.jobs not in (None, 1):
         return "-j does not apply with --dask: the cluster's workers scan"
     if args.partition_size < 1:
         return "--partition-size must be at least 1"

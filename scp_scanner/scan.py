@@ -37,6 +37,40 @@ EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 IN_FLIGHT_PER_WORKER = 4
 
 
+# What one worker may need at its peak (models ~300 MB, a large image's arrays ~100 MB: README
+# "Memory on large images"), so that the default number of workers fits the free memory.
+WORKER_MEMORY = 512 << 20
+
+
+def default_jobs(cores: int, available: int | None) -> int:
+    """Workers for a scan that does not say: one per core, no more than the available memory
+    holds at WORKER_MEMORY each (all cores when it is not known), and at least one."""
+    workers = max(1, cores)
+    if available is not None:
+        workers = min(workers, available // WORKER_MEMORY)
+    return max(1, workers)
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity, where the system tells it)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def available_memory(meminfo: str = "/proc/meminfo") -> int | None:
+    """Bytes the kernel can give without swapping (MemAvailable), None where not known."""
+    try:
+        with open(meminfo, encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 @dataclass
 class Tally:
     files: int = 0
@@ -186,13 +220,20 @@ def run_scan(args: argparse.Namespace) -> int:
     if args.output_dir or args.no_resume or args.partition_size != DEFAULT_PARTITION_SIZE:
         print("scp-scanner: --output-dir, --partition-size and --no-resume go with --dask", file=sys.stderr)
         return EXIT_USAGE
-    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
-    parallel = jobs > 1 and not (args.extract or args.identify)
     # Before any engine loads: libraries that print at import or load must not reach the CSV.
     csv_stream = csv_stdout() if args.output == "-" else None
     try:
         settings = settings_from_args(args)
         items = input_items(args)
+        if args.jobs is None:
+            first_two = list(itertools.islice(items, 2))
+            items = itertools.chain(first_two, items)
+            jobs = default_jobs(usable_cores(), available_memory()) if (
+                args.ocr and len(first_two) > 1) else 1
+        else:
+            jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+        parallel = jobs > 1 and not (args.extract or args.identify)
+        log.info("scanning %s", f"in {jobs} worker processes" if parallel else "in this process")
         results = (rows_in_workers(jobs, settings, items) if parallel
                    else rows_serially(args, settings, items))
         first = next(results, None)     # engines load here: a set-up error stops before any output

@@ -286,6 +286,37 @@ def test_jobs_give_the_same_rows_in_the_same_order(corpus, tmp_path):
     assert len(parse(parallel.stdout)) > len(files)
 
 
+def test_by_default_ocr_on_several_files_runs_one_worker_per_core_as_memory_allows(corpus, tmp_path):
+    from scp_scanner.scan import available_memory, default_jobs, usable_cores
+
+    files = [t.path for t in corpus[:4]]
+    workers = default_jobs(usable_cores(), available_memory())
+    several = run_scan("-v", "--ocr", "tesseract", "--pii", "spacy", "--rects", *files)
+    one = run_scan("-v", "--ocr", "tesseract", "--pii", "spacy", "--rects", files[0])
+    listing = run_scan("-v", *files)
+    assert several.returncode == one.returncode == listing.returncode == 0, several.stderr
+    expected = f"scanning in {workers} worker processes" if workers > 1 else "scanning in this process"
+    assert expected in several.stderr, several.stderr
+    assert "scanning in this process" in one.stderr and "scanning in this process" in listing.stderr
+    serial = run_scan("-j", "1", "--ocr", "tesseract", "--pii", "spacy", "--rects", *files)
+    assert several.stdout == serial.stdout and len(parse(serial.stdout)) > len(files)
+
+
+def test_default_jobs_follow_cores_and_available_memory(tmp_path):
+    from scp_scanner.scan import WORKER_MEMORY, available_memory, default_jobs
+
+    assert default_jobs(8, None) == 8
+    assert default_jobs(8, 3 * WORKER_MEMORY + 1) == 3
+    assert default_jobs(2, 100 * WORKER_MEMORY) == 2
+    assert default_jobs(4, WORKER_MEMORY // 2) == 1 and default_jobs(0, None) == 1
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       24000000 kB\nMemFree:  1000 kB\nMemAvailable:    2097152 kB\n")
+    assert available_memory(str(meminfo)) == 2097152 * 1024
+    meminfo.write_text("MemTotal:       24000000 kB\n")
+    assert available_memory(str(meminfo)) is None
+    assert available_memory(str(tmp_path / "missing")) is None
+
+
 def test_jobs_report_bad_files_and_engine_errors_like_a_serial_scan(corpus, tmp_path):
     bad = tmp_path / "bad.dcm"
     bad.write_bytes(b"\0" * 128 + b"DICM" + b"\xff" * 64)

@@ -3,9 +3,10 @@
 What RapidOCR gives, and what is ours:
 - rapidocr 3.x ships the PP-OCRv6 ONNX models in its wheel (31 MB, Apache-2.0) and the
   pre/post-processing around them. We load the two model files ourselves, by explicit path,
-  into onnxruntime sessions with one intra-op and one inter-op thread, and use RapidOCR's own
-  DB box extraction (DBPostProcess) and CTC decoding (CTCLabelDecode). RapidOCR's `RapidOCR`
-  class is not used: it resolves models through a table of download URLs and fetches a
+  into onnxruntime sessions with one intra-op and one inter-op thread. The models' outputs are
+  read as RapidOCR reads them (DB boxes, greedy CTC), in ocr/ppocr_decode.py: importing
+  RapidOCR's own two functions loads its whole pipeline (0.6 s at every start). RapidOCR's
+  `RapidOCR` class is not used: it resolves models through a table of download URLs and fetches a
   missing model or character list from the network. Here nothing can: a missing file is an
   EngineError naming it, and the recogniser's character list must be inside the model.
 - An untouched `RapidOCR()` call scales every image so its short side is 736 px (detection
@@ -55,6 +56,7 @@ from .dim import dim_lines, stretched
 from .dim import margin as dim_margin
 from .fields import mend_fields, mend_names
 from .lexicon import load_lexicon, mend_words
+from .ppocr_decode import DbSettings, alphabet_of, ctc_greedy, db_boxes
 from .prepare import (PREPARE, covered, enlarge, glyphs, inks, is_text, line_regions,
                       mask_page, merge_overlapping, overlap, reading_order, regions_of)
 
@@ -380,7 +382,7 @@ def latin(character: str) -> bool:
 
 def char_steps(indices: np.ndarray) -> list[int]:
     """The time step of each character that CTC decoding emits (repeats collapsed, blanks,
-    index 0, dropped), as CTCLabelDecode decodes."""
+    index 0, dropped), as ppocr_decode.ctc_greedy decodes."""
     keep = indices != 0
     keep[1:] &= indices[1:] != indices[:-1]
     return np.flatnonzero(keep).tolist()
@@ -583,8 +585,7 @@ class RapidOcrEngine:
         try:
             import cv2
             import onnxruntime as ort
-            from rapidocr.ch_ppocr_det.utils import DBPostProcess
-            from rapidocr.ch_ppocr_rec.utils import CTCLabelDecode
+            import pyclipper  # noqa: F401  (the detector's boxes grow back with it: ppocr_decode)
         except ImportError as exc:
             raise EngineError(f"rapidocr cannot be used ({exc}); install it with: {INSTALL}") from exc
         count = max(1, int(threads or 1))
@@ -612,16 +613,14 @@ class RapidOcrEngine:
         if not characters:
             raise EngineError(f"{folder / RECOGNISER_FILE} carries no character list (not a PP-OCR "
                               f"recogniser exported by RapidOCR); reinstall with: {INSTALL}")
-        self._decode = CTCLabelDecode(character=characters.splitlines())
-        # CTCLabelDecode's alphabet: blank first, the model's characters, then a space.
-        alphabet = self._decode.character
+        # The classes: the CTC blank first, the model's characters, then a space.
+        self._alphabet = alphabet = alphabet_of(characters.splitlines())
         self._allowed = np.array([i == 0 or ch == " " or latin(ch) for i, ch in enumerate(alphabet)])
         self._index = {ch: i for i, ch in enumerate(alphabet) if i}
         # Misread words mended towards English words the recogniser found nearly as likely,
         # dates' months and NHS / CHI numbers towards the likeliest reading of their form.
         self._lexicon = load_lexicon() if lexicon else None
-        self._post = DBPostProcess(thresh=DB_THRESH, box_thresh=DB_BOX_THRESH, unclip_ratio=DB_UNCLIP,
-                                   use_dilation=True, score_mode="fast")
+        self._db = DbSettings(thresh=DB_THRESH, box_thresh=DB_BOX_THRESH, unclip_ratio=DB_UNCLIP)
         self.min_confidence = max(float(min_confidence or 0.0), MIN_SCORE)
         self.model_dir = folder
         # model_cache=False: every input read afresh (the baseline the caches are checked against).
@@ -689,7 +688,7 @@ class RapidOcrEngine:
         norm = np.ascontiguousarray(_channels_first(padded.astype(np.float32) / 127.5 - 1.0))
         out = self._det.run(None, {self._det.get_inputs()[0].name: norm[None]},
                             self._release if release else None)[0]
-        quads, _scores = self._post(out, (ph, pw))
+        quads = db_boxes(out[0, 0], self._db)
         rects = []
         for quad in quads:
             xs, ys = quad[:, 0], quad[:, 1]
@@ -745,9 +744,9 @@ class RapidOcrEngine:
         preds = self._rec.run(None, {self._rec.get_inputs()[0].name: batch})[0]
         if preds.shape[-1] == self._allowed.size:
             preds = preds * self._allowed
-        lines, _ = self._decode(preds)
         out = []
-        for (text, score), probs, crop, ratio in zip(lines, preds, crops, ratios):
+        for probs, crop, ratio in zip(preds, crops, ratios):
+            text, score = ctc_greedy(probs, self._alphabet)
             steps = char_steps(probs.argmax(axis=1))
             # Where each character stands in the crop: its CTC time step across the input.
             step = width / probs.shape[0] * crop.shape[1] / min(width, max(1, math.ceil(REC_HEIGHT * ratio)))
