@@ -10,10 +10,10 @@ import itertools
 import logging
 import os
 import sys
-from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import IO, Iterable, Iterator
+from typing import IO, Callable, Iterable, Iterator
 
 from tqdm import tqdm
 
@@ -27,14 +27,16 @@ from .partitions import DEFAULT_PARTITION_SIZE
 from .paths import InputPath, iter_inputs
 from . import config
 from .pipeline import Pipeline, PipelineSettings, build_pipeline
+from .work_order import largest_first, work_estimate
 from .workers import WorkerPool, process_path
 
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
-# Files handed to the workers ahead of the one being written (keeps memory bounded on
-# archive-sized inputs while no worker waits).
-IN_FLIGHT_PER_WORKER = 4
+# Files read ahead of the one being written, per worker: the workers take the largest of them
+# first (work_order.py); finished ones wait here to be written in input order, so memory
+# stays bounded on archive-sized inputs.
+LOOKAHEAD_PER_WORKER = 8
 
 
 # What one worker may need at its peak (models ~300 MB, a large image's arrays ~100 MB: README
@@ -165,8 +167,8 @@ def rows_serially(args: argparse.Namespace, settings: PipelineSettings, items: I
 
 def rows_in_workers(jobs: int, settings: PipelineSettings, items: Iterable[InputPath]
                     ) -> Iterator[Result]:
-    """The same, with files scanned by `jobs` worker processes; results come back in input
-    order, with a bounded number of files in flight."""
+    """The same, with files scanned by `jobs` worker processes, the largest of the files read
+    ahead first; results come back in input order, with a bounded number of files held."""
     pool = WorkerPool(settings, workers=jobs, nice=0)
     pool.start()
     try:
@@ -174,16 +176,51 @@ def rows_in_workers(jobs: int, settings: PipelineSettings, items: Iterable[Input
     except EngineError:
         pool.stop(wait=False)
         raise
-    pending: deque = deque()
+
+    def submit(item: InputPath) -> Future:
+        return pool.submit(process_path, item.path)
+
     try:
-        for item in items:
-            pending.append((item, pool.submit(process_path, item.path)))
-            if len(pending) >= IN_FLIGHT_PER_WORKER * pool.workers:
-                yield _collect(*pending.popleft())
-        while pending:
-            yield _collect(*pending.popleft())
+        for item, future in largest_first_in_order(items, submit, pool.workers,
+                                                   LOOKAHEAD_PER_WORKER * pool.workers):
+            yield _collect(item, future)
     finally:
         pool.stop(wait=False)
+
+
+def largest_first_in_order(items: Iterable[InputPath], submit: Callable[[InputPath], Future],
+                           workers: int, lookahead: int) -> Iterator[tuple[InputPath, Future]]:
+    """Each item with its finished future, in input order. Up to `lookahead` items are read
+    ahead; whenever fewer than `workers` run, the one with the largest work estimate among
+    those not started is submitted (work_order.py)."""
+    inputs = enumerate(items)
+    waiting: list[tuple[float, int, InputPath]] = []      # read from the input, not started
+    running: set[Future] = set()
+    started: dict[int, tuple[InputPath, Future]] = {}     # by input position, until yielded
+    ended = False
+    written = 0
+    while True:
+        while not ended and len(waiting) + len(started) < lookahead:
+            nxt = next(inputs, None)
+            if nxt is None:
+                ended = True
+            else:
+                waiting.append((work_estimate(nxt[1].path), nxt[0], nxt[1]))
+        while waiting and len(running) < workers:
+            _, position, item = waiting.pop(largest_first([(w[0], w[1]) for w in waiting]))
+            future = submit(item)
+            running.add(future)
+            started[position] = (item, future)
+        if written in started and started[written][1].done():
+            item, future = started.pop(written)
+            running.discard(future)
+            written += 1
+            yield item, future
+            continue
+        if not running:
+            return
+        finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+        running -= finished
 
 
 def _collect(item: InputPath, future) -> Result:
