@@ -402,6 +402,79 @@ def test_text_at_near_black_levels_is_read():
         assert found(word, text), text
 
 
+def speckle_with_coloured_text(size: int, quality: int, colour=(0, 255, 0), seed: int = 3) -> Image:
+    """Grey speckle filling a 640x480 RGB frame, four lines of DejaVu text in a saturated
+    colour over it at `size` px, saved and read back as JPEG at `quality`."""
+    import io
+
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
+    grey = dicomgen.speckle_field(np.random.default_rng(seed), 480, 640) * 150
+    picture = PILImage.fromarray(np.clip(np.repeat(grey[..., None], 3, axis=2), 0, 255).astype(np.uint8))
+    draw, font = ImageDraw.Draw(picture), dicomgen.load_font(size)
+    for i, line in enumerate(COLOURED_LINES):
+        draw.text((12, 10 + i * (size + 6)), line, fill=colour, font=font)
+    stream = io.BytesIO()
+    picture.save(stream, "JPEG", quality=quality)
+    stream.seek(0)
+    pixels = np.asarray(PILImage.open(stream).convert("RGB")).copy()
+    return Image(pixels=pixels, frame=0, overlay=-1, source=SOURCE_FRAME)
+
+
+COLOURED_LINES = ["SMITH^JOHN", "CHI 2409470068", "Ninewells Hospital", "12/03/1961 10:22:41"]
+
+
+@pytest.mark.parametrize("colour", [(0, 255, 0), (255, 0, 255), (0, 200, 255)])
+def test_small_coloured_text_over_speckle_is_read_on_black(colour, monkeypatch):
+    """9 px coloured text over speckle filling the frame (JPEG 90), in colours whose grey
+    level is near the speckle's: the detector sees one texture and finds none of it; shown
+    on black (neutral pixels set to black) it is read."""
+    image = speckle_with_coloured_text(9, 90, colour)
+    engine = RapidOcrEngine(model_cache=False)
+    words = ("SMITH^JOHN", "2409470068", "Hospital", "10:22:41")
+    boxes = engine.read(image)
+    text = " ".join(box.text for box in boxes)
+    # 9 px glyphs: a letter here and there is misread, but the lines are there and most words.
+    assert len(boxes) >= 4 and sum(found(word, text) for word in words) >= 2, text
+    monkeypatch.setattr(engine, "_colour_text", lambda image, boxes: [])
+    plain = " ".join(b.text for b in engine.read(image))
+    assert not any(found(word, plain) for word in words), "the plain read needs no colour pass here"
+
+
+def test_coloured_lines_left_over_by_a_read_are_found_and_grey_frames_have_none():
+    from scp_scanner.ocr.colour_text import colour_lines, on_black
+
+    image = speckle_with_coloured_text(13, 90)
+    areas = colour_lines(image, [])
+    assert len(areas) == len(COLOURED_LINES)
+    assert all(5 <= bottom - top <= 30 and left < 30 for top, left, bottom, right in areas)
+    covering = [TextBox("x", left, top, right, bottom, 99.0) for top, left, bottom, right in areas]
+    assert colour_lines(image, covering) == []
+    grey = Image(pixels=image.pixels.mean(axis=2).astype(np.uint8), frame=0, overlay=-1, source=SOURCE_FRAME)
+    assert colour_lines(grey, []) == []
+    shown = on_black(image).pixels
+    neutral = (image.pixels.max(axis=2) - image.pixels.min(axis=2)) < 40
+    assert not shown[neutral].any() and (shown[~neutral] == image.pixels[~neutral]).all()
+
+
+def test_real_colour_ultrasound_leaves_no_coloured_line_to_read_again(engine, real_data):
+    """On two of pydicom-data's colour ultrasound files the coloured pixels that a read leaves
+    over are markers and scales (0.4-1.5 times as wide as high), not words: the colour pass
+    reads nothing again there. A solid marker is not a line either. (The echo
+    color3d_jpeg_baseline leaves one: its blue-framed `THI` label, a word.)"""
+    from scp_scanner.ocr.colour_text import colour_lines
+
+    for name in ("US1_UNCR.dcm", "gdcm-US-ALOKA-16.dcm"):
+        image = images_of(real_data / name)[0]
+        assert colour_lines(image, engine.read(image)) == [], name
+    pixels = np.zeros((100, 200, 3), np.uint8)
+    pixels[40:66, 50:86] = (0, 90, 255)                    # a 26x36 coloured square
+    pixels[10:19, 100:190] = (0, 255, 0)                   # a 9x90 coloured bar: a line's shape
+    image = Image(pixels=pixels, frame=0, overlay=-1, source=SOURCE_FRAME)
+    assert colour_lines(image, []) == [(10, 100, 19, 190)]
+
+
 def test_a_dark_ramp_is_not_dim_text():
     """Dim text on a flat ground is found; the speckled dark edge of a real ultrasound sector
     (pydicom-data's US1_J2KI), whose dark levels also make a line of glyph-like pieces, lies

@@ -53,6 +53,7 @@ from .confusions import ink_gaps, space_gaps
 from .fixups import (CARET_LOOKALIKES, ONE_WORD, SPLIT_GAP, continues, fix_digit_lookalikes,
                      month_names, word_shape)
 from .dim import dim_lines, stretched
+from .colour_text import colour_lines, on_black
 from .dim import margin as dim_margin
 from .fields import mend_fields, mend_names
 from .lexicon import load_lexicon, mend_words
@@ -801,7 +802,29 @@ class RapidOcrEngine:
             return []
         view = view_of(image)
         boxes = self._lines(image, view, self.detect(image, view))
-        return reading_order(boxes + self._dim_text(image, boxes))
+        boxes += self._dim_text(image, boxes)
+        return reading_order(boxes + self._colour_text(image, boxes))
+
+    def _colour_text(self, image: Image, boxes: list[TextBox]) -> list[TextBox]:
+        """Lines of coloured text that no line already read covers (ocr/colour_text.py: a
+        colour frame's chromatic pixels in line-high clusters), read from the frame with its
+        neutral pixels set to black, in windows around them."""
+        areas = colour_lines(image, boxes)
+        if not areas:
+            return []
+        shown = on_black(image)
+        view = view_of(shown)
+        s, m = view.scale, view.margin
+        # Each cluster with two line heights around it; windows that overlap are read as one
+        # (a line found in two windows would be read twice).
+        windows = merge_rects([Rect(int((left - pad) * s) + m, int((top - pad) * s) + m,
+                                    math.ceil((right + pad) * s) + m, math.ceil((bottom + pad) * s) + m)
+                               for top, left, bottom, right in areas for pad in [2 * (bottom - top) + 8]])
+        rects: list[Rect] = []
+        for window in windows:
+            rects.extend(self._detect_window(shown, view, window, window, whole_lines=False) or [])
+        return [box for box in self._lines(shown, view, rects)
+                if not any(overlap(box, o) > 0 for o in boxes)]
 
     def _dim_text(self, image: Image, boxes: list[TextBox]) -> list[TextBox]:
         """Lines of text drawn at near-black levels (ocr/dim.py), read from the image with

@@ -1,0 +1,86 @@
+"""Coloured text over grey picture: found by its colour, shown to the engine on black.
+
+Why: ultrasound writes its annotations in saturated colours (green, yellow, cyan, magenta)
+and sometimes over the grey speckle of the picture. Speckle is as bright as the text and
+as busy as glyphs, so the detector sees one texture (a green 8 px line over full-frame
+speckle: the detector's text probability peaked at 0.06, against a 0.3 threshold). Colour
+tells them apart where brightness cannot: grey picture has no chroma (max - min of the
+channels), the text has plenty. So a colour frame's chromatic pixels that no line already
+read covers, in clusters of a text line's height, are read again from the frame with every
+neutral pixel set to black: the coloured text on black, as a detector reads it best.
+
+Glyph shapes are not asked for: JPEG halves the colour resolution, and an 8 px word's
+letters melt into one coloured bar; its height (one text line) and its being left over by
+the first read are the test. Colour Doppler is chromatic too, but in blobs taller than a
+line or under lines already read; what is left is read, and the recogniser keeps only what
+it reads as text (its confidence floor applies as to every line).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from ..model import SOURCE_FRAME, Image, TextBox
+
+# Chroma (max - min channel, 0-255) above which a pixel is coloured: JPEG's noise on grey
+# stays well under it (speckle of the generated and real ultrasound: 0 to ~20).
+MIN_CHROMA = 40
+# A cluster of coloured pixels is a text line's height: at least MIN_HEIGHT, at most
+# MAX_HEIGHT px, and holds at least MIN_PIXELS of them; and its coloured pixels span at least
+# MIN_ASPECT times its height: three letters or more (a letter is about 0.6 of its line's
+# height wide, with its spacing). Markers, icons, colour scales and single glyphs are not
+# read again: on pydicom-data's colour ultrasound files every cluster left over by the first
+# read spans 0.4 to 1.5 heights, except the echo's blue-framed `THI` label.
+MIN_HEIGHT = 5
+MAX_HEIGHT = 48
+MIN_PIXELS = 20
+MIN_ASPECT = 2
+# Clusters are joined across gaps of GAP px sideways (letters and words of one line).
+GAP = 6
+# Coloured pixels within this many px of a line already read belong to it.
+NEAR_READ = 4
+
+
+def chroma(pixels: np.ndarray) -> np.ndarray:
+    """max - min of the channels (uint8) of an RGB image."""
+    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    return np.maximum(np.maximum(red, green), blue) - np.minimum(np.minimum(red, green), blue)
+
+
+def colour_lines(image: Image, read: list[TextBox]) -> list[tuple[int, int, int, int]]:
+    """(top, left, bottom, right) of line-high clusters of coloured pixels that no line in
+    `read` covers; [] for grey images, overlays and frames without such clusters."""
+    import cv2
+
+    if image.source != SOURCE_FRAME or image.pixels.ndim != 3 or image.pixels.shape[2] < 3 \
+            or image.pixels.dtype != np.uint8:
+        return []
+    coloured = (chroma(image.pixels) >= MIN_CHROMA).view(np.uint8)
+    height, width = coloured.shape
+    for box in read:
+        coloured[max(0, box.top - NEAR_READ):min(height, box.bottom + NEAR_READ),
+                 max(0, box.left - NEAR_READ):min(width, box.right + NEAR_READ)] = 0
+    if int(np.count_nonzero(coloured)) < MIN_PIXELS:
+        return []
+    joined = cv2.dilate(coloured, np.ones((1, 2 * GAP + 1), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=4)
+    sizes = np.bincount(labels[coloured.astype(bool)], minlength=count)
+    out = []
+    for number in range(1, count):
+        left, top, w, h = (int(v) for v in stats[number, :4])
+        if not (MIN_HEIGHT <= h <= MAX_HEIGHT and sizes[number] >= MIN_PIXELS):
+            continue
+        # The joined cluster reaches up to GAP px beyond its coloured pixels sideways.
+        columns = np.flatnonzero(((labels[top:top + h, left:left + w] == number)
+                                  & (coloured[top:top + h, left:left + w] > 0)).any(axis=0))
+        left, right = left + int(columns[0]), left + int(columns[-1]) + 1
+        if right - left >= MIN_ASPECT * h:
+            out.append((top, left, top + h, right))
+    return out
+
+
+def on_black(image: Image) -> Image:
+    """The frame with every neutral pixel (chroma under MIN_CHROMA) set to black."""
+    pixels = image.pixels.copy()
+    pixels[chroma(image.pixels) < MIN_CHROMA] = 0
+    return replace(image, pixels=pixels, text_mask=None)
