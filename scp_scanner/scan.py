@@ -39,17 +39,29 @@ EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 LOOKAHEAD_PER_WORKER = 8
 
 
-# What one worker may need at its peak (models ~300 MB, a large image's arrays ~100 MB: README
-# "Memory on large images"), so that the default number of workers fits the free memory.
+# What one worker may need at its peak, so that the default number of workers fits the free
+# memory: rapidocr or tesseract with spaCy ~300-400 MB (models ~300 MB, a large image's
+# arrays ~100 MB: README "Memory on large images"); easyocr brings torch (1.26 GB measured
+# with spaCy on an ultrasound frame); flair adds ~0.7 GB of its own.
 WORKER_MEMORY = 512 << 20
+ENGINE_MEMORY = {"easyocr": 1536 << 20}
+FLAIR_MEMORY = 768 << 20
 
 
-def default_jobs(cores: int, available: int | None) -> int:
+def worker_memory(ocr: str | None, pii: str | None) -> int:
+    """Bytes one worker may need with these engines."""
+    memory = ENGINE_MEMORY.get((ocr or "").strip().lower(), WORKER_MEMORY)
+    if (pii or "").strip().lower().startswith("flair"):
+        memory += FLAIR_MEMORY
+    return memory
+
+
+def default_jobs(cores: int, available: int | None, per_worker: int = WORKER_MEMORY) -> int:
     """Workers for a scan that does not say: one per core, no more than the available memory
-    holds at WORKER_MEMORY each (all cores when it is not known), and at least one."""
+    holds at `per_worker` bytes each (all cores when it is not known), and at least one."""
     workers = max(1, cores)
     if available is not None:
-        workers = min(workers, available // WORKER_MEMORY)
+        workers = min(workers, available // per_worker)
     return max(1, workers)
 
 
@@ -265,7 +277,7 @@ def run_scan(args: argparse.Namespace) -> int:
         if args.jobs is None:
             first_two = list(itertools.islice(items, 2))
             items = itertools.chain(first_two, items)
-            jobs = default_jobs(usable_cores(), available_memory()) if (
+            jobs = default_jobs(usable_cores(), available_memory(), worker_memory(args.ocr, args.pii)) if (
                 args.ocr and len(first_two) > 1) else 1
         else:
             jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)

@@ -287,10 +287,10 @@ def test_jobs_give_the_same_rows_in_the_same_order(corpus, tmp_path):
 
 
 def test_by_default_ocr_on_several_files_runs_one_worker_per_core_as_memory_allows(corpus, tmp_path):
-    from scp_scanner.scan import available_memory, default_jobs, usable_cores
+    from scp_scanner.scan import available_memory, default_jobs, usable_cores, worker_memory
 
     files = [t.path for t in corpus[:4]]
-    workers = default_jobs(usable_cores(), available_memory())
+    workers = default_jobs(usable_cores(), available_memory(), worker_memory("tesseract", "spacy"))
     several = run_scan("-v", "--ocr", "tesseract", "--pii", "spacy", "--rects", *files)
     one = run_scan("-v", "--ocr", "tesseract", "--pii", "spacy", "--rects", files[0])
     listing = run_scan("-v", *files)
@@ -303,12 +303,19 @@ def test_by_default_ocr_on_several_files_runs_one_worker_per_core_as_memory_allo
 
 
 def test_default_jobs_follow_cores_and_available_memory(tmp_path):
-    from scp_scanner.scan import WORKER_MEMORY, available_memory, default_jobs
+    from scp_scanner.scan import WORKER_MEMORY, available_memory, default_jobs, worker_memory
 
     assert default_jobs(8, None) == 8
     assert default_jobs(8, 3 * WORKER_MEMORY + 1) == 3
     assert default_jobs(2, 100 * WORKER_MEMORY) == 2
     assert default_jobs(4, WORKER_MEMORY // 2) == 1 and default_jobs(0, None) == 1
+    # easyocr brings torch, flair its own models: fewer workers fit the same memory.
+    assert worker_memory("rapidocr", "spacy") == worker_memory("tesseract", None) == WORKER_MEMORY
+    assert worker_memory("easyocr", "spacy") >= 3 * WORKER_MEMORY
+    assert worker_memory("rapidocr", "flair,/models/ner.pt") > WORKER_MEMORY
+    four_gib = 4 << 30
+    assert default_jobs(8, four_gib, worker_memory("rapidocr", "spacy")) == 8
+    assert default_jobs(8, four_gib, worker_memory("easyocr", "spacy")) == 2
     meminfo = tmp_path / "meminfo"
     meminfo.write_text("MemTotal:       24000000 kB\nMemFree:  1000 kB\nMemAvailable:    2097152 kB\n")
     assert available_memory(str(meminfo)) == 2097152 * 1024
