@@ -47,15 +47,21 @@ def chroma(pixels: np.ndarray) -> np.ndarray:
     return np.maximum(np.maximum(red, green), blue) - np.minimum(np.minimum(red, green), blue)
 
 
-def colour_lines(image: Image, read: list[TextBox]) -> list[tuple[int, int, int, int]]:
+def is_colour_frame(image: Image) -> bool:
+    return (image.source == SOURCE_FRAME and image.pixels.ndim == 3 and image.pixels.shape[2] >= 3
+            and image.pixels.dtype == np.uint8)
+
+
+def colour_lines(image: Image, read: list[TextBox], strength: np.ndarray | None = None
+                 ) -> list[tuple[int, int, int, int]]:
     """(top, left, bottom, right) of line-high clusters of coloured pixels that no line in
-    `read` covers; [] for grey images, overlays and frames without such clusters."""
+    `read` covers; [] for grey images, overlays and frames without such clusters.
+    `strength`: the frame's chroma, when the caller has it."""
     import cv2
 
-    if image.source != SOURCE_FRAME or image.pixels.ndim != 3 or image.pixels.shape[2] < 3 \
-            or image.pixels.dtype != np.uint8:
+    if not is_colour_frame(image):
         return []
-    coloured = (chroma(image.pixels) >= MIN_CHROMA).view(np.uint8)
+    coloured = ((chroma(image.pixels) if strength is None else strength) >= MIN_CHROMA).view(np.uint8)
     height, width = coloured.shape
     for box in read:
         coloured[max(0, box.top - NEAR_READ):min(height, box.bottom + NEAR_READ),
@@ -79,8 +85,9 @@ def colour_lines(image: Image, read: list[TextBox]) -> list[tuple[int, int, int,
     return out
 
 
-def on_black(image: Image) -> Image:
-    """The frame with every neutral pixel (chroma under MIN_CHROMA) set to black."""
+def on_black(image: Image, strength: np.ndarray | None = None) -> Image:
+    """The frame with every neutral pixel (chroma under MIN_CHROMA) set to black.
+    `strength`: the frame's chroma, when the caller has it."""
     pixels = image.pixels.copy()
-    pixels[chroma(image.pixels) < MIN_CHROMA] = 0
+    pixels[(chroma(image.pixels) if strength is None else strength) < MIN_CHROMA] = 0
     return replace(image, pixels=pixels, text_mask=None)

@@ -53,7 +53,7 @@ from .confusions import ink_gaps, space_gaps
 from .fixups import (CARET_LOOKALIKES, ONE_WORD, SPLIT_GAP, continues, fix_digit_lookalikes,
                      month_names, word_shape)
 from .dim import dim_lines, stretched
-from .colour_text import colour_lines, on_black
+from .colour_text import chroma, colour_lines, is_colour_frame, on_black
 from .dim import margin as dim_margin
 from .fields import mend_fields, mend_names
 from .lexicon import load_lexicon, mend_words
@@ -809,10 +809,13 @@ class RapidOcrEngine:
         """Lines of coloured text that no line already read covers (ocr/colour_text.py: a
         colour frame's chromatic pixels in line-high clusters), read from the frame with its
         neutral pixels set to black, in windows around them."""
-        areas = colour_lines(image, boxes)
+        if not is_colour_frame(image):
+            return []
+        strength = chroma(image.pixels)
+        areas = colour_lines(image, boxes, strength)
         if not areas:
             return []
-        shown = on_black(image)
+        shown = on_black(image, strength)
         view = view_of(shown)
         s, m = view.scale, view.margin
         # Each cluster with two line heights around it; windows that overlap are read as one
