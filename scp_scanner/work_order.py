@@ -33,16 +33,18 @@ def work_estimate(path: str) -> float:
         rows, columns = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
         frames = max(1, int(ds.get("NumberOfFrames") or 1))
     except Exception:  # a hostile or unreadable file: its worker reports why
-        try:
-            return float(os.path.getsize(path))
-        except OSError:
-            return 0.0
+        return _size(path)
     if rows <= 0 or columns <= 0:
-        try:
-            return float(os.path.getsize(path))
-        except OSError:
-            return 0.0
+        return _size(path)
     return rows * columns * (1.0 + FURTHER_FRAME_SHARE * (frames - 1))
+
+
+def _size(path: str) -> float:
+    """The file's size in bytes (0 for one that cannot be seen)."""
+    try:
+        return float(os.path.getsize(path))
+    except OSError:
+        return 0.0
 
 
 def largest_first(waiting: list[tuple[float, int]]) -> int:
