@@ -144,19 +144,26 @@ class WorkerPool:
             initializer=_init_worker, initargs=(self.settings, self.nice, os.getpid(), self.memory_mb))
 
     def check(self, timeout: float = 600.0) -> None:
-        """Wait until a worker has loaded its engines; raise EngineError when it cannot (an
-        unknown engine or a missing model must stop the service at start-up, not send every
-        instance to failed/)."""
+        """Start every worker and wait until they have loaded their engines; raise EngineError
+        when one cannot (an unknown engine or a missing model must stop the service at
+        start-up, not send every instance to failed/).
+
+        One `ready` task per worker: a 'spawn' ProcessPoolExecutor starts a process per task
+        submitted while none is idle, so all of them load their models at once, each on its
+        own core. With a single task the other workers started only with the first files, one
+        model load (~2 s) later, while their cores stood idle."""
         if self._executor is None:
             self.start()
         assert self._executor is not None
         try:
-            answer = self._executor.submit(ready).result(timeout)
+            answers = [future.result(timeout)
+                       for future in [self._executor.submit(ready) for _ in range(self.workers)]]
         except BrokenProcessPool as exc:
             raise EngineError("the worker processes could not load the OCR/PII engines "
                               "(their error is logged above)") from exc
-        if answer != "ok":
-            raise EngineError(answer)
+        for answer in answers:
+            if answer != "ok":
+                raise EngineError(answer)
 
     def submit(self, task: Callable[..., Outcome], path: str, *args: Any) -> Future:
         """Run `task(path, *args)` in a worker; the task reaches the worker's pipeline through
