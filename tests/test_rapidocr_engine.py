@@ -631,3 +631,23 @@ def test_dim_levels_are_stretched_by_table_as_by_the_per_pixel_formula():
             got = stretched(Image(pixels, 0, -1), background, top).pixels
             assert got.shape == expected.shape and (got == expected).all()
         assert (_level_counts(pixels, chunk=1000) == np.bincount(pixels.ravel(), minlength=256)).all()
+
+
+@pytest.mark.parametrize("shape", [(70, 45, 3), (64, 96, 3), (33, 100), (1, 1, 3)])
+def test_detector_input_equals_padded_scaled_pixels_in_one_reused_buffer(shape) -> None:
+    rng = np.random.default_rng(sum(shape))
+    pixels = rng.integers(0, 256, shape, dtype=np.uint8)
+    height, width = shape[:2]
+    ph, pw = -(-height // 32) * 32, -(-width // 32) * 32
+    padded = np.pad(pixels, ((0, ph - height), (0, pw - width)) + ((0, 0),) * (pixels.ndim - 2), mode="edge")
+    if padded.ndim == 2:
+        padded = np.stack([padded] * 3, axis=2)
+    expected = (padded.astype(np.float32) / 127.5 - 1.0).transpose(2, 0, 1)[None]
+    # A buffer larger than needed, holding an earlier piece's values, is reused as it is.
+    stale = np.full(3 * 128 * 128, 7.0, np.float32)
+    got, buffer = rapidocr_engine.detector_input(pixels, stale)
+    assert buffer is stale and got.shape == (1, 3, ph, pw) and got.flags.c_contiguous
+    assert np.array_equal(got, expected)
+    # Too small a buffer (or none) is replaced by one that fits.
+    got, buffer = rapidocr_engine.detector_input(pixels, np.zeros(5, np.float32))
+    assert buffer.size == 3 * ph * pw and np.array_equal(got, expected)
