@@ -106,3 +106,18 @@ def test_building_the_engine_does_not_load_rapidocrs_pipeline():
     assert "onnxruntime" in loaded and "rapidocr" in loaded
     assert not [m for m in loaded if m.split(".")[0] in ("requests", "omegaconf")
                 or m.startswith(("rapidocr.ch_ppocr", "rapidocr.inference_engine", "rapidocr.main"))]
+
+
+def test_kept_columns_read_as_the_whole_output_with_the_others_zeroed(outputs):
+    # The engine keeps only the Latin classes' columns of the recogniser's output; decoding
+    # them gives what the whole output gives with every other class set to 0.
+    _, lines, engine = outputs
+    characters = engine._rec.get_modelmeta().custom_metadata_map["character"].splitlines()
+    alphabet = alphabet_of(characters)
+    zeroed = np.ones(len(alphabet), np.float32)
+    zeroed[np.setdiff1d(np.arange(len(alphabet)), engine._classes)] = 0.0
+    assert engine._alphabet[0] == "blank" and " " in engine._alphabet and len(engine._alphabet) < 300
+    assert all(engine._alphabet[i] == ch for ch, i in engine._index.items())
+    for probs in lines:
+        assert probs.shape[1] == len(alphabet)
+        assert ctc_greedy(probs[:, engine._classes], engine._alphabet) == ctc_greedy(probs * zeroed, alphabet)

@@ -643,9 +643,17 @@ class RapidOcrEngine:
             raise EngineError(f"{folder / RECOGNISER_FILE} carries no character list (not a PP-OCR "
                               f"recogniser exported by RapidOCR); reinstall with: {INSTALL}")
         # The classes: the CTC blank first, the model's characters, then a space.
-        self._alphabet = alphabet = alphabet_of(characters.splitlines())
-        self._allowed = np.array([i == 0 or ch == " " or latin(ch) for i, ch in enumerate(alphabet)])
-        self._index = {ch: i for i, ch in enumerate(alphabet) if i}
+        alphabet = alphabet_of(characters.splitlines())
+        classes = self._rec.get_outputs()[0].shape[-1]
+        if isinstance(classes, int) and classes != len(alphabet):
+            raise EngineError(f"{folder / RECOGNISER_FILE} gives {classes} classes for a character list of "
+                              f"{len(alphabet)} (model and list do not match); reinstall with: {INSTALL}")
+        # The classes read: the blank, Latin letters, digits, punctuation and the space (163 of
+        # PP-OCRv6's 18,710). The recogniser's output keeps only their columns: the others can
+        # never be chosen, and a line's 60 steps of all classes are 4.5 MB of fresh pages.
+        self._classes = np.flatnonzero([i == 0 or ch == " " or latin(ch) for i, ch in enumerate(alphabet)])
+        self._alphabet = [alphabet[i] for i in self._classes]
+        self._index = {ch: i for i, ch in enumerate(self._alphabet) if i}
         # Misread words mended towards English words the recogniser found nearly as likely,
         # dates' months and NHS / CHI numbers towards the likeliest reading of their form.
         self._lexicon = load_lexicon() if lexicon else None
@@ -768,9 +776,7 @@ class RapidOcrEngine:
             w = min(width, max(1, int(math.ceil(REC_HEIGHT * ratio))))
             resized = cv2.resize(crop, (w, REC_HEIGHT)).astype(np.float32) / 127.5 - 1.0
             batch[i, :, :, :w] = _channels_first(resized)
-        preds = self._rec.run(None, {self._rec.get_inputs()[0].name: batch})[0]
-        if preds.shape[-1] == self._allowed.size:
-            preds = preds * self._allowed
+        preds = self._rec.run(None, {self._rec.get_inputs()[0].name: batch})[0][:, :, self._classes]
         out = []
         for probs, crop, ratio in zip(preds, crops, ratios):
             text, score = ctc_greedy(probs, self._alphabet)
