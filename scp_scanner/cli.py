@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the DICOM Storage SCP",
                                 description="Receive DICOM instances, scan them in worker processes, "
                                             "and append rows to rolling CSV files.")
-    from .scp.service import add_serve_arguments
+    from .scp.arguments import add_serve_arguments
     add_serve_arguments(serve)
     from .report.commands import add_report_arguments, add_rules_arguments
     add_report_arguments(commands.add_parser(

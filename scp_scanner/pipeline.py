@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pydicom
@@ -21,48 +20,12 @@ from .dicom.limits import DecodeLimits
 from .model import Image, InstanceInfo, TextBox
 from .ocr.reuse import FrameReuse
 from .output.rows import Row, image_rows
+from .pipeline_types import InstanceResult, PipelineSettings, StageTimes
 from .pii.judge import judge
 from .pii.memo import RememberedNer
 from .text import whole_text
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PipelineSettings:
-    """Everything needed to build a Pipeline in another process (plain, picklable values)."""
-
-    ocr: str | None = None                 # "rapidocr" | "tesseract" | "easyocr" | None
-    pii: str | None = None                 # "spacy" | "spacy,MODEL" | "flair,PATH" | None
-    rects: bool = False
-    overlays: bool = True
-    ocr_options: tuple[tuple[str, object], ...] = ()   # engine keyword options, e.g. ("min_confidence", 40)
-    frame_reuse: bool = True               # reuse unchanged text between frames (ocr/reuse.py)
-    frame_reuse_exact: bool = False        # ... reading changed frames whole (rows = full reads)
-    limits: DecodeLimits = DecodeLimits()              # frames / pixels / decoded bytes per instance
-
-
-@dataclass(frozen=True)
-class StageTimes:
-    """Seconds one instance spent in each stage of the pipeline (measured where it ran)."""
-
-    decode: float = 0.0         # reading the file, decoding pixels into Images
-    ocr: float = 0.0
-    ner: float = 0.0            # NER + rules (the judge)
-
-    def plus(self, other: StageTimes) -> StageTimes:
-        return StageTimes(self.decode + other.decode, self.ocr + other.ocr, self.ner + other.ner)
-
-
-@dataclass(frozen=True)
-class InstanceResult:
-    """What processing one instance produced, for the writer and the log line."""
-
-    rows: list[Row]
-    images: int
-    sensitive_images: int
-    seconds: float
-    stages: StageTimes = StageTimes()
 
 
 def header_size(ds: pydicom.Dataset) -> tuple[int, int]:

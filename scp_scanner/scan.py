@@ -13,7 +13,7 @@ import sys
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import IO, Callable, Iterable, Iterator
+from typing import IO, TYPE_CHECKING, Callable, Iterable, Iterator
 
 from tqdm import tqdm
 
@@ -26,9 +26,12 @@ from .output.rows import Row
 from .partitions import DEFAULT_PARTITION_SIZE
 from .paths import InputPath, iter_inputs
 from . import config
-from .pipeline import Pipeline, PipelineSettings, build_pipeline
+from .pipeline_types import PipelineSettings
 from .work_order import largest_first, work_estimate
 from .workers import WorkerPool, process_path
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +167,8 @@ def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> R
 def rows_serially(args: argparse.Namespace, settings: PipelineSettings, items: Iterable[InputPath]
                   ) -> Iterator[Result]:
     """The Result of each input, in order, in this process."""
+    from .pipeline import build_pipeline      # loaded only where images are read (workers.py)
+
     pipeline = build_pipeline(settings)
     for item in items:
         try:

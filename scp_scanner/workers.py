@@ -25,12 +25,15 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .logs import quiet_pydicom
 from .process import configure_process
-from .pipeline import InstanceResult, Pipeline, PipelineSettings, build_pipeline
+from .pipeline_types import InstanceResult, PipelineSettings
 from .registry import EngineError
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
 
 _pipeline: Pipeline | None = None
 _init_error = ""          # why this worker has no pipeline (an engine or model missing)
@@ -83,6 +86,8 @@ def _init_worker(settings: PipelineSettings, nice: int, parent: int, memory_mb: 
                 pass
     _watch_parent(parent)
     quiet_pydicom(logging.getLogger().isEnabledFor(logging.DEBUG))
+    from .pipeline import build_pipeline      # the engines and image analysis: in workers only
+
     try:
         _pipeline = build_pipeline(settings)
     except EngineError as exc:       # reported by ready(): the pool owner stops with this message

@@ -1,4 +1,5 @@
-"""Layers point one way: the offline scan and the generic worker pool load no SCP code."""
+"""Layers point one way: the offline scan and the generic worker pool load no SCP code, and a
+process that only hands files to workers loads neither the pipeline nor the engines."""
 from __future__ import annotations
 
 import subprocess
@@ -12,13 +13,21 @@ PROBE = textwrap.dedent('''
     from pydicom.data import get_testdata_file
 
     from scp_scanner.paths import InputPath
-    from scp_scanner.pipeline import PipelineSettings
+    from scp_scanner.pipeline_types import PipelineSettings
     from scp_scanner.scan import rows_in_workers
     from scp_scanner.workers import Outcome, WorkerPool
 
 
     def scp_modules() -> list[str]:
         return sorted(name for name in sys.modules if name.startswith("scp_scanner.scp"))
+
+
+    def heavy_modules() -> list[str]:
+        """What only a process that reads images needs: the pipeline, its image analysis
+        (scipy), the engines (onnxruntime, OpenCV, spaCy), and the SCP's pynetdicom."""
+        heavy = ("scp_scanner.pipeline", "scp_scanner.enclose", "scipy", "onnxruntime", "cv2",
+                 "spacy", "pynetdicom")
+        return sorted(name for name in heavy if name in sys.modules)
 
 
     def probe(path: str) -> Outcome:
@@ -38,6 +47,7 @@ PROBE = textwrap.dedent('''
         finally:
             pool.stop(wait=False)
         print("main:" + ",".join(scp_modules()))
+        print("main heavy:" + ",".join(heavy_modules()))
         print("worker:" + in_worker)
 ''')
 
@@ -48,4 +58,16 @@ def test_scan_and_pool_load_no_scp_code(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     lines = dict(line.split(":", 1) for line in done.stdout.splitlines() if ":" in line)
-    assert lines == {"main": "", "worker": ""}, done.stdout
+    assert lines == {"main": "", "main heavy": "", "worker": ""}, done.stdout
+
+
+def test_the_cli_parser_and_scan_load_nothing_a_parallel_scan_leaves_to_workers() -> None:
+    code = ("import sys\n"
+            "from scp_scanner.cli import build_parser\n"
+            "build_parser()\n"
+            "import scp_scanner.scan\n"
+            "print(sorted(n for n in ('scp_scanner.pipeline', 'scipy', 'onnxruntime', 'spacy', "
+            "'pynetdicom', 'scp_scanner.scp.service') if n in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", done.stdout
