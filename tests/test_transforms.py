@@ -318,3 +318,19 @@ def test_stored_bits_dropped_in_place_only_in_an_array_the_caller_owns(signed):
     view = np.frombuffer(buffer, dtype=np.uint16)
     out = keep_stored_bits(view, 12, signed, in_place=True)
     assert out.tolist() == expected.tolist() and bytes(buffer) == cells.tobytes()
+
+
+def test_ybr_to_rgb_swaps_cb_and_cr_for_opencv_exactly() -> None:
+    import cv2
+
+    from scp_scanner.dicom.frames import _ybr_to_rgb
+
+    rng = np.random.default_rng(3)
+    frame = rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    expected = cv2.cvtColor(np.ascontiguousarray(frame[..., (0, 2, 1)]), cv2.COLOR_YCrCb2RGB)
+    assert np.array_equal(_ybr_to_rgb(frame), expected)
+    view = frame[::2, 1:]                        # a frame that is not contiguous
+    assert np.array_equal(_ybr_to_rgb(view),
+                          cv2.cvtColor(np.ascontiguousarray(view[..., (0, 2, 1)]), cv2.COLOR_YCrCb2RGB))
+    grey = np.full((4, 4, 3), 128, np.uint8)     # Cb = Cr = 128: neutral
+    assert np.array_equal(_ybr_to_rgb(grey), grey)
