@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from scp_scanner.model import SOURCE_FRAME, SOURCE_OVERLAY, Image, TextBox
 from scp_scanner.ocr import prepare
@@ -137,3 +138,26 @@ def test_label_numbers_components_as_ndimage_does_in_16_bits_or_32():
     many[::2, ::2] = True                        # 90,000 components: more than 16 bits hold
     labels, count = prepare.label(many)
     assert count == 90_000 and labels.dtype.itemsize >= 4 and labels.max() == 90_000
+
+
+@pytest.mark.parametrize("shape, density", [((480, 640), 0.02), ((97, 131), 0.3), ((1000, 1200), 0.2),
+                                            ((7, 9), 0.0)])
+def test_component_boxes_are_ndimages_8_connected_components(shape, density) -> None:
+    from scipy import ndimage
+
+    from scp_scanner.ocr.prepare import component_boxes
+
+    mask = np.random.default_rng(shape[0]).random(shape) < density
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    expected = sorted((s[0].start, s[1].start, s[0].stop, s[1].stop) for s in ndimage.find_objects(labels))
+    got = component_boxes(mask)
+    assert got.shape == (count, 4)
+    assert sorted(map(tuple, got.tolist())) == expected
+    if shape == (1000, 1200):
+        assert count > 65535                     # past 16-bit labels: the 32-bit pass
+
+
+def test_component_boxes_of_an_empty_mask() -> None:
+    from scp_scanner.ocr.prepare import component_boxes
+
+    assert component_boxes(np.zeros((0, 5), bool)).shape == (0, 4)
