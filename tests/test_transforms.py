@@ -204,6 +204,15 @@ class TestMaskFractions:
         mask = rgb_text_mask(rgb)
         assert mask is not None and mask.sum() == 10
 
+    def test_rgb_mask_of_a_strided_view_equals_that_of_its_copy(self):
+        rgb = np.zeros((40, 40, 3), dtype=np.uint8)
+        rgb[2, 2:30] = (250, 250, 250)
+        rgb[10, 4:24] = (255, 255, 0)            # yellow annotation
+        view = rgb[::2, ::2]                     # not contiguous
+        mask = rgb_text_mask(view)
+        assert mask is not None and np.array_equal(mask, rgb_text_mask(view.copy()))
+        assert mask.sum() == 14 + 10
+
     def test_rgb_large_white_area_is_not_text(self):
         rgb = np.zeros((10, 10, 3), dtype=np.uint8)
         rgb[:5] = 255                            # 50 %
