@@ -327,3 +327,17 @@ def test_the_cine_generator_changes_only_the_clock_counter_and_picture(cines):
     images = list(iter_images(read_dataset(path)))
     for a, b in zip(images, images[1:]):
         assert changed_pixels(b, a).mean() > 0.2                                  # new speckle
+
+
+def test_changed_pixels_finds_every_change_of_one_level_in_one_channel() -> None:
+    rng = np.random.default_rng(11)
+    before = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    after = before.copy()
+    after[3, 4, 2] ^= 1                          # blue changed by one level
+    after[10:12, 20:30, 0] = 255 - after[10:12, 20:30, 0]
+    after[40, 60] = before[40, 60]               # unchanged
+    expected = (after != before).any(axis=2)
+    got = changed_pixels(Image(after, 1, -1), Image(before, 0, -1))
+    assert got.dtype == bool and np.array_equal(got, expected)
+    grey = changed_pixels(Image(after[..., 0].copy(), 1, -1), Image(before[..., 0].copy(), 0, -1))
+    assert np.array_equal(grey, after[..., 0] != before[..., 0])
