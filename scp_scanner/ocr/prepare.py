@@ -251,8 +251,6 @@ def component_boxes(mask: np.ndarray) -> np.ndarray:
 def glyphs(mask: np.ndarray, params: PrepareParams = PREPARE) -> np.ndarray:
     """Bounding boxes (top, left, bottom, right) of connected components shaped like glyphs."""
     boxes = component_boxes(mask)
-    if len(boxes) == 0:
-        return np.zeros((0, 4), int)
     heights = boxes[:, 2] - boxes[:, 0]
     widths = boxes[:, 3] - boxes[:, 1]
     keep = ((heights >= params.min_glyph_height) & (heights <= params.max_glyph_height)
