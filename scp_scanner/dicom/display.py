@@ -14,6 +14,7 @@ import numpy as np
 import pydicom
 from pydicom.pixels import apply_color_lut
 
+from . import interlace
 from .errors import DicomInputError
 from .reading import PixelLayout
 from .transforms import (keep_stored_bits, lut_output_to_uint8, rgb_text_mask, rgb_to_uint8,
@@ -53,16 +54,24 @@ class Display:
     def palette(self) -> bool:
         return self.layout.photometric == "PALETTE COLOR" and self.layout.samples == 1
 
-    def render(self, raw: np.ndarray, ds: pydicom.Dataset,
-               reuse_raw: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    def fields(self, raw: np.ndarray) -> interlace.Fields:
+        """How to repair the second field of this instance's frames, judged on one raw frame
+        (8-bit grey or colour video; palette indexes are not values and are left alone)."""
+        if self.palette or self.layout.bits_stored != 8:
+            return interlace.NO_CHANGE
+        return interlace.estimate(raw[..., 0] if raw.ndim == 3 and raw.shape[2] == 1 else raw)
+
+    def render(self, raw: np.ndarray, ds: pydicom.Dataset, reuse_raw: bool = False,
+               fields: interlace.Fields = interlace.NO_CHANGE) -> tuple[np.ndarray, np.ndarray | None]:
         """(uint8 pixels, text mask or None) for one raw decoded frame. reuse_raw: the caller
         is done with `raw` (its overlay bits taken), so a grey frame's bits above BitsStored
-        may be dropped where they are (keep_stored_bits in_place)."""
+        may be dropped where they are (keep_stored_bits in_place). fields: the repair of an
+        interlaced capture's second field (interlace.estimate), applied before windowing."""
         layout = self.layout
         if raw.ndim == 3 and raw.shape[2] == 1:
             raw = raw[..., 0]
         if raw.ndim == 3:
-            stored = keep_stored_bits(raw, layout.bits_stored, False)
+            stored = interlace.apply(keep_stored_bits(raw, layout.bits_stored, False), fields)
             rgb = rgb_to_uint8(stored, layout.bits_stored)
             return np.ascontiguousarray(rgb), rgb_text_mask(rgb)
         if self.palette:
@@ -73,5 +82,6 @@ class Display:
                 raise DicomInputError(f"bad PALETTE COLOR lookup table: {str(exc).splitlines()[0][:150]}") from None
             return np.ascontiguousarray(rgb), rgb_text_mask(rgb)
         stored = keep_stored_bits(raw, layout.bits_stored, layout.signed, in_place=reuse_raw)
+        stored = interlace.apply(stored, fields)
         return window_grey(stored, self.slope, self.intercept,
                            monochrome1=layout.photometric == "MONOCHROME1")

@@ -57,7 +57,9 @@ def iter_images(ds: pydicom.Dataset, overlays: bool = True) -> Iterator[Image]:
                 for plan in wanted.get(index, ()):
                     plane = bit_plane(raw if raw.ndim == 2 else raw[..., 0], plan.bit_position or 0)
                     packed[(plan.group, index)] = np.packbits(plane, axis=None)
-                pixels, mask = display.render(raw, ds, reuse_raw=True)
+                if index == 0:      # a capture's fields keep their offset for the clip
+                    fields = display.fields(raw)
+                pixels, mask = display.render(raw, ds, reuse_raw=True, fields=fields)
                 del raw
                 yield Image(pixels, index, -1, Source.FRAME, mask)
         except DicomInputError as exc:
