@@ -29,8 +29,8 @@ from collections import OrderedDict
 from dataclasses import replace
 
 import numpy as np
-from scipy import ndimage
 
+from .masks import dilate, label
 from .model import Image, TextBox
 
 # How far a side may move for a piece that is not taken whole: anti-aliased edges are
@@ -47,7 +47,6 @@ EDGE = 2
 # A touched piece is taken whole only when at least this share of its pixels lies on the
 # box's own rows.
 MIN_LEVEL_SHARE = 0.5
-_EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 # Enclosers remember this many answers (a box's rectangle and the bytes of its window decide
 # the answer, so a cine's unchanged lines are not measured again: on a 120-frame echo cine
 # enclosing took 17 ms a frame before, 1 ms after); ~100 bytes each.
@@ -138,7 +137,7 @@ def glyph_pixels(window: np.ndarray, inside: np.ndarray, outside: np.ndarray) ->
     strokes = differs & (difference >= STROKE_SHARE * contrast)
     if not strokes.any():
         return strokes
-    near_strokes = ndimage.binary_dilation(strokes, structure=_EIGHT_CONNECTED, iterations=EDGE)
+    near_strokes = dilate(strokes, 3, iterations=EDGE)
     return differs & near_strokes
 
 
@@ -159,7 +158,7 @@ def _enclose_one(pixels: np.ndarray, box: TextBox) -> TextBox:
     glyphs = glyph_pixels(window, inside, ~near)
     if glyphs is None:
         return box
-    labels, count = ndimage.label(glyphs, structure=_EIGHT_CONNECTED)
+    labels, count = label(glyphs, connectivity=8, ordered=False)
     touched = np.unique(labels[inside])
     touched = touched[touched > 0]
     if touched.size == 0:

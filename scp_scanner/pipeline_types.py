@@ -2,7 +2,7 @@
 Pipeline from), InstanceResult out (what processing one instance gave).
 
 Kept apart from pipeline.py so that a process that only hands work to workers (`scan`'s main
-process, the SCP's receiver) does not import the pipeline's image analysis (scipy) and
+process, the SCP's receiver) does not import the pipeline's image analysis (OpenCV) and
 engines: `import scp_scanner.scan` took 0.73 s with them, 0.29 s of it for pipeline.py.
 """
 from __future__ import annotations

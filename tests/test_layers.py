@@ -71,3 +71,24 @@ def test_the_cli_parser_and_scan_load_nothing_a_parallel_scan_leaves_to_workers(
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_a_worker_reading_images_loads_no_scipy() -> None:
+    """The image analysis runs on OpenCV (scp_scanner/masks.py): a worker that reads a cine and
+    an overlay file with rapidocr or tesseract and judges them with spaCy never imports
+    scipy (0.3 s and ~19 MB a worker)."""
+    code = textwrap.dedent('''
+        import sys
+        from pydicom.data import get_testdata_file
+        from scp_scanner.pipeline import PipelineSettings, build_pipeline
+        rows = 0
+        for engine in ("rapidocr", "tesseract"):
+            pipeline = build_pipeline(PipelineSettings(ocr=engine, pii="spacy", rects=True))
+            for name in ("US1_UNCR.dcm", "MR-SIEMENS-DICOM-WithOverlays.dcm", "emri_small.dcm"):
+                rows += len(pipeline.process_file(get_testdata_file(name)).rows)
+        print(rows, sorted(n for n in sys.modules if n.split(".")[0] == "scipy"))
+    ''')
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    rows, loaded = done.stdout.strip().split(" ", 1)
+    assert int(rows) > 20 and loaded == "[]", done.stdout

@@ -130,7 +130,7 @@ def test_label_numbers_components_as_ndimage_does_in_16_bits_or_32():
 
     rng = np.random.default_rng(3)
     few = rng.random((200, 300)) < 0.2
-    labels, count = prepare.label(few, np.ones((3, 3), bool))
+    labels, count = prepare.label(few, connectivity=8)
     assert labels.dtype == np.uint16
     expected, expected_count = ndimage.label(few, structure=np.ones((3, 3), bool))
     assert count == expected_count and (labels == expected).all()

@@ -44,8 +44,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
+from ..masks import label_with_boxes
 from ..model import SOURCE_FRAME, Image, TextBox
 from ..process import libc
 from ..registry import EngineError
@@ -449,23 +449,22 @@ def _caret_marks(region: np.ndarray) -> tuple[np.ndarray, list[float], int, int]
     start at the capitals' top and stop above their bottom CARET_CLEAR), and the clear band's
     rows. None when the word shows too few pieces to tell its capitals' top and baseline."""
     ink = ink_of(region)
-    labels, count = ndimage.label(ink, structure=np.ones((3, 3), bool))
+    labels, count, boxes = label_with_boxes(ink, connectivity=8, ordered=False)
     if not count:
         return None
     sizes = np.bincount(labels.ravel(), minlength=count + 1)
     ink &= sizes[labels] > 2
-    pieces_ = [piece for n, piece in enumerate(ndimage.find_objects(labels), 1)
-               if piece is not None and sizes[n] > 2]
+    pieces_ = boxes[sizes[1:] > 2]          # (top, left, bottom, right) of each piece
     if len(pieces_) < 5:
         return None
     # The capitals' top line and baseline: where most pieces of ink start and stop.
-    top = int(np.median([piece[0].start for piece in pieces_]))
-    bottom = int(np.median([piece[0].stop for piece in pieces_]))
+    top = int(np.median(pieces_[:, 0]))
+    bottom = int(np.median(pieces_[:, 2]))
     if bottom - top < 4:
         return None
     clear = max(2, round(CARET_CLEAR * (bottom - top)))
-    marks = [(piece[1].start + piece[1].stop) / 2 for piece in pieces_
-             if top - 1 <= piece[0].start and piece[0].stop <= bottom - clear]
+    marks = [(piece_left + piece_right) / 2 for piece_top, piece_left, piece_bottom, piece_right in pieces_.tolist()
+             if top - 1 <= piece_top and piece_bottom <= bottom - clear]
     return ink, marks, bottom - clear, bottom
 
 

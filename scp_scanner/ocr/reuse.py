@@ -60,8 +60,8 @@ import hashlib
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy import ndimage
 
+from ..masks import dilate, label_with_boxes
 from ..model import Image, Source, TextBox
 from .prepare import covered, ink_stays_inside, inks, merge_overlapping, reading_order, regions_of
 
@@ -301,7 +301,7 @@ def plan_patches(changed: np.ndarray, boxes: list[TextBox], dirty: list[bool]) -
     coarse = padded.reshape(rows, BLOCK, cols, BLOCK).any(axis=(1, 3))
     margin = max([b.bottom - b.top for b in boxes], default=DEFAULT_MARGIN)
     reach = max(1, -(-max(MIN_MARGIN, margin) // BLOCK))
-    grid = ndimage.binary_dilation(coarse, np.ones((2 * reach + 1, 2 * reach + 1), bool))
+    grid = dilate(coarse, 2 * reach + 1)
     for box, is_dirty in zip(boxes, dirty):
         if is_dirty:
             grid[max(0, box.top - MIN_MARGIN) // BLOCK:-(-(box.bottom + MIN_MARGIN) // BLOCK),
@@ -309,15 +309,12 @@ def plan_patches(changed: np.ndarray, boxes: list[TextBox], dirty: list[bool]) -
     full = grid.repeat(BLOCK, 0).repeat(BLOCK, 1)[:height, :width]
     if full.sum() > MAX_CHANGED_SHARE * height * width:
         return None
-    labels, _ = ndimage.label(grid, structure=np.ones((3, 3), bool))
+    labels, _, found = label_with_boxes(grid, connectivity=8)
     full_labels = labels.repeat(BLOCK, 0).repeat(BLOCK, 1)[:height, :width]
     kept = [b for b, d in zip(boxes, dirty) if not d]
     patches = []
-    for index, found in enumerate(ndimage.find_objects(labels), start=1):
-        if found is None:
-            continue
-        area = Area(found[0].start * BLOCK, found[1].start * BLOCK,
-                    min(height, found[0].stop * BLOCK), min(width, found[1].stop * BLOCK))
+    for index, (top, left, bottom, right) in enumerate(found.tolist(), start=1):
+        area = Area(top * BLOCK, left * BLOCK, min(height, bottom * BLOCK), min(width, right * BLOCK))
         inside = full_labels[area.top:area.bottom, area.left:area.right] == index
         hidden = tuple(b for b in kept if area.meets(_area_of(b)))
         patches.append(Patch(area, inside, hidden))
