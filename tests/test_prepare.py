@@ -161,3 +161,17 @@ def test_component_boxes_of_an_empty_mask() -> None:
     from scp_scanner.ocr.prepare import component_boxes
 
     assert component_boxes(np.zeros((0, 5), bool)).shape == (0, 4)
+
+
+def test_percentile_of_uint8_from_its_histogram_is_numpys() -> None:
+    """bright_level's 90th percentile of a uint8 frame comes from a histogram: numpy's value
+    exactly, interpolation included, for any size and spread."""
+    rng = np.random.default_rng(5)
+    for k in range(400):
+        values = rng.integers(0, int(rng.integers(1, 256)) + 1, int(rng.integers(1, 2000)), dtype=np.uint8)
+        if k % 3 == 0:
+            values = np.sort(values)[:max(1, values.size // 2)].reshape(-1, 1)
+        for q in (0, 10, 33.3, 50, 90, 99.5, 100):
+            assert prepare.percentile_u8(values, q) == np.percentile(values, q), (k, q)
+    frame = rng.integers(0, 256, (480, 640), dtype=np.uint8)
+    assert prepare.bright_level(frame) == max(128, int(np.percentile(frame, 90)) + 1)

@@ -47,8 +47,10 @@ MAX_SHIFT = 2
 MIN_LINES = 3
 MIN_MATCH = 0.2
 MIN_GAIN_IN_MATCH = 0.05
-# Frames lower than this are not video.
+# Frames lower than this are not video; taller than this, not interlaced video (1080i is the
+# tallest interlaced format), and not worth a look (a 2500x2000 CR).
 MIN_ROWS = 64
+MAX_ROWS = 1080
 
 
 @dataclass(frozen=True)
@@ -65,16 +67,9 @@ class Fields:
 NO_CHANGE = Fields()
 
 
-def _grey(pixels: np.ndarray) -> np.ndarray:
-    """float32 grey: the brightest channel of colour (coloured text stays bright)."""
-    if pixels.ndim == 3:
-        return pixels.max(axis=2).astype(np.float32)
-    return pixels.astype(np.float32)
-
-
 def field_gain(grey: np.ndarray) -> float:
-    """What the odd rows must be multiplied by for their mean to equal the even rows' (1.0
-    when they agree within GAIN_TOLERANCE or the frame is dark)."""
+    """What the odd rows of a grey frame must be multiplied by for their mean to equal the
+    even rows' (1.0 when they agree within GAIN_TOLERANCE or the frame is dark)."""
     rows = grey.shape[0] - grey.shape[0] % 2
     even, odd = float(grey[0:rows:2].mean()), float(grey[1:rows:2].mean())
     if odd < 1.0 or even < 1.0:
@@ -106,10 +101,10 @@ def field_shift(grey: np.ndarray, lines: list[tuple[int, int, int, int]]) -> int
         if bottom - top < 2 or right <= left:
             continue
         even_parts.append(grey[top:bottom:2, left:right].ravel())
-        odd_rows.append((grey[top + 1:bottom:2], left, right))
+        odd_rows.append((grey[top + 1:bottom:2].astype(np.float32), left, right))
     if not even_parts:
         return 0
-    even = np.concatenate(even_parts)
+    even = np.concatenate(even_parts).astype(np.float32)
     scores = {}
     for shift in range(-MAX_SHIFT, MAX_SHIFT + 1):
         odd = np.concatenate([rows[:, left + shift:right + shift].ravel() for rows, left, right in odd_rows])
@@ -126,22 +121,26 @@ def text_lines(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
     (top, left, bottom, right)."""
     from ..ocr.prepare import Ink, bright_level, regions_of
 
-    level = bright_level(np.clip(grey, 0, 255).astype(np.uint8))
-    regions = regions_of(Ink("bright", grey >= level)) or []
+    regions = regions_of(Ink("bright", grey >= bright_level(grey))) or []
     return [(r.top, r.left, r.bottom, r.right) for r in regions if r.glyphs >= 3 and r.single_line]
 
 
 def estimate(pixels: np.ndarray) -> Fields:
     """The field repair of an 8-bit video frame (grey or RGB, stored values): the shift that
     puts its second field back (judged with the fields' brightness evened)."""
-    if pixels.dtype != np.uint8 or pixels.ndim not in (2, 3) or pixels.shape[0] < MIN_ROWS:
+    if (pixels.dtype != np.uint8 or pixels.ndim not in (2, 3)
+            or not MIN_ROWS <= pixels.shape[0] <= MAX_ROWS):
         return NO_CHANGE
-    grey = _grey(pixels)
+    import cv2
+
+    from ..ocr.prepare import to_grey
+
+    grey = to_grey(pixels)                  # uint8: colour's brightest channel
     gain = field_gain(grey)
     if gain != 1.0:
-        grey[1::2] *= gain
-    shift = field_shift(grey, text_lines(grey))
-    return Fields(shift)
+        grey = grey.copy()
+        grey[1::2] = cv2.convertScaleAbs(np.ascontiguousarray(grey[1::2]), alpha=gain)
+    return Fields(field_shift(grey, text_lines(grey)))
 
 
 def apply(pixels: np.ndarray, fields: Fields) -> np.ndarray:
