@@ -651,3 +651,43 @@ def test_detector_input_equals_padded_scaled_pixels_in_one_reused_buffer(shape) 
     # Too small a buffer (or none) is replaced by one that fits.
     got, buffer = rapidocr_engine.detector_input(pixels, np.zeros(5, np.float32))
     assert buffer.size == 3 * ph * pw and np.array_equal(got, expected)
+
+
+def _frame_with_mask(mask: np.ndarray) -> Image:
+    pixels = np.where(mask, 255, 40).astype(np.uint8)
+    return Image(pixels, 0, -1, SOURCE_FRAME, mask)
+
+
+def test_lone_glyphs_are_alone_of_text_size_and_unread():
+    mask = np.zeros((200, 300), bool)
+    mask[100:110, 290:296] = True             # a lone letter at the right edge
+    mask[100:110, 4:10] = True                 # another at the left, inside a read line's box
+    mask[20:30, 100:106] = True                # two letters side by side: a word, not alone
+    mask[20:30, 109:115] = True
+    mask[150:152, 150:152] = True              # a speck: too small
+    mask[50:90, 200:240] = True                # a block: too large
+    read = [TextBox("R", 2, 98, 12, 112, 99.0)]
+    assert rapidocr_engine.lone_glyphs(_frame_with_mask(mask), read) == [(100, 290, 110, 296)]
+    # Many lone marks: texture, none taken.
+    many = np.zeros((200, 300), bool)
+    for k in range(rapidocr_engine.MAX_LONE_GLYPHS + 1):
+        many[10 + 20 * (k // 4):20 + 20 * (k // 4), 10 + 40 * (k % 4):16 + 40 * (k % 4)] = True
+    assert rapidocr_engine.lone_glyphs(_frame_with_mask(many), []) == []
+    no_mask = Image(np.zeros((50, 50), np.uint8), 0, -1, SOURCE_FRAME, None)
+    assert rapidocr_engine.lone_glyphs(no_mask, []) == []
+
+
+def test_orientation_marker_that_the_detector_misses_is_read(engine, tmp_path):
+    """Tuning seed 3's first busy CT (make_corpus.py --style varied --fonts tuning --seed 3):
+    its right-hand 'L' stands alone, 9 px from the edge, and the detector finds no box
+    there; it is read from its own crop now."""
+    truth = dicomgen.make_varied_corpus(tmp_path, count=1, seed=3, fonts="tuning", cases=["v_ct_busy"])[0]
+    marker = [w for w in truth.images[0].words if w.text == "L"][0]
+    image = next(iter(iter_images(read_dataset(truth.path))))
+    boxes = engine.read(image)
+    assert any(b.text == "L" and b.left <= marker.left and marker.right <= b.right
+               and b.top <= marker.top and marker.bottom <= b.bottom for b in boxes), boxes
+    view = rapidocr_engine.view_of(image)
+    detected = [r for r in engine.detect(image, view) if r.left <= marker.right and marker.left <= r.right
+                and r.top <= marker.bottom and marker.top <= r.bottom]
+    assert detected == []                      # the detector alone misses it

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..masks import label_with_boxes
+from ..masks import component_boxes, label_with_boxes
 from ..model import SOURCE_FRAME, Image, TextBox
 from ..process import libc
 from ..registry import EngineError
@@ -139,6 +139,44 @@ AREA_GROWTH = 2
 MIN_AREA_SIDE = 160
 # A space narrower than this share of the line's widest other space is a gap inside a word.
 SPACE_SHARE = 0.7
+# A lone glyph's crop: this share of its height around it (the detector's own boxes grow a
+# word by about as much: DB_UNCLIP).
+LONE_GLYPH_MARGIN = 0.4
+# More lone glyphs than this in one image are texture, not markers.
+MAX_LONE_GLYPHS = 8
+
+
+def lone_glyphs(image: Image, boxes: list[TextBox]) -> list[tuple[int, int, int, int]]:
+    """Glyphs of the image's text mask (pixels at the extreme stored value, or of a bright
+    neutral or saturated colour: dicom/transforms.py) that stand alone: a text glyph's height
+    (PREPARE.min_text_line_height up to 3 times that), no wider than high, no other mark of
+    the mask within a glyph height of it, and outside every line read. As (top, left,
+    bottom, right); none when there are more than MAX_LONE_GLYPHS (texture)."""
+    mask = image.text_mask
+    if mask is None or image.source != SOURCE_FRAME:
+        return []
+    found = component_boxes(mask)
+    if not len(found):
+        return []
+    heights, widths = found[:, 2] - found[:, 0], found[:, 3] - found[:, 1]
+    low = PREPARE.min_text_line_height
+    candidates = np.flatnonzero((heights >= low) & (heights <= 3 * low) & (widths <= heights))
+    marks = found[(heights >= 2) | (widths >= 2)]
+    out = []
+    for k in candidates.tolist():
+        top, left, bottom, right = found[k].tolist()
+        reach = bottom - top
+        near = ((marks[:, 0] < bottom + reach) & (marks[:, 2] > top - reach)
+                & (marks[:, 1] < right + reach) & (marks[:, 3] > left - reach))
+        if near.sum() > 1:                      # itself, and something else nearby
+            continue
+        if any(b.left < right + 2 and left - 2 < b.right and b.top < bottom + 2 and top - 2 < b.bottom
+               for b in boxes):
+            continue
+        out.append((top, left, bottom, right))
+    return out if len(out) <= MAX_LONE_GLYPHS else []
+
+
 # A line must be read at least this confidently (0..100) to count; a single character more so.
 MIN_SCORE = 50.0
 MIN_SINGLE_CHAR_SCORE = 80.0
@@ -834,7 +872,21 @@ class RapidOcrEngine:
         view = view_of(image)
         boxes = self._lines(image, view, self.detect(image, view))
         boxes += self._dim_text(image, boxes)
-        return reading_order(boxes + self._colour_text(image, boxes))
+        boxes += self._colour_text(image, boxes)
+        return reading_order(boxes + self._lone_glyphs(image, view, boxes))
+
+    def _lone_glyphs(self, image: Image, view: View, boxes: list[TextBox]) -> list[TextBox]:
+        """Letters standing alone (orientation markers: L, R, A, P, H, F), which the
+        detector, trained on words, does not find: glyphs of the text mask that no line
+        read holds, each recognised alone where it stands (a single character must be read
+        at MIN_SINGLE_CHAR_SCORE)."""
+        s, m = view.scale, view.margin
+        height, width = view.pixels.shape[:2]
+        rects = [Rect(max(0, int((left - pad) * s) + m), max(0, int((top - pad) * s) + m),
+                      min(width, math.ceil((right + pad) * s) + m), min(height, math.ceil((bottom + pad) * s) + m))
+                 for top, left, bottom, right in lone_glyphs(image, boxes)
+                 for pad in [max(2, round(LONE_GLYPH_MARGIN * (bottom - top)))]]
+        return [b for b in self._line_boxes(image, view, rects) if b is not None]
 
     def _colour_text(self, image: Image, boxes: list[TextBox]) -> list[TextBox]:
         """Lines of coloured text that no line already read covers (ocr/colour_text.py: a
