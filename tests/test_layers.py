@@ -76,7 +76,7 @@ def test_the_cli_parser_and_scan_load_nothing_a_parallel_scan_leaves_to_workers(
 def test_a_worker_reading_images_loads_no_scipy() -> None:
     """The image analysis runs on OpenCV (scp_scanner/masks.py): a worker that reads a cine and
     an overlay file with rapidocr or tesseract and judges them with spaCy never imports
-    scipy (0.3 s and ~19 MB a worker)."""
+    scipy (~0.3 s and ~14 MB a worker)."""
     code = textwrap.dedent('''
         import sys
         from pydicom.data import get_testdata_file
