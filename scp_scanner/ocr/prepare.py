@@ -193,7 +193,7 @@ def mask_page(mask: np.ndarray) -> np.ndarray:
 def percentile_u8(grey: np.ndarray, q: float) -> float:
     """np.percentile(grey, q) of a uint8 array, from its histogram: the same value (numpy's
     linear interpolation between the two order statistics, computed as numpy computes it) in
-    0.3 ms for a 640x480 frame instead of 4-5 ms for a sort. Every image's ink needs it."""
+    0.72 ms for a 640x480 frame instead of 3.8 ms for a sort. Every image's ink needs it."""
     counts = np.cumsum(np.bincount(grey.ravel(), minlength=256))
     n = int(counts[-1])
     position = np.float64(q) / 100 * (n - 1)

@@ -199,6 +199,18 @@ class View:
         return (max(0, min(width, box[0])), max(0, min(height, box[1])),
                 max(0, min(width, box[2])), max(0, min(height, box[3])))
 
+    def rect(self, top: float, left: float, bottom: float, right: float, pad: float = 0,
+             clamp: bool = False) -> Rect:
+        """The view pixels over [top, bottom) x [left, right) of the image, grown by `pad`
+        image pixels on every side (to_original's inverse); clamp: cut to the view."""
+        s, m = self.scale, self.margin
+        rect = Rect(int((left - pad) * s) + m, int((top - pad) * s) + m,
+                    math.ceil((right + pad) * s) + m, math.ceil((bottom + pad) * s) + m)
+        if not clamp:
+            return rect
+        height, width = self.pixels.shape[:2]
+        return Rect(max(0, rect.left), max(0, rect.top), min(width, rect.right), min(height, rect.bottom))
+
 
 @dataclass(frozen=True)
 class Rect:
@@ -880,12 +892,9 @@ class RapidOcrEngine:
         detector, trained on words, does not find: glyphs of the text mask that no line
         read holds, each recognised alone where it stands (a single character must be read
         at MIN_SINGLE_CHAR_SCORE)."""
-        s, m = view.scale, view.margin
-        height, width = view.pixels.shape[:2]
-        rects = [Rect(max(0, int((left - pad) * s) + m), max(0, int((top - pad) * s) + m),
-                      min(width, math.ceil((right + pad) * s) + m), min(height, math.ceil((bottom + pad) * s) + m))
-                 for top, left, bottom, right in lone_glyphs(image, boxes)
-                 for pad in [max(2, round(LONE_GLYPH_MARGIN * (bottom - top)))]]
+        rects = [view.rect(top, left, bottom, right, max(2, round(LONE_GLYPH_MARGIN * (bottom - top))),
+                           clamp=True)
+                 for top, left, bottom, right in lone_glyphs(image, boxes)]
         return [b for b in self._line_boxes(image, view, rects) if b is not None]
 
     def _colour_text(self, image: Image, boxes: list[TextBox]) -> list[TextBox]:
@@ -900,12 +909,10 @@ class RapidOcrEngine:
             return []
         shown = on_black(image, strength)
         view = view_of(shown)
-        s, m = view.scale, view.margin
         # Each cluster with two line heights around it; windows that overlap are read as one
         # (a line found in two windows would be read twice).
-        windows = merge_rects([Rect(int((left - pad) * s) + m, int((top - pad) * s) + m,
-                                    math.ceil((right + pad) * s) + m, math.ceil((bottom + pad) * s) + m)
-                               for top, left, bottom, right in areas for pad in [2 * (bottom - top) + 8]])
+        windows = merge_rects([view.rect(top, left, bottom, right, 2 * (bottom - top) + 8)
+                               for top, left, bottom, right in areas])
         rects: list[Rect] = []
         for window in windows:
             rects.extend(self._detect_window(shown, view, window, window, whole_lines=False) or [])
@@ -920,14 +927,11 @@ class RapidOcrEngine:
             return []
         bright = stretched(image, background, top)
         view = view_of(bright)
-        s, m = view.scale, view.margin
         rects: list[Rect] = []
         for region in lines:
             pad = dim_margin(region)
-            core = Rect(int(region.left * s) + m, int(region.top * s) + m,
-                        math.ceil(region.right * s) + m, math.ceil(region.bottom * s) + m)
-            window = Rect(int((region.left - pad) * s) + m, int((region.top - pad) * s) + m,
-                          math.ceil((region.right + pad) * s) + m, math.ceil((region.bottom + pad) * s) + m)
+            core = view.rect(region.top, region.left, region.bottom, region.right)
+            window = view.rect(region.top, region.left, region.bottom, region.right, pad)
             rects.extend(self._detect_window(bright, view, core, window, whole_lines=False) or [])
         return [box for box in self._lines(bright, view, rects)
                 if not any(overlap(box, o) > 0 for o in boxes)]
@@ -950,9 +954,7 @@ class RapidOcrEngine:
             view = view_of(image)
             rects: list[Rect] = []
             for top, left, bottom, right in areas:
-                s, m = view.scale, view.margin
-                core = Rect(int(left * s) + m, int(top * s) + m,
-                            math.ceil(right * s) + m, math.ceil(bottom * s) + m)
+                core = view.rect(top, left, bottom, right)
                 # The detector reads a line better with some picture around it.
                 grow_x = max(0, MIN_AREA_SIDE - (core.right - core.left) + 1) // 2
                 grow_y = max(0, MIN_AREA_SIDE - (core.bottom - core.top) + 1) // 2
@@ -1024,12 +1026,9 @@ class RapidOcrEngine:
             if image.pixels.size == 0 or not boxes:
                 return [None] * len(boxes)
             view = view_of(image)
-            s, m = view.scale, view.margin
-            height, width = view.pixels.shape[:2]
             plans: list[tuple[TextBox, Rect, list[tuple[int, tuple[int, int]]] | None]] = []
             for box in boxes:
-                rect = Rect(max(0, int(box.left * s) + m), max(0, int(box.top * s) + m),
-                            min(width, math.ceil(box.right * s) + m), min(height, math.ceil(box.bottom * s) + m))
+                rect = view.rect(box.top, box.left, box.bottom, box.right, clamp=True)
                 plans.append((box, rect, self._changed_words(view, rect, box, changed)))
             parts = [Rect(rect.left + a, rect.top, rect.left + b, rect.bottom)
                      for _, rect, words in plans if words is not None for _, (a, b) in words]
