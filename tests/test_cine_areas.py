@@ -25,7 +25,8 @@ from conftest import run_scan
 from scp_scanner import ocr, pii
 from scp_scanner.dicom import iter_images, read_dataset
 from scp_scanner.enclose import Encloser, enclose
-from scp_scanner.ocr.reuse import FrameReuse, box_key
+from scp_scanner.model import TextBox
+from scp_scanner.ocr.reuse import FrameReuse, box_key, found_still_line
 from scp_scanner.pii.memo import RememberedNer
 from scp_scanner.pipeline import Pipeline
 
@@ -132,23 +133,78 @@ def test_exact_reuse_rows_equal_a_full_read_of_every_frame(cines, ner, kind):
     assert exact.rows == full.rows
 
 
+def labelled(images: list, text: str, at: tuple[int, int], first: int) -> list:
+    """The images, with `text` drawn in white at `at` (x, y) from index `first` on."""
+    font = dicomgen.load_font(16)
+    out = []
+    for index, image in enumerate(images):
+        if index >= first:
+            picture = PILImage.fromarray(image.pixels)
+            ImageDraw.Draw(picture).text(at, text, fill=(255, 255, 255), font=font)
+            image = replace(image, pixels=np.asarray(picture))
+        out.append(image)
+    return out
+
+
 def test_text_that_appears_over_the_picture_is_read(cines):
     """A label written over the changing sector from frame 6 on is found on every frame that
     shows it (the ink that appears where pixels changed is read), and on no earlier one."""
-    images = list(iter_images(read_dataset(cines["rgb"])))
-    font = dicomgen.load_font(16)
-    shown = []
-    for index, image in enumerate(images):
-        if index >= 6:
-            picture = PILImage.fromarray(image.pixels)
-            ImageDraw.Draw(picture).text((260, 250), "DOE^JANE 4567123", fill=(255, 255, 255), font=font)
-            image = replace(image, pixels=np.asarray(picture))
-        shown.append(image)
+    shown = labelled(list(iter_images(read_dataset(cines["rgb"]))), "DOE^JANE 4567123", (260, 250), 6)
     reader = FrameReuse(engine())
     texts = [" ".join(b.text for b in reader.read(image) if 200 < b.top < 300) for image in shown]
     assert all("4567123" not in text for text in texts[:6]), texts
     assert all("4567123" in text and "JANE" in text for text in texts[6:]), texts
     assert reader.counts.partial >= FRAMES - 2, reader.counts
+
+
+def test_a_short_label_that_appears_on_a_still_background_is_read(cines):
+    """Two glyphs (`R2`) written on the black margin from frame 3 on: too short to look like
+    a line of text, but the only pixels that changed around them, so they are read where they
+    appear, on every frame that shows them and on no earlier one (before, they waited for the
+    next whole read)."""
+    shown = labelled(list(iter_images(read_dataset(cines["rgb"]))), "R2", (12, 240), 2)
+    reader = FrameReuse(engine())
+    seen = [[b.text for b in reader.read(image) if 220 < b.top < 270 and b.right < 100] for image in shown]
+    assert seen[:2] == [[], []], seen
+    assert all(texts == ["R2"] for texts in seen[2:]), seen
+    assert reader.counts.refreshes == 1, reader.counts
+
+
+def test_refreshes_grow_apart_while_they_find_no_still_line(tmp_path):
+    """A 26-frame cine whose only changes are picture, clock and counter: the refresh at
+    frame 9 finds nothing the kept reading lacked, so the next waits 16 frames (frame 25),
+    not 8; every line a full read finds on a frame is still found on it."""
+    path = tmp_path / "cine26.dcm"
+    dicomgen.build_us_cine(path, 7, n_frames=26)
+    images = list(iter_images(read_dataset(path)))
+    reader = FrameReuse(engine())
+    whole = engine()
+    refreshed = []
+    for index, image in enumerate(images):
+        before = reader.counts.refreshes
+        ours = texts(reader.read(image))
+        if reader.counts.refreshes > before:
+            refreshed.append(index)
+        if index % 5 == 0 or index >= 23:
+            full = texts(whole.read(image))
+            assert full <= ours, (index, sorted(full - ours))
+    assert refreshed == [8, 24], refreshed
+
+
+def test_a_refresh_counts_only_new_lines_where_pixels_stood_still():
+    """found_still_line: a line of the whole read that meets no kept line, over pixels that
+    did not change, is what reading in areas missed; a new line over changed picture, or a
+    kept line found again, is not."""
+    def box(top, left, text="TEXT"):
+        return TextBox(text=text, left=left, top=top, right=left + 60, bottom=top + 14, confidence=90.0)
+
+    changed = np.zeros((200, 300), bool)
+    changed[100:160, 150:300] = True                       # the picture moved here
+    kept = [box(10, 10, "DOE^JANE")]
+    assert not found_still_line([box(11, 11, "DOE^JANE")], kept, changed)        # found again
+    assert not found_still_line([box(120, 200, ".B o")], kept, changed)          # over the picture
+    assert found_still_line([box(11, 11), box(60, 20, "R2")], kept, changed)     # missed before
+    assert not found_still_line([], kept, changed)
 
 
 def test_a_line_erased_in_place_is_dropped(cines):
@@ -196,7 +252,9 @@ def test_real_echo_cine_further_frames_read_a_small_part(tmp_path):
     results = [reader.read(image) for image in images]
     frame = images[0].height * images[0].width
     whole = reader.counts.full_reads
-    assert whole <= 2 + reader.counts.refreshes and reader.counts.refreshes == 2, reader.counts
+    # Refreshed at frame 9, which found no still line the kept reading lacked: the next
+    # refresh waits 16 frames.
+    assert whole <= 2 + reader.counts.refreshes and reader.counts.refreshes == 1, reader.counts
     assert reader.counts.pixels_read - whole * frame <= 0.1 * frame * (len(images) - whole), reader.counts
     # The banner read on the first frame is on every frame.
     first = {b.text for b in results[0]}

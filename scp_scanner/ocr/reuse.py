@@ -25,11 +25,14 @@ planes of one overlay, of one shape) it keeps the previous image and the boxes r
    only the words that hold changed pixels); the neighbourhoods
    of the other lines (one that grew, or has picture moving beside it, and what stands
    next to it on its row) are read again, and so is text-like ink (ocr/prepare.py: three
-   or more glyphs of annotation size in a line) that appeared where the picture changed. A line reaching its area's edge widens the area,
+   or more glyphs of annotation size in a line) that appeared where the picture changed,
+   and shorter ink that appeared where nothing else changed around it (`appeared_alone`).
+   A line reaching its area's edge widens the area,
    then means a whole read. Whole reads instead: when most lines changed (noise over the
    whole frame: nothing to reuse, and lines read in small areas lose the picture around
-   them), when the areas cover most of the frame, and every REFRESH_EVERY frames, whose
-   lines join those kept (a detector misses a line on some frames and finds it on others).
+   them), when the areas cover most of the frame, and as refreshes (REFRESH_EVERY frames
+   after a whole read, longer while refreshes find nothing), whose lines join those kept
+   (a detector misses a line on some frames and finds it on others).
    The rows are not those of a full read of every frame exactly: a full read moves the
    detector's box edges by a pixel or so, and sometimes drops a line, when pixels
    elsewhere in its piece change (12 of 55 unchanged lines of dicomgen's RGB cine; "C+" on
@@ -73,10 +76,15 @@ MAX_CHANGED_SHARE = 0.8
 # frame), lines read in small areas lose the rest of the picture the detector saw (tuning
 # seeds 1-2: 7 words fewer over 17 such frames), and the whole frame is read.
 MIN_KEPT_SHARE = 0.25
-# Frames read in changed areas keep what the last whole read found, misses included; every
-# REFRESH_EVERY-th frame of a series is read whole again (its lines joined to those kept),
-# which costs a further frame on average an eighth of a whole read.
+# Frames read in changed areas keep what the last whole read found, misses included; the
+# REFRESH_EVERY-th frame of a series is read whole again (its lines joined to those kept).
+# A refresh that finds no line the kept reading lacked where the pixels stood still doubles
+# the wait for the next one, up to MAX_REFRESH_EVERY; one that finds such a line brings the
+# wait back to REFRESH_EVERY. With a refresh every 8th frame, pydicom-data's 120-frame echo
+# made 14 refreshes, 3.7 of its 11 s in-process, and none found a still line (only picture
+# read as text, `.B o`, and lines split otherwise); now it makes 3.
 REFRESH_EVERY = 8
+MAX_REFRESH_EVERY = 64
 # Margin around changed pixels, in pixels, when no earlier box gives the text height (else
 # the tallest earlier box); MIN_MARGIN is the least. A glyph that newly appears is changed
 # pixels itself, so the margin only needs to reach the rest of its line's neighbourhood.
@@ -119,7 +127,7 @@ class ReuseCounts:
     checks_failed: int = 0       # series found not to read crops as it reads whole frames
     areas_read: int = 0          # areas read by an engine's read_in (changed lines, new text)
     lines_again: int = 0         # lines recognised again in place (glyphs changed, layout not)
-    refreshes: int = 0           # of the full reads, those made every REFRESH_EVERY frames
+    refreshes: int = 0           # of the full reads, the refreshes (_Series.refresh_every)
     # Why further frames were read whole: "lines moved" (no line, or most lines, kept their
     # pixels: nothing, or too little, to reuse), "large change"
     # (the areas to read cover most of the frame), "line cut" (a line reached its area's edge).
@@ -333,6 +341,7 @@ class _Series:
     checked: set[tuple] = field(default_factory=set)    # Patch.key of patches verified
     whole_only: bool = False                             # crops failed the check: read whole
     since_whole: int = 0                                 # frames read in areas since a whole read
+    refresh_every: int = REFRESH_EVERY                   # frames from a whole read to the next refresh
 
 
 def series_key(image: Image) -> tuple:
@@ -384,7 +393,7 @@ class FrameReuse:
             boxes = self._read_whole(image)
             self._series[key] = _Series(image, boxes)
             return list(boxes)
-        if self.areas and series.since_whole + 1 >= REFRESH_EVERY:
+        if self.areas and series.since_whole + 1 >= series.refresh_every:
             boxes = self._refresh(image, series)
         else:
             boxes = self._read_changed(image, series)
@@ -396,14 +405,18 @@ class FrameReuse:
         return list(boxes)
 
     def _refresh(self, image: Image, series: _Series) -> list[TextBox]:
-        """Every REFRESH_EVERY frames a frame read in areas is read whole, and the lines read
-        on earlier frames whose pixels did not change since are kept beside what it finds
-        where it finds nothing (the detector misses a line now and then: the echo's "TIS 0.7"
-        on 25 of 39 frames read whole, though its pixels never changed)."""
+        """Now and then (series.refresh_every) a frame read in areas is read whole, and the
+        lines read on earlier frames whose pixels did not change since are kept beside what
+        it finds where it finds nothing (the detector misses a line now and then: the echo's
+        "TIS 0.7" on 25 of 39 frames read whole, though its pixels never changed). The wait
+        for the next refresh doubles unless this one found a line the kept reading lacked
+        where the pixels stood still (`found_still_line`)."""
         self.counts.refreshes += 1
         series.since_whole = 0
         boxes = self._read_whole(image)
         changed = changed_pixels(image, series.image)
+        series.refresh_every = (REFRESH_EVERY if found_still_line(boxes, series.boxes, changed)
+                                else min(MAX_REFRESH_EVERY, 2 * series.refresh_every))
         kept = [b for b, d in zip(series.boxes, dirty_boxes(changed, series.boxes)) if not d]
         found = [_area_of(b) for b in boxes]
         return reading_order(boxes + [b for b in kept if not any(_area_of(b).meets(f) for f in found)])
@@ -503,6 +516,16 @@ class FrameReuse:
         return True
 
 
+def found_still_line(whole: list[TextBox], kept: list[TextBox], changed: np.ndarray) -> bool:
+    """Did a whole read find a line that no kept line meets, where no pixel changed since
+    the previous frame? That is what reading in areas misses (a line the detector skipped on
+    the last whole read, ink too short to look like text where it appeared); a line in
+    changing picture is not (speckle read as text comes and goes, and text that appears
+    there is read where it appears)."""
+    new = [b for b in whole if not any(_area_of(b).meets(_area_of(k)) for k in kept)]
+    return any(not dirty for dirty in dirty_boxes(changed, new))
+
+
 def new_text_areas(image: Image, changed: np.ndarray, kept: list[TextBox]) -> list[Area]:
     """Areas where text may have appeared: line regions of the ink (ocr/prepare.py) inside
     the changed pixels' bounding box that are not specks, touch changed pixels and lie over
@@ -521,15 +544,28 @@ def new_text_areas(image: Image, changed: np.ndarray, kept: list[TextBox]) -> li
         if regions is None:           # too many to be annotation: texture, not text
             continue
         for r in regions:
-            if not r.text_like or not changed[top + r.top:top + r.bottom, left + r.left:left + r.right].any():
-                continue
             area = Area(top + r.top, left + r.left, top + r.bottom, left + r.right)
+            if not changed[area.top:area.bottom, area.left:area.right].any():
+                continue
+            if not (r.text_like or (not r.speck and appeared_alone(changed, area, r.glyph_height))):
+                continue
             if any(area.meets(_area_of(k)) for k in kept):
                 continue
             pad = 2 * r.glyph_height + 8
             out.append(Area(max(0, area.top - pad), max(0, area.left - pad),
                             min(height, area.bottom + pad), min(width, area.right + pad)))
     return out
+
+
+def appeared_alone(changed: np.ndarray, area: Area, text_height: int) -> bool:
+    """Did the pixels change here and nowhere around (two text heights on every side)? Ink
+    too short to look like a line of text (`R`, `LT`, `12`) that appears on a still
+    background is annotation: a picture changes over a wide area, not in one glyph's box."""
+    height, width = changed.shape
+    pad, edge = 2 * text_height, 2
+    around = changed[max(0, area.top - pad):area.bottom + pad, max(0, area.left - pad):area.right + pad]
+    inside = changed[max(0, area.top - edge):area.bottom + edge, max(0, area.left - edge):area.right + edge]
+    return int(around.sum()) == int(inside.sum())
 
 
 def merge_areas(areas: list[Area]) -> list[Area]:
