@@ -89,10 +89,12 @@ def test_a_directory_that_is_no_model_is_refused(tmp_path):
         SpacyEngine(str(tmp_path))
 
 
-def test_scan_with_spacy_does_not_import_torch(tmp_path, monkeypatch):
+def test_scan_with_spacy_does_not_import_torch_or_spacys_command_line(tmp_path, monkeypatch):
     """spaCy's thinc imports torch whenever it is installed (the easyocr/flair extras install
-    it: ~670 MB and 1.5 s per process). The real `scan --ocr tesseract --pii spacy` must load
-    spaCy and thinc without it; Python's import profiler lists every module the process imported."""
+    it: ~670 MB and 1.5 s per process), and `import spacy` imports its whole command line
+    (typer, weasel, jinja2...: ~0.4 s per process). The real `scan --ocr tesseract --pii
+    spacy` must load spaCy and thinc without either; Python's import profiler lists every
+    module the process imported."""
     import csv
     import io
 
@@ -109,8 +111,29 @@ def test_scan_with_spacy_does_not_import_torch(tmp_path, monkeypatch):
     # A real torch import loads hundreds of torch.* modules; the guarded one only looks the
     # name up (the profiler still lists that failed lookup as "torch").
     assert not any(name.startswith("torch.") for name in imported)
+    assert not {"spacy.cli", "spacy.cli.info", "typer", "weasel", "jinja2"} & imported
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows and rows[-1]["ner_engine"] == "spacy" and rows[-1]["is_sensitive"] == "1"
+
+
+def test_spacy_engine_leaves_spacys_command_line_importable_afterwards():
+    """The stand-ins that keep spaCy's command line out of its import are gone once the
+    engine is loaded: a fresh process that builds the engine can still import the real
+    `spacy.cli` (and the engine still finds names)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from scp_scanner.pii.spacy_engine import SpacyEngine\n"
+            "assert 'typer' not in sys.modules and 'spacy.cli' not in sys.modules\n"
+            "engine = SpacyEngine()\n"
+            "import spacy, spacy.cli\n"
+            "print(callable(spacy.cli.download), spacy.cli is sys.modules['spacy.cli'],"
+            " [e.text for e in engine.entities('John Smith was seen in Leeds')])\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            cwd=Path(__file__).resolve().parent.parent)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split("\n")[0] == "True True ['John Smith', 'Leeds']", result.stdout
 
 
 def test_spacy_engine_leaves_torch_importable_afterwards(engine):
