@@ -561,7 +561,6 @@ def appeared_alone(changed: np.ndarray, area: Area, text_height: int) -> bool:
     """Did the pixels change here and nowhere around (two text heights on every side)? Ink
     too short to look like a line of text (`R`, `LT`, `12`) that appears on a still
     background is annotation: a picture changes over a wide area, not in one glyph's box."""
-    height, width = changed.shape
     pad, edge = 2 * text_height, 2
     around = changed[max(0, area.top - pad):area.bottom + pad, max(0, area.left - pad):area.right + pad]
     inside = changed[max(0, area.top - edge):area.bottom + edge, max(0, area.left - edge):area.right + edge]
