@@ -44,7 +44,7 @@ LOOKAHEAD_PER_WORKER = 8
 
 # What one worker may need at its peak, so that the default number of workers fits the free
 # memory: rapidocr or tesseract with spaCy ~300-400 MB (models ~300 MB, a large image's
-# arrays ~100 MB: README "Memory on large images"); easyocr brings torch (1.26 GB measured
+# arrays ~100 MB: docs/accuracy.md, "Memory on large images"); easyocr brings torch (1.26 GB measured
 # with spaCy on an ultrasound frame); flair adds ~0.7 GB of its own.
 WORKER_MEMORY = 512 << 20
 ENGINE_MEMORY = {"easyocr": 1536 << 20}
