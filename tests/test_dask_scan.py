@@ -57,6 +57,18 @@ def scan_command(*args: str) -> list[str]:
     return [str(SCANNER), "scan", *args] if SCANNER.exists() else [sys.executable, "-m", "scp_scanner", "scan", *args]
 
 
+# Starts a command the way an interactive shell starts a foreground job: SIGINT at its default
+# disposition. A process inherits an ignored SIGINT (pytest started as `cmd &` from a script,
+# nohup), and Python keeps an inherited SIG_IGN: Ctrl-C would then never reach the scan. exec
+# keeps SIG_DFL, and the scan's Python installs its KeyboardInterrupt handler over it.
+FOREGROUND = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+              "os.execv(sys.argv[1], sys.argv[1:])")
+
+
+def as_foreground_job(command: list[str]) -> list[str]:
+    return [sys.executable, "-c", FOREGROUND, *command]
+
+
 @pytest.fixture(scope="module")
 def inputs(corpus, tmp_path_factory):
     """The corpus folder (walked: its truth.json is skipped as not DICOM) and a truncated
@@ -340,8 +352,8 @@ def test_two_scans_with_different_engines_share_a_cluster(inputs, local_rows, tm
 def test_ctrl_c_stops_a_local_cluster_scan_cleanly_and_the_same_command_resumes(inputs, local_rows, tmp_path):
     out = tmp_path / "out"
     command = scan_command("--dask", "local:1", "--output-dir", str(out), "--partition-size", "1", *ENGINES, *inputs)
-    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)
+    first = subprocess.Popen(as_foreground_job(command), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, start_new_session=True)
     try:
         wait_for_parts(out, 2, first)
         os.killpg(first.pid, signal.SIGINT)                # a terminal's Ctrl-C: the whole group
