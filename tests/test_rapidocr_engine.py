@@ -154,6 +154,30 @@ def test_missing_model_file_is_a_clear_error(tmp_path):
     assert RECOGNISER_FILE in message and str(tmp_path) in message and "pip install" in message
 
 
+def test_the_packaged_fine_tuned_recogniser_is_read_by_default(engine):
+    """The default recogniser is the package's fine-tuned one; its classes are exactly those the
+    engine keeps from the stock model (blank, Latin characters, space), in the same order, so
+    the word prior's and the fields' indices mean the same characters with either."""
+    assert engine.recogniser_path == rapidocr_engine.TUNED_RECOGNISER
+    assert engine.recogniser_path.is_file()
+    assert engine.model_dir == rapidocr_engine.stock_model_dir()
+    stock = ocr.create("rapidocr", rapidocr_model_dir=str(rapidocr_engine.stock_model_dir()))
+    assert stock.recogniser_path == rapidocr_engine.stock_model_dir() / RECOGNISER_FILE
+    assert engine._rec.get_outputs()[0].shape[-1] == len(engine._alphabet) == 163
+    assert engine._alphabet == stock._alphabet
+    assert list(engine._classes) == list(range(163))
+    assert len(stock._classes) == 163 and stock._classes[-1] > 18000
+
+
+def test_a_missing_fine_tuned_recogniser_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(rapidocr_engine, "TUNED_RECOGNISER", tmp_path / "ppocr_rec_latin.onnx")
+    with pytest.raises(EngineError) as caught:
+        RapidOcrEngine()
+    message = str(caught.value)
+    assert "ppocr_rec_latin.onnx" in message and "reinstall" in message
+    assert "rapidocr_model_dir" in message
+
+
 def test_nothing_reaches_the_network(tmp_path, monkeypatch):
     """Building the engine and reading must not open a connection: every socket connect fails."""
     attempts = []

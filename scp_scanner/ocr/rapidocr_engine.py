@@ -2,7 +2,9 @@
 
 What RapidOCR gives, and what is ours:
 - rapidocr 3.x ships the PP-OCRv6 ONNX models in its wheel (31 MB, Apache-2.0) and the
-  pre/post-processing around them. We load the two model files ourselves, by explicit path,
+  pre/post-processing around them. The detector is the wheel's; the recogniser is ours by
+  default, PP-OCRv6's fine-tuned for burned-in text (TUNED_RECOGNISER, docs/recogniser.md).
+  We load the two model files ourselves, by explicit path,
   into onnxruntime sessions with one intra-op and one inter-op thread. The models' outputs are
   read as RapidOCR reads them (DB boxes, greedy CTC), in ocr/ppocr_decode.py: importing
   RapidOCR's own two functions loads its whole pipeline (0.6 s at every start). RapidOCR's
@@ -65,6 +67,12 @@ DETECTOR_FILE = "PP-OCRv6_det_small.onnx"
 RECOGNISER_FILE = "PP-OCRv6_rec_small.onnx"
 MODEL_FILES = (DETECTOR_FILE, RECOGNISER_FILE)
 INSTALL = "pip install 'rapidocr==3.10.0' onnxruntime"
+# The recogniser read by default: PP-OCRv6's, its neck and head fine-tuned on small, lossy and
+# coloured text lines drawn in the `tuning` font families and cut down to the 163 classes read
+# here (scripts/recogniser/, docs/recogniser.md). It ships inside this package; the detector
+# comes from the rapidocr wheel. A configured rapidocr_model_dir supplies both files instead
+# (the rapidocr wheel's models/ folder gives the stock recogniser back).
+TUNED_RECOGNISER = Path(__file__).resolve().parent / "models" / "ppocr_rec_latin.onnx"
 
 # Detection. Images whose long side is at most FULL_SIDE are detected whole at their own
 # size; smaller than MIN_SIDE they are magnified (at most MAX_MAGNIFY) so small type reaches
@@ -592,6 +600,16 @@ def release_freed_memory() -> None:
         _TRIM(0)
 
 
+def stock_model_dir() -> Path:
+    """The rapidocr wheel's models/ folder. Raises EngineError when rapidocr is missing."""
+    try:
+        import rapidocr
+    except ImportError:
+        raise EngineError(f"rapidocr is not installed; install it with: {INSTALL} "
+                          "(or pip install 'scp-scanner')") from None
+    return Path(rapidocr.__file__).resolve().parent / "models"
+
+
 def find_model_dir(model_dir: str | None) -> Path:
     """The folder holding both model files: configured, else the rapidocr wheel's models/.
     Raises EngineError naming the missing file and how to install it."""
@@ -599,12 +617,7 @@ def find_model_dir(model_dir: str | None) -> Path:
         folder = Path(model_dir).expanduser()
         where = f"the configured rapidocr model folder {folder}"
     else:
-        try:
-            import rapidocr
-        except ImportError:
-            raise EngineError(f"rapidocr is not installed; install it with: {INSTALL} "
-                              "(or pip install 'scp-scanner')") from None
-        folder = Path(rapidocr.__file__).resolve().parent / "models"
+        folder = stock_model_dir()
         where = f"the rapidocr package's models folder {folder}"
     for name in MODEL_FILES:
         if not (folder / name).is_file():
@@ -660,6 +673,11 @@ class RapidOcrEngine:
                  min_confidence: float | None = None, threads: int | None = None,
                  model_cache: bool = True, lexicon: bool = True, **_ignored):
         folder = find_model_dir(rapidocr_model_dir or None)
+        recogniser = folder / RECOGNISER_FILE if rapidocr_model_dir else TUNED_RECOGNISER
+        if not recogniser.is_file():
+            raise EngineError(f"the fine-tuned recogniser {recogniser} is missing from this installation; "
+                              "reinstall scp-scanner (pip install --force-reinstall .), or set "
+                              "processing.rapidocr_model_dir to a folder holding both PP-OCRv6 files")
         try:
             import cv2
             import onnxruntime as ort
@@ -679,7 +697,7 @@ class RapidOcrEngine:
         try:
             self._det = ort.InferenceSession(str(folder / DETECTOR_FILE), sess_options=options,
                                              providers=self.providers)
-            self._rec = ort.InferenceSession(str(folder / RECOGNISER_FILE), sess_options=options,
+            self._rec = ort.InferenceSession(str(recogniser), sess_options=options,
                                              providers=self.providers)
             # Large images only: the detector's arena is handed back after each run (below).
             self._release = ort.RunOptions()
@@ -689,17 +707,18 @@ class RapidOcrEngine:
                               f"pip install --force-reinstall {INSTALL.removeprefix('pip install ')}") from exc
         characters = self._rec.get_modelmeta().custom_metadata_map.get("character")
         if not characters:
-            raise EngineError(f"{folder / RECOGNISER_FILE} carries no character list (not a PP-OCR "
+            raise EngineError(f"{recogniser} carries no character list (not a PP-OCR "
                               f"recogniser exported by RapidOCR); reinstall with: {INSTALL}")
         # The classes: the CTC blank first, the model's characters, then a space.
         alphabet = alphabet_of(characters.splitlines())
         classes = self._rec.get_outputs()[0].shape[-1]
         if isinstance(classes, int) and classes != len(alphabet):
-            raise EngineError(f"{folder / RECOGNISER_FILE} gives {classes} classes for a character list of "
+            raise EngineError(f"{recogniser} gives {classes} classes for a character list of "
                               f"{len(alphabet)} (model and list do not match); reinstall with: {INSTALL}")
         # The classes read: the blank, Latin letters, digits, punctuation and the space (163 of
-        # PP-OCRv6's 18,710). The recogniser's output keeps only their columns: the others can
-        # never be chosen, and a line's 60 steps of all classes are 4.5 MB of fresh pages.
+        # PP-OCRv6's 18,710; the fine-tuned recogniser has only these). A stock recogniser's
+        # output keeps only their columns: the others can never be chosen, and a line's 60
+        # steps of all classes are 4.5 MB of fresh pages.
         self._classes = np.flatnonzero([i == 0 or ch == " " or latin(ch) for i, ch in enumerate(alphabet)])
         self._alphabet = [alphabet[i] for i in self._classes]
         self._index = {ch: i for i, ch in enumerate(self._alphabet) if i}
@@ -709,6 +728,7 @@ class RapidOcrEngine:
         self._db = DbSettings(thresh=DB_THRESH, box_thresh=DB_BOX_THRESH, unclip_ratio=DB_UNCLIP)
         self.min_confidence = max(float(min_confidence or 0.0), MIN_SCORE)
         self.model_dir = folder
+        self.recogniser_path = recogniser
         # model_cache=False: every input read afresh (the baseline the caches are checked against).
         self._cache_size = CACHE_SIZE if model_cache else 0
         self._det_cache_size = DET_CACHE_SIZE if model_cache else 0
