@@ -354,6 +354,32 @@ def test_a_dicom_name_whose_caret_was_misread_is_read_as_family_caret_given(word
         assert mend_names(line, steps_of(probs), probs, INDEX, words)[0] == line
 
 
+def test_a_plain_name_whose_space_was_dropped_is_read_with_it(words):
+    from scp_scanner.ocr.fields import mend_names
+
+    # 'David Stewart' read as one CamelCase word, a trace of the space between d and S.
+    line = "DavidStewart 07/10/2024"
+    probs = greedy_steps(line)
+    probs[steps_of(probs)[4] + 2, INDEX[" "]] = 0.05
+    text, steps = mend_names(line, steps_of(probs), probs, INDEX, words)
+    assert text == "David Stewart 07/10/2024" and len(steps) == len(text)
+    # In capitals: a known given name first, then the family name.
+    line = "DAVIDWILSON Acc"
+    probs = greedy_steps(line)
+    probs[steps_of(probs)[4] + 2, INDEX[" "]] = 0.05
+    assert mend_names(line, steps_of(probs), probs, INDEX, words)[0] == "DAVID WILSON Acc"
+    # No trace of a space, a listed word (Johnson), a first part that is no given name, or
+    # CamelCase whose parts make a listed word: read as they were.
+    for line in ("DavidStewart", "DAVIDWILSON"):
+        probs = greedy_steps(line, sure=0.999)
+        assert mend_names(line, steps_of(probs), probs, INDEX, words)[0] == line
+    for line in ("JOHNSON", "Johnson", "CardioVascular", "MOUTHPIECE", "PowerDoppler"):
+        probs = greedy_steps(line)
+        for step in range(probs.shape[0]):
+            probs[step, INDEX[" "]] = max(probs[step, INDEX[" "]], 0.01)
+        assert mend_names(line, steps_of(probs), probs, INDEX, words)[0] == line
+
+
 def test_after_a_caret_a_given_name_is_likelier_than_an_english_word(words):
     # 'IAIN' read as 'LAIN' (an English word) with 'I' the close second: after a caret the
     # name wins; the same doubt elsewhere leaves the word as read.

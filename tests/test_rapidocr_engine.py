@@ -715,3 +715,33 @@ def test_orientation_marker_that_the_detector_misses_is_read(engine, tmp_path):
     detected = [r for r in engine.detect(image, view) if r.left <= marker.right and marker.left <= r.right
                 and r.top <= marker.bottom and marker.top <= r.bottom]
     assert detected == []                      # the detector alone misses it
+
+
+def test_two_listed_words_read_with_a_narrow_space_stay_two_words():
+    """In a small face a space is as narrow as a letter gap: 'CATRIONA DOE' drawn with no
+    more blank between A and D than between letters. Without the lexicon the space is taken
+    for one inside a word (the rule that joins 'ABD OMEN'); with it, two words the lexicon
+    knows that make no word together stay apart, while a split word is still joined, and so
+    is FAMILY GIVEN (a DICOM name whose caret left no ink: the scorer's STEWARTDAVID)."""
+    from scp_scanner.ocr.lexicon import load_lexicon
+    from scp_scanner.pii.given_names import GIVEN_NAMES
+
+    known = load_lexicon()
+
+    def listed(word: str) -> bool:
+        return word in known or word in GIVEN_NAMES
+
+    def with_space(text: str, at: int) -> tuple[str, list[float], np.ndarray]:
+        """text drawn without a space, read with one after character `at`."""
+        crop, xs = rendered_line(text, 16)
+        return (text[:at + 1] + " " + text[at + 1:], xs[:at + 1] + [(xs[at] + xs[at + 1]) / 2] + xs[at + 1:],
+                crop)
+
+    for text, at in (("CATRIONADOE Raigmore", 7), ("DAVIDWILSON Acc", 4)):
+        read, positions, crop = with_space(text, at)
+        assert rapidocr_engine.spaces_from_ink(read, positions, crop) == text       # joined
+        assert rapidocr_engine.spaces_from_ink(read, positions, crop, listed) == read
+    for text, at in (("ABDOMEN Se: 3", 2), ("MACDONALD Ward", 2), ("Stracathro Hospital", 3),
+                     ("STEWARTDAVID Acc", 6)):
+        read, positions, crop = with_space(text, at)
+        assert rapidocr_engine.spaces_from_ink(read, positions, crop, listed) == text

@@ -59,6 +59,8 @@ _NUMERIC_DATE = re.compile(r"(?<![\w.:/-])(?:(\d{2})([ .\-/]?)(\d{2})([ .\-/]?)(
 _DATE_SEPARATORS = ".-/"
 # A word of capitals that may be a DICOM name whose caret was misread (FAMILY^GIVEN).
 _CAPITAL_RUN = re.compile(r"(?<![A-Za-z^])[A-Z]{5,}(?![A-Za-z^])")
+# Two capitalised words run together (`DavidStewart`), as a plain name whose space was dropped.
+_CAMEL_CASE = re.compile(r"(?<![A-Za-z^])[A-Z][a-z]{3,}[A-Z][a-z]+(?![A-Za-z^])")
 NAME_MIN_FAMILY = 2       # letters of the family name (Li, Ng, Doe)
 NAME_MIN_GIVEN = 3        # letters of the given name (Ian, Ali, Eve)
 # A month as dates write it in 2-4 letters: the abbreviations, and June, July, Sept whole.
@@ -157,18 +159,46 @@ def _name_readings(word: str, lexicon: Lexicon) -> list[tuple[str, float]]:
                 priors = lexicon.priors(words)
                 readings[f"{family}^{given}".upper()] = float(sum(
                     lexicon.unknown if math.isnan(p) else p for p in priors))
+    readings.update(_plain_name_readings(word, lexicon))
     return sorted(readings.items())
+
+
+def _plain_name_readings(word: str, lexicon: Lexicon) -> dict[str, float]:
+    """GIVEN FAMILY readings of a word whose space the recogniser dropped (`DAVIDWILSON`,
+    `DavidStewart`): a known given name as read, a space, then a family name of
+    NAME_MIN_FAMILY letters or more; in CamelCase only at the capital inside the word. Each
+    with the log frequency of its two names, as _name_readings'."""
+    lower = word.lower()
+    if word.isupper():
+        cuts = range(4, len(word) - NAME_MIN_FAMILY + 1)
+    else:
+        cuts = [i for i in range(4, len(word) - NAME_MIN_FAMILY + 1) if word[i].isupper()]
+    readings = {}
+    for cut in cuts:
+        given, family = lower[:cut], lower[cut:]
+        if given in GIVEN_NAMES:
+            priors = lexicon.priors([given, family])
+            readings[f"{word[:cut]} {word[cut:]}"] = float(sum(
+                lexicon.unknown if math.isnan(p) else p for p in priors))
+    return readings
 
 
 def _names(text: str, lexicon: Lexicon) -> list[tuple[int, int, list[tuple[str, float]]]]:
     """Each word of capitals that is neither a listed word nor a given name, with its
-    FAMILY^GIVEN readings."""
+    FAMILY^GIVEN and GIVEN FAMILY readings, and each CamelCase word that is not listed
+    (`DavidStewart`), with its GIVEN FAMILY reading."""
     found = []
     for match in _CAPITAL_RUN.finditer(text):
         lower = match[0].lower()
         if lower in GIVEN_NAMES or lower in lexicon:
             continue
         readings = _name_readings(match[0], lexicon)
+        if readings:
+            found.append((match.start(), match.end(), readings))
+    for match in _CAMEL_CASE.finditer(text):
+        if match[0].lower() in lexicon:
+            continue
+        readings = sorted(_plain_name_readings(match[0], lexicon).items())
         if readings:
             found.append((match.start(), match.end(), readings))
     return found

@@ -42,6 +42,7 @@ import math
 import re
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -49,6 +50,7 @@ import numpy as np
 
 from ..masks import component_boxes, label_with_boxes
 from ..model import SOURCE_FRAME, Image, TextBox
+from ..pii.given_names import GIVEN_NAMES
 from ..process import libc
 from ..registry import EngineError
 from .confusions import ink_gaps, space_gaps
@@ -557,13 +559,19 @@ def carets_from_ink(text: str, xs: list[float], crop: np.ndarray) -> str:
 _NUMBER_SEPARATOR_END = re.compile(r"\d[:\-/.]$")
 
 
-def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray) -> str:
+def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray,
+                    listed: Callable[[str], bool] | None = None) -> str:
     """Drop a space the recogniser put inside a word ("Stra cathro", "ABD OMEN") where the
     second part continues the first (fixups.continues, the rule the tesseract engine uses:
     numbers and capitalised next words stay apart), or a space read inside a number after
     its separator ("16: 23:44", "1932-08- 01"), where the blank between the two characters
     is narrow: no wider than the line's letter gaps allow (fixups.SPLIT_GAP), or under
-    SPACE_SHARE of the line's widest other space."""
+    SPACE_SHARE of the line's widest other space.
+
+    listed (a word or name the lexicon knows, lower case): two such words stay apart unless
+    together they make one or the second is a given name ("CATRIONA DOE", "DAVID WILSON": in a
+    small face a space is as narrow as a letter gap; "MAC DONALD", "ABD OMEN" and a DICOM
+    name whose caret was lost, "STEWART DAVID", are still joined: _two_words)."""
     if " " not in text.strip() or len(xs) != len(text):
         return text
     gaps = ink_gaps(ink_columns(crop))
@@ -583,10 +591,24 @@ def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray) -> str:
         inside_number = bool(_NUMBER_SEPARATOR_END.search(before)) and after[:1].isdigit()
         if not inside_number and (not width or not continues(before.rstrip(CARET_LOOKALIKES), after)):
             continue
+        if not inside_number and listed is not None and _two_words(before, after, listed):
+            continue
         others = [w for j, w in spaces.items() if j != i]
         if width <= SPLIT_GAP * max(letter, 1.0) or (others and width < SPACE_SHARE * max(others)):
             out[i] = ""
     return "".join(out)
+
+
+def _two_words(before: str, after: str, listed: Callable[[str], bool]) -> bool:
+    """Are the letters before and after a space two listed words that do not make one, the
+    second no given name? (FAMILY GIVEN in capitals is a DICOM name whose caret the ink lost,
+    `STEWART DAVID`: joined as before, the scorer's STEWARTDAVID for STEWART^DAVID.)"""
+    first, second = before.rstrip(CARET_LOOKALIKES).split("^")[-1], after.split("^")[0]
+    if not (first.isalpha() and second.isalpha()):
+        return False
+    first, second = first.lower(), second.lower()
+    return (listed(first) and listed(second) and second not in GIVEN_NAMES
+            and not listed(first + second))
 
 
 _TRIM = getattr(libc(), "malloc_trim", None)   # not glibc: nothing to do
@@ -725,6 +747,9 @@ class RapidOcrEngine:
         # Misread words mended towards English words the recogniser found nearly as likely,
         # dates' months and NHS / CHI numbers towards the likeliest reading of their form.
         self._lexicon = load_lexicon() if lexicon else None
+        # A word or name the lexicon knows (spaces_from_ink keeps two of them apart).
+        self._listed = ((lambda word: word in self._lexicon or word in GIVEN_NAMES)
+                        if self._lexicon is not None else None)
         self._db = DbSettings(thresh=DB_THRESH, box_thresh=DB_BOX_THRESH, unclip_ratio=DB_UNCLIP)
         self.min_confidence = max(float(min_confidence or 0.0), MIN_SCORE)
         self.model_dir = folder
@@ -857,7 +882,7 @@ class RapidOcrEngine:
                 text, steps = mend_names(text, steps, probs, self._index, self._lexicon)
                 text, steps = mend_words(text, steps, probs, self._index, self._lexicon)
                 text, steps = mend_fields(text, steps, probs, self._index)
-            text = spaces_from_ink(text, [(t + 0.5) * step for t in steps], crop)
+            text = spaces_from_ink(text, [(t + 0.5) * step for t in steps], crop, self._listed)
             out.append((text, float(score)))
         return out
 
