@@ -23,8 +23,14 @@ APT_FONTS := fonts-dejavu-core fonts-dejavu-extra fonts-liberation2 fonts-libera
              fonts-freefont-ttf fonts-noto-mono fonts-terminus xfonts-base
 APT_TEST  := $(APT_SERVE) $(APT_FONTS) dcmtk orthanc openssl \
              chromium chromium-driver
+# Only for making the recogniser's training lines (docs/recogniser.md): the `extra` families,
+# which no benchmark reports on.
+APT_TRAIN := fonts-roboto-unhinted fonts-open-sans fonts-lato fonts-cantarell fonts-go fonts-hack \
+             fonts-inconsolata fonts-jetbrains-mono fonts-anonymous-pro fonts-courier-prime \
+             fonts-crosextra-carlito fonts-crosextra-caladea fonts-unifont fonts-monoid \
+             fonts-firacode xfonts-x3270-misc xfonts-75dpi xfonts-100dpi
 
-.PHONY: serve test apt-serve apt-test clean
+.PHONY: serve test apt-serve apt-test apt-train clean
 
 serve: apt-serve $(VENV)/.installed-serve
 	$(BIN)/scp-scanner serve --config "$(CONFIG)" $(if $(HOST),--host "$(HOST)") $(if $(PORT),--port "$(PORT)")
@@ -38,6 +44,9 @@ apt-serve:
 
 apt-test:
 	@./scripts/apt-install.sh $(APT_TEST)
+
+apt-train: apt-test
+	@./scripts/apt-install.sh $(APT_TRAIN)
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || ./scripts/apt-install.sh python3-venv

@@ -1380,11 +1380,20 @@ def make_corpus(out_dir: str | os.PathLike, n_per_case: int = 3, seed: int = 0, 
 # families it never saw (HELD_OUT). They are separate from CASES, whose seeds the unit tests
 # rely on; make_varied_corpus writes them.
 
-FONT_SETS = ("tuning", "heldout", "all")
+FONT_SETS = ("tuning", "heldout", "all", "extra", "training")
 _TT, _X11 = Path("/usr/share/fonts/truetype"), Path("/usr/share/fonts/X11/misc")
+_OT, _X = Path("/usr/share/fonts/opentype"), Path("/usr/share/fonts/X11")
 # family -> (set, folder, file-name pattern). Debian packages: fonts-dejavu-core,
 # fonts-dejavu-extra, fonts-liberation2, fonts-liberation, xfonts-base (the misc "Fixed" and
 # "Clean" bitmaps), fonts-freefont-ttf, fonts-noto-mono, fonts-terminus.
+# The `extra` families only feed the recogniser's training lines (scripts/recogniser/,
+# `--fonts training` = tuning + extra); no benchmark reports on them, and none of them is a
+# held-out family or one derived from the same design (FreeFont comes from URW's Nimbus fonts,
+# so URW base35 and TeX Gyre are left out). Packages: fonts-roboto-unhinted, fonts-open-sans,
+# fonts-lato, fonts-cantarell, fonts-go, fonts-hack, fonts-inconsolata, fonts-jetbrains-mono,
+# fonts-anonymous-pro, fonts-courier-prime, fonts-crosextra-carlito, fonts-crosextra-caladea,
+# fonts-unifont, fonts-monoid, fonts-firacode, xfonts-x3270-misc, xfonts-75dpi, xfonts-100dpi
+# (the X11 Helvetica, Times, Courier, New Century Schoolbook, Charter and Lucida bitmaps).
 FONT_FAMILIES: dict[str, tuple[str, Path, str]] = {
     "dejavu": ("tuning", _TT / "dejavu", r"DejaVu.*\.ttf"),
     "liberation": ("tuning", _TT, r"liberation2?/Liberation.*\.ttf"),
@@ -1393,7 +1402,27 @@ FONT_FAMILIES: dict[str, tuple[str, Path, str]] = {
     "noto-mono": ("heldout", _TT / "noto", r"Noto(Sans)?Mono-.*\.ttf"),
     "terminus": ("heldout", _TT / "terminus", r"Terminus.*\.ttf"),
     "misc-clean": ("heldout", _X11, r"cl[RBI]\d+x\d+(-ISO8859-1)?\.pcf\.gz"),
+    "roboto": ("extra", _TT / "roboto", r"unhinted/Roboto.*\.ttf"),
+    "open-sans": ("extra", _TT / "open-sans", r"OpenSans-.*\.ttf"),
+    "lato": ("extra", _TT / "lato", r"Lato-.*\.ttf"),
+    "cantarell": ("extra", _OT / "cantarell", r"Cantarell-.*\.otf"),
+    "go": ("extra", Path("/usr/share/fonts/fonts-go"), r"Go-.*\.ttf"),
+    "hack": ("extra", _TT / "hack", r"Hack-.*\.ttf"),
+    "inconsolata": ("extra", _TT / "inconsolata", r"Inconsolata.*\.otf"),
+    "jetbrains-mono": ("extra", _TT / "jetbrains-mono", r"JetBrainsMono-.*\.ttf"),
+    "anonymous-pro": ("extra", _TT / "anonymous-pro", r"Anonymous Pro.*\.ttf"),
+    "courier-prime": ("extra", _OT / "courier-prime", r"Courier Prime.*\.otf"),
+    "carlito-caladea": ("extra", _TT / "crosextra", r"(Carlito|Caladea)-.*\.ttf"),
+    "unifont": ("extra", _OT / "unifont", r"unifont\.otf"),
+    "monoid": ("extra", _TT / "monoid", r"Monoid-.*\.ttf"),
+    "firacode": ("extra", _TT / "firacode", r"FiraCode-.*\.ttf"),
+    "x3270": ("extra", _X11, r"3270-\d+b?\.pcf\.gz"),
+    "x11-75dpi": ("extra", _X / "75dpi", r"(helv|tim|cour|ncen|char|lu[bt]?)[A-Z]+\d+(-ISO8859-1)?\.pcf\.gz"),
+    "x11-100dpi": ("extra", _X / "100dpi", r"(helv|tim|cour|ncen|char|lu[bt]?)[A-Z]+\d+(-ISO8859-1)?\.pcf\.gz"),
 }
+# Which families each set draws from.
+_SET_MEMBERS = {"tuning": ("tuning",), "heldout": ("heldout",), "all": ("tuning", "heldout"),
+                "extra": ("extra",), "training": ("tuning", "extra")}
 VARIED_SIZES = (7, 16)         # font sizes in px, inclusive (hard-edged outlines from 9 px)
 
 
@@ -1411,16 +1440,26 @@ class FontFace:
 
 
 def _bitmap_size(path: Path) -> int | None:
-    """The pixel size of an X11 misc bitmap named like 9x15B-ISO8859-1.pcf.gz (its height)."""
+    """The pixel size of an X11 bitmap: the height in a misc name like 9x15B-ISO8859-1.pcf.gz,
+    else (75dpi/100dpi faces such as helvR12, 3270-12) the first size FreeType opens it at."""
     import re
 
     match = re.match(r"(?:cl[RBI])?\d+x(\d+)", path.name)
-    return int(match.group(1)) if match else None
+    if match:
+        return int(match.group(1))
+    for size in range(5, 41):
+        try:
+            ImageFont.truetype(str(path), size)
+            return size
+        except OSError:
+            continue
+    return None
 
 
 @lru_cache(maxsize=None)
 def font_faces(fonts: str = "all") -> tuple[FontFace, ...]:
-    """The installed faces of a font set ("tuning", "heldout" or "all"), sorted; one file per
+    """The installed faces of a font set (FONT_SETS: "all" is tuning + heldout; "training" is
+    tuning + extra, for the recogniser's training lines only), sorted; one file per
     face (Liberation 2 before 1, an X11 bitmap's ISO8859-1 encoding before its others), and
     only bitmaps whose size lies in VARIED_SIZES."""
     import re
@@ -1429,7 +1468,7 @@ def font_faces(fonts: str = "all") -> tuple[FontFace, ...]:
         raise ValueError(f"unknown font set {fonts!r}; choose one of: {', '.join(FONT_SETS)}")
     faces: list[FontFace] = []
     for family, (which, folder, pattern) in FONT_FAMILIES.items():
-        if fonts != "all" and which != fonts or not folder.is_dir():
+        if which not in _SET_MEMBERS[fonts] or not folder.is_dir():
             continue
         regex = re.compile(pattern)
         files = sorted((p for p in folder.rglob("*") if regex.fullmatch(str(p.relative_to(folder)))),
@@ -1465,7 +1504,8 @@ class TextStyle:
 def pick_text_style(rnd: random.Random, faces: tuple[FontFace, ...]) -> TextStyle:
     if not faces:
         raise RuntimeError("no font of the chosen set is installed; install the Makefile's "
-                           "APT_TEST font packages (make apt-test)")
+                           "APT_TEST font packages (make apt-test), and for the extra set "
+                           "its APT_TRAIN ones (make apt-train)")
     family = rnd.choice(sorted({f.family for f in faces}))       # each family equally often
     face = rnd.choice([f for f in faces if f.family == family])
     if face.bitmap_size is not None:

@@ -568,6 +568,20 @@ def test_font_sets_are_disjoint_non_empty_and_hold_bitmaps():
         dicomgen.font_faces("mine")
 
 
+def test_the_training_only_fonts_stay_out_of_every_reported_set():
+    """The `extra` families feed only the recogniser's training lines: none is held out,
+    none is in `all` (what the benchmarks draw), and `training` is tuning plus extra.
+    (Installed by `make apt-train`, not by CI: then the extra set is empty.)"""
+    sides = {family: which for family, (which, _, _) in dicomgen.FONT_FAMILIES.items()}
+    extra_families = {family for family, which in sides.items() if which == "extra"}
+    assert extra_families and not extra_families & {"freefont", "noto-mono", "terminus", "misc-clean"}
+    tuning, extra = set(dicomgen.font_faces("tuning")), set(dicomgen.font_faces("extra"))
+    assert set(dicomgen.font_faces("training")) == tuning | extra
+    assert not extra & set(dicomgen.font_faces("all"))
+    assert {f.family for f in extra} <= extra_families
+    assert all(7 <= f.bitmap_size <= 16 for f in extra if f.bitmap_size)
+
+
 @pytest.mark.parametrize("case", list(dicomgen.VARIED_CASES))
 def test_varied_case_is_a_valid_file_with_its_words(varied, case):
     truth, style = varied[case]

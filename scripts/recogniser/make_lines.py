@@ -1,7 +1,8 @@
 """Labelled line crops for fine-tuning the recogniser, cut exactly as the engine cuts them.
 
-For each seed, writes the generator's varied and classic cases (40 files each, `tuning` fonts
-only) with line_text's text in a scratch folder, reads every image with the rapidocr engine,
+For each seed, writes the generator's varied and classic cases (40 files each, in the
+`--fonts` set: `tuning` by default, `extra` or `training` for the families that only training
+sees; never `heldout`) with line_text's text in a scratch folder, reads every image with the rapidocr engine,
 and keeps each line crop the engine sends to its recogniser (view pixels, after its scaling)
 labelled with the truth words wholly inside the crop's box; a crop that cuts a word, spans two
 lines or holds a character the recogniser lacks is dropped. Identical crops are kept once.
@@ -52,6 +53,8 @@ def main() -> int:
     parser.add_argument("out", help="pickle of (crop, text, style, file name) tuples")
     parser.add_argument("seeds", nargs="+", type=int)
     parser.add_argument("--files", type=int, default=40, help="files per style and seed")
+    parser.add_argument("--fonts", choices=("tuning", "extra", "training"), default="tuning",
+                        help="the generator's font set to draw in (default: tuning)")
     args = parser.parse_args()
     line_text.install()
     # The stock recogniser, as the shipped model's crops were made (the crops are the
@@ -76,9 +79,9 @@ def main() -> int:
             for style in ("varied", "classic"):
                 folder = scratch / f"{style}_{seed}"
                 if style == "varied":
-                    truths = dicomgen.make_varied_corpus(folder, args.files, seed, fonts="tuning")
+                    truths = dicomgen.make_varied_corpus(folder, args.files, seed, fonts=args.fonts)
                 else:
-                    truths = dicomgen.make_corpus(folder, seed=seed, count=args.files, fonts="tuning")
+                    truths = dicomgen.make_corpus(folder, seed=seed, count=args.files, fonts=args.fonts)
                 for truth in truths:
                     captured.clear()
                     pipeline.process_file(truth.path)
