@@ -32,7 +32,10 @@ Three more forms are of the same kind:
   letters or more, with the caret in place of a letter or between two, and the given name
   as read or one letter changed. The CTC likelihood must find a caret's trace where the
   caret goes: a word whose letters the recogniser was sure of stays as read. It runs before
-  the word prior (lexicon.mend_words), which then mends each part on its own.
+  the word prior (lexicon.mend_words), which then mends each part on its own;
+- a plain name is GIVEN FAMILY: a word of capitals or in CamelCase that is no listed word
+  and starts with a known given name (`DAVIDWILSON`, `DavidStewart`) is also read as the
+  name with a space after the given name, where the output holds a space's trace.
 """
 from __future__ import annotations
 
