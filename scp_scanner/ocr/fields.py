@@ -158,10 +158,7 @@ def _name_readings(word: str, lexicon: Lexicon) -> list[tuple[str, float]]:
     for rest, families in givens.items():
         for given in _substitutions(rest) & known:
             for family in families:
-                words = [family, given]
-                priors = lexicon.priors(words)
-                readings[f"{family}^{given}".upper()] = float(sum(
-                    lexicon.unknown if math.isnan(p) else p for p in priors))
+                readings[f"{family}^{given}".upper()] = _two_names_prior(family, given, lexicon)
     readings.update(_plain_name_readings(word, lexicon))
     return sorted(readings.items())
 
@@ -170,7 +167,7 @@ def _plain_name_readings(word: str, lexicon: Lexicon) -> dict[str, float]:
     """GIVEN FAMILY readings of a word whose space the recogniser dropped (`DAVIDWILSON`,
     `DavidStewart`): a known given name as read, a space, then a family name of
     NAME_MIN_FAMILY letters or more; in CamelCase only at the capital inside the word. Each
-    with the log frequency of its two names, as _name_readings'."""
+    with the log frequency of its two names (_two_names_prior), as _name_readings'."""
     lower = word.lower()
     if word.isupper():
         cuts = range(4, len(word) - NAME_MIN_FAMILY + 1)
@@ -180,10 +177,13 @@ def _plain_name_readings(word: str, lexicon: Lexicon) -> dict[str, float]:
     for cut in cuts:
         given, family = lower[:cut], lower[cut:]
         if given in GIVEN_NAMES:
-            priors = lexicon.priors([given, family])
-            readings[f"{word[:cut]} {word[cut:]}"] = float(sum(
-                lexicon.unknown if math.isnan(p) else p for p in priors))
+            readings[f"{word[:cut]} {word[cut:]}"] = _two_names_prior(given, family, lexicon)
     return readings
+
+
+def _two_names_prior(first: str, second: str, lexicon: Lexicon) -> float:
+    """The log frequency of two names together (lexicon.unknown for one not listed)."""
+    return float(sum(lexicon.unknown if math.isnan(p) else p for p in lexicon.priors([first, second])))
 
 
 def _names(text: str, lexicon: Lexicon) -> list[tuple[int, int, list[tuple[str, float]]]]:
