@@ -14,7 +14,7 @@ from scp_scanner.ocr import lexicon
 from scp_scanner.registry import EngineError
 
 # A toy alphabet: blank, then letters and a space, as CTCLabelDecode lays classes out.
-ALPHABET = ["<blank>"] + list(string.ascii_letters + string.digits + ":-/.^") + [" "]
+ALPHABET = ["<blank>"] + list(string.ascii_letters + string.digits + ":-/.^|],") + [" "]
 INDEX = {ch: i for i, ch in enumerate(ALPHABET) if i}
 
 
@@ -95,6 +95,7 @@ def test_candidates_are_one_edit_or_one_glyph_shape_away():
     assert "mohammed" in lexicon.candidates("mohanmed")
     assert "abdomen" in lexicon.candidates("abdohen")
     assert "western" in lexicon.candidates("westem")        # m read for rn
+    assert "hospital" in lexicon.candidates("hospitd")      # d read for al
     assert "modern" not in lexicon.candidates("abdohen")
     assert "abdohen" not in lexicon.candidates("abdohen")
 
@@ -114,6 +115,49 @@ def test_a_sure_reading_a_code_and_a_short_word_are_kept(words):
     for text, at in (("ABDOHEN5", 4), ("5ABDOHEN", 5), ("HUB", 0)):
         probs = greedy_steps(text, {at: ("M", 0.40)})
         assert lexicon.mend_words(text, steps_of(probs), probs, INDEX, words)[0] == text
+
+
+def test_a_digit_or_bar_read_for_a_letter_is_mended_to_the_listed_word(words):
+    """'5TEWART^ELIZABETH', 'Campbel1', 'DOE^|ANE': one look-alike among letters, read as the
+    letter where the recogniser doubted it; a sure reading, a code, and a look-alike whose
+    letter makes no listed word are kept."""
+    for line, at, rival, mended in (("Ref 5TEWART^ELIZABETH", 4, "S", "Ref STEWART^ELIZABETH"),
+                                    ("Campbel1, Mohammed", 7, "l", "Campbell, Mohammed"),
+                                    ("Ref DOE^|ANE", 8, "J", "Ref DOE^JANE")):
+        probs = greedy_steps(line, {at: (rival, 0.3)})
+        text, steps = lexicon.mend_words(line, steps_of(probs), probs, INDEX, words)
+        assert text == mended and len(steps) == len(text)
+        sure = greedy_steps(line, {at: (rival, 1e-9)}, sure=0.9999)
+        assert lexicon.mend_words(line, steps_of(sure), sure, INDEX, words)[0] == line
+    for line, at, rival in (("HFS5", 3, "S"), ("AC53 480692", 2, "S"), ("CT1", 2, "l")):
+        probs = greedy_steps(line, {at: (rival, 0.45)})
+        assert lexicon.mend_words(line, steps_of(probs), probs, INDEX, words)[0] == line
+
+
+def test_tempering_keeps_each_steps_likeliest_character_and_spreads_its_doubt(words):
+    from scp_scanner.ocr.rapidocr_engine import RECOGNISER_TEMPERATURE
+
+    rng = np.random.default_rng(7)
+    probs = rng.dirichlet(np.full(6, 0.3), size=20)
+    assert lexicon.calibrated(probs, 1.0) is probs
+    tempered = lexicon.calibrated(probs, 1.5)
+    assert tempered.shape == probs.shape and np.allclose(tempered.sum(axis=1), 1)
+    assert (tempered.argmax(axis=1) == probs.argmax(axis=1)).all()
+    assert (tempered.max(axis=1) <= probs.max(axis=1) + 1e-12).all()
+    assert (tempered.max(axis=1) < probs.max(axis=1)).any()
+    # 'Westem': the recogniser gave 'r' and 'n' one in a thousand at the steps of its 'm'.
+    # As it stands, that certainty outweighs the word's frequency; tempered as the engine
+    # tempers it, the frequency reads 'Western'.
+    line = "Westem General"
+    probs = greedy_steps(line)
+    m = steps_of(probs)[5]
+    probs[m, INDEX["r"]] = probs[m + 1, INDEX["n"]] = 1e-3
+    assert lexicon.mend_words(line, steps_of(probs), probs, INDEX, words)[0] == line
+    channel = lexicon.calibrated(probs, RECOGNISER_TEMPERATURE)
+    assert lexicon.mend_words(line, steps_of(probs), channel, INDEX, words)[0] == "Western General"
+    # A runner-up the recogniser gave one in a million gets p ** (1 / T): one in ten thousand.
+    row = np.array([[1e-6, 1 - 2e-6, 1e-6]])
+    assert lexicon.calibrated(row, 1.5)[0, 0] == pytest.approx(1e-6 ** (1 / 1.5), rel=1e-3)
 
 
 def test_a_word_under_four_letters_is_never_made(words):
@@ -256,6 +300,10 @@ def test_a_month_misread_in_a_date_is_read_as_the_likeliest_month():
     probs = greedy_steps(line, {5: ("l", 0.3)})
     probs[steps_of(probs)[5], INDEX["n"]] = 0.05
     assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == "04-Jul-2025"
+    # A mark or a lower-case letter read for the month's first letter ('21-]an-2024').
+    for line, at, mended in (("21-]an-2024", 3, "21-Jan-2024"), ("08-jul-2024", 3, "08-jul-2024")):
+        probs = greedy_steps(line, {at: ("J", 0.3)})
+        assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == mended
     # A month already read, and a token that is no date's month, are kept.
     for line in ("13-Jul-2022", "12-AP-20", "Se:3 Im:45", "03-Sept-1947", "01-JUNE-2020"):
         probs = greedy_steps(line)

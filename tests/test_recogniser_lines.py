@@ -78,3 +78,44 @@ def test_a_crop_is_labelled_with_the_words_wholly_inside_it(box, expected):
 
 def test_a_crop_with_a_character_the_recogniser_lacks_is_dropped():
     assert make_lines.label((0, 0, 100, 20), [w("Łódź", 2, 2, 60, 18)], ALPHABET) is None
+
+
+def test_calibration_finds_the_temperature_of_an_overconfident_recogniser():
+    """calibrate.mean_nll: output that is sure of a wrong letter on one line in three is
+    best tempered (T > 1); output that is right and sure is best as it is (T = 1)."""
+    import calibrate
+    import numpy as np
+
+    def output(labels: list[int], wrong_at: int | None) -> np.ndarray:
+        rows = []
+        for i, label in enumerate(labels):
+            row = np.full(4, 0.001)
+            row[3 if i == wrong_at else label] = 0.997
+            rows += [row, np.array([0.997, 0.001, 0.001, 0.001])]
+        return np.array(rows)
+
+    lines = [[1, 2, 1], [2, 1, 2], [1, 1, 2]]
+    overconfident = [(output(labels, 1 if n == 0 else None), labels) for n, labels in enumerate(lines)]
+    scores = {t: calibrate.mean_nll(overconfident, t) for t in calibrate.TEMPERATURES}
+    assert min(scores, key=scores.get) > 1.0
+    right = [(output(labels, None), labels) for labels in lines]
+    scores = {t: calibrate.mean_nll(right, t) for t in calibrate.TEMPERATURES}
+    assert min(scores, key=scores.get) == 1.0
+
+
+def test_calibration_reads_labelled_crops_with_the_engine(tmp_path, capsys, monkeypatch):
+    import pickle
+
+    import calibrate
+    from test_rapidocr_engine import rendered_line
+
+    crops = [(rendered_line(text, 16)[0], text, "varied", "x.dcm")
+             for text in ("Western General", "DOB 12/03/1961", "ABDOMEN")]
+    path = tmp_path / "lines.pkl"
+    path.write_bytes(pickle.dumps(crops))
+    monkeypatch.setattr(sys, "argv", ["calibrate.py", str(path)])
+    assert calibrate.main() == 0
+    out = capsys.readouterr().out
+    assert out.startswith("3 lines, ")
+    assert "best T " in out
+    assert len([line for line in out.splitlines() if line.startswith("T ")]) == len(calibrate.TEMPERATURES)

@@ -49,8 +49,9 @@ from ..pii.rules import mod11_ok
 from .fixups import MONTH_ABBREVIATIONS
 from .lexicon import Lexicon, ctc_log_likelihood, replace_spans, word_steps
 
-# day, separator, month token (2-4 characters, a letter among them), separator, year.
-_DATE = re.compile(r"(?<![\w.:/-])(\d{1,2})(-)((?=[A-Za-z0-9|]*[A-Za-z])[A-Za-z0-9|]{2,4})(-?)((?:19|20)\d{2})(?!\d)")
+# day, separator, month token (2-4 characters, a letter among them; digits and marks read in
+# a letter's place too: `21-]an-2024`, `08-jµl-2024`), separator, year.
+_DATE = re.compile(r"(?<![\w.:/-])(\d{1,2})(-)((?=[A-Za-z0-9|\[\]µ]*[A-Za-z])[A-Za-z0-9|\[\]µ]{2,4})(-?)((?:19|20)\d{2})(?!\d)")
 # NHS / CHI, an optional "No" or "Number", an optional ':' or '#', the 10 digits.
 _LABELLED_NUMBER = re.compile(r"\b(?:NHS|CHI)(?: ?(?:No|Number)\.?)? ?[:#]? ?(\d{3} ?\d{3} ?\d{4}|\d{10})(?!\d)")
 # The two spacings of such a number.

@@ -15,13 +15,20 @@ way a noisy-channel speller does, with the recogniser itself as the channel:
 
 Each word of four or more letters is weighed against the list's words one edit away (a
 letter changed, dropped or added, or one of the shapes recognisers merge or split: `rn`/`m`,
-`cl`/`d`, `vv`/`w`); the list holds the words seen at least once per 10 million words,
+`cl`/`d`, `al`/`d`, `vv`/`w`); the list holds the words seen at least once per 10 million words,
 ~90,000 of them. A candidate replaces the reading when its score beats the reading's: a
 listed reading has its own frequency as its prior (`HURRAY` is a word, but `MURRAY` is 25
 times more frequent, so a recogniser torn between them reads `MURRAY`); an unlisted one has
 the prior of a word ten times rarer than the list's rarest. Both terms are probabilities in
 the same units; nothing is weighted. Codes (letters next to digits) and words under four
-letters are never touched, and never made (`ASXS` does not become `ASS`).
+letters are never touched, and never made (`ASXS` does not become `ASS`), except that a word
+of letters with one digit or `|` among them and no other digit (`5TEWART`, `Campbel1`,
+`DOE^|ANE`) is weighed against the listed words with a letter of that shape in its place.
+
+The recogniser is surer of itself than it is right, so the engine hands this module its
+output tempered (`calibrated`, temperature scaling, the temperature fitted on labelled lines
+of fonts the recogniser never saw: scripts/recogniser/calibrate.py); otherwise a glyph it
+merged (`Westem`) could never outweigh its certainty, however common the word.
 """
 from __future__ import annotations
 
@@ -64,9 +71,14 @@ GIVEN_NAME_PRIOR = -math.log(len(GIVEN_NAMES))
 NAME_MIN_LETTERS = 3
 
 # Glyph shapes a recogniser merges or splits, besides single-letter edits.
-SHAPE_SWAPS = (("rn", "m"), ("in", "m"), ("nn", "m"), ("cl", "d"), ("vv", "w"), ("li", "h"),
+SHAPE_SWAPS = (("rn", "m"), ("in", "m"), ("nn", "m"), ("cl", "d"), ("al", "d"), ("vv", "w"), ("li", "h"),
                ("ii", "u"), ("ri", "n"))
 _LETTER_RUN = re.compile(r"[A-Za-z]+")
+# Digits and marks a recogniser reads in place of a letter of a word ('5TEWART', 'Campbel1',
+# 'DOE^|ANE'), each with the letters it stands for.
+LETTER_SHAPES = {"0": "o", "1": "il", "5": "s", "8": "b", "|": "ilj"}
+# A run of letters, digits and '|' (a word with its look-alikes, or a code).
+_WORD_OR_CODE = re.compile(r"[A-Za-z0-9|]+")
 
 
 def word_key(word: str) -> int:
@@ -198,6 +210,18 @@ def ctc_log_likelihood(probs: np.ndarray, labels: list[int]) -> float:
     return float(np.logaddexp(alpha[-1], alpha[-2]))
 
 
+def calibrated(probs: np.ndarray, temperature: float) -> np.ndarray:
+    """The recogniser's output with its confidence tempered: each step's distribution
+    raised to 1/temperature and normalised again (temperature scaling); the likeliest
+    character at each step stays the same."""
+    if temperature == 1.0:
+        return probs
+    logp = np.log(np.maximum(probs, 1e-30)) / temperature
+    logp -= logp.max(axis=1, keepdims=True)
+    out = np.exp(logp)
+    return out / out.sum(axis=1, keepdims=True)
+
+
 def in_case_of(candidate: str, reading: str) -> str | None:
     """The candidate written as the reading was (CAPITALS, lower, Title); None for mixed."""
     if reading.isupper():
@@ -222,6 +246,64 @@ def word_steps(argmax: np.ndarray, steps: list[int], start: int, end: int) -> tu
     return first, last
 
 
+def _likeliest(window: np.ndarray, index: dict[str, int], own: float,
+               readings: list[tuple[str, float]]) -> str | None:
+    """The reading (as written, log prior) whose CTC likelihood over the window plus prior
+    is highest and beats `own` (the word as read, scored so); None when none does. A reading
+    with a character the recogniser lacks is not weighed."""
+    best, best_score = None, own
+    for written, prior in readings:
+        if any(c not in index for c in written):
+            continue
+        score = ctc_log_likelihood(window, [index[c] for c in written]) + prior
+        if score > best_score:
+            best, best_score = written, score
+    return best
+
+
+def _written_as(letters: str, like: str, at: int) -> str:
+    """letters (lower case) written in the case of `like`, a word whose character at `at`
+    is a look-alike: CAPITALS, lower case, or Title (a look-alike first makes Title)."""
+    rest = like[:at] + like[at + 1:]
+    if rest.isupper():
+        return letters.upper()
+    if rest.islower():
+        return letters.capitalize() if at == 0 else letters
+    if rest[0].isupper() and rest[1:].islower():
+        return letters.capitalize()
+    return letters
+
+
+def _letters_for_lookalikes(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
+                            lexicon: Lexicon, params: LexiconParams) -> tuple[str, list[int]]:
+    """Each word of letters with one digit or '|' among them (no other digit) read as the
+    listed word with a letter in its place (LETTER_SHAPES), where that scores better: the
+    same noisy-channel score as mend_words', the reading as is having the unknown prior."""
+    argmax = probs.argmax(axis=1)
+    changes = []
+    for match in _WORD_OR_CODE.finditer(text):
+        word, (start, end) = match[0], match.span()
+        odd = [i for i, c in enumerate(word) if not c.isalpha()]
+        given = start > 0 and text[start - 1] == "^"
+        if (len(odd) != 1 or word[odd[0]] not in LETTER_SHAPES
+                or len(word) < (NAME_MIN_LETTERS if given else params.min_letters)):
+            continue
+        at = odd[0]
+        first, last = word_steps(argmax, steps, start, end)
+        window = probs[first:last]
+        if window.shape[0] < len(word):
+            continue
+        options = [word[:at].lower() + letter + word[at + 1:].lower() for letter in LETTER_SHAPES[word[at]]]
+        priors = lexicon.priors(options)
+        if given:
+            priors = np.where([c in GIVEN_NAMES for c in options], np.fmax(priors, GIVEN_NAME_PRIOR), priors)
+        best = _likeliest(window, index, ctc_log_likelihood(window, [index[c] for c in word]) + lexicon.unknown,
+                          [(_written_as(c, word, at), p) for c, p in zip(options, priors) if not math.isnan(p)])
+        if best is not None:
+            changes.append((start, end, best))
+    return replace_spans(text, steps, changes)
+
+
 def mend_words(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
                lexicon: Lexicon, params: LexiconParams = LEXICON) -> tuple[str, list[int]]:
     """The reading with each word replaced by a likelier English word one edit away, and each
@@ -232,6 +314,7 @@ def mend_words(text: str, steps: list[int], probs: np.ndarray, index: dict[str, 
     class."""
     if len(steps) != len(text):
         return text, steps
+    text, steps = _letters_for_lookalikes(text, steps, probs, index, lexicon, params)
     argmax = probs.argmax(axis=1)
     changes = []
     for match in _LETTER_RUN.finditer(text):
@@ -250,7 +333,6 @@ def mend_words(text: str, steps: list[int], probs: np.ndarray, index: dict[str, 
         own = lexicon.unknown if own is None else own
         if given and word.lower() in GIVEN_NAMES:
             own = max(own, GIVEN_NAME_PRIOR)
-        best, best_score = None, ctc_log_likelihood(window, [index[c] for c in word]) + own
         nearby = sorted(c for c in candidates(word.lower())
                         if len(c) >= params.min_letters and (len(word) >= params.min_letters
                                                              or c in GIVEN_NAMES))
@@ -258,13 +340,9 @@ def mend_words(text: str, steps: list[int], probs: np.ndarray, index: dict[str, 
         if given:
             priors = np.where([c in GIVEN_NAMES for c in nearby],
                               np.fmax(priors, GIVEN_NAME_PRIOR), priors)
-        for candidate, prior in zip(nearby, priors):
-            written = in_case_of(candidate, word) if not math.isnan(prior) else None
-            if written is None or any(c not in index for c in written):
-                continue
-            score = ctc_log_likelihood(window, [index[c] for c in written]) + prior
-            if score > best_score:
-                best, best_score = written, score
+        written = [(in_case_of(c, word), p) for c, p in zip(nearby, priors) if not math.isnan(p)]
+        best = _likeliest(window, index, ctc_log_likelihood(window, [index[c] for c in word]) + own,
+                          [(w, p) for w, p in written if w is not None])
         if best is not None:
             changes.append((start, end, best))
     return replace_spans(text, steps, changes)
