@@ -118,18 +118,20 @@ def test_a_sure_reading_a_code_and_a_short_word_are_kept(words):
 
 
 def test_a_digit_or_bar_read_for_a_letter_is_mended_to_the_listed_word(words):
-    """'5TEWART^ELIZABETH', 'Campbel1', 'DOE^|ANE': one look-alike among letters, read as the
-    letter where the recogniser doubted it; a sure reading, a code, and a look-alike whose
-    letter makes no listed word are kept."""
+    """'5TEWART^ELIZABETH', 'Campbel1', 'DOE^|ANE', 'In/irmary': one look-alike among
+    letters, read as the letter where the recogniser doubted it; a sure reading, a code, a
+    slash between two words and a look-alike whose letter makes no listed word are kept."""
     for line, at, rival, mended in (("Ref 5TEWART^ELIZABETH", 4, "S", "Ref STEWART^ELIZABETH"),
                                     ("Campbel1, Mohammed", 7, "l", "Campbell, Mohammed"),
-                                    ("Ref DOE^|ANE", 8, "J", "Ref DOE^JANE")):
+                                    ("Ref DOE^|ANE", 8, "J", "Ref DOE^JANE"),
+                                    ("Perth Royal In/irmary", 14, "f", "Perth Royal Infirmary")):
         probs = greedy_steps(line, {at: (rival, 0.3)})
         text, steps = lexicon.mend_words(line, steps_of(probs), probs, INDEX, words)
         assert text == mended and len(steps) == len(text)
         sure = greedy_steps(line, {at: (rival, 1e-9)}, sure=0.9999)
         assert lexicon.mend_words(line, steps_of(sure), sure, INDEX, words)[0] == line
-    for line, at, rival in (("HFS5", 3, "S"), ("AC53 480692", 2, "S"), ("CT1", 2, "l")):
+    for line, at, rival in (("HFS5", 3, "S"), ("AC53 480692", 2, "S"), ("CT1", 2, "l"),
+                            ("and/or", 3, "f"), ("Page 1/3", 6, "l")):
         probs = greedy_steps(line, {at: (rival, 0.45)})
         assert lexicon.mend_words(line, steps_of(probs), probs, INDEX, words)[0] == line
 

@@ -388,9 +388,10 @@ def test_a_caret_is_found_on_speckle_and_beside_a_read_space():
     assert rapidocr_engine.mend("DOB 23-Dee1974") == "DOB 23-Dec-1974"
 
 
-def test_a_space_read_inside_a_number_after_its_separator_is_dropped():
-    """'16: 23:44' (a space the recogniser put after a time's colon, where the ink shows a
-    letter gap) is 16:23:44; a label's space ('Se: 3') and a real gap stay."""
+def test_a_space_read_inside_a_number_beside_its_separator_is_dropped():
+    """'16: 23:44' and '13 .02.2020' (a space the recogniser put after or before a number's
+    separator, where the ink shows a letter gap) are 16:23:44 and 13.02.2020; a label's
+    space ('Se: 3') and a real gap stay."""
     crop, xs = rendered_line("16:23:44 1932-08-01 Se: 3", 16)
     def misread(text: str, at: int) -> tuple[str, list[float]]:
         """text with a space put after character `at`, and a position for it."""
@@ -401,10 +402,17 @@ def test_a_space_read_inside_a_number_after_its_separator_is_dropped():
     text, positions = misread("16:23:44 1932-08-01 Se: 3", 16)
     assert text == "16:23:44 1932-08- 01 Se: 3"
     assert rapidocr_engine.spaces_from_ink(text, positions, crop) == "16:23:44 1932-08-01 Se: 3"
+    text, positions = misread("16:23:44 1932-08-01 Se: 3", 15)
+    assert text == "16:23:44 1932-08 -01 Se: 3"
+    assert rapidocr_engine.spaces_from_ink(text, positions, crop) == "16:23:44 1932-08-01 Se: 3"
     # Two numbers that a real space parts stay two.
     crop, xs = rendered_line("12:30-   45 Se: 3", 16)
     text = "12:30- 45 Se: 3"
     positions = xs[:6] + [(xs[6] + xs[8]) / 2] + xs[9:]
+    assert rapidocr_engine.spaces_from_ink(text, positions, crop) == text
+    crop, xs = rendered_line("12:30   -45 Se: 3", 16)
+    text = "12:30 -45 Se: 3"
+    positions = xs[:5] + [(xs[5] + xs[7]) / 2] + xs[8:]
     assert rapidocr_engine.spaces_from_ink(text, positions, crop) == text
 
 

@@ -75,10 +75,10 @@ SHAPE_SWAPS = (("rn", "m"), ("in", "m"), ("nn", "m"), ("cl", "d"), ("al", "d"), 
                ("ii", "u"), ("ri", "n"))
 _LETTER_RUN = re.compile(r"[A-Za-z]+")
 # Digits and marks a recogniser reads in place of a letter of a word ('5TEWART', 'Campbel1',
-# 'DOE^|ANE'), each with the letters it stands for.
-LETTER_SHAPES = {"0": "o", "1": "il", "5": "s", "8": "b", "|": "ilj"}
-# A run of letters, digits and '|' (a word with its look-alikes, or a code).
-_WORD_OR_CODE = re.compile(r"[A-Za-z0-9|]+")
+# 'DOE^|ANE', 'In/irmary'), each with the letters it stands for.
+LETTER_SHAPES = {"0": "o", "1": "il", "5": "s", "8": "b", "|": "ilj", "/": "fijlt"}
+# A run of letters, digits, '|' and '/' (a word with its look-alikes, or a code).
+_WORD_OR_CODE = re.compile(r"[A-Za-z0-9|/]+")
 
 
 def word_key(word: str) -> int:
@@ -276,7 +276,7 @@ def _written_as(letters: str, like: str, at: int) -> str:
 
 def _letters_for_lookalikes(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
                             lexicon: Lexicon, params: LexiconParams) -> tuple[str, list[int]]:
-    """Each word of letters with one digit or '|' among them (no other digit) read as the
+    """Each word of letters with one digit, '|' or '/' among them (no other digit) read as the
     listed word with a letter in its place (LETTER_SHAPES), where that scores better: the
     same noisy-channel score as mend_words', the reading as is having the unknown prior."""
     argmax = probs.argmax(axis=1)

@@ -567,16 +567,19 @@ def carets_from_ink(text: str, xs: list[float], crop: np.ndarray) -> str:
     return "".join(out)
 
 
-# A number's separator ('16:' of 16:23:44, '1932-08-' of 1932-08-01) right before a digit.
+# A number's separator ('16:' of 16:23:44, '1932-08-' of 1932-08-01) right before a digit,
+# and one right after a digit ('.02.2020' of 13.02.2020): the space a recogniser puts inside
+# a number stands on either side of a separator.
 _NUMBER_SEPARATOR_END = re.compile(r"\d[:\-/.]$")
+_SEPARATOR_THEN_DIGIT = re.compile(r"^[:\-/.]\d")
 
 
 def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray,
                     listed: Callable[[str], bool] | None = None) -> str:
     """Drop a space the recogniser put inside a word ("Stra cathro", "ABD OMEN") where the
     second part continues the first (fixups.continues, the rule the tesseract engine uses:
-    numbers and capitalised next words stay apart), or a space read inside a number after
-    its separator ("16: 23:44", "1932-08- 01"), where the blank between the two characters
+    numbers and capitalised next words stay apart), or a space read inside a number beside
+    one of its separators ("16: 23:44", "1932-08- 01", "13 .02.2020"), where the blank between the two characters
     is narrow: no wider than the line's letter gaps allow (fixups.SPLIT_GAP), or under
     SPACE_SHARE of the line's widest other space.
 
@@ -600,7 +603,8 @@ def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray,
     out = list(text)
     for i, width in spaces.items():
         before, after = text[:i].split()[-1], text[i + 1:].split()[0]
-        inside_number = bool(_NUMBER_SEPARATOR_END.search(before)) and after[:1].isdigit()
+        inside_number = ((bool(_NUMBER_SEPARATOR_END.search(before)) and after[:1].isdigit())
+                         or (before[-1:].isdigit() and bool(_SEPARATOR_THEN_DIGIT.match(after))))
         if not inside_number and (not width or not continues(before.rstrip(CARET_LOOKALIKES), after)):
             continue
         if not inside_number and listed is not None and _two_words(before, after, listed):
