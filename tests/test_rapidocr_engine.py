@@ -83,6 +83,57 @@ def test_overlays_are_read(engine, case, tmp_path):
         assert not missing, (case, image.describe(), text)
 
 
+def test_ink_windows_hold_every_set_bit_with_a_white_margin():
+    page = np.full((300, 500), 255, np.uint8)
+    assert rapidocr_engine.ink_windows(page) == []
+    page[20:30, 40:120] = 0                 # a line near the top
+    page[250:262, 400:470] = 128            # a smoothed edge counts as ink
+    page[296:300, 0:3] = 0                  # a mark at the page's corner
+    windows = rapidocr_engine.ink_windows(page, block=16)
+    assert len(windows) == 3
+    ink = np.argwhere(page < 255)
+    for y, x in ink:
+        assert any(w.top <= y < w.bottom and w.left <= x < w.right for w in windows)
+    for w in windows:
+        assert 0 <= w.left < w.right <= 500 and 0 <= w.top < w.bottom <= 300
+        inside = page[w.top:w.bottom, w.left:w.right] < 255
+        ys, xs = np.nonzero(inside)
+        # At least one block (16 px) of white round the ink, except where the page ends.
+        assert ys.min() >= 16 or w.top == 0
+        assert xs.min() >= 16 or w.left == 0
+        assert w.bottom - w.top - 1 - ys.max() >= 16 or w.bottom == 300
+        assert w.right - w.left - 1 - xs.max() >= 16 or w.right == 500
+    assert sum(w.area for w in windows) < 0.2 * page.size
+
+
+def test_an_overlay_is_detected_in_windows_round_its_ink_with_the_whole_pages_reading(monkeypatch):
+    """pydicom's MR with overlays: its overlay's text (two short labels on a 484x484 plane)
+    is read from windows round its set bits, fewer detector runs than the whole page needs,
+    with the same reading as the whole page."""
+    from pydicom.data import get_testdata_file
+
+    overlay = next(i for i in images_of(get_testdata_file("MR-SIEMENS-DICOM-WithOverlays.dcm"))
+                   if i.source != SOURCE_FRAME)
+    windowed = ocr.create("rapidocr", model_cache=False)
+    in_windows = windowed.read(overlay)
+    monkeypatch.setattr(rapidocr_engine, "MAX_WINDOW_SHARE", 0.0)      # the whole page, as before
+    whole = ocr.create("rapidocr", model_cache=False)
+    on_the_page = whole.read(overlay)
+    assert [b.text for b in in_windows] == [b.text for b in on_the_page] and in_windows
+    # The same place, give or take the few pixels by which the detector's box moves with the
+    # context it sees (a window, not the page).
+    for a, b in zip(in_windows, on_the_page):
+        inter = (max(0, min(a.right, b.right) - max(a.left, b.left))
+                 * max(0, min(a.bottom, b.bottom) - max(a.top, b.top)))
+        union = ((a.right - a.left) * (a.bottom - a.top) + (b.right - b.left) * (b.bottom - b.top) - inter)
+        assert inter / union >= 0.5, (a, b)
+    assert windowed.calls.detector < whole.calls.detector
+    # A plane with no set bit (a group the modality declares and leaves empty) is not detected.
+    blank = Image(pixels=np.zeros((1024, 1024), np.uint8), frame=0, overlay=3, source=overlay.source)
+    runs = windowed.calls.detector
+    assert windowed.read(blank) == [] and windowed.calls.detector == runs
+
+
 def build_large_cr(path: Path, seed: int = 7, rows: int = 2500, cols: int = 2000, size: int = 10):
     """A 2000x2500 MONOCHROME1 CR with 10 px text in its corners (dicomgen's parts)."""
     rnd, rng = dicomgen._rngs(seed)

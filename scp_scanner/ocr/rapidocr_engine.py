@@ -135,6 +135,11 @@ DB_UNCLIP = 1.6
 # Magnifying 512 px overlays as well cost 4x the detection time for no gain (seeds 1-2).
 OVERLAY_MAGNIFY = 2
 OVERLAY_MARGIN = 16
+# An overlay's text is its set bits and nothing else: the detector reads only windows around
+# them (blocks of OVERLAY_BLOCK px holding ink, with the blocks next to them: at least
+# OVERLAY_MARGIN px of white round the ink, as the whole page has), not the white page, unless
+# the windows cover most of it (MAX_WINDOW_SHARE).
+OVERLAY_BLOCK = 16
 # Recognition: crops resized to REC_HEIGHT (the model's input height), at least
 # REC_MIN_WIDTH wide (RapidOCR pads every crop to 320: 20 against 28 ms per line here, same
 # text). On the CPU one crop per call (batches pad to the widest crop and cost more per line,
@@ -331,6 +336,29 @@ def merge_rects(rects: list[Rect]) -> list[Rect]:
     return merge_overlapping(
         rects, lambda a, b: a.left < b.right and b.left < a.right and a.top < b.bottom and b.top < a.bottom,
         lambda a, b: Rect(min(a.left, b.left), min(a.top, b.top), max(a.right, b.right), max(a.bottom, b.bottom)))
+
+
+def ink_windows(page: np.ndarray, block: int = OVERLAY_BLOCK) -> list[Rect]:
+    """Windows of a dark-on-white page (an overlay's view) holding all its ink: the blocks of
+    `block` px that hold a non-white pixel, grown by one block on every side, overlapping
+    windows merged; none for a blank page."""
+    import cv2
+
+    ink = page < 255
+    if ink.ndim == 3:
+        ink = ink.any(axis=2)
+    height, width = ink.shape
+    rows, cols = -(-height // block), -(-width // block)
+    padded = np.zeros((rows * block, cols * block), bool)
+    padded[:height, :width] = ink
+    grid = padded.reshape(rows, block, cols, block).any(axis=(1, 3)).astype(np.uint8)
+    if not grid.any():
+        return []
+    grown = cv2.dilate(grid, np.ones((3, 3), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+    return merge_rects([Rect(int(x) * block, int(y) * block, min(width, int(x + w) * block),
+                             min(height, int(y + h) * block))
+                        for x, y, w, h, _ in stats[1:count]])
 
 
 def text_windows(image: Image, view: View, min_glyphs: int = 1) -> list[Rect]:
@@ -848,6 +876,10 @@ class RapidOcrEngine:
         height, width = pixels.shape[:2]
         if max(height, width) <= FULL_SIDE:
             factor = detection_scale(image, view)
+            if image.source != SOURCE_FRAME:
+                windows = ink_windows(pixels)
+                if sum(w.area for w in windows) <= MAX_WINDOW_SHARE * height * width:
+                    return self._detect_in(pixels, windows, factor)
             if factor >= 0.95:
                 return dedupe(self._detect_pieces(pixels))
             return [scaled(rect, factor, height, width)
@@ -873,6 +905,24 @@ class RapidOcrEngine:
                 found.append((Rect(rect.left + window.left, rect.top + window.top,
                                    rect.right + window.left, rect.bottom + window.top), n))
         return dedupe(found, coarse)
+
+    def _detect_in(self, pixels: np.ndarray, windows: list[Rect], factor: float) -> list[Rect]:
+        """Text boxes of the given windows of a view, each detected as the whole view would be
+        (reduced by `factor` when it is under 0.95), in the view's pixels."""
+        found: list[tuple[Rect, int]] = []
+        first = 0
+        for window in windows:
+            piece = pixels[window.top:window.bottom, window.left:window.right]
+            height, width = piece.shape[:2]
+            reduced = factor < 0.95
+            read = _magnify(piece, factor) if reduced else piece
+            numbered = self._detect_pieces(read, first=first)
+            first += len(pieces(*read.shape[:2]))
+            for rect, n in numbered:
+                rect = scaled(rect, factor, height, width) if reduced else rect
+                found.append((Rect(rect.left + window.left, rect.top + window.top,
+                                   rect.right + window.left, rect.bottom + window.top), n))
+        return dedupe(found)
 
     # --- recognition ----------------------------------------------------------------------
 
