@@ -134,6 +134,27 @@ def test_an_overlay_is_detected_in_windows_round_its_ink_with_the_whole_pages_re
     assert windowed.read(blank) == [] and windowed.calls.detector == runs
 
 
+def test_a_large_overlays_small_text_is_read_from_windows_round_its_ink(monkeypatch):
+    """A 2000x1600 overlay plane holding one 14 px line in a corner: read from a window round
+    its set bits at its own size, with fewer detector runs than the whole page takes. (The
+    large-image path that read it before, a reduced pass over the page and windows round the
+    lines its ink analysis located, read `DOE^NE`.)"""
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
+    picture = PILImage.new("L", (1600, 2000), 0)
+    ImageDraw.Draw(picture).text((40, 1930), "DOE^JANE 12/03/1961", fill=255, font=dicomgen.load_font(14))
+    plane = Image(pixels=np.asarray(picture).copy(), frame=0, overlay=0,
+                  source=next(s for s in type(SOURCE_FRAME) if s != SOURCE_FRAME))
+    windowed = ocr.create("rapidocr", model_cache=False)
+    text = " ".join(b.text for b in windowed.read(plane))
+    assert found("DOE^JANE", text) and found("12/03/1961", text), text
+    monkeypatch.setattr(rapidocr_engine, "MAX_WINDOW_SHARE", 0.0)
+    page = ocr.create("rapidocr", model_cache=False)
+    page.read(plane)
+    assert windowed.calls.detector < page.calls.detector
+
+
 def build_large_cr(path: Path, seed: int = 7, rows: int = 2500, cols: int = 2000, size: int = 10):
     """A 2000x2500 MONOCHROME1 CR with 10 px text in its corners (dicomgen's parts)."""
     rnd, rng = dicomgen._rngs(seed)

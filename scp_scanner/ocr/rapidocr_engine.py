@@ -874,12 +874,13 @@ class RapidOcrEngine:
     def detect(self, image: Image, view: View) -> list[Rect]:
         pixels = view.pixels
         height, width = pixels.shape[:2]
+        if image.source != SOURCE_FRAME:
+            windows = ink_windows(pixels)
+            if sum(w.area for w in windows) <= MAX_WINDOW_SHARE * height * width:
+                return self._detect_in(pixels, windows, detection_scale(image, view),
+                                       release=max(height, width) > FULL_SIDE)
         if max(height, width) <= FULL_SIDE:
             factor = detection_scale(image, view)
-            if image.source != SOURCE_FRAME:
-                windows = ink_windows(pixels)
-                if sum(w.area for w in windows) <= MAX_WINDOW_SHARE * height * width:
-                    return self._detect_in(pixels, windows, factor)
             if factor >= 0.95:
                 return dedupe(self._detect_pieces(pixels))
             return [scaled(rect, factor, height, width)
@@ -906,9 +907,11 @@ class RapidOcrEngine:
                                    rect.right + window.left, rect.bottom + window.top), n))
         return dedupe(found, coarse)
 
-    def _detect_in(self, pixels: np.ndarray, windows: list[Rect], factor: float) -> list[Rect]:
+    def _detect_in(self, pixels: np.ndarray, windows: list[Rect], factor: float,
+                   release: bool = False) -> list[Rect]:
         """Text boxes of the given windows of a view, each detected as the whole view would be
-        (reduced by `factor` when it is under 0.95), in the view's pixels."""
+        (reduced by `factor` when it is under 0.95), in the view's pixels. release: as for
+        _detect_pieces (a view larger than FULL_SIDE)."""
         found: list[tuple[Rect, int]] = []
         first = 0
         for window in windows:
@@ -916,7 +919,7 @@ class RapidOcrEngine:
             height, width = piece.shape[:2]
             reduced = factor < 0.95
             read = _magnify(piece, factor) if reduced else piece
-            numbered = self._detect_pieces(read, first=first)
+            numbered = self._detect_pieces(read, first=first, release=release)
             first += len(pieces(*read.shape[:2]))
             for rect, n in numbered:
                 rect = scaled(rect, factor, height, width) if reduced else rect
