@@ -136,6 +136,20 @@ def test_a_digit_or_bar_read_for_a_letter_is_mended_to_the_listed_word(words):
         assert lexicon.mend_words(line, steps_of(probs), probs, INDEX, words)[0] == line
 
 
+def test_a_reading_no_list_holds_is_weighed_two_edits_away_through_the_recognisers_second_choices(words):
+    """'MACOONALO': both Ds of MACDONALD read O, each D the recogniser's second choice. Two
+    edits away, it is mended; where the recogniser rated D under LexiconParams.runner_up at
+    those steps, no reading two edits away is weighed and it stays as read."""
+    line = "ELIZABETH MACOONALO"
+    probs = greedy_steps(line, {13: ("D", 0.3), 18: ("D", 0.35)})
+    steps = steps_of(probs)
+    assert lexicon.runner_up_readings("MACOONALO", steps[10:19], probs, INDEX, 0.01) == {"macdonalo", "macoonald"}
+    assert lexicon.mend_words(line, steps, probs, INDEX, words)[0] == "ELIZABETH MACDONALD"
+    faint = greedy_steps(line, {13: ("D", 0.004), 18: ("D", 0.004)})
+    assert lexicon.runner_up_readings("MACOONALO", steps_of(faint)[10:19], faint, INDEX, 0.01) == set()
+    assert lexicon.mend_words(line, steps_of(faint), faint, INDEX, words)[0] == line
+
+
 def test_tempering_keeps_each_steps_likeliest_character_and_spreads_its_doubt(words):
     from scp_scanner.ocr.rapidocr_engine import RECOGNISER_TEMPERATURE
 

@@ -58,6 +58,11 @@ class LexiconParams:
     list_frequency: float = 1e-7
     # The prior of a reading that is not in the list: ten times rarer than the list's rarest.
     unknown_frequency: float = 1e-8
+    # A reading that is no listed word is also weighed against listed words two edits away
+    # when one of the edits puts in a letter the recogniser gave at least this probability
+    # (tempered) at that letter's step: its close second choice (`MACOONALO`, whose two Os had
+    # D second).
+    runner_up: float = 0.01
 
 
 LEXICON = LexiconParams()
@@ -191,6 +196,23 @@ def candidates(word: str) -> set[str]:
     return out
 
 
+def runner_up_readings(word: str, char_steps: list[int], probs: np.ndarray, index: dict[str, int],
+                       least: float) -> set[str]:
+    """The word (lower case) with one letter replaced by another letter that the recogniser
+    gave at least `least` at that letter's step (either case)."""
+    letters = [c for c in string.ascii_lowercase if c in index or c.upper() in index]
+    lower = np.array([index.get(c, index.get(c.upper())) for c in letters])
+    upper = np.array([index.get(c.upper(), index.get(c)) for c in letters])
+    rows = probs[char_steps]
+    rated = np.maximum(rows[:, lower], rows[:, upper]) >= least
+    base = word.lower()
+    out = set()
+    for i, k in zip(*np.nonzero(rated)):
+        if letters[k] != base[i]:
+            out.add(base[:i] + letters[k] + base[i + 1:])
+    return out
+
+
 def ctc_log_likelihood(probs: np.ndarray, labels: list[int]) -> float:
     """log P(labels | probs): the CTC forward algorithm over time steps x classes (class 0 is
     the blank), summing every alignment of the labels to the steps."""
@@ -306,8 +328,10 @@ def _letters_for_lookalikes(text: str, steps: list[int], probs: np.ndarray, inde
 
 def mend_words(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
                lexicon: Lexicon, params: LexiconParams = LEXICON) -> tuple[str, list[int]]:
-    """The reading with each word replaced by a likelier English word one edit away, and each
-    character's time step (a replaced word's characters spread evenly over the old word's).
+    """The reading with each word replaced by a likelier English word one edit away (two, for
+    a reading that is no listed word, when one edit is the recogniser's close second choice:
+    LexiconParams.runner_up), and each character's time step (a replaced word's characters
+    spread evenly over the old word's).
 
     text and steps are the greedy CTC reading of one line and each character's time step;
     probs the recogniser's output for the line (steps x classes); index each character's
@@ -330,10 +354,17 @@ def mend_words(text: str, steps: list[int], probs: np.ndarray, index: dict[str, 
         if window.shape[0] < len(word):
             continue
         own = lexicon.prior(word.lower())
+        near = candidates(word.lower())
+        if own is None and not (given and word.lower() in GIVEN_NAMES):
+            # No word as read: also two edits away, one a letter the recogniser rated close.
+            for reading in runner_up_readings(word, steps[start:end], probs, index, params.runner_up):
+                near.add(reading)
+                near |= candidates(reading)
+            near.discard(word.lower())
         own = lexicon.unknown if own is None else own
         if given and word.lower() in GIVEN_NAMES:
             own = max(own, GIVEN_NAME_PRIOR)
-        nearby = sorted(c for c in candidates(word.lower())
+        nearby = sorted(c for c in near
                         if len(c) >= params.min_letters and (len(word) >= params.min_letters
                                                              or c in GIVEN_NAMES))
         priors = lexicon.priors(nearby)
