@@ -877,8 +877,8 @@ class RapidOcrEngine:
         if image.source != SOURCE_FRAME:
             windows = ink_windows(pixels)
             if sum(w.area for w in windows) <= MAX_WINDOW_SHARE * height * width:
-                return self._detect_in(pixels, windows, detection_scale(image, view),
-                                       release=max(height, width) > FULL_SIDE)
+                return dedupe(self._window_boxes(pixels, windows, detection_scale(image, view),
+                                                 release=max(height, width) > FULL_SIDE))
         if max(height, width) <= FULL_SIDE:
             factor = detection_scale(image, view)
             if factor >= 0.95:
@@ -896,28 +896,19 @@ class RapidOcrEngine:
             windows = text_windows(image, view, min_glyphs=2)
         if sum(w.area for w in windows) > MAX_WINDOW_SHARE * height * width:
             windows = [Rect(0, 0, width, height)]
-        found: list[tuple[Rect, int]] = []
-        first = 0
-        for window in windows:
-            piece = pixels[window.top:window.bottom, window.left:window.right]
-            numbered = self._detect_pieces(piece, first=first, release=True)
-            first += len(pieces(*piece.shape[:2]))
-            for rect, n in numbered:
-                found.append((Rect(rect.left + window.left, rect.top + window.top,
-                                   rect.right + window.left, rect.bottom + window.top), n))
-        return dedupe(found, coarse)
+        return dedupe(self._window_boxes(pixels, windows, 1.0, release=True), coarse)
 
-    def _detect_in(self, pixels: np.ndarray, windows: list[Rect], factor: float,
-                   release: bool = False) -> list[Rect]:
-        """Text boxes of the given windows of a view, each detected as the whole view would be
-        (reduced by `factor` when it is under 0.95), in the view's pixels. release: as for
-        _detect_pieces (a view larger than FULL_SIDE)."""
+    def _window_boxes(self, pixels: np.ndarray, windows: list[Rect], factor: float,
+                      release: bool) -> list[tuple[Rect, int]]:
+        """Text boxes of the given windows of a view, each window detected in pieces (reduced
+        by `factor` when it is under 0.95), in the view's pixels, each with the number of its
+        piece (pieces numbered on across windows). release: as for _detect_pieces."""
+        reduced = factor < 0.95
         found: list[tuple[Rect, int]] = []
         first = 0
         for window in windows:
             piece = pixels[window.top:window.bottom, window.left:window.right]
             height, width = piece.shape[:2]
-            reduced = factor < 0.95
             read = _magnify(piece, factor) if reduced else piece
             numbered = self._detect_pieces(read, first=first, release=release)
             first += len(pieces(*read.shape[:2]))
@@ -925,7 +916,7 @@ class RapidOcrEngine:
                 rect = scaled(rect, factor, height, width) if reduced else rect
                 found.append((Rect(rect.left + window.left, rect.top + window.top,
                                    rect.right + window.left, rect.bottom + window.top), n))
-        return dedupe(found)
+        return found
 
     # --- recognition ----------------------------------------------------------------------
 
