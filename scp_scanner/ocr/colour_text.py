@@ -99,8 +99,11 @@ def on_black(image: Image, strength: np.ndarray | None = None) -> Image:
     """The frame with each pixel dimmed by its share of MIN_CHROMA: a neutral (grey) pixel
     black, a coloured one (chroma MIN_CHROMA or more) as it is, and the partly coloured edges
     of glyphs in between, in proportion (see EDGES). `strength`: the frame's chroma, when the
-    caller has it."""
+    caller has it. One channel at a time: a float copy of a whole large colour frame would be
+    three times the memory of its weights."""
     weight = (chroma(image.pixels) if strength is None else strength).astype(np.float32)
-    weight = np.minimum(weight / MIN_CHROMA, 1.0)
-    pixels = np.rint(image.pixels * weight[..., None]).astype(np.uint8)
+    np.minimum(weight / MIN_CHROMA, 1.0, out=weight)
+    pixels = np.empty_like(image.pixels)
+    for channel in range(image.pixels.shape[2]):
+        pixels[..., channel] = np.rint(image.pixels[..., channel] * weight)
     return replace(image, pixels=pixels, text_mask=None)
