@@ -178,6 +178,69 @@ def test_colour_spaces_give_the_same_rgb():
         assert np.abs(pixels.astype(int) - reference).mean() < 4, name
 
 
+def _baseline_jpeg(progressive: bool = False) -> bytes:
+    import io
+
+    from PIL import Image as PILImage
+
+    out = io.BytesIO()
+    pixels = (np.add.outer(np.arange(48), np.arange(64)) * 3 % 251).astype(np.uint8)
+    PILImage.fromarray(pixels).save(out, format="JPEG", quality=90, progressive=progressive)
+    return out.getvalue()
+
+
+def _scan_headers(stream: bytes) -> list[bytes]:
+    """Ss, Se and Ah/Al of each scan header (SOS) of a JPEG codestream."""
+    found, at = [], 0
+    while (at := stream.find(b"\xff\xda", at)) >= 0:
+        count = stream[at + 4]
+        found.append(stream[at + 5 + 2 * count:at + 8 + 2 * count])
+        at += 2
+    return found
+
+
+def test_scan_headers_of_sequential_jpeg_are_set_to_the_whole_spectrum():
+    from scp_scanner.dicom.frames import repaired_scan_headers
+
+    good = _baseline_jpeg()
+    assert _scan_headers(good) == [b"\x00\x3f\x00"]
+    assert repaired_scan_headers(good) is None                 # nothing to repair
+    broken = bytearray(good)
+    sos = broken.find(b"\xff\xda")
+    broken[sos + 5 + 2 * broken[sos + 4] + 1] = 0x00           # Se = 0, as old encoders wrote
+    assert repaired_scan_headers(bytes(broken)) == good
+    # Progressive scans select parts of the spectrum on purpose: never touched.
+    progressive = _baseline_jpeg(progressive=True)
+    assert len(_scan_headers(progressive)) > 1
+    assert repaired_scan_headers(progressive) is None
+    assert repaired_scan_headers(b"not a jpeg") is None
+
+
+def test_twelve_bit_jpeg_with_a_wrong_scan_header_is_decoded_as_dcmtk_decodes_it(tmp_path):
+    """pydicom's JPEG-lossy.dcm (a real 12-bit JPEG Extended bone scan, 1024x256) says Se = 0
+    in its sequential scan: pylibjpeg's libjpeg stops at it, Pillow and GDCM refuse 12 bits.
+    dcmtk's dcmdjpeg (IJG) warns and decodes; ours must give its pixels (IDCTs differ by one
+    level at most) instead of failing the file."""
+    source = data("JPEG-lossy.dcm")
+    ds = pydicom.dcmread(source)
+    assert ds.file_meta.TransferSyntaxUID == pydicom.uid.JPEGExtended12Bit and ds.BitsStored == 12
+    with pytest.raises(Exception, match="misplaced marker|Unable to decode"):
+        pixel_array(ds)                                         # what pydicom alone does
+    native = tmp_path / "native.dcm"
+    subprocess.run(["dcmdjpeg", source, str(native)], check=True, capture_output=True, timeout=120)
+    expected = pydicom.dcmread(native).pixel_array.astype(int)
+    found = images(source)
+    assert [(i.source, i.frame) for i in found] == [(SOURCE_FRAME, 0)]
+    from scp_scanner.dicom.frames import iter_raw_frames
+    from scp_scanner.dicom.reading import pixel_layout
+
+    raw = np.stack(list(iter_raw_frames(ds, pixel_layout(ds)))).astype(int)
+    assert raw.shape == (1, 1024, 256)
+    assert np.abs(raw[0] - expected).max() <= 1
+    assert expected.max() > 200 and (raw[0] == expected).mean() > 0.95
+    assert found[0].pixels.shape == (1024, 256) and found[0].pixels.std() > 5
+
+
 def test_jpeg2000_ybr_rct_and_ict_become_rgb():
     plain = images(data("US1_UNCR.dcm"))[0].pixels
     assert np.array_equal(images(data("US1_J2KR.dcm"))[0].pixels, plain)      # YBR_RCT, lossless

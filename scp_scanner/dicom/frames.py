@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pydicom
+from pydicom.encaps import encapsulate, generate_frames
 from pydicom.pixels import get_decoder, iter_pixels
 
 from .errors import DicomInputError
@@ -76,13 +77,90 @@ def _pillow_ready() -> bool:
         return False
 
 
+# JPEG's sequential DCT processes: baseline (SOF0) and extended (SOF1), whose scans always
+# cover the whole spectrum (ITU T.81 B.2.3: Ss = 0, Se = 63, Ah = Al = 0).
+_SEQUENTIAL_DCT = {pydicom.uid.JPEGBaseline8Bit, pydicom.uid.JPEGExtended12Bit}
+_SOF_SEQUENTIAL = (0xC0, 0xC1)
+_SOS = 0xDA
+
+
+def repaired_scan_headers(stream: bytes) -> bytes | None:
+    """A sequential-DCT JPEG codestream (SOF0/SOF1) whose scan headers give another spectral
+    selection or approximation than T.81 requires for it, with those set right; None when
+    none needs it, or when the stream is not sequential DCT (progressive or lossless scans
+    mean what they say).
+
+    Some encoders wrote Se = 0 in sequential scans (pydicom's JPEG-lossy.dcm, a 12-bit
+    nuclear medicine image): IJG's libjpeg warns and decodes, pylibjpeg's libjpeg stops
+    ("A misplaced marker segment was found") and Pillow and GDCM refuse 12 bits, so without
+    this the image is lost. The values are fixed by the process, so nothing is guessed."""
+    data = bytearray(stream)
+    if data[:2] != b"\xff\xd8":
+        return None
+    at, sequential, changed = 2, None, False
+    while at + 4 <= len(data) and data[at] == 0xFF:
+        marker = data[at + 1]
+        if marker == 0xFF:                        # fill byte before a marker
+            at += 1
+            continue
+        length = int.from_bytes(data[at + 2:at + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            sequential = marker in _SOF_SEQUENTIAL
+        if marker == _SOS:
+            if not sequential:
+                return None
+            count = data[at + 4] if at + 4 < len(data) else 0
+            spectral = at + 5 + 2 * count         # Ss, then Se, then Ah/Al
+            if spectral + 3 > len(data):
+                return None
+            if bytes(data[spectral:spectral + 3]) != b"\x00\x3f\x00":
+                data[spectral:spectral + 3] = b"\x00\x3f\x00"
+                changed = True
+            # The entropy-coded data that follows holds no 0xFF but as 0xFF00 or a restart
+            # marker, so the next marker segment is the next 0xFF not followed by 0 or RSTn.
+            at = spectral + 3
+            while at + 1 < len(data) and not (data[at] == 0xFF and data[at + 1] != 0
+                                                and not 0xD0 <= data[at + 1] <= 0xD7):
+                at += 1
+            continue
+        if marker == 0xD9:                        # end of image
+            break
+        at += 2 + length
+    return bytes(data) if changed else None
+
+
+def _repaired_frames(ds: pydicom.Dataset, layout: PixelLayout, start: int,
+                     failure: BaseException) -> Iterator[np.ndarray]:
+    """Frames from `start` on, each decoded from its codestream with its scan headers set
+    right (repaired_scan_headers; colour as RGB). `failure` is raised again when frame
+    `start` has nothing to repair: the plugins' own reason stands."""
+    decoder = get_decoder(layout.transfer_syntax)
+    options = dict(rows=layout.rows, columns=layout.columns, samples_per_pixel=layout.samples,
+                   bits_allocated=layout.bits_allocated, bits_stored=layout.bits_stored,
+                   pixel_representation=int(layout.signed), number_of_frames=1,
+                   photometric_interpretation=layout.photometric,
+                   planar_configuration=int(ds.get("PlanarConfiguration", 0) or 0),
+                   correct_unused_bits=False)
+    streams = generate_frames(ds.PixelData, number_of_frames=layout.frames)
+    for index, stream in enumerate(streams):
+        if index < start:
+            continue
+        repaired = repaired_scan_headers(stream)
+        if repaired is None and index == start:
+            raise failure
+        frame, _ = decoder.as_array(encapsulate([repaired or stream]), **options)
+        yield frame
+
+
 def _decoded(ds: pydicom.Dataset, layout: PixelLayout) -> Iterator[np.ndarray]:
-    """Frames as pydicom decodes them (colour as RGB), Pillow first for JPEG baseline."""
+    """Frames as pydicom decodes them (colour as RGB), Pillow first for JPEG baseline; a
+    sequential-DCT frame that no plugin decodes is decoded again with its scan headers set
+    right (repaired_scan_headers)."""
     fast = (layout.transfer_syntax in _FAST_JPEG and layout.bits_allocated == 8 and _pillow_ready())
+    done = 0
     if fast:
         ybr = layout.samples == 3 and layout.photometric in _YBR_FULL
         frames = iter_pixels(ds, correct_unused_bits=False, decoding_plugin="pillow", as_rgb=not ybr)
-        done = 0
         try:
             for frame in frames:
                 yield _ybr_to_rgb(frame) if ybr and frame.ndim == 3 else frame
@@ -90,12 +168,17 @@ def _decoded(ds: pydicom.Dataset, layout: PixelLayout) -> Iterator[np.ndarray]:
             return
         except Exception:   # noqa: BLE001 - Pillow refused a frame: pydicom's other plugins try
             frames.close()
-        rest = iter_pixels(ds, correct_unused_bits=False)
+    rest = iter_pixels(ds, correct_unused_bits=False)
+    try:
         for index, frame in enumerate(rest):
             if index >= done:
                 yield frame
-        return
-    yield from iter_pixels(ds, correct_unused_bits=False)
+                done += 1
+    except Exception as exc:   # noqa: BLE001 - every plugin refused frame `done`
+        rest.close()
+        if layout.transfer_syntax not in _SEQUENTIAL_DCT or layout.keyword != "PixelData":
+            raise
+        yield from _repaired_frames(ds, layout, done, exc)
 
 
 def iter_raw_frames(ds: pydicom.Dataset, layout: PixelLayout) -> Iterator[np.ndarray]:
