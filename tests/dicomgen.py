@@ -881,6 +881,54 @@ def compress_jpeg_baseline(ds: Dataset, frames: np.ndarray, quality: int = 92) -
     ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
 
 
+# Video transfer syntaxes (PS3.5 8.2.5-8.2.7) the generator writes through PyAV's FFmpeg
+# encoders: name -> (transfer syntax UID, encoder, output form). MPEG-2 as a program stream,
+# H.264 and HEVC as bare Annex B elementary streams: the scanner must find each form itself.
+VIDEO_CODECS = {
+    "mpeg2": ("1.2.840.10008.1.2.4.100", "mpeg2video", "mpeg"),
+    "h264": ("1.2.840.10008.1.2.4.102", "libx264", "h264"),
+    "hevc": ("1.2.840.10008.1.2.4.107", "libx265", "hevc"),
+}
+
+
+def encode_video(frames: np.ndarray, codec: str, fps: int = 25, form: str | None = None) -> bytes:
+    """8-bit RGB frames (n, rows, columns, 3) as one video stream (VIDEO_CODECS), 4:2:0, at
+    a quality a recorder would use (H.264/HEVC constant quality 20, MPEG-2 at 8 Mbit/s);
+    `form`: FFmpeg's muxer instead of the codec's usual one (e.g. "mpegts")."""
+    import av
+
+    _, encoder, usual = VIDEO_CODECS[codec]
+    form = form or usual
+    out = io.BytesIO()
+    with av.open(out, mode="w", format=form) as container:
+        stream = container.add_stream(encoder, rate=fps)
+        stream.width, stream.height = frames.shape[2], frames.shape[1]
+        stream.pix_fmt = "yuv420p"
+        stream.thread_count = 1
+        if codec == "mpeg2":
+            stream.bit_rate = 8_000_000
+        else:
+            stream.options = {"crf": "20", **({"x265-params": "log-level=error"} if codec == "hevc" else {})}
+        for frame in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")))
+        container.mux(stream.encode(None))
+    return out.getvalue()
+
+
+def store_as_video(ds: Dataset, frames: np.ndarray, codec: str, form: str | None = None) -> None:
+    """The dataset's 8-bit RGB frames stored as one video stream in one fragment (YBR_PARTIAL_420,
+    as recorders write it)."""
+    syntax = VIDEO_CODECS[codec][0]
+    ds.PixelData = encapsulate([encode_video(frames, codec, form=form)], has_bot=False)
+    ds["PixelData"].VR = "OB"
+    ds["PixelData"].is_undefined_length = True
+    ds.PhotometricInterpretation = "YBR_PARTIAL_420"
+    ds.SamplesPerPixel, ds.PlanarConfiguration = 3, 0
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.LossyImageCompression = "01"
+    ds.file_meta.TransferSyntaxUID = syntax
+
+
 def encode_and_save(ds: Dataset, frames: np.ndarray, path: Path, syntax: str) -> str:
     """Write ds with its native frames in the asked transfer syntax; returns the syntax used."""
     if syntax == ExplicitVRLittleEndian:
@@ -1269,6 +1317,21 @@ def build_us_cine(path: Path, seed: int, opts: CaseOptions = CaseOptions(), case
                photometric="MONOCHROME2" if grey else "RGB")
     encode_and_save(ds, stack, path, opts.syntax)
     return _truth(path, case, opts.syntax, "US", images)
+
+
+def build_video_cine(path: Path, seed: int, codec: str = "h264", n_frames: int = 12,
+                     form: str | None = None) -> Truth:
+    """build_us_cine's RGB cine (same text, clock and counter) stored as a video stream
+    (store_as_video: MPEG-2, H.264 or HEVC), as an ultrasound or endoscopy video recorder
+    sends it. Needs PyAV. Not one of CASES (see build_us_cine)."""
+    import pydicom
+
+    truth = build_us_cine(path, seed, case=f"us_video_{codec}", n_frames=n_frames)
+    ds = pydicom.dcmread(path)
+    frames = ds.pixel_array.reshape(n_frames, ds.Rows, ds.Columns, 3)
+    store_as_video(ds, frames, codec, form)
+    save(ds, path)
+    return replace(truth, transfer_syntax=VIDEO_CODECS[codec][0])
 
 
 # ---------------------------------------------------------------------------------------------

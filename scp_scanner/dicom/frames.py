@@ -22,6 +22,7 @@ from pydicom.pixels import get_decoder, iter_pixels
 
 from .errors import DicomInputError
 from .reading import PixelLayout
+from .video import check_video_decoder, is_video, iter_video_frames
 from .transforms import native_order
 
 
@@ -40,6 +41,9 @@ def check_decoder(layout: PixelLayout) -> None:
     name = getattr(syntax, "name", str(syntax)) or "unknown"
     if not syntax:
         raise DicomInputError("no Transfer Syntax UID")
+    if is_video(layout):
+        check_video_decoder(layout)
+        return
     try:
         decoder = get_decoder(syntax)
     except NotImplementedError:
@@ -153,9 +157,12 @@ def _repaired_frames(ds: pydicom.Dataset, layout: PixelLayout, start: int,
 
 
 def _decoded(ds: pydicom.Dataset, layout: PixelLayout) -> Iterator[np.ndarray]:
-    """Frames as pydicom decodes them (colour as RGB), Pillow first for JPEG baseline; a
-    sequential-DCT frame that no plugin decodes is decoded again with its scan headers set
+    """Frames as pydicom decodes them (colour as RGB), Pillow first for JPEG baseline, video
+    through FFmpeg (dicom/video.py); a sequential-DCT frame that no plugin decodes is decoded again with its scan headers set
     right (repaired_scan_headers)."""
+    if is_video(layout):
+        yield from iter_video_frames(ds, layout)
+        return
     fast = (layout.transfer_syntax in _FAST_JPEG and layout.bits_allocated == 8 and _pillow_ready())
     done = 0
     if fast:

@@ -246,7 +246,9 @@ def pixel_layout(ds: pydicom.Dataset) -> PixelLayout | None:
         fragments = count - 1          # the first item is the Basic Offset Table
         if fragments < 1:
             raise DicomInputError("compressed pixel data has no fragments")
-        if fragments < frames:
+        # A video syntax stores one stream for all frames (dicom/video.py), in any number
+        # of fragments.
+        if fragments < frames and transfer_syntax not in pydicom.uid.MPEGTransferSyntaxes:
             raise DicomInputError(
                 f"NumberOfFrames {frames} exceeds the {fragments} compressed fragments")
     else:

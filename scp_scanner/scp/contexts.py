@@ -20,13 +20,21 @@ _NATIVE = (ExplicitVRLittleEndian, ImplicitVRLittleEndian, DeflatedExplicitVRLit
 
 
 def decodable_transfer_syntaxes() -> list[UID]:
-    """Uncompressed syntaxes plus every compressed one with an available pydicom decoder."""
+    """Uncompressed syntaxes plus every compressed one with an available pydicom decoder,
+    and the video syntaxes when PyAV is installed."""
     from pydicom.pixels import get_decoder
 
+    from ..dicom.video import VIDEO_SYNTAXES, video_decoder_available
+
     syntaxes = list(_NATIVE)
+    video = video_decoder_available()
     for uid in AllTransferSyntaxes:       # get_decoder raises for a syntax with no decoder
         uid = UID(uid)
         if uid in syntaxes:
+            continue
+        if uid in VIDEO_SYNTAXES:        # decoded through PyAV (dicom/video.py), not pydicom
+            if video:
+                syntaxes.append(uid)
             continue
         try:
             if get_decoder(uid).is_available:
