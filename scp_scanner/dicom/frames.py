@@ -22,8 +22,8 @@ from pydicom.pixels import get_decoder, iter_pixels
 
 from .errors import DicomInputError
 from .reading import PixelLayout
-from .video import check_video_decoder, is_video, iter_video_frames
 from .transforms import native_order
+from .video import check_video_decoder, is_video, iter_video_frames
 
 
 def _reason(exc: BaseException) -> str:
@@ -158,8 +158,8 @@ def _repaired_frames(ds: pydicom.Dataset, layout: PixelLayout, start: int,
 
 def _decoded(ds: pydicom.Dataset, layout: PixelLayout) -> Iterator[np.ndarray]:
     """Frames as pydicom decodes them (colour as RGB), Pillow first for JPEG baseline, video
-    through FFmpeg (dicom/video.py); a sequential-DCT frame that no plugin decodes is decoded again with its scan headers set
-    right (repaired_scan_headers)."""
+    through FFmpeg (dicom/video.py); a sequential-DCT frame that no plugin decodes is decoded
+    again with its scan headers set right (repaired_scan_headers)."""
     if is_video(layout):
         yield from iter_video_frames(ds, layout)
         return

@@ -8,15 +8,19 @@ of the three forms a recorder writes: an MPEG-2 transport stream, an MPEG-2 prog
 or the codec's bare elementary stream, told apart by their first bytes. FFmpeg is never left
 to guess the form: its other demuxers (playlists, concatenation lists...) can open other
 files and URLs, which bytes from the network must never reach. A stream whose video is not
-the codec its transfer syntax names (a JPEG labelled MPEG-2) is refused. Pictures come out in display order, one at a time, as RGB (or grey for a
-MONOCHROME2 video), 8 bits per sample, or 16 bits scaled to BitsStored for HEVC Main 10:
-the same frames the rest of `dicom/` gets from pydicom.
+the codec its transfer syntax names (a JPEG labelled MPEG-2) is refused. Pictures come out
+in display order, one at a time, as RGB (or grey for a MONOCHROME2 video), 8 bits per
+sample, or 16 bits scaled to BitsStored for HEVC Main 10: the same frames the rest of
+`dicom/` gets from pydicom. PyAV is imported only when a video is decoded (the SCP's
+receiving process only asks whether it is installed).
 
 FFmpeg's decoder runs with one thread (a worker's budget is one core: docs/design.md).
 """
 from __future__ import annotations
 
+import importlib.util
 import io
+import sys
 from collections.abc import Iterator
 
 import numpy as np
@@ -56,12 +60,11 @@ def is_video(layout: PixelLayout) -> bool:
 
 
 def video_decoder_available() -> bool:
-    """Is PyAV importable (with it, FFmpeg's MPEG-2, H.264 and HEVC decoders)?"""
-    try:
-        import av  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Is PyAV installed (with it, FFmpeg's MPEG-2, H.264 and HEVC decoders)? Asked without
+    importing it (FFmpeg's libraries are ~30 MB to map)."""
+    if "av" in sys.modules:
+        return sys.modules["av"] is not None      # None: an import of it is blocked
+    return importlib.util.find_spec("av") is not None
 
 
 def check_video_decoder(layout: PixelLayout) -> None:
