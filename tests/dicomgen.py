@@ -889,12 +889,15 @@ VIDEO_CODECS = {
     "h264": ("1.2.840.10008.1.2.4.102", "libx264", "h264"),
     "hevc": ("1.2.840.10008.1.2.4.107", "libx265", "hevc"),
 }
+HEVC_MAIN_10 = "1.2.840.10008.1.2.4.108"
 
 
-def encode_video(frames: np.ndarray, codec: str, fps: int = 25, form: str | None = None) -> bytes:
+def encode_video(frames: np.ndarray, codec: str, fps: int = 25, form: str | None = None,
+                 ten_bit: bool = False) -> bytes:
     """8-bit RGB frames (n, rows, columns, 3) as one video stream (VIDEO_CODECS), 4:2:0, at
     a quality a recorder would use (H.264/HEVC constant quality 20, MPEG-2 at 8 Mbit/s);
-    `form`: FFmpeg's muxer instead of the codec's usual one (e.g. "mpegts")."""
+    `form`: FFmpeg's muxer instead of the codec's usual one (e.g. "mpegts"); `ten_bit`:
+    10 bits per sample (HEVC Main 10)."""
     import av
 
     _, encoder, usual = VIDEO_CODECS[codec]
@@ -903,7 +906,7 @@ def encode_video(frames: np.ndarray, codec: str, fps: int = 25, form: str | None
     with av.open(out, mode="w", format=form) as container:
         stream = container.add_stream(encoder, rate=fps)
         stream.width, stream.height = frames.shape[2], frames.shape[1]
-        stream.pix_fmt = "yuv420p"
+        stream.pix_fmt = "yuv420p10le" if ten_bit else "yuv420p"
         stream.thread_count = 1
         if codec == "mpeg2":
             stream.bit_rate = 8_000_000
@@ -915,16 +918,17 @@ def encode_video(frames: np.ndarray, codec: str, fps: int = 25, form: str | None
     return out.getvalue()
 
 
-def store_as_video(ds: Dataset, frames: np.ndarray, codec: str, form: str | None = None) -> None:
+def store_as_video(ds: Dataset, frames: np.ndarray, codec: str, form: str | None = None,
+                   ten_bit: bool = False) -> None:
     """The dataset's 8-bit RGB frames stored as one video stream in one fragment (YBR_PARTIAL_420,
-    as recorders write it)."""
-    syntax = VIDEO_CODECS[codec][0]
-    ds.PixelData = encapsulate([encode_video(frames, codec, form=form)], has_bot=False)
+    as recorders write it); `ten_bit` (HEVC only): HEVC Main 10, 10 of 16 bits per sample."""
+    syntax = HEVC_MAIN_10 if ten_bit else VIDEO_CODECS[codec][0]
+    ds.PixelData = encapsulate([encode_video(frames, codec, form=form, ten_bit=ten_bit)], has_bot=False)
     ds["PixelData"].VR = "OB"
     ds["PixelData"].is_undefined_length = True
     ds.PhotometricInterpretation = "YBR_PARTIAL_420"
     ds.SamplesPerPixel, ds.PlanarConfiguration = 3, 0
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = (16, 10, 9, 0) if ten_bit else (8, 8, 7, 0)
     ds.LossyImageCompression = "01"
     ds.file_meta.TransferSyntaxUID = syntax
 
@@ -1320,7 +1324,7 @@ def build_us_cine(path: Path, seed: int, opts: CaseOptions = CaseOptions(), case
 
 
 def build_video_cine(path: Path, seed: int, codec: str = "h264", n_frames: int = 12,
-                     form: str | None = None) -> Truth:
+                     form: str | None = None, ten_bit: bool = False) -> Truth:
     """build_us_cine's RGB cine (same text, clock and counter) stored as a video stream
     (store_as_video: MPEG-2, H.264 or HEVC), as an ultrasound or endoscopy video recorder
     sends it. Needs PyAV. Not one of CASES (see build_us_cine)."""
@@ -1329,9 +1333,9 @@ def build_video_cine(path: Path, seed: int, codec: str = "h264", n_frames: int =
     truth = build_us_cine(path, seed, case=f"us_video_{codec}", n_frames=n_frames)
     ds = pydicom.dcmread(path)
     frames = ds.pixel_array.reshape(n_frames, ds.Rows, ds.Columns, 3)
-    store_as_video(ds, frames, codec, form)
+    store_as_video(ds, frames, codec, form, ten_bit)
     save(ds, path)
-    return replace(truth, transfer_syntax=VIDEO_CODECS[codec][0])
+    return replace(truth, transfer_syntax=str(ds.file_meta.TransferSyntaxUID))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -125,3 +125,16 @@ def test_video_of_another_codec_than_the_syntax_names_is_refused(videos, tmp_pat
     ds.save_as(tmp_path / "mislabelled.dcm")
     with pytest.raises(DicomInputError, match="holds mpeg2video, not the video its syntax names"):
         list(iter_images(read_dataset(tmp_path / "mislabelled.dcm")))
+
+
+def test_ten_bit_hevc_comes_out_as_its_eight_bit_picture(videos, tmp_path):
+    _, source = videos["hevc"]
+    truth = dicomgen.build_video_cine(tmp_path / "main10.dcm", SEED, codec="hevc", n_frames=FRAMES, ten_bit=True)
+    ds = read_dataset(truth.path)
+    assert ds.file_meta.TransferSyntaxUID == dicomgen.HEVC_MAIN_10 and ds.BitsStored == 10
+    images = list(iter_images(ds))
+    assert len(images) == FRAMES
+    for index, image in enumerate(images):
+        assert image.pixels.dtype == np.uint8
+        errors = [np.abs(image.pixels.astype(int) - frame.astype(int)).mean() for frame in source]
+        assert int(np.argmin(errors)) == index and errors[index] < 4
