@@ -295,6 +295,8 @@ def test_mend_uses_the_shared_fixups_and_restores_dropped_spaces():
     assert mend("DOE*JOHN ID:302233876") == "DOE^JOHN ID: 302233876"
     assert mend("2015-03-1415:42:34 O1-Mar-1977") == "2015-03-14 15:42:34 01-Mar-1977"
     assert mend("D0B HF5 Se:3 lm:45 Straçathro") == "DOB HFS Se:3 Im:45 Stracathro"
+    assert mend("Se:3 1m:45") == "Se:3 Im:45"          # the I read as a one (sans faces)
+    assert mend("1m 45 21m:30") == "1m 45 21m:30"      # a one before m elsewhere stays
     assert mend("T1 kVp 120 AC38610246") == "T1 kVp 120 AC38610246"
 
 

@@ -464,8 +464,8 @@ _DATE_THEN_TIME = re.compile(r"(\b(?:\d{4}[-./]\d{2}[-./]\d{2}|\d{2}[-./]\d{2}[-
 # Digits read in place of letters inside a word of capitals ("D0B", "HF5").
 LETTER_LOOKALIKES = {"0": "O", "5": "S", "8": "B", "1": "I"}
 _DIGIT_IN_CAPITALS = re.compile(r"^(?=(?:[^0-9]*[0-9]){1}[^0-9]*$)[A-Z]*[A-Z]([0158])[A-Z]*$")
-# 'Im' (image number) read with a small l.
-_IMAGE_LABEL = re.compile(r"\b[l|]m:(?=\d)")
+# 'Im' (image number) with its I read as one of its look-alikes: l, | or 1 (confusions.py).
+_IMAGE_LABEL = re.compile(r"\b[l|1]m:(?=\d)")
 # A DICOM name's '^' (or the '"' or '~' it is read as) with a space read beside it
 # ("DUNCAN ^HAMISH", 'REID "CATRIONA'): FAMILY^GIVEN has none.
 _SPACED_CARET = re.compile(r'(?<=[A-Z]{2})(?: [\^"~] ?|[\^"~] )(?=[A-Z]{2})')
