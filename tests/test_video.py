@@ -138,3 +138,18 @@ def test_ten_bit_hevc_comes_out_as_its_eight_bit_picture(videos, tmp_path):
         assert image.pixels.dtype == np.uint8
         errors = [np.abs(image.pixels.astype(int) - frame.astype(int)).mean() for frame in source]
         assert int(np.argmin(errors)) == index and errors[index] < 4
+
+
+def test_pictures_past_number_of_frames_are_named_in_a_warning(videos, tmp_path, caplog):
+    truth, _ = videos["h264"]
+    ds = pydicom.dcmread(truth.path)
+    ds.NumberOfFrames = FRAMES - 2                              # the stream holds 2 more
+    ds.save_as(tmp_path / "short_header.dcm")
+    with caplog.at_level("WARNING", logger="scp_scanner.dicom.frames"):
+        images = list(iter_images(read_dataset(tmp_path / "short_header.dcm")))
+    assert [i.frame for i in images] == list(range(FRAMES - 2))
+    assert f"more pictures than its NumberOfFrames ({FRAMES - 2})" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="scp_scanner.dicom.frames"):
+        assert len(list(iter_images(read_dataset(truth.path)))) == FRAMES
+    assert "NumberOfFrames" not in caplog.text                 # the header counts them all

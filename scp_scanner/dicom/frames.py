@@ -13,6 +13,7 @@ frame's fragments), so a 120-frame cine never needs all frames in memory.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import numpy as np
@@ -24,6 +25,8 @@ from .errors import DicomInputError
 from .reading import PixelLayout
 from .transforms import native_order
 from .video import check_video_decoder, is_video, iter_video_frames
+
+log = logging.getLogger(__name__)
 
 
 def _reason(exc: BaseException) -> str:
@@ -209,4 +212,18 @@ def iter_raw_frames(ds: pydicom.Dataset, layout: PixelLayout) -> Iterator[np.nda
             # (pylibjpeg-rle raises pyo3 PanicException on some damaged RLE segments).
             raise DicomInputError(f"cannot decode frame {index} ({name}): {_reason(exc)}") from None
         yield native_order(arr)
+    if is_video(layout):
+        _say_if_pictures_are_left(ds, layout, frames)
     frames.close()
+
+
+def _say_if_pictures_are_left(ds: pydicom.Dataset, layout: PixelLayout, frames: Iterator[np.ndarray]) -> None:
+    """A video stream may hold more pictures than its NumberOfFrames: the CSV numbers the
+    frames the header declares, so the rest are not read; say so (one more picture decoded)."""
+    try:
+        left = next(frames, None) is not None
+    except Exception:   # noqa: BLE001 - a damaged tail: nothing more to read either way
+        return
+    if left:
+        log.warning("%s: the video holds more pictures than its NumberOfFrames (%d); those after "
+                    "are not read", ds.get("SOPInstanceUID", "?"), layout.frames)
