@@ -200,7 +200,7 @@ def _scan_headers(stream: bytes) -> list[bytes]:
 
 
 def test_scan_headers_of_sequential_jpeg_are_set_to_the_whole_spectrum():
-    from scp_scanner.dicom.frames import repaired_scan_headers
+    from scp_scanner.dicom.jpeg_scan import repaired_scan_headers
 
     good = _baseline_jpeg()
     assert _scan_headers(good) == [b"\x00\x3f\x00"]
