@@ -42,7 +42,7 @@ def _reason(exc: BaseException) -> str:
 def check_decoder(layout: PixelLayout) -> None:
     """Raise DicomInputError when no installed decoder handles the transfer syntax."""
     syntax = layout.transfer_syntax
-    name = getattr(syntax, "name", str(syntax)) or "unknown"
+    name = layout.syntax_name
     if not syntax:
         raise DicomInputError("no Transfer Syntax UID")
     if is_video(layout):
@@ -152,7 +152,7 @@ def iter_raw_frames(ds: pydicom.Dataset, layout: PixelLayout) -> Iterator[np.nda
     to RGB. At most layout.frames frames are yielded.
     """
     check_decoder(layout)
-    name = getattr(layout.transfer_syntax, "name", str(layout.transfer_syntax))
+    name = layout.syntax_name
     frames = _decoded(ds, layout)
     for index in range(layout.frames):
         try:

@@ -52,6 +52,11 @@ class PixelLayout:
     photometric: str
 
     @property
+    def syntax_name(self) -> str:
+        """The transfer syntax's name for messages ("JPEG Extended (Process 2 and 4)")."""
+        return getattr(self.transfer_syntax, "name", str(self.transfer_syntax)) or "unknown"
+
+    @property
     def frame_bytes(self) -> int:
         """Decoded bytes of one frame as stored natively (YBR_FULL_422 keeps 2 samples/pixel)."""
         samples = 2 if (self.photometric == "YBR_FULL_422" and self.samples == 3) else self.samples

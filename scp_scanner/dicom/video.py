@@ -70,7 +70,7 @@ def video_decoder_available() -> bool:
 def check_video_decoder(layout: PixelLayout) -> None:
     """Raise DicomInputError, saying how to install it, when PyAV is missing."""
     if not video_decoder_available():
-        name = getattr(layout.transfer_syntax, "name", str(layout.transfer_syntax))
+        name = layout.syntax_name
         raise DicomInputError(f"no decoder installed for {name}: needs PyAV ({INSTALL})")
 
 
@@ -99,7 +99,7 @@ def iter_video_frames(ds: pydicom.Dataset, layout: PixelLayout) -> Iterator[np.n
     """Each picture of the dataset's video stream, in display order (see _picture)."""
     import av
 
-    name = getattr(layout.transfer_syntax, "name", str(layout.transfer_syntax))
+    name = layout.syntax_name
     data = _stream(ds)
     try:
         container = av.open(io.BytesIO(data), mode="r", format=container_form(data, layout.transfer_syntax))
