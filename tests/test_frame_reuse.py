@@ -9,6 +9,7 @@ multi-frame files. Costs are asserted as counts of tesseract calls, never as tim
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from conftest import run_scan
 from scp_scanner import pii
 from scp_scanner.dicom import iter_images, read_dataset
 from scp_scanner.model import SOURCE_FRAME, Image, TextBox
+from scp_scanner.ocr.prepare import below_ink
 from scp_scanner.ocr.reuse import (AGAIN, AREA, KEEP, FrameReuse, box_key, changed_pixels,
                                    dirty_boxes, line_plans, plan_patches)
 from scp_scanner.ocr.tesseract import TesseractEngine
@@ -273,6 +275,54 @@ def test_line_plans_read_the_area_when_the_ink_reaches_further_inside_the_box():
     changed = changed_pixels(after, before)
     assert changed.any() and not changed[:, wide.right:].any()
     assert line_plans(changed, before, after, [wide], dirty_boxes(changed, [wide])) == [AREA]
+
+
+def test_line_plans_keep_a_line_beside_speckle_that_stays_below_its_ink():
+    """Speckle changing beside a white line (an echo's sector next to its labels), on the
+    background side of the line's ink before and after: nothing the line is read at
+    changed, so it keeps its reading. The same change at the ink's level (a glyph may have
+    joined the line) reads its area, and so does one that crosses the level on either frame,
+    or one where the line's own box changed too."""
+    rng = np.random.default_rng(5)
+    before = _drawn({(10, 10): "Se:3 Im:45"})
+    box = _ink_box(before, "Se:3 Im:45", 0, 400)
+    spot = (slice(box.top, box.bottom), slice(box.right + 6, box.right + 20))
+
+    def speckled(image: Image, low: int, high: int) -> Image:
+        pixels = image.pixels.copy()
+        pixels[spot] = rng.integers(low, high, pixels[spot].shape, dtype=np.uint8)
+        return replace(image, pixels=pixels)
+
+    first, second = speckled(before, 10, 60), speckled(before, 10, 60)
+    changed = changed_pixels(second, first)
+    assert changed[spot].any() and not changed[box.top:box.bottom, box.left:box.right].any()
+    dirty = dirty_boxes(changed, [box])
+    assert dirty == [True]
+    assert line_plans(changed, first, second, [box], dirty) == [KEEP]
+    # The line's own box changed as well (a new picture, not speckle beside still text).
+    redrawn = replace(second, pixels=second.pixels.copy())
+    redrawn.pixels[box.top:box.bottom, box.left:box.right][second.pixels[box.top:box.bottom, box.left:box.right] == 0] = 1
+    changed = changed_pixels(redrawn, first)
+    assert line_plans(changed, first, redrawn, [box], dirty_boxes(changed, [box])) == [AREA]
+    bright = speckled(before, 200, 256)
+    changed = changed_pixels(bright, first)
+    assert line_plans(changed, first, bright, [box], dirty_boxes(changed, [box])) == [AREA]
+    changed = changed_pixels(first, bright)
+    assert line_plans(changed, bright, first, [box], dirty_boxes(changed, [box])) == [AREA]
+
+
+def test_below_ink_knows_bright_and_dark_ink():
+    """below_ink: the background side of a line's Otsu threshold, for white text on black
+    and black text on white; a line of one level has no ink to compare with."""
+    white = np.zeros((12, 40), np.uint8)
+    white[3:9, 5:30:3] = 250
+    assert below_ink(white, np.array([0, 40, 90], np.uint8))
+    assert not below_ink(white, np.array([0, 40, 200], np.uint8))
+    dark = 255 - white
+    assert below_ink(dark, np.array([255, 220, 170], np.uint8))
+    assert not below_ink(dark, np.array([255, 30], np.uint8))
+    assert below_ink(np.stack([white] * 3, axis=-1), np.array([[10, 20, 30]], np.uint8))
+    assert not below_ink(np.full((12, 40), 9, np.uint8), np.array([0], np.uint8))
 
 
 def test_changed_pixels_are_exact_and_include_the_text_mask():

@@ -381,6 +381,27 @@ def ink_stays_inside(before: np.ndarray, after: np.ndarray) -> bool:
     return was is not None and was[0] <= now[0] and was[1] <= now[1] and now[2] <= was[2] and now[3] <= was[3]
 
 
+def below_ink(line: np.ndarray, values: np.ndarray) -> bool:
+    """Are all `values` (pixels, grey or colour) on the background side of the ink of the
+    text line `line` (its box's pixels)? The line's grey (brightest channel) splits in two at
+    its Otsu threshold; ink is the smaller side, and the level between the two sides' means
+    divides ink from background (a two-level drawing splits at its first level, so the
+    threshold alone would count any change above the background as ink). A line of one
+    level has no ink to compare with: False."""
+    import cv2
+
+    grey = np.ascontiguousarray(to_grey(line))
+    if grey.size == 0 or grey.min() == grey.max():
+        return False
+    _, binary = cv2.threshold(grey, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    upper = binary.astype(bool)
+    level = (float(grey[upper].mean()) + float(grey[~upper].mean())) / 2
+    others = to_grey(values)
+    if upper.mean() <= 0.5:          # bright ink
+        return bool((others < level).all())
+    return bool((others > level).all())
+
+
 def covered(a: TextBox, b: TextBox) -> bool:
     """Does one of the two boxes lie mostly (half its area or more) inside the other (the
     same line found twice)?"""

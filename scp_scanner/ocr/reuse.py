@@ -17,8 +17,9 @@ planes of one overlay, of one shape) it keeps the previous image and the boxes r
 3. Something changed, and the engine can read areas of an image as its whole read reads
    them (`read_in`: rapidocr, which detects an area at the scale a whole read chooses and
    recognises its lines alone): a line whose neighbourhood (a text height above and below,
-   two to each side) kept its pixels, or changed only inside other lines' boxes, keeps its
-   reading; a line whose glyphs changed inside its box while its ink stays inside the
+   two to each side) kept its pixels, changed only inside other lines' boxes, or (its own
+   box unchanged) changed only on the background side of the line's ink (speckle darker
+   than white text, before and after: `below_ink`), keeps its reading; a line whose glyphs changed inside its box while its ink stays inside the
    rectangle it filled (a clock's seconds, a counter going from 10 to 9) is recognised
    again where it stands (`read_lines`, no detection: line_plans; its rectangle stays the
    one drawn before, so it may be a glyph wider than a full read's; rapidocr recognises
@@ -66,7 +67,7 @@ import numpy as np
 
 from ..masks import dilate, label_with_boxes
 from ..model import Image, Source, TextBox
-from .prepare import covered, ink_stays_inside, inks, merge_overlapping, reading_order, regions_of
+from .prepare import below_ink, covered, ink_stays_inside, inks, merge_overlapping, reading_order, regions_of
 
 # Above this share of changed (to-be-read) pixels the frame is read whole: cropping saves
 # little then, and a whole read needs no locality.
@@ -207,7 +208,10 @@ def line_plans(changed: np.ndarray, before: Image, after: Image, boxes: list[Tex
     """What a further frame read in areas does with each earlier line: KEEP its reading,
     recognise it AGAIN where it stands, or read its neighbourhood's AREA (detection, then
     recognition). A dirty line (dirty_boxes) is kept when every changed pixel of its
-    neighbourhood lies inside other lines (a clock beside it ticked); read again when
+    neighbourhood lies inside other lines (a clock beside it ticked) or, when its own box
+    kept its pixels, stayed outside them on the background side of the line's ink in both
+    frames (an echo's speckle beside its white labels: what the line is read at did not
+    change there; a frame changed everywhere, lines included, is a new picture); read again when
     they lie inside lines and some inside its own, and its ink stays inside the rectangle
     it filled before (glyphs changed, the line did not grow: a clock's seconds, a counter
     going from 10 to 9); else its area is read (the line grew, or something changed outside
@@ -225,7 +229,8 @@ def line_plans(changed: np.ndarray, before: Image, after: Image, boxes: list[Tex
         if not is_dirty:
             plans.append(KEEP)
         elif loose[n.top:n.bottom, n.left:n.right].any():
-            plans.append(AREA)
+            still = not changed[box.top:box.bottom, box.left:box.right].any()
+            plans.append(KEEP if still and _background_change(before, after, box, n, loose) else AREA)
         elif not changed[box.top:box.bottom, box.left:box.right].any():
             plans.append(KEEP)
         elif ink_stays_inside(before.pixels[box.top:box.bottom, box.left:box.right],
@@ -234,6 +239,15 @@ def line_plans(changed: np.ndarray, before: Image, after: Image, boxes: list[Tex
         else:
             plans.append(AREA)
     return spread_areas(boxes, plans, height, width)
+
+
+def _background_change(before: Image, after: Image, box: TextBox, near: Area, loose: np.ndarray) -> bool:
+    """Did the pixels that changed outside every line around `box` stay, before and after,
+    on the background side of its ink (speckle below white text's level)?"""
+    where = loose[near.top:near.bottom, near.left:near.right]
+    line = before.pixels[box.top:box.bottom, box.left:box.right]
+    return all(below_ink(line, image.pixels[near.top:near.bottom, near.left:near.right][where])
+               for image in (before, after))
 
 
 def spread_areas(boxes: list[TextBox], plans: list[str], height: int, width: int) -> list[str]:
