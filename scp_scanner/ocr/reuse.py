@@ -19,11 +19,12 @@ planes of one overlay, of one shape) it keeps the previous image and the boxes r
    recognises its lines alone): a line whose neighbourhood (a text height above and below,
    two to each side) kept its pixels, changed only inside other lines' boxes, or (its own
    box unchanged) changed only on the background side of the line's ink (speckle darker
-   than white text, before and after: `below_ink`), keeps its reading; a line whose glyphs changed inside its box while its ink stays inside the
-   rectangle it filled (a clock's seconds, a counter going from 10 to 9) is recognised
-   again where it stands (`read_lines`, no detection: line_plans; its rectangle stays the
-   one drawn before, so it may be a glyph wider than a full read's; rapidocr recognises
-   only the words that hold changed pixels); the neighbourhoods
+   than white text, before and after: `below_ink`), keeps its reading; a line whose glyphs
+   changed inside its box while its ink stays inside the rectangle it filled (a clock's
+   seconds, a counter going from 10 to 9) is recognised again where it stands
+   (`read_lines`, no detection: line_plans; its rectangle stays the one drawn before, so it
+   may be a glyph wider than a full read's; rapidocr recognises only the words that hold
+   changed pixels); the neighbourhoods
    of the other lines (one that grew, or has picture moving beside it, and what stands
    next to it on its row) are read again, and so is text-like ink (ocr/prepare.py: three
    or more glyphs of annotation size in a line) that appeared where the picture changed,
@@ -211,8 +212,8 @@ def line_plans(changed: np.ndarray, before: Image, after: Image, boxes: list[Tex
     neighbourhood lies inside other lines (a clock beside it ticked) or, when its own box
     kept its pixels, stayed outside them on the background side of the line's ink in both
     frames (an echo's speckle beside its white labels: what the line is read at did not
-    change there; a frame changed everywhere, lines included, is a new picture); read again when
-    they lie inside lines and some inside its own, and its ink stays inside the rectangle
+    change there; a frame changed everywhere, lines included, is a new picture); read again
+    when they lie inside lines and some inside its own, and its ink stays inside the rectangle
     it filled before (glyphs changed, the line did not grow: a clock's seconds, a counter
     going from 10 to 9); else its area is read (the line grew, or something changed outside
     every line: the line may have gained a neighbour, or picture moved beside it). A line
