@@ -176,7 +176,7 @@ def _say_if_pictures_are_left(ds: pydicom.Dataset, layout: PixelLayout, frames: 
     frames the header declares, so the rest are not read; say so (one more picture decoded)."""
     try:
         left = next(frames, None) is not None
-    except Exception:   # noqa: BLE001 - a damaged tail: nothing more to read either way
+    except DicomInputError:     # a damaged picture past the declared frames: none to read either way
         return
     if left:
         log.warning("%s: the video holds more pictures than its NumberOfFrames (%d); those after "

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import itertools
 import sys
 from collections.abc import Iterator
 
@@ -114,7 +115,15 @@ def iter_video_frames(ds: pydicom.Dataset, layout: PixelLayout) -> Iterator[np.n
         stream = videos[0]
         stream.thread_type = "SLICE"
         stream.codec_context.thread_count = 1
-        for frame in container.decode(stream):
+        pictures = container.decode(stream)
+        for index in itertools.count():
+            try:
+                frame = next(pictures, None)
+            except av.error.FFmpegError as exc:     # a damaged picture
+                reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise DicomInputError(f"cannot decode frame {index} ({name}): {reason[:300]}") from None
+            if frame is None:
+                return
             yield _picture(frame, layout)
     finally:
         container.close()
