@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
                                             "and append rows to rolling CSV files.")
     from .scp.arguments import add_serve_arguments
     add_serve_arguments(serve)
-    from .report.commands import add_report_arguments, add_rules_arguments
+    from .report.arguments import add_report_arguments, add_rules_arguments
     add_report_arguments(commands.add_parser(
         "report", help="write an HTML page to review the flagged images of CSV files",
         description="Read CSV rows and the DICOM files they name; write one self-contained HTML "

@@ -5,13 +5,29 @@ import logging
 import warnings
 
 
+_pydicom_debug: bool | None = None      # the choice quiet_pydicom last made
+
+
 def quiet_pydicom(debug: bool = False) -> None:
     """pydicom logs a traceback for every decoder plugin that fails on a frame and warns about
     odd values it reads past (padding, invalid VRs). scp-scanner reports each failure itself
-    in one line, so pydicom's own account is kept for debugging (-d) only."""
+    in one line, so pydicom's own account is kept for debugging (-d) only.
+
+    Importing pydicom sets its logger back to WARNING: a process that imports it later than
+    this call (scan's main process and its workers, which start before reading any file)
+    calls pydicom_imported() after the import."""
+    global _pydicom_debug
+    _pydicom_debug = debug
     logging.getLogger("pydicom").setLevel(logging.DEBUG if debug else logging.CRITICAL)
     if not debug:
         warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom(\.|$)")
+
+
+def pydicom_imported() -> None:
+    """Make quiet_pydicom's choice again, after pydicom's import undid it (nothing to do
+    when quiet_pydicom was never called)."""
+    if _pydicom_debug is not None:
+        logging.getLogger("pydicom").setLevel(logging.DEBUG if _pydicom_debug else logging.CRITICAL)
 
 
 def printable(value: object, limit: int = 200) -> str:

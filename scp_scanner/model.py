@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:        # annotations only: a process that only hands files on needs no numpy
+    import numpy as np
 
 
 class Source(StrEnum):

@@ -19,7 +19,7 @@ def configure_process(worker: bool = False) -> None:
       core); the CLI's own process keeps a value the user set.
     - HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE: flair and huggingface_hub never try the network
       (docs/design.md, "Engines": nothing is downloaded at run time).
-    - glibc's mmap threshold fixed at its default, 128 KiB (fixed_mmap_threshold).
+    - glibc's mmap threshold fixed at 1 MiB (fixed_mmap_threshold).
     """
     if worker:
         os.environ["OMP_THREAD_LIMIT"] = "1"
@@ -30,9 +30,9 @@ def configure_process(worker: bool = False) -> None:
     fixed_mmap_threshold()
 
 
-# glibc mallopt parameter M_MMAP_THRESHOLD, and its default value.
+# glibc mallopt parameter M_MMAP_THRESHOLD, and the value it is fixed at.
 _M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD = 128 * 1024
+MMAP_THRESHOLD = 1 << 20
 
 
 def libc() -> ctypes.CDLL | None:
@@ -48,10 +48,13 @@ def fixed_mmap_threshold() -> bool:
     to the system when freed. By default glibc raises the threshold to the size of each
     mmapped block freed (up to 32 MB), so after the first large image a frame's arrays come
     from the heap, whose freed memory it keeps: a 2500x2000 CR then peaked at 467 MB RSS
-    in `scan --ocr rapidocr --pii spacy --rects`, 454 MB with the threshold fixed. The cost
-    is system time (each large array's pages are fresh): over 21 real files 2.9-3.1 s of
-    system time against 0.9 s, ~8% of the wall time; fixed at 1, 2 or 4 MB it cost less (1.5
-    s) but left 21 real files and four 2500x2000 CRs at 414, 411 and 421 MB against 408 MB.
+    in `scan --ocr rapidocr --pii spacy --rects`, 454 MB with the threshold fixed at glibc's
+    default, 128 KiB. Each block at or above the threshold costs fresh pages, zeroed by the
+    kernel, every time: at 128 KiB every mask of a 640x480 frame (300 KB) did, and over the
+    21 real files of bench/real_files.py, in one process, page faults were 882,000 and
+    system time 1.8-2.1 s of ~11 s; at 1 MiB 345,000-354,000 faults and 0.8-0.9 s, for a peak
+    RSS 3-8 MB higher (270 -> 272-277 MB; the 21 files then four 2500x2000 CRs 304 -> 312 MB,
+    4 December 2026). A large image's arrays (a 2500x2000 plane is 5 MB) stay mmapped.
     False where the C library is not glibc (nothing to set)."""
     mallopt = getattr(libc(), "mallopt", None)
     return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) if mallopt is not None else False

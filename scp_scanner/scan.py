@@ -17,11 +17,11 @@ from typing import IO, TYPE_CHECKING, Callable, Iterable, Iterator
 
 from tqdm import tqdm
 
-from .dicom import DicomInputError, NotDicomError, instance_info, iter_images, read_dataset
+from .dicom import DicomInputError, NotDicomError
+from .logs import pydicom_imported
 from .registry import EngineError
 from .output.csv_file import render
 from .private_files import open_private
-from .output.export import export_dir, export_image, export_name
 from .output.rows import Row
 from .partitions import DEFAULT_PARTITION_SIZE
 from .paths import InputPath, iter_inputs
@@ -144,6 +144,11 @@ def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> R
     if not (args.extract or args.identify):
         result = pipeline.process_file(item.path)
         return Result(item, result.rows, result.images, result.sensitive_images)
+    # Image reading is imported where images are read (here, or in workers): a parallel
+    # scan's main process starts its workers without it.
+    from .dicom import instance_info, iter_images, read_dataset
+    from .output.export import export_dir, export_image, export_name
+
     ds = read_dataset(item.path, pipeline.limits)
     info = instance_info(ds, item.path)
     rows: list[Row] = []
@@ -169,6 +174,7 @@ def rows_serially(args: argparse.Namespace, settings: PipelineSettings, items: I
     """The Result of each input, in order, in this process."""
     from .pipeline import build_pipeline      # loaded only where images are read (workers.py)
 
+    pydicom_imported()
     pipeline = build_pipeline(settings)
     for item in items:
         try:
@@ -188,9 +194,14 @@ def rows_in_workers(jobs: int, settings: PipelineSettings, items: Iterable[Input
     ahead first; results come back in input order, with a bounded number of files held."""
     pool = WorkerPool(settings, workers=jobs, nice=0)
     pool.start()
+    lookahead = LOOKAHEAD_PER_WORKER * pool.workers
+    queue = estimated(items)
     try:
+        # The first files' headers are read (and pydicom imported) while the workers load
+        # their engines, not after.
+        ahead = list(itertools.islice(queue, lookahead))
         pool.check()
-    except EngineError:
+    except BaseException:
         pool.stop(wait=False)
         raise
 
@@ -198,18 +209,24 @@ def rows_in_workers(jobs: int, settings: PipelineSettings, items: Iterable[Input
         return pool.submit(process_path, item.path)
 
     try:
-        for item, future in largest_first_in_order(items, submit, pool.workers,
-                                                   LOOKAHEAD_PER_WORKER * pool.workers):
+        for item, future in largest_first_in_order(itertools.chain(ahead, queue), submit,
+                                                   pool.workers, lookahead):
             yield _collect(item, future)
     finally:
         pool.stop(wait=False)
 
 
-def largest_first_in_order(items: Iterable[InputPath], submit: Callable[[InputPath], Future],
+def estimated(items: Iterable[InputPath]) -> Iterator[tuple[float, InputPath]]:
+    """Each item with its work estimate (work_order.py), read from its header as it comes."""
+    for item in items:
+        yield work_estimate(item.path), item
+
+
+def largest_first_in_order(items: Iterable[tuple[float, InputPath]], submit: Callable[[InputPath], Future],
                            workers: int, lookahead: int) -> Iterator[tuple[InputPath, Future]]:
-    """Each item with its finished future, in input order. Up to `lookahead` items are read
-    ahead; whenever fewer than `workers` run, the one with the largest work estimate among
-    those not started is submitted (work_order.py)."""
+    """Each item (given with its work estimate: `estimated`) with its finished future, in
+    input order. Up to `lookahead` items are read ahead; whenever fewer than `workers` run,
+    the one with the largest estimate among those not started is submitted (work_order.py)."""
     inputs = enumerate(items)
     waiting: list[tuple[float, int, InputPath]] = []      # read from the input, not started
     running: set[Future] = set()
@@ -222,7 +239,8 @@ def largest_first_in_order(items: Iterable[InputPath], submit: Callable[[InputPa
             if nxt is None:
                 ended = True
             else:
-                waiting.append((work_estimate(nxt[1].path), nxt[0], nxt[1]))
+                position, (estimate, item) = nxt
+                waiting.append((estimate, position, item))
         while waiting and len(running) < workers:
             _, position, item = waiting.pop(largest_first([(w[0], w[1]) for w in waiting]))
             future = submit(item)

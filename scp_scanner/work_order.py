@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 import warnings
 
+from .logs import pydicom_imported
+
 FURTHER_FRAME_SHARE = 0.25
 
 
@@ -25,6 +27,7 @@ def work_estimate(path: str) -> float:
     quickly, or is large and compressed)."""
     import pydicom
 
+    pydicom_imported()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -85,8 +85,9 @@ def _init_worker(settings: PipelineSettings, nice: int, parent: int, memory_mb: 
             except OSError:
                 pass
     _watch_parent(parent)
-    quiet_pydicom(logging.getLogger().isEnabledFor(logging.DEBUG))
     from .pipeline import build_pipeline      # the engines and image analysis: in workers only
+
+    quiet_pydicom(logging.getLogger().isEnabledFor(logging.DEBUG))   # after pydicom's import
 
     try:
         _pipeline = build_pipeline(settings)

@@ -16,7 +16,7 @@ import dicomgen
 from conftest import run_scan
 from scp_scanner import ocr
 from scp_scanner.dicom import iter_images, read_dataset
-from scp_scanner.enclose import MAX_GROW, enclose, grow_for
+from scp_scanner.enclose import MAX_GROW, background_and_noise, enclose, glyph_pixels, grow_for
 from scp_scanner.model import Image, TextBox
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -128,3 +128,37 @@ def test_blanking_the_csv_rectangles_leaves_no_glyph_pixel(antialiased_files, tm
         assert left_after_blanking(np.where(text_area, pixels, BACKGROUND), boxes) == 0
         whole = next(r for r in rows if r["filename"] == truth.path and r["left"] == "-1")
         assert whole["is_sensitive"] == "1"
+
+
+def test_an_8_bit_windows_background_and_noise_are_numpys_medians():
+    """background_and_noise reads the ring's histogram; the values are np.median's of the
+    ring and of its absolute deviations, per channel, odd and even counts, flat and busy."""
+    rng = np.random.default_rng(7)
+    for trial in range(400):
+        shape = (int(rng.integers(2, 30)), int(rng.integers(2, 50))) + ((3,) if trial % 2 else ())
+        window = (rng.integers(0, 256, shape) if trial % 3 else
+                  rng.integers(0, 3, shape) * int(rng.integers(1, 100))).astype(np.uint8)
+        outside = rng.random(shape[:2]) < 0.6
+        if not outside.any():
+            continue
+        ring = window.astype(np.float32).reshape(*shape[:2], -1)[outside]
+        background, spread = background_and_noise(window, outside)
+        assert np.array_equal(background, np.median(ring, axis=0))
+        assert np.array_equal(spread, np.median(np.abs(ring - np.median(ring, axis=0)), axis=0))
+
+
+def test_glyph_pixels_of_8_bit_windows_equal_those_of_the_same_values_in_any_type():
+    """The 8-bit path (histogram medians, channel by channel) marks the same pixels as the
+    general path does for the same values held as int16."""
+    rng = np.random.default_rng(11)
+    for trial in range(300):
+        height, width = int(rng.integers(6, 40)), int(rng.integers(6, 80))
+        shape = (height, width, 3) if trial % 2 else (height, width)
+        window = np.clip(rng.normal(60, rng.choice([0.5, 3, 20]), shape), 0, 255).astype(np.uint8)
+        window[height // 3:height // 2 + 1, 2:width - 2] = rng.integers(120, 256)
+        inside = np.zeros((height, width), bool)
+        inside[height // 4:3 * height // 4 + 1, width // 5:4 * width // 5 + 1] = True
+        outside = ~inside & (rng.random((height, width)) < 0.9)
+        assert np.array_equal(glyph_pixels(window, inside, outside),
+                              glyph_pixels(window.astype(np.int16), inside, outside))
+    assert glyph_pixels(window, inside, np.zeros_like(inside)) is None

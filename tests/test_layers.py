@@ -62,12 +62,17 @@ def test_scan_and_pool_load_no_scp_code(tmp_path: Path) -> None:
 
 
 def test_the_cli_parser_and_scan_load_nothing_a_parallel_scan_leaves_to_workers() -> None:
+    """Up to the start of its workers, a parallel scan's main process (the parser, the scan
+    module, the settings) loads neither the engines nor image reading: pydicom, numpy and
+    PIL come later, while the workers load their engines."""
     code = ("import sys\n"
             "from scp_scanner.cli import build_parser\n"
-            "build_parser()\n"
             "import scp_scanner.scan\n"
+            "args = build_parser().parse_args(['scan', '--ocr', 'rapidocr', '--pii', 'spacy', 'x.dcm'])\n"
+            "scp_scanner.scan.settings_from_args(args)\n"
             "print(sorted(n for n in ('scp_scanner.pipeline', 'scipy', 'onnxruntime', 'spacy', "
-            "'pynetdicom', 'scp_scanner.scp.service') if n in sys.modules))\n")
+            "'pynetdicom', 'scp_scanner.scp.service', 'pydicom', 'numpy', 'PIL', 'cv2', "
+            "'scp_scanner.dicom.instance') if n in sys.modules))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]", done.stdout

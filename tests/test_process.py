@@ -69,7 +69,35 @@ def test_cli_keeps_a_users_thread_limit_and_goes_offline(tmp_path: Path) -> None
 
 def test_the_mmap_threshold_is_fixed_on_glibc() -> None:
     """configure_process fixes glibc's mmap threshold (large arrays mmapped and handed back
-    when freed, not kept on the heap after the first large image); Debian's libc is glibc."""
-    from scp_scanner.process import fixed_mmap_threshold
+    when freed, not kept on the heap after the first large image); Debian's libc is glibc.
+    In a fresh process (glibc's own threshold untouched), after the call a block of twice
+    MMAP_THRESHOLD is mmapped and one of half of it is not, even after a 16 MB block was
+    freed (which raises glibc's dynamic threshold to 16 MB)."""
+    code = textwrap.dedent("""
+        import ctypes
+        from scp_scanner.process import MMAP_THRESHOLD, fixed_mmap_threshold, libc
 
-    assert fixed_mmap_threshold() is True
+        class MallInfo2(ctypes.Structure):
+            _fields_ = [(name, ctypes.c_size_t) for name in (
+                "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+                "uordblks", "fordblks", "keepcost")]
+
+        c = libc()
+        c.mallinfo2.restype = MallInfo2
+        c.malloc.restype = ctypes.c_void_p
+        c.free.argtypes = [ctypes.c_void_p]
+        assert fixed_mmap_threshold() is True
+        c.free(c.malloc(16 << 20))
+
+        def mmapped(size):
+            before = c.mallinfo2().hblks
+            block = c.malloc(size)
+            after = c.mallinfo2().hblks
+            c.free(block)
+            return after - before
+
+        print(mmapped(2 * MMAP_THRESHOLD), mmapped(MMAP_THRESHOLD // 2))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "0"]

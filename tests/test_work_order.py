@@ -13,7 +13,7 @@ import dicomgen
 from conftest import run_scan
 from scp_scanner.paths import InputPath
 from scp_scanner.pipeline import PipelineSettings
-from scp_scanner.scan import largest_first_in_order, rows_in_workers
+from scp_scanner.scan import estimated, largest_first_in_order, rows_in_workers
 from scp_scanner.work_order import largest_first, work_estimate
 
 
@@ -58,7 +58,7 @@ def test_a_free_worker_takes_the_largest_file_read_ahead_and_results_keep_input_
             return pool.submit(task, item.path)
 
         out = [(item.path, future.result())
-               for item, future in largest_first_in_order(items, submit, workers=1, lookahead=len(items))]
+               for item, future in largest_first_in_order(estimated(items), submit, workers=1, lookahead=len(items))]
     assert [path for path, _ in out] == [item.path for item in items]
     assert all(path == result for path, result in out)
     by_estimate = sorted((item.path for item in items), key=lambda p: -work_estimate(p))
@@ -69,7 +69,7 @@ def test_a_free_worker_takes_the_largest_file_read_ahead_and_results_keep_input_
         def submit(item: InputPath) -> Future:
             return pool.submit(task, item.path)
 
-        assert [i.path for i, _ in largest_first_in_order(items, submit, workers=1, lookahead=2)] == \
+        assert [i.path for i, _ in largest_first_in_order(estimated(items), submit, workers=1, lookahead=2)] == \
             [item.path for item in items]
     assert started[0].endswith("CT_small.dcm")          # of MR_small and CT_small
 

@@ -10,10 +10,12 @@ can be raised in the `processing` section of the configuration (serve and `scan 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import pydicom
+from typing import TYPE_CHECKING
 
 from .errors import DicomInputError
+
+if TYPE_CHECKING:        # annotations only: the scan's main process reads limits without pydicom
+    import pydicom
 
 DEFAULT_MAX_FRAMES = 20_000
 DEFAULT_MAX_FRAME_PIXELS = 8192 * 8192

@@ -15,28 +15,6 @@ from .findings import FindingsError, findings, locate, read_device
 EXIT_OK, EXIT_MISSING, EXIT_USAGE = 0, 1, 2
 
 
-def add_report_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("csv", nargs="+", metavar="ROWS.csv", help="CSV files written by scan or serve")
-    parser.add_argument("-o", "--output", metavar="FILE", default="report.html",
-                        help="the HTML file to write (created owner-only; default report.html)")
-    parser.add_argument("--max-thumbnails", type=int, default=20, metavar="N",
-                        help="embed thumbnails of the first N flagged images per model; "
-                             "the rest are listed as text (default 20)")
-    parser.add_argument("--thumbnail-size", type=int, default=360, metavar="PX",
-                        help="longest side of a thumbnail in pixels (default 360)")
-
-
-def add_rules_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("csv", nargs="+", metavar="ROWS.csv",
-                        help="CSV files written by scan --rects or serve (rectangle rows needed)")
-    parser.add_argument("-o", "--output", metavar="FILE", default="-",
-                        help="the deid recipe to write (created owner-only; default stdout)")
-    parser.add_argument("--margin", type=int, default=0, metavar="PX",
-                        help="grow each box by PX pixels on every side (default 0)")
-    parser.add_argument("--section", default="scp-scanner",
-                        help="name of the %%filter section (default scp-scanner)")
-
-
 def _write(path: str, text: str) -> None:
     if path == "-":
         sys.stdout.write(text)
@@ -108,4 +86,4 @@ def run_rules(args: argparse.Namespace) -> int:
     return EXIT_MISSING if missing else EXIT_OK
 
 
-__all__ = ["add_report_arguments", "add_rules_arguments", "run_report", "run_rules"]
+__all__ = ["run_report", "run_rules"]
