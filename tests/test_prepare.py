@@ -175,3 +175,19 @@ def test_percentile_of_uint8_from_its_histogram_is_numpys() -> None:
             assert prepare.percentile_u8(values, q) == np.percentile(values, q), (k, q)
     frame = rng.integers(0, 256, (480, 640), dtype=np.uint8)
     assert prepare.bright_level(frame) == max(128, int(np.percentile(frame, 90)) + 1)
+
+
+def test_histogram_and_median_of_uint8_are_numpys() -> None:
+    """histogram_u8 (OpenCV's counts) equals np.bincount, and median_u8 of it np.median, for
+    1-D and 2-D arrays, strided views, one level or many, odd and even sizes."""
+    rng = np.random.default_rng(9)
+    for k in range(300):
+        frame = rng.integers(0, int(rng.integers(1, 256)) + 1,
+                             (int(rng.integers(1, 60)), int(rng.integers(1, 90))), dtype=np.uint8)
+        for values in (frame, frame[::2, 1::3], frame.ravel(), frame[:, :1]):
+            if not values.size:
+                continue
+            counts = prepare.histogram_u8(values)
+            assert counts.dtype == np.int64
+            assert np.array_equal(counts, np.bincount(values.ravel(), minlength=256)), k
+            assert prepare.median_u8(counts) == np.median(values), k
