@@ -44,6 +44,11 @@ def test_label_numbers_and_boxes_as_ndimage(connectivity):
         assert sorted(map(tuple, loose_boxes.tolist())) == sorted(map(tuple, boxes.tolist()))
         assert sorted(map(tuple, masks.component_boxes(mask, connectivity).tolist())) == \
             sorted(map(tuple, boxes.tolist()))
+        # label without statistics (OpenCV's plain labelling): the same partition too.
+        plain, n = masks.label(mask, connectivity, ordered=False)
+        pairs = set(zip(expected[mask].tolist(), plain[mask].tolist()))
+        assert n == count and len(pairs) == count and len({b for _, b in pairs}) == count
+        assert not plain[~mask].any()
 
 
 @pytest.mark.parametrize("connectivity", [4, 8])
@@ -78,6 +83,9 @@ def test_many_components_fall_back_to_32_bit_labels():
     labels, count = masks.label(mask)
     expected, n = ndimage.label(mask)
     assert count == n == 90000 and np.array_equal(labels, expected)
+    plain, count = masks.label(mask, ordered=False)
+    assert count == 90000 and plain.dtype == np.int32 and (plain[::2, ::2] > 0).all()
+    assert len(np.unique(plain[::2, ::2])) == 90000
 
 
 @pytest.mark.parametrize("size,iterations", [(3, 1), (3, 2), (5, 1), (7, 3)])

@@ -191,3 +191,35 @@ def test_histogram_and_median_of_uint8_are_numpys() -> None:
             assert counts.dtype == np.int64
             assert np.array_equal(counts, np.bincount(values.ravel(), minlength=256)), k
             assert prepare.median_u8(counts) == np.median(values), k
+
+
+def test_line_regions_come_in_the_order_of_ndimage_labels_of_the_smear() -> None:
+    """line_regions labels the smear without ordering it and sorts the lines by their first
+    smeared pixel: the regions and their order are those that numbering the smear as
+    ndimage.label does gives (random glyph boxes, lines touching, nested and apart)."""
+    from scp_scanner.masks import label
+
+    rng = np.random.default_rng(3)
+    params = prepare.PREPARE
+    for trial in range(300):
+        height, width = int(rng.integers(20, 120)), int(rng.integers(20, 160))
+        count = int(rng.integers(1, 40))
+        tops = rng.integers(0, height - 4, count)
+        lefts = rng.integers(0, width - 2, count)
+        boxes = np.stack([tops, lefts, np.minimum(height, tops + rng.integers(3, 15, count)),
+                          np.minimum(width, lefts + rng.integers(1, 12, count))], axis=1)
+        smear = np.zeros((height, width), bool)
+        for top, left, bottom, right in boxes:
+            reach = max(2, int(round(params.smear_reach * (bottom - top))))
+            smear[top:bottom, max(0, left - reach):min(width, right + reach)] = True
+        labels, _ = label(smear)
+        owner = labels[boxes[:, 0], boxes[:, 1]]
+        expected = []
+        for line in np.unique(owner):
+            members = boxes[owner == line]
+            heights = members[:, 2] - members[:, 0]
+            expected.append(prepare.Region(int(members[:, 0].min()), int(members[:, 1].min()),
+                                           int(members[:, 2].max()), int(members[:, 3].max()),
+                                           int(heights[heights <= 2 * np.median(heights)].max()),
+                                           len(members)))
+        assert prepare.line_regions(boxes, (height, width)) == expected, trial

@@ -287,20 +287,25 @@ def line_regions(glyph_boxes: np.ndarray, shape: tuple[int, int],
         return []
     height, width = shape
     smear = np.zeros(shape, bool)
-    for top, left, bottom, right in glyph_boxes:
+    starts = np.empty(len(glyph_boxes), int)          # each smeared glyph's first column
+    for i, (top, left, bottom, right) in enumerate(glyph_boxes):
         reach = max(2, int(round(params.smear_reach * (bottom - top))))
-        smear[top:bottom, max(0, left - reach):min(width, right + reach)] = True
-    labels, _ = label(smear)
+        starts[i] = max(0, left - reach)
+        smear[top:bottom, starts[i]:min(width, right + reach)] = True
+    labels, _ = label(smear, ordered=False)
     owner = labels[glyph_boxes[:, 0], glyph_boxes[:, 1]]
     regions = []
     for line in np.unique(owner):
         members = glyph_boxes[owner == line]
         heights = members[:, 2] - members[:, 0]
         text_height = heights[heights <= 2 * np.median(heights)].max()
-        regions.append(Region(int(members[:, 0].min()), int(members[:, 1].min()),
-                              int(members[:, 2].max()), int(members[:, 3].max()),
-                              int(text_height), len(members)))
-    return regions
+        top = int(members[:, 0].min())
+        first = int(starts[owner == line][members[:, 0] == top].min())
+        regions.append((top, first, Region(top, int(members[:, 1].min()), int(members[:, 2].max()),
+                                           int(members[:, 3].max()), int(text_height), len(members))))
+    # In raster order of each line's first smeared pixel (its top row is its glyphs' top, and
+    # there the leftmost smeared column starts it): the order of ndimage.label's numbering.
+    return [region for _, _, region in sorted(regions, key=lambda item: item[:2])]
 
 
 def regions_of(ink: Ink, params: PrepareParams = PREPARE) -> list[Region] | None:
