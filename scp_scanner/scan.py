@@ -201,7 +201,7 @@ def rows_in_workers(jobs: int, settings: PipelineSettings, items: Iterable[Input
         # their engines, not after.
         ahead = list(itertools.islice(queue, lookahead))
         pool.check()
-    except BaseException:
+    except BaseException:       # an engine error, an unreadable --list, Ctrl-C: no worker is left
         pool.stop(wait=False)
         raise
 
