@@ -32,6 +32,7 @@ import numpy as np
 
 from .masks import dilate, label
 from .model import Image, TextBox
+from .ocr.prepare import histogram_u8, median_of_counts
 
 # How far a side may move for a piece that is not taken whole: anti-aliased edges are
 # 1-2 px, engines' boxes are off by 1-2 px.
@@ -118,15 +119,6 @@ def _window(shape: tuple[int, int], box: TextBox) -> tuple[int, int, int, int] |
             min(width, right + reach_x), min(height, bottom + reach_y))
 
 
-def _median_of_counts(counts: np.ndarray, total: int) -> float:
-    """np.median of `total` whole values given as counts per value (0, 1, 2...): the middle
-    value, or the mean of the two middle values for an even count."""
-    cumulative = np.cumsum(counts)
-    low = int(np.searchsorted(cumulative, (total - 1) // 2, side="right"))
-    high = int(np.searchsorted(cumulative, total // 2, side="right"))
-    return (low + high) / 2
-
-
 def background_and_noise(window: np.ndarray, outside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per channel of an 8-bit window: the median of the pixels where `outside` is set and
     their median absolute deviation from it (float32, the values np.median gives), from the
@@ -137,13 +129,12 @@ def background_and_noise(window: np.ndarray, outside: np.ndarray) -> tuple[np.nd
     deviation = np.empty(channels, np.float32)
     levels = np.arange(256)
     for channel in range(channels):
-        counts = np.bincount(planes[..., channel][outside], minlength=256)
-        total = int(counts.sum())
-        middle = _median_of_counts(counts, total)
+        counts = histogram_u8(planes[..., channel][outside])
+        middle = median_of_counts(counts)
         background[channel] = middle
         # Twice a value's distance from the median (a whole or half number) is a whole number.
         twice = np.abs(2 * levels - int(2 * middle))
-        deviation[channel] = _median_of_counts(np.bincount(twice, weights=counts, minlength=511), total) / 2
+        deviation[channel] = median_of_counts(np.bincount(twice, weights=counts, minlength=511)) / 2
     return background, deviation
 
 

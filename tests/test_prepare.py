@@ -178,7 +178,7 @@ def test_percentile_of_uint8_from_its_histogram_is_numpys() -> None:
 
 
 def test_histogram_and_median_of_uint8_are_numpys() -> None:
-    """histogram_u8 (OpenCV's counts) equals np.bincount, and median_u8 of it np.median, for
+    """histogram_u8 (OpenCV's counts) equals np.bincount, and median_of_counts of it np.median, for
     1-D and 2-D arrays, strided views, one level or many, odd and even sizes."""
     rng = np.random.default_rng(9)
     for k in range(300):
@@ -190,7 +190,7 @@ def test_histogram_and_median_of_uint8_are_numpys() -> None:
             counts = prepare.histogram_u8(values)
             assert counts.dtype == np.int64
             assert np.array_equal(counts, np.bincount(values.ravel(), minlength=256)), k
-            assert prepare.median_u8(counts) == np.median(values), k
+            assert prepare.median_of_counts(counts) == np.median(values), k
 
 
 def test_line_regions_come_in_the_order_of_ndimage_labels_of_the_smear() -> None:

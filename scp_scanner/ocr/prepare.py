@@ -221,9 +221,10 @@ def percentile_u8(grey: np.ndarray, q: float, counts: np.ndarray | None = None) 
     return float(b - (b - a) * (1 - t)) if t >= 0.5 else float(a + (b - a) * t)
 
 
-def median_u8(counts: np.ndarray) -> float:
-    """np.median of the uint8 values counted in `counts` (histogram_u8): the middle value, or
-    the mean of the two middle values for an even count."""
+def median_of_counts(counts: np.ndarray) -> float:
+    """np.median of whole values given as their counts (counts[v]: how many are v; a uint8
+    image's histogram_u8): the middle value, or the mean of the two middle values for an
+    even count."""
     cumulative = np.cumsum(counts)
     n = int(cumulative[-1])
     low = int(np.searchsorted(cumulative, (n - 1) // 2, side="right"))
@@ -261,7 +262,7 @@ def inks(image: Image, params: PrepareParams = PREPARE) -> list[Ink]:
     bright = grey >= bright_level(grey, params, counts)
     if plausible_text(bright, params):
         out.append(Ink("bright", bright))
-    if counts is not None and median_u8(counts) >= 128:
+    if counts is not None and median_of_counts(counts) >= 128:
         dark = grey < 128
         if plausible_text(dark, params):
             out.append(Ink("dark", dark, grey))

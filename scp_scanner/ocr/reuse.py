@@ -247,8 +247,8 @@ def _background_change(before: Image, after: Image, box: TextBox, near: Area, lo
     on the background side of its ink (speckle below white text's level)?"""
     where = loose[near.top:near.bottom, near.left:near.right]
     line = before.pixels[box.top:box.bottom, box.left:box.right]
-    return all(below_ink(line, image.pixels[near.top:near.bottom, near.left:near.right][where])
-               for image in (before, after))
+    changed = [image.pixels[near.top:near.bottom, near.left:near.right][where] for image in (before, after)]
+    return below_ink(line, np.concatenate(changed))
 
 
 def spread_areas(boxes: list[TextBox], plans: list[str], height: int, width: int) -> list[str]:
