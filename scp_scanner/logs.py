@@ -15,7 +15,7 @@ def quiet_pydicom(debug: bool = False) -> None:
 
     Importing pydicom sets its logger back to WARNING: a process that imports it later than
     this call (scan's main process and its workers, which start before reading any file)
-    calls pydicom_imported() after the import."""
+    imports it with kept_out.import_pydicom, which calls pydicom_imported() after the import."""
     global _pydicom_debug
     _pydicom_debug = debug
     logging.getLogger("pydicom").setLevel(logging.DEBUG if debug else logging.CRITICAL)

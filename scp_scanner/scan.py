@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING, Callable, Iterable, Iterator
 from tqdm import tqdm
 
 from .dicom import DicomInputError, NotDicomError
-from .logs import pydicom_imported
+from .kept_out import import_pydicom
 from .registry import EngineError
 from .output.csv_file import render
 from .private_files import open_private
@@ -172,9 +172,9 @@ def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> R
 def rows_serially(args: argparse.Namespace, settings: PipelineSettings, items: Iterable[InputPath]
                   ) -> Iterator[Result]:
     """The Result of each input, in order, in this process."""
+    import_pydicom()
     from .pipeline import build_pipeline      # loaded only where images are read (workers.py)
 
-    pydicom_imported()
     pipeline = build_pipeline(settings)
     for item in items:
         try:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import warnings
 
-from .logs import pydicom_imported
+from .kept_out import import_pydicom
 
 FURTHER_FRAME_SHARE = 0.25
 
@@ -25,9 +25,7 @@ def work_estimate(path: str) -> float:
     """Relative cost of scanning a file, from its header: rows x columns x (1 + a quarter per
     further frame). A file whose header cannot be read counts its size in bytes (it fails
     quickly, or is large and compressed)."""
-    import pydicom
-
-    pydicom_imported()
+    pydicom = import_pydicom()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

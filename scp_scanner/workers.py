@@ -27,6 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
+from .kept_out import import_pydicom
 from .logs import quiet_pydicom
 from .process import configure_process
 from .pipeline_types import InstanceResult, PipelineSettings
@@ -85,6 +86,7 @@ def _init_worker(settings: PipelineSettings, nice: int, parent: int, memory_mb: 
             except OSError:
                 pass
     _watch_parent(parent)
+    import_pydicom()
     from .pipeline import build_pipeline      # the engines and image analysis: in workers only
 
     quiet_pydicom(logging.getLogger().isEnabledFor(logging.DEBUG))   # after pydicom's import

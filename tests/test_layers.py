@@ -97,3 +97,34 @@ def test_a_worker_reading_images_loads_no_scipy() -> None:
     assert done.returncode == 0, done.stderr
     rows, loaded = done.stdout.strip().split(" ", 1)
     assert int(rows) > 20 and loaded == "[]", done.stdout
+
+
+def test_pydicom_and_the_engines_load_without_an_http_client_that_stays_importable() -> None:
+    """pydicom is imported with `requests` kept out (scp_scanner/kept_out.py: its test-data
+    downloader would load it for nothing), then the engines load without it too; afterwards
+    `import requests` gets the real package, and pydicom's logger keeps the quiet level."""
+    code = textwrap.dedent('''
+        import logging, sys
+        from scp_scanner.kept_out import import_pydicom, kept_out
+        from scp_scanner.logs import quiet_pydicom
+        quiet_pydicom(False)
+        import_pydicom()
+        from scp_scanner.pipeline import PipelineSettings, build_pipeline
+        build_pipeline(PipelineSettings(ocr="rapidocr", pii="spacy", rects=True))
+        print("requests" in sys.modules, logging.getLogger("pydicom").level == logging.CRITICAL)
+        import pydicom.data.download as download
+        print(download.HAVE_REQUESTS)
+        import requests
+        print(requests.__name__, "requests" in sys.modules)
+        with kept_out("tabnanny"):
+            try:
+                import tabnanny
+            except ImportError:
+                print("kept out")
+        import tabnanny
+        print(tabnanny.__name__)
+    ''')
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:-1] == ["False True", "False", "requests True", "kept out", "tabnanny"], \
+        done.stdout

@@ -15,30 +15,22 @@ from __future__ import annotations
 import sys
 import types
 from collections.abc import Iterable
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
+from ..kept_out import kept_out
 from ..model import Entity
 from ..registry import EngineError
 
 
-@contextmanager
-def _torch_kept_out():
+def _torch_kept_out() -> AbstractContextManager[None]:
     """Import spaCy without torch. spaCy's thinc imports torch whenever it is installed (the
     easyocr and flair extras install it): +1.5 s and ~670 MB RSS in every process, for nothing,
-    since the CNN pipelines (sm/md/lg) run on thinc's numpy ops. While spaCy is imported,
-    `import torch` fails (a None entry in sys.modules), so thinc records has_torch = False;
-    the entry is removed afterwards, so an engine loaded later may still import torch. When
-    torch is already imported (easyocr is built before the NER engine), nothing changes."""
-    if "torch" in sys.modules or "thinc" in sys.modules:
-        yield
-        return
-    sys.modules["torch"] = None  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        if sys.modules.get("torch", 0) is None:
-            del sys.modules["torch"]
+    since the CNN pipelines (sm/md/lg) run on thinc's numpy ops. Kept out while spaCy is
+    imported, thinc records has_torch = False; an engine loaded later may still import torch.
+    When thinc is already imported, nothing changes (nor when torch is: easyocr is built
+    before the NER engine)."""
+    return nullcontext() if "thinc" in sys.modules else kept_out("torch")
 
 
 @contextmanager
