@@ -90,6 +90,14 @@ def test_the_word_list_holds_common_words_names_and_places_and_stops_at_its_cut_
     assert words.priors(sample) == pytest.approx([full[w] for w in sample])
 
 
+def test_a_words_key_is_its_own_whatever_words_are_keyed_beside_it():
+    alone = [int(lexicon.word_keys([w])[0]) for w in ("murray", "mur", "hospital", "")]
+    beside = lexicon.word_keys(["murray", "mur", "hospital", "", "pneumonoultramicroscopic"]).tolist()
+    assert beside[:4] == alone
+    assert len(set(beside)) == 5                     # a prefix ("mur") keys apart from its word
+    assert lexicon.word_keys([]).dtype == np.int64 and lexicon.word_keys([]).size == 0
+
+
 def test_candidates_are_one_edit_or_one_glyph_shape_away():
     assert {"infirmary", "mohammed", "abdomen"} & lexicon.candidates("infirrary") == {"infirmary"}
     assert "mohammed" in lexicon.candidates("mohanmed")

