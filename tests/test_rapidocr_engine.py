@@ -186,6 +186,43 @@ def test_small_text_on_a_large_cr_is_read_at_its_own_size(engine, tmp_path):
                    and word.bottom <= b.bottom + 2 for b in boxes if found(word.text, b.text)), word
 
 
+def hd_video_frame(face: str, size: int, lines: list[str], quality: int = 76) -> Image:
+    """A 1920x1080 colour frame (a red spiral disc on black, like HD endoscopy video) with
+    small white anti-aliased text in its top corners, through JPEG at `quality`."""
+    from PIL import Image as PILImage, ImageDraw, ImageFont
+
+    rows, cols = 1080, 1920
+    yy, xx = np.mgrid[0:rows, 0:cols]
+    radius, angle = np.hypot(yy - rows / 2, xx - cols / 2), np.arctan2(yy - rows / 2, xx - cols / 2)
+    disc = (radius < 450) * (0.5 + 0.5 * np.sin(radius / 12 + 3 * angle))
+    picture = PILImage.fromarray(np.stack([disc * 220, disc * 90, disc * 80], axis=2).astype(np.uint8))
+    draw, font = ImageDraw.Draw(picture), ImageFont.truetype(face, size)
+    for i, line in enumerate(lines[:-1]):
+        draw.text((30, 30 + i * (size + 4)), line, font=font, fill=(255, 255, 255))
+    draw.text((1700, 30), lines[-1], font=font, fill=(255, 255, 255))
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=quality)
+    return Image(np.asarray(PILImage.open(buffer).convert("RGB")), 0, -1)
+
+
+@pytest.mark.parametrize("face", ["DejaVuSerifCondensed.ttf", "DejaVuSans.ttf"])
+def test_small_thin_text_beside_hd_video_is_read(engine, face):
+    """7 px anti-aliased text on a 1920x1080 frame: the reduced pass shrinks it to 2 px and the
+    ink's threshold keeps only specks of its strokes, so its lines are found by their strokes'
+    contrast (prepare.stroke_lines) and magnified for the detector. Before, the serif face's
+    lines were not read at all, and the sans face's name was cut or lost."""
+    path = Path("/usr/share/fonts/truetype/dejavu") / face
+    if not path.is_file():
+        pytest.skip(f"{path} is not installed (fonts-dejavu-extra)")
+    lines = ["ROBERTSON^CATRIONA", "NHS 867 653 1056", "DOB 21-Jul-1995", "Ninewells Hospital"]
+    boxes = engine.read(hd_video_frame(str(path), 7, lines))
+    text = " ".join(b.text for b in boxes)
+    for word in ("ROBERTSON^CATRIONA", "867", "653", "1056", "21-Jul-1995", "Hospital"):
+        assert found(word, text), text
+    for box in boxes:      # in the frame's own pixels, in its corners
+        assert box.top < 80 and (box.right < 200 or box.left > 1650), box
+
+
 def colour_image(colours: list[tuple[int, int, int]], lines: list[str]) -> tuple[Image, list[dicomgen.Word]]:
     """Coloured text (one colour per line) over a colour ultrasound-like picture."""
     rows, cols = 480, 640

@@ -62,8 +62,9 @@ from .dim import margin as dim_margin
 from .fields import mend_fields, mend_names
 from .lexicon import calibrated, load_lexicon, mend_words
 from .ppocr_decode import DbSettings, alphabet_of, ctc_greedy, db_boxes
-from .prepare import (PREPARE, covered, enlarge, glyphs, inks, is_text, line_regions,
-                      mask_page, merge_overlapping, overlap, reading_order, regions_of)
+from .prepare import (PREPARE, Region, covered, enlarge, glyphs, inks, is_text, line_regions,
+                      mask_page, merge_overlapping, overlap, reading_order, regions_of, stroke_lines,
+                      to_grey)
 
 DETECTOR_FILE = "PP-OCRv6_det_small.onnx"
 RECOGNISER_FILE = "PP-OCRv6_rec_small.onnx"
@@ -365,18 +366,27 @@ def text_windows(image: Image, view: View, min_glyphs: int = 1) -> list[Rect]:
     """Windows (view pixels) around the text lines that the image's ink shows (lines of at
     least `min_glyphs` glyphs), each with a margin of a few text heights, overlapping
     windows merged."""
+    regions = [region for ink in inks(image) for region in line_regions(glyphs(ink.mask), ink.mask.shape)
+               if region.glyph_height >= 5 and region.glyphs >= min_glyphs]
+    return merge_rects([window_of(region, view) for region in regions])
+
+
+def small_text_magnification(window: Rect, thin: list[tuple[Rect, int]]) -> float:
+    """How much a window is magnified for the detector: so that the smallest line of thin
+    strokes inside it (its window, its text height) reaches DET_TEXT_HEIGHT px, at most
+    MAX_MAGNIFY times; 1 for a window without such a line."""
+    heights = [height for rect, height in thin if window.left <= rect.left and rect.right <= window.right
+               and window.top <= rect.top and rect.bottom <= window.bottom]
+    return min(MAX_MAGNIFY, max(1.0, DET_TEXT_HEIGHT / min(heights))) if heights else 1.0
+
+
+def window_of(region: Region, view: View) -> Rect:
+    """A line's window in view pixels: the line with a margin of two text heights and 8 px."""
     height, width = view.pixels.shape[:2]
-    rects = []
-    for ink in inks(image):
-        for region in line_regions(glyphs(ink.mask), ink.mask.shape):
-            if region.glyph_height < 5 or region.glyphs < min_glyphs:
-                continue
-            pad = 2 * region.glyph_height + 8
-            s, m = view.scale, view.margin
-            rects.append(Rect(max(0, int((region.left - pad) * s) + m), max(0, int((region.top - pad) * s) + m),
-                              min(width, int((region.right + pad) * s) + m),
-                              min(height, int((region.bottom + pad) * s) + m)))
-    return merge_rects(rects)
+    pad = 2 * region.glyph_height + 8
+    s, m = view.scale, view.margin
+    return Rect(max(0, int((region.left - pad) * s) + m), max(0, int((region.top - pad) * s) + m),
+                min(width, int((region.right + pad) * s) + m), min(height, int((region.bottom + pad) * s) + m))
 
 
 def smallest_text(image: Image) -> int | None:
@@ -888,32 +898,39 @@ class RapidOcrEngine:
         factor = REDUCED_SIDE / max(height, width)
         coarse = [scaled(r, factor, height, width)                      # release: see RELEASE
                   for r in dedupe(self._detect_pieces(_magnify(pixels, factor), release=True))]
-        windows = text_windows(image, view)
+        # The reduced pass loses text under ~12 px (7 px at a third of 1920 px is 2 px), so
+        # the lines the ink shows, and the lines of thin strokes, are read at full size too.
+        thin = [(window_of(line, view), line.glyph_height) for line in stroke_lines(to_grey(image.pixels))]
+        strokes = merge_rects([window for window, _ in thin])
+        windows = merge_rects(text_windows(image, view) + strokes)
         if sum(w.area for w in windows) > MAX_WINDOW_SHARE * height * width:
             # Candidate lines all over the image are mostly anatomy: keep those of several
             # glyphs (a 1955x1841 CR with no text: 97% of it in windows, 44% so, 1.4 -> 0.6 s;
             # single letters such as R and L markers are left to the reduced pass).
-            windows = text_windows(image, view, min_glyphs=2)
+            windows = merge_rects(text_windows(image, view, min_glyphs=2) + strokes)
         if sum(w.area for w in windows) > MAX_WINDOW_SHARE * height * width:
             windows = [Rect(0, 0, width, height)]
-        return dedupe(self._window_boxes(pixels, windows, 1.0, release=True), coarse)
+        factors = [small_text_magnification(window, thin) for window in windows]
+        return dedupe(self._window_boxes(pixels, windows, factors, release=True), coarse)
 
-    def _window_boxes(self, pixels: np.ndarray, windows: list[Rect], factor: float,
+    def _window_boxes(self, pixels: np.ndarray, windows: list[Rect], factor: float | list[float],
                       release: bool) -> list[tuple[Rect, int]]:
-        """Text boxes of the given windows of a view, each window detected in pieces (reduced
-        by `factor` when it is under 0.95), in the view's pixels, each with the number of its
-        piece (pieces numbered on across windows). release: as for _detect_pieces."""
-        reduced = factor < 0.95
+        """Text boxes of the given windows of a view, each window detected in pieces (resized
+        by `factor`, one for all or one per window, when it is under 0.95 or over 1.05), in the
+        view's pixels, each with the number of its piece (pieces numbered on across windows).
+        release: as for _detect_pieces."""
+        factors = factor if isinstance(factor, list) else [factor] * len(windows)
         found: list[tuple[Rect, int]] = []
         first = 0
-        for window in windows:
+        for window, factor in zip(windows, factors):
+            resized = not 0.95 <= factor <= 1.05
             piece = pixels[window.top:window.bottom, window.left:window.right]
             height, width = piece.shape[:2]
-            read = _magnify(piece, factor) if reduced else piece
+            read = _magnify(piece, factor) if resized else piece
             numbered = self._detect_pieces(read, first=first, release=release)
             first += len(pieces(*read.shape[:2]))
             for rect, n in numbered:
-                rect = scaled(rect, factor, height, width) if reduced else rect
+                rect = scaled(rect, factor, height, width) if resized else rect
                 found.append((Rect(rect.left + window.left, rect.top + window.top,
                                    rect.right + window.left, rect.bottom + window.top), n))
         return found
