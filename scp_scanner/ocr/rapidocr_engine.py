@@ -362,15 +362,6 @@ def ink_windows(page: np.ndarray, block: int = OVERLAY_BLOCK) -> list[Rect]:
                         for x, y, w, h, _ in stats[1:count]])
 
 
-def text_windows(image: Image, view: View, min_glyphs: int = 1) -> list[Rect]:
-    """Windows (view pixels) around the text lines that the image's ink shows (lines of at
-    least `min_glyphs` glyphs), each with a margin of a few text heights, overlapping
-    windows merged."""
-    regions = [region for ink in inks(image) for region in line_regions(glyphs(ink.mask), ink.mask.shape)
-               if region.glyph_height >= 5 and region.glyphs >= min_glyphs]
-    return merge_rects([window_of(region, view) for region in regions])
-
-
 def small_text_magnification(window: Rect, thin: list[tuple[Rect, int]]) -> float:
     """How much a window is magnified for the detector: so that the smallest line of thin
     strokes inside it (its window, its text height) reaches DET_TEXT_HEIGHT px, at most
@@ -899,15 +890,13 @@ class RapidOcrEngine:
         coarse = [scaled(r, factor, height, width)                      # release: see RELEASE
                   for r in dedupe(self._detect_pieces(_magnify(pixels, factor), release=True))]
         # The reduced pass loses text under ~12 px (7 px at a third of 1920 px is 2 px), so
-        # the lines the ink shows, and the lines of thin strokes, are read at full size too.
-        thin = [(window_of(line, view), line.glyph_height) for line in stroke_lines(to_grey(image.pixels))]
-        strokes = merge_rects([window for window, _ in thin])
-        windows = merge_rects(text_windows(image, view) + strokes)
-        if sum(w.area for w in windows) > MAX_WINDOW_SHARE * height * width:
-            # Candidate lines all over the image are mostly anatomy: keep those of several
-            # glyphs (a 1955x1841 CR with no text: 97% of it in windows, 44% so, 1.4 -> 0.6 s;
-            # single letters such as R and L markers are left to the reduced pass).
-            windows = merge_rects(text_windows(image, view, min_glyphs=2) + strokes)
+        # the lines of thin strokes (prepare.stroke_lines), small text's, are read at full
+        # size too. The ink's own lines are not: on anatomy they covered most of a CR and cost
+        # ~1 s of detection for nothing (pydicom-data's 1955x1841 CR: 0.97 of it in candidate
+        # lines, no thin strokes at all); larger text is the reduced pass's.
+        lines = stroke_lines(to_grey(image.pixels))
+        thin = [(window_of(line, view), line.glyph_height) for line in lines if line.glyphs >= 3]
+        windows = merge_rects([window_of(line, view) for line in lines])
         if sum(w.area for w in windows) > MAX_WINDOW_SHARE * height * width:
             windows = [Rect(0, 0, width, height)]
         factors = [small_text_magnification(window, thin) for window in windows]
