@@ -223,3 +223,30 @@ def test_line_regions_come_in_the_order_of_ndimage_labels_of_the_smear() -> None
                                            int(heights[heights <= 2 * np.median(heights)].max()),
                                            len(members)))
         assert prepare.line_regions(boxes, (height, width)) == expected, trial
+
+
+@pytest.mark.parametrize("text_level, background", [(255, 20), (15, 235)])
+def test_lines_of_thin_strokes_are_found_bright_or_dark_and_smooth_anatomy_makes_none(text_level, background):
+    """7 px anti-aliased text through JPEG: white on dark (top-hat) and black on light
+    (black-hat) each give a line over the whole text, and none elsewhere; a smooth picture
+    with noise, like a CR's anatomy, gives none."""
+    import io
+
+    import dicomgen
+    from PIL import Image as PILImage, ImageDraw, ImageFont
+
+    picture = PILImage.new("L", (600, 200), background)
+    font = ImageFont.truetype(str(dicomgen.FONT_FILES["sans"]), 7)
+    ImageDraw.Draw(picture).text((40, 50), "ROBERTSON^CATRIONA 21-Jul-1995", font=font, fill=text_level)
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=70)
+    grey = np.asarray(PILImage.open(buffer))
+    lines = prepare.stroke_lines(grey)      # the strokes, and the gaps between them, are thin
+    assert lines and all(45 <= line.top and line.bottom <= 62 and line.left >= 35 and line.right <= 175
+                         for line in lines), lines
+    assert any(line.left <= 45 and line.right >= 150 and line.glyphs >= 9 for line in lines), lines
+
+    rng = np.random.default_rng(4)
+    anatomy = dicomgen.anatomy(rng, 800, 800)
+    smooth = np.clip(40 + anatomy * 180 + rng.normal(0, 4, anatomy.shape), 0, 255).astype(np.uint8)
+    assert prepare.stroke_lines(smooth) == []
