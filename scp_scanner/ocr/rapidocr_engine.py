@@ -15,8 +15,9 @@ What RapidOCR gives, and what is ours:
   ~0.2-0.4 s for a 512x512 image) and caps the long side at 2000 px, which shrinks 10 px text
   on a 2000x2500 CR until it vanishes. Here the detector reads each image at its own pixel
   size (reduced only as far as the smallest text line the ink shows allows; small images
-  magnified), in bounded pieces; large images in windows around the text lines that
-  prepare.py locates from ink plus one reduced pass for large type. Both models' answers are
+  magnified), in bounded pieces; large images in windows around the lines of thin strokes
+  that prepare.py locates (small text, magnified to the detector's working size) plus one
+  reduced pass for large type. Both models' answers are
   kept by the exact bytes of their input (a detector piece, a line crop), so a further cine
   frame runs the detector only on pieces whose pixels changed and the recogniser only on
   lines whose crops changed; the rows are those of a full read by construction. Frame reuse
@@ -91,9 +92,10 @@ RECOGNISER_TEMPERATURE = 1.5
 
 # Detection. Images whose long side is at most FULL_SIDE are detected whole at their own
 # size; smaller than MIN_SIDE they are magnified (at most MAX_MAGNIFY) so small type reaches
-# the detector's working size. Larger images: windows around located text lines at their
-# own size, plus the whole image reduced to REDUCED_SIDE for large type; when the windows
-# would cover most of the image, the whole image at its own size.
+# the detector's working size. Larger images: windows around the lines of thin strokes
+# (prepare.stroke_lines) at their own size, magnified where their text is under
+# DET_TEXT_HEIGHT, plus the whole image reduced to REDUCED_SIDE for large type; when the
+# windows would cover most of the image, the whole image at its own size.
 FULL_SIDE = 1280
 REDUCED_SIDE = 640
 MIN_SIDE = 512
