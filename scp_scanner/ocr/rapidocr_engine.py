@@ -63,7 +63,7 @@ from .dim import margin as dim_margin
 from .fields import mend_fields, mend_names
 from .lexicon import calibrated, load_lexicon, mend_words
 from .ppocr_decode import DbSettings, alphabet_of, ctc_greedy, db_boxes
-from .prepare import (PREPARE, Region, covered, enlarge, glyphs, inks, is_text, line_regions,
+from .prepare import (PREPARE, Region, covered, enlarge, glyphs, inks, is_text,
                       mask_page, merge_overlapping, overlap, reading_order, regions_of, stroke_lines,
                       to_grey)
 
@@ -913,15 +913,15 @@ class RapidOcrEngine:
         factors = factor if isinstance(factor, list) else [factor] * len(windows)
         found: list[tuple[Rect, int]] = []
         first = 0
-        for window, factor in zip(windows, factors):
-            resized = not 0.95 <= factor <= 1.05
+        for window, scale in zip(windows, factors):
+            resized = not 0.95 <= scale <= 1.05
             piece = pixels[window.top:window.bottom, window.left:window.right]
             height, width = piece.shape[:2]
-            read = _magnify(piece, factor) if resized else piece
+            read = _magnify(piece, scale) if resized else piece
             numbered = self._detect_pieces(read, first=first, release=release)
             first += len(pieces(*read.shape[:2]))
             for rect, n in numbered:
-                rect = scaled(rect, factor, height, width) if resized else rect
+                rect = scaled(rect, scale, height, width) if resized else rect
                 found.append((Rect(rect.left + window.left, rect.top + window.top,
                                    rect.right + window.left, rect.bottom + window.top), n))
         return found
