@@ -14,7 +14,7 @@ from scp_scanner.ocr import lexicon
 from scp_scanner.registry import EngineError
 
 # A toy alphabet: blank, then letters and a space, as CTCLabelDecode lays classes out.
-ALPHABET = ["<blank>"] + list(string.ascii_letters + string.digits + ":-/.^|],") + [" "]
+ALPHABET = ["<blank>"] + list(string.ascii_letters + string.digits + ":-/.^|],%") + [" "]
 INDEX = {ch: i for i, ch in enumerate(ALPHABET) if i}
 
 
@@ -472,3 +472,102 @@ def test_after_a_caret_a_given_name_is_likelier_than_an_english_word(words):
     for line in ("SMITH^IAIN", "SMITH^JOHN", "Ref DOE^ANE"):
         probs = greedy_steps(line, sure=0.999)
         assert lexicon.mend_words(line, steps_of(probs), probs, INDEX, words)[0] == line
+
+
+def fields_read(line: str, probs: np.ndarray) -> str:
+    """The line as mend_fields reads it from the recogniser output `probs`."""
+    from scp_scanner.ocr.fields import mend_fields
+
+    return mend_fields(line, steps_of(probs), probs, INDEX)[0]
+
+
+@pytest.mark.parametrize("line, at, rival, mended", [
+    ("DOB 2024-86-18", 9, "0", "DOB 2024-06-18"),       # a month of 86: 8 was 0
+    ("21.84.2022", 3, "0", "21.04.2022"),
+    ("04/83/2017 10:41:41", 3, "0", "04/03/2017 10:41:41"),
+    ("Study 19:84:15", 9, "0", "Study 19:04:15"),       # a minute of 84
+    ("12:46:69", 6, "5", "12:46:59"),
+    ("84-Sep-2002", 0, "0", "04-Sep-2002"),             # a day of 84 before a month's name
+])
+def test_a_date_or_time_that_is_no_real_one_is_read_again_where_the_model_doubted(line, at, rival, mended):
+    from scp_scanner.ocr.fields import mend_fields
+
+    probs = greedy_steps(line, {at: (rival, 0.3)})
+    text, steps = mend_fields(line, steps_of(probs), probs, INDEX)
+    assert text == mended and len(steps) == len(text)
+
+
+def test_real_dates_and_times_numbers_without_separators_and_sure_readings_are_kept():
+    # Real days (day first, month first, year first), real times, with a digit in doubt.
+    for line, at in (("13.02.2020", 1), ("12/25/2020", 4), ("2020-02-29", 9), ("23:59:59", 7),
+                     ("07:05", 4), ("29-Feb-2024", 1)):
+        probs = greedy_steps(line, {at: ("8", 0.45)})
+        assert fields_read(line, probs) == line
+    # Eight digits without separators may be an accession number: not read as a date.
+    line = "Acc 20156334"
+    probs = greedy_steps(line, {9: ("0", 0.45)})
+    assert fields_read(line, probs) == line
+    # A date that is no day of the calendar, read with no doubt, stays as read.
+    for line in ("2024-86-18", "31.02.2021", "25:61"):
+        probs = greedy_steps(line, sure=0.999)
+        assert fields_read(line, probs) == line
+
+
+def test_a_date_that_is_no_day_is_read_as_the_likeliest_real_one_two_digits_away():
+    from scp_scanner.ocr.fields import _calendar_date, _digit_variants
+
+    variants = _digit_variants("2022-00-00", [5, 6, 8, 9], lambda r: _calendar_date(r, False))
+    assert "2022-08-08" in variants and "2022-00-00" not in variants
+    assert all(sum(a != b for a, b in zip(v, "2022-00-00")) <= 2 for v in variants)
+    # Both zeros of the month and the day read for eights.
+    line = "2022-00-00"
+    probs = greedy_steps(line, {6: ("8", 0.3), 9: ("8", 0.3)})
+    assert fields_read(line, probs) == "2022-08-08"
+    # 31 February is no day: the doubted digit makes it one.
+    line = "31.02.2021"
+    probs = greedy_steps(line, {0: ("2", 0.3)})
+    assert fields_read(line, probs) == "21.02.2021"
+
+
+def test_readings_of_one_length_are_weighed_side_by_side_as_one_by_one():
+    rng = np.random.default_rng(5)
+    probs = rng.dirichlet(np.ones(6) * 0.5, size=12)
+    rows = rng.integers(1, 6, size=(40, 5))
+    together = lexicon.ctc_log_likelihoods(probs, rows)
+    assert together.shape == (40,)
+    for row, value in zip(rows, together):
+        assert value == lexicon.ctc_log_likelihood(probs, row.tolist())
+    assert lexicon.ctc_log_likelihood(probs[:4], [1, 2]) == pytest.approx(brute_force(probs[:4], [1, 2]))
+
+
+@pytest.mark.parametrize("line, at, mended", [
+    ("DOB 1B/11/1957", 5, "DOB 18/11/1957"),            # B for 8 in a date
+    ("L7/02/1972 Ref", 0, "17/02/1972 Ref"),            # L for 1
+    ("Study 07:0%:28", 10, "Study 07:05:28"),           # a mark for a digit in a time
+    ("CHI 220444E150", 10, "CHI 2204445150"),           # E for 5: the check digit holds
+    ("NHS B83 102 6682", 4, "NHS 883 102 6682"),
+])
+def test_a_letter_or_mark_read_in_a_digits_place_in_a_field_is_read_as_the_digit(line, at, mended):
+    from scp_scanner.ocr.fields import mend_fields
+
+    digit = mended[at]
+    probs = greedy_steps(line, {at: (digit, 0.3)})
+    text, steps = mend_fields(line, steps_of(probs), probs, INDEX)
+    assert text == mended and len(steps) == len(text)
+
+
+def test_words_and_codes_shaped_like_fields_keep_their_letters():
+    from scp_scanner.ocr.fields import _lookalike_readings
+
+    # Each group needs a digit, and two letters at most stand in for digits.
+    for kind, field in (("time", "Im:45"), ("date", "AB-CD-2020"), ("date", "1A/BC/2020"),
+                        ("number", "ABC1234567")):
+        assert _lookalike_readings(kind, field) == []
+    # A settings line and an accession number are no such fields, whatever the doubt.
+    for line, at in (("Se:3 Im:45", 5), ("Acc AC44803902", 5), ("W:400 L:40", 6)):
+        probs = greedy_steps(line, {at: ("1", 0.45)})
+        assert fields_read(line, probs) == line
+    # A letter read with no doubt stays: the recogniser must hold a digit's trace there.
+    line = "DOB 1B/11/1957"
+    probs = greedy_steps(line, sure=0.999)
+    assert fields_read(line, probs) == line

@@ -36,18 +36,35 @@ Three more forms are of the same kind:
 - a plain name is GIVEN FAMILY: a word of capitals or in CamelCase that is no listed word
   and starts with a known given name (`DAVIDWILSON`, `DavidStewart`) is also read as the
   name with a space after the given name, where the output holds a space's trace.
+
+And the calendar and the clock are forms too:
+- a numeric date with separators is a day of the calendar (day-month-year, month-day-year or
+  year-month-day, 1900-2099), a time hh:mm(:ss) a time of day, and the day before a month's
+  name 1-31. One that is not (`2024-86-18`, `21.84.2022`, `12:46:69`, `84-Sep-2002`: small
+  faces read 0 as 8 and 5 as 6) is read again as the likeliest real one with one or two of
+  its day, month or clock digits changed. A date written without separators is left alone:
+  eight digits may be an accession number;
+- a letter or mark read in a digit's place in a date, a time or an NHS/CHI number
+  (`1B/11/1957`, `07:0%:28`, `CHI 220444E150`), one or two of them and a digit in each of the
+  field's groups, is read again as the likeliest digit that makes the field real (a number's
+  check digit holding, where any reading has one).
+The readings of one length are weighed side by side (lexicon.likelihoods), so the hundreds
+of real dates two digits away cost one pass over the time steps.
 """
 from __future__ import annotations
 
+import datetime
+import itertools
 import math
 import re
+from typing import Callable
 
 import numpy as np
 
 from ..pii.given_names import GIVEN_NAMES
 from ..pii.rules import mod11_ok
 from .fixups import MONTH_ABBREVIATIONS
-from .lexicon import Lexicon, ctc_log_likelihood, replace_spans, word_steps
+from .lexicon import Lexicon, ctc_log_likelihood, likelihoods, replace_spans, word_steps
 
 # day, separator, month token (2-4 characters, a letter among them; digits and marks read in
 # a letter's place too: `21-]an-2024`, `08-jµl-2024`), separator, year.
@@ -61,6 +78,22 @@ _SPACED_334 = re.compile(r"\d{3} \d{3} \d{4}|\d{10}")
 _NUMERIC_DATE = re.compile(r"(?<![\w.:/-])(?:(\d{2})([ .\-/]?)(\d{2})([ .\-/]?)((?:19|20)\d{2})"
                            r"|((?:19|20)\d{2})([ .\-/]?)(\d{2})([ .\-/]?)(\d{2}))(?![\w.:/-])")
 _DATE_SEPARATORS = ".-/"
+# A clock time, hh:mm or hh:mm:ss.
+_TIME = re.compile(r"(?<![\w.:/-])\d{2}:\d{2}(?::\d{2})?(?![\w.:/-])")
+# Digits a date or time that is no real one is read again in: one or two digits misread.
+CALENDAR_EDITS = 2
+# A character read in a digit's place in a date, a time or an NHS/CHI number: a letter or a
+# mark (`1B/11/1957`, `07:0%:28`, `CHI 220444E150`). A field with one or two of them, and a
+# digit in each of its groups, is read again as the likeliest field of its form.
+_LOOK = "[0-9A-Za-z%|]"
+LOOKALIKES_AT_MOST = 2
+_LOOKALIKE_FIELDS = (
+    ("date", re.compile(rf"(?<![\w.:/-])(?:{_LOOK}{{2}}([.\-/]){_LOOK}{{2}}\1{_LOOK}{{4}}"
+                        rf"|{_LOOK}{{4}}([.\-/]){_LOOK}{{2}}\2{_LOOK}{{2}})(?![\w.:/-])")),
+    ("time", re.compile(rf"(?<![\w.:/-]){_LOOK}{{2}}:{_LOOK}{{2}}(?::{_LOOK}{{2}})?(?![\w.:/-])")),
+    ("number", re.compile(rf"\b(?:NHS|CHI)(?: ?(?:No|Number)\.?)? ?[:#]? ?"
+                          rf"({_LOOK}{{3}} {_LOOK}{{3}} {_LOOK}{{4}}|{_LOOK}{{10}})(?![0-9A-Za-z])")),
+)
 # A word of capitals that may be a DICOM name whose caret was misread (FAMILY^GIVEN).
 _CAPITAL_RUN = re.compile(r"(?<![A-Za-z^])[A-Z]{5,}(?![A-Za-z^])")
 # Two capitalised words run together (`DavidStewart`), as a plain name whose space was dropped.
@@ -110,6 +143,97 @@ def _date_readings(parts: tuple[str, str, str, str, str]) -> list[str]:
     return [f"{first}{sep}{middle}{sep}{last}" for sep in sorted(shown)]
 
 
+def _real_date(year: int, month: int, day: int) -> bool:
+    try:
+        datetime.date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def _calendar_date(reading: str, day_first: bool) -> bool:
+    """Whether a numeric date (8 digits and its separators) is a day of the calendar: day,
+    month, year or, day first, month, day, year too (`12/25/2020`); or year, month, day."""
+    digits = re.sub(r"\D", "", reading)
+    if day_first:
+        first, second, year = int(digits[:2]), int(digits[2:4]), int(digits[4:])
+        return _real_date(year, second, first) or _real_date(year, first, second)
+    return _real_date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+
+
+def _clock_time(reading: str) -> bool:
+    """Whether hh:mm or hh:mm:ss is a time of day."""
+    hours, *rest = (int(part) for part in reading.split(":"))
+    return hours < 24 and all(part < 60 for part in rest)
+
+
+def _digit_variants(reading: str, places: list[int], real: Callable[[str], bool]) -> list[str]:
+    """The readings that are `real`, with one to CALENDAR_EDITS of the digits at `places`
+    changed."""
+    out = []
+    for count in range(1, CALENDAR_EDITS + 1):
+        for chosen in itertools.combinations(places, count):
+            choices = ["0123456789".replace(reading[place], "") for place in chosen]
+            for digits in itertools.product(*choices):
+                chars = list(reading)
+                for place, digit in zip(chosen, digits):
+                    chars[place] = digit
+                candidate = "".join(chars)
+                if real(candidate):
+                    out.append(candidate)
+    return out
+
+
+def _numeric_date_readings(parts: tuple[str, str, str, str, str], day_first: bool) -> list[str]:
+    """The readings of a numeric date of its form (_date_readings) that are days of the
+    calendar: each of them that is not (`2024-86-18`, `21.84.2022`) read again with one or
+    two digits of its day and month changed. A date written without separators is a
+    number like any other (an accession number may start 2015) and is left to its
+    separators alone. [] when the date is of its form and real."""
+    as_read = "".join(parts)
+    out = []
+    for reading in _date_readings(parts) or [as_read]:
+        if not (parts[1] or parts[3]) or _calendar_date(reading, day_first):
+            out.append(reading)
+            continue
+        digit_places = [i for i, ch in enumerate(reading) if ch.isdigit()]
+        day_and_month = digit_places[:4] if day_first else digit_places[4:]
+        out.extend(_digit_variants(reading, day_and_month,
+                                   lambda candidate: _calendar_date(candidate, day_first)))
+    return [] if out == [as_read] else out
+
+
+def _real_field(kind: str, field: str) -> bool:
+    """Whether a field of digits is a real one of its kind: a day of the calendar between
+    1900 and 2099, a time of day, an NHS/CHI number whose check digit holds."""
+    if kind == "date":
+        year = field[:4] if field[4] in ".-/" else field[-4:]
+        return year[:2] in ("19", "20") and _calendar_date(field, day_first=field[4] not in ".-/")
+    if kind == "time":
+        return _clock_time(field)
+    return mod11_ok(field.replace(" ", ""))
+
+
+def _lookalike_readings(kind: str, field: str) -> list[str]:
+    """The real fields of the kind with each letter or mark that stands in a digit's place
+    read as a digit; [] when the field has none, more than LOOKALIKES_AT_MOST, or a group
+    without a digit (`Im:45`, `AB-CD-2020` are no such fields). An NHS/CHI number none of whose
+    readings has a valid check digit keeps them all (demo data is typed without one)."""
+    places = [i for i, ch in enumerate(field) if not ch.isdigit() and ch not in ".-/: "]
+    if not 1 <= len(places) <= LOOKALIKES_AT_MOST:
+        return []
+    if not all(any(ch.isdigit() for ch in group) for group in re.split(r"[.\-/: ]", field)):
+        return []
+    readings = []
+    for digits in itertools.product("0123456789", repeat=len(places)):
+        chars = list(field)
+        for place, digit in zip(places, digits):
+            chars[place] = digit
+        readings.append("".join(chars))
+    real = [reading for reading in readings if _real_field(kind, reading)]
+    return real if real or kind != "number" else readings
+
+
 def _fields(text: str) -> list[tuple[int, int, list[str]]]:
     """Each field not of its form: (start, end, the readings of its form, all as likely
     beforehand)."""
@@ -117,6 +241,10 @@ def _fields(text: str) -> list[tuple[int, int, list[str]]]:
     for match in _DATE.finditer(text):
         if match[3].lower() not in _MONTHS:
             found.append((match.start(3), match.end(3), _month_readings(match[3])))
+        if not 1 <= int(match[1]) <= 31:
+            found.append((match.start(1), match.end(1),
+                          _digit_variants(match[1], list(range(len(match[1]))),
+                                          lambda day: 1 <= int(day) <= 31)))
     for match in _LABELLED_NUMBER.finditer(text):
         number = match[1]
         if not mod11_ok(number.replace(" ", "")):
@@ -126,10 +254,21 @@ def _fields(text: str) -> list[tuple[int, int, list[str]]]:
             found.append((match.start(1), match.end(1),
                           [f"{digits[:3]} {digits[3:6]} {digits[6:]}", digits]))
     for match in _NUMERIC_DATE.finditer(text):
-        parts = match.groups()[:5] if match[1] else match.groups()[5:]
-        readings = _date_readings(parts)
+        day_first = bool(match[1])
+        parts = match.groups()[:5] if day_first else match.groups()[5:]
+        readings = _numeric_date_readings(parts, day_first)
         if readings:
             found.append((match.start(), match.end(), readings))
+    for match in _TIME.finditer(text):
+        if not _clock_time(match[0]):
+            places = [i for i, ch in enumerate(match[0]) if ch.isdigit()]
+            found.append((match.start(), match.end(), _digit_variants(match[0], places, _clock_time)))
+    for kind, pattern in _LOOKALIKE_FIELDS:
+        for match in pattern.finditer(text):
+            group = 1 if kind == "number" else 0
+            readings = _lookalike_readings(kind, match[group])
+            if readings:
+                found.append((match.start(group), match.end(group), readings))
     return found
 
 
@@ -223,13 +362,12 @@ def _read_again(text: str, steps: list[int], probs: np.ndarray, index: dict[str,
         window = probs[first:last]
         if any(c not in index for c in text[start:end]):
             continue
-        scored = []
-        for reading, prior in readings:
-            if all(c in index for c in reading) and window.shape[0] >= len(reading):
-                likelihood = ctc_log_likelihood(window, [index[c] for c in reading])
-                scored.append((likelihood + prior, likelihood, reading))
-        if not scored:
+        weighed = [(reading, prior) for reading, prior in readings
+                   if all(c in index for c in reading) and window.shape[0] >= len(reading)]
+        if not weighed:
             continue
+        scored = [(likelihood + prior, likelihood, reading) for (reading, prior), likelihood
+                  in zip(weighed, likelihoods(window, index, [r for r, _ in weighed]))]
         _, likeliest, reading = max(scored)
         kept = ctc_log_likelihood(window, [index[c] for c in text[start:end]])
         if likeliest + math.log1p(-UNFORMED) > kept + math.log(UNFORMED):

@@ -232,20 +232,44 @@ def runner_up_readings(word: str, char_steps: list[int], probs: np.ndarray, inde
 def ctc_log_likelihood(probs: np.ndarray, labels: list[int]) -> float:
     """log P(labels | probs): the CTC forward algorithm over time steps x classes (class 0 is
     the blank), summing every alignment of the labels to the steps."""
-    steps = probs.shape[0]
-    extended = np.zeros(2 * len(labels) + 1, dtype=np.intp)
-    extended[1::2] = labels
-    logp = np.log(np.maximum(probs[:, extended], 1e-30))
+    return float(ctc_log_likelihoods(probs, np.asarray([labels], dtype=np.intp))[0])
+
+
+def ctc_log_likelihoods(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """ctc_log_likelihood of each row of labels (readings x characters, all one length),
+    run side by side: one pass over the time steps for the lot."""
+    readings, length = labels.shape
+    extended = np.zeros((readings, 2 * length + 1), dtype=np.intp)
+    extended[:, 1::2] = labels
+    logp = np.log(np.maximum(probs[:, extended], 1e-30))          # steps x readings x states
     # A label may be reached from two states back when it is not a blank nor a repeat.
-    skip = np.zeros(extended.size, bool)
-    skip[2:] = (extended[2:] != 0) & (extended[2:] != extended[:-2])
-    alpha = np.full(extended.size, -np.inf)
-    alpha[:2] = logp[0, :2]
-    for t in range(1, steps):
-        one_back = np.concatenate(([-np.inf], alpha[:-1]))
-        two_back = np.where(skip, np.concatenate(([-np.inf, -np.inf], alpha[:-2])), -np.inf)
+    skip = np.zeros(extended.shape, bool)
+    skip[:, 2:] = (extended[:, 2:] != 0) & (extended[:, 2:] != extended[:, :-2])
+    alpha = np.full(extended.shape, -np.inf)
+    alpha[:, :2] = logp[0, :, :2]
+    one_back = np.full(extended.shape, -np.inf)
+    two_back = np.full(extended.shape, -np.inf)
+    for t in range(1, probs.shape[0]):
+        one_back[:, 1:] = alpha[:, :-1]
+        two_back[:, 2:] = np.where(skip[:, 2:], alpha[:, :-2], -np.inf)
         alpha = np.logaddexp(np.logaddexp(alpha, one_back), two_back) + logp[t]
-    return float(np.logaddexp(alpha[-1], alpha[-2]))
+    if length == 0:
+        return alpha[:, -1]
+    return np.logaddexp(alpha[:, -1], alpha[:, -2])
+
+
+def likelihoods(window: np.ndarray, index: dict[str, int], readings: list[str]) -> list[float]:
+    """ctc_log_likelihood of each reading (every character in index) over the window, the
+    readings of one length weighed side by side."""
+    out = [0.0] * len(readings)
+    by_length: dict[int, list[int]] = {}
+    for i, reading in enumerate(readings):
+        by_length.setdefault(len(reading), []).append(i)
+    for chosen in by_length.values():
+        labels = np.array([[index[c] for c in readings[i]] for i in chosen], dtype=np.intp)
+        for i, value in zip(chosen, ctc_log_likelihoods(window, labels.reshape(len(chosen), -1))):
+            out[i] = float(value)
+    return out
 
 
 def calibrated(probs: np.ndarray, temperature: float) -> np.ndarray:
@@ -289,13 +313,11 @@ def _likeliest(window: np.ndarray, index: dict[str, int], own: float,
     """The reading (as written, log prior) whose CTC likelihood over the window plus prior
     is highest and beats `own` (the word as read, scored so); None when none does. A reading
     with a character the recogniser lacks is not weighed."""
+    weighed = [(written, prior) for written, prior in readings if all(c in index for c in written)]
     best, best_score = None, own
-    for written, prior in readings:
-        if any(c not in index for c in written):
-            continue
-        score = ctc_log_likelihood(window, [index[c] for c in written]) + prior
-        if score > best_score:
-            best, best_score = written, score
+    for (written, prior), likelihood in zip(weighed, likelihoods(window, index, [w for w, _ in weighed])):
+        if likelihood + prior > best_score:
+            best, best_score = written, likelihood + prior
     return best
 
 
