@@ -111,15 +111,8 @@ UNFORMED = 1e-4
 def _check_digit_fixes(number: str) -> list[str]:
     """The valid numbers one digit away from `number` (spaces kept where they are)."""
     places = [i for i, ch in enumerate(number) if ch.isdigit()]
-    out = []
-    for place in places:
-        for digit in "0123456789":
-            if digit == number[place]:
-                continue
-            candidate = number[:place] + digit + number[place + 1:]
-            if mod11_ok(candidate.replace(" ", "")):
-                out.append(candidate)
-    return out
+    return _digit_variants(number, places, lambda candidate: mod11_ok(candidate.replace(" ", "")),
+                           edits=1)
 
 
 def _month_readings(token: str) -> list[str]:
@@ -167,20 +160,23 @@ def _clock_time(reading: str) -> bool:
     return hours < 24 and all(part < 60 for part in rest)
 
 
-def _digit_variants(reading: str, places: list[int], real: Callable[[str], bool]) -> list[str]:
-    """The readings that are `real`, with one to CALENDAR_EDITS of the digits at `places`
-    changed."""
+def _with_digits(field: str, places: tuple[int, ...] | list[int], digits: tuple[str, ...]) -> str:
+    """The field with the given digits written at the given places."""
+    chars = list(field)
+    for place, digit in zip(places, digits):
+        chars[place] = digit
+    return "".join(chars)
+
+
+def _digit_variants(reading: str, places: list[int], real: Callable[[str], bool],
+                    edits: int = CALENDAR_EDITS) -> list[str]:
+    """The readings that are `real`, with one to `edits` of the digits at `places` changed."""
     out = []
-    for count in range(1, CALENDAR_EDITS + 1):
+    for count in range(1, edits + 1):
         for chosen in itertools.combinations(places, count):
             choices = ["0123456789".replace(reading[place], "") for place in chosen]
-            for digits in itertools.product(*choices):
-                chars = list(reading)
-                for place, digit in zip(chosen, digits):
-                    chars[place] = digit
-                candidate = "".join(chars)
-                if real(candidate):
-                    out.append(candidate)
+            out.extend(candidate for digits in itertools.product(*choices)
+                       if real(candidate := _with_digits(reading, chosen, digits)))
     return out
 
 
@@ -224,12 +220,8 @@ def _lookalike_readings(kind: str, field: str) -> list[str]:
         return []
     if not all(any(ch.isdigit() for ch in group) for group in re.split(r"[.\-/: ]", field)):
         return []
-    readings = []
-    for digits in itertools.product("0123456789", repeat=len(places)):
-        chars = list(field)
-        for place, digit in zip(places, digits):
-            chars[place] = digit
-        readings.append("".join(chars))
+    readings = [_with_digits(field, places, digits)
+                for digits in itertools.product("0123456789", repeat=len(places))]
     real = [reading for reading in readings if _real_field(kind, reading)]
     return real if real or kind != "number" else readings
 
