@@ -94,6 +94,7 @@ class ProcessingConfig:
     rapidocr_model_dir: str = ""        # folder with both PP-OCRv6 .onnx files; "" = wheel's detector, our recogniser
     gpu: str = "auto"                   # easyocr / rapidocr device: auto | cpu | cuda | cuda:N
     lexicon: bool = True                # rapidocr: English word prior, dates' months, NHS/CHI check digits
+    header_words: bool = True           # rapidocr: the instance's header values weighed as readings
     rects: bool = True
     overlays: bool = True
     frame_reuse: bool = True            # reuse the reading of text unchanged between frames
@@ -120,6 +121,8 @@ def ocr_options(processing: ProcessingConfig) -> tuple[tuple[str, object], ...]:
         options.append(("rapidocr_model_dir", processing.rapidocr_model_dir))
     if not processing.lexicon:
         options.append(("lexicon", False))
+    if not processing.header_words:
+        options.append(("header_words", False))
     return tuple(options)
 
 

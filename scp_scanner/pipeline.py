@@ -18,6 +18,7 @@ from .dicom import instance_info, iter_images, read_dataset
 from .enclose import Encloser
 from .dicom.limits import DecodeLimits
 from .model import Image, InstanceInfo, TextBox
+from .ocr.expected import expected_words
 from .ocr.reuse import FrameReuse
 from .output.rows import Row, image_rows
 from .pipeline_types import InstanceResult, PipelineSettings, StageTimes
@@ -60,6 +61,17 @@ class Pipeline:
     def ner_name(self) -> str:
         return self.ner.name if (self.ner is not None and self.ocr is not None) else ""
 
+    def begin_instance(self, ds: pydicom.Dataset, info: InstanceInfo) -> None:
+        """Before an instance's images are read: engines that can use them are told its size
+        (make_room) and the values its header leads one to expect in its text (expect:
+        ocr/expected.py)."""
+        make_room = getattr(self.ocr, "make_room", None)
+        if make_room is not None:
+            make_room(*header_size(ds))
+        expect = getattr(self.ocr, "expect", None)
+        if expect is not None:
+            expect(expected_words(info.identifiers))
+
     def frame_reader(self) -> FrameReuse | None:
         """A reader for one instance's images, in iter_images order: it reuses the reading of
         text that did not change since the previous frame (ocr/reuse.py)."""
@@ -100,9 +112,7 @@ class Pipeline:
         images = sensitive = 0
         stages = StageTimes(decode=read_seconds)
         reader = self.frame_reader()
-        make_room = getattr(self.ocr, "make_room", None)
-        if make_room is not None:
-            make_room(*header_size(ds))
+        self.begin_instance(ds, info)
         pending = iter_images(ds, overlays=self.overlays)
         while True:
             decoding = time.perf_counter()

@@ -158,6 +158,7 @@ def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> R
     rows: list[Row] = []
     images = sensitive = 0
     reader = pipeline.frame_reader()
+    pipeline.begin_instance(ds, info)
     for image in iter_images(ds, overlays=pipeline.overlays):
         images += 1
         name = export_name(item.path, image, args.format)

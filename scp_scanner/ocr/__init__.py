@@ -10,7 +10,10 @@ again where they stand), such as rapidocr, lets frame reuse read a further frame
 its lines or its picture changed (docs/design.md, "Engines"). An engine whose models keep
 working memory between calls may offer `make_room(rows, columns)`: the pipeline calls it
 before it decodes an instance's images of that size, so that memory is handed back before a
-large image's own arrays are made (rapidocr: its detector's arena, before a large CR).
+large image's own arrays are made (rapidocr: its detector's arena, before a large CR). An
+engine that can weigh readings may offer `expect(expected)`: the pipeline calls it before it
+reads an instance's images, with the values the instance's own header leads one to expect in
+its text (ocr/expected.py; rapidocr weighs them against each line's recogniser output).
 """
 from __future__ import annotations
 

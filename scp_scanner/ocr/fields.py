@@ -339,12 +339,13 @@ def _names(text: str, lexicon: Lexicon) -> list[tuple[int, int, list[tuple[str, 
     return found
 
 
-def _read_again(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
-                found: list[tuple[int, int, list[tuple[str, float]]]]) -> tuple[str, list[int]]:
+def read_again(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
+               found: list[tuple[int, int, list[tuple[str, float]]]],
+               unformed: float = UNFORMED) -> tuple[str, list[int]]:
     """text with each found span (start, end, readings) read as its likeliest reading of the
-    form, where that beats the span as read with the UNFORMED prior. Readings are (string,
+    form, where that beats the span as read with the `unformed` prior. Readings are (string,
     log prior): the prior ranks the readings of the form against each other; whether the
-    span is of the form at all is the recogniser's likelihood and UNFORMED alone."""
+    span is of the form at all is the recogniser's likelihood and `unformed` alone."""
     if len(steps) != len(text) or not found:
         return text, steps
     argmax = probs.argmax(axis=1)
@@ -362,7 +363,7 @@ def _read_again(text: str, steps: list[int], probs: np.ndarray, index: dict[str,
                   in zip(weighed, likelihoods(window, index, [r for r, _ in weighed]))]
         _, likeliest, reading = max(scored)
         kept = ctc_log_likelihood(window, [index[c] for c in text[start:end]])
-        if likeliest + math.log1p(-UNFORMED) > kept + math.log(UNFORMED):
+        if likeliest + math.log1p(-unformed) > kept + math.log(unformed):
             changes.append((start, end, reading))
     return replace_spans(text, steps, changes)
 
@@ -376,7 +377,7 @@ def mend_fields(text: str, steps: list[int], probs: np.ndarray,
     probs: the recogniser's output (steps x classes); index: each character's class."""
     found = [(start, end, [(reading, 0.0) for reading in readings])
              for start, end, readings in _fields(text)]      # all as likely beforehand
-    return _read_again(text, steps, probs, index, found)
+    return read_again(text, steps, probs, index, found)
 
 
 def mend_names(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
@@ -386,4 +387,4 @@ def mend_names(text: str, steps: list[int], probs: np.ndarray, index: dict[str, 
     (`FERGUSONNELIZABETH` -> `FERGUSON^ELIZABETH`); arguments as mend_fields'."""
     if len(steps) != len(text):
         return text, steps
-    return _read_again(text, steps, probs, index, _names(text, lexicon))
+    return read_again(text, steps, probs, index, _names(text, lexicon))

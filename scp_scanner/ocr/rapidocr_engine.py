@@ -60,6 +60,7 @@ from .fixups import (CARET_LOOKALIKES, ONE_WORD, SPLIT_GAP, continues, fix_digit
 from .dim import dim_lines, stretched
 from .colour_text import chroma, colour_lines, is_colour_frame, on_black
 from .dim import margin as dim_margin
+from .expected import NOTHING_EXPECTED, ExpectedWords, mend_expected
 from .fields import mend_fields, mend_names
 from .lexicon import calibrated, load_lexicon, mend_words
 from .ppocr_decode import DbSettings, alphabet_of, ctc_greedy, db_boxes
@@ -740,7 +741,8 @@ class RapidOcrEngine:
 
     def __init__(self, *, rapidocr_model_dir: str | None = None, gpu: bool | str | None = None,
                  min_confidence: float | None = None, threads: int | None = None,
-                 model_cache: bool = True, lexicon: bool = True, **_ignored):
+                 model_cache: bool = True, lexicon: bool = True, header_words: bool = True,
+                 **_ignored):
         folder = find_model_dir(rapidocr_model_dir or None)
         recogniser = folder / RECOGNISER_FILE if rapidocr_model_dir else TUNED_RECOGNISER
         if not recogniser.is_file():
@@ -808,6 +810,9 @@ class RapidOcrEngine:
         self._det_cache: OrderedDict[bytes, tuple[Rect, ...]] = OrderedDict()
         self.calls = ModelCalls()
         self._det_input: np.ndarray | None = None     # detector_input's buffer
+        # The header values of the instance being read (expect(); ocr/expected.py).
+        self._header_words = header_words
+        self._expected: ExpectedWords = NOTHING_EXPECTED
 
     # --- detection ------------------------------------------------------------------------
 
@@ -842,6 +847,12 @@ class RapidOcrEngine:
         else:
             self._det_cache.move_to_end(key)
         return list(rects)
+
+    def expect(self, expected: ExpectedWords) -> None:
+        """Before an instance's images are read: the values its header leads one to expect in
+        its text, weighed against each line's reading (ocr/expected.py); NOTHING_EXPECTED
+        after it. The recogniser's cache keeps readings per set of expected values."""
+        self._expected = expected if self._header_words else NOTHING_EXPECTED
 
     def make_room(self, rows: int, columns: int) -> None:
         """Before an image larger than FULL_SIDE is decoded: hand the detector's arena back,
@@ -957,13 +968,14 @@ class RapidOcrEngine:
                 text, steps = mend_words(text, steps, calibrated(probs, RECOGNISER_TEMPERATURE),
                                          self._index, self._lexicon)
                 text, steps = mend_fields(text, steps, probs, self._index)
+            text, steps = mend_expected(text, steps, probs, self._index, self._expected)
             text = spaces_from_ink(text, [(t + 0.5) * step for t in steps], crop, self._listed)
             out.append((text, float(score)))
         return out
 
     def recognise(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         """Text and score (0..1) of each crop; identical crops are read once (LRU cache)."""
-        keys = [digest(c) for c in crops]
+        keys = [digest(c) + self._expected.key for c in crops]
         todo = sorted({i for i, k in enumerate(keys) if k not in self._cache},
                       key=lambda i: crops[i].shape[1] / max(1, crops[i].shape[0]))
         fresh: dict[bytes, tuple[str, float]] = {}

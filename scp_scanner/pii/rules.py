@@ -33,6 +33,7 @@ Choices, and why:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -324,7 +325,7 @@ def find_given_names(text: str) -> list[Hit]:
 
 # --------------------------------------------------------------------------- header values
 
-_PLACEHOLDERS = frozenset(
+PLACEHOLDERS = frozenset(
     "anonymous anonymized anonymised anon unknown none null na n/a test phantom removed "
     "redacted deidentified xxx xxxx patient".split())
 _NAME_TITLES = frozenset("mr mrs ms miss mx dr prof sir rev jr sr ii iii iv md phd".split())
@@ -377,7 +378,7 @@ def _name_parts(value: str) -> list[str]:
     for part in parts:
         low = part.lower().strip("'-")
         letters = sum(ch.isalpha() for ch in low)
-        if letters < 2 or low in _PLACEHOLDERS or low in _NAME_TITLES:
+        if letters < 2 or low in PLACEHOLDERS or low in _NAME_TITLES:
             continue
         if low in SAFE_WORDS or low in LABEL_WORDS:     # "HEAD^PHANTOM", "OB^^^^": annotations
             continue
@@ -388,7 +389,7 @@ def _name_parts(value: str) -> list[str]:
 def _org_words(value: str) -> list[str]:
     words = [w.lower() for w in re.split(r"[^A-Za-z'-]+", value)]
     return [w for w in words if len(w) >= 4 and w not in _ORG_GENERIC
-            and w not in SAFE_WORDS and w not in LABEL_WORDS and w not in _PLACEHOLDERS]
+            and w not in SAFE_WORDS and w not in LABEL_WORDS and w not in PLACEHOLDERS]
 
 
 def _keyword_kind(keyword: str) -> str:
@@ -413,29 +414,36 @@ def prepare_header(identifiers: tuple[tuple[str, str], ...],
         if len(folded) >= minimum and (keyword, folded) not in needles:
             needles[(keyword, folded)] = Needle(keyword, folded, kind)
 
+    for keyword, kind, value in header_values(identifiers):
+        if kind == "date":
+            for form in _date_needles(value):
+                add(keyword, form, "id", params.min_date)
+        elif kind == "name":
+            for part in _name_parts(value):
+                add(keyword, _compact(part), "name", params.min_name_part)
+        elif kind == "org":
+            words = _org_words(value)
+            if words:          # "Philips Healthcare", "General Hospital": nothing to find
+                add(keyword, _compact(value), "name", params.min_org)
+            for word in words:
+                add(keyword, _compact(word), "name", params.min_org)
+        else:
+            add(keyword, _compact(value), "id", params.min_id)
+    return tuple(needles.values())
+
+
+def header_values(identifiers: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str, str]]:
+    """(keyword, kind, value) for each value worth looking for among an instance's identifying
+    header values: each value of a multi-valued one, with its kind (date, org, name, id);
+    ignored attributes and placeholders (ANONYMOUS, UNKNOWN...) left out."""
     for keyword, raw in identifiers:
         kind = _keyword_kind(keyword)
         if kind == "ignore":
             continue
         for value in str(raw).split("\\"):
             value = value.strip()
-            if not value or value.lower() in _PLACEHOLDERS:
-                continue
-            if kind == "date":
-                for form in _date_needles(value):
-                    add(keyword, form, "id", params.min_date)
-            elif kind == "name":
-                for part in _name_parts(value):
-                    add(keyword, _compact(part), "name", params.min_name_part)
-            elif kind == "org":
-                words = _org_words(value)
-                if words:          # "Philips Healthcare", "General Hospital": nothing to find
-                    add(keyword, _compact(value), "name", params.min_org)
-                for word in words:
-                    add(keyword, _compact(word), "name", params.min_org)
-            else:
-                add(keyword, _compact(value), "id", params.min_id)
-    return tuple(needles.values())
+            if value and value.lower() not in PLACEHOLDERS:
+                yield keyword, kind, value
 
 
 def header_dates(identifiers: tuple[tuple[str, str], ...]) -> tuple[tuple[str, date], ...]:

@@ -1,0 +1,230 @@
+"""The instance's own header values, as readings a line's recogniser output is weighed against.
+
+Burned-in text is, most of the time, the modality drawing its own header onto the pixels: the
+patient's name and ID, the birth and study dates, the accession number, the institution. The
+header of the same instance therefore says which identifying words the image is likely to
+show, in any font. Where a word, code or date the recogniser read is close to one of those
+values (`Raignore` beside an InstitutionName `Raigmore Hospital`, `1010679152` beside a
+PatientID `1010679252`, `2013.12.23` beside a StudyDate 20171225), the value is weighed as a
+reading of the same time steps, as the field forms are (`fields.read_again`): its CTC
+likelihood over the recogniser's own output, against the span as read with the prior
+NOT_EXPECTED that a span like it is no header value. A span the recogniser was sure of stays
+as read, whatever the header says: the value must be nearly as likely as the reading under
+the model's own output, so text that is not the header's (another name, a reference number)
+is not rewritten into it.
+
+Only rapidocr gives per-step probabilities, so only it mends this way; the header's values are
+found in any engine's text by the PII rules (pii/rules.py) either way. Values are taken from
+the identifying attributes the rules use (dicom/header.py IDENTIFYING_KEYWORDS): person and
+institution names as their words of four letters or more (and a person's name as
+FAMILY^GIVEN, for a caret read as a letter), IDs of five characters or more with a digit, and
+dates, written in the layout of the span read (day, month and year in the order its groups
+allow, its separators or one of `-`, `.`, `/`, a month's name where it has letters). A span
+that reads as one of the screen's own words (`DOB`, `Ref`, `ABDOMEN`: pii/safe_text.py) stays as
+read.
+"""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+
+from ..pii.rules import PLACEHOLDERS, header_values
+from ..pii.safe_text import LABEL_WORDS, SAFE_WORDS
+from .fields import UNFORMED, read_again
+from .fixups import MONTH_ABBREVIATIONS
+
+# The prior that a span shaped like an expected value (a word near a name, a code near an
+# ID, a date) is none of the header's values: a reading the recogniser was sure of (the best
+# header value under 1/10,000 as likely as the reading) is kept. The field forms' prior;
+# chosen on the tuning corpora over 1e-3 and 1e-2, which mended 2 and 8 identifying words
+# fewer and no word that it gets wrong (docs/accuracy.md, twenty-first round).
+NOT_EXPECTED = UNFORMED
+# A header word is weighed against spans of its length, give or take this many characters.
+LENGTH_SLACK = 2
+# Letters of a name or institution word weighed (as the English word prior's, lexicon.py:
+# DOE would otherwise claim a label `DOB` read beside it), and of a span weighed against one
+# (`lan` for IAIN).
+MIN_WORD = 4
+MIN_SPAN = 3
+MIN_CODE = 5           # characters of an ID (a digit among them)
+_DATE_SEPARATORS = "-./"
+
+# Spans of a line weighed against the header: a date (digit groups with marks between them,
+# or a month's letters in the middle), a code (letters and digits, a digit among them), a word.
+_DATE_SPAN = re.compile(r"(?<![\w])\d{1,4}[^\w\s]{1,2}(?:\d{1,2}|[A-Za-z]{3})[^\w\s]{1,2}\d{2,4}(?![\w])")
+_CODE_SPAN = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z]*\d)[A-Za-z0-9]{%d,}(?![A-Za-z0-9])" % (MIN_CODE - LENGTH_SLACK))
+# A code with a blank read inside it (`AC 13692239`, `CT2 5273280`).
+# These two are found overlapping (each pair of neighbouring words), as their group 1.
+_SPLIT_CODE_SPAN = re.compile(r"(?<![A-Za-z0-9])(?=((?=[A-Za-z0-9]* [A-Za-z]*\d)[A-Za-z0-9]+ [A-Za-z0-9]+)(?![A-Za-z0-9]))")
+# A DICOM name whose caret was read as a blank (`WILSON MOHAMMED`).
+_SPACED_NAME_SPAN = re.compile(r"(?<![A-Za-z0-9^])(?=([A-Za-z]{2,} [A-Za-z]{2,})(?![A-Za-z0-9^]))")
+_WORD_SPAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{%d,}(?![A-Za-z0-9])" % MIN_SPAN)
+_GROUPS = re.compile(r"[A-Za-z]+|\d+")
+
+
+@dataclass(frozen=True)
+class ExpectedWords:
+    """What an instance's header leads one to expect in its burned-in text."""
+
+    words: tuple[str, ...] = ()                     # lower case, letters only
+    names: tuple[tuple[str, str], ...] = ()         # (FAMILY, GIVEN), as a DICOM name's first two parts
+    codes: tuple[str, ...] = ()                     # as stored: letters and digits
+    dates: tuple[datetime.date, ...] = ()
+    key: bytes = field(default=b"", compare=False)  # a digest of the above (the engine's cache key)
+
+    def __bool__(self) -> bool:
+        return bool(self.words or self.codes or self.dates)
+
+
+NOTHING_EXPECTED = ExpectedWords()
+
+
+def expected_words(identifiers: Iterable[tuple[str, str]]) -> ExpectedWords:
+    """The words, names, codes and dates of an instance's identifying header values
+    (InstanceInfo.identifiers)."""
+    words: dict[str, None] = {}
+    names: dict[tuple[str, str], None] = {}
+    codes: dict[str, None] = {}
+    dates: dict[datetime.date, None] = {}
+    for _, kind, value in header_values(identifiers):
+        if kind == "date":
+            day = _date_of(value)
+            if day is not None:
+                dates[day] = None
+        elif kind == "id":
+            code = "".join(ch for ch in value if ch.isascii() and ch.isalnum())
+            if len(code) >= MIN_CODE and any(ch.isdigit() for ch in code):
+                codes[code] = None
+        else:
+            for word in re.findall(r"[A-Za-z]+", value):
+                if len(word) >= MIN_WORD and word.lower() not in PLACEHOLDERS:
+                    words[word.lower()] = None
+            if kind == "name":
+                parts = [re.sub(r"[^A-Za-z]", "", part) for part in value.split("^")[:2]]
+                if len(parts) == 2 and all(len(part) >= 2 for part in parts):
+                    names[(parts[0].upper(), parts[1].upper())] = None
+    if not (words or codes or dates):
+        return NOTHING_EXPECTED
+    key = hashlib.blake2b(repr((list(words), list(names), list(codes), list(dates))).encode(),
+                          digest_size=16).digest()
+    return ExpectedWords(tuple(words), tuple(names), tuple(codes), tuple(dates), key)
+
+
+def _date_of(value: str) -> datetime.date | None:
+    digits = re.sub(r"\D", "", value)[:8]
+    if len(digits) != 8:
+        return None
+    try:
+        return datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+    except ValueError:
+        return None
+
+
+def _cases(word: str) -> list[str]:
+    """word (lower case) in CAPITALS, lower case and Title: the recogniser's output tells
+    which was written (a capital I read as l, `lan`, is still a capital)."""
+    return [word.upper(), word, word.capitalize()]
+
+
+def _word_readings(span: str, expected: ExpectedWords) -> list[str]:
+    near = [w for w in expected.words if abs(len(w) - len(span)) <= LENGTH_SLACK]
+    readings = [written for w in near for written in _cases(w)]
+    for family, given in expected.names:      # a caret read as a letter, or dropped
+        joined = f"{family}^{given}"
+        if abs(len(joined) - len(span)) <= LENGTH_SLACK:
+            readings += [joined, f"{family.capitalize()}^{given.capitalize()}"]
+    return readings
+
+
+def _code_readings(span: str, expected: ExpectedWords) -> list[str]:
+    readings = [c for c in expected.codes if abs(len(c) - len(span)) <= LENGTH_SLACK]
+    if span.isdigit() and len(span) == 8:      # a date written without separators
+        for day in expected.dates:
+            readings += [day.strftime("%Y%m%d"), day.strftime("%d%m%Y"), day.strftime("%m%d%Y")]
+    if sum(ch.isalpha() for ch in span) >= MIN_WORD:       # a word with a digit read in it
+        readings += _word_readings(span, expected)
+    return readings
+
+
+def _split_code_readings(span: str, expected: ExpectedWords) -> list[str]:
+    joined = span.replace(" ", "")
+    return [c for c in expected.codes if abs(len(c) - len(joined)) <= LENGTH_SLACK]
+
+
+def _spaced_name_readings(span: str, expected: ExpectedWords) -> list[str]:
+    first, second = span.upper().split(" ")
+    return [f"{family}^{given}" for family, given in expected.names if (family, given) == (first, second)]
+
+
+def _date_readings(span: str, expected: ExpectedWords) -> list[str]:
+    """Each expected date in the layout of `span`: the same groups (year first or last, a
+    month's name where the span has letters), with the span's own separators or one of
+    _DATE_SEPARATORS in both places."""
+    groups = [m for m in _GROUPS.finditer(span)]
+    if len(groups) != 3:
+        return []
+    marks = [span[groups[0].end():groups[1].start()], span[groups[1].end():groups[2].start()]]
+    layouts = {tuple(marks)} | {(sep, sep) for sep in _DATE_SEPARATORS}
+    first, middle, last = (g[0] for g in groups)
+    readings = []
+    for day in expected.dates:
+        if middle.isalpha():
+            month = MONTH_ABBREVIATIONS[day.month - 1]
+            orders = [(f"{day.day:0{len(first)}d}", written, f"{day.year:04d}") for written in _cases(month.lower())]
+        elif len(first) == 4:
+            orders = [(f"{day.year:04d}", f"{day.month:02d}", f"{day.day:02d}")]
+        else:
+            year = f"{day.year:04d}" if len(last) == 4 else f"{day.year % 100:02d}"
+            orders = [(f"{day.day:0{len(first)}d}", f"{day.month:0{len(middle)}d}", year),
+                      (f"{day.month:0{len(first)}d}", f"{day.day:0{len(middle)}d}", year)]
+        for a, b, c in orders:
+            readings += [f"{a}{one}{b}{two}{c}" for one, two in layouts]
+    return readings
+
+
+# Spans weighed in two rounds: a code or a name read as two words first (`AC 13692239`,
+# `WILSON MOHAMMED`), then, on what that gave, dates, codes and words.
+_JOINED = ((_SPLIT_CODE_SPAN, _split_code_readings), (_SPACED_NAME_SPAN, _spaced_name_readings))
+_SINGLE = ((_DATE_SPAN, _date_readings), (_CODE_SPAN, _code_readings), (_WORD_SPAN, _word_readings))
+
+
+def expected_spans(text: str, expected: ExpectedWords, kinds=_SINGLE
+                   ) -> list[tuple[int, int, list[tuple[str, float]]]]:
+    """The spans of a line's reading that may be header values, each with the values written
+    as the span would be (all as likely beforehand); spans already equal to one are left out,
+    and a span is weighed once, for the first of `kinds` that it matches."""
+    found: list[tuple[int, int, list[tuple[str, float]]]] = []
+    taken = np.zeros(len(text) + 1, bool)
+    for pattern, readings_of in kinds:
+        for match in pattern.finditer(text):
+            group = 1 if pattern.groups else 0
+            start, end = match.span(group)
+            if taken[start:end].any():
+                continue
+            span = match[group]
+            if span.lower() in LABEL_WORDS or span.lower() in SAFE_WORDS:
+                continue            # the screen's own words (DOB, Ref, ABDOMEN) stay as read
+            readings = sorted(set(readings_of(span, expected)))
+            if not readings or span in readings:
+                continue
+            taken[start:end] = True
+            found.append((start, end, [(reading, 0.0) for reading in readings]))
+    return found
+
+
+def mend_expected(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
+                  expected: ExpectedWords) -> tuple[str, list[int]]:
+    """The reading with each span read as the header value the recogniser's output finds
+    likeliest, where that beats the span as read with the NOT_EXPECTED prior; arguments as
+    fields.mend_fields', with the instance's ExpectedWords."""
+    if not expected or len(steps) != len(text):
+        return text, steps
+    for kinds in (_JOINED, _SINGLE):
+        text, steps = read_again(text, steps, probs, index, expected_spans(text, expected, kinds),
+                                 NOT_EXPECTED)
+    return text, steps

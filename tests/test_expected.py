@@ -1,0 +1,161 @@
+"""The instance's header values weighed against the recogniser's reading (ocr/expected.py)."""
+from __future__ import annotations
+
+import datetime
+
+import numpy as np
+import pytest
+
+from scp_scanner.ocr.expected import (NOTHING_EXPECTED, ExpectedWords, expected_spans, expected_words,
+                                      mend_expected)
+from test_lexicon import INDEX, greedy_steps, steps_of
+
+HEADER = (("PatientName", "KHAN^CATRIONA"), ("PatientID", "1010679252"),
+          ("PatientBirthDate", "19671010"), ("StudyDate", "20171225"),
+          ("InstitutionName", "Raigmore Hospital"), ("AccessionNumber", "CT98244087"),
+          ("ReferringPhysicianName", "FERGUSON^ELIZABETH"))
+
+
+def read(line: str, rival: dict[int, tuple[str, float]] | None = None,
+         expected: ExpectedWords | None = None, blank_doubted: int | None = None) -> str:
+    """The line as mend_expected reads it from recogniser output for `line` whose characters
+    are sure but for `rival` {i: (second choice, its probability)}; the character at
+    `blank_doubted` with a blank (no character) its close second."""
+    probs = greedy_steps(line, rival)
+    if blank_doubted is not None:
+        steps = slice(3 * blank_doubted, 3 * blank_doubted + 2)
+        probs[steps, 0] = 0.35
+        probs[steps, INDEX[line[blank_doubted]]] = 0.6
+    text, steps = mend_expected(line, steps_of(probs), probs, INDEX,
+                                expected_words(HEADER) if expected is None else expected)
+    assert len(steps) == len(text)
+    return text
+
+
+def test_header_values_become_words_names_codes_and_dates():
+    expected = expected_words(HEADER + (("PatientName", "ANONYMOUS"), ("OtherPatientIDs", "AB1"),
+                                        ("StudyTime", "081207"), ("PatientSex", "F")))
+    assert set(expected.words) == {"khan", "catriona", "raigmore", "hospital", "ferguson", "elizabeth"}
+    assert set(expected.names) == {("KHAN", "CATRIONA"), ("FERGUSON", "ELIZABETH")}
+    assert set(expected.codes) == {"1010679252", "CT98244087"}          # AB1: too short for an ID
+    assert set(expected.dates) == {datetime.date(1967, 10, 10), datetime.date(2017, 12, 25)}
+    assert expected and expected.key and expected.key != expected_words(HEADER[:3]).key
+    assert expected_words(HEADER).key == expected_words(HEADER).key
+    # A header with nothing identifying (or placeholders only) expects nothing.
+    assert expected_words([("PatientName", "Anonymized"), ("StudyDate", "2017")]) is NOTHING_EXPECTED
+    assert not NOTHING_EXPECTED and NOTHING_EXPECTED.key == b""
+
+
+@pytest.mark.parametrize("line, rival, mended", [
+    # A letter the recogniser doubted: the header's institution, in the case read.
+    ("Raignore Hospital", {4: ("m", 0.3)}, "Raigmore Hospital"),
+    ("RAIGNORE HOSPITAL", {4: ("M", 0.3)}, "RAIGMORE HOSPITAL"),
+    # An ID's digit, a date in the layout read (year first, dots), a date without separators.
+    ("CHI 1010679152", {11: ("2", 0.3)}, "CHI 1010679252"),
+    ("2017.12.23 08:12:07", {9: ("5", 0.3)}, "2017.12.25 08:12:07"),
+    ("DOB 19671016", {11: ("0", 0.3)}, "DOB 19671010"),
+    ("10.10.1987", {8: ("6", 0.3)}, "10.10.1967"),
+    ("10-Oct-1987", {9: ("6", 0.3)}, "10-Oct-1967"),
+    # A DICOM name whose caret was read as a letter, the caret the runner-up.
+    ("FERGUSONNELIZABETH", {8: ("^", 0.3)}, "FERGUSON^ELIZABETH"),
+    ("Acc CT98244037", {12: ("8", 0.3)}, "Acc CT98244087"),
+])
+def test_a_span_the_model_doubted_is_read_as_the_header_value_it_nearly_is(line, rival, mended):
+    assert read(line, rival) == mended
+    # Without the header, nothing changes.
+    assert read(line, rival, NOTHING_EXPECTED) == line
+
+
+@pytest.mark.parametrize("line", [
+    "Raignore Hospital",          # every letter sure: another hospital's name stays as read
+    "CHI 1010679152",
+    "2017.12.23",
+    "Ref FERGUSON^ELIZABETH",     # already the header's value
+    "ABDOMEN 5 mm HFS",           # nothing of the header's shape near
+])
+def test_a_span_read_with_certainty_or_already_a_header_value_stays(line):
+    assert read(line) == line
+
+
+def test_a_label_or_a_short_name_never_claims_the_other():
+    header = (("PatientName", "DOE^HAMISH"), ("PatientBirthDate", "19930124"))
+    # DOE is too short a word to weigh (as for the English word prior); DOB is a label.
+    assert read("DOB 19930124", {2: ("E", 0.45)}, expected_words(header)) == "DOB 19930124"
+    assert read("Dob 19930124", {2: ("e", 0.45)}, expected_words(header)) == "Dob 19930124"
+    assert read("HAMlSH DOE", {3: ("I", 0.3)}, expected_words(header)) == "HAMISH DOE"
+
+
+def test_spans_are_dates_then_codes_then_words_and_never_overlap():
+    spans = expected_spans("KHAM 2017.12.23 1010679152 Hospita1 CT98244087", expected_words(HEADER))
+    texts = ["KHAM 2017.12.23 1010679152 Hospita1 CT98244087"[a:b] for a, b, _ in spans]
+    # The ID equal to the header's is left out; a word with a digit in it is a code.
+    assert texts == ["2017.12.23", "1010679152", "Hospita1", "KHAM"]
+    starts = sorted((a, b) for a, b, _ in spans)
+    assert all(b1 <= a2 for (_, b1), (a2, _) in zip(starts, starts[1:]))
+    readings = dict(((a, b), [r for r, _ in rs]) for a, b, rs in spans)
+    date_readings = readings[(5, 15)]
+    assert "2017.12.25" in date_readings and "2017-12-25" in date_readings and "1967/10/10" in date_readings
+    assert {"KHAN", "Khan", "khan"} <= set(readings[(0, 4)])       # the output tells the case
+
+
+def test_the_engine_keeps_readings_apart_per_set_of_expected_values():
+    from scp_scanner.ocr.rapidocr_engine import RapidOcrEngine
+
+    engine = RapidOcrEngine()
+    crop = np.full((24, 120, 3), 255, np.uint8)
+    engine.expect(expected_words(HEADER))
+    first = engine.recognise([crop])
+    keys = set(engine._cache)
+    engine.expect(NOTHING_EXPECTED)
+    assert engine.recognise([crop]) == first
+    assert len(set(engine._cache) - keys) == 1       # read again, not answered from the other set's entry
+    switched_off = RapidOcrEngine(header_words=False)
+    switched_off.expect(expected_words(HEADER))
+    assert switched_off._expected is NOTHING_EXPECTED
+
+
+@pytest.mark.parametrize("line, rival, blank, mended", [
+    ("Acc AC 13692239", {}, 6, "Acc AC13692239"),            # a blank where the ink had none
+    ("Ref KHAN CATRIONA", {8: ("^", 0.3)}, None, "Ref KHAN^CATRIONA"),
+    ("lain Smith", {0: ("I", 0.3)}, None, "Iain Smith"),
+    ("THIN9IN", {2: ("O", 0.3), 3: ("M", 0.3), 4: ("S", 0.3), 5: ("O", 0.3)}, None, "THOMSON"),
+])
+def test_a_code_or_name_read_as_two_words_or_a_word_with_a_digit_is_weighed_whole(line, rival, blank, mended):
+    header = HEADER + (("PatientName", "THOMSON^IAIN"), ("AccessionNumber", "AC13692239"))
+    assert read(line, rival, expected_words(header), blank) == mended
+    assert read(line, {}, expected_words(header)) == line          # each change sure: as read
+
+
+def test_a_radiograph_whose_hospital_the_recogniser_misreads_is_read_as_its_header_says(tmp_path):
+    """A generated CR (classic case, tuning fonts, seed 1) whose 9-16 px face makes the
+    recogniser read `Raignore` where `Raigmore Hospital` is burned in, as its InstitutionName
+    says: read with the header, the hospital is read right; without it, as before."""
+    import dicomgen
+    from scp_scanner.ocr.rapidocr_engine import RapidOcrEngine
+    from scp_scanner.pipeline import Pipeline
+
+    path = tmp_path / "cr.dcm"
+    with dicomgen.classic_fonts("tuning"):
+        dicomgen.build_case("cr_mono1", path, dicomgen._file_seed(1, "cr_mono1", 1))
+
+    def whole_text(engine) -> str:
+        rows = Pipeline(engine).process_file(path).rows
+        return next(row.ocr_text for row in rows if row.left == -1)
+
+    without = whole_text(RapidOcrEngine(header_words=False))
+    assert "Raignore Hospital" in without         # the misread this test is about
+    read = whole_text(RapidOcrEngine())
+    assert "Raigmore Hospital" in read
+    assert read.replace("Raigmore", "Raignore") == without      # nothing else changed
+
+
+def test_config_turns_header_words_off_and_the_shipped_file_keeps_them_on():
+    from pathlib import Path
+
+    from scp_scanner import config as cfg
+
+    assert ("header_words", False) not in cfg.ocr_options(cfg.ProcessingConfig())
+    off = cfg.from_mapping({"processing": {"header_words": False}}).processing
+    assert ("header_words", False) in cfg.ocr_options(off)
+    shipped = Path(__file__).resolve().parent.parent / "config" / "scp-scanner.yaml"
+    assert cfg.load(shipped).processing.header_words is True
