@@ -85,6 +85,15 @@ def test_a_label_or_a_short_name_never_claims_the_other():
     assert read("HAMlSH DOE", {3: ("I", 0.3)}, expected_words(header)) == "HAMISH DOE"
 
 
+def test_a_time_is_no_date_though_its_digits_could_be_one():
+    header = (("PatientBirthDate", "20040414"),)
+    # 14:04:44 could be 14.04.04 written with colons; a colon makes it a time.
+    assert read("14:04:44", {6: ("0", 0.45)}, expected_words(header)) == "14:04:44"
+    assert read("14.04.44", {6: ("0", 0.45)}, expected_words(header)) == "14.04.04"
+    assert [r for _, _, rs in expected_spans("25/09/207", expected_words(header)) for r, _ in rs
+            if r.startswith("14/04/")] == ["14/04/04", "14/04/2004"]
+
+
 def test_spans_are_dates_then_codes_then_words_and_never_overlap():
     spans = expected_spans("KHAM 2017.12.23 1010679152 Hospita1 CT98244087", expected_words(HEADER))
     texts = ["KHAM 2017.12.23 1010679152 Hospita1 CT98244087"[a:b] for a, b, _ in spans]

@@ -56,7 +56,8 @@ _DATE_SEPARATORS = "-./"
 
 # Spans of a line weighed against the header: a date (digit groups with marks between them,
 # or a month's letters in the middle), a code (letters and digits, a digit among them), a word.
-_DATE_SPAN = re.compile(r"(?<![\w])\d{1,4}[^\w\s]{1,2}(?:\d{1,2}|[A-Za-z]{3})[^\w\s]{1,2}\d{2,4}(?![\w])")
+# Its marks are those dates use, or a comma read for one; a colon makes a time (`14:04:44`).
+_DATE_SPAN = re.compile(r"(?<![\w:])\d{1,4}[-./,]{1,2}(?:\d{1,2}|[A-Za-z]{3})[-./,]{1,2}\d{2,4}(?![\w:])")
 _CODE_SPAN = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z]*\d)[A-Za-z0-9]{%d,}(?![A-Za-z0-9])" % (MIN_CODE - LENGTH_SLACK))
 # A code with a blank read inside it (`AC 13692239`, `CT2 5273280`).
 # These two are found overlapping (each pair of neighbouring words), as their group 1.
@@ -179,9 +180,12 @@ def _date_readings(span: str, expected: ExpectedWords) -> list[str]:
         elif len(first) == 4:
             orders = [(f"{day.year:04d}", f"{day.month:02d}", f"{day.day:02d}")]
         else:
-            year = f"{day.year:04d}" if len(last) == 4 else f"{day.year % 100:02d}"
-            orders = [(f"{day.day:0{len(first)}d}", f"{day.month:0{len(middle)}d}", year),
-                      (f"{day.month:0{len(first)}d}", f"{day.day:0{len(middle)}d}", year)]
+            # A year of two digits, or four; three is one of them with a digit lost or added.
+            years = {2: [f"{day.year % 100:02d}"], 4: [f"{day.year:04d}"]}.get(
+                len(last), [f"{day.year:04d}", f"{day.year % 100:02d}"])
+            orders = [order for year in years for order in (
+                (f"{day.day:0{len(first)}d}", f"{day.month:0{len(middle)}d}", year),
+                (f"{day.month:0{len(first)}d}", f"{day.day:0{len(middle)}d}", year))]
         for a, b, c in orders:
             readings += [f"{a}{one}{b}{two}{c}" for one, two in layouts]
     return readings
