@@ -44,6 +44,10 @@ def test_header_values_become_words_names_codes_and_dates():
     # A header with nothing identifying (or placeholders only) expects nothing.
     assert expected_words([("PatientName", "Anonymized"), ("StudyDate", "2017")]) is NOTHING_EXPECTED
     assert not NOTHING_EXPECTED and NOTHING_EXPECTED.key == b""
+    # A name with accents is whole words, never ASCII fragments of them.
+    accented = expected_words([("PatientName", "MÜLLER^JÖRG"), ("InstitutionName", "Hôpital Nord")])
+    assert set(accented.words) == {"müller", "jörg", "hôpital", "nord"}
+    assert accented.names == (("MÜLLER", "JÖRG"),)
 
 
 @pytest.mark.parametrize("line, rival, mended", [

@@ -102,11 +102,13 @@ def expected_words(identifiers: Iterable[tuple[str, str]]) -> ExpectedWords:
             if len(code) >= MIN_CODE and any(ch.isdigit() for ch in code):
                 codes[code] = None
         else:
-            for word in re.findall(r"[A-Za-z]+", value):
+            # Whole words, accented letters included (Müller is one word, not M and ller);
+            # a reading with a character the recogniser lacks is never weighed.
+            for word in re.findall(r"[^\W\d_]+", value):
                 if len(word) >= MIN_WORD and word.lower() not in PLACEHOLDERS:
                     words[word.lower()] = None
             if kind == "name":
-                parts = [re.sub(r"[^A-Za-z]", "", part) for part in value.split("^")[:2]]
+                parts = ["".join(ch for ch in part if ch.isalpha()) for part in value.split("^")[:2]]
                 if len(parts) == 2 and all(len(part) >= 2 for part in parts):
                     names[(parts[0].upper(), parts[1].upper())] = None
     if not (words or codes or dates):
