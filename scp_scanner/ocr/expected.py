@@ -40,9 +40,10 @@ from .fixups import MONTH_ABBREVIATIONS
 
 # The prior that a span shaped like an expected value (a word near a name, a code near an
 # ID, a date) is none of the header's values: a reading the recogniser was sure of (the best
-# header value under 1/10,000 as likely as the reading) is kept. The field forms' prior;
-# chosen on the tuning corpora over 1e-3 and 1e-2, which mended 2 and 8 identifying words
-# fewer and no word that it gets wrong (docs/accuracy.md, twenty-first round).
+# header value under 1/10,000 as likely as the reading) is kept. The field forms' prior,
+# chosen on the tuning corpora: 1e-3 and 1e-2 mended 2 and 8 identifying words fewer and
+# read none wrong; 1e-6 mended 4 more and read one wrong, a garbled `Hospital` as a
+# physician's name (docs/accuracy.md, twenty-first round).
 NOT_EXPECTED = UNFORMED
 # A header word is weighed against spans of its length, give or take this many characters.
 LENGTH_SLACK = 2
