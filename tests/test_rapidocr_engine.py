@@ -527,6 +527,29 @@ def test_a_space_read_inside_a_number_beside_its_separator_is_dropped():
     assert rapidocr_engine.spaces_from_ink(text, positions, crop) == text
 
 
+def test_a_space_read_between_a_labels_colon_and_a_short_number_is_dropped_where_the_ink_shows_none():
+    """'Se: 3' read where 'Se:3' is drawn (the colon's bearing and the digit's side by side)
+    is Se:3; a drawn space after a label stays, and so does the space before a long number or
+    a date, whatever the ink ('ID: 0671160' keeps its ID a word of its own)."""
+    line = "Se:3 Im:45 W:400 ID:0671160 DOB:12.03.1950"
+    crop, xs = rendered_line(line, 16)
+
+    def misread(at: int) -> tuple[str, list[float]]:
+        return line[:at + 1] + " " + line[at + 1:], xs[:at + 1] + [(xs[at] + xs[at + 1]) / 2] + xs[at + 1:]
+
+    for colon, mended in ((2, line), (7, line), (12, line)):
+        text, positions = misread(colon)
+        assert rapidocr_engine.spaces_from_ink(text, positions, crop) == mended
+    for colon in (19, 31):            # an ID, a date: the space is left for the ink to argue
+        text, positions = misread(colon)
+        assert rapidocr_engine.spaces_from_ink(text, positions, crop) == text
+    drawn = "Se:   3 Im:45"
+    crop, xs = rendered_line(drawn, 16)
+    text = "Se: 3 Im:45"
+    positions = xs[:3] + [(xs[3] + xs[5]) / 2] + xs[6:]
+    assert rapidocr_engine.spaces_from_ink(text, positions, crop) == text
+
+
 def test_text_at_near_black_levels_is_read():
     """The second frame of pydicom-data's OBXXXX1A_2frame draws the patient ID, the date and
     the settings at levels 5-6 on 1-2 (its sector spans 0-255): the ink shows them as dim

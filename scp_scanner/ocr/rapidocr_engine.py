@@ -604,6 +604,10 @@ def carets_from_ink(text: str, xs: list[float], crop: np.ndarray) -> str:
 # a number stands on either side of a separator.
 _NUMBER_SEPARATOR_END = re.compile(r"\d[:\-/.]$")
 _SEPARATOR_THEN_DIGIT = re.compile(r"^[:\-/.]\d")
+# A label's colon and a short number after it ('Se: 3', 'W: 400'): small faces leave the
+# colon's bearing and the digit's side by side, which the recogniser reads as a space.
+_LABEL_COLON = re.compile(r"^[A-Za-z]{1,4}:$")
+_SHORT_NUMBER = re.compile(r"^\d{1,3}$")
 
 
 def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray,
@@ -613,7 +617,9 @@ def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray,
     numbers and capitalised next words stay apart), or a space read inside a number beside
     one of its separators ("16: 23:44", "1932-08- 01", "13 .02.2020"), where the blank between the two characters
     is narrow: no wider than the line's letter gaps allow (fixups.SPLIT_GAP), or under
-    SPACE_SHARE of the line's widest other space.
+    SPACE_SHARE of the line's widest other space. A space between a label's colon and a
+    number of up to three digits ("Se: 3", "W: 400") goes only by the letter gaps; one
+    before a longer number or a date ("ID: 0671160") is left.
 
     listed (a word or name the lexicon knows, lower case): two such words stay apart unless
     together they make one or the second is a given name ("CATRIONA DOE", "DAVID WILSON": in a
@@ -637,6 +643,11 @@ def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray,
         before, after = text[:i].split()[-1], text[i + 1:].split()[0]
         inside_number = ((bool(_NUMBER_SEPARATOR_END.search(before)) and after[:1].isdigit())
                          or (before[-1:].isdigit() and bool(_SEPARATOR_THEN_DIGIT.match(after))))
+        if _LABEL_COLON.match(before) and _SHORT_NUMBER.match(after):
+            # No wider than a letter gap: no space ('DOB: 12.03.1950', 'ID: 0671160' stay).
+            if width <= SPLIT_GAP * max(letter, 1.0):
+                out[i] = ""
+            continue
         if not inside_number and (not width or not continues(before.rstrip(CARET_LOOKALIKES), after)):
             continue
         if not inside_number and listed is not None and _two_words(before, after, listed):
