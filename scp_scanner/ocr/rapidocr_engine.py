@@ -861,8 +861,9 @@ class RapidOcrEngine:
 
     def expect(self, expected: ExpectedWords) -> None:
         """Before an instance's images are read: the values its header leads one to expect in
-        its text, weighed against each line's reading (ocr/expected.py); NOTHING_EXPECTED
-        after it. The recogniser's cache keeps readings per set of expected values."""
+        its text, weighed against each line's reading (ocr/expected.py) until the next call
+        (the pipeline makes one per instance; NOTHING_EXPECTED weighs nothing). The
+        recogniser's cache keeps readings per set of expected values."""
         self._expected = expected if self._header_words else NOTHING_EXPECTED
 
     def make_room(self, rows: int, columns: int) -> None:
