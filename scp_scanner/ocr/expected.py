@@ -28,12 +28,13 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Iterable
 
 import numpy as np
 
-from ..pii.rules import PLACEHOLDERS, header_values
+from ..pii.rules import PLACEHOLDERS, header_dates, header_values
 from ..pii.safe_text import LABEL_WORDS, SAFE_WORDS
 from .fields import UNFORMED, read_again
 from .fixups import MONTH_ABBREVIATIONS
@@ -77,10 +78,17 @@ class ExpectedWords:
     names: tuple[tuple[str, str], ...] = ()         # (FAMILY, GIVEN), as a DICOM name's first two parts
     codes: tuple[str, ...] = ()                     # as stored: letters and digits
     dates: tuple[datetime.date, ...] = ()
-    key: bytes = field(default=b"", compare=False)  # a digest of the above (the engine's cache key)
 
     def __bool__(self) -> bool:
         return bool(self.words or self.codes or self.dates)
+
+    @cached_property
+    def key(self) -> bytes:
+        """A digest of the values (the engine's cache key); empty when nothing is expected."""
+        if not self:
+            return b""
+        return hashlib.blake2b(repr((self.words, self.names, self.codes, self.dates)).encode(),
+                               digest_size=16).digest()
 
 
 NOTHING_EXPECTED = ExpectedWords()
@@ -89,20 +97,16 @@ NOTHING_EXPECTED = ExpectedWords()
 def expected_words(identifiers: Iterable[tuple[str, str]]) -> ExpectedWords:
     """The words, names, codes and dates of an instance's identifying header values
     (InstanceInfo.identifiers)."""
+    identifiers = tuple(identifiers)
     words: dict[str, None] = {}
     names: dict[tuple[str, str], None] = {}
     codes: dict[str, None] = {}
-    dates: dict[datetime.date, None] = {}
     for _, kind, value in header_values(identifiers):
-        if kind == "date":
-            day = _date_of(value)
-            if day is not None:
-                dates[day] = None
-        elif kind == "id":
+        if kind == "id":
             code = "".join(ch for ch in value if ch.isascii() and ch.isalnum())
             if len(code) >= MIN_CODE and any(ch.isdigit() for ch in code):
                 codes[code] = None
-        else:
+        elif kind != "date":
             # Whole words, accented letters included (Müller is one word, not M and ller);
             # a reading with a character the recogniser lacks is never weighed.
             for word in re.findall(r"[^\W\d_]+", value):
@@ -112,21 +116,10 @@ def expected_words(identifiers: Iterable[tuple[str, str]]) -> ExpectedWords:
                 parts = ["".join(ch for ch in part if ch.isalpha()) for part in value.split("^")[:2]]
                 if len(parts) == 2 and all(len(part) >= 2 for part in parts):
                     names[(parts[0].upper(), parts[1].upper())] = None
+    dates = dict.fromkeys(day for _, day in header_dates(identifiers))
     if not (words or codes or dates):
         return NOTHING_EXPECTED
-    key = hashlib.blake2b(repr((list(words), list(names), list(codes), list(dates))).encode(),
-                          digest_size=16).digest()
-    return ExpectedWords(tuple(words), tuple(names), tuple(codes), tuple(dates), key)
-
-
-def _date_of(value: str) -> datetime.date | None:
-    digits = re.sub(r"\D", "", value)[:8]
-    if len(digits) != 8:
-        return None
-    try:
-        return datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
-    except ValueError:
-        return None
+    return ExpectedWords(tuple(words), tuple(names), tuple(codes), tuple(dates))
 
 
 def _cases(word: str) -> list[str]:
