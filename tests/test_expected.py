@@ -17,15 +17,21 @@ HEADER = (("PatientName", "KHAN^CATRIONA"), ("PatientID", "1010679252"),
 
 
 def read(line: str, rival: dict[int, tuple[str, float]] | None = None,
-         expected: ExpectedWords | None = None, blank_doubted: int | None = None) -> str:
+         expected: ExpectedWords | None = None, blank_doubted: int | None = None,
+         lost: tuple[int, str] | None = None) -> str:
     """The line as mend_expected reads it from recogniser output for `line` whose characters
     are sure but for `rival` {i: (second choice, its probability)}; the character at
-    `blank_doubted` with a blank (no character) its close second."""
+    `blank_doubted` with a blank (no character) its close second; lost (i, character): that
+    character the runner-up on the blank step after character i (a letter the reading lost)."""
     probs = greedy_steps(line, rival)
     if blank_doubted is not None:
         steps = slice(3 * blank_doubted, 3 * blank_doubted + 2)
         probs[steps, 0] = 0.35
         probs[steps, INDEX[line[blank_doubted]]] = 0.6
+    if lost is not None:
+        after, character = lost
+        probs[3 * after + 2, 0] = 0.6
+        probs[3 * after + 2, INDEX[character]] = 0.35
     text, steps = mend_expected(line, steps_of(probs), probs, INDEX,
                                 expected_words(HEADER) if expected is None else expected)
     assert len(steps) == len(text)
@@ -48,6 +54,9 @@ def test_header_values_become_words_names_codes_and_dates():
     accented = expected_words([("PatientName", "MÜLLER^JÖRG"), ("InstitutionName", "Hôpital Nord")])
     assert set(accented.words) == {"müller", "jörg", "hôpital", "nord"}
     assert accented.names == (("MÜLLER", "JÖRG"),)
+    # Neighbouring words of one value: an institution's in its order, a name's either way.
+    assert set(expected.pairs) == {("raigmore", "hospital"), ("khan", "catriona"), ("catriona", "khan"),
+                                   ("ferguson", "elizabeth"), ("elizabeth", "ferguson")}
 
 
 @pytest.mark.parametrize("line, rival, mended", [
@@ -94,7 +103,7 @@ def test_a_time_is_no_date_though_its_digits_could_be_one():
     # 14:04:44 could be 14.04.04 written with colons; a colon makes it a time.
     assert read("14:04:44", {6: ("0", 0.45)}, expected_words(header)) == "14:04:44"
     assert read("14.04.44", {6: ("0", 0.45)}, expected_words(header)) == "14.04.04"
-    assert [r for _, _, rs in expected_spans("25/09/207", expected_words(header)) for r, _ in rs
+    assert [r for _, _, rs in expected_spans("25/09/207", expected_words(header)) for r, *_ in rs
             if r.startswith("14/04/")] == ["14/04/04", "14/04/2004"]
 
 
@@ -105,7 +114,7 @@ def test_spans_are_dates_then_codes_then_words_and_never_overlap():
     assert texts == ["2017.12.23", "1010679152", "Hospita1", "KHAM"]
     starts = sorted((a, b) for a, b, _ in spans)
     assert all(b1 <= a2 for (_, b1), (a2, _) in zip(starts, starts[1:]))
-    readings = dict(((a, b), [r for r, _ in rs]) for a, b, rs in spans)
+    readings = dict(((a, b), [r for r, *_ in rs]) for a, b, rs in spans)
     date_readings = readings[(5, 15)]
     assert "2017.12.25" in date_readings and "2017-12-25" in date_readings and "1967/10/10" in date_readings
     assert {"KHAN", "Khan", "khan"} <= set(readings[(0, 4)])       # the output tells the case
@@ -137,6 +146,35 @@ def test_a_code_or_name_read_as_two_words_or_a_word_with_a_digit_is_weighed_whol
     header = HEADER + (("PatientName", "THOMSON^IAIN"), ("AccessionNumber", "AC13692239"))
     assert read(line, rival, expected_words(header), blank) == mended
     assert read(line, {}, expected_words(header)) == line          # each change sure: as read
+
+
+@pytest.mark.parametrize("line, rival, mended", [
+    # Two words of one value read as one, their space lost: written apart.
+    ("Western RaigmoreHospital", {}, "Western Raigmore Hospital"),
+    ("RayqmoreHospital", {2: ("i", 0.3), 3: ("g", 0.3)}, "Raigmore Hospital"),
+    ("CATRIONAKHAN 1010679252", {}, "CATRIONA KHAN 1010679252"),
+    # FAMILY GIVEN in a DICOM name's order: its caret was lost.
+    ("Ref FergusonElizabeth", {}, "Ref Ferguson^Elizabeth"),
+    ("Ref ElizabethFerguson", {}, "Ref Elizabeth Ferguson"),
+    ("KHANCATRIONA", {}, "KHAN^CATRIONA"),
+])
+def test_two_header_words_read_as_one_are_read_as_the_two(line, rival, mended):
+    assert read(line, rival) == mended
+    assert read(line, rival, NOTHING_EXPECTED) == line
+
+
+@pytest.mark.parametrize("line", [
+    "HospitalRaigmore",           # not an order the header writes them in
+    "RaigmoreHospitals",          # as sure as read, and another word
+])
+def test_two_words_joined_otherwise_stay_as_read(line):
+    assert read(line) == line
+
+
+def test_a_date_whose_month_lost_a_letter_is_read_as_the_header_date():
+    # `10-Oc-1967`: the month's t on a blank step, runner-up; the year's 8 doubted.
+    assert read("DOB 10-Oc-1987", {12: ("6", 0.3)}, lost=(8, "t")) == "DOB 10-Oct-1967"
+    assert read("DOB 10-Oc-1987", {12: ("6", 0.3)}, NOTHING_EXPECTED, lost=(8, "t")) == "DOB 10-Oc-1987"
 
 
 def test_a_radiograph_whose_hospital_the_recogniser_misreads_is_read_as_its_header_says(tmp_path):

@@ -17,9 +17,11 @@ Only rapidocr gives per-step probabilities, so only it mends this way; the heade
 found in any engine's text by the PII rules (pii/rules.py) either way. Values are taken from
 the identifying attributes the rules use (dicom/header.py IDENTIFYING_KEYWORDS): person and
 institution names as their words of four letters or more (and a person's name as
-FAMILY^GIVEN, for a caret read as a letter), IDs of five characters or more with a digit, and
-dates, written in the layout of the span read (day, month and year in the order its groups
-allow, its separators or one of `-`, `.`, `/`, a month's name where it has letters). A span
+FAMILY^GIVEN, for a caret read as a letter), two neighbouring words of one value read as one
+word (`GeneralHospital`: weighed joined, as the recogniser read them, and written apart, a
+DICOM name's FAMILY then GIVEN with its caret), IDs of five characters or more with a digit,
+and dates, written in the layout of the span read (day, month and year in the order its
+groups allow, its separators or one of `-`, `.`, `/`, a month's name where it has letters). A span
 that reads as one of the screen's own words (`DOB`, `Ref`, `ABDOMEN`: pii/safe_text.py) stays as
 read.
 """
@@ -57,9 +59,10 @@ MIN_CODE = 5           # characters of an ID (a digit among them)
 _DATE_SEPARATORS = "-./"
 
 # Spans of a line weighed against the header: a date (digit groups with marks between them,
-# or a month's letters in the middle), a code (letters and digits, a digit among them), a word.
+# or a month's letters in the middle, a letter lost or added: `18-Ju-1954`), a code (letters
+# and digits, a digit among them), a word.
 # Its marks are those dates use, or a comma read for one; a colon makes a time (`14:04:44`).
-_DATE_SPAN = re.compile(r"(?<![\w:])\d{1,4}[-./,]{1,2}(?:\d{1,2}|[A-Za-z]{3})[-./,]{1,2}\d{2,4}(?![\w:])")
+_DATE_SPAN = re.compile(r"(?<![\w:])\d{1,4}[-./,]{1,2}(?:\d{1,2}|[A-Za-z]{2,4})[-./,]{1,2}\d{2,4}(?![\w:])")
 _CODE_SPAN = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z]*\d)[A-Za-z0-9]{%d,}(?![A-Za-z0-9])" % (MIN_CODE - LENGTH_SLACK))
 # A code with a blank read inside it (`AC 13692239`, `CT2 5273280`).
 # These two are found overlapping (each pair of neighbouring words), as their group 1.
@@ -78,6 +81,7 @@ class ExpectedWords:
     names: tuple[tuple[str, str], ...] = ()         # (FAMILY, GIVEN), as a DICOM name's first two parts
     codes: tuple[str, ...] = ()                     # as stored: letters and digits
     dates: tuple[datetime.date, ...] = ()
+    pairs: tuple[tuple[str, str], ...] = ()         # neighbouring words of one value, lower case
 
     def __bool__(self) -> bool:
         return bool(self.words or self.codes or self.dates)
@@ -87,7 +91,7 @@ class ExpectedWords:
         """A digest of the values (the engine's cache key); empty when nothing is expected."""
         if not self:
             return b""
-        return hashlib.blake2b(repr((self.words, self.names, self.codes, self.dates)).encode(),
+        return hashlib.blake2b(repr((self.words, self.names, self.codes, self.dates, self.pairs)).encode(),
                                digest_size=16).digest()
 
 
@@ -101,6 +105,7 @@ def expected_words(identifiers: Iterable[tuple[str, str]]) -> ExpectedWords:
     words: dict[str, None] = {}
     names: dict[tuple[str, str], None] = {}
     codes: dict[str, None] = {}
+    pairs: dict[tuple[str, str], None] = {}
     for _, kind, value in header_values(identifiers):
         if kind == "id":
             code = "".join(ch for ch in value if ch.isascii() and ch.isalnum())
@@ -109,9 +114,15 @@ def expected_words(identifiers: Iterable[tuple[str, str]]) -> ExpectedWords:
         elif kind != "date":
             # Whole words, accented letters included (Müller is one word, not M and ller);
             # a reading with a character the recogniser lacks is never weighed.
-            for word in re.findall(r"[^\W\d_]+", value):
-                if len(word) >= MIN_WORD and word.lower() not in PLACEHOLDERS:
-                    words[word.lower()] = None
+            value_words = [word.lower() for word in re.findall(r"[^\W\d_]+", value)]
+            for word in value_words:
+                if len(word) >= MIN_WORD and word not in PLACEHOLDERS:
+                    words[word] = None
+            for first, second in zip(value_words, value_words[1:]):
+                if min(len(first), len(second)) >= MIN_SPAN and not {first, second} & PLACEHOLDERS:
+                    pairs[(first, second)] = None
+                    if kind == "name":          # a name is shown given name first as often
+                        pairs[(second, first)] = None
             if kind == "name":
                 parts = ["".join(ch for ch in part if ch.isalpha()) for part in value.split("^")[:2]]
                 if len(parts) == 2 and all(len(part) >= 2 for part in parts):
@@ -119,7 +130,7 @@ def expected_words(identifiers: Iterable[tuple[str, str]]) -> ExpectedWords:
     dates = dict.fromkeys(day for _, day in header_dates(identifiers))
     if not (words or codes or dates):
         return NOTHING_EXPECTED
-    return ExpectedWords(tuple(words), tuple(names), tuple(codes), tuple(dates))
+    return ExpectedWords(tuple(words), tuple(names), tuple(codes), tuple(dates), tuple(pairs))
 
 
 def _cases(word: str) -> list[str]:
@@ -128,18 +139,23 @@ def _cases(word: str) -> list[str]:
     return [word.upper(), word, word.capitalize()]
 
 
-def _word_readings(span: str, expected: ExpectedWords) -> list[str]:
+def _word_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, str]]:
     near = [w for w in expected.words if abs(len(w) - len(span)) <= LENGTH_SLACK]
-    readings = [written for w in near for written in _cases(w)]
+    readings: list[str | tuple[str, str]] = [written for w in near for written in _cases(w)]
     for family, given in expected.names:      # a caret read as a letter, or dropped
         joined = f"{family}^{given}"
         if abs(len(joined) - len(span)) <= LENGTH_SLACK:
             readings += [joined, f"{family.capitalize()}^{given.capitalize()}"]
+    for first, second in expected.pairs:      # two words read as one, their space lost
+        if abs(len(first) + len(second) - len(span)) <= LENGTH_SLACK:
+            # FAMILY then GIVEN is a DICOM name whose caret was lost, written with it.
+            mark = "^" if (first.upper(), second.upper()) in expected.names else " "
+            readings += [(a + b, f"{a}{mark}{b}") for a, b in zip(_cases(first), _cases(second))]
     return readings
 
 
-def _code_readings(span: str, expected: ExpectedWords) -> list[str]:
-    readings = [c for c in expected.codes if abs(len(c) - len(span)) <= LENGTH_SLACK]
+def _code_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, str]]:
+    readings: list[str | tuple[str, str]] = [c for c in expected.codes if abs(len(c) - len(span)) <= LENGTH_SLACK]
     if span.isdigit() and len(span) == 8:      # a date written without separators
         for day in expected.dates:
             readings += [day.strftime("%Y%m%d"), day.strftime("%d%m%Y"), day.strftime("%m%d%Y")]
@@ -209,11 +225,13 @@ def expected_spans(text: str, expected: ExpectedWords, kinds=_SINGLE
             span = match[group]
             if span.lower() in LABEL_WORDS or span.lower() in SAFE_WORDS:
                 continue            # the screen's own words (DOB, Ref, ABDOMEN) stay as read
-            readings = sorted(set(readings_of(span, expected)))
-            if not readings or span in readings:
+            # (weighed, written): a reading is written as weighed but for two words whose
+            # space the recogniser lost, weighed joined and written apart.
+            readings = sorted({(r, r) if isinstance(r, str) else r for r in readings_of(span, expected)})
+            if not readings or any(span == written for _, written in readings):
                 continue
             taken[start:end] = True
-            found.append((start, end, [(reading, 0.0) for reading in readings]))
+            found.append((start, end, [(weighed, 0.0, written) for weighed, written in readings]))
     return found
 
 

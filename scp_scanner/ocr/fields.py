@@ -340,12 +340,14 @@ def _names(text: str, lexicon: Lexicon) -> list[tuple[int, int, list[tuple[str, 
 
 
 def read_again(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
-               found: list[tuple[int, int, list[tuple[str, float]]]],
+               found: list[tuple[int, int, list[tuple[str, float] | tuple[str, float, str]]]],
                unformed: float = UNFORMED) -> tuple[str, list[int]]:
     """text with each found span (start, end, readings) read as its likeliest reading of the
     form, where that beats the span as read with the `unformed` prior. Readings are (string,
     log prior): the prior ranks the readings of the form against each other; whether the
-    span is of the form at all is the recogniser's likelihood and `unformed` alone."""
+    span is of the form at all is the recogniser's likelihood and `unformed` alone. A reading
+    may carry a third member, the text written in the span's place when it wins (two words
+    whose space the recogniser lost are weighed joined, as it read them, and written apart)."""
     if len(steps) != len(text) or not found:
         return text, steps
     argmax = probs.argmax(axis=1)
@@ -355,16 +357,16 @@ def read_again(text: str, steps: list[int], probs: np.ndarray, index: dict[str, 
         window = probs[first:last]
         if any(c not in index for c in text[start:end]):
             continue
-        weighed = [(reading, prior) for reading, prior in readings
-                   if all(c in index for c in reading) and window.shape[0] >= len(reading)]
+        weighed = [(reading[0], reading[1], reading[2] if len(reading) > 2 else reading[0]) for reading in readings
+                   if all(c in index for c in reading[0]) and window.shape[0] >= len(reading[0])]
         if not weighed:
             continue
-        scored = [(likelihood + prior, likelihood, reading) for (reading, prior), likelihood
-                  in zip(weighed, likelihoods(window, index, [r for r, _ in weighed]))]
-        _, likeliest, reading = max(scored)
+        scored = [(likelihood + prior, likelihood, written) for (_, prior, written), likelihood
+                  in zip(weighed, likelihoods(window, index, [r for r, _, _ in weighed]))]
+        _, likeliest, written = max(scored)
         kept = ctc_log_likelihood(window, [index[c] for c in text[start:end]])
         if likeliest + math.log1p(-unformed) > kept + math.log(unformed):
-            changes.append((start, end, reading))
+            changes.append((start, end, written))
     return replace_spans(text, steps, changes)
 
 
