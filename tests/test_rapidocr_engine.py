@@ -912,3 +912,66 @@ def test_two_listed_words_read_with_a_narrow_space_stay_two_words():
                      ("STEWARTDAVID Acc", 6)):
         read, positions, crop = with_space(text, at)
         assert rapidocr_engine.spaces_from_ink(read, positions, crop, listed) == text
+
+
+def _stacked(lines: list[str], face: str, size: int, step: int, top: int = 452) -> Image:
+    """A black 640x480 frame with white lines of text `step` px apart in its bottom-left corner."""
+    from PIL import Image as PILImage, ImageDraw, ImageFont
+
+    picture = PILImage.new("RGB", (640, 480), (0, 0, 0))
+    draw, font = ImageDraw.Draw(picture), ImageFont.truetype(face, size)
+    for i, line in enumerate(lines):
+        draw.text((10, top + i * step), line, font=font, fill=(255, 255, 255))
+    return Image(np.asarray(picture), 0, -1)
+
+
+def test_line_bands_are_lines_of_glyphs_not_parts_of_one_glyph_nor_texture():
+    ink = np.zeros((24, 40), bool)
+    ink[4:10, 2:6] = ink[4:10, 8:12] = True             # a line of two glyphs
+    ink[13:19, 2:6] = ink[13:19, 8:12] = ink[13:19, 16:20] = True   # a line of three below it
+    assert rapidocr_engine.line_bands(ink, 4, 36) == [(4, 10), (13, 19)]
+    # An i's dots over its line, a neighbour's descenders cut at the box's edge: one line.
+    dotted = np.zeros((24, 40), bool)
+    dotted[2:3, 3:5] = dotted[2:3, 9:11] = True
+    dotted[5:14, 3:5] = dotted[5:14, 9:11] = True
+    dotted[20:23, 3:12] = True
+    assert len(rapidocr_engine.line_bands(dotted, 4, 36)) < 2
+    # One glyph in two parts (a marker's bowl over its stem) is no two lines.
+    glyph = np.zeros((24, 40), bool)
+    glyph[0:6, 3:12] = glyph[13:17, 3:5] = True
+    assert rapidocr_engine.line_bands(glyph, 4, 36) == []
+    # Runs taller than a joined line can be: texture, never cut.
+    texture = np.zeros((150, 60), bool)
+    texture[0:70, ::3] = texture[93:141, ::3] = True
+    assert rapidocr_engine.line_bands(texture, 4, 36) == []
+
+
+def test_split_lines_cuts_a_box_of_two_lines_into_one_box_each_and_reads_a_line_once():
+    page = np.zeros((60, 80, 3), np.uint8)
+    page[10:16, 5:9] = page[10:16, 11:15] = 255                     # "C+"
+    page[19:25, 5:9] = page[19:25, 11:15] = page[19:25, 21:25] = 255  # "Fr 1"
+    joined = Rect(2, 6, 30, 29)
+    cut = rapidocr_engine.split_lines(page, [joined], 4, 36)
+    assert sorted(cut, key=lambda r: r.top) == [Rect(2, 8, 19, 18), Rect(2, 17, 29, 27)]
+    # A line that another box already holds is read in that box, not again.
+    own = Rect(3, 16, 28, 28)
+    assert sorted(rapidocr_engine.split_lines(page, [joined, own], 4, 36), key=lambda r: r.top) == \
+        [Rect(2, 8, 19, 18), own]
+    # A box of one line is left as detected.
+    assert rapidocr_engine.split_lines(page, [Rect(2, 17, 29, 27)], 4, 36) == [Rect(2, 17, 29, 27)]
+
+
+def test_small_lines_the_detector_joins_are_read_each_as_its_own_line(engine, monkeypatch):
+    """`C+` over `Fr 1` in a 5x7 bitmap face, 9 px apart (an ultrasound's corner): the detector
+    finds one box for both, whose reading was `F+`. Cut into its lines, each is read."""
+    face = Path("/usr/share/fonts/X11/misc/5x7-ISO8859-1.pcf.gz")
+    if not face.is_file():
+        pytest.skip(f"{face} is not installed (xfonts-base)")
+    image = _stacked(["C+", "Fr 1"], str(face), 7, 9)
+    texts = [b.text for b in engine.read(image)]
+    assert "C+" in texts and "Fr" in texts and "1" in texts, texts
+    for box in engine.read(image):          # each box one line: no taller than a 7 px line's box
+        assert box.bottom - box.top <= 12 and box.top >= 440, box
+    monkeypatch.setattr(rapidocr_engine, "SPLIT_JOINED_LINES", False)
+    fresh = RapidOcrEngine()
+    assert "C+" not in [b.text for b in fresh.read(image)]

@@ -29,7 +29,8 @@ What RapidOCR gives, and what is ours:
   models were trained), overlays (set bits) as dark text on white, smoothed and magnified,
   with a margin.
 
-Boxes are lines (PP-OCR recognises a line at a time), in the original image's pixel space,
+Boxes are lines (PP-OCR recognises a line at a time; a detected box whose ink shows lines one
+above the other is cut into them first, split_lines), in the original image's pixel space,
 confidence 0..100. DICOM names read with a '^' look-alike and digit look-alikes in numbers
 are mended with the shared fix-ups (fixups.py); from the recogniser's own output, a word
 misread by one letter is mended with an English word prior (lexicon.py), and a date's month
@@ -54,7 +55,7 @@ from ..model import SOURCE_FRAME, Image, TextBox
 from ..pii.given_names import GIVEN_NAMES
 from ..process import libc
 from ..registry import EngineError
-from .confusions import ink_gaps, space_gaps
+from .confusions import ink_gaps, space_gaps, true_runs
 from .fixups import (CARET_LOOKALIKES, ONE_WORD, SPLIT_GAP, continues, fix_digit_lookalikes,
                      month_names, word_shape)
 from .dim import dim_lines, stretched
@@ -211,6 +212,14 @@ def lone_glyphs(image: Image, boxes: list[TextBox]) -> list[tuple[int, int, int,
 # A line must be read at least this confidently (0..100) to count; a single character more so.
 MIN_SCORE = 50.0
 MIN_SINGLE_CHAR_SCORE = 80.0
+
+# A detected box whose ink shows lines of text one above the other is read as those lines
+# (split_lines): the detector joins small lines set a few pixels apart into one box, which the
+# recogniser, reading one line at a time, reads as a scrap of one of them. Lines taller than
+# this (view pixels at scale 1) are never joined so: a box with taller runs of ink holds
+# texture, not stacked text.
+SPLIT_JOINED_LINES = True
+MAX_JOINED_LINE = 3 * DET_TEXT_HEIGHT
 
 
 @dataclass(frozen=True, eq=False)
@@ -420,6 +429,56 @@ def pieces(height: int, width: int) -> list[Rect]:
 
     return [Rect(x, y, min(width, x + piece_w), min(height, y + piece_h))
             for y in starts(rows, piece_h, height) for x in starts(cols, piece_w, width)]
+
+
+def line_bands(ink: np.ndarray, min_height: float, max_height: float) -> list[tuple[int, int]]:
+    """The rows [start, end) of each line of text a detected box holds, from its ink (ink_of):
+    runs of inked rows at least `min_height` and half the tallest run high (an i's dot, an
+    accent, a neighbouring line's descenders cut at the box's edge are lower) that hold two
+    glyphs or more side by side (a single glyph's parts are no lines); none when a run is
+    taller than `max_height` (texture: anatomy, a sector's speckle) or there is one run."""
+    runs = true_runs(ink.any(axis=1))
+    if len(runs) < 2:
+        return []
+    tallest = max(end - start for start, end in runs)
+    if tallest > max_height:
+        return []
+    return [(start, end) for start, end in runs if end - start >= max(min_height, tallest / 2)
+            and len(true_runs(ink[start:end].any(axis=0))) >= 2]
+
+
+def split_lines(pixels: np.ndarray, rects: list[Rect], min_height: float, max_height: float) -> list[Rect]:
+    """Detected boxes (view pixels) with each box whose ink shows two lines or more (the
+    detector joins small lines set close together: `C+` over `Fr 1`, a name over an NHS
+    number, read as `F` and `NS45`) cut into one box per line: the line's rows with a margin
+    of a quarter of its height that stays clear of the next line, and its own inked columns
+    with twice that; a line cut out that another box holds is read once, in that box."""
+    whole: list[Rect] = []
+    cut: list[Rect] = []
+    for rect in rects:
+        ink = ink_of(pixels[rect.top:rect.bottom, rect.left:rect.right])
+        bands = line_bands(ink, min_height, max_height)
+        if len(bands) < 2:
+            whole.append(rect)
+            continue
+        for i, (start, end) in enumerate(bands):
+            pad = max(1, round((end - start) / 4))
+            above = bands[i - 1][1] if i else -pad
+            below = bands[i + 1][0] if i + 1 < len(bands) else end + 2 * pad
+            top = max(0, start - pad, (above + start) // 2)
+            bottom = min(rect.bottom - rect.top, end + pad, (end + below + 1) // 2)
+            # Its own columns: a neighbour's part in the box then lies inside the neighbour's box.
+            inked = np.flatnonzero(ink[start:end].any(axis=0))
+            left, right = max(0, int(inked[0]) - 2 * pad), min(rect.right - rect.left, int(inked[-1]) + 1 + 2 * pad)
+            cut.append(Rect(rect.left + left, rect.top + top, rect.left + right, rect.top + bottom))
+    if not cut:
+        return rects
+    # A line cut out of one box that another box (or a larger cut) holds is that box's line.
+    kept = list(whole)
+    for rect in sorted(dict.fromkeys(cut), key=lambda r: -r.area):
+        if not any(overlap_share(rect, other) >= 0.6 for other in kept):
+            kept.append(rect)
+    return kept
 
 
 def overlap_share(a: Rect, b: Rect) -> float:
@@ -1234,6 +1293,9 @@ class RapidOcrEngine:
         (image pixels) covers, or that covers one (prepare.covered), is that line, and is not
         recognised."""
         rects = list(dict.fromkeys(detected))
+        if SPLIT_JOINED_LINES:
+            rects = split_lines(view.pixels, rects, PREPARE.min_glyph_height * view.scale,
+                                MAX_JOINED_LINE * view.scale)
         if known:
             rects = [r for r in rects if not any(
                 covered(TextBox("", *view.to_original(r.left, r.top, r.right, r.bottom,
