@@ -91,8 +91,8 @@ class ExpectedWords:
         """A digest of the values (the engine's cache key); empty when nothing is expected."""
         if not self:
             return b""
-        return hashlib.blake2b(repr((self.words, self.names, self.codes, self.dates, self.pairs)).encode(),
-                               digest_size=16).digest()
+        values = (self.words, self.names, self.codes, self.dates, self.pairs)
+        return hashlib.blake2b(repr(values).encode(), digest_size=16).digest()
 
 
 NOTHING_EXPECTED = ExpectedWords()
@@ -155,7 +155,8 @@ def _word_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, 
 
 
 def _code_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, str]]:
-    readings: list[str | tuple[str, str]] = [c for c in expected.codes if abs(len(c) - len(span)) <= LENGTH_SLACK]
+    readings: list[str | tuple[str, str]] = [c for c in expected.codes
+                                             if abs(len(c) - len(span)) <= LENGTH_SLACK]
     if span.isdigit() and len(span) == 8:      # a date written without separators
         for day in expected.dates:
             readings += [day.strftime("%Y%m%d"), day.strftime("%d%m%Y"), day.strftime("%m%d%Y")]

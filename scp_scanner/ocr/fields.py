@@ -357,7 +357,8 @@ def read_again(text: str, steps: list[int], probs: np.ndarray, index: dict[str, 
         window = probs[first:last]
         if any(c not in index for c in text[start:end]):
             continue
-        weighed = [(reading[0], reading[1], reading[2] if len(reading) > 2 else reading[0]) for reading in readings
+        weighed = [(reading[0], reading[1], reading[2] if len(reading) > 2 else reading[0])
+                   for reading in readings
                    if all(c in index for c in reading[0]) and window.shape[0] >= len(reading[0])]
         if not weighed:
             continue

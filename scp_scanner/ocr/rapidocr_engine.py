@@ -447,7 +447,8 @@ def line_bands(ink: np.ndarray, min_height: float, max_height: float) -> list[tu
             and len(true_runs(ink[start:end].any(axis=0))) >= 2]
 
 
-def split_lines(pixels: np.ndarray, rects: list[Rect], min_height: float, max_height: float) -> list[Rect]:
+def split_lines(pixels: np.ndarray, rects: list[Rect], min_height: float,
+                max_height: float) -> list[Rect]:
     """Detected boxes (view pixels) with each box whose ink shows two lines or more (the
     detector joins small lines set close together: `C+` over `Fr 1`, a name over an NHS
     number, read as `F` and `NS45`) cut into one box per line: the line's rows with a margin
@@ -469,7 +470,8 @@ def split_lines(pixels: np.ndarray, rects: list[Rect], min_height: float, max_he
             bottom = min(rect.bottom - rect.top, end + pad, (end + below + 1) // 2)
             # Its own columns: a neighbour's part in the box then lies inside the neighbour's box.
             inked = np.flatnonzero(ink[start:end].any(axis=0))
-            left, right = max(0, int(inked[0]) - 2 * pad), min(rect.right - rect.left, int(inked[-1]) + 1 + 2 * pad)
+            left = max(0, int(inked[0]) - 2 * pad)
+            right = min(rect.right - rect.left, int(inked[-1]) + 1 + 2 * pad)
             cut.append(Rect(rect.left + left, rect.top + top, rect.left + right, rect.top + bottom))
     if not cut:
         return rects
