@@ -95,6 +95,7 @@ class ProcessingConfig:
     gpu: str = "auto"                   # easyocr / rapidocr device: auto | cpu | cuda | cuda:N
     lexicon: bool = True                # rapidocr: English word prior, dates' months, NHS/CHI check digits
     header_words: bool = True           # rapidocr: the instance's header values weighed as readings
+    screen_words: bool = True           # rapidocr: a label's or unit's short word weighed against the screen's
     rects: bool = True
     overlays: bool = True
     frame_reuse: bool = True            # reuse the reading of text unchanged between frames
@@ -123,6 +124,8 @@ def ocr_options(processing: ProcessingConfig) -> tuple[tuple[str, object], ...]:
         options.append(("lexicon", False))
     if not processing.header_words:
         options.append(("header_words", False))
+    if not processing.screen_words:
+        options.append(("screen_words", False))
     return tuple(options)
 
 

@@ -123,3 +123,19 @@ def test_hardening_keys_are_validated():
         cfg.from_mapping({"network": {"max_pending_per_address": 0}})
     limits = cfg.decode_limits(cfg.from_mapping({"processing": {"max_decoded_mb": 10}}).processing)
     assert limits.max_decoded_bytes == 10 << 20 and limits.max_frames == 20000
+
+
+@pytest.mark.parametrize("option", ["lexicon", "header_words", "screen_words"])
+def test_rapidocrs_reading_aids_are_on_by_default_and_in_the_shipped_file_and_turn_off(option):
+    """processing.lexicon, header_words and screen_words: on unless set false, and passed to
+    the rapidocr engine, which takes each as a keyword, when off."""
+    import inspect
+
+    from scp_scanner.ocr.rapidocr_engine import RapidOcrEngine
+
+    assert (option, False) not in cfg.ocr_options(cfg.ProcessingConfig())
+    off = cfg.from_mapping({"processing": {option: False}}).processing
+    assert (option, False) in cfg.ocr_options(off)
+    shipped = Path(__file__).resolve().parent.parent / "config" / "scp-scanner.yaml"
+    assert getattr(cfg.load(shipped).processing, option) is True
+    assert option in inspect.signature(RapidOcrEngine).parameters

@@ -198,15 +198,3 @@ def test_a_radiograph_whose_hospital_the_recogniser_misreads_is_read_as_its_head
     read = whole_text(RapidOcrEngine())
     assert "Raigmore Hospital" in read
     assert read.replace("Raigmore", "Raignore") == without      # nothing else changed
-
-
-def test_config_turns_header_words_off_and_the_shipped_file_keeps_them_on():
-    from pathlib import Path
-
-    from scp_scanner import config as cfg
-
-    assert ("header_words", False) not in cfg.ocr_options(cfg.ProcessingConfig())
-    off = cfg.from_mapping({"processing": {"header_words": False}}).processing
-    assert ("header_words", False) in cfg.ocr_options(off)
-    shipped = Path(__file__).resolve().parent.parent / "config" / "scp-scanner.yaml"
-    assert cfg.load(shipped).processing.header_words is True

@@ -259,13 +259,6 @@ def test_a_missing_word_list_is_a_clear_error(monkeypatch):
         lexicon.load_lexicon.cache_clear()
 
 
-def test_config_turns_the_lexicon_off_for_every_engine_option_set():
-    from scp_scanner import config as cfg
-
-    assert ("lexicon", False) not in cfg.ocr_options(cfg.ProcessingConfig())
-    assert ("lexicon", False) in cfg.ocr_options(cfg.ProcessingConfig(lexicon=False))
-
-
 # --- fields of a known form (ocr/fields.py) ----------------------------------------------------
 
 

@@ -428,13 +428,13 @@ def test_cine_frames_reuse_model_answers_and_read_as_a_full_read(grey, tmp_path)
     assert fresh.calls.recogniser >= 6 * first_rec - 6
 
 
-def rendered_line(text: str, size: int = 16) -> tuple[np.ndarray, list[float]]:
+def rendered_line(text: str, size: int = 16, face: str = "sans") -> tuple[np.ndarray, list[float]]:
     """A light-on-dark line of text (BGR) and the x centre of each character, from the font's
-    own advance widths (what CTC time steps approximate)."""
+    own advance widths (what CTC time steps approximate); face: dicomgen.load_font's."""
     from PIL import Image as PILImage
     from PIL import ImageDraw
 
-    font = dicomgen.load_font(size)
+    font = dicomgen.load_font(size, face)
     width = int(font.getlength(text)) + 16
     picture = PILImage.new("RGB", (width, size + 12), (10, 10, 10))
     ImageDraw.Draw(picture).text((8, 4), text, fill=(235, 235, 235), font=font)
@@ -975,3 +975,56 @@ def test_small_lines_the_detector_joins_are_read_each_as_its_own_line(engine, mo
     monkeypatch.setattr(rapidocr_engine, "SPLIT_JOINED_LINES", False)
     fresh = RapidOcrEngine()
     assert "C+" not in [b.text for b in fresh.read(image)]
+
+
+@pytest.mark.parametrize("size", [11, 16])
+def test_a_space_lost_between_a_label_and_its_value_is_put_back_where_the_ink_shows_one(size):
+    """'kVp120', 'W:400L:40', 'Se:3Im:45', 'Fr1': the recogniser lost the space the ink
+    shows between a value's label and its number, or between a number and the next label.
+    A label written run into its value ('T2', 'b1000') shows no such blank and stays."""
+    line = "kVp 120 W:400 L:40 Se:3 Im:45 Fr 1"
+    crop, xs = rendered_line(line, size)
+    dropped = {line.index(part) + len(part) - 1 for part in ("kVp ", "W:400 ", "Se:3 ", "Fr ")}
+    kept = [i for i in range(len(line)) if i not in dropped]
+    lost = "".join(line[i] for i in kept)
+    assert lost == "kVp120 W:400L:40 Se:3Im:45 Fr1"
+    text, positions = rapidocr_engine.label_spaces_from_ink(lost, [xs[i] for i in kept], crop)
+    assert text == line and len(positions) == len(text)
+    # Written run together, or no label of a value: as read.
+    for glued in ("kVp120 W:400L:40 T2 b1000", "CT79688828 RA10939846"):
+        crop, xs = rendered_line(glued, size)
+        assert rapidocr_engine.label_spaces_from_ink(glued, xs, crop) == (glued, xs)
+
+
+@pytest.mark.parametrize("size", [11, 16])
+def test_an_nhs_number_written_3_3_4_gets_its_spaces_back_where_the_ink_shows_them(size):
+    """'NHS 7101783627': the recogniser ran an NHS number written 3-3-4 together; the ink
+    shows both blanks. One written in one run shows none and stays as read."""
+    line = "NHS 710 178 3627"
+    crop, xs = rendered_line(line, size)
+    kept = [i for i in range(len(line)) if i not in (7, 11)]
+    lost = "".join(line[i] for i in kept)
+    assert lost == "NHS 7101783627"
+    assert rapidocr_engine.label_spaces_from_ink(lost, [xs[i] for i in kept], crop)[0] == line
+    crop, xs = rendered_line(lost, size)
+    assert rapidocr_engine.label_spaces_from_ink(lost, xs, crop) == (lost, xs)
+
+    # A number's spaces are its widest blanks: glyphs 4 px wide, 1 px apart, 3 px after the
+    # third and sixth digits, but 4 px round a narrow `1` further on (an italic serif's `1`s
+    # stand so): one run, as read. With that blank 2 px, the 3-3-4 spaces go back.
+    digits = "CHI 2607031184"
+
+    def bars(blanks: list[int]) -> tuple[np.ndarray, list[float]]:
+        """A bar per character (none for the space), blanks[i] px between i and i + 1."""
+        crop = np.zeros((12, 4 + 4 * len(digits) + sum(blanks) + 8, 3), np.uint8)
+        xs, x = [], 4
+        for ch, blank in zip(digits, blanks + [0]):
+            if ch != " ":
+                crop[2:10, x:x + 4] = 235
+            xs.append(x + 2.0)
+            x += 4 + blank
+        return crop, xs
+    crop, xs = bars([1, 1, 1, 1, 1, 1, 3, 1, 1, 3, 4, 1, 1])
+    assert rapidocr_engine.label_spaces_from_ink(digits, xs, crop)[0] == digits
+    crop, xs = bars([1, 1, 1, 1, 1, 1, 3, 1, 1, 3, 2, 1, 1])
+    assert rapidocr_engine.label_spaces_from_ink(digits, xs, crop)[0] == "CHI 260 703 1184"

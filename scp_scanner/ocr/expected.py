@@ -87,6 +87,11 @@ class ExpectedWords:
         return bool(self.words or self.codes or self.dates)
 
     @cached_property
+    def name_parts(self) -> frozenset[str]:
+        """The parts of the person names, lower case (labels.py never reads one as a label)."""
+        return frozenset(part.lower() for name in self.names for part in name)
+
+    @cached_property
     def key(self) -> bytes:
         """A digest of the values (the engine's cache key); empty when nothing is expected."""
         if not self:

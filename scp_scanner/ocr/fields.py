@@ -341,11 +341,13 @@ def _names(text: str, lexicon: Lexicon) -> list[tuple[int, int, list[tuple[str, 
 
 def read_again(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
                found: list[tuple[int, int, list[tuple[str, float] | tuple[str, float, str]]]],
-               unformed: float = UNFORMED) -> tuple[str, list[int]]:
+               unformed: float = UNFORMED, prior_counts: bool = False) -> tuple[str, list[int]]:
     """text with each found span (start, end, readings) read as its likeliest reading of the
     form, where that beats the span as read with the `unformed` prior. Readings are (string,
     log prior): the prior ranks the readings of the form against each other; whether the
-    span is of the form at all is the recogniser's likelihood and `unformed` alone. A reading
+    span is of the form at all is the recogniser's likelihood and `unformed` alone, or, with
+    prior_counts, the likeliest reading's likelihood and prior together (a reading that is
+    one of many words of its kind is less likely beforehand than the kind). A reading
     may carry a third member, the text written in the span's place when it wins (two words
     whose space the recogniser lost are weighed joined, as it read them, and written apart)."""
     if len(steps) != len(text) or not found:
@@ -364,7 +366,9 @@ def read_again(text: str, steps: list[int], probs: np.ndarray, index: dict[str, 
             continue
         scored = [(likelihood + prior, likelihood, written) for (_, prior, written), likelihood
                   in zip(weighed, likelihoods(window, index, [r for r, _, _ in weighed]))]
-        _, likeliest, written = max(scored)
+        best, likeliest, written = max(scored)
+        if prior_counts:
+            likeliest = best
         kept = ctc_log_likelihood(window, [index[c] for c in text[start:end]])
         if likeliest + math.log1p(-unformed) > kept + math.log(unformed):
             changes.append((start, end, written))

@@ -63,6 +63,8 @@ from .colour_text import chroma, colour_lines, is_colour_frame, on_black
 from .dim import margin as dim_margin
 from .expected import NOTHING_EXPECTED, ExpectedWords, mend_expected
 from .fields import mend_fields, mend_names
+from .labels import mend_labels
+from ..pii.safe_text import VALUE_LABELS
 from .lexicon import calibrated, load_lexicon, mend_words
 from .ppocr_decode import DbSettings, alphabet_of, ctc_greedy, db_boxes
 from .prepare import (PREPARE, Region, covered, enlarge, glyphs, inks, is_text,
@@ -719,6 +721,59 @@ def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray,
     return "".join(out)
 
 
+# A value's label run into its number (`kVp120`, `Fr1`), or a number run into the next
+# label (`W:400L:40`, `Se:3Im:45`): where a space may have been lost.
+_LABEL_THEN_DIGIT = re.compile(r"(?<![A-Za-z])([A-Za-z]{2,4})(?=\d)")
+_VALUE_THEN_LABEL = re.compile(r"(?<=\d)(?=[A-Za-z]{1,4}:\d)")
+# An NHS or CHI number read as ten digits: written 3-3-4 or run together, the ink tells which.
+_TEN_DIGITS = re.compile(r"\b(?:NHS|CHI)(?: ?(?:No|Number)\.?)? ?[:#]? ?(\d{10})(?!\d)")
+
+
+def label_spaces_from_ink(text: str, xs: list[float], crop: np.ndarray) -> tuple[str, list[float]]:
+    """Put back a space the recogniser lost between a value's label (labels.VALUE_LABELS)
+    and its number, or between a number and the next `label:` (`kVp120`, `W:400L:40`), and
+    the two spaces of an NHS or CHI number written 3-3-4 (`NHS 7101783627`), where the blank
+    between the two characters is wider than the word's own letter gaps allow (fixups.SPLIT_GAP
+    times their median, the bound under which spaces_from_ink takes a space out; a number's
+    two spaces both, and wider than each of its other blanks). A label written run into its value (`T2`, `b1000`), or a number
+    written in one run, shows no such blank and stays as read. Returns the text and each
+    character's x, a space put back at the middle of its blank."""
+    if len(xs) != len(text):
+        return text, xs
+    groups = [[m.end(1)] for m in _LABEL_THEN_DIGIT.finditer(text) if m[1].lower() in VALUE_LABELS]
+    groups += [[m.start()] for m in _VALUE_THEN_LABEL.finditer(text)]
+    groups += [[m.start(1) + 3, m.start(1) + 6] for m in _TEN_DIGITS.finditer(text)]
+    if not groups:
+        return text, xs
+    gaps = ink_gaps(ink_columns(crop))
+
+    def blank(i: int) -> tuple[int, float]:
+        """The widest run of blank columns between characters i - 1 and i, and its middle."""
+        return max(((end - start, (start + end) / 2) for start, end in gaps
+                    if start < xs[i] and end > xs[i - 1]), default=(0, 0.0))
+
+    spaces: list[tuple[int, float]] = []
+    for places in groups:
+        # The letter gaps of the run-together word itself (a line's median counts its spaces).
+        first = text.rfind(" ", 0, places[0]) + 1
+        last = text.find(" ", places[-1]) % (len(text) + 1) - 1
+        inside = [end - start for start, end in gaps if start > xs[first] and end < xs[last]
+                  and not any(start < xs[i] and end > xs[i - 1] for i in places)]
+        # None: its letters touch (`Fr` at 11 px), gaps of one pixel at most.
+        letter = max(float(np.median(inside)) if inside else 1.0, 1.0)
+        # A number's two spaces are also its widest blanks (a monospace `1` stands wide apart
+        # from its neighbours: CHI `2607031184` in one run).
+        least = max([SPLIT_GAP * letter] + (inside if len(places) > 1 else []))
+        found = [(i, blank(i)) for i in places]
+        if all(width > least for _, (width, _) in found):
+            spaces += [(i, middle) for i, (_, middle) in found]
+    out, at = list(text), list(xs)
+    for i, middle in sorted(spaces, reverse=True):
+        out.insert(i, " ")
+        at.insert(i, middle)
+    return "".join(out), at
+
+
 def _two_words(before: str, after: str, listed: Callable[[str], bool]) -> bool:
     """Are the letters before and after a space two listed words that do not make one, the
     second no given name? (FAMILY GIVEN in capitals is a DICOM name whose caret the ink lost,
@@ -814,7 +869,7 @@ class RapidOcrEngine:
     def __init__(self, *, rapidocr_model_dir: str | None = None, gpu: bool | str | None = None,
                  min_confidence: float | None = None, threads: int | None = None,
                  model_cache: bool = True, lexicon: bool = True, header_words: bool = True,
-                 **_ignored):
+                 screen_words: bool = True, **_ignored):
         folder = find_model_dir(rapidocr_model_dir or None)
         recogniser = folder / RECOGNISER_FILE if rapidocr_model_dir else TUNED_RECOGNISER
         if not recogniser.is_file():
@@ -885,6 +940,9 @@ class RapidOcrEngine:
         # The header values of the instance being read (expect(); ocr/expected.py).
         self._header_words = header_words
         self._expected: ExpectedWords = NOTHING_EXPECTED
+        # The screen's short words (a label, a unit) read against its vocabulary (ocr/labels.py),
+        # and a space lost between a label and its value put back where the ink shows one.
+        self._screen_words = screen_words
 
     # --- detection ------------------------------------------------------------------------
 
@@ -1041,8 +1099,13 @@ class RapidOcrEngine:
                 text, steps = mend_words(text, steps, calibrated(probs, RECOGNISER_TEMPERATURE),
                                          self._index, self._lexicon)
                 text, steps = mend_fields(text, steps, probs, self._index)
+            if self._screen_words:
+                text, steps = mend_labels(text, steps, probs, self._index, self._expected.name_parts)
             text, steps = mend_expected(text, steps, probs, self._index, self._expected)
-            text = spaces_from_ink(text, [(t + 0.5) * step for t in steps], crop, self._listed)
+            xs = [(t + 0.5) * step for t in steps]
+            if self._screen_words:
+                text, xs = label_spaces_from_ink(text, xs, crop)
+            text = spaces_from_ink(text, xs, crop, self._listed)
             out.append((text, float(score)))
         return out
 

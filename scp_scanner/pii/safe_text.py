@@ -112,6 +112,20 @@ LABEL_WORDS: frozenset[str] = frozenset(_GENERAL.split())
 themselves, but text that holds them may well hold PII next to them, so they only make an
 entity token meaningless, they do not make a whole text safe."""
 
+UNITS: frozenset[str] = frozenset("""
+mm cm m um km ms s sec min hz khz mhz db kv kvp ma mas mgy mgycm gy bpm fps ml cc kg lbs g mmhg
+deg mt t
+""".split())
+"""Units written after a number (`5 mm`, `120 kVp`, `20Hz`). Lower case."""
+
+VALUE_LABELS: frozenset[str] = frozenset("""
+se ser im img ima w l c wl ww wc kv kvp ma mas ms tr te ti fa et etl st sl thk fov dfov sfov
+gain depth dr prf fps mi tis tib tic fr frame zoom id dob age sex nhs chi mrn acc ref no tilt
+pos loc dist area vol vel hr rate freq frq db ex acq mag
+""".split())
+"""Labels written before a value (`Se:3`, `W:400`, `kVp 120`, `DOB 12.03.1950`,
+`Ref DOE^JOHN`). Lower case."""
+
 # Parameter tokens: a value with an optional label and unit, ratios, windows, counters.
 SAFE_TOKEN = re.compile(
     r"""^(?:

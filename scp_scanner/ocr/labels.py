@@ -1,0 +1,171 @@
+"""The screen's short words (a value's label, a unit), read as the likeliest word of its slot.
+
+A modality's annotation is mostly labels and units around numbers: `Se:3 Im:45`, `W:400 L:40`,
+`kVp 120`, `5 mm`, `DOB 12.03.1950`, `Ref DOE^JOHN`, `HFS`. These words are short (1-4
+letters), so the English word prior (lexicon.py) never weighs them, and a small or thin face
+turns them into their neighbours: `In:45`, `5 nm`, `D08`, `MHS 8047401173`, `NFS`. Where such a
+word stands is a slot with a small vocabulary of its own:
+
+- before a colon and a number (`Im:45`): a value's label (`VALUE_LABELS`);
+- right after a number (`5 mm`, `20Hz`): a unit (`UNITS`); run into the number, its first
+  letter may be the number's digit (`2OHz`: `0Hz` is weighed too);
+- before a number or a DICOM name (`NHS 8047401173`, `Ref DOE^JOHN`): a value's label;
+- a box holding one short word and nothing else (`HFS`): any of the screen's words
+  (pii/safe_text.py: positions, views, anatomy, protocol words, labels, units).
+
+A word of the slot's vocabulary, or any of the screen's words outside the first slot, stays as
+read. Any other is weighed, as the field forms are (fields.read_again), against the
+vocabulary's words one edit away (a letter changed, added or dropped; a digit read for its
+letter look-alike, `D08` for `DOB`, costs nothing; no other digit changes): each by its CTC
+likelihood over the same time steps of the recogniser's output and its prior, 1 / the size
+of the slot's vocabulary, against the word as read with the prior NOT_A_LABEL. So a word the
+recogniser was sure of stays as read whatever the vocabulary says, and the larger a slot's
+vocabulary, the closer a second its word must have been (a box alone may hold any of ~740
+screen words, so `HIS` alone is read `HFS` only where the `F` was a close second). The
+vocabulary is the screen's, not the generator's: pii/safe_text.py lists vendors' labels,
+units, positions, anatomy and protocol words for the PII rules.
+
+A word that may identify someone is never weighed: a known given name (pii/given_names.py,
+four letters and more), a common name of two or three letters (SHORT_NAMES), or a part of
+the instance's own patient or physician name (`protected`). Single letters are never
+weighed (every letter is one edit from every other).
+"""
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+
+import numpy as np
+
+from ..pii.given_names import GIVEN_NAMES
+from ..pii.safe_text import LABEL_WORDS, SAFE_WORDS, UNITS, VALUE_LABELS
+from .fields import UNFORMED, read_again
+
+# The prior that a word in a label's or unit's slot is none of the vocabulary's words: the
+# field forms' (fields.UNFORMED). A reading the recogniser was sure of (the best word of the
+# vocabulary under 1/10,000 as likely) stays.
+NOT_A_LABEL = 1e-6
+MAX_LETTERS = 4
+# Characters read for a letter (lexicon.LETTER_SHAPES' digits and bar, and 4 for A): free to swap back.
+LOOKALIKES = {"0": "o", "1": "il", "4": "a", "5": "s", "8": "b", "|": "il"}
+# How vocabulary words are written besides CAPITALS, lower case and Title.
+WRITTEN = ("kVp", "kV", "mA", "mAs", "mGy", "Hz", "kHz", "MHz", "dB", "mmHg", "TIs", "TIb", "TIc")
+
+_TOKEN = r"(?<![A-Za-z0-9|^])([A-Za-z0-9|]{2,%d})" % MAX_LETTERS
+# Group 1 of each is the word weighed. A label before a colon may follow the value before it
+# with the space lost (`Se:3lm:45`), but starts with a letter or a letter's look-alike.
+_BEFORE_COLON = re.compile(r"(?<![A-Za-z|^])([A-Za-z|015][A-Za-z0-9|]{1,%d})(?=: ?\d)" % (MAX_LETTERS - 1))
+# A unit follows a whole number (not the digits of a label's value, `Se:3lm`, nor a misread
+# name's, `DOE"30HN`).
+_AFTER_NUMBER = re.compile(r"(?<![\w\"'^|:.,/-])\d+(?:[.,]\d+)? ?([A-Za-z]{2,%d})(?![A-Za-z0-9|])" % MAX_LETTERS)
+_BEFORE_VALUE = re.compile(_TOKEN + r"(?= (?:[A-Za-z]{0,3}\d|[A-Z]{2,}\^[A-Z]))")
+_ALONE = re.compile(r"^\s*" + _TOKEN + r"\s*$")
+
+SCREEN_WORDS = SAFE_WORDS | LABEL_WORDS | UNITS | VALUE_LABELS
+# A unit's slot keeps the labels (`3627 DOB`), not the screen's other short words: `nm` is a
+# modality code, but after a number it is `mm` misread.
+_AFTER_NUMBER_KEPT = UNITS | LABEL_WORDS | VALUE_LABELS
+# Given and family names of two or three letters (GIVEN_NAMES holds four and more), never
+# weighed: `Ian` alone in a box is not `IAM`, `NG` is not `MG`.
+SHORT_NAMES = frozenset("""
+ian eve amy zoe max kim lee roy guy sam tom ali ann ben dan jon joe tim ted liz sue jan kay
+rob ray bob jim meg ava mia leo jay raj ram ama li ng wu yu lo ho xu hu ko oh le ly vu do
+""".split())
+# slot: (its pattern, the words weighed there, the words that stay as read there)
+SLOTS = (
+    (_BEFORE_COLON, VALUE_LABELS, VALUE_LABELS),
+    (_AFTER_NUMBER, UNITS, _AFTER_NUMBER_KEPT),
+    (_BEFORE_VALUE, VALUE_LABELS, SCREEN_WORDS),
+    (_ALONE, SCREEN_WORDS, SCREEN_WORDS),
+)
+
+
+def _same(read: str, word: str) -> bool:
+    return read == word or word in LOOKALIKES.get(read, "")
+
+
+def one_edit(read: str, word: str) -> bool:
+    """word (lower case) is at most one edit from read (lower case): a letter changed, added
+    or dropped; a digit or bar read for its letter look-alike costs nothing, and no other
+    digit is changed or dropped (a value's digits are the value's, not the label's)."""
+    if abs(len(read) - len(word)) > 1:
+        return False
+    if len(read) == len(word):
+        differ = [(a, b) for a, b in zip(read, word) if not _same(a, b)]
+        return not differ or (len(differ) == 1 and not differ[0][0].isdigit())
+    if len(read) > len(word):             # a character read that is not there
+        return any(not read[k].isdigit() and all(map(_same, read[:k] + read[k + 1:], word))
+                   for k in range(len(read)))
+    return any(all(map(_same, read, word[:k] + word[k + 1:])) for k in range(len(word)))
+
+
+@lru_cache(maxsize=None)
+def _forms(word: str) -> tuple[str, ...]:
+    """A vocabulary word as screens write it: CAPITALS, lower case, Title, or its own form."""
+    own = [w for w in WRITTEN if w.lower() == word]
+    return tuple(dict.fromkeys([*own, word.upper(), word, word.capitalize()]))
+
+
+@lru_cache(maxsize=4096)
+def label_readings(read: str, vocabulary: frozenset[str]) -> tuple[str, ...]:
+    """The vocabulary's words one edit from `read`, in every way they are written."""
+    low = read.lower()
+    near = sorted(word for word in vocabulary
+                  if 2 <= len(word) <= MAX_LETTERS + 1 and word.isalpha() and one_edit(low, word))
+    return tuple(form for word in near for form in _forms(word))
+
+
+# Letters a number's digit is read as (lexicon.LETTER_SHAPES the other way round).
+DIGIT_LOOKALIKES = {"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "S": "5", "B": "8"}
+
+
+def digit_then_unit(word: str, units: frozenset[str]) -> tuple[str, ...]:
+    """`word` read after a number, with no space, as a digit of that number (its first
+    letter's look-alike) and a unit one edit from the rest: `OHz` -> `0Hz`."""
+    digit = DIGIT_LOOKALIKES.get(word[:1])
+    rest = word[1:]
+    if digit is None or len(rest) < 2:
+        return ()
+    same = tuple(form for form in _forms(rest.lower()) if rest.lower() in units)
+    return tuple(digit + form for form in same + label_readings(rest, units))
+
+
+def label_spans(text: str, protected: frozenset[str] = frozenset()
+                ) -> list[tuple[int, int, list[tuple[str, float]]]]:
+    """The short words of a line's reading that stand in a label's or unit's slot and are
+    not of its vocabulary, each with the vocabulary's words near it and their log prior:
+    each word of the slot's vocabulary as likely as another (1 / its size); a word is
+    weighed once, for the first slot it stands in."""
+    found: list[tuple[int, int, list[tuple[str, float]]]] = []
+    taken = np.zeros(len(text) + 1, bool)
+    for pattern, vocabulary, kept in SLOTS:
+        for match in pattern.finditer(text):
+            start, end = match.span(1)
+            word = match[1]
+            low = word.lower()
+            if (taken[start:end].any() or not any(ch.isalpha() for ch in word)
+                    or low in kept or low in SHORT_NAMES or low in GIVEN_NAMES or low in protected):
+                continue
+            readings = label_readings(word, vocabulary)
+            if pattern is _AFTER_NUMBER and start and text[start - 1].isdigit():
+                # Run into its number, a unit's first letter may be the number's last digit
+                # (`2OHz`: 20 Hz): the digit and a unit are weighed too.
+                readings = tuple(dict.fromkeys(readings + digit_then_unit(word, vocabulary)))
+            if readings:
+                taken[start:end] = True
+                prior = -math.log(len(vocabulary))
+                found.append((start, end, [(reading, prior) for reading in readings]))
+    return found
+
+
+def mend_labels(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
+                protected: frozenset[str] = frozenset()) -> tuple[str, list[int]]:
+    """The reading with each short word in a label's or unit's slot read as the vocabulary's
+    likeliest word, where that beats the word as read with the NOT_A_LABEL prior; arguments
+    as fields.mend_fields', and `protected`: lower-case words never weighed (the instance's
+    own name parts)."""
+    if len(steps) != len(text):
+        return text, steps
+    return read_again(text, steps, probs, index, label_spans(text, protected), NOT_A_LABEL,
+                      prior_counts=True)
