@@ -198,3 +198,15 @@ def test_a_radiograph_whose_hospital_the_recogniser_misreads_is_read_as_its_head
     read = whole_text(RapidOcrEngine())
     assert "Raigmore Hospital" in read
     assert read.replace("Raigmore", "Raignore") == without      # nothing else changed
+
+
+def test_a_three_letter_name_is_weighed_but_the_screens_words_beside_it_stay():
+    """`Dae` for a PatientName DOE^AHMED (a held-out face's o read as a): a name's parts of
+    three letters are header words; `DOB` and `Ref` read beside it stay, and a part of two
+    letters is none (every two letters are near it)."""
+    doe = expected_words([("PatientName", "DOE^AHMED"), ("ReferringPhysicianName", "LI^WEI")])
+    assert set(doe.words) == {"doe", "ahmed", "wei"}
+    assert read("Ahmed Dae", {7: ("o", 0.3)}, doe) == "Ahmed Doe"
+    assert read("Ahmed Dae", {7: ("o", 0.3)}, expected_words(HEADER)) == "Ahmed Dae"
+    assert read("DOB 12.03.1950", {2: ("E", 0.3)}, doe) == "DOB 12.03.1950"
+    assert read("Ref DOE^AHMED", {2: ("e", 0.3)}, doe) == "Ref DOE^AHMED"

@@ -15,9 +15,10 @@ is not rewritten into it.
 
 Only rapidocr gives per-step probabilities, so only it mends this way; the header's values are
 found in any engine's text by the PII rules (pii/rules.py) either way. Values are taken from
-the identifying attributes the rules use (dicom/header.py IDENTIFYING_KEYWORDS): person and
-institution names as their words of four letters or more (and a person's name as
-FAMILY^GIVEN, for a caret read as a letter), two neighbouring words of one value read as one
+the identifying attributes the rules use (dicom/header.py IDENTIFYING_KEYWORDS): person
+names as their words of three letters or more, institution names as their words of four or
+more (and a person's name as FAMILY^GIVEN, for a caret read as a letter), two neighbouring
+words of one value read as one
 word (`GeneralHospital`: weighed joined, as the recogniser read them, and written apart, a
 DICOM name's FAMILY then GIVEN with its caret), IDs of five characters or more with a digit,
 and dates, written in the layout of the span read (day, month and year in the order its
@@ -37,7 +38,7 @@ from typing import Iterable
 import numpy as np
 
 from ..pii.rules import PLACEHOLDERS, header_dates, header_values
-from ..pii.safe_text import LABEL_WORDS, SAFE_WORDS
+from ..pii.safe_text import SCREEN_WORDS
 from .fields import UNFORMED, read_again
 from .fixups import MONTH_ABBREVIATIONS
 
@@ -50,10 +51,12 @@ from .fixups import MONTH_ABBREVIATIONS
 NOT_EXPECTED = UNFORMED
 # A header word is weighed against spans of its length, give or take this many characters.
 LENGTH_SLACK = 2
-# Letters of a name or institution word weighed (as the English word prior's, lexicon.py:
-# DOE would otherwise claim a label `DOB` read beside it), and of a span weighed against one
-# (`lan` for IAIN).
+# Letters of an institution word weighed (as the English word prior's, lexicon.py), of a
+# person's name part (`Doe`, `Li` is too short: every two letters are near it; a span that
+# reads as one of the screen's words, `DOB` beside DOE, stays as read), and of a span weighed
+# against one (`lan` for IAIN).
 MIN_WORD = 4
+MIN_NAME = 3
 MIN_SPAN = 3
 MIN_CODE = 5           # characters of an ID (a digit among them)
 _DATE_SEPARATORS = "-./"
@@ -121,7 +124,7 @@ def expected_words(identifiers: Iterable[tuple[str, str]]) -> ExpectedWords:
             # a reading with a character the recogniser lacks is never weighed.
             value_words = [word.lower() for word in re.findall(r"[^\W\d_]+", value)]
             for word in value_words:
-                if len(word) >= MIN_WORD and word not in PLACEHOLDERS:
+                if len(word) >= (MIN_NAME if kind == "name" else MIN_WORD) and word not in PLACEHOLDERS:
                     words[word] = None
             for first, second in zip(value_words, value_words[1:]):
                 if min(len(first), len(second)) >= MIN_SPAN and not {first, second} & PLACEHOLDERS:
@@ -229,7 +232,7 @@ def expected_spans(text: str, expected: ExpectedWords, kinds=_SINGLE
             if taken[start:end].any():
                 continue
             span = match[group]
-            if span.lower() in LABEL_WORDS or span.lower() in SAFE_WORDS:
+            if span.lower() in SCREEN_WORDS:
                 continue            # the screen's own words (DOB, Ref, ABDOMEN) stay as read
             # (weighed, written): a reading is written as weighed but for two words whose
             # space the recogniser lost, weighed joined and written apart.

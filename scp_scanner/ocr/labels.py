@@ -39,7 +39,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..pii.given_names import GIVEN_NAMES
-from ..pii.safe_text import LABEL_WORDS, SAFE_WORDS, UNITS, VALUE_LABELS
+from ..pii.safe_text import LABEL_WORDS, SCREEN_WORDS, UNITS, VALUE_LABELS
 from .fields import UNFORMED, read_again
 
 # The prior that a word in a label's or unit's slot is none of the vocabulary's words: the
@@ -62,7 +62,6 @@ _AFTER_NUMBER = re.compile(r"(?<![\w\"'^|:.,/-])\d+(?:[.,]\d+)? ?([A-Za-z]{2,%d}
 _BEFORE_VALUE = re.compile(_TOKEN + r"(?= (?:[A-Za-z]{0,3}\d|[A-Z]{2,}\^[A-Z]))")
 _ALONE = re.compile(r"^\s*" + _TOKEN + r"\s*$")
 
-SCREEN_WORDS = SAFE_WORDS | LABEL_WORDS | UNITS | VALUE_LABELS
 # A unit's slot keeps the labels (`3627 DOB`), not the screen's other short words: `nm` is a
 # modality code, but after a number it is `mm` misread.
 _AFTER_NUMBER_KEPT = UNITS | LABEL_WORDS | VALUE_LABELS

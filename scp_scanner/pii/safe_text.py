@@ -126,6 +126,9 @@ pos loc dist area vol vel hr rate freq frq db ex acq mag
 """Labels written before a value (`Se:3`, `W:400`, `kVp 120`, `DOB 12.03.1950`,
 `Ref DOE^JOHN`). Lower case."""
 
+SCREEN_WORDS: frozenset[str] = SAFE_WORDS | LABEL_WORDS | UNITS | VALUE_LABELS
+"""Every word above: what a screen writes besides its values (ocr/labels.py, ocr/expected.py)."""
+
 # Parameter tokens: a value with an optional label and unit, ratios, windows, counters.
 SAFE_TOKEN = re.compile(
     r"""^(?:
