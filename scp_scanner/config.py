@@ -95,7 +95,7 @@ class ProcessingConfig:
     gpu: str = "auto"                   # easyocr / rapidocr device: auto | cpu | cuda | cuda:N
     lexicon: bool = True                # rapidocr: English word prior, dates' months, NHS/CHI check digits
     header_words: bool = True           # rapidocr: the instance's header values weighed as readings
-    screen_words: bool = True           # rapidocr: a label's or unit's short word weighed against the screen's
+    screen_words: bool = True           # rapidocr: short labels and units read as the screen's words
     rects: bool = True
     overlays: bool = True
     frame_reuse: bool = True            # reuse the reading of text unchanged between frames

@@ -40,14 +40,17 @@ import numpy as np
 
 from ..pii.given_names import GIVEN_NAMES
 from ..pii.safe_text import LABEL_WORDS, SCREEN_WORDS, UNITS, VALUE_LABELS
-from .fields import UNFORMED, read_again
+from .fields import read_again
 
-# The prior that a word in a label's or unit's slot is none of the vocabulary's words: the
-# field forms' (fields.UNFORMED). A reading the recogniser was sure of (the best word of the
-# vocabulary under 1/10,000 as likely) stays.
+# The prior that a word in a label's or unit's slot is none of the vocabulary's words. With
+# each vocabulary word's own prior (1 / the slot's vocabulary size) counted, the best one must
+# be at least that size x 1e-6 as likely as the reading: 6.5e-5 for one of 65 labels, 3.1e-5
+# for one of 31 units, 7.4e-4 for one of 743 words alone in a box. Chosen on the tuning
+# corpora: 1e-4 and 1e-5 mended fewer words (docs/accuracy.md, twenty-third round).
 NOT_A_LABEL = 1e-6
 MAX_LETTERS = 4
-# Characters read for a letter (lexicon.LETTER_SHAPES' digits and bar, and 4 for A): free to swap back.
+# Characters read for a letter (lexicon.LETTER_SHAPES' digits and bar, and 4 for A): free to
+# swap back.
 LOOKALIKES = {"0": "o", "1": "il", "4": "a", "5": "s", "8": "b", "|": "il"}
 # How vocabulary words are written besides CAPITALS, lower case and Title.
 WRITTEN = ("kVp", "kV", "mA", "mAs", "mGy", "Hz", "kHz", "MHz", "dB", "mmHg", "TIs", "TIb", "TIc")
@@ -55,10 +58,12 @@ WRITTEN = ("kVp", "kV", "mA", "mAs", "mGy", "Hz", "kHz", "MHz", "dB", "mmHg", "T
 _TOKEN = r"(?<![A-Za-z0-9|^])([A-Za-z0-9|]{2,%d})" % MAX_LETTERS
 # Group 1 of each is the word weighed. A label before a colon may follow the value before it
 # with the space lost (`Se:3lm:45`), but starts with a letter or a letter's look-alike.
-_BEFORE_COLON = re.compile(r"(?<![A-Za-z|^])([A-Za-z|015][A-Za-z0-9|]{1,%d})(?=: ?\d)" % (MAX_LETTERS - 1))
+_BEFORE_COLON = re.compile(r"(?<![A-Za-z|^])([A-Za-z|015][A-Za-z0-9|]{1,%d})(?=: ?\d)"
+                           % (MAX_LETTERS - 1))
 # A unit follows a whole number (not the digits of a label's value, `Se:3lm`, nor a misread
 # name's, `DOE"30HN`).
-_AFTER_NUMBER = re.compile(r"(?<![\w\"'^|:.,/-])\d+(?:[.,]\d+)? ?([A-Za-z]{2,%d})(?![A-Za-z0-9|])" % MAX_LETTERS)
+_AFTER_NUMBER = re.compile(r"(?<![\w\"'^|:.,/-])\d+(?:[.,]\d+)? ?([A-Za-z]{2,%d})(?![A-Za-z0-9|])"
+                           % MAX_LETTERS)
 _BEFORE_VALUE = re.compile(_TOKEN + r"(?= (?:[A-Za-z]{0,3}\d|[A-Z]{2,}\^[A-Z]))")
 _ALONE = re.compile(r"^\s*" + _TOKEN + r"\s*$")
 

@@ -733,11 +733,12 @@ def label_spaces_from_ink(text: str, xs: list[float], crop: np.ndarray) -> tuple
     """Put back a space the recogniser lost between a value's label (labels.VALUE_LABELS)
     and its number, or between a number and the next `label:` (`kVp120`, `W:400L:40`), and
     the two spaces of an NHS or CHI number written 3-3-4 (`NHS 7101783627`), where the blank
-    between the two characters is wider than the word's own letter gaps allow (fixups.SPLIT_GAP
-    times their median, the bound under which spaces_from_ink takes a space out; a number's
-    two spaces both, and wider than each of its other blanks). A label written run into its value (`T2`, `b1000`), or a number
-    written in one run, shows no such blank and stays as read. Returns the text and each
-    character's x, a space put back at the middle of its blank."""
+    between the two characters is wider than the word's own letter gaps allow
+    (fixups.SPLIT_GAP times their median, the bound under which spaces_from_ink takes a space
+    out; a number's two spaces both, and wider than each of its other blanks). A label
+    written run into its value (`T2`, `b1000`), or a number written in one run, shows no
+    such blank and stays as read. Returns the text and each character's x, a space put back
+    at the middle of its blank."""
     if len(xs) != len(text):
         return text, xs
     groups = [[m.end(1)] for m in _LABEL_THEN_DIGIT.finditer(text) if m[1].lower() in VALUE_LABELS]
