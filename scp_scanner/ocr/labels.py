@@ -40,7 +40,9 @@ import numpy as np
 
 from ..pii.given_names import GIVEN_NAMES
 from ..pii.safe_text import LABEL_WORDS, SCREEN_WORDS, UNITS, VALUE_LABELS
+from .confusions import DIGIT_LOOKALIKES as CONFUSED
 from .fields import read_again
+from .lexicon import LETTER_SHAPES
 
 # The prior that a word in a label's or unit's slot is none of the vocabulary's words. With
 # each vocabulary word's own prior (1 / the slot's vocabulary size) counted, the best one must
@@ -49,9 +51,9 @@ from .fields import read_again
 # corpora: 1e-4 and 1e-5 mended fewer words (docs/accuracy.md, twenty-third round).
 NOT_A_LABEL = 1e-6
 MAX_LETTERS = 4
-# Characters read for a letter (lexicon.LETTER_SHAPES' digits and bar, and 4 for A): free to
-# swap back.
-LOOKALIKES = {"0": "o", "1": "il", "4": "a", "5": "s", "8": "b", "|": "il"}
+# Characters read for a letter (lexicon.LETTER_SHAPES' digits, a bar for i or l, and 4 for A):
+# free to swap back.
+LOOKALIKES = {**{digit: LETTER_SHAPES[digit] for digit in "0158"}, "4": "a", "|": "il"}
 # How vocabulary words are written besides CAPITALS, lower case and Title.
 WRITTEN = ("kVp", "kV", "mA", "mAs", "mGy", "Hz", "kHz", "MHz", "dB", "mmHg", "TIs", "TIb", "TIc")
 
@@ -120,8 +122,9 @@ def label_readings(read: str, vocabulary: frozenset[str]) -> tuple[str, ...]:
     return tuple(form for word in near for form in _forms(word))
 
 
-# Letters a number's digit is read as (lexicon.LETTER_SHAPES the other way round).
-DIGIT_LOOKALIKES = {"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "S": "5", "B": "8"}
+# Letters a number's digit is read as: confusions.DIGIT_LOOKALIKES' letters and bar (not its
+# marks nor Q and D, which no unit starts with), and B for 8.
+DIGIT_LOOKALIKES = {**{ch: CONFUSED[ch] for ch in "OoIl|S"}, "B": "8"}
 
 
 def digit_then_unit(word: str, units: frozenset[str]) -> tuple[str, ...]:
