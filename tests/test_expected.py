@@ -120,6 +120,17 @@ def test_spans_are_dates_then_codes_then_words_and_never_overlap():
     assert {"KHAN", "Khan", "khan"} <= set(readings[(0, 4)])       # the output tells the case
 
 
+def test_overlapping_pairs_are_weighed_nearest_the_header_first():
+    from scp_scanner.ocr.expected import _JOINED
+    from scp_scanner.ocr.fixups import edits
+
+    expected = expected_words((("PatientID", "46437901"), ("AccessionNumber", "19189534")))
+    # Both `ACC 19189` and `19189 634` are a code's length; the second is one edit from it.
+    assert [(a, b) for a, b, _ in expected_spans("ACC 19189 634", expected, _JOINED)] == [(4, 13)]
+    assert edits("19189634", "19189534") == 1 and edits("kitten", "sitting") == 3
+    assert edits("", "abc") == 3 and edits("abc", "abc") == 0
+
+
 def test_the_engine_keeps_readings_apart_per_set_of_expected_values():
     from scp_scanner.ocr.rapidocr_engine import RapidOcrEngine
 
@@ -138,12 +149,15 @@ def test_the_engine_keeps_readings_apart_per_set_of_expected_values():
 
 @pytest.mark.parametrize("line, rival, blank, mended", [
     ("Acc AC 13692239", {}, 6, "Acc AC13692239"),            # a blank where the ink had none
+    # `Acc 7478` is as long as a code too, and overlaps the pair nearer the header's value.
+    ("Acc 7478 6918", {}, 8, "Acc 74786918"),
     ("Ref KHAN CATRIONA", {8: ("^", 0.3)}, None, "Ref KHAN^CATRIONA"),
     ("lain Smith", {0: ("I", 0.3)}, None, "Iain Smith"),
     ("THIN9IN", {2: ("O", 0.3), 3: ("M", 0.3), 4: ("S", 0.3), 5: ("O", 0.3)}, None, "THOMSON"),
 ])
 def test_a_code_or_name_read_as_two_words_or_a_word_with_a_digit_is_weighed_whole(line, rival, blank, mended):
-    header = HEADER + (("PatientName", "THOMSON^IAIN"), ("AccessionNumber", "AC13692239"))
+    header = HEADER + (("PatientName", "THOMSON^IAIN"), ("AccessionNumber", "AC13692239"),
+                       ("OtherPatientIDs", "74786918"))
     assert read(line, rival, expected_words(header), blank) == mended
     assert read(line, {}, expected_words(header)) == line          # each change sure: as read
 

@@ -40,7 +40,7 @@ import numpy as np
 from ..pii.rules import PLACEHOLDERS, header_dates, header_values
 from ..pii.safe_text import SCREEN_WORDS
 from .fields import UNFORMED, read_again
-from .fixups import MONTH_ABBREVIATIONS
+from .fixups import MONTH_ABBREVIATIONS, edits
 
 # The prior that a span shaped like an expected value (a word near a name, a code near an
 # ID, a date) is none of the header's values: a reading the recogniser was sure of (the best
@@ -222,26 +222,37 @@ def expected_spans(text: str, expected: ExpectedWords, kinds=_SINGLE
                    ) -> list[tuple[int, int, list[tuple[str, float]]]]:
     """The spans of a line's reading that may be header values, each with the values written
     as the span would be (all as likely beforehand); spans already equal to one are left out,
-    and a span is weighed once, for the first of `kinds` that it matches."""
+    and a span is weighed once, for the first of `kinds` that it matches. Spans of one kind
+    that overlap (each pair of neighbouring words: `Acc 7478` and `7478 6918`) are taken
+    nearest the header first, by edits between their letters and digits and a value's."""
     found: list[tuple[int, int, list[tuple[str, float]]]] = []
     taken = np.zeros(len(text) + 1, bool)
     for pattern, readings_of in kinds:
+        group = 1 if pattern.groups else 0
+        candidates = []
         for match in pattern.finditer(text):
-            group = 1 if pattern.groups else 0
             start, end = match.span(group)
-            if taken[start:end].any():
-                continue
             span = match[group]
-            if span.lower() in SCREEN_WORDS:
+            if taken[start:end].any() or span.lower() in SCREEN_WORDS:
                 continue            # the screen's own words (DOB, Ref, ABDOMEN) stay as read
             # (weighed, written): a reading is written as weighed but for two words whose
             # space the recogniser lost, weighed joined and written apart.
             readings = sorted({(r, r) if isinstance(r, str) else r for r in readings_of(span, expected)})
             if not readings or any(span == written for _, written in readings):
                 continue
-            taken[start:end] = True
-            found.append((start, end, [(weighed, 0.0, written) for weighed, written in readings]))
+            nearest = min(edits(_characters(span), _characters(weighed)) for weighed, _ in readings)
+            candidates.append((nearest, start, end, readings))
+        kept = []
+        for _, start, end, readings in sorted(candidates):
+            if not taken[start:end].any():
+                taken[start:end] = True
+                kept.append((start, end, [(weighed, 0.0, written) for weighed, written in readings]))
+        found += sorted(kept)
     return found
+
+
+def _characters(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
 def mend_expected(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],

@@ -213,8 +213,8 @@ _MONTH_LOOKALIKES = str.maketrans({"0": "o", "1": "l", "|": "l", "5": "s", "8": 
 _MONTH_DATE = re.compile(r"(?<![\w.:/-])(\d{1,2})( ?- ?| )([A-Za-z0-9|]{2,3})( ?- ?| |)(\d{4})(?![\w:/-])")
 
 
-def _edits(a: str, b: str) -> int:
-    """Levenshtein distance of two short words."""
+def edits(a: str, b: str) -> int:
+    """Levenshtein distance of two short words: characters inserted, deleted or replaced."""
     row = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         prev, row[0] = row[0], i
@@ -229,7 +229,7 @@ def nearest_month(token: str) -> str | None:
     if sum(ch.isalpha() for ch in token) < 2:
         return None
     word = token.lower().translate(_MONTH_LOOKALIKES)
-    ranked = sorted((_edits(word, m.lower()), m) for m in MONTH_ABBREVIATIONS)
+    ranked = sorted((edits(word, m.lower()), m) for m in MONTH_ABBREVIATIONS)
     (best, month), (second, _) = ranked[0], ranked[1]
     if best <= (2 if len(word) == 2 else 1) and second > best:
         return month
