@@ -17,11 +17,12 @@ import pytest
 import dicomgen
 from conftest import run_scan
 from scp_scanner import ocr
-from scp_scanner.ocr import rapidocr_engine
+from scp_scanner.ocr import line_text, rapidocr_engine
 from scp_scanner.dicom import iter_images, read_dataset
 from scp_scanner.model import SOURCE_FRAME, Image, TextBox
+from scp_scanner.ocr.line_text import mend
 from scp_scanner.ocr.rapidocr_engine import (DETECTOR_FILE, RECOGNISER_FILE, Rect, RapidOcrEngine,
-                                             choose_providers, dedupe, mend, pieces)
+                                             choose_providers, dedupe, pieces)
 from scp_scanner.registry import EngineError
 
 
@@ -448,14 +449,14 @@ def test_a_caret_read_as_a_capital_is_put_back_from_the_ink(size):
     mark standing clear of the baseline, which no capital is."""
     crop, xs = rendered_line("STEWART^CATRIONA", size)
     misread = "STEWARTACATRIONA"
-    assert rapidocr_engine.carets_from_ink(misread, xs, crop) == "STEWART^CATRIONA"
+    assert line_text.carets_from_ink(misread, xs, crop) == "STEWART^CATRIONA"
     # Real capitals stay capitals, whatever their neighbours.
     for text in ("STEWARTACATRIONA", "FIONAMURRAY", "DOEJANEQUAY"):
         crop, xs = rendered_line(text, size)
-        assert rapidocr_engine.carets_from_ink(text, xs, crop) == text
+        assert line_text.carets_from_ink(text, xs, crop) == text
     # Words under 5 capitals, mixed case, or already with a caret are left alone.
     crop, xs = rendered_line("Stewart^Catriona", size)
-    assert rapidocr_engine.carets_from_ink("StewartACatriona", xs, crop) == "StewartACatriona"
+    assert line_text.carets_from_ink("StewartACatriona", xs, crop) == "StewartACatriona"
 
 
 def test_a_large_radiograph_without_text_is_read_only_reduced():
@@ -487,16 +488,16 @@ def test_a_caret_is_found_on_speckle_and_beside_a_read_space():
     baseline = int(np.flatnonzero((crop.max(axis=2) > 128).any(axis=1))[-1])
     noisy[baseline - 1, int(round(xs[7]))] = 235          # one right under the caret
     noisy = np.clip(noisy, 0, 255).astype(np.uint8)
-    assert rapidocr_engine.carets_from_ink("STEWARTACATRIONA", xs, noisy) == "STEWART^CATRIONA"
+    assert line_text.carets_from_ink("STEWARTACATRIONA", xs, noisy) == "STEWART^CATRIONA"
     for text in ("FIONAMURRAY", "DOEJANEQUAY"):
         crop, xs = rendered_line(text, 16)
         noisy = crop.copy()
         noisy[ys % crop.shape[0], xs_ % crop.shape[1]] = 235
-        assert rapidocr_engine.carets_from_ink(text, xs, noisy) == text
-    assert rapidocr_engine.mend("Ref DUNCAN ^HAMISH HFS") == "Ref DUNCAN^HAMISH HFS"
-    assert rapidocr_engine.mend('Ref REID "CATRIONA') == "Ref REID^CATRIONA"
-    assert rapidocr_engine.mend("R ^ L") == "R ^ L"           # not two names
-    assert rapidocr_engine.mend("DOB 23-Dee1974") == "DOB 23-Dec-1974"
+        assert line_text.carets_from_ink(text, xs, noisy) == text
+    assert line_text.mend("Ref DUNCAN ^HAMISH HFS") == "Ref DUNCAN^HAMISH HFS"
+    assert line_text.mend('Ref REID "CATRIONA') == "Ref REID^CATRIONA"
+    assert line_text.mend("R ^ L") == "R ^ L"           # not two names
+    assert line_text.mend("DOB 23-Dee1974") == "DOB 23-Dec-1974"
 
 
 def test_a_space_read_inside_a_number_beside_its_separator_is_dropped():
@@ -509,22 +510,22 @@ def test_a_space_read_inside_a_number_beside_its_separator_is_dropped():
         return text[:at + 1] + " " + text[at + 1:], xs[:at + 1] + [(xs[at] + xs[at + 1]) / 2] + xs[at + 1:]
     text, positions = misread("16:23:44 1932-08-01 Se: 3", 2)
     assert text == "16: 23:44 1932-08-01 Se: 3"
-    assert rapidocr_engine.spaces_from_ink(text, positions, crop) == "16:23:44 1932-08-01 Se: 3"
+    assert line_text.spaces_from_ink(text, positions, crop) == "16:23:44 1932-08-01 Se: 3"
     text, positions = misread("16:23:44 1932-08-01 Se: 3", 16)
     assert text == "16:23:44 1932-08- 01 Se: 3"
-    assert rapidocr_engine.spaces_from_ink(text, positions, crop) == "16:23:44 1932-08-01 Se: 3"
+    assert line_text.spaces_from_ink(text, positions, crop) == "16:23:44 1932-08-01 Se: 3"
     text, positions = misread("16:23:44 1932-08-01 Se: 3", 15)
     assert text == "16:23:44 1932-08 -01 Se: 3"
-    assert rapidocr_engine.spaces_from_ink(text, positions, crop) == "16:23:44 1932-08-01 Se: 3"
+    assert line_text.spaces_from_ink(text, positions, crop) == "16:23:44 1932-08-01 Se: 3"
     # Two numbers that a real space parts stay two.
     crop, xs = rendered_line("12:30-   45 Se: 3", 16)
     text = "12:30- 45 Se: 3"
     positions = xs[:6] + [(xs[6] + xs[8]) / 2] + xs[9:]
-    assert rapidocr_engine.spaces_from_ink(text, positions, crop) == text
+    assert line_text.spaces_from_ink(text, positions, crop) == text
     crop, xs = rendered_line("12:30   -45 Se: 3", 16)
     text = "12:30 -45 Se: 3"
     positions = xs[:5] + [(xs[5] + xs[7]) / 2] + xs[8:]
-    assert rapidocr_engine.spaces_from_ink(text, positions, crop) == text
+    assert line_text.spaces_from_ink(text, positions, crop) == text
 
 
 def test_a_space_read_between_a_labels_colon_and_a_short_number_is_dropped_where_the_ink_shows_none():
@@ -539,15 +540,15 @@ def test_a_space_read_between_a_labels_colon_and_a_short_number_is_dropped_where
 
     for colon, mended in ((2, line), (7, line), (12, line)):
         text, positions = misread(colon)
-        assert rapidocr_engine.spaces_from_ink(text, positions, crop) == mended
+        assert line_text.spaces_from_ink(text, positions, crop) == mended
     for colon in (19, 31):            # an ID, a date: the space is left for the ink to argue
         text, positions = misread(colon)
-        assert rapidocr_engine.spaces_from_ink(text, positions, crop) == text
+        assert line_text.spaces_from_ink(text, positions, crop) == text
     drawn = "Se:   3 Im:45"
     crop, xs = rendered_line(drawn, 16)
     text = "Se: 3 Im:45"
     positions = xs[:3] + [(xs[3] + xs[5]) / 2] + xs[6:]
-    assert rapidocr_engine.spaces_from_ink(text, positions, crop) == text
+    assert line_text.spaces_from_ink(text, positions, crop) == text
 
 
 def test_text_at_near_black_levels_is_read():
@@ -906,12 +907,12 @@ def test_two_listed_words_read_with_a_narrow_space_stay_two_words():
 
     for text, at in (("CATRIONADOE Raigmore", 7), ("DAVIDWILSON Acc", 4)):
         read, positions, crop = with_space(text, at)
-        assert rapidocr_engine.spaces_from_ink(read, positions, crop) == text       # joined
-        assert rapidocr_engine.spaces_from_ink(read, positions, crop, listed) == read
+        assert line_text.spaces_from_ink(read, positions, crop) == text       # joined
+        assert line_text.spaces_from_ink(read, positions, crop, listed) == read
     for text, at in (("ABDOMEN Se: 3", 2), ("MACDONALD Ward", 2), ("Stracathro Hospital", 3),
                      ("STEWARTDAVID Acc", 6)):
         read, positions, crop = with_space(text, at)
-        assert rapidocr_engine.spaces_from_ink(read, positions, crop, listed) == text
+        assert line_text.spaces_from_ink(read, positions, crop, listed) == text
 
 
 def _stacked(lines: list[str], face: str, size: int, step: int, top: int = 452) -> Image:
@@ -988,12 +989,12 @@ def test_a_space_lost_between_a_label_and_its_value_is_put_back_where_the_ink_sh
     kept = [i for i in range(len(line)) if i not in dropped]
     lost = "".join(line[i] for i in kept)
     assert lost == "kVp120 W:400L:40 Se:3Im:45 Fr1"
-    text, positions = rapidocr_engine.label_spaces_from_ink(lost, [xs[i] for i in kept], crop)
+    text, positions = line_text.label_spaces_from_ink(lost, [xs[i] for i in kept], crop)
     assert text == line and len(positions) == len(text)
     # Written run together, or no label of a value: as read.
     for glued in ("kVp120 W:400L:40 T2 b1000", "CT79688828 RA10939846"):
         crop, xs = rendered_line(glued, size)
-        assert rapidocr_engine.label_spaces_from_ink(glued, xs, crop) == (glued, xs)
+        assert line_text.label_spaces_from_ink(glued, xs, crop) == (glued, xs)
 
 
 @pytest.mark.parametrize("size", [11, 16])
@@ -1005,9 +1006,9 @@ def test_an_nhs_number_written_3_3_4_gets_its_spaces_back_where_the_ink_shows_th
     kept = [i for i in range(len(line)) if i not in (7, 11)]
     lost = "".join(line[i] for i in kept)
     assert lost == "NHS 7101783627"
-    assert rapidocr_engine.label_spaces_from_ink(lost, [xs[i] for i in kept], crop)[0] == line
+    assert line_text.label_spaces_from_ink(lost, [xs[i] for i in kept], crop)[0] == line
     crop, xs = rendered_line(lost, size)
-    assert rapidocr_engine.label_spaces_from_ink(lost, xs, crop) == (lost, xs)
+    assert line_text.label_spaces_from_ink(lost, xs, crop) == (lost, xs)
 
     # A number's spaces are its widest blanks: glyphs 4 px wide, 1 px apart, 3 px after the
     # third and sixth digits, but 4 px round a narrow `1` further on (an italic serif's `1`s
@@ -1025,6 +1026,6 @@ def test_an_nhs_number_written_3_3_4_gets_its_spaces_back_where_the_ink_shows_th
             x += 4 + blank
         return crop, xs
     crop, xs = bars([1, 1, 1, 1, 1, 1, 3, 1, 1, 3, 4, 1, 1])
-    assert rapidocr_engine.label_spaces_from_ink(digits, xs, crop)[0] == digits
+    assert line_text.label_spaces_from_ink(digits, xs, crop)[0] == digits
     crop, xs = bars([1, 1, 1, 1, 1, 1, 3, 1, 1, 3, 2, 1, 1])
-    assert rapidocr_engine.label_spaces_from_ink(digits, xs, crop)[0] == "CHI 260 703 1184"
+    assert line_text.label_spaces_from_ink(digits, xs, crop)[0] == "CHI 260 703 1184"

@@ -31,43 +31,40 @@ What RapidOCR gives, and what is ours:
 
 Boxes are lines (PP-OCR recognises a line at a time; a detected box whose ink shows lines one
 above the other is cut into them first, split_lines), in the original image's pixel space,
-confidence 0..100. DICOM names read with a '^' look-alike and digit look-alikes in numbers
-are mended with the shared fix-ups (fixups.py); from the recogniser's own output, a word
-misread by one letter is mended with an English word prior (lexicon.py), and a date's month
-or an NHS / CHI number not of its form is read as the likeliest reading that is (fields.py);
-`lexicon=False` stops both.
+confidence 0..100. From the recogniser's own output, a word misread by one letter is mended
+with an English word prior (lexicon.py), and a date's month or an NHS / CHI number not of
+its form is read as the likeliest reading that is (fields.py; `lexicon=False` stops both);
+the screen's short words and the header's values are weighed likewise (labels.py,
+expected.py). Then the text is mended by context and by the line's ink (line_text.py: the
+shared fix-ups of fixups.py, a caret read as a capital, spaces read or lost).
 """
 from __future__ import annotations
 
 import hashlib
 import math
-import re
-import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from ..masks import component_boxes, label_with_boxes
+from ..masks import component_boxes
 from ..model import SOURCE_FRAME, Image, TextBox
 from ..pii.given_names import GIVEN_NAMES
 from ..process import libc
 from ..registry import EngineError
-from .confusions import ink_gaps, space_gaps, true_runs
-from .fixups import (CARET_LOOKALIKES, ONE_WORD, SPLIT_GAP, continues, fix_digit_lookalikes,
-                     month_names, word_shape)
+from .confusions import space_gaps, true_runs
+from .fixups import word_shape
 from .dim import dim_lines, stretched
 from .colour_text import chroma, colour_lines, is_colour_frame, on_black
 from .dim import margin as dim_margin
 from .expected import NOTHING_EXPECTED, ExpectedWords, mend_expected
 from .fields import mend_fields, mend_names
 from .labels import mend_labels
-from ..pii.safe_text import VALUE_LABELS
 from .lexicon import calibrated, load_lexicon, mend_words
+from .line_text import carets_from_ink, ink_columns, ink_of, label_spaces_from_ink, mend, spaces_from_ink
 from .ppocr_decode import DbSettings, alphabet_of, ctc_greedy, db_boxes
-from .prepare import (PREPARE, Region, covered, enlarge, glyphs, inks, is_text,
+from .prepare import (PREPARE, Region, covered, enlarge, inks, is_text,
                       mask_page, merge_overlapping, overlap, reading_order, regions_of, stroke_lines,
                       to_grey)
 
@@ -171,8 +168,6 @@ DET_CACHE_SIZE = 2048
 # its edge is widened up to this many times before the frame is read whole instead.
 AREA_GROWTH = 2
 MIN_AREA_SIDE = 160
-# A space narrower than this share of the line's widest other space is a gap inside a word.
-SPACE_SHARE = 0.7
 # A lone glyph's crop: this share of its height around it (the detector's own boxes grow a
 # word by about as much: DB_UNCLIP).
 LONE_GLYPH_MARGIN = 0.4
@@ -521,51 +516,6 @@ def dedupe(boxes: list[tuple[Rect, int]], coarse: list[Rect] = ()) -> list[Rect]
     return fine + [rect for rect in coarse if not any(overlap_share(rect, other) > 0 for other in fine)]
 
 
-# Spaces the recogniser drops: after a label's colon before a long number ("ID:302233876"),
-# between a date and the time that follows it ("2015-03-1415:42:34"), and between a word
-# and a following word in capitals ("RefFERGUSON^MOHAMMED").
-_LABEL_THEN_NUMBER = re.compile(r"(?<=[A-Za-z]):(?=\d{5,})")
-_WORD_THEN_CAPITALS = re.compile(r"(?<=[a-z])(?=[A-Z]{2,})")
-_DATE_THEN_TIME = re.compile(r"(\b(?:\d{4}[-./]\d{2}[-./]\d{2}|\d{2}[-./]\d{2}[-./]\d{4}"
-                             r"|\d{1,2}-[A-Za-z]{3}-\d{4}|\d{8}))(\d{2}:\d{2})")
-# Digits read in place of letters inside a word of capitals ("D0B", "HF5").
-LETTER_LOOKALIKES = {"0": "O", "5": "S", "8": "B", "1": "I"}
-_DIGIT_IN_CAPITALS = re.compile(r"^(?=(?:[^0-9]*[0-9]){1}[^0-9]*$)[A-Z]*[A-Z]([0158])[A-Z]*$")
-# 'Im' (image number) with its I read as one of its look-alikes: l, | or 1 (confusions.py).
-_IMAGE_LABEL = re.compile(r"\b[l|1]m:(?=\d)")
-# A DICOM name's '^' (or the '"' or '~' it is read as) with a space read beside it
-# ("DUNCAN ^HAMISH", 'REID "CATRIONA'): FAMILY^GIVEN has none.
-_SPACED_CARET = re.compile(r'(?<=[A-Z]{2})(?: [\^"~] ?|[\^"~] )(?=[A-Z]{2})')
-
-
-def letters_for_digits(word: str) -> str:
-    """One digit look-alike inside a word of 3+ capitals with no other digit: a letter."""
-    match = _DIGIT_IN_CAPITALS.match(word)
-    if not match or len(word) < 3:
-        return word
-    return word.replace(match[1], LETTER_LOOKALIKES[match[1]])
-
-
-def mend(text: str) -> str:
-    """OCR fix-ups certain in context. The shared ones (fixups.py), word by word: a DICOM
-    name whose '^' was read as a look-alike becomes FAMILY^GIVEN, digit look-alikes in
-    numbers become digits. PP-OCR's own: accents folded (the recogniser's alphabet is
-    multilingual: "Straçathro"), dropped spaces put back, digits inside capitals, a month's
-    name in a date (fixups.month_names), a space read beside a name's '^'."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = _LABEL_THEN_NUMBER.sub(": ", text)
-    text = _DATE_THEN_TIME.sub(r"\1 \2", text)
-    text = _WORD_THEN_CAPITALS.sub(" ", text)
-    text = _IMAGE_LABEL.sub("Im:", text)
-    text = _SPACED_CARET.sub("^", month_names(text))
-    words = []
-    for word in text.split():
-        match = ONE_WORD.match(word)
-        if match and not word.endswith(tuple(CARET_LOOKALIKES)):
-            word = f"{match[1]}^{match[2]}"
-        words.append(letters_for_digits(fix_digit_lookalikes(word)))
-    return " ".join(words)
 
 
 # The recogniser's alphabet is PP-OCR's multilingual one (18,708 characters, mostly CJK);
@@ -584,207 +534,6 @@ def char_steps(indices: np.ndarray) -> list[int]:
     return np.flatnonzero(keep).tolist()
 
 
-def ink_of(crop: np.ndarray) -> np.ndarray:
-    """bool mask of a text crop's ink (Otsu threshold; the ink is the minority)."""
-    import cv2
-
-    grey = crop.max(axis=2) if crop.ndim == 3 else crop
-    _, binary = cv2.threshold(np.ascontiguousarray(grey), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    ink = binary > 0
-    if ink.mean() > 0.5:
-        ink = ~ink
-    return ink
-
-
-def ink_columns(crop: np.ndarray) -> np.ndarray:
-    """Columns of a text crop that hold ink."""
-    return ink_of(crop).any(axis=0)
-
-
-# A DICOM name's '^' between two names in capitals (FAMILY^GIVEN), read as a capital letter
-# ('FERGUSONNELIZABETH', 'STEWARTACATRIONA'): the recogniser's alphabet barely knows '^'.
-# The ink tells them apart: a capital stands on the baseline, a caret is a small mark in the
-# upper part of the line with nothing under it.
-_CAPITALS = re.compile(r"[A-Z]{5,}")
-CARET_CLEAR = 0.2              # share of the capitals' height (2 px at least) clear under a caret
-
-
-def _caret_marks(region: np.ndarray) -> tuple[np.ndarray, list[float], int, int] | None:
-    """The ink of one word's columns (Otsu within them, so a line that crosses two
-    backgrounds is thresholded per word), with specks of one or two pixels (noise of JPEG
-    or speckle) removed; the centres of the pieces that may be carets (separate pieces that
-    start at the capitals' top and stop above their bottom CARET_CLEAR), and the clear band's
-    rows. None when the word shows too few pieces to tell its capitals' top and baseline."""
-    ink = ink_of(region)
-    labels, count, boxes = label_with_boxes(ink, connectivity=8, ordered=False)
-    if not count:
-        return None
-    sizes = np.bincount(labels.ravel(), minlength=count + 1)
-    ink &= sizes[labels] > 2
-    pieces_ = boxes[sizes[1:] > 2]          # (top, left, bottom, right) of each piece
-    if len(pieces_) < 5:
-        return None
-    # The capitals' top line and baseline: where most pieces of ink start and stop.
-    top = int(np.median(pieces_[:, 0]))
-    bottom = int(np.median(pieces_[:, 2]))
-    if bottom - top < 4:
-        return None
-    clear = max(2, round(CARET_CLEAR * (bottom - top)))
-    marks = [(piece_left + piece_right) / 2 for piece_top, piece_left, piece_bottom, piece_right in pieces_.tolist()
-             if top - 1 <= piece_top and piece_bottom <= bottom - clear]
-    return ink, marks, bottom - clear, bottom
-
-
-def carets_from_ink(text: str, xs: list[float], crop: np.ndarray) -> str:
-    """Put back one '^' per word of 5+ capitals where the recogniser read a capital letter
-    (2+ letters on each side) over a mark that the ink shows is a caret: a separate piece
-    of ink that stops above the bottom CARET_CLEAR of the line, with no ink under it."""
-    if len(xs) != len(text) or "^" in text:
-        return text
-    out = list(text)
-    for word in _CAPITALS.finditer(text):
-        pitch = float(np.median(np.diff(xs[word.start():word.end()])))
-        left = max(0, int(xs[word.start()] - pitch))
-        right = min(crop.shape[1], int(math.ceil(xs[word.end() - 1] + pitch)))
-        found = _caret_marks(crop[:, left:right]) if right - left > 2 else None
-        if found is None:
-            continue
-        ink, marks, clear_top, bottom = found
-        for i in range(word.start() + 2, word.end() - 2):
-            x = xs[i] - left
-            if not any(abs(m - x) <= 0.5 * pitch for m in marks):
-                continue
-            a, b = int(x - 0.3 * pitch), int(math.ceil(x + 0.3 * pitch))
-            under = ink[clear_top:bottom, max(0, a):max(0, b)]
-            if under.size and not under.any():
-                out[i] = "^"
-                break
-    return "".join(out)
-
-
-# A number's separator ('16:' of 16:23:44, '1932-08-' of 1932-08-01) right before a digit,
-# and one right after a digit ('.02.2020' of 13.02.2020): the space a recogniser puts inside
-# a number stands on either side of a separator.
-_NUMBER_SEPARATOR_END = re.compile(r"\d[:\-/.]$")
-_SEPARATOR_THEN_DIGIT = re.compile(r"^[:\-/.]\d")
-# A label's colon and a short number after it ('Se: 3', 'W: 400'): small faces leave the
-# colon's bearing and the digit's side by side, which the recogniser reads as a space.
-_LABEL_COLON = re.compile(r"^[A-Za-z]{1,4}:$")
-_SHORT_NUMBER = re.compile(r"^\d{1,3}$")
-
-
-def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray,
-                    listed: Callable[[str], bool] | None = None) -> str:
-    """Drop a space the recogniser put inside a word ("Stra cathro", "ABD OMEN") where the
-    second part continues the first (fixups.continues, the rule the tesseract engine uses:
-    numbers and capitalised next words stay apart), or a space read inside a number beside
-    one of its separators ("16: 23:44", "1932-08- 01", "13 .02.2020"), where the blank between the two characters
-    is narrow: no wider than the line's letter gaps allow (fixups.SPLIT_GAP), or under
-    SPACE_SHARE of the line's widest other space. A space between a label's colon and a
-    number of up to three digits ("Se: 3", "W: 400") goes only by the letter gaps; one
-    before a longer number or a date ("ID: 0671160") is left.
-
-    listed (a word or name the lexicon knows, lower case): two such words stay apart unless
-    together they make one or the second is a given name ("CATRIONA DOE", "DAVID WILSON": in a
-    small face a space is as narrow as a letter gap; "MAC DONALD", "ABD OMEN" and a DICOM
-    name whose caret was lost, "STEWART DAVID", are still joined: _two_words)."""
-    if " " not in text.strip() or len(xs) != len(text):
-        return text
-    gaps = ink_gaps(ink_columns(crop))
-    if len(gaps) < 3:
-        return text
-    letter = float(np.median([end - start for start, end in gaps]))
-
-    def blank(i: int) -> int:
-        inside = [end - start for start, end in gaps if start < xs[i + 1] and end > xs[i - 1]]
-        return max(inside, default=0)
-
-    spaces = {i: blank(i) for i in range(1, len(text) - 1)
-              if text[i] == " " and text[i - 1] != " " and text[i + 1] != " "}
-    out = list(text)
-    for i, width in spaces.items():
-        before, after = text[:i].split()[-1], text[i + 1:].split()[0]
-        inside_number = ((bool(_NUMBER_SEPARATOR_END.search(before)) and after[:1].isdigit())
-                         or (before[-1:].isdigit() and bool(_SEPARATOR_THEN_DIGIT.match(after))))
-        if _LABEL_COLON.match(before) and _SHORT_NUMBER.match(after):
-            # No wider than a letter gap: no space ('DOB: 12.03.1950', 'ID: 0671160' stay).
-            if width <= SPLIT_GAP * max(letter, 1.0):
-                out[i] = ""
-            continue
-        if not inside_number and (not width or not continues(before.rstrip(CARET_LOOKALIKES), after)):
-            continue
-        if not inside_number and listed is not None and _two_words(before, after, listed):
-            continue
-        others = [w for j, w in spaces.items() if j != i]
-        if width <= SPLIT_GAP * max(letter, 1.0) or (others and width < SPACE_SHARE * max(others)):
-            out[i] = ""
-    return "".join(out)
-
-
-# A value's label run into its number (`kVp120`, `Fr1`), or a number run into the next
-# label (`W:400L:40`, `Se:3Im:45`): where a space may have been lost.
-_LABEL_THEN_DIGIT = re.compile(r"(?<![A-Za-z])([A-Za-z]{2,4})(?=\d)")
-_VALUE_THEN_LABEL = re.compile(r"(?<=\d)(?=[A-Za-z]{1,4}:\d)")
-# An NHS or CHI number read as ten digits: written 3-3-4 or run together, the ink tells which.
-_TEN_DIGITS = re.compile(r"\b(?:NHS|CHI)(?: ?(?:No|Number)\.?)? ?[:#]? ?(\d{10})(?!\d)")
-
-
-def label_spaces_from_ink(text: str, xs: list[float], crop: np.ndarray) -> tuple[str, list[float]]:
-    """Put back a space the recogniser lost between a value's label (labels.VALUE_LABELS)
-    and its number, or between a number and the next `label:` (`kVp120`, `W:400L:40`), and
-    the two spaces of an NHS or CHI number written 3-3-4 (`NHS 7101783627`), where the blank
-    between the two characters is wider than the word's own letter gaps allow
-    (fixups.SPLIT_GAP times their median, the bound under which spaces_from_ink takes a space
-    out; a number's two spaces both, and wider than each of its other blanks). A label
-    written run into its value (`T2`, `b1000`), or a number written in one run, shows no
-    such blank and stays as read. Returns the text and each character's x, a space put back
-    at the middle of its blank."""
-    if len(xs) != len(text):
-        return text, xs
-    groups = [[m.end(1)] for m in _LABEL_THEN_DIGIT.finditer(text) if m[1].lower() in VALUE_LABELS]
-    groups += [[m.start()] for m in _VALUE_THEN_LABEL.finditer(text)]
-    groups += [[m.start(1) + 3, m.start(1) + 6] for m in _TEN_DIGITS.finditer(text)]
-    if not groups:
-        return text, xs
-    gaps = ink_gaps(ink_columns(crop))
-
-    def blank(i: int) -> tuple[int, float]:
-        """The widest run of blank columns between characters i - 1 and i, and its middle."""
-        return max(((end - start, (start + end) / 2) for start, end in gaps
-                    if start < xs[i] and end > xs[i - 1]), default=(0, 0.0))
-
-    spaces: list[tuple[int, float]] = []
-    for places in groups:
-        # The letter gaps of the run-together word itself (a line's median counts its spaces).
-        first = text.rfind(" ", 0, places[0]) + 1
-        last = text.find(" ", places[-1]) % (len(text) + 1) - 1
-        inside = [end - start for start, end in gaps if start > xs[first] and end < xs[last]
-                  and not any(start < xs[i] and end > xs[i - 1] for i in places)]
-        # None: its letters touch (`Fr` at 11 px), gaps of one pixel at most.
-        letter = max(float(np.median(inside)) if inside else 1.0, 1.0)
-        # A number's two spaces are also its widest blanks (a monospace `1` stands wide apart
-        # from its neighbours: CHI `2607031184` in one run).
-        least = max([SPLIT_GAP * letter] + (inside if len(places) > 1 else []))
-        found = [(i, blank(i)) for i in places]
-        if all(width > least for _, (width, _) in found):
-            spaces += [(i, middle) for i, (_, middle) in found]
-    out, at = list(text), list(xs)
-    for i, middle in sorted(spaces, reverse=True):
-        out.insert(i, " ")
-        at.insert(i, middle)
-    return "".join(out), at
-
-
-def _two_words(before: str, after: str, listed: Callable[[str], bool]) -> bool:
-    """Are the letters before and after a space two listed words that do not make one, the
-    second no given name? (FAMILY GIVEN in capitals is a DICOM name whose caret the ink lost,
-    `STEWART DAVID`: joined as before, the scorer's STEWARTDAVID for STEWART^DAVID.)"""
-    first, second = before.rstrip(CARET_LOOKALIKES).split("^")[-1], after.split("^")[0]
-    if not (first.isalpha() and second.isalpha()):
-        return False
-    first, second = first.lower(), second.lower()
-    return (listed(first) and listed(second) and second not in GIVEN_NAMES
-            and not listed(first + second))
 
 
 _TRIM = getattr(libc(), "malloc_trim", None)   # not glibc: nothing to do
