@@ -313,3 +313,52 @@ def test_scan_config_exact_frame_reuse(cines, tmp_path):
     bad.write_text("processing:\n  frame_reuse_exact: sometimes\n")
     refused = run_scan("--config", str(bad), *args)
     assert refused.returncode == 2 and "frame_reuse_exact" in refused.stderr
+
+
+def test_a_still_line_found_again_in_place_keeps_its_reading(cines):
+    """`Se:3 Im:45` stands beside the moving picture: its own pixels never change, but
+    picture as bright as its ink moves round it, so its area is detected again on every
+    frame (the line may have grown). Found again in its place, it keeps the box and reading
+    of the frame it was read on, and is not recognised again; only the changed lines are."""
+    images = list(iter_images(read_dataset(cines["rgb"])))[:4]
+    reader = FrameReuse(engine())
+    first = [b for b in reader.read(images[0]) if b.text == "Se:3 Im:45"]
+    assert len(first) == 1, "the frame's label line is read"
+    line = first[0]
+    crops: list[tuple[int, int]] = []
+    recognise = reader.engine.recognise
+
+    def recording(batch):
+        crops.extend(crop.shape[:2] for crop in batch)
+        return recognise(batch)
+
+    reader.engine.recognise = recording
+    for image in images[1:]:
+        areas = reader.counts.areas_read
+        boxes = reader.read(image)
+        assert reader.counts.areas_read > areas, "its neighbourhood is read again"
+        assert [b for b in boxes if b.text == "Se:3 Im:45"] == [line]
+    height, width = line.bottom - line.top, line.right - line.left
+    assert crops, "the clock and the counter are recognised again"
+    assert not any(abs(h - height) <= 4 and abs(w - width) <= 6 for h, w in crops), (crops, line)
+
+
+def test_a_detected_line_stands_for_a_still_one_only_in_its_place():
+    """RapidOcrEngine._still_line: every side within STILL_JITTER of the earlier line's and
+    no changed pixel in either rectangle; a line that grew by a glyph, or whose pixels
+    changed, is recognised again."""
+    from scp_scanner.model import SOURCE_FRAME, Image
+    from scp_scanner.ocr.rapidocr_engine import RapidOcrEngine, Rect, view_of
+
+    image = Image(pixels=np.zeros((480, 640, 3), np.uint8), frame=1, overlay=-1, source=SOURCE_FRAME)
+    view = view_of(image)
+    line = TextBox("Se:3 Im:45", 40, 50, 140, 70, 90.0)
+    changed = np.zeros((480, 640), bool)
+    changed[10:20, 150:190] = True                                # picture elsewhere
+    still = RapidOcrEngine._still_line
+    assert still(image, view, Rect(41, 49, 142, 70), [line], changed) is line       # jitter
+    assert still(image, view, Rect(40, 50, 152, 70), [line], changed) is None       # a glyph more
+    assert still(image, view, Rect(41, 49, 142, 70), [], changed) is None
+    assert still(image, view, Rect(41, 49, 142, 70), [line], None) is None
+    changed[60, 141] = True                                       # inside the found rectangle
+    assert still(image, view, Rect(41, 49, 142, 70), [line], changed) is None

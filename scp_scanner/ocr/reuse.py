@@ -24,9 +24,11 @@ planes of one overlay, of one shape) it keeps the previous image and the boxes r
    seconds, a counter going from 10 to 9) is recognised again where it stands
    (`read_lines`, no detection: line_plans; its rectangle stays the one drawn before, so it
    may be a glyph wider than a full read's; rapidocr recognises only the words that hold
-   changed pixels); the neighbourhoods
-   of the other lines (one that grew, or has picture moving beside it, and what stands
-   next to it on its row) are read again, and so is text-like ink (ocr/prepare.py: three
+   changed pixels); the neighbourhoods of the other lines (one that grew, or has picture
+   moving beside it, and what stands next to it on its row) are read again, where a line
+   whose own pixels did not change and that the detector finds again in its place keeps
+   its reading (`read_in`'s `still`: the picture beside it moved, its glyphs did not), and
+   so is text-like ink (ocr/prepare.py: three
    or more glyphs of annotation size in a line) that appeared where the picture changed,
    and shorter ink that appeared where nothing else changed around it (`appeared_alone`).
    A line reaching its area's edge widens the area,
@@ -499,6 +501,10 @@ class FrameReuse:
             self.counts.read_whole("large change")
             return None
         known = kept + again
+        # Lines read again for their neighbourhood only (their own pixels did not change): one
+        # the detector finds again in place is the same glyphs, and keeps its reading.
+        still = [b for b, p in zip(series.boxes, plans)
+                 if p == AREA and not changed[b.top:b.bottom, b.left:b.right].any()]
         found: list[TextBox] = []
         for areas, whole_lines in ((lines, True), (fresh, False)):
             if not areas:
@@ -506,7 +512,8 @@ class FrameReuse:
             self.counts.areas_read += len(areas)
             self.counts.pixels_read += sum(a.size for a in areas)
             read = self.engine.read_in(image, [(a.top, a.left, a.bottom, a.right) for a in areas],
-                                       whole_lines=whole_lines, known=known)
+                                       whole_lines=whole_lines, known=known,
+                                       still=still, changed=changed)
             if read is None:
                 self.counts.read_whole("line cut")
                 return None
