@@ -25,6 +25,12 @@ and dates, written in the layout of the span read (day, month and year in the or
 groups allow, its separators or one of `-`, `.`, `/`, a month's name where it has letters). A span
 that reads as one of the screen's own words (`DOB`, `Ref`, `ABDOMEN`: pii/safe_text.py) stays as
 read.
+
+A value's words are drawn together, so a word read beside its own neighbour in a value
+(`Hcspiul` after `General`, where InstitutionName is `Western General Hospital`) is far less
+likely to be some other word than a word read alone: the prior that it is none of the
+header's words is NOT_EXPECTED times BY_CHANCE, the chance that another word would stand
+there beside that neighbour (`spans_in_context`, weighed last, after every other span).
 """
 from __future__ import annotations
 
@@ -49,6 +55,17 @@ from .fixups import MONTH_ABBREVIATIONS, edits
 # read none wrong; 1e-6 mended 4 more and read one wrong, a garbled `Hospital` as a
 # physician's name (docs/accuracy.md, twenty-first round).
 NOT_EXPECTED = UNFORMED
+# The chance that a word which is no header value stands, as read, beside a header word's
+# own neighbour in that value (`General` before a garbled `Hospital`, the given name `DAVID`
+# before a garbled family name): at most that of a common name word in running English, one
+# in a thousand (wordfreq: `john` 3e-4, `general` 2e-4, `royal` 4e-5). A span in that context
+# is weighed against the neighbouring header word with NOT_EXPECTED times this prior
+# (1e-7): on the tuning corpora every span so placed was that word, misread.
+BY_CHANCE = 1e-3
+# What may stand between two neighbouring words of a value as read: blanks, commas, stops
+# and colons.
+_BETWEEN = " ,.:"
+_LETTERS = re.compile(r"[A-Za-z]+")
 # A header word is weighed against spans of its length, give or take this many characters.
 LENGTH_SLACK = 2
 # Letters of an institution word weighed (as the English word prior's, lexicon.py), of a
@@ -265,4 +282,26 @@ def mend_expected(text: str, steps: list[int], probs: np.ndarray, index: dict[st
     for kinds in (_JOINED, _SINGLE):
         text, steps = read_again(text, steps, probs, index, expected_spans(text, expected, kinds),
                                  NOT_EXPECTED)
-    return text, steps
+    return read_again(text, steps, probs, index, spans_in_context(text, expected),
+                      NOT_EXPECTED * BY_CHANCE)
+
+
+def spans_in_context(text: str, expected: ExpectedWords) -> list[tuple[int, int, list[tuple[str, float]]]]:
+    """The word and code spans still weighed against header words, each with only the
+    words whose neighbour in their header value stands beside the span as read (`Hcspiul`
+    after `General` where InstitutionName is `Western General Hospital`; `THIN9IN` after
+    `DAVID` where PatientName is `THOMSON^DAVID`)."""
+    if not expected.pairs:
+        return []
+    pairs = set(expected.pairs)
+    words = [(m.start(), m.end(), m[0].lower()) for m in _LETTERS.finditer(text)]
+    out = []
+    for start, end, readings in expected_spans(text, expected, _SINGLE):
+        before = [w for s, e, w in words if e <= start and not text[e:start].strip(_BETWEEN)]
+        after = [w for s, e, w in words if s >= end and not text[end:s].strip(_BETWEEN)]
+        kept = [(weighed, prior, written) for weighed, prior, written in readings
+                if written.isalpha() and ((before and (before[-1], written.lower()) in pairs)
+                                          or (after and (written.lower(), after[0]) in pairs))]
+        if kept:
+            out.append((start, end, kept))
+    return out
