@@ -1523,12 +1523,34 @@ def _bitmap_size(path: Path) -> int | None:
     return None
 
 
+# Characters a face must draw as glyphs of their own (a capital, a digit, lower case).
+LETTER_PROBE = "AB8ag"
+
+
+def draws_letters(path: str | Path, size: int = 12) -> bool:
+    """Whether a face draws LETTER_PROBE's characters each as its own glyph, not as the
+    face's missing-glyph box. FreeType finds a character through the face's Unicode
+    charmap; X11 bitmaps without one (the 3270 terminal fonts of xfonts-x3270-misc, the
+    cursor font) draw every character as the same box, which no reader can read."""
+    font = ImageFont.truetype(str(path), size)
+
+    def drawn(character: str) -> bytes:
+        image = PILImage.new("L", (4 * size, 4 * size))
+        ImageDraw.Draw(image).text((size, size), character, font=font, fill=255)
+        return image.tobytes()
+
+    missing = drawn("\ue000")           # a private-use character: no face here draws one
+    glyphs = [drawn(character) for character in LETTER_PROBE]
+    return len(set(glyphs)) == len(glyphs) and missing not in glyphs
+
+
 @lru_cache(maxsize=None)
 def font_faces(fonts: str = "all") -> tuple[FontFace, ...]:
     """The installed faces of a font set (FONT_SETS: "all" is tuning + heldout; "training" is
     tuning + extra, for the recogniser's training lines only), sorted; one file per
-    face (Liberation 2 before 1, an X11 bitmap's ISO8859-1 encoding before its others), and
-    only bitmaps whose size lies in VARIED_SIZES."""
+    face (Liberation 2 before 1, an X11 bitmap's ISO8859-1 encoding before its others),
+    only bitmaps whose size lies in VARIED_SIZES, and only faces that draw letters
+    (draws_letters)."""
     import re
 
     if fonts not in FONT_SETS:
@@ -1547,7 +1569,8 @@ def font_faces(fonts: str = "all") -> tuple[FontFace, ...]:
             if key in seen or (size is not None and not VARIED_SIZES[0] <= size <= VARIED_SIZES[1]):
                 continue
             try:
-                ImageFont.truetype(str(path), size or 12)
+                if not draws_letters(path, size or 12):
+                    continue
             except OSError:
                 continue
             seen.add(key)

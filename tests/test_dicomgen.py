@@ -582,6 +582,20 @@ def test_the_training_only_fonts_stay_out_of_every_reported_set():
     assert all(7 <= f.bitmap_size <= 16 for f in extra if f.bitmap_size)
 
 
+def test_a_face_that_draws_every_character_as_one_box_is_never_drawn():
+    """X11 bitmaps without a Unicode charmap draw every character as their missing-glyph box
+    (xfonts-x3270-misc's 3270 terminal fonts did so in the extra set, and no reader could read
+    their checkerboard lines); such faces are left out of every set."""
+    misc = Path("/usr/share/fonts/X11/misc")
+    cursor = misc / "cursor.pcf.gz"          # xfonts-base, installed with the tuning fonts
+    assert dicomgen.draws_letters(cursor, dicomgen._bitmap_size(cursor)) is False
+    assert dicomgen.draws_letters(misc / "6x13-ISO8859-1.pcf.gz", 13) is True
+    for fonts in ("tuning", "heldout", "extra"):
+        for face in dicomgen.font_faces(fonts):
+            assert dicomgen.draws_letters(face.path, face.bitmap_size or 12), face.path
+            assert not face.name.startswith(("3270", "cursor")), face.path
+
+
 @pytest.mark.parametrize("case", list(dicomgen.VARIED_CASES))
 def test_varied_case_is_a_valid_file_with_its_words(varied, case):
     truth, style = varied[case]
