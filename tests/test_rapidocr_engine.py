@@ -338,6 +338,25 @@ def test_mend_uses_the_shared_fixups_and_restores_dropped_spaces():
     assert mend("T1 kVp 120 AC38610246") == "T1 kVp 120 AC38610246"
 
 
+@pytest.mark.parametrize("read, mended", [
+    # A year split beside a narrow '1' (tabular or monospace figures), day first or year first.
+    ("02/05/1 982", "02/05/1982"),
+    ("DOB 07-Jun-19 53", "DOB 07-Jun-1953"),
+    ("19 70-08-13", "1970-08-13"),
+    ("12.5.2 019 14:02", "12.5.2019 14:02"),
+    ("20 22-11-27 14:20:22", "2022-11-27 14:20:22"),
+    # No date made, or a date there already: the space stays.
+    ("1.2.3 456", "1.2.3 456"),              # 3456 is no year
+    ("Page 1/3 2024", "Page 1/3 2024"),      # two groups only
+    ("1/3/4 1 982", "1/3/4 1 982"),          # 41 is no year's start, 1982 stands apart
+    ("5/25/2011 11-05-25", "5/25/2011 11-05-25"),
+    ("40/13/19 82", "40/13/19 82"),          # no day and month
+    ("13/05/2023 1002:12", "13/05/2023 1002:12"),
+])
+def test_mend_joins_a_year_the_recogniser_split(read, mended):
+    assert mend(read) == mended
+
+
 def test_scan_cli_with_rapidocr_and_spacy_writes_rect_rows(tmp_path):
     truth = dicomgen.build_case("ct_signed", tmp_path / "ct.dcm", seed=8)
     result = run_scan("--ocr", "rapidocr", "--pii", "spacy", "--rects", truth.path)

@@ -29,7 +29,8 @@ from ..masks import label_with_boxes
 from ..pii.given_names import GIVEN_NAMES
 from ..pii.safe_text import VALUE_LABELS
 from .confusions import ink_gaps
-from .fixups import CARET_LOOKALIKES, ONE_WORD, SPLIT_GAP, continues, fix_digit_lookalikes, month_names
+from .fixups import (CARET_LOOKALIKES, MONTH_ABBREVIATIONS, ONE_WORD, SPLIT_GAP, continues,
+                     fix_digit_lookalikes, month_names)
 
 # A space narrower than this share of the line's widest other space is a gap inside a word.
 SPACE_SHARE = 0.7
@@ -52,6 +53,44 @@ _IMAGE_LABEL = re.compile(r"\b[l|1]m:(?=\d)")
 _SPACED_CARET = re.compile(r'(?<=[A-Z]{2})(?: [\^"~] ?|[\^"~] )(?=[A-Z]{2})')
 
 
+# A date whose year the recogniser split with a space ("02/05/1 982", "07-Jun-19 53",
+# "19 70-08-13"): the digits beside a narrow '1' in tabular or monospace figures stand a cell
+# apart, as wide as a space in a proportional face. Joined only where the two pieces make a
+# year of four digits from 1900 to 2099 and the rest is a day and a month.
+_YEAR_SPLIT_LAST = re.compile(r"(?<![\w.:/-])(\d{1,2})([-./])(\d{1,2}|[A-Za-z]{3})\2(\d{1,3}) (\d{1,3})(?![\w:])")
+_YEAR_SPLIT_FIRST = re.compile(r"(?<![\w.:/-])(\d{1,3}) (\d{1,3})([-./])(\d{1,2})\3(\d{1,2})(?![\w.:/-])")
+
+
+def _is_year(digits: str) -> bool:
+    return len(digits) == 4 and 1900 <= int(digits) <= 2099
+
+
+def _day_and_month(first: str, second: str) -> bool:
+    """Whether two date groups are a day and a month, in either order (a month may be its
+    name's three letters)."""
+    if second.isalpha():
+        return second.lower() in (m.lower() for m in MONTH_ABBREVIATIONS) and 1 <= int(first) <= 31
+    a, b = int(first), int(second)
+    return (1 <= a <= 31 and 1 <= b <= 12) or (1 <= a <= 12 and 1 <= b <= 31)
+
+
+def join_split_years(text: str) -> str:
+    """The space taken out of a date's year where the recogniser split it (_YEAR_SPLIT_*)."""
+    def last(match: re.Match) -> str:
+        day, mark, month, head, tail = match.groups()
+        if not (_is_year(head + tail) and _day_and_month(day, month)):
+            return match[0]
+        return f"{day}{mark}{month}{mark}{head}{tail}"
+
+    def first(match: re.Match) -> str:
+        head, tail, mark, month, day = match.groups()
+        if not (_is_year(head + tail) and _day_and_month(day, month)):
+            return match[0]
+        return f"{head}{tail}{mark}{month}{mark}{day}"
+
+    return _YEAR_SPLIT_FIRST.sub(first, _YEAR_SPLIT_LAST.sub(last, text))
+
+
 def letters_for_digits(word: str) -> str:
     """One digit look-alike inside a word of 3+ capitals with no other digit: a letter."""
     match = _DIGIT_IN_CAPITALS.match(word)
@@ -65,11 +104,12 @@ def mend(text: str) -> str:
     name whose '^' was read as a look-alike becomes FAMILY^GIVEN, digit look-alikes in
     numbers become digits. PP-OCR's own: accents folded (the recogniser's alphabet is
     multilingual: "Straçathro"), dropped spaces put back, digits inside capitals, a month's
-    name in a date (fixups.month_names), a space read beside a name's '^'."""
+    name in a date (fixups.month_names), a space read beside a name's '^', a space read
+    inside a date's year (join_split_years)."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _LABEL_THEN_NUMBER.sub(": ", text)
-    text = _DATE_THEN_TIME.sub(r"\1 \2", text)
+    text = _DATE_THEN_TIME.sub(r"\1 \2", join_split_years(text))
     text = _WORD_THEN_CAPITALS.sub(" ", text)
     text = _IMAGE_LABEL.sub("Im:", text)
     text = _SPACED_CARET.sub("^", month_names(text))
