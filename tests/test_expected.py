@@ -259,3 +259,23 @@ def test_a_misread_header_word_beside_its_own_neighbour_is_read_as_that_word(lin
 ])
 def test_without_its_neighbour_a_faintly_doubted_span_stays_as_read(line, rival):
     assert read(line, rival) == line
+
+
+@pytest.mark.parametrize("line, mended", [
+    # A space read inside a header word or a DICOM name: every letter is the header's.
+    ("WIL SON^AHMED", "WILSON^AHMED"),
+    ("Ref WI LSON^AHMED 12", "Ref WILSON^AHMED 12"),
+    ("WILSON^AH MED", "WILSON^AHMED"),
+    ("Raig more Hospital", "Raigmore Hospital"),
+    ("Raigmore Hos pital", "Raigmore Hospital"),
+    # Two header words stay two; letters that are not the header's stay as read.
+    ("Raigmore Hospital", "Raigmore Hospital"),
+    ("MAC DONALD", "MAC DONALD"),
+    ("WIL SON^AHMAD", "WIL SON^AHMAD"),
+    ("Hos pitals", "Hos pitals"),
+])
+def test_a_space_read_inside_a_header_word_or_name_is_taken_out(line, mended):
+    header = HEADER + (("PatientName", "WILSON^AHMED"), ("ReferringPhysicianName", "MAC^DONALD"))
+    # The recogniser sure of every character, its space too: no likelihood is weighed.
+    assert read(line, expected=expected_words(header), sure=0.9999) == mended
+    assert read(line, expected=NOTHING_EXPECTED, sure=0.9999) == line

@@ -31,6 +31,9 @@ A value's words are drawn together, so a word read beside its own neighbour in a
 likely to be some other word than a word read alone: the prior that it is none of the
 header's words is NOT_EXPECTED times BY_CHANCE, the chance that another word would stand
 there beside that neighbour (`spans_in_context`, weighed last, after every other span).
+First of all, two neighbouring words whose letters together are exactly a header word or a
+DICOM name (`WIL SON^AHMED`) are joined (`split_header_words`): monospace faces give a
+narrow letter a whole cell, and the recogniser reads its side bearings as a space.
 """
 from __future__ import annotations
 
@@ -47,6 +50,7 @@ from ..pii.rules import PLACEHOLDERS, header_dates, header_values
 from ..pii.safe_text import SCREEN_WORDS
 from .fields import UNFORMED, read_again
 from .fixups import MONTH_ABBREVIATIONS, edits
+from .lexicon import replace_spans
 
 # The prior that a span shaped like an expected value (a word near a name, a code near an
 # ID, a date) is none of the header's values: a reading the recogniser was sure of (the best
@@ -90,6 +94,8 @@ _SPLIT_CODE_SPAN = re.compile(r"(?<![A-Za-z0-9])(?=((?=[A-Za-z0-9]* [A-Za-z]*\d)
 # A DICOM name whose caret was read as a blank (`WILSON MOHAMMED`).
 _SPACED_NAME_SPAN = re.compile(r"(?<![A-Za-z0-9^])(?=([A-Za-z]{2,} [A-Za-z]{2,})(?![A-Za-z0-9^]))")
 _WORD_SPAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{%d,}(?![A-Za-z0-9])" % MIN_SPAN)
+# Two neighbouring words, a name's caret in one of them at most (found overlapping, group 1).
+_SPLIT_WORD_SPAN = re.compile(r"(?<![A-Za-z0-9^])(?=((?:[A-Za-z]+\^)?[A-Za-z]+ [A-Za-z]+(?:\^[A-Za-z]+)?)(?![A-Za-z0-9^]))")
 _GROUPS = re.compile(r"[A-Za-z]+|\d+")
 
 
@@ -279,11 +285,34 @@ def mend_expected(text: str, steps: list[int], probs: np.ndarray, index: dict[st
     fields.mend_fields', with the instance's ExpectedWords."""
     if not expected or len(steps) != len(text):
         return text, steps
+    text, steps = replace_spans(text, steps, split_header_words(text, expected))
     for kinds in (_JOINED, _SINGLE):
         text, steps = read_again(text, steps, probs, index, expected_spans(text, expected, kinds),
                                  NOT_EXPECTED)
     return read_again(text, steps, probs, index, spans_in_context(text, expected),
                       NOT_EXPECTED * BY_CHANCE)
+
+
+def split_header_words(text: str, expected: ExpectedWords) -> list[tuple[int, int, str]]:
+    """(start, end, joined) of each pair of neighbouring words whose letters, the space
+    between them taken out, are exactly a header word or a DICOM name FAMILY^GIVEN (`WIL
+    SON^AHMED`, `WI LSON^AHMED` where PatientName is `WILSON^AHMED`): a space read inside it,
+    where monospace faces give a narrow letter a whole cell. Every letter agrees with the
+    header, so no likelihood is weighed; two header words stay two (`Raigmore Hospital`)."""
+    names = {f"{family}^{given}" for family, given in expected.names}
+    words = set(expected.words)
+    changes = []
+    for match in _SPLIT_WORD_SPAN.finditer(text):
+        start, end = match.span(1)
+        first, second = match[1].split(" ")
+        joined = first + second
+        if first.lower() in words and second.lower() in words:
+            continue
+        if ((joined.isalpha() and len(joined) >= MIN_WORD and joined.lower() in words)
+                or joined.upper() in names):
+            if not changes or start >= changes[-1][1]:
+                changes.append((start, end, joined))
+    return changes
 
 
 def spans_in_context(text: str, expected: ExpectedWords) -> list[tuple[int, int, list[tuple[str, float]]]]:
