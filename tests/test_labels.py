@@ -5,7 +5,7 @@ import pytest
 
 from scp_scanner.ocr.labels import label_readings, label_spans, mend_labels, one_edit
 from scp_scanner.pii.safe_text import UNITS, VALUE_LABELS
-from test_lexicon import INDEX, greedy_steps, steps_of
+from test_lexicon import ALPHABET, INDEX, greedy_steps, steps_of
 
 
 def read(line: str, rival: dict[int, tuple[str, float]] | None = None,
@@ -124,3 +124,36 @@ def test_a_units_first_letter_run_into_its_number_may_be_the_numbers_digit():
     assert "0Hz" not in [r for start, end, readings in label_spans("5 OHz") for r, _ in readings]
     assert read("2OHz", {1: ("0", 0.3)}) == "20Hz"
     assert read("2OHz") == "2OHz"                       # sure of the O: as read
+
+
+def _collapsed(line: str, at: int, blank: float):
+    """Output for `line` whose doubled letter at `at`, `at + 1` is read as one run: the blank
+    step between the two has the letter at 1 - blank and the blank at `blank`."""
+    probs = greedy_steps(line, sure=0.999)
+    gap = 3 * at + 2                        # the blank step after character `at`
+    probs[gap, :] = (1 - 0.999) / (probs.shape[1] - 1)
+    probs[gap, INDEX[line[at]]] = 1 - blank - 0.001
+    probs[gap, 0] = blank
+    return probs
+
+
+@pytest.mark.parametrize("blank, mended", [
+    (0.05, "ABDOMEN 5 mm HFS"),     # a blank a close second between the two: the doubled unit
+    (1e-5, "ABDOMEN 5 m HFS"),      # the run sure to be one letter: as read
+])
+def test_a_lone_m_after_a_number_is_weighed_as_mm(blank, mended):
+    probs = _collapsed("ABDOMEN 5 mm HFS", 10, blank)
+    steps = steps_of(probs)
+    text = "".join(ALPHABET[probs[s].argmax()] for s in steps)
+    assert text == "ABDOMEN 5 m HFS"            # greedy decoding keeps one m
+    mended_text, mended_steps = mend_labels(text, steps, probs, INDEX)
+    assert mended_text == mended and len(mended_steps) == len(mended_text)
+
+
+def test_a_lone_letter_is_weighed_only_as_a_doubled_unit_after_a_number():
+    from scp_scanner.ocr.labels import doubled_unit_spans
+
+    assert [(a, b, r) for a, b, r in doubled_unit_spans("5 m 2.5 M")] == [
+        (2, 3, [("mm", 0.0)]), (8, 9, [("MM", 0.0)])]
+    for line in ("5m", "Se:3 m", "x5 m", "5 L", "37 C", "5 mm"):
+        assert doubled_unit_spans(line) == [], line

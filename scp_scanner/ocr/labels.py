@@ -25,6 +25,10 @@ screen words, so `HIS` alone is read `HFS` only where the `F` was a close second
 vocabulary is the screen's, not the generator's: pii/safe_text.py lists vendors' labels,
 units, positions, anatomy and protocol words for the PII rules.
 
+After a number and a space, a lone `m` is weighed as `mm` (doubled_unit_spans): CTC
+writes a doubled letter only with a blank step between its two, which a small `mm` may not
+leave.
+
 A word that may identify someone is never weighed: a known given name (pii/given_names.py,
 four letters and more), a common name of two or three letters (SHORT_NAMES), or a part of
 the instance's own patient or physician name (`protected`). Single letters are never
@@ -166,6 +170,27 @@ def label_spans(text: str, protected: frozenset[str] = frozenset()
     return found
 
 
+# A unit read as one letter after a number and a space, whose unit is that letter written
+# twice (`5 m` for `5 mm`): CTC writes a doubled letter only with a blank step between its
+# two, and a small monospace `mm` leaves none, so greedy decoding keeps one. Both are units;
+# on a screen, after a number, `mm` is the far likelier (a share of LONE_UNIT_SHARE for the
+# single letter), and the recogniser's likelihood of the two decides against that prior.
+_LONE_AFTER_NUMBER = re.compile(r"(?<![\w\"'^|:.,/-])\d+(?:[.,]\d+)? ([A-Za-z])(?![A-Za-z0-9|^])")
+# (`cc` is a doubled unit too, but a lone `C` after a number is as often a temperature's.)
+DOUBLED_UNITS = frozenset({"mm"})
+LONE_UNIT_SHARE = 0.01
+
+
+def doubled_unit_spans(text: str) -> list[tuple[int, int, list[tuple[str, float]]]]:
+    """Each lone letter after a number whose doubling is a unit (`5 m`), with that unit."""
+    found = []
+    for match in _LONE_AFTER_NUMBER.finditer(text):
+        letter = match[1]
+        if (2 * letter).lower() in DOUBLED_UNITS:
+            found.append((*match.span(1), [(2 * letter, 0.0)]))
+    return found
+
+
 def mend_labels(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
                 protected: frozenset[str] = frozenset()) -> tuple[str, list[int]]:
     """The reading with each short word in a label's or unit's slot read as the vocabulary's
@@ -174,5 +199,6 @@ def mend_labels(text: str, steps: list[int], probs: np.ndarray, index: dict[str,
     own name parts)."""
     if len(steps) != len(text):
         return text, steps
-    return read_again(text, steps, probs, index, label_spans(text, protected), NOT_A_LABEL,
-                      prior_counts=True)
+    text, steps = read_again(text, steps, probs, index, label_spans(text, protected), NOT_A_LABEL,
+                             prior_counts=True)
+    return read_again(text, steps, probs, index, doubled_unit_spans(text), LONE_UNIT_SHARE)
