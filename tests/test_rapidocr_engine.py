@@ -1001,7 +1001,9 @@ def test_small_lines_the_detector_joins_are_read_each_as_its_own_line(engine, mo
 def test_a_space_lost_between_a_label_and_its_value_is_put_back_where_the_ink_shows_one(size):
     """'kVp120', 'W:400L:40', 'Se:3Im:45', 'Fr1': the recogniser lost the space the ink
     shows between a value's label and its number, or between a number and the next label.
-    A label written run into its value ('T2', 'b1000') shows no such blank and stays."""
+    A label written run into its value ('T2', 'b1000') shows no such blank and stays; a
+    number run into the next field's known label and colon ('W:400L:40') is two fields
+    whatever the ink shows."""
     line = "kVp 120 W:400 L:40 Se:3 Im:45 Fr 1"
     crop, xs = rendered_line(line, size)
     dropped = {line.index(part) + len(part) - 1 for part in ("kVp ", "W:400 ", "Se:3 ", "Fr ")}
@@ -1011,9 +1013,15 @@ def test_a_space_lost_between_a_label_and_its_value_is_put_back_where_the_ink_sh
     text, positions = line_text.label_spaces_from_ink(lost, [xs[i] for i in kept], crop)
     assert text == line and len(positions) == len(text)
     # Written run together, or no label of a value: as read.
-    for glued in ("kVp120 W:400L:40 T2 b1000", "CT79688828 RA10939846"):
+    for glued in ("kVp120 T2 b1000", "CT79688828 RA10939846", "T2 3ab:45"):
         crop, xs = rendered_line(glued, size)
         assert line_text.label_spaces_from_ink(glued, xs, crop) == (glued, xs)
+    # A field's label glued to the value before it, with no blank in the ink: two fields.
+    for glued, fields in (("W:400L:40 Se:3Im:45", "W:400 L:40 Se:3 Im:45"), ("Se:3im:45", "Se:3 im:45")):
+        crop, xs = rendered_line(glued, size)
+        text, positions = line_text.label_spaces_from_ink(glued, xs, crop)
+        assert text == fields and len(positions) == len(text)
+        assert all(a <= b for a, b in zip(positions, positions[1:]))
 
 
 @pytest.mark.parametrize("size", [11, 16])

@@ -262,7 +262,7 @@ def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray,
 # A value's label run into its number (`kVp120`, `Fr1`), or a number run into the next
 # label (`W:400L:40`, `Se:3Im:45`): where a space may have been lost.
 _LABEL_THEN_DIGIT = re.compile(r"(?<![A-Za-z])([A-Za-z]{2,4})(?=\d)")
-_VALUE_THEN_LABEL = re.compile(r"(?<=\d)(?=[A-Za-z]{1,4}:\d)")
+_VALUE_THEN_LABEL = re.compile(r"(?<=\d)(?=([A-Za-z]{1,4}):\d)")
 # An NHS or CHI number read as ten digits: written 3-3-4 or run together, the ink tells which.
 _TEN_DIGITS = re.compile(r"\b(?:NHS|CHI)(?: ?(?:No|Number)\.?)? ?[:#]? ?(\d{10})(?!\d)")
 
@@ -275,14 +275,18 @@ def label_spaces_from_ink(text: str, xs: list[float], crop: np.ndarray) -> tuple
     (fixups.SPLIT_GAP times their median, the bound under which spaces_from_ink takes a space
     out; a number's two spaces both, and wider than each of its other blanks). A label
     written run into its value (`T2`, `b1000`), or a number written in one run, shows no
-    such blank and stays as read. Returns the text and each character's x, a space put back
+    such blank and stays as read. A number run into the next field's known label and colon
+    (`Se:3Im:45`) gets its space whatever the ink shows. Returns the text and each character's x, a space put back
     at the middle of its blank."""
     if len(xs) != len(text):
         return text, xs
     groups = [[m.end(1)] for m in _LABEL_THEN_DIGIT.finditer(text) if m[1].lower() in VALUE_LABELS]
-    groups += [[m.start()] for m in _VALUE_THEN_LABEL.finditer(text)]
+    # A number run into the next field's known label and colon (`Se:3Im:45`) is two fields
+    # whatever the ink shows: no screen writes a value's label glued to the value before it.
+    fields = [m.start() for m in _VALUE_THEN_LABEL.finditer(text) if m[1].lower() in VALUE_LABELS]
+    groups += [[m.start()] for m in _VALUE_THEN_LABEL.finditer(text) if m.start() not in fields]
     groups += [[m.start(1) + 3, m.start(1) + 6] for m in _TEN_DIGITS.finditer(text)]
-    if not groups:
+    if not groups and not fields:
         return text, xs
     gaps = ink_gaps(ink_columns(crop))
 
@@ -291,7 +295,7 @@ def label_spaces_from_ink(text: str, xs: list[float], crop: np.ndarray) -> tuple
         return max(((end - start, (start + end) / 2) for start, end in gaps
                     if start < xs[i] and end > xs[i - 1]), default=(0, 0.0))
 
-    spaces: list[tuple[int, float]] = []
+    spaces: list[tuple[int, float]] = [(i, blank(i)[1] or (xs[i - 1] + xs[i]) / 2) for i in fields]
     for places in groups:
         # The letter gaps of the run-together word itself (a line's median counts its spaces).
         first = text.rfind(" ", 0, places[0]) + 1
