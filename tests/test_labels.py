@@ -157,3 +157,14 @@ def test_a_lone_letter_is_weighed_only_as_a_doubled_unit_after_a_number():
         (2, 3, [("mm", 0.0)]), (8, 9, [("MM", 0.0)])]
     for line in ("5m", "Se:3 m", "x5 m", "5 L", "37 C", "5 mm"):
         assert doubled_unit_spans(line) == [], line
+
+
+@pytest.mark.parametrize("line, rival, mended", [
+    ("H:400 L:40", {0: ("W", 0.2)}, "W:400 L:40"),           # W a close second: the window
+    ("Se:3 M:400 L:40", {5: ("W", 0.2)}, "Se:3 W:400 L:40"),
+    ("H:400 L:40", {0: ("W", 1e-5)}, "H:400 L:40"),          # the H sure: as read
+    ("H:400 C:40", {0: ("W", 0.2)}, "H:400 C:40"),           # no level after it
+    ("AH:400 L:40", {1: ("W", 0.2)}, "AH:400 L:40"),         # not a one-letter label
+])
+def test_a_one_letter_label_before_a_level_is_weighed_as_the_window_width(line, rival, mended):
+    assert read(line, rival) == mended

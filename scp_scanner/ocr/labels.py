@@ -27,7 +27,8 @@ units, positions, anatomy and protocol words for the PII rules.
 
 After a number and a space, a lone `m` is weighed as `mm` (doubled_unit_spans): CTC
 writes a doubled letter only with a blank step between its two, which a small `mm` may not
-leave.
+leave. A one-letter label before a number and `L:` is weighed as the window's `W`
+(window_width_spans: `H:400 L:40` in faces whose W has H's straight sides).
 
 A word that may identify someone is never weighed: a known given name (pii/given_names.py,
 four letters and more), a common name of two or three letters (SHORT_NAMES), or a part of
@@ -191,6 +192,21 @@ def doubled_unit_spans(text: str) -> list[tuple[int, int, list[tuple[str, float]
     return found
 
 
+# A window's width written before its level (`W:400 L:40`), the W read as another letter (in
+# bitmap and terminal faces W has H's straight sides: `H:400 L:40`). Before `L:` and a
+# number, the one-letter label of a number is the window's W on every screen that writes the
+# pair; another letter there keeps a share of WINDOW_OTHER_SHARE, and the recogniser's
+# likelihood decides against that prior.
+_WINDOW_WIDTH = re.compile(r"(?<![A-Za-z0-9|])([A-VX-Za-vx-z|])(?=: ?\d+(?:[.,]\d+)? L: ?\d)")
+WINDOW_OTHER_SHARE = 0.01
+
+
+def window_width_spans(text: str) -> list[tuple[int, int, list[tuple[str, float]]]]:
+    """Each one-letter label before a number and `L:`, other than W, with W (its case)."""
+    return [(*match.span(1), [("w" if match[1].islower() else "W", 0.0)])
+            for match in _WINDOW_WIDTH.finditer(text)]
+
+
 def mend_labels(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
                 protected: frozenset[str] = frozenset()) -> tuple[str, list[int]]:
     """The reading with each short word in a label's or unit's slot read as the vocabulary's
@@ -201,4 +217,5 @@ def mend_labels(text: str, steps: list[int], probs: np.ndarray, index: dict[str,
         return text, steps
     text, steps = read_again(text, steps, probs, index, label_spans(text, protected), NOT_A_LABEL,
                              prior_counts=True)
-    return read_again(text, steps, probs, index, doubled_unit_spans(text), LONE_UNIT_SHARE)
+    text, steps = read_again(text, steps, probs, index, doubled_unit_spans(text), LONE_UNIT_SHARE)
+    return read_again(text, steps, probs, index, window_width_spans(text), WINDOW_OTHER_SHARE)
