@@ -171,15 +171,17 @@ def label_spans(text: str, protected: frozenset[str] = frozenset()
     return found
 
 
+# Slots a screen fills one way (below): the word read there, when it is not that word, keeps a
+# share of ONE_WAY_SHARE, and the recogniser's likelihood decides against that prior.
+ONE_WAY_SHARE = 0.01
+
 # A unit read as one letter after a number and a space, whose unit is that letter written
 # twice (`5 m` for `5 mm`): CTC writes a doubled letter only with a blank step between its
 # two, and a small monospace `mm` leaves none, so greedy decoding keeps one. Both are units;
-# on a screen, after a number, `mm` is the far likelier (a share of LONE_UNIT_SHARE for the
-# single letter), and the recogniser's likelihood of the two decides against that prior.
+# on a screen, after a number, `mm` is the far likelier.
 _LONE_AFTER_NUMBER = re.compile(r"(?<![\w\"'^|:.,/-])\d+(?:[.,]\d+)? ([A-Za-z])(?![A-Za-z0-9|^])")
 # (`cc` is a doubled unit too, but a lone `C` after a number is as often a temperature's.)
 DOUBLED_UNITS = frozenset({"mm"})
-LONE_UNIT_SHARE = 0.01
 
 
 def doubled_unit_spans(text: str) -> list[tuple[int, int, list[tuple[str, float]]]]:
@@ -195,10 +197,8 @@ def doubled_unit_spans(text: str) -> list[tuple[int, int, list[tuple[str, float]
 # A window's width written before its level (`W:400 L:40`), the W read as another letter (in
 # bitmap and terminal faces W has H's straight sides: `H:400 L:40`). Before `L:` and a
 # number, the one-letter label of a number is the window's W on every screen that writes the
-# pair; another letter there keeps a share of WINDOW_OTHER_SHARE, and the recogniser's
-# likelihood decides against that prior.
+# pair.
 _WINDOW_WIDTH = re.compile(r"(?<![A-Za-z0-9|])([A-VX-Za-vx-z|])(?=: ?\d+(?:[.,]\d+)? L: ?\d)")
-WINDOW_OTHER_SHARE = 0.01
 
 
 def window_width_spans(text: str) -> list[tuple[int, int, list[tuple[str, float]]]]:
@@ -217,5 +217,5 @@ def mend_labels(text: str, steps: list[int], probs: np.ndarray, index: dict[str,
         return text, steps
     text, steps = read_again(text, steps, probs, index, label_spans(text, protected), NOT_A_LABEL,
                              prior_counts=True)
-    text, steps = read_again(text, steps, probs, index, doubled_unit_spans(text), LONE_UNIT_SHARE)
-    return read_again(text, steps, probs, index, window_width_spans(text), WINDOW_OTHER_SHARE)
+    one_way = sorted(doubled_unit_spans(text) + window_width_spans(text))
+    return read_again(text, steps, probs, index, one_way, ONE_WAY_SHARE)

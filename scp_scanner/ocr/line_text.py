@@ -276,15 +276,19 @@ def label_spaces_from_ink(text: str, xs: list[float], crop: np.ndarray) -> tuple
     out; a number's two spaces both, and wider than each of its other blanks). A label
     written run into its value (`T2`, `b1000`), or a number written in one run, shows no
     such blank and stays as read. A number run into the next field's known label and colon
-    (`Se:3Im:45`) gets its space whatever the ink shows. Returns the text and each character's x, a space put back
-    at the middle of its blank."""
+    (`Se:3Im:45`) gets its space whatever the ink shows. Returns the text and each
+    character's x, a space put back at the middle of its blank."""
     if len(xs) != len(text):
         return text, xs
     groups = [[m.end(1)] for m in _LABEL_THEN_DIGIT.finditer(text) if m[1].lower() in VALUE_LABELS]
     # A number run into the next field's known label and colon (`Se:3Im:45`) is two fields
     # whatever the ink shows: no screen writes a value's label glued to the value before it.
-    fields = [m.start() for m in _VALUE_THEN_LABEL.finditer(text) if m[1].lower() in VALUE_LABELS]
-    groups += [[m.start()] for m in _VALUE_THEN_LABEL.finditer(text) if m.start() not in fields]
+    fields = []
+    for match in _VALUE_THEN_LABEL.finditer(text):
+        if match[1].lower() in VALUE_LABELS:
+            fields.append(match.start())
+        else:
+            groups.append([match.start()])
     groups += [[m.start(1) + 3, m.start(1) + 6] for m in _TEN_DIGITS.finditer(text)]
     if not groups and not fields:
         return text, xs
