@@ -182,6 +182,21 @@ def test_two_header_words_read_as_one_are_read_as_the_two(line, rival, mended):
     assert read(line, rival, NOTHING_EXPECTED) == line
 
 
+def test_a_whole_value_of_three_words_read_as_one_is_read_as_its_words():
+    """`GlasgowRoyalInfirmary`: tight spacing lost both spaces of a three-word value; it is
+    weighed joined, as read, and written apart. Without the header, or in another order, it
+    stays as read."""
+    expected = expected_words([("InstitutionName", "Glasgow Royal Infirmary"), ("PatientID", "244443232")])
+    assert expected.runs == (("glasgow", "royal", "infirmary"),)
+    assert read("GlasgowRoyalInfirmary ID: 244443232", expected=expected) == "Glasgow Royal Infirmary ID: 244443232"
+    assert read("GLASGOWROYALINFIRMARY", expected=expected) == "GLASGOW ROYAL INFIRMARY"
+    assert read("GlasgowRoyalInfirmary", expected=NOTHING_EXPECTED) == "GlasgowRoyalInfirmary"
+    assert read("RoyalGlasgowInfirmary", expected=expected) == "RoyalGlasgowInfirmary"
+    # A value of two words, or with a word too short to weigh, gives no run.
+    assert expected_words([("InstitutionName", "Raigmore Hospital")]).runs == ()
+    assert expected_words([("InstitutionName", "St Johns Hospital")]).runs == ()
+
+
 @pytest.mark.parametrize("line", [
     "HospitalRaigmore",           # not an order the header writes them in
     "RaigmoreHospitals",          # as sure as read, and another word

@@ -934,6 +934,33 @@ def test_two_listed_words_read_with_a_narrow_space_stay_two_words():
         assert line_text.spaces_from_ink(read, positions, crop, listed) == text
 
 
+def test_a_space_between_two_words_the_header_writes_apart_stays():
+    """'AHMED DUNCAN' where PatientName is DUNCAN^AHMED: DUNCAN is a given name too, so
+    without the header the narrow space is taken for a lost caret (FAMILY GIVEN) and the
+    words are joined; the header writes them apart given name first, so they stay two.
+    FAMILY GIVEN in the header's own order is still joined, and so is a split word."""
+    from scp_scanner.ocr.expected import expected_words
+    from scp_scanner.ocr.lexicon import load_lexicon
+    from scp_scanner.pii.given_names import GIVEN_NAMES
+
+    known = load_lexicon()
+
+    def listed(word: str) -> bool:
+        return word in known or word in GIVEN_NAMES
+
+    expected = expected_words([("PatientName", "DUNCAN^AHMED"), ("InstitutionName", "Glasgow Royal Infirmary")])
+    assert ("ahmed", "duncan") in expected.written_apart and ("royal", "infirmary") in expected.written_apart
+    assert ("duncan", "ahmed") not in expected.written_apart          # the DICOM name's caret
+    for text, at, kept in (("AHMEDDUNCAN CHI", 4, True), ("DUNCANAHMED CHI", 5, False),
+                           ("ABDOMEN Se: 3", 2, False)):
+        crop, xs = rendered_line(text, 16)
+        read = text[:at + 1] + " " + text[at + 1:]
+        positions = xs[:at + 1] + [(xs[at] + xs[at + 1]) / 2] + xs[at + 1:]
+        assert line_text.spaces_from_ink(read, positions, crop, listed) == text          # joined
+        assert line_text.spaces_from_ink(read, positions, crop, listed, expected.written_apart) == (
+            read if kept else text)
+
+
 def _stacked(lines: list[str], face: str, size: int, step: int, top: int = 452) -> Image:
     """A black 640x480 frame with white lines of text `step` px apart in its bottom-left corner."""
     from PIL import Image as PILImage, ImageDraw, ImageFont

@@ -20,7 +20,8 @@ names as their words of three letters or more, institution names as their words 
 more (and a person's name as FAMILY^GIVEN, for a caret read as a letter), two neighbouring
 words of one value read as one
 word (`GeneralHospital`: weighed joined, as the recogniser read them, and written apart, a
-DICOM name's FAMILY then GIVEN with its caret), IDs of five characters or more with a digit,
+DICOM name's FAMILY then GIVEN with its caret), and so a whole value of three words or more
+(`GlasgowRoyalInfirmary`), IDs of five characters or more with a digit,
 and dates, written in the layout of the span read (day, month and year in the order its
 groups allow, its separators or one of `-`, `.`, `/`, a month's name where it has letters). A span
 that reads as one of the screen's own words (`DOB`, `Ref`, `ABDOMEN`: pii/safe_text.py) stays as
@@ -33,7 +34,10 @@ header's words is NOT_EXPECTED times BY_CHANCE, the chance that another word wou
 there beside that neighbour (`spans_in_context`, weighed last, after every other span).
 First of all, two neighbouring words whose letters together are exactly a header word or a
 DICOM name (`WIL SON^AHMED`) are joined (`split_header_words`): monospace faces give a
-narrow letter a whole cell, and the recogniser reads its side bearings as a space.
+narrow letter a whole cell, and the recogniser reads its side bearings as a space. The other
+way round, two words the header writes apart (`AHMED DUNCAN`, a name shown given name
+first) keep the space between them when the line's ink shows none wider than a letter gap
+(`ExpectedWords.written_apart`, line_text.spaces_from_ink).
 """
 from __future__ import annotations
 
@@ -108,6 +112,7 @@ class ExpectedWords:
     codes: tuple[str, ...] = ()                     # as stored: letters and digits
     dates: tuple[datetime.date, ...] = ()
     pairs: tuple[tuple[str, str], ...] = ()         # neighbouring words of one value, lower case
+    runs: tuple[tuple[str, ...], ...] = ()          # a value's words, three or more, lower case
 
     def __bool__(self) -> bool:
         return bool(self.words or self.codes or self.dates)
@@ -122,8 +127,15 @@ class ExpectedWords:
         """A digest of the values (the engine's cache key); empty when nothing is expected."""
         if not self:
             return b""
-        values = (self.words, self.names, self.codes, self.dates, self.pairs)
+        values = (self.words, self.names, self.codes, self.dates, self.pairs, self.runs)
         return hashlib.blake2b(repr(values).encode(), digest_size=16).digest()
+
+    @cached_property
+    def written_apart(self) -> frozenset[tuple[str, str]]:
+        """Neighbouring words of a value that the header writes with a space between them
+        (`ahmed`, `duncan` for a name shown given name first; `royal`, `infirmary`): every
+        pair but a DICOM name's FAMILY then GIVEN, whose caret a reading may have lost."""
+        return frozenset(pair for pair in self.pairs if (pair[0].upper(), pair[1].upper()) not in self.names)
 
 
 NOTHING_EXPECTED = ExpectedWords()
@@ -137,6 +149,7 @@ def expected_words(identifiers: Iterable[tuple[str, str]]) -> ExpectedWords:
     names: dict[tuple[str, str], None] = {}
     codes: dict[str, None] = {}
     pairs: dict[tuple[str, str], None] = {}
+    runs: dict[tuple[str, ...], None] = {}
     for _, kind, value in header_values(identifiers):
         if kind == "id":
             code = "".join(ch for ch in value if ch.isascii() and ch.isalnum())
@@ -154,6 +167,8 @@ def expected_words(identifiers: Iterable[tuple[str, str]]) -> ExpectedWords:
                     pairs[(first, second)] = None
                     if kind == "name":          # a name is shown given name first as often
                         pairs[(second, first)] = None
+            if len(value_words) >= 3 and min(map(len, value_words)) >= MIN_SPAN and not set(value_words) & PLACEHOLDERS:
+                runs[tuple(value_words)] = None
             if kind == "name":
                 parts = ["".join(ch for ch in part if ch.isalpha()) for part in value.split("^")[:2]]
                 if len(parts) == 2 and all(len(part) >= 2 for part in parts):
@@ -161,7 +176,7 @@ def expected_words(identifiers: Iterable[tuple[str, str]]) -> ExpectedWords:
     dates = dict.fromkeys(day for _, day in header_dates(identifiers))
     if not (words or codes or dates):
         return NOTHING_EXPECTED
-    return ExpectedWords(tuple(words), tuple(names), tuple(codes), tuple(dates), tuple(pairs))
+    return ExpectedWords(tuple(words), tuple(names), tuple(codes), tuple(dates), tuple(pairs), tuple(runs))
 
 
 def _cases(word: str) -> list[str]:
@@ -182,6 +197,10 @@ def _word_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, 
             # FAMILY then GIVEN is a DICOM name whose caret was lost, written with it.
             mark = "^" if (first.upper(), second.upper()) in expected.names else " "
             readings += [(a + b, f"{a}{mark}{b}") for a, b in zip(_cases(first), _cases(second))]
+    for run in expected.runs:                 # a whole value read as one word
+        if abs(sum(map(len, run)) - len(span)) <= LENGTH_SLACK:
+            written = list(zip(*(_cases(word) for word in run)))
+            readings += [("".join(words), " ".join(words)) for words in written]
     return readings
 
 

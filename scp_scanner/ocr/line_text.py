@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import numpy as np
 
@@ -212,7 +212,8 @@ _SHORT_NUMBER = re.compile(r"^\d{1,3}$")
 
 
 def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray,
-                    listed: Callable[[str], bool] | None = None) -> str:
+                    listed: Callable[[str], bool] | None = None,
+                    apart: Collection[tuple[str, str]] = ()) -> str:
     """Drop a space the recogniser put inside a word ("Stra cathro", "ABD OMEN") where the
     second part continues the first (fixups.continues, the rule the tesseract engine uses:
     numbers and capitalised next words stay apart), or a space read inside a number beside
@@ -225,7 +226,11 @@ def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray,
     listed (a word or name the lexicon knows, lower case): two such words stay apart unless
     together they make one or the second is a given name ("CATRIONA DOE", "DAVID WILSON": in a
     small face a space is as narrow as a letter gap; "MAC DONALD", "ABD OMEN" and a DICOM
-    name whose caret was lost, "STEWART DAVID", are still joined: _two_words)."""
+    name whose caret was lost, "STEWART DAVID", are still joined: _two_words).
+
+    apart: pairs of words, lower case, that the instance's header writes apart
+    (ExpectedWords.written_apart): such a pair keeps its space ("AHMED DUNCAN" where
+    PatientName is DUNCAN^AHMED, though DUNCAN is a given name too)."""
     if " " not in text.strip() or len(xs) != len(text):
         return text
     gaps = ink_gaps(ink_columns(crop))
@@ -252,6 +257,8 @@ def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray,
         if not inside_number and (not width or not continues(before.rstrip(CARET_LOOKALIKES), after)):
             continue
         if not inside_number and listed is not None and _two_words(before, after, listed):
+            continue
+        if (before.lower(), after.lower()) in apart:
             continue
         others = [w for j, w in spaces.items() if j != i]
         if width <= SPLIT_GAP * max(letter, 1.0) or (others and width < SPACE_SHARE * max(others)):

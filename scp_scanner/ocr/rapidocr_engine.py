@@ -862,7 +862,7 @@ class RapidOcrEngine:
             xs = [(t + 0.5) * step for t in steps]
             if self._screen_words:
                 text, xs = label_spaces_from_ink(text, xs, crop)
-            text = spaces_from_ink(text, xs, crop, self._listed)
+            text = spaces_from_ink(text, xs, crop, self._listed, self._expected.written_apart)
             out.append((text, float(score)))
         return out
 
