@@ -83,6 +83,10 @@ class TextBox:
     right: int
     bottom: int
     confidence: float = -1.0         # 0..100, -1 when the engine gives none
+    # Text seen but not read: a line of coloured annotation that the detector found and the
+    # recogniser could not read (ocr/colour_text.py); its text is blank and it is flagged,
+    # since what cannot be read cannot be cleared (pii/judge.py).
+    unread: bool = False
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,15 @@ SEPARATOR = " "
 
 
 def whole_text(boxes: list[TextBox]) -> str:
-    return SEPARATOR.join(box.text for box in boxes)
+    """The boxes' texts joined; a box with no text (TextBox.unread) adds nothing."""
+    return SEPARATOR.join(box.text for box in boxes if box.text)
 
 
 def box_spans(boxes: list[TextBox]) -> list[tuple[int, int]]:
-    """[start, end) of each box's text inside whole_text(boxes)."""
+    """[start, end) of each box's text inside whole_text(boxes) (empty for a box with no text)."""
     spans, position = [], 0
     for box in boxes:
         spans.append((position, position + len(box.text)))
-        position += len(box.text) + len(SEPARATOR)
+        if box.text:
+            position += len(box.text) + len(SEPARATOR)
     return spans

@@ -628,6 +628,34 @@ def test_small_coloured_text_over_speckle_is_read_on_black(colour, monkeypatch):
     assert not any(found(word, plain) for word in words), "the plain read needs no colour pass here"
 
 
+def test_coloured_text_seen_but_not_read_is_kept_as_an_unread_box():
+    """7 px magenta lines over speckle, JPEG 35: found by their colour and detected on black,
+    but the recogniser cannot read them. They are kept as boxes with no text (unread), where
+    the lines are drawn. The same lines drawn grey (no colour to find them by) give none,
+    and so does coloured text large enough to read."""
+    engine = RapidOcrEngine(model_cache=False)
+    boxes = engine.read(speckle_with_coloured_text(7, 35, (255, 0, 255)))
+    unread = [b for b in boxes if b.unread]
+    assert len(unread) >= 2, boxes
+    assert all(b.text == "" and b.left < 200 and b.top < 10 + 4 * 13 for b in unread), unread
+    assert not any(b.unread for b in engine.read(speckle_with_coloured_text(7, 35, (128, 128, 128))))
+    readable = engine.read(speckle_with_coloured_text(13, 90, (255, 0, 255)))
+    assert readable and not any(b.unread for b in readable), readable
+
+
+def test_an_unread_box_needs_a_detected_line_and_five_characters_of_length():
+    from scp_scanner.ocr.colour_text import unread_lines
+
+    line = (20, 10, 30, 80)                           # top, left, bottom, right: 7 heights long
+    detected = [(8, 18, 84, 33)]                      # left, top, right, bottom
+    (box,) = unread_lines([line], detected)
+    assert box.unread and box.text == "" and (box.left, box.top, box.right, box.bottom) == (8, 18, 84, 33)
+    assert unread_lines([line], []) == []                              # the detector saw no line
+    assert unread_lines([line], [(100, 18, 150, 33)]) == []            # nor there
+    # A boxed label of two or three letters (22 px at 10 px high) is no identifier's length.
+    assert unread_lines([(462, 412, 472, 434)], [(406, 456, 438, 479)]) == []
+
+
 def test_coloured_lines_left_over_by_a_read_are_found_and_grey_frames_have_none():
     from scp_scanner.ocr.colour_text import colour_lines, on_black
 

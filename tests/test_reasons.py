@@ -73,6 +73,28 @@ def test_judge_gives_per_box_reasons():
     assert set(verdict.reasons_of(1) + verdict.reasons_of(2)) <= set(verdict.reasons)
 
 
+def test_text_seen_but_not_read_is_flagged_with_its_own_reason():
+    """A box of coloured text the recogniser could not read (TextBox.unread) has no text; it
+    is flagged, and so is its image, though nothing else in it is identifying, and it adds
+    nothing to the text NER reads."""
+    from scp_scanner.pii.judge import UNREAD
+    from scp_scanner.text import box_spans, whole_text
+
+    ner = create("spacy")
+    info = InstanceInfo("x.dcm", identifiers=(("PatientID", "98765432"),))
+    boxes = [TextBox("W:400 L:40", 0, 0, 10, 10), TextBox("", 0, 20, 60, 28, unread=True), TextBox("HFS", 0, 40, 9, 48)]
+    assert whole_text(boxes) == "W:400 L:40 HFS"
+    assert box_spans(boxes) == [(0, 10), (11, 11), (11, 14)]
+    verdict = judge(boxes, info, ner)
+    assert verdict.box_sensitive == (False, True, False) and verdict.sensitive
+    assert verdict.reasons_of(1) == (UNREAD,) and verdict.reasons == (UNREAD,)
+    alone = judge([TextBox("", 0, 20, 60, 28, unread=True)], info, ner)
+    assert alone.box_sensitive == (True,) and alone.sensitive
+    # The same boxes, all read: nothing flagged.
+    clean = judge([boxes[0], boxes[2]], info, ner)
+    assert clean.box_sensitive == (False, False) and not clean.sensitive and clean.reasons == ()
+
+
 def test_rolling_writer_keeps_each_files_own_header(tmp_path):
     writer = RollingCsvWriter(tmp_path, "t", RollPolicy(None, 0), fsync=False, header=REASONS_HEADER)
     path, offset = writer.write_rows([["a.dcm", 0, -1] + [""] * 11 + ["ner:PERSON 'A B'"]])

@@ -15,6 +15,13 @@ letters melt into one coloured bar; its height (one text line) and its being lef
 the first read are the test. Colour Doppler is chromatic too, but in blobs taller than a
 line or under lines already read; what is left is read, and the recogniser keeps only what
 it reads as text (its confidence floor applies as to every line).
+
+What is left after that is text seen but not read: a cluster of the same kind that still no
+line read covers, where the detector found a text line on black (a JPEG'd 8 px word over
+speckle whose letters the recogniser reads at 26-45% confidence, under its floor). It is not
+dropped: `unread_lines` makes it a box with no text, flagged (TextBox.unread), so that the
+image reaches a reviewer and the redactor covers the line. Text that cannot be read cannot
+be cleared. Such a cluster must be as long as five characters (UNREAD_MIN_ASPECT).
 """
 from __future__ import annotations
 
@@ -45,6 +52,12 @@ MIN_HEIGHT = 5
 MAX_HEIGHT = 48
 MIN_PIXELS = 20
 MIN_ASPECT = 2
+# A cluster left unread is kept as text seen but not read (unread_lines) only where its
+# coloured pixels span this many times its height: five characters or more (a character
+# about 0.6 of the line's height), as many as the shortest identifier written (a date, an
+# ID, a name). A boxed label of two or three letters (the blue-framed `THI` of pydicom-data's
+# 3-D echo, which the recogniser reads as a lone `I`) is not.
+UNREAD_MIN_ASPECT = 3
 # Clusters are joined across gaps of GAP px sideways (letters and words of one line).
 GAP = 6
 # Coloured pixels within this many px of a line already read belong to it.
@@ -92,6 +105,24 @@ def colour_lines(image: Image, read: list[TextBox], strength: np.ndarray | None 
         left, right = left + int(columns[0]), left + int(columns[-1]) + 1
         if right - left >= MIN_ASPECT * h:
             out.append((top, left, top + h, right))
+    return out
+
+
+def unread_lines(left: list[tuple[int, int, int, int]], detected: list[tuple[int, int, int, int]]
+                 ) -> list[TextBox]:
+    """Boxes of text seen but not read (TextBox.unread): each cluster `left` ((top, left,
+    bottom, right): colour_lines after every read) as long as UNREAD_MIN_ASPECT heights that a
+    line the detector found (`detected`: (left, top, right, bottom), image pixels) overlaps,
+    as the two together."""
+    out = []
+    for top, left_, bottom, right in left:
+        if right - left_ < UNREAD_MIN_ASPECT * (bottom - top):
+            continue
+        lines = [d for d in detected if d[0] < right and left_ < d[2] and d[1] < bottom and top < d[3]]
+        if lines:
+            out.append(TextBox("", min([left_] + [d[0] for d in lines]), min([top] + [d[1] for d in lines]),
+                               max([right] + [d[2] for d in lines]), max([bottom] + [d[3] for d in lines]),
+                               unread=True))
     return out
 
 

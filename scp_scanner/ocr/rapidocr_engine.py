@@ -56,7 +56,7 @@ from ..registry import EngineError
 from .confusions import space_gaps, true_runs
 from .fixups import word_shape
 from .dim import dim_lines, stretched
-from .colour_text import chroma, colour_lines, is_colour_frame, on_black
+from .colour_text import chroma, colour_lines, is_colour_frame, on_black, unread_lines
 from .dim import margin as dim_margin
 from .expected import NOTHING_EXPECTED, ExpectedWords, mend_expected
 from .fields import mend_fields, mend_names
@@ -941,8 +941,10 @@ class RapidOcrEngine:
         rects: list[Rect] = []
         for window in windows:
             rects.extend(self._detect_window(shown, view, window, window, whole_lines=False) or [])
-        return [box for box in self._lines(shown, view, rects)
-                if not any(overlap(box, o) > 0 for o in boxes)]
+        read = [box for box in self._lines(shown, view, rects) if not any(overlap(box, o) > 0 for o in boxes)]
+        return read + unread_lines(colour_lines(image, boxes + read, strength),
+                                   [view.to_original(r.left, r.top, r.right, r.bottom, image.height, image.width)
+                                    for r in rects])
 
     def _dim_text(self, image: Image, boxes: list[TextBox]) -> list[TextBox]:
         """Lines of text drawn at near-black levels (ocr/dim.py), read from the image with

@@ -38,6 +38,8 @@ from .rules import RULES, Hit, RuleParams, find_all
 from .safe_text import LABEL_WORDS, SAFE_WORDS, is_safe_token, strip_punct
 
 NER_LABELS = frozenset({"PERSON", "ORG", "LOC"})
+# The reason given for a line of text seen but not read (TextBox.unread): no text to quote.
+UNREAD = "unread-text"
 # Tokens are split at white space and at the '^' look-alikes of DICOM names (ocr/confusions.py).
 _TOKEN = re.compile(rf"[^\s{re.escape(TOKEN_CARETS)}]+")
 _VOWELS = frozenset("aeiouy")
@@ -119,17 +121,19 @@ def _box_flagged(text: str, hit: Hit, span: tuple[int, int]) -> bool:
 
 def judge(boxes: list[TextBox], info: InstanceInfo, ner: NerEngine | None,
           rules: RuleParams = RULES) -> Verdict:
-    """Per-box flags, the whole-image flag, and the reasons, for one image's OCR boxes."""
+    """Per-box flags, the whole-image flag, and the reasons, for one image's OCR boxes.
+    A box of text seen but not read (TextBox.unread) is flagged, and so is its image."""
     text = whole_text(boxes)
-    if not text.strip():
-        return Verdict(tuple(False for _ in boxes), False, ())
-    hits = find_all(text, info.identifiers, rules)
-    if ner is not None:
-        hits.extend(_entity_hits(text, ner.entities(text)))
+    hits = []
+    if text.strip():
+        hits = find_all(text, info.identifiers, rules)
+        if ner is not None:
+            hits.extend(_entity_hits(text, ner.entities(text)))
     spans = box_spans(boxes)
     ordered = sorted(hits, key=lambda h: (h.start, h.rule))
-    box_reasons = tuple(tuple(dict.fromkeys(hit.reason for hit in ordered if _box_flagged(text, hit, span)))
-                        for span in spans)
+    box_reasons = tuple((UNREAD,) if box.unread else
+                        tuple(dict.fromkeys(hit.reason for hit in ordered if _box_flagged(text, hit, span)))
+                        for box, span in zip(boxes, spans))
     flags = tuple(bool(why) for why in box_reasons)
-    reasons = tuple(dict.fromkeys(hit.reason for hit in ordered))
+    reasons = tuple(dict.fromkeys([hit.reason for hit in ordered] + [UNREAD for box in boxes if box.unread]))
     return Verdict(flags, bool(hits) or any(flags), reasons, box_reasons if any(flags) else ())
