@@ -95,6 +95,28 @@ def test_a_span_read_with_certainty_or_already_a_header_value_stays(line):
     assert read(line, sure=0.9999) == line
 
 
+@pytest.mark.parametrize("line, rival, mended", [
+    # The caret's place read as a letter the recogniser was sure of, the rest the header's.
+    ("Ref FERGUSONAELIZABETH", {}, "Ref FERGUSON^ELIZABETH"),
+    ("KHANNCATRIONA 1010679252", {}, "KHAN^CATRIONA 1010679252"),
+    ("Ref FergusonYElizabeth", {}, "Ref Ferguson^Elizabeth"),
+    # and a letter of the name doubted besides (`FERGUSONAPIONA` for FERGUSON^FIONA).
+    ("Ref FERGUSONAPLIZABETH", {13: ("E", 0.3)}, "Ref FERGUSON^ELIZABETH"),
+])
+def test_a_names_caret_read_as_a_letter_is_read_as_the_caret(line, rival, mended):
+    assert read(line, rival) == mended
+    assert read(line, rival, NOTHING_EXPECTED) == line
+
+
+@pytest.mark.parametrize("line", [
+    "Ref FERGUSONAPLIZABETH",     # another letter read with certainty: another name
+    "Ref FERGUSONAAELIZABETH",    # a letter more than the name's caret
+    "ELIZABETHAFERGUSON",         # not FAMILY then GIVEN
+])
+def test_a_caret_read_as_a_letter_needs_the_rest_of_the_name(line):
+    assert read(line, sure=0.9999) == line
+
+
 def test_a_label_or_a_short_name_never_claims_the_other():
     header = (("PatientName", "DOE^HAMISH"), ("PatientBirthDate", "19930124"))
     # DOE is too short a word to weigh (as for the English word prior); DOB is a label.

@@ -192,6 +192,14 @@ def _word_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, 
         joined = f"{family}^{given}"
         if abs(len(joined) - len(span)) <= LENGTH_SLACK:
             readings += [joined, f"{family.capitalize()}^{given.capitalize()}"]
+        if len(span) == len(joined) and span[len(family)] != "^":
+            # The caret's place read as a letter (`REIDASARAH`, `FERGUSONAPIONA`): a small
+            # caret sits alone at the top of the line, and the recogniser, which rarely saw
+            # one, reads it as whatever it resembles. The name is weighed with the letter
+            # read there, and written with its caret.
+            mark = span[len(family)]
+            readings += [(f"{f}{mark}{g}", f"{f}^{g}")
+                         for f, g in ((family, given), (family.capitalize(), given.capitalize()))]
     for first, second in expected.pairs:      # two words read as one, their space lost
         if abs(len(first) + len(second) - len(span)) <= LENGTH_SLACK:
             # FAMILY then GIVEN is a DICOM name whose caret was lost, written with it.
