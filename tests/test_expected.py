@@ -117,6 +117,35 @@ def test_a_caret_read_as_a_letter_needs_the_rest_of_the_name(line):
     assert read(line, sure=0.9999) == line
 
 
+def test_a_span_with_an_accented_letter_is_found_in_its_base_letters_and_weighed_as_read():
+    """The recogniser's alphabet holds accented letters (a blurred i's dot read as an acute:
+    `Véctoria`); the span is looked for in base letters and weighed as read, so the
+    header's `Victoria` wins where the model doubted the `é` (its `i` a close second), and
+    not where it was sure. fields.base_letters keeps one character for one."""
+    from scp_scanner.ocr.fields import base_letters
+    from test_lexicon import ALPHABET
+
+    assert base_letters("Véctoria mÅs ñ Høspill 5 mm² 13±31") == "Vectoria mAs n Høspill 5 mm² 13±31"
+    alphabet = ALPHABET[:-1] + ["é", " "]
+    index = {ch: i for i, ch in enumerate(alphabet) if i}
+    expected = expected_words([("InstitutionName", "Victoria Hospital")])
+
+    def mended(line: str, doubted: float, sure: float = 0.97) -> str:
+        rows = []
+        for i, ch in enumerate(line):
+            row = np.full(len(alphabet), (1 - sure) / (len(alphabet) - 1))
+            row[index[ch]] = sure
+            if ch == "é":
+                row[index["i"]], row[index["é"]] = doubted, sure - doubted
+            rows += [row, row, np.eye(len(alphabet))[0]]
+        probs = np.array(rows)
+        return mend_expected(line, steps_of(probs), probs, index, expected)[0]
+
+    assert mended("Véctoria Hospital", 0.3) == "Victoria Hospital"
+    assert mended("Véctoria", 0.3) == "Victoria"
+    assert mended("Véctoria Hospital", 1e-6, sure=0.9999) == "Véctoria Hospital"
+
+
 def test_a_label_or_a_short_name_never_claims_the_other():
     header = (("PatientName", "DOE^HAMISH"), ("PatientBirthDate", "19930124"))
     # DOE is too short a word to weigh (as for the English word prior); DOB is a label.

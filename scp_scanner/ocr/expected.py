@@ -52,7 +52,7 @@ import numpy as np
 
 from ..pii.rules import PLACEHOLDERS, header_dates, header_values
 from ..pii.safe_text import SCREEN_WORDS
-from .fields import UNFORMED, read_again
+from .fields import UNFORMED, base_letters, read_again
 from .fixups import MONTH_ABBREVIATIONS, edits
 from .lexicon import replace_spans
 
@@ -312,11 +312,12 @@ def mend_expected(text: str, steps: list[int], probs: np.ndarray, index: dict[st
     fields.mend_fields', with the instance's ExpectedWords."""
     if not expected or len(steps) != len(text):
         return text, steps
-    text, steps = replace_spans(text, steps, split_header_words(text, expected))
+    # Spans are looked for in base letters (fields.base_letters: `Véctoria`), weighed as read.
+    text, steps = replace_spans(text, steps, split_header_words(base_letters(text), expected))
     for kinds in (_JOINED, _SINGLE):
-        text, steps = read_again(text, steps, probs, index, expected_spans(text, expected, kinds),
-                                 NOT_EXPECTED)
-    return read_again(text, steps, probs, index, spans_in_context(text, expected),
+        text, steps = read_again(text, steps, probs, index,
+                                 expected_spans(base_letters(text), expected, kinds), NOT_EXPECTED)
+    return read_again(text, steps, probs, index, spans_in_context(base_letters(text), expected),
                       NOT_EXPECTED * BY_CHANCE)
 
 

@@ -57,6 +57,7 @@ import datetime
 import itertools
 import math
 import re
+import unicodedata
 from typing import Callable
 
 import numpy as np
@@ -375,6 +376,21 @@ def read_again(text: str, steps: list[int], probs: np.ndarray, index: dict[str, 
     return replace_spans(text, steps, changes)
 
 
+def base_letters(text: str) -> str:
+    """text with each accented Latin letter written as its base letter, one character for one
+    (`Véctoria` -> `Vectoria`, `más` -> `mas`): the spans of a form are looked for in these,
+    while the span as read is weighed in the recogniser's own letters. Its alphabet holds
+    accented letters, which line_text.mend folds only after the forms are read; a small
+    `i`'s dot, blurred, is read as an acute accent."""
+    if text.isascii():
+        return text
+    out = []
+    for ch in text:
+        base = [c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)]
+        out.append(base[0] if len(base) == 1 and base[0].isascii() and base[0].isalpha() else ch)
+    return "".join(out)
+
+
 def mend_fields(text: str, steps: list[int], probs: np.ndarray,
                 index: dict[str, int]) -> tuple[str, list[int]]:
     """The reading with each field that is not of its form (a date's month, a numeric date's
@@ -383,7 +399,7 @@ def mend_fields(text: str, steps: list[int], probs: np.ndarray,
     text and steps: the greedy CTC reading of one line and each character's time step;
     probs: the recogniser's output (steps x classes); index: each character's class."""
     found = [(start, end, [(reading, 0.0) for reading in readings])
-             for start, end, readings in _fields(text)]      # all as likely beforehand
+             for start, end, readings in _fields(base_letters(text))]      # all as likely beforehand
     return read_again(text, steps, probs, index, found)
 
 

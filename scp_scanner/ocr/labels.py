@@ -46,7 +46,7 @@ import numpy as np
 from ..pii.given_names import GIVEN_NAMES
 from ..pii.safe_text import LABEL_WORDS, SCREEN_WORDS, UNITS, VALUE_LABELS
 from .confusions import DIGIT_LOOKALIKES as CONFUSED
-from .fields import read_again
+from .fields import base_letters, read_again
 from .lexicon import LETTER_SHAPES
 
 # The prior that a word in a label's or unit's slot is none of the vocabulary's words. With
@@ -215,7 +215,8 @@ def mend_labels(text: str, steps: list[int], probs: np.ndarray, index: dict[str,
     own name parts)."""
     if len(steps) != len(text):
         return text, steps
-    text, steps = read_again(text, steps, probs, index, label_spans(text, protected), NOT_A_LABEL,
-                             prior_counts=True)
-    one_way = sorted(doubled_unit_spans(text) + window_width_spans(text))
+    text, steps = read_again(text, steps, probs, index, label_spans(base_letters(text), protected),
+                             NOT_A_LABEL, prior_counts=True)
+    letters = base_letters(text)
+    one_way = sorted(doubled_unit_spans(letters) + window_width_spans(letters))
     return read_again(text, steps, probs, index, one_way, ONE_WAY_SHARE)
