@@ -194,3 +194,19 @@ def test_text_from_the_csv_is_escaped(scanned, tmp_path):
     text = (tmp_path / "r.html").read_text()
     assert hostile not in text
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;" in text
+
+
+def test_a_box_seen_but_not_read_is_listed_as_such(scanned, tmp_path):
+    """A flagged rectangle row with no text (rapidocr's unread coloured text) is listed
+    among the image's identifying boxes as text seen but not read, not as a blank."""
+    _, rows, out = scanned
+    target = next(r for r in rows if r["is_sensitive"] == "1" and r["left"] != "-1")
+    source = tmp_path / "rows.csv"
+    with open(source, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({**r, "ocr_text": ""} if r is target else r for r in rows)
+    assert run_cli("report", str(source), "-o", str(tmp_path / "r.html")).returncode == 0
+    text = (tmp_path / "r.html").read_text()
+    assert "<li><em>text seen but not read</em></li>" in text
+    assert "<li></li>" not in text

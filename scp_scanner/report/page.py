@@ -120,7 +120,9 @@ def _card(card: Card) -> str:
     if not reasons:
         reasons = "".join(f"<li>{escape(r)}</li>" for r in
                           dict.fromkeys(r for b in f.boxes for r in b.reasons))
-    box_texts = "".join(f"<li>{escape(b.text)}</li>" for b in f.boxes if b.sensitive == 1)
+    # A flagged box with no text is text seen but not read (rapidocr's `unread-text`).
+    box_texts = "".join(f"<li>{escape(b.text)}</li>" if b.text else "<li><em>text seen but not read</em></li>"
+                        for b in f.boxes if b.sensitive == 1)
     return (f'<article class="card item" {_attributes(card)}>{picture}'
             f"<h3>{escape(card.path)}</h3>"
             f'<p class="meta">{escape(_where(card))} · {escape(card.modality)} · {escape(card.model)}'
