@@ -168,3 +168,14 @@ def test_a_lone_letter_is_weighed_only_as_a_doubled_unit_after_a_number():
 ])
 def test_a_one_letter_label_before_a_level_is_weighed_as_the_window_width(line, rival, mended):
     assert read(line, rival) == mended
+
+
+@pytest.mark.parametrize("line, rival, mended", [
+    ("Se:3 Id:45", {6: ("m", 0.2)}, "Se:3 Im:45"),           # m a close second: the image
+    ("Se: 12 ld:7", {7: ("I", 0.3), 8: ("m", 0.3)}, "Se: 12 Im:7"),
+    ("Se:3 Id:45", {6: ("m", 1e-5)}, "Se:3 Id:45"),          # the d sure: as read
+    ("Se:3 Id 45", {6: ("m", 0.2)}, "Se:3 Id 45"),           # no colon: not a label's slot
+    ("Ac:3 Id:45", {6: ("m", 0.2)}, "Ac:3 Id:45"),           # not after the series
+])
+def test_a_short_label_after_the_series_number_is_weighed_as_the_image_number(line, rival, mended):
+    assert read(line, rival) == mended

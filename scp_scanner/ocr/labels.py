@@ -207,6 +207,20 @@ def window_width_spans(text: str) -> list[tuple[int, int, list[tuple[str, float]
             for match in _WINDOW_WIDTH.finditer(text)]
 
 
+# An image's number written after its series' (`Se:3 Im:45`), its label read as one or two
+# other letters (`Se:3 I:45`, `Se:3 Id:45`: a small `m` lost or read as `d`). After `Se:` and a
+# number, the next label of a number is the image's Im on every screen that writes the pair.
+_IMAGE_NUMBER = re.compile(r"(?<![A-Za-z0-9|])Se: ?\d{1,4} ([A-Za-z|]{1,2})(?=: ?\d)")
+
+
+def image_number_spans(text: str, protected: frozenset[str] = frozenset()
+                       ) -> list[tuple[int, int, list[tuple[str, float]]]]:
+    """Each label of one or two letters, other than Im (any case) and the `protected` words,
+    before a number after `Se:` and a number, with Im."""
+    return [(*match.span(1), [("Im", 0.0)]) for match in _IMAGE_NUMBER.finditer(text)
+            if match[1].lower() != "im" and match[1].lower() not in protected]
+
+
 def mend_labels(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
                 protected: frozenset[str] = frozenset()) -> tuple[str, list[int]]:
     """The reading with each short word in a label's or unit's slot read as the vocabulary's
@@ -218,5 +232,6 @@ def mend_labels(text: str, steps: list[int], probs: np.ndarray, index: dict[str,
     text, steps = read_again(text, steps, probs, index, label_spans(base_letters(text), protected),
                              NOT_A_LABEL, prior_counts=True)
     letters = base_letters(text)
-    one_way = sorted(doubled_unit_spans(letters) + window_width_spans(letters))
+    one_way = sorted(doubled_unit_spans(letters) + window_width_spans(letters)
+                     + image_number_spans(letters, protected))
     return read_again(text, steps, probs, index, one_way, ONE_WAY_SHARE)
