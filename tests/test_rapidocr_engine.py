@@ -647,13 +647,13 @@ def test_an_unread_box_needs_a_detected_line_and_five_characters_of_length():
     from scp_scanner.ocr.colour_text import unread_lines
 
     line = (20, 10, 30, 80)                           # top, left, bottom, right: 7 heights long
-    detected = [(8, 18, 84, 33)]                      # left, top, right, bottom
+    detected = [TextBox("", 8, 18, 84, 33)]
     (box,) = unread_lines([line], detected)
     assert box.unread and box.text == "" and (box.left, box.top, box.right, box.bottom) == (8, 18, 84, 33)
     assert unread_lines([line], []) == []                              # the detector saw no line
-    assert unread_lines([line], [(100, 18, 150, 33)]) == []            # nor there
+    assert unread_lines([line], [TextBox("", 100, 18, 150, 33)]) == []            # nor there
     # A boxed label of two or three letters (22 px at 10 px high) is no identifier's length.
-    assert unread_lines([(462, 412, 472, 434)], [(406, 456, 438, 479)]) == []
+    assert unread_lines([(462, 412, 472, 434)], [TextBox("", 406, 456, 438, 479)]) == []
 
 
 def test_coloured_lines_left_over_by_a_read_are_found_and_grey_frames_have_none():

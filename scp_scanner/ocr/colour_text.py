@@ -29,6 +29,7 @@ from dataclasses import replace
 
 import numpy as np
 from ..model import SOURCE_FRAME, Image, TextBox
+from .prepare import overlap
 
 # Chroma (max - min channel, 0-255) above which a pixel is coloured: JPEG's noise on grey
 # stays well under it (speckle of the generated and real ultrasound: 0 to ~20).
@@ -108,21 +109,19 @@ def colour_lines(image: Image, read: list[TextBox], strength: np.ndarray | None 
     return out
 
 
-def unread_lines(left: list[tuple[int, int, int, int]], detected: list[tuple[int, int, int, int]]
-                 ) -> list[TextBox]:
+def unread_lines(left: list[tuple[int, int, int, int]], detected: list[TextBox]) -> list[TextBox]:
     """Boxes of text seen but not read (TextBox.unread): each cluster `left` ((top, left,
     bottom, right): colour_lines after every read) as long as UNREAD_MIN_ASPECT heights that a
-    line the detector found (`detected`: (left, top, right, bottom), image pixels) overlaps,
-    as the two together."""
+    line the detector found (`detected`, image pixels) overlaps, as the two together."""
     out = []
     for top, left_, bottom, right in left:
         if right - left_ < UNREAD_MIN_ASPECT * (bottom - top):
             continue
-        lines = [d for d in detected if d[0] < right and left_ < d[2] and d[1] < bottom and top < d[3]]
-        if lines:
-            out.append(TextBox("", min([left_] + [d[0] for d in lines]), min([top] + [d[1] for d in lines]),
-                               max([right] + [d[2] for d in lines]), max([bottom] + [d[3] for d in lines]),
-                               unread=True))
+        cluster = TextBox("", left_, top, right, bottom)
+        lines = [cluster] + [d for d in detected if overlap(cluster, d) > 0]
+        if len(lines) > 1:
+            out.append(TextBox("", min(b.left for b in lines), min(b.top for b in lines),
+                               max(b.right for b in lines), max(b.bottom for b in lines), unread=True))
     return out
 
 

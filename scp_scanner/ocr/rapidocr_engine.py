@@ -943,8 +943,8 @@ class RapidOcrEngine:
             rects.extend(self._detect_window(shown, view, window, window, whole_lines=False) or [])
         read = [box for box in self._lines(shown, view, rects) if not any(overlap(box, o) > 0 for o in boxes)]
         return read + unread_lines(colour_lines(image, boxes + read, strength),
-                                   [view.to_original(r.left, r.top, r.right, r.bottom, image.height, image.width)
-                                    for r in rects])
+                                   [TextBox("", *view.to_original(r.left, r.top, r.right, r.bottom,
+                                                                  image.height, image.width)) for r in rects])
 
     def _dim_text(self, image: Image, boxes: list[TextBox]) -> list[TextBox]:
         """Lines of text drawn at near-black levels (ocr/dim.py), read from the image with
