@@ -656,6 +656,53 @@ def test_an_unread_box_needs_a_detected_line_and_five_characters_of_length():
     assert unread_lines([(462, 412, 472, 434)], [TextBox("", 406, 456, 438, 479)]) == []
 
 
+def test_stacked_coloured_lines_over_speckle_are_read_one_by_one():
+    """Three short green lines set 4 px apart at the right edge, 8 px over speckle (JPEG 70),
+    as an ultrasound writes its series and image numbers: on black the detector joins them
+    into one box, which the recogniser cannot read (three unread boxes before). Cut by their
+    colour clusters, each line is read."""
+    import io
+
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
+    grey = dicomgen.speckle_field(np.random.default_rng(5), 480, 640) * 150
+    picture = PILImage.fromarray(np.clip(np.repeat(grey[..., None], 3, axis=2), 0, 255).astype(np.uint8))
+    draw, font = ImageDraw.Draw(picture), dicomgen.load_font(8)
+    for i, line in enumerate(["Se:3 Im:45", "HFS", "2/2"]):
+        draw.text((630 - draw.textlength(line, font=font), 400 + i * 12), line, fill=(0, 255, 0), font=font)
+    stream = io.BytesIO()
+    picture.save(stream, "JPEG", quality=70)
+    stream.seek(0)
+    pixels = np.asarray(PILImage.open(stream).convert("RGB")).copy()
+    boxes = RapidOcrEngine(model_cache=False).read(Image(pixels=pixels, frame=0, overlay=-1, source=SOURCE_FRAME))
+    texts = [box.text for box in boxes]
+    assert "HFS" in texts and any(text.startswith("Se:3") for text in texts), boxes
+    assert not any(box.unread for box in boxes), boxes
+    assert all(box.top >= 395 and box.left >= 560 for box in boxes), boxes
+
+
+def test_lines_on_black_are_cut_by_their_colour_clusters():
+    """A detected box holding two coloured clusters stacked one above the other (the detector
+    joins `Se:3 Im:45` and `2/2` set 6 px apart on speckle) is cut into one line per
+    cluster, each with a margin of a quarter of its height that stays clear of the other; a box holding one cluster,
+    or two side by side, stays whole; a cluster that no detected box reaches is a line of
+    its own."""
+    from scp_scanner.ocr.colour_text import lines_by_colour
+
+    upper, lower = (445, 580, 456, 640), (458, 608, 470, 640)         # top, left, bottom, right
+    cut = lines_by_colour([(436, 576, 466, 638)], [upper, lower])
+    # Its margin reaches past the box the detector drew (the lower line's ink went on below it).
+    assert cut == [(442, 576, 457, 638), (457, 602, 473, 638)]
+    assert cut[0][2] <= cut[1][0]
+    whole = [(436, 576, 466, 638)]
+    assert lines_by_colour(whole, [upper]) == whole
+    assert lines_by_colour(whole, [(445, 578, 456, 600), (446, 604, 456, 636)]) == whole
+    alone = (456, 0, 467, 36)
+    assert lines_by_colour([], [alone]) == [(453, -6, 470, 42)]
+    assert lines_by_colour(whole, [upper, lower, alone])[-1] == (453, -6, 470, 42)
+
+
 def test_coloured_lines_left_over_by_a_read_are_found_and_grey_frames_have_none():
     from scp_scanner.ocr.colour_text import colour_lines, on_black
 

@@ -16,6 +16,14 @@ the first read are the test. Colour Doppler is chromatic too, but in blobs talle
 line or under lines already read; what is left is read, and the recogniser keeps only what
 it reads as text (its confidence floor applies as to every line).
 
+On black the detector still joins short lines set a few pixels apart (`Se:3 Im:45` over
+`2/2` at the frame's edge) into one box, which the recogniser cannot read, and it misses a
+short line on its own (`C+`, `5 mm`). The clusters are the lines' own evidence, one per line
+by construction, so they decide (`lines_by_colour`): a detected box that holds two clusters
+or more stacked one above the other is cut into one line per cluster, and a cluster that no
+detected box reaches is read as a line of its own. The recogniser's confidence floor applies
+to these as to every line.
+
 What is left after that is text seen but not read: a cluster of the same kind that still no
 line read covers, where the detector found a text line on black (a JPEG'd 8 px word over
 speckle whose letters the recogniser reads at 26-45% confidence, under its floor). It is not
@@ -106,6 +114,36 @@ def colour_lines(image: Image, read: list[TextBox], strength: np.ndarray | None 
         left, right = left + int(columns[0]), left + int(columns[-1]) + 1
         if right - left >= MIN_ASPECT * h:
             out.append((top, left, top + h, right))
+    return out
+
+
+def lines_by_colour(detected: list[tuple[int, int, int, int]], clusters: list[tuple[int, int, int, int]]
+                    ) -> list[tuple[int, int, int, int]]:
+    """The lines to recognise on black, all (top, left, bottom, right) in one pixel space:
+    the `detected` lines, each one that holds two clusters or more stacked one above the
+    other (`clusters`: colour_lines) cut into one line per cluster, and each cluster that no
+    detected line overlaps, as a line of its own. A cut line or a cluster read alone gets a
+    margin of a quarter of its height (twice that sideways), up to halfway to the next
+    cluster of its box."""
+    out: list[tuple[int, int, int, int]] = []
+    for top, left, bottom, right in detected:
+        inside = sorted(c for c in clusters if top <= (c[0] + c[2]) / 2 < bottom and c[1] < right and left < c[3])
+        stacked = len(inside) >= 2 and all(a[2] <= b[0] for a, b in zip(inside, inside[1:]))
+        if not stacked:
+            out.append((top, left, bottom, right))
+            continue
+        for i, (c_top, c_left, c_bottom, c_right) in enumerate(inside):
+            # A margin of a quarter of its height, up to halfway to the next cluster.
+            pad = max(1, round((c_bottom - c_top) / 4))
+            above = (inside[i - 1][2] + c_top) // 2 if i else c_top - pad
+            below = (c_bottom + inside[i + 1][0] + 1) // 2 if i + 1 < len(inside) else c_bottom + pad
+            out.append((max(above, c_top - pad), max(left, c_left - 2 * pad),
+                        min(below, c_bottom + pad), min(right, c_right + 2 * pad)))
+    lines = list(out)
+    for c_top, c_left, c_bottom, c_right in clusters:
+        if not any(t < c_bottom and c_top < b and l < c_right and c_left < r for t, l, b, r in lines):
+            pad = max(1, round((c_bottom - c_top) / 4))
+            out.append((c_top - pad, c_left - 2 * pad, c_bottom + pad, c_right + 2 * pad))
     return out
 
 

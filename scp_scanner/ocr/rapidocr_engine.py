@@ -56,7 +56,7 @@ from ..registry import EngineError
 from .confusions import space_gaps, true_runs
 from .fixups import word_shape
 from .dim import dim_lines, stretched
-from .colour_text import chroma, colour_lines, is_colour_frame, on_black, unread_lines
+from .colour_text import chroma, colour_lines, is_colour_frame, lines_by_colour, on_black, unread_lines
 from .dim import margin as dim_margin
 from .expected import NOTHING_EXPECTED, ExpectedWords, mend_expected
 from .fields import mend_fields, mend_names
@@ -925,7 +925,10 @@ class RapidOcrEngine:
     def _colour_text(self, image: Image, boxes: list[TextBox]) -> list[TextBox]:
         """Lines of coloured text that no line already read covers (ocr/colour_text.py: a
         colour frame's chromatic pixels in line-high clusters), read from the frame with its
-        neutral pixels set to black, in windows around them."""
+        neutral pixels set to black, in windows around them: the lines detected there, cut
+        and completed by the clusters (colour_text.lines_by_colour). A line read there that
+        lies mostly inside a line already read (prepare.covered) is that line; one that only
+        touches it (a first read's box grown over the next line) is kept."""
         if not is_colour_frame(image):
             return []
         strength = chroma(image.pixels)
@@ -941,7 +944,13 @@ class RapidOcrEngine:
         rects: list[Rect] = []
         for window in windows:
             rects.extend(self._detect_window(shown, view, window, window, whole_lines=False) or [])
-        read = [box for box in self._lines(shown, view, rects) if not any(overlap(box, o) > 0 for o in boxes)]
+        clusters = [view.rect(top, left, bottom, right, clamp=True) for top, left, bottom, right in areas]
+        height, width = view.pixels.shape[:2]
+        lines = [Rect(max(0, left), max(0, top), min(width, right), min(height, bottom))
+                 for top, left, bottom, right in lines_by_colour(
+            [(r.top, r.left, r.bottom, r.right) for r in rects],
+            [(c.top, c.left, c.bottom, c.right) for c in clusters])]
+        read = [box for box in self._lines(shown, view, lines) if not any(covered(box, o) for o in boxes)]
         return read + unread_lines(colour_lines(image, boxes + read, strength),
                                    [TextBox("", *view.to_original(r.left, r.top, r.right, r.bottom,
                                                                   image.height, image.width)) for r in rects])
