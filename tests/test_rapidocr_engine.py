@@ -1062,6 +1062,16 @@ def test_line_bands_are_lines_of_glyphs_not_parts_of_one_glyph_nor_texture():
     glyph = np.zeros((24, 40), bool)
     glyph[0:6, 3:12] = glyph[13:17, 3:5] = True
     assert rapidocr_engine.line_bands(glyph, 4, 36) == []
+    # Specks of speckle or JPEG noise in the rows between two lines (a pixel or two a row)
+    # do not join them.
+    specked = ink.copy()
+    specked[10:12, 30] = specked[12, 34] = True
+    assert rapidocr_engine.line_bands(specked, 4, 36) == [(4, 10), (13, 19)]
+    # A line's sparse rows (a line above, cut at the box's edge, shows only its feet) are ink.
+    feet = np.zeros((24, 40), bool)
+    feet[0:4, 2] = feet[0:4, 9] = feet[0:4, 16] = True
+    feet[7:14, 2:6] = feet[7:14, 8:12] = True
+    assert rapidocr_engine.line_bands(feet, 4, 36) == [(0, 4), (7, 14)]
     # Runs taller than a joined line can be: texture, never cut.
     texture = np.zeros((150, 60), bool)
     texture[0:70, ::3] = texture[93:141, ::3] = True

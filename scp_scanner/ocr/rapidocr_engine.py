@@ -224,6 +224,11 @@ MIN_SINGLE_CHAR_SCORE = 80.0
 # texture, not stacked text.
 SPLIT_JOINED_LINES = True
 MAX_JOINED_LINE = 3 * DET_TEXT_HEIGHT
+# Pieces of ink this small (8-connected pixels) are specks of speckle or JPEG noise, not
+# glyphs (a 7 px face's stroke pieces are larger; a colon's dot lies within its line's rows
+# either way): left out when a box's ink is cut into lines, so that specks in the rows
+# between two lines do not join them into one run of inked rows.
+SPECK_PIXELS = 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -435,12 +440,24 @@ def pieces(height: int, width: int) -> list[Rect]:
             for y in starts(rows, piece_h, height) for x in starts(cols, piece_w, width)]
 
 
+def without_specks(ink: np.ndarray) -> np.ndarray:
+    """The ink (bool) without its pieces of SPECK_PIXELS pixels or fewer."""
+    import cv2
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.view(np.uint8), connectivity=8)
+    if count <= 1:
+        return ink
+    return (stats[:, cv2.CC_STAT_AREA] > SPECK_PIXELS)[labels] & ink
+
+
 def line_bands(ink: np.ndarray, min_height: float, max_height: float) -> list[tuple[int, int]]:
-    """The rows [start, end) of each line of text a detected box holds, from its ink (ink_of):
+    """The rows [start, end) of each line of text a detected box holds, from its ink (ink_of;
+    specks left out, without_specks):
     runs of inked rows at least `min_height` and half the tallest run high (an i's dot, an
     accent, a neighbouring line's descenders cut at the box's edge are lower) that hold two
     glyphs or more side by side (a single glyph's parts are no lines); none when a run is
     taller than `max_height` (texture: anatomy, a sector's speckle) or there is one run."""
+    ink = without_specks(ink)
     runs = true_runs(ink.any(axis=1))
     if len(runs) < 2:
         return []
