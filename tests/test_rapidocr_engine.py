@@ -643,6 +643,39 @@ def test_coloured_text_seen_but_not_read_is_kept_as_an_unread_box():
     assert readable and not any(b.unread for b in readable), readable
 
 
+def colour_doppler(seed: int, quality: int = 75) -> Image:
+    """Grey speckle with a colour-flow box (260x210) of red and blue streaks, as colour
+    Doppler shows flow along a vessel: a smooth random velocity field, stretched sideways,
+    coloured where its speed is over a quarter of the maximum; no text. Saved and read back
+    as JPEG."""
+    from PIL import Image as PILImage
+    from scipy.ndimage import gaussian_filter
+
+    rng = np.random.default_rng(seed)
+    rgb = np.repeat((dicomgen.speckle_field(rng, 480, 640) * 150)[..., None], 3, axis=2)
+    velocity = gaussian_filter(rng.normal(size=(480, 640)), (4, 12))
+    velocity /= np.abs(velocity).max()
+    flow = np.zeros((480, 640), bool)
+    flow[120:330, 200:460] = True
+    red, blue = flow & (velocity > 0.25), flow & (velocity < -0.25)
+    rgb[red] = np.stack([200 + 55 * velocity[red], 60 * velocity[red], np.zeros(red.sum())], axis=1)
+    rgb[blue] = np.stack([np.zeros(blue.sum()), -80 * velocity[blue], 200 - 55 * velocity[blue]], axis=1)
+    stream = io.BytesIO()
+    PILImage.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).save(stream, "JPEG", quality=quality)
+    stream.seek(0)
+    pixels = np.asarray(PILImage.open(stream).convert("RGB")).copy()
+    return Image(pixels=pixels, frame=0, overlay=-1, source=SOURCE_FRAME)
+
+
+def test_colour_doppler_streaks_are_neither_read_nor_unread_text():
+    """Streaks of colour flow over speckle are line-high colour clusters too. On this frame
+    the detector, on black, drew one box 130 px high round them, and four unread boxes (a
+    clean image flagged) came of it; a box taller than a line is no line. Nor does a cluster
+    the detector found no line in become a line to read."""
+    boxes = RapidOcrEngine(model_cache=False).read(colour_doppler(3))
+    assert boxes == [], boxes
+
+
 def test_an_unread_box_needs_a_detected_line_and_five_characters_of_length():
     from scp_scanner.ocr.colour_text import unread_lines
 
@@ -654,6 +687,10 @@ def test_an_unread_box_needs_a_detected_line_and_five_characters_of_length():
     assert unread_lines([line], [TextBox("", 100, 18, 150, 33)]) == []            # nor there
     # A boxed label of two or three letters (22 px at 10 px high) is no identifier's length.
     assert unread_lines([(462, 412, 472, 434)], [TextBox("", 406, 456, 438, 479)]) == []
+    # A detected box taller than any line (streaks of Doppler flow on black) is no line.
+    assert unread_lines([line], [TextBox("", 8, 18, 84, 150)]) == []
+    # Two clusters of one detected line give one box.
+    assert unread_lines([line, (21, 12, 29, 78)], detected) == [box]
 
 
 def test_stacked_coloured_lines_over_speckle_are_read_one_by_one():
@@ -685,9 +722,9 @@ def test_stacked_coloured_lines_over_speckle_are_read_one_by_one():
 def test_lines_on_black_are_cut_by_their_colour_clusters():
     """A detected box holding two coloured clusters stacked one above the other (the detector
     joins `Se:3 Im:45` and `2/2` set 6 px apart on speckle) is cut into one line per
-    cluster, each with a margin of a quarter of its height that stays clear of the other; a box holding one cluster,
-    or two side by side, stays whole; a cluster that no detected box reaches is a line of
-    its own."""
+    cluster, each with a margin of a quarter of its height that stays clear of the other; a
+    box holding one cluster, or two side by side, stays whole; a cluster that no detected
+    box reaches is not read (Doppler's streaks of flow are such clusters too)."""
     from scp_scanner.ocr.colour_text import lines_by_colour
 
     upper, lower = (445, 580, 456, 640), (458, 608, 470, 640)         # top, left, bottom, right
@@ -699,8 +736,8 @@ def test_lines_on_black_are_cut_by_their_colour_clusters():
     assert lines_by_colour(whole, [upper]) == whole
     assert lines_by_colour(whole, [(445, 578, 456, 600), (446, 604, 456, 636)]) == whole
     alone = (456, 0, 467, 36)
-    assert lines_by_colour([], [alone]) == [(453, -6, 470, 42)]
-    assert lines_by_colour(whole, [upper, lower, alone])[-1] == (453, -6, 470, 42)
+    assert lines_by_colour([], [alone]) == []
+    assert lines_by_colour(whole, [upper, lower, alone]) == cut
 
 
 def test_coloured_lines_left_over_by_a_read_are_found_and_grey_frames_have_none():
