@@ -719,6 +719,28 @@ def test_stacked_coloured_lines_over_speckle_are_read_one_by_one():
     assert all(box.top >= 395 and box.left >= 560 for box in boxes), boxes
 
 
+def test_a_read_box_grown_over_the_next_line_leaves_that_line_to_the_pass_on_black():
+    """A first read's box reaches past its line (tuning varied 5: 20 rows round a 7 px date,
+    over the top rows of `Ref MURRAY^JOHN` below it). Only its own line's coloured rows are
+    taken as read (own_rows), so the next line is still a cluster; and a line read on black
+    there is a line of its own (prepare.same_line), not the box it touches."""
+    from scp_scanner.ocr.colour_text import colour_lines, own_rows
+    from scp_scanner.ocr.prepare import same_line
+
+    pixels = np.zeros((60, 120, 3), np.uint8)
+    pixels[12:19, 10:100] = (0, 255, 0)                      # the line read
+    pixels[25:32, 4:110] = (0, 255, 0)                       # the next line, 6 px below
+    image = Image(pixels=pixels, frame=0, overlay=-1, source=SOURCE_FRAME)
+    grown = TextBox("15.01.2025 14:11:36", 8, 7, 102, 27, 90.0)
+    assert own_rows(pixels[..., 1] > 0, grown) == (12, 19)
+    assert colour_lines(image, [grown]) == [(25, 4, 32, 110)]
+    # A box over no colour at all is taken whole.
+    assert own_rows(np.zeros((60, 120), bool), grown) == (7, 27)
+    below = TextBox("Ref MURRAY^JOHN", 2, 22, 112, 35, 94.0)
+    again = TextBox("15.01.2025 14:11:36", 9, 8, 101, 22, 93.0)
+    assert not same_line(below, grown) and same_line(again, grown)
+
+
 def test_lines_on_black_are_cut_by_their_colour_clusters():
     """A detected box holding two coloured clusters stacked one above the other (the detector
     joins `Se:3 Im:45` and `2/2` set 6 px apart on speckle) is cut into one line per

@@ -40,6 +40,7 @@ from dataclasses import replace
 
 import numpy as np
 from ..model import SOURCE_FRAME, Image, TextBox
+from .confusions import true_runs
 from .prepare import overlap
 
 # Chroma (max - min channel, 0-255) above which a pixel is coloured: JPEG's noise on grey
@@ -72,7 +73,8 @@ MIN_ASPECT = 2
 UNREAD_MIN_ASPECT = 3
 # Clusters are joined across gaps of GAP px sideways (letters and words of one line).
 GAP = 6
-# Coloured pixels within this many px of a line already read belong to it.
+# Coloured pixels within this many px of a line already read (its box's columns, its own
+# line's rows: own_rows) belong to it.
 NEAR_READ = 4
 
 
@@ -99,7 +101,8 @@ def colour_lines(image: Image, read: list[TextBox], strength: np.ndarray | None 
     coloured = ((chroma(image.pixels) if strength is None else strength) >= MIN_CHROMA).view(np.uint8)
     height, width = coloured.shape
     for box in read:
-        coloured[max(0, box.top - NEAR_READ):min(height, box.bottom + NEAR_READ),
+        top, bottom = own_rows(coloured, box)
+        coloured[max(0, top - NEAR_READ):min(height, bottom + NEAR_READ),
                  max(0, box.left - NEAR_READ):min(width, box.right + NEAR_READ)] = 0
     if int(np.count_nonzero(coloured)) < MIN_PIXELS:
         return []
@@ -118,6 +121,22 @@ def colour_lines(image: Image, read: list[TextBox], strength: np.ndarray | None 
         if right - left >= MIN_ASPECT * h:
             out.append((top, left, top + h, right))
     return out
+
+
+def own_rows(coloured: np.ndarray, box: TextBox) -> tuple[int, int]:
+    """[top, bottom) of the rows of a read line's box that hold its own coloured line: of the
+    runs of rows holding at least half as many coloured pixels as its densest row, the one
+    nearest the box's middle (the detector widens its outline evenly round its line). The
+    box reaches past its line, sometimes over the top rows of the next line, whose coloured
+    pixels are left for the pass on black. The whole box when it holds none."""
+    first = max(0, box.top)
+    rows = coloured[first:box.bottom, max(0, box.left):box.right].sum(axis=1, dtype=np.int32)
+    if rows.size == 0 or not rows.any():
+        return box.top, box.bottom
+    middle = (box.top + box.bottom) / 2 - first
+    runs = true_runs(rows * 2 >= rows.max())
+    start, end = min(runs, key=lambda run: max(run[0] - middle, middle - run[1], 0))
+    return first + start, first + end
 
 
 def lines_by_colour(detected: list[tuple[int, int, int, int]], clusters: list[tuple[int, int, int, int]]

@@ -465,6 +465,14 @@ def covered(a: TextBox, b: TextBox) -> bool:
     return overlap(a, b) >= 0.5
 
 
+def same_line(a: TextBox, b: TextBox) -> bool:
+    """Are the two boxes one line found twice: covered, and each box's middle row inside the
+    other's rows? A box grown over the top rows of the next line covers that line's own box
+    in area, but the next line's middle lies below it."""
+    return (covered(a, b) and b.top <= (a.top + a.bottom) / 2 < b.bottom
+            and a.top <= (b.top + b.bottom) / 2 < a.bottom)
+
+
 def merge_views(found: list[list[TextBox]], *, threshold: float = 0.5) -> list[TextBox]:
     """Union of the boxes read from several inks. A box that overlaps boxes read from an
     earlier ink (the same text read twice) replaces them only when it is more confident than

@@ -65,7 +65,7 @@ from .lexicon import calibrated, load_lexicon, mend_words
 from .line_text import carets_from_ink, ink_columns, ink_of, label_spaces_from_ink, mend, spaces_from_ink
 from .ppocr_decode import DbSettings, alphabet_of, ctc_greedy, db_boxes
 from .prepare import (PREPARE, Region, covered, enlarge, inks, is_text,
-                      mask_page, merge_overlapping, overlap, reading_order, regions_of, stroke_lines,
+                      mask_page, merge_overlapping, overlap, reading_order, regions_of, same_line, stroke_lines,
                       to_grey)
 
 DETECTOR_FILE = "PP-OCRv6_det_small.onnx"
@@ -943,9 +943,10 @@ class RapidOcrEngine:
         """Lines of coloured text that no line already read covers (ocr/colour_text.py: a
         colour frame's chromatic pixels in line-high clusters), read from the frame with its
         neutral pixels set to black, in windows around them: the lines detected there, cut
-        and completed by the clusters (colour_text.lines_by_colour). A line read there that
-        lies mostly inside a line already read (prepare.covered) is that line; one that only
-        touches it (a first read's box grown over the next line) is kept."""
+        by the clusters (colour_text.lines_by_colour). A line read there that is a line
+        already read (prepare.same_line: mostly inside it, their middles in each other's
+        rows) is that line; one that only touches it, or whose middle lies outside it (a
+        first read's box grown over the next line's top rows), is kept."""
         if not is_colour_frame(image):
             return []
         strength = chroma(image.pixels)
@@ -967,7 +968,7 @@ class RapidOcrEngine:
                  for top, left, bottom, right in lines_by_colour(
             [(r.top, r.left, r.bottom, r.right) for r in rects],
             [(c.top, c.left, c.bottom, c.right) for c in clusters])]
-        read = [box for box in self._lines(shown, view, lines) if not any(covered(box, o) for o in boxes)]
+        read = [box for box in self._lines(shown, view, lines) if not any(same_line(box, o) for o in boxes)]
         return read + unread_lines(colour_lines(image, boxes + read, strength),
                                    [TextBox("", *view.to_original(r.left, r.top, r.right, r.bottom,
                                                                   image.height, image.width)) for r in rects])
