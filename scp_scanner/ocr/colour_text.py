@@ -41,7 +41,7 @@ from dataclasses import replace
 import numpy as np
 from ..model import SOURCE_FRAME, Image, TextBox
 from .confusions import true_runs
-from .prepare import overlap
+from .prepare import overlap, stacked_rows
 
 # Chroma (max - min channel, 0-255) above which a pixel is coloured: JPEG's noise on grey
 # stays well under it (speckle of the generated and real ultrasound: 0 to ~20).
@@ -153,13 +153,10 @@ def lines_by_colour(detected: list[tuple[int, int, int, int]], clusters: list[tu
         if not stacked:
             out.append((top, left, bottom, right))
             continue
-        for i, (c_top, c_left, c_bottom, c_right) in enumerate(inside):
-            # A margin of a quarter of its height, up to halfway to the next cluster.
-            pad = max(1, round((c_bottom - c_top) / 4))
-            above = (inside[i - 1][2] + c_top) // 2 if i else c_top - pad
-            below = (c_bottom + inside[i + 1][0] + 1) // 2 if i + 1 < len(inside) else c_bottom + pad
-            out.append((max(above, c_top - pad), max(left, c_left - 2 * pad),
-                        min(below, c_bottom + pad), min(right, c_right + 2 * pad)))
+        bands = [(c[0], c[2]) for c in inside]
+        for i, (_, c_left, _, c_right) in enumerate(inside):
+            row_top, row_bottom, pad = stacked_rows(bands, i)
+            out.append((row_top, max(left, c_left - 2 * pad), row_bottom, min(right, c_right + 2 * pad)))
     return out
 
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Collection
 
 import numpy as np
 
-from ..masks import label_with_boxes
+from ..masks import label, label_with_boxes
 from ..pii.given_names import GIVEN_NAMES
 from ..pii.safe_text import VALUE_LABELS
 from .confusions import ink_gaps
@@ -134,6 +134,22 @@ def ink_of(crop: np.ndarray) -> np.ndarray:
     return ink
 
 
+# Pieces of ink this small (8-connected pixels) are specks of speckle or JPEG noise, not
+# glyphs (a 7 px face's stroke pieces are larger; a colon's dot lies within its line's rows
+# either way): left out where pieces of glyphs are counted (carets) and where a box's ink is
+# cut into lines (rapidocr_engine.line_bands: specks in the rows between two lines joined
+# them into one run of inked rows).
+SPECK_PIXELS = 2
+
+
+def without_specks(ink: np.ndarray) -> np.ndarray:
+    """The ink (bool) without its 8-connected pieces of SPECK_PIXELS pixels or fewer."""
+    labels, count = label(ink, connectivity=8, ordered=False)
+    if not count:
+        return ink
+    return ink & (np.bincount(labels.ravel(), minlength=count + 1)[labels] > SPECK_PIXELS)
+
+
 def ink_columns(crop: np.ndarray) -> np.ndarray:
     """Columns of a text crop that hold ink."""
     return ink_of(crop).any(axis=0)
@@ -158,8 +174,8 @@ def _caret_marks(region: np.ndarray) -> tuple[np.ndarray, list[float], int, int]
     if not count:
         return None
     sizes = np.bincount(labels.ravel(), minlength=count + 1)
-    ink &= sizes[labels] > 2
-    pieces_ = boxes[sizes[1:] > 2]          # (top, left, bottom, right) of each piece
+    ink &= sizes[labels] > SPECK_PIXELS
+    pieces_ = boxes[sizes[1:] > SPECK_PIXELS]          # (top, left, bottom, right) of each piece
     if len(pieces_) < 5:
         return None
     # The capitals' top line and baseline: where most pieces of ink start and stop.

@@ -465,6 +465,18 @@ def covered(a: TextBox, b: TextBox) -> bool:
     return overlap(a, b) >= 0.5
 
 
+def stacked_rows(bands: list[tuple[int, int]], i: int) -> tuple[int, int, int]:
+    """(top, bottom, pad): the rows to read line `i` of lines stacked one above the other
+    (`bands`: each one's [start, end) rows, top to bottom) with a margin `pad` of a quarter
+    of its height (1 px at least) above and below it, up to halfway to the line before and
+    the line after it. Not clamped to any box."""
+    start, end = bands[i]
+    pad = max(1, round((end - start) / 4))
+    top = max(start - pad, (bands[i - 1][1] + start) // 2) if i else start - pad
+    bottom = min(end + pad, (end + bands[i + 1][0] + 1) // 2) if i + 1 < len(bands) else end + pad
+    return top, bottom, pad
+
+
 def same_line(a: TextBox, b: TextBox) -> bool:
     """Are the two boxes one line found twice: covered, and each box's middle row inside the
     other's rows? A box grown over the top rows of the next line covers that line's own box

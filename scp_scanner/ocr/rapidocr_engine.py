@@ -62,10 +62,11 @@ from .expected import NOTHING_EXPECTED, ExpectedWords, mend_expected
 from .fields import mend_fields, mend_names
 from .labels import mend_labels
 from .lexicon import calibrated, load_lexicon, mend_words
-from .line_text import carets_from_ink, ink_columns, ink_of, label_spaces_from_ink, mend, spaces_from_ink
+from .line_text import (carets_from_ink, ink_columns, ink_of, label_spaces_from_ink, mend, spaces_from_ink,
+                        without_specks)
 from .ppocr_decode import DbSettings, alphabet_of, ctc_greedy, db_boxes
 from .prepare import (PREPARE, Region, covered, enlarge, inks, is_text,
-                      mask_page, merge_overlapping, overlap, reading_order, regions_of, same_line, stroke_lines,
+                      mask_page, merge_overlapping, overlap, reading_order, regions_of, same_line, stacked_rows, stroke_lines,
                       to_grey)
 
 DETECTOR_FILE = "PP-OCRv6_det_small.onnx"
@@ -224,11 +225,6 @@ MIN_SINGLE_CHAR_SCORE = 80.0
 # texture, not stacked text.
 SPLIT_JOINED_LINES = True
 MAX_JOINED_LINE = 3 * DET_TEXT_HEIGHT
-# Pieces of ink this small (8-connected pixels) are specks of speckle or JPEG noise, not
-# glyphs (a 7 px face's stroke pieces are larger; a colon's dot lies within its line's rows
-# either way): left out when a box's ink is cut into lines, so that specks in the rows
-# between two lines do not join them into one run of inked rows.
-SPECK_PIXELS = 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -440,19 +436,9 @@ def pieces(height: int, width: int) -> list[Rect]:
             for y in starts(rows, piece_h, height) for x in starts(cols, piece_w, width)]
 
 
-def without_specks(ink: np.ndarray) -> np.ndarray:
-    """The ink (bool) without its pieces of SPECK_PIXELS pixels or fewer."""
-    import cv2
-
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.view(np.uint8), connectivity=8)
-    if count <= 1:
-        return ink
-    return (stats[:, cv2.CC_STAT_AREA] > SPECK_PIXELS)[labels] & ink
-
-
 def line_bands(ink: np.ndarray, min_height: float, max_height: float) -> list[tuple[int, int]]:
     """The rows [start, end) of each line of text a detected box holds, from its ink (ink_of;
-    specks left out, without_specks):
+    specks left out, line_text.without_specks):
     runs of inked rows at least `min_height` and half the tallest run high (an i's dot, an
     accent, a neighbouring line's descenders cut at the box's edge are lower) that hold two
     glyphs or more side by side (a single glyph's parts are no lines); none when a run is
@@ -484,11 +470,8 @@ def split_lines(pixels: np.ndarray, rects: list[Rect], min_height: float,
             whole.append(rect)
             continue
         for i, (start, end) in enumerate(bands):
-            pad = max(1, round((end - start) / 4))
-            above = bands[i - 1][1] if i else -pad
-            below = bands[i + 1][0] if i + 1 < len(bands) else end + 2 * pad
-            top = max(0, start - pad, (above + start) // 2)
-            bottom = min(rect.bottom - rect.top, end + pad, (end + below + 1) // 2)
+            top, bottom, pad = stacked_rows(bands, i)
+            top, bottom = max(0, top), min(rect.bottom - rect.top, bottom)
             # Its own columns: a neighbour's part in the box then lies inside the neighbour's box.
             inked = np.flatnonzero(ink[start:end].any(axis=0))
             left = max(0, int(inked[0]) - 2 * pad)
