@@ -262,6 +262,24 @@ def test_real_echo_cine_further_frames_read_a_small_part(tmp_path):
     assert all(len(first & {b.text for b in boxes}) >= 0.8 * len(first) for boxes in results)
 
 
+def test_a_text_mask_that_comes_and_goes_does_not_start_a_series():
+    """pydicom's 30-frame YBR echo (JPEG baseline): the colour text mask (a saturated
+    colour's pixels, kept when there are enough of them) appears on frames 21-22 only. Those
+    frames are read in their changed areas like the others: the only whole reads are the
+    first frame and the refreshes (before, the mask's coming and going started a series of
+    its own: 4 whole reads, 2 of them refreshes), and the banner stays read."""
+    images = list(iter_images(read_dataset(get_testdata_file("examples_ybr_color.dcm"))))
+    assert [i for i, image in enumerate(images) if image.text_mask is not None] == [21, 22]
+    reader = FrameReuse(engine())
+    results = [reader.read(image) for image in images]
+    assert reader.counts.full_reads == 1 + reader.counts.refreshes, reader.counts
+    assert reader.counts.whole_because == {}, reader.counts
+    first = {b.text for b in results[0]}
+    assert len(first) >= 10
+    for index in (20, 21, 22, 23):
+        assert len(first & {b.text for b in results[index]}) >= 0.8 * len(first), (index, results[index])
+
+
 def test_enclosing_from_memory_gives_the_same_boxes(cines):
     images = list(iter_images(read_dataset(cines["rgb"])))
     reader = engine()

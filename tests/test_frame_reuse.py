@@ -335,6 +335,18 @@ def test_changed_pixels_are_exact_and_include_the_text_mask():
     assert list(zip(*np.nonzero(changed_pixels(b, a)))) == [(2, 3), (5, 5)]
 
 
+def test_a_text_mask_that_appears_is_changed_where_it_is_set():
+    """A frame without a mask has no pixel of it: the next frame's mask is a change where
+    it is set, and the frame after, with none again, changed there too."""
+    pixels = np.zeros((8, 8, 3), np.uint8)
+    mask = np.zeros((8, 8), bool)
+    mask[2:4, 5] = True
+    plain, masked = Image(pixels, 0, -1, SOURCE_FRAME), Image(pixels.copy(), 1, -1, SOURCE_FRAME, mask)
+    assert list(zip(*np.nonzero(changed_pixels(masked, plain)))) == [(2, 5), (3, 5)]
+    assert list(zip(*np.nonzero(changed_pixels(plain, masked)))) == [(2, 5), (3, 5)]
+    assert not changed_pixels(plain, Image(pixels.copy(), 2, -1, SOURCE_FRAME)).any()
+
+
 def test_patches_read_by_a_local_engine_give_the_full_rows(cines):
     """Forced on (tesseract does not promise local reading; on this RGB cine it reads crops
     alike): changed frames are read in patches, checked once, and give the full reads."""

@@ -152,7 +152,8 @@ def same_boxes(a: list[TextBox], b: list[TextBox]) -> bool:
 
 
 def changed_pixels(current: Image, previous: Image) -> np.ndarray:
-    """bool (rows, cols): where the pixels or the text mask differ (exactly)."""
+    """bool (rows, cols): where the pixels or the text mask differ (exactly). A frame with no
+    mask has no pixel of it: one whose mask appears or goes changed where the mask is set."""
     a, b = current.pixels, previous.pixels
     if a.ndim == 3 and a.shape == b.shape and a.dtype == b.dtype == np.uint8 and 1 < a.shape[2] <= 4:
         # 8-bit colour: a pixel changed where the sum of its channels' absolute differences
@@ -167,8 +168,11 @@ def changed_pixels(current: Image, previous: Image) -> np.ndarray:
         diff = a != b
         if diff.ndim == 3:          # channel by channel (numpy's any over a short last axis is slow)
             diff = np.logical_or.reduce([diff[..., c] for c in range(diff.shape[2])])
-    if current.text_mask is not None and previous.text_mask is not None:
-        diff = diff | (current.text_mask != previous.text_mask)
+    masks = [m for m in (current.text_mask, previous.text_mask) if m is not None]
+    if len(masks) == 2:
+        diff = diff | (masks[0] != masks[1])
+    elif masks:
+        diff = diff | masks[0]
     return diff
 
 
@@ -362,9 +366,14 @@ class _Series:
 
 
 def series_key(image: Image) -> tuple:
-    """Images of one series: same kind (frames, or one overlay's planes) and same shape."""
+    """Images of one series: same kind (frames, or one overlay's planes) and same shape. A
+    text mask that comes and goes does not start a series: a colour frame's mask is its
+    pixels of the brightest neutral level or a saturated colour, kept only when there are
+    enough of them (dicom/transforms.py), so JPEG video's few saturated pixels make it appear
+    on some frames (pydicom's 30-frame YBR echo: frames 21-22, 11 pixels); the pixels where
+    it changed are read again (changed_pixels), as any others."""
     kind = "frame" if image.source == Source.FRAME else "overlay"
-    return (kind, image.overlay, image.pixels.shape, image.pixels.dtype.str, image.text_mask is None)
+    return (kind, image.overlay, image.pixels.shape, image.pixels.dtype.str)
 
 
 class FrameReuse:
