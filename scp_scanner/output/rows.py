@@ -7,7 +7,8 @@ where nothing fired. This module is the only place that knows the columns.
 """
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass, fields
+from operator import attrgetter
 
 from ..model import Image, InstanceInfo, TextBox, Verdict
 
@@ -46,8 +47,13 @@ class Row:
     reasons: str = ""                # not one of the 14: written only with columns(reasons=True)
 
     def as_list(self, reasons: bool = False) -> list:
-        values = list(astuple(self))
+        # Every field is a str or an int: read them as they are (dataclasses.astuple deep-copies
+        # each value, 0.2 s of the 21 real files' 3,162 rows).
+        values = list(_FIELDS(self))
         return values if reasons else values[:len(COLUMNS)]
+
+
+_FIELDS = attrgetter(*(f.name for f in fields(Row)))
 
 
 def image_rows(info: InstanceInfo, image: Image, *, ocr_engine: str = "", ner_engine: str = "",
