@@ -545,6 +545,15 @@ def test_a_space_read_inside_a_number_beside_its_separator_is_dropped():
     text = "12:30 -45 Se: 3"
     positions = xs[:5] + [(xs[5] + xs[7]) / 2] + xs[8:]
     assert line_text.spaces_from_ink(text, positions, crop) == text
+    # Inside a date's month name: '06-D ec-2021' is 06-Dec-2021; a space drawn there stays,
+    # and so does one between two words that make no month.
+    crop, xs = rendered_line("DOB 06-Dec-2021 Se: 3", 16)
+    text, positions = "DOB 06-D ec-2021 Se: 3", xs[:8] + [(xs[7] + xs[8]) / 2] + xs[8:]
+    assert line_text.spaces_from_ink(text, positions, crop) == "DOB 06-Dec-2021 Se: 3"
+    crop, xs = rendered_line("DOB 06-D   ec-2021 Se: 3", 16)
+    text, positions = "DOB 06-D ec-2021 Se: 3", xs[:8] + [(xs[8] + xs[10]) / 2] + xs[11:]
+    assert line_text.spaces_from_ink(text, positions, crop) == text
+    assert not line_text._inside_month("06-D", "ex-2021") and line_text._inside_month("6.Ja", "n.1950")
 
 
 def test_a_space_read_between_a_labels_colon_and_a_short_number_is_dropped_where_the_ink_shows_none():

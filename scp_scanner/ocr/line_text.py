@@ -221,10 +221,21 @@ def carets_from_ink(text: str, xs: list[float], crop: np.ndarray) -> str:
 # a number stands on either side of a separator.
 _NUMBER_SEPARATOR_END = re.compile(r"\d[:\-/.]$")
 _SEPARATOR_THEN_DIGIT = re.compile(r"^[:\-/.]\d")
+# A date's month name with the space inside it ('06-D ec-2021'): the day and the month's
+# first letters, then its last letters and the year.
+_DAY_AND_MONTH_HEAD = re.compile(r"(?<![\w])\d{1,2}[-./]([A-Za-z]{1,2})$")
+_MONTH_TAIL_AND_YEAR = re.compile(r"^([A-Za-z]{1,2})[-./]\d{2,4}(?![\w])")
 # A label's colon and a short number after it ('Se: 3', 'W: 400'): small faces leave the
 # colon's bearing and the digit's side by side, which the recogniser reads as a space.
 _LABEL_COLON = re.compile(r"^[A-Za-z]{1,4}:$")
 _SHORT_NUMBER = re.compile(r"^\d{1,3}$")
+
+
+def _inside_month(before: str, after: str) -> bool:
+    """Does the space stand inside a date's month name ('06-D' then 'ec-2021')?"""
+    head, tail = _DAY_AND_MONTH_HEAD.search(before), _MONTH_TAIL_AND_YEAR.match(after)
+    return bool(head and tail) and len(head[1] + tail[1]) == 3 and (
+        (head[1] + tail[1]).lower() in (m.lower() for m in MONTH_ABBREVIATIONS))
 
 
 def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray,
@@ -233,7 +244,8 @@ def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray,
     """Drop a space the recogniser put inside a word ("Stra cathro", "ABD OMEN") where the
     second part continues the first (fixups.continues, the rule the tesseract engine uses:
     numbers and capitalised next words stay apart), or a space read inside a number beside
-    one of its separators ("16: 23:44", "1932-08- 01", "13 .02.2020"), where the blank between the two characters
+    one of its separators ("16: 23:44", "1932-08- 01", "13 .02.2020") or inside a date's
+    month name ("06-D ec-2021"), where the blank between the two characters
     is narrow: no wider than the line's letter gaps allow (fixups.SPLIT_GAP), or under
     SPACE_SHARE of the line's widest other space. A space between a label's colon and a
     number of up to three digits ("Se: 3", "W: 400") goes only by the letter gaps; one
@@ -264,7 +276,8 @@ def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray,
     for i, width in spaces.items():
         before, after = text[:i].split()[-1], text[i + 1:].split()[0]
         inside_number = ((bool(_NUMBER_SEPARATOR_END.search(before)) and after[:1].isdigit())
-                         or (before[-1:].isdigit() and bool(_SEPARATOR_THEN_DIGIT.match(after))))
+                         or (before[-1:].isdigit() and bool(_SEPARATOR_THEN_DIGIT.match(after)))
+                         or _inside_month(before, after))
         if _LABEL_COLON.match(before) and _SHORT_NUMBER.match(after):
             # No wider than a letter gap: no space ('DOB: 12.03.1950', 'ID: 0671160' stay).
             if width <= SPLIT_GAP * max(letter, 1.0):
