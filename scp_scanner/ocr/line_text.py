@@ -61,6 +61,10 @@ _YEAR_SPLIT_LAST = re.compile(r"(?<![\w.:/-])(\d{1,2})([-./])(\d{1,2}|[A-Za-z]{3
 _YEAR_SPLIT_FIRST = re.compile(r"(?<![\w.:/-])(\d{1,3}) (\d{1,3})([-./])(\d{1,2})\3(\d{1,2})(?![\w.:/-])")
 
 
+# A date's month names, lower case (fixups.MONTH_ABBREVIATIONS).
+_MONTHS = frozenset(month.lower() for month in MONTH_ABBREVIATIONS)
+
+
 def _is_year(digits: str) -> bool:
     return len(digits) == 4 and 1900 <= int(digits) <= 2099
 
@@ -69,7 +73,7 @@ def _day_and_month(first: str, second: str) -> bool:
     """Whether two date groups are a day and a month, in either order (a month may be its
     name's three letters)."""
     if second.isalpha():
-        return second.lower() in (m.lower() for m in MONTH_ABBREVIATIONS) and 1 <= int(first) <= 31
+        return second.lower() in _MONTHS and 1 <= int(first) <= 31
     a, b = int(first), int(second)
     return (1 <= a <= 31 and 1 <= b <= 12) or (1 <= a <= 12 and 1 <= b <= 31)
 
@@ -234,8 +238,7 @@ _SHORT_NUMBER = re.compile(r"^\d{1,3}$")
 def _inside_month(before: str, after: str) -> bool:
     """Does the space stand inside a date's month name ('06-D' then 'ec-2021')?"""
     head, tail = _DAY_AND_MONTH_HEAD.search(before), _MONTH_TAIL_AND_YEAR.match(after)
-    return bool(head and tail) and len(head[1] + tail[1]) == 3 and (
-        (head[1] + tail[1]).lower() in (m.lower() for m in MONTH_ABBREVIATIONS))
+    return bool(head and tail) and (head[1] + tail[1]).lower() in _MONTHS
 
 
 def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray,
