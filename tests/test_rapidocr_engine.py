@@ -462,6 +462,37 @@ def rendered_line(text: str, size: int = 16, face: str = "sans") -> tuple[np.nda
     return np.asarray(picture)[:, :, ::-1].copy(), xs
 
 
+@pytest.mark.parametrize("size", [12, 16, 20])
+def test_a_mark_read_in_a_blank_cell_is_a_space(size):
+    """A monospace line's space read as `_` or `~` (pydicom-data's ALOKA screen:
+    `*WESTWAY_MEDICAL*`, `:M~11:24:20`) is a space where the line's own ink is blank, even
+    with the next line's tops cut into the bottom of the crop; a real underscore or tilde,
+    which has ink where it stands, stays."""
+    crop, xs = rendered_line("WESTWAY MEDICAL", size, "mono")
+    below, _ = rendered_line("ULTRASOUND", size, "mono")
+    cut = size // 3                                         # the next line's tops, cut by the crop
+    crop = np.vstack([crop, below[4:4 + cut, :crop.shape[1]]]) if below.shape[1] >= crop.shape[1] \
+        else np.vstack([crop, np.pad(below[4:4 + cut], ((0, 0), (0, crop.shape[1] - below.shape[1]), (0, 0)))])
+    steps = list(range(len(xs)))
+    for misread in ("WESTWAY_MEDICAL", "WESTWAY~MEDICAL"):
+        assert line_text.spaces_for_marks(misread, steps, xs, crop) == ("WESTWAY MEDICAL", steps)
+    # A mark beside a space read as well: one space, the steps in step with the text.
+    text, kept = line_text.spaces_for_marks("WESTWAY _MEDICAL", steps + [len(steps)],
+                                            xs[:8] + [xs[7] + 1] + xs[8:], crop)
+    assert (text, len(kept)) == ("WESTWAY MEDICAL", len(text))
+    for real in ("WESTWAY_MEDICAL", "NHS~123"):
+        crop, xs = rendered_line(real, size, "mono")
+        assert line_text.spaces_for_marks(real, list(range(len(real))), xs, crop)[0] == real
+
+
+def test_the_real_aloka_banner_reads_its_spaces(engine, real_data):
+    """pydicom-data's ALOKA ultrasound: its bitmap face's blank cells were read as `_` and
+    `~`, gluing the institution's two words (`*WESTWAY_MEDICAL*`) and the clock to its label."""
+    text = " ".join(box.text for box in engine.read(images_of(real_data / "gdcm-US-ALOKA-16.dcm")[0]))
+    assert {"*WESTWAY", "MEDICAL*", "11:24:20", "24-MAY-02"} <= set(text.split()), text
+    assert "_" not in text and "~" not in text, text
+
+
 @pytest.mark.parametrize("size", [14, 18, 24])
 def test_a_caret_read_as_a_capital_is_put_back_from_the_ink(size):
     """The recogniser reads DICOM names' '^' as a capital (STEWARTACATRIONA); the ink shows a

@@ -9,6 +9,8 @@ expected.py), is mended here by what the text and the crop's pixels show:
   fixups.py (a DICOM name whose `^` was read as a look-alike, digit look-alikes in numbers)
   and PP-OCR's own (accents folded, dropped spaces put back before a long number or a time,
   digits inside capitals, a month's name, a space read beside a `^`);
+- `spaces_for_marks`: a `_` or `~` read in a blank cell between two words, a space where
+  the line's own ink shows one;
 - `carets_from_ink`: a `^` read as a capital letter, told apart by its ink (a small mark
   clear of the baseline);
 - `spaces_from_ink`: a space read inside a word or number, taken out where the blank is a
@@ -218,6 +220,48 @@ def carets_from_ink(text: str, xs: list[float], crop: np.ndarray) -> str:
                 out[i] = "^"
                 break
     return "".join(out)
+
+
+# Marks the recogniser reads in a blank cell between two words: on an ALOKA ultrasound screen
+# (pydicom-data's gdcm-US-ALOKA-16) `*WESTWAY_MEDICAL*` and `:M~11:24:20` where the pixels show
+# a space, and `NHS ~8865124539`, `Royal _Infirmary` in the generator's faces. Thin marks, low
+# or in the middle of the line; a real one has ink where it stands.
+BLANK_MARKS = "_~"
+
+
+def line_ink(crop: np.ndarray) -> np.ndarray:
+    """A line crop's own ink (ink_of, specks left out) without the pieces of the lines above
+    and below it that the crop cuts: every piece touching the crop's top or bottom edge
+    that does not reach its middle row (the line's own glyphs do)."""
+    ink = without_specks(ink_of(crop))
+    labels, count, boxes = label_with_boxes(ink, connectivity=8, ordered=False)
+    if not count:
+        return ink
+    height, middle = ink.shape[0], ink.shape[0] // 2
+    tops, bottoms = boxes[:, 0], boxes[:, 2]
+    cut = ((tops == 0) | (bottoms >= height)) & ~((tops <= middle) & (bottoms > middle))
+    return np.concatenate([[False], ~cut])[labels]
+
+
+def spaces_for_marks(text: str, steps: list[int], xs: list[float],
+                     crop: np.ndarray) -> tuple[str, list[int]]:
+    """A BLANK_MARKS character read where the line's own ink (line_ink) shows a blank wider
+    than its letter gaps allow (fixups.SPLIT_GAP times their median) is a space; spaces then
+    standing side by side are one. `steps`, each character's time step, stays in step with
+    the text; `xs` are the characters' x in the crop."""
+    if not any(mark in text for mark in BLANK_MARKS) or len(xs) != len(text):
+        return text, steps
+    gaps = ink_gaps(line_ink(crop).any(axis=0))
+    if len(gaps) < 2:
+        return text, steps
+    letter = max(float(np.median([end - start for start, end in gaps])), 1.0)
+    out = list(text)
+    for i, ch in enumerate(text):
+        if ch in BLANK_MARKS and any(start <= xs[i] < end and end - start > SPLIT_GAP * letter
+                                     for start, end in gaps):
+            out[i] = " "
+    kept = [i for i, ch in enumerate(out) if ch != " " or (0 < i and out[i - 1] != " ")]
+    return "".join(out[i] for i in kept), [steps[i] for i in kept]
 
 
 # A number's separator ('16:' of 16:23:44, '1932-08-' of 1932-08-01) right before a digit,

@@ -62,8 +62,8 @@ from .expected import NOTHING_EXPECTED, ExpectedWords, mend_expected
 from .fields import mend_fields, mend_names
 from .labels import mend_labels
 from .lexicon import calibrated, load_lexicon, mend_words
-from .line_text import (carets_from_ink, ink_columns, ink_of, label_spaces_from_ink, mend, spaces_from_ink,
-                        without_specks)
+from .line_text import (carets_from_ink, ink_columns, ink_of, label_spaces_from_ink, mend, spaces_for_marks,
+                        spaces_from_ink, without_specks)
 from .ppocr_decode import DbSettings, alphabet_of, ctc_greedy, db_boxes
 from .prepare import (PREPARE, Region, covered, enlarge, inks, is_text,
                       mask_page, merge_overlapping, overlap, reading_order, regions_of, same_line, stacked_rows, stroke_lines,
@@ -850,7 +850,8 @@ class RapidOcrEngine:
             steps = char_steps(probs.argmax(axis=1))
             # Where each character stands in the crop: its CTC time step across the input.
             step = width / probs.shape[0] * crop.shape[1] / min(width, max(1, math.ceil(REC_HEIGHT * ratio)))
-            text = carets_from_ink(str(text), [(t + 0.5) * step for t in steps], crop)
+            text, steps = spaces_for_marks(str(text), steps, [(t + 0.5) * step for t in steps], crop)
+            text = carets_from_ink(text, [(t + 0.5) * step for t in steps], crop)
             if self._lexicon is not None:      # a '^' put back splits a name into its words
                 text, steps = mend_names(text, steps, probs, self._index, self._lexicon)
                 text, steps = mend_words(text, steps, calibrated(probs, RECOGNISER_TEMPERATURE),
