@@ -218,6 +218,36 @@ def test_a_code_or_name_read_as_two_words_or_a_word_with_a_digit_is_weighed_whol
     assert read(line, {}, expected_words(header)) == line          # each change sure: as read
 
 
+@pytest.mark.parametrize("line, rival, blank, mended", [
+    # One header word read as two, a letter misread too (split_header_words takes only
+    # exact letters): weighed as the word.
+    ("Has ish Macdonald", {2: ("m", 0.3)}, 3, "Hamish Macdonald"),
+    ("Raigmore Hos pltal", {14: ("i", 0.3)}, 12, "Raigmore Hospital"),
+    ("HAM SH MACDONALD", {}, 3, "HAMISH MACDONALD"),               # a letter lost and the space
+    # One of the two is a screen word (spiral CT): two words as written.
+    ("Raigmore Ho spiral", {15: ("t", 0.3)}, 11, "Raigmore Ho spiral"),
+])
+def test_a_header_word_read_as_two_words_with_a_letter_misread_is_weighed_whole(line, rival, blank, mended):
+    header = HEADER + (("PatientName", "MACDONALD^HAMISH"),)
+    assert read(line, rival, expected_words(header), blank) == mended
+    assert read(line, rival, NOTHING_EXPECTED, blank) == line
+    assert read(line, {}, expected_words(header)) == line          # the space and letters sure: as read
+
+
+def test_two_words_are_weighed_as_one_header_word_only_when_nearer_it_together():
+    """tuning varied 8: `Rd CHAPEL` is the label `Ref` beside `CAMPBELL` misread; CHAPEL
+    alone is nearer CAMPBELL than RdCHAPEL is, so the pair is not offered the name (the
+    single word is, in the next round), while `Has ish` together is nearer HAMISH."""
+    from scp_scanner.ocr.expected import _split_word_readings
+
+    expected = expected_words(HEADER + (("PatientName", "MACDONALD^HAMISH"),
+                                        ("ReferringPhysicianName", "CAMPBELL^AILEEN")))
+    assert _split_word_readings("Rd CHAPEL", expected) == []
+    assert "Hamish" in _split_word_readings("Has ish", expected)
+    assert _split_word_readings("Ho spiral", expected) == []          # spiral: a screen word
+    assert _split_word_readings("Raigmore Hosp", expected) == []      # Raigmore: a header word
+
+
 @pytest.mark.parametrize("line, rival, mended", [
     # Two words of one value read as one, their space lost: written apart.
     ("Western RaigmoreHospital", {}, "Western Raigmore Hospital"),

@@ -34,7 +34,10 @@ header's words is NOT_EXPECTED times BY_CHANCE, the chance that another word wou
 there beside that neighbour (`spans_in_context`, weighed last, after every other span).
 First of all, two neighbouring words whose letters together are exactly a header word or a
 DICOM name (`WIL SON^AHMED`) are joined (`split_header_words`): monospace faces give a
-narrow letter a whole cell, and the recogniser reads its side bearings as a space. The other
+narrow letter a whole cell, and the recogniser reads its side bearings as a space; two
+neighbouring words that are no header or screen words, with a letter misread as well (`Has
+ish` where PatientName is `MACDONALD^HAMISH`), are weighed as the header words of their joined
+length, give or take a letter (`_split_word_readings`), as any span is. The other
 way round, two words the header writes apart (`AHMED DUNCAN`, a name shown given name
 first) keep the space between them when the line's ink shows none wider than a letter gap
 (`ExpectedWords.written_apart`, line_text.spaces_from_ink).
@@ -233,6 +236,27 @@ def _spaced_name_readings(span: str, expected: ExpectedWords) -> list[str]:
     return [f"{family}^{given}" for family, given in expected.names if (family, given) == (first, second)]
 
 
+def _split_word_readings(span: str, expected: ExpectedWords) -> list[str]:
+    """One header word read as two words with a letter misread (`Has ish` where PatientName
+    is `MACDONALD^HAMISH`, `Hos pltal` where InstitutionName is `Raigmore Hospital`): the
+    header words of the two words' joined length, give or take one letter, that the two
+    together are nearer to (fewer edits) than either alone, unless either word is itself a
+    header word or one of the screen's words (two words as written: `Ho spiral`). A word
+    alone near the header word is the single words' round's (`Rd CHAPEL` is the label `Ref`
+    beside a misread `CAMPBELL`). split_header_words joins such a pair without weighing when
+    its letters are exactly a header word."""
+    if "^" in span:
+        return []
+    first, second = span.lower().split(" ")
+    if {first, second} & (SCREEN_WORDS | set(expected.words)):
+        return []
+    joined = first + second
+    return [written for w in expected.words
+            if len(w) >= MIN_WORD and abs(len(w) - len(joined)) <= 1
+            and edits(joined, w) < min(edits(first, w), edits(second, w))
+            for written in _cases(w)]
+
+
 def _date_readings(span: str, expected: ExpectedWords) -> list[str]:
     """Each expected date in the layout of `span`: the same groups (year first or last, a
     month's name where the span has letters), with the span's own separators or one of
@@ -262,9 +286,10 @@ def _date_readings(span: str, expected: ExpectedWords) -> list[str]:
     return readings
 
 
-# Spans weighed in two rounds: a code or a name read as two words first (`AC 13692239`,
-# `WILSON MOHAMMED`), then, on what that gave, dates, codes and words.
-_JOINED = ((_SPLIT_CODE_SPAN, _split_code_readings), (_SPACED_NAME_SPAN, _spaced_name_readings))
+# Spans weighed in two rounds: a code, a name or a header word read as two words first
+# (`AC 13692239`, `WILSON MOHAMMED`, `Has ish`), then, on what that gave, dates, codes and words.
+_JOINED = ((_SPLIT_CODE_SPAN, _split_code_readings), (_SPACED_NAME_SPAN, _spaced_name_readings),
+           (_SPLIT_WORD_SPAN, _split_word_readings))
 _SINGLE = ((_DATE_SPAN, _date_readings), (_CODE_SPAN, _code_readings), (_WORD_SPAN, _word_readings))
 
 
