@@ -1209,25 +1209,40 @@ def test_small_lines_the_detector_joins_are_read_each_as_its_own_line(engine, mo
 
 
 @pytest.mark.parametrize("size", [11, 16])
-def test_a_space_lost_between_a_label_and_its_value_is_put_back_where_the_ink_shows_one(size):
-    """'kVp120', 'W:400L:40', 'Se:3Im:45', 'Fr1': the recogniser lost the space the ink
-    shows between a value's label and its number, or between a number and the next label.
-    A label written run into its value ('T2', 'b1000') shows no such blank and stays; a
-    number run into the next field's known label and colon ('W:400L:40') is two fields
-    whatever the ink shows."""
-    line = "kVp 120 W:400 L:40 Se:3 Im:45 Fr 1"
+@pytest.mark.parametrize("line, spaces, glued", [
+    # A value's label and its number, a number and the next label: written run together
+    # ('T2', 'b1000'), or with no label of a value, as read.
+    ("kVp 120 W:400 L:40 Se:3 Im:45 Fr 1", ("kVp ", "W:400 ", "Se:3 ", "Fr "),
+     ("kVp120 T2 b1000", "CT79688828 RA10939846", "T2 3ab:45")),
+    # A number and its unit: written run together ('20Hz', '3cm3cm' on pydicom's US1
+    # screen), or a code whose letter is a unit ('3M12L'), as read.
+    ("5 mm 120 kVp 20 Hz", ("5 ", "120 ", "20 "), ("5mm 20Hz", "3cm3cm 3M12L", "RA10939846")),
+])
+def test_a_space_lost_between_a_label_or_unit_and_its_value_is_put_back_where_the_ink_shows_one(
+        size, line, spaces, glued):
+    """'kVp120', 'W:400L:40', 'Se:3Im:45', 'Fr1', '5mm': the recogniser lost the space the ink
+    shows between a value's label and its number, between a number and the next label, or
+    between a number and its unit. What is written run together shows no such blank and
+    stays."""
     crop, xs = rendered_line(line, size)
-    dropped = {line.index(part) + len(part) - 1 for part in ("kVp ", "W:400 ", "Se:3 ", "Fr ")}
+    dropped, at = set(), 0
+    for part in spaces:                     # each space after its part, left to right
+        at = line.index(part, at) + len(part)
+        dropped.add(at - 1)
     kept = [i for i in range(len(line)) if i not in dropped]
     lost = "".join(line[i] for i in kept)
-    assert lost == "kVp120 W:400L:40 Se:3Im:45 Fr1"
+    assert len(lost.split()) == len(line.split()) - len(spaces)
     text, positions = line_text.label_spaces_from_ink(lost, [xs[i] for i in kept], crop)
     assert text == line and len(positions) == len(text)
-    # Written run together, or no label of a value: as read.
-    for glued in ("kVp120 T2 b1000", "CT79688828 RA10939846", "T2 3ab:45"):
-        crop, xs = rendered_line(glued, size)
-        assert line_text.label_spaces_from_ink(glued, xs, crop) == (glued, xs)
-    # A field's label glued to the value before it, with no blank in the ink: two fields.
+    for written in glued:
+        crop, xs = rendered_line(written, size)
+        assert line_text.label_spaces_from_ink(written, xs, crop) == (written, xs)
+
+
+@pytest.mark.parametrize("size", [11, 16])
+def test_a_fields_label_glued_to_the_value_before_it_is_two_fields(size):
+    """A number run into the next field's known label and colon ('W:400L:40') is two fields
+    whatever the ink shows."""
     for glued, fields in (("W:400L:40 Se:3Im:45", "W:400 L:40 Se:3 Im:45"), ("Se:3im:45", "Se:3 im:45")):
         crop, xs = rendered_line(glued, size)
         text, positions = line_text.label_spaces_from_ink(glued, xs, crop)

@@ -15,8 +15,9 @@ expected.py), is mended here by what the text and the crop's pixels show:
   clear of the baseline);
 - `spaces_from_ink`: a space read inside a word or number, taken out where the blank is a
   letter gap;
-- `label_spaces_from_ink`: a space lost between a value's label and its number, or inside an
-  NHS / CHI number written 3-3-4, put back where the blank is wider than a letter gap.
+- `label_spaces_from_ink`: a space lost between a value's label and its number, between a
+  number and its unit, or inside an NHS / CHI number written 3-3-4, put back where the blank
+  is wider than a letter gap.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ import numpy as np
 
 from ..masks import label, label_with_boxes
 from ..pii.given_names import GIVEN_NAMES
-from ..pii.safe_text import VALUE_LABELS
+from ..pii.safe_text import UNITS, VALUE_LABELS
 from .confusions import ink_gaps
 from .fixups import (CARET_LOOKALIKES, MONTH_ABBREVIATIONS, ONE_WORD, SPLIT_GAP, continues,
                      fix_digit_lookalikes, month_names)
@@ -342,17 +343,20 @@ def spaces_from_ink(text: str, xs: list[float], crop: np.ndarray,
     return "".join(out)
 
 
-# A value's label run into its number (`kVp120`, `Fr1`), or a number run into the next
-# label (`W:400L:40`, `Se:3Im:45`): where a space may have been lost.
+# A value's label run into its number (`kVp120`, `Fr1`), a number run into the next label
+# (`W:400L:40`, `Se:3Im:45`), or a number run into its unit (`5mm`): where a space may have
+# been lost.
 _LABEL_THEN_DIGIT = re.compile(r"(?<![A-Za-z])([A-Za-z]{2,4})(?=\d)")
 _VALUE_THEN_LABEL = re.compile(r"(?<=\d)(?=([A-Za-z]{1,4}):\d)")
+_NUMBER_THEN_UNIT = re.compile(r"(?<=\d)([A-Za-z]{1,4})(?![A-Za-z:])")
 # An NHS or CHI number read as ten digits: written 3-3-4 or run together, the ink tells which.
 _TEN_DIGITS = re.compile(r"\b(?:NHS|CHI)(?: ?(?:No|Number)\.?)? ?[:#]? ?(\d{10})(?!\d)")
 
 
 def label_spaces_from_ink(text: str, xs: list[float], crop: np.ndarray) -> tuple[str, list[float]]:
     """Put back a space the recogniser lost between a value's label (labels.VALUE_LABELS)
-    and its number, or between a number and the next `label:` (`kVp120`, `W:400L:40`), and
+    and its number, between a number and the next `label:` (`kVp120`, `W:400L:40`), or
+    between a number and its unit (safe_text.UNITS: `5mm`), and
     the two spaces of an NHS or CHI number written 3-3-4 (`NHS 7101783627`), where the blank
     between the two characters is wider than the word's own letter gaps allow
     (fixups.SPLIT_GAP times their median, the bound under which spaces_from_ink takes a space
@@ -372,6 +376,7 @@ def label_spaces_from_ink(text: str, xs: list[float], crop: np.ndarray) -> tuple
             fields.append(match.start())
         else:
             groups.append([match.start()])
+    groups += [[m.start(1)] for m in _NUMBER_THEN_UNIT.finditer(text) if m[1].lower() in UNITS]
     groups += [[m.start(1) + 3, m.start(1) + 6] for m in _TEN_DIGITS.finditer(text)]
     if not groups and not fields:
         return text, xs
