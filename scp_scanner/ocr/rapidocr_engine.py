@@ -541,6 +541,10 @@ def char_steps(indices: np.ndarray) -> list[int]:
     return np.flatnonzero(keep).tolist()
 
 
+def char_positions(steps: list[int], step: float) -> list[float]:
+    """Each character's x in its crop: the middle of its CTC time step, `step` crop pixels
+    a time step."""
+    return [(t + 0.5) * step for t in steps]
 
 
 _TRIM = getattr(libc(), "malloc_trim", None)   # not glibc: nothing to do
@@ -850,8 +854,8 @@ class RapidOcrEngine:
             steps = char_steps(probs.argmax(axis=1))
             # Where each character stands in the crop: its CTC time step across the input.
             step = width / probs.shape[0] * crop.shape[1] / min(width, max(1, math.ceil(REC_HEIGHT * ratio)))
-            text, steps = spaces_for_marks(str(text), steps, [(t + 0.5) * step for t in steps], crop)
-            text = carets_from_ink(text, [(t + 0.5) * step for t in steps], crop)
+            text, steps = spaces_for_marks(str(text), steps, char_positions(steps, step), crop)
+            text = carets_from_ink(text, char_positions(steps, step), crop)
             if self._lexicon is not None:      # a '^' put back splits a name into its words
                 text, steps = mend_names(text, steps, probs, self._index, self._lexicon)
                 text, steps = mend_words(text, steps, calibrated(probs, RECOGNISER_TEMPERATURE),
@@ -860,7 +864,7 @@ class RapidOcrEngine:
             if self._screen_words:
                 text, steps = mend_labels(text, steps, probs, self._index, self._expected.name_parts)
             text, steps = mend_expected(text, steps, probs, self._index, self._expected)
-            xs = [(t + 0.5) * step for t in steps]
+            xs = char_positions(steps, step)
             if self._screen_words:
                 text, xs = label_spaces_from_ink(text, xs, crop)
             text = spaces_from_ink(text, xs, crop, self._listed, self._expected.written_apart)
