@@ -292,6 +292,28 @@ def test_a_date_whose_month_lost_a_letter_is_read_as_the_header_date():
     assert read("DOB 10-Oc-1987", {12: ("6", 0.3)}, NOTHING_EXPECTED, lost=(8, "t")) == "DOB 10-Oc-1987"
 
 
+@pytest.mark.parametrize("line, rival, mended", [
+    # A day's 0 read as a letter, the 0 its runner-up.
+    ("DOB 1O-Oct-1967", {5: ("0", 0.3)}, "DOB 10-Oct-1967"),
+    # Year first, with two of its digits read as one %: three characters are a year's four,
+    # one lost (day and month first are weighed too).
+    ("DOB 1%7-10-10", {5: ("9", 0.3)}, "DOB 1967-10-10"),
+    # Two groups of letters and digits, the month's letters read in digits' place.
+    ("2017.1Z.2S 08:12:07", {6: ("2", 0.3), 9: ("5", 0.3)}, "2017.12.25 08:12:07"),
+])
+def test_a_date_with_digits_read_as_letters_or_marks_is_read_as_the_header_date(line, rival, mended):
+    assert read(line, rival) == mended
+    assert read(line, rival, NOTHING_EXPECTED) == line
+    # Sure of its characters, the recogniser's reading stands.
+    assert read(line, sure=0.999) == line
+
+
+@pytest.mark.parametrize("span", ["1.5/2.0", "Dr.J.Smith", "ab-cd-e1", "W:400 L:40"])
+def test_marks_between_letters_or_a_single_digit_are_no_date(span):
+    # Fewer than two of three groups hold a digit, or the last has fewer than two characters.
+    assert not [1 for a, b, _ in expected_spans(span, expected_words(HEADER)) if "." in span[a:b] or "-" in span[a:b]]
+
+
 def test_a_radiograph_whose_hospital_the_recogniser_misreads_is_read_as_its_header_says(tmp_path):
     """A generated CR (classic case, tuning fonts, seed 1) whose 9-16 px face makes the
     recogniser read `Raignore` where `Raigmore Hospital` is burned in, as its InstitutionName

@@ -93,7 +93,12 @@ _DATE_SEPARATORS = "-./"
 # or a month's letters in the middle, a letter lost or added: `18-Ju-1954`), a code (letters
 # and digits, a digit among them), a word.
 # Its marks are those dates use, or a comma read for one; a colon makes a time (`14:04:44`).
-_DATE_SPAN = re.compile(r"(?<![\w:])\d{1,4}[-./,]{1,2}(?:\d{1,2}|[A-Za-z]{2,4})[-./,]{1,2}\d{2,4}(?![\w:])")
+# A digit of a small face is as often read as a letter, `%` or `$` (`2T-JuJ-2025`,
+# `LB.B2.2B25`, `1%0-01-05`), so a group holds any of these; two of a date's three groups
+# must hold a digit (`_date_readings`).
+_DATE_SPAN = re.compile(r"(?<![\w:%$])(?:{d}){{1,4}}[-./,]{{1,2}}(?:(?:{d}){{1,2}}|[A-Za-z]{{2,4}})[-./,]{{1,2}}(?:{d}){{2,4}}(?![\w:%$])"
+                        .format(d=r"[\dA-Za-z%$]"))
+_DATE_GROUPS = re.compile(r"[^-./,]+")
 _CODE_SPAN = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z]*\d)[A-Za-z0-9]{%d,}(?![A-Za-z0-9])" % (MIN_CODE - LENGTH_SLACK))
 # A code with a blank read inside it (`AC 13692239`, `CT2 5273280`).
 # These two are found overlapping (each pair of neighbouring words), as their group 1.
@@ -103,7 +108,6 @@ _SPACED_NAME_SPAN = re.compile(r"(?<![A-Za-z0-9^])(?=([A-Za-z]{2,} [A-Za-z]{2,})
 _WORD_SPAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{%d,}(?![A-Za-z0-9])" % MIN_SPAN)
 # Two neighbouring words, a name's caret in one of them at most (found overlapping, group 1).
 _SPLIT_WORD_SPAN = re.compile(r"(?<![A-Za-z0-9^])(?=((?:[A-Za-z]+\^)?[A-Za-z]+ [A-Za-z]+(?:\^[A-Za-z]+)?)(?![A-Za-z0-9^]))")
-_GROUPS = re.compile(r"[A-Za-z]+|\d+")
 
 
 @dataclass(frozen=True)
@@ -261,8 +265,8 @@ def _date_readings(span: str, expected: ExpectedWords) -> list[str]:
     """Each expected date in the layout of `span`: the same groups (year first or last, a
     month's name where the span has letters), with the span's own separators or one of
     _DATE_SEPARATORS in both places."""
-    groups = [m for m in _GROUPS.finditer(span)]
-    if len(groups) != 3:
+    groups = [m for m in _DATE_GROUPS.finditer(span)]
+    if len(groups) != 3 or sum(any(ch.isdigit() for ch in g[0]) for g in groups) < 2:
         return []
     marks = [span[groups[0].end():groups[1].start()], span[groups[1].end():groups[2].start()]]
     layouts = {tuple(marks)} | {(sep, sep) for sep in _DATE_SEPARATORS}
@@ -272,15 +276,19 @@ def _date_readings(span: str, expected: ExpectedWords) -> list[str]:
         if middle.isalpha():
             month = MONTH_ABBREVIATIONS[day.month - 1]
             orders = [(f"{day.day:0{len(first)}d}", written, f"{day.year:04d}") for written in _cases(month.lower())]
-        elif len(first) == 4:
-            orders = [(f"{day.year:04d}", f"{day.month:02d}", f"{day.day:02d}")]
         else:
-            # A year of two digits, or four; three is one of them with a digit lost or added.
-            years = {2: [f"{day.year % 100:02d}"], 4: [f"{day.year:04d}"]}.get(
-                len(last), [f"{day.year:04d}", f"{day.year % 100:02d}"])
-            orders = [order for year in years for order in (
-                (f"{day.day:0{len(first)}d}", f"{day.month:0{len(middle)}d}", year),
-                (f"{day.month:0{len(first)}d}", f"{day.day:0{len(middle)}d}", year))]
+            # Three characters are a year with one lost, or a day or month with one added.
+            orders = []
+            if len(first) >= 3:
+                orders.append((f"{day.year:04d}", f"{day.month:02d}", f"{day.day:02d}"))
+            if len(first) <= 3:
+                # A year of two digits, or four; three is one of them with a digit lost or added.
+                years = {2: [f"{day.year % 100:02d}"], 4: [f"{day.year:04d}"]}.get(
+                    len(last), [f"{day.year:04d}", f"{day.year % 100:02d}"])
+                lead, second = min(len(first), 2), min(len(middle), 2)
+                orders += [order for year in years for order in (
+                    (f"{day.day:0{lead}d}", f"{day.month:0{second}d}", year),
+                    (f"{day.month:0{lead}d}", f"{day.day:0{second}d}", year))]
         for a, b, c in orders:
             readings += [f"{a}{one}{b}{two}{c}" for one, two in layouts]
     return readings
