@@ -218,6 +218,21 @@ def test_a_code_or_name_read_as_two_words_or_a_word_with_a_digit_is_weighed_whol
     assert read(line, {}, expected_words(header)) == line          # each change sure: as read
 
 
+def test_a_code_written_in_three_groups_is_weighed_in_its_groups():
+    """An NHS number shown 3-3-4 where the header stores it in one run: the value is weighed
+    with the blanks where the line has them, since the recogniser was sure of those."""
+    header = (("PatientID", "4308921783"),)
+    line = "NHS 430 892 1785"
+    assert read(line, {15: ("3", 0.3)}, expected_words(header)) == "NHS 430 892 1783"
+    assert read(line, {15: ("3", 0.3)}, NOTHING_EXPECTED) == line
+    assert read(line, {}, expected_words(header), sure=0.999) == line
+    # Three words without a digit are no code, however near an ID their letters are.
+    from scp_scanner.ocr.expected import _JOINED
+    near = expected_words((("PatientID", "ABCDEFGH1"),))
+    assert [r for _, _, rs in expected_spans("AB CD EFG1", near, _JOINED) for r, *_ in rs] == ["ABCDEFGH1"]
+    assert not expected_spans("AB CD EFGH", near, _JOINED)
+
+
 @pytest.mark.parametrize("line, rival, blank, mended", [
     # One header word read as two, a letter misread too (split_header_words takes only
     # exact letters): weighed as the word.

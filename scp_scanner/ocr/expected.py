@@ -21,9 +21,11 @@ more (and a person's name as FAMILY^GIVEN, for a caret read as a letter), two ne
 words of one value read as one
 word (`GeneralHospital`: weighed joined, as the recogniser read them, and written apart, a
 DICOM name's FAMILY then GIVEN with its caret), and so a whole value of three words or more
-(`GlasgowRoyalInfirmary`), IDs of five characters or more with a digit,
+(`GlasgowRoyalInfirmary`), IDs of five characters or more with a digit (in one run, or in
+the three groups of a span read so: `430 892 1785`),
 and dates, written in the layout of the span read (day, month and year in the order its
-groups allow, its separators or one of `-`, `.`, `/`, a month's name where it has letters). A span
+groups allow, its separators or one of `-`, `.`, `/`, a month's name where it has letters;
+a digit may have been read as a letter, `%` or `$`). A span
 that reads as one of the screen's own words (`DOB`, `Ref`, `ABDOMEN`: pii/safe_text.py) stays as
 read.
 
@@ -103,6 +105,9 @@ _CODE_SPAN = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z]*\d)[A-Za-z0-9]{%d,}(?![A-Z
 # A code with a blank read inside it (`AC 13692239`, `CT2 5273280`).
 # These two are found overlapping (each pair of neighbouring words), as their group 1.
 _SPLIT_CODE_SPAN = re.compile(r"(?<![A-Za-z0-9])(?=((?=[A-Za-z0-9]* [A-Za-z]*\d)[A-Za-z0-9]+ [A-Za-z0-9]+)(?![A-Za-z0-9]))")
+# A code written in three groups (an NHS or CHI number, `430 892 1785`; the header stores it
+# in one run).
+_GROUPED_CODE_SPAN = re.compile(r"(?<![A-Za-z0-9])(?=([A-Za-z0-9]+ [A-Za-z0-9]+ [A-Za-z0-9]+)(?![A-Za-z0-9]))")
 # A DICOM name whose caret was read as a blank (`WILSON MOHAMMED`).
 _SPACED_NAME_SPAN = re.compile(r"(?<![A-Za-z0-9^])(?=([A-Za-z]{2,} [A-Za-z]{2,})(?![A-Za-z0-9^]))")
 _WORD_SPAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{%d,}(?![A-Za-z0-9])" % MIN_SPAN)
@@ -235,6 +240,24 @@ def _split_code_readings(span: str, expected: ExpectedWords) -> list[str]:
     return [c for c in expected.codes if abs(len(c) - len(joined)) <= LENGTH_SLACK]
 
 
+def _grouped_code_readings(span: str, expected: ExpectedWords) -> list[str]:
+    """The codes near the span's length, each in one run and, as long as the span, in its
+    groups (`430 892 1783` for 4308921783); none for three words without a digit."""
+    if not any(ch.isdigit() for ch in span):
+        return []
+    joined = span.replace(" ", "")
+    blanks = [i for i, ch in enumerate(span) if ch == " "]
+    readings = []
+    for code in _split_code_readings(span, expected):
+        readings.append(code)
+        if len(code) == len(joined):
+            grouped = list(code)
+            for i in blanks:
+                grouped.insert(i, " ")
+            readings.append("".join(grouped))
+    return readings
+
+
 def _spaced_name_readings(span: str, expected: ExpectedWords) -> list[str]:
     first, second = span.upper().split(" ")
     return [f"{family}^{given}" for family, given in expected.names if (family, given) == (first, second)]
@@ -296,7 +319,8 @@ def _date_readings(span: str, expected: ExpectedWords) -> list[str]:
 
 # Spans weighed in two rounds: a code, a name or a header word read as two words first
 # (`AC 13692239`, `WILSON MOHAMMED`, `Has ish`), then, on what that gave, dates, codes and words.
-_JOINED = ((_SPLIT_CODE_SPAN, _split_code_readings), (_SPACED_NAME_SPAN, _spaced_name_readings),
+_JOINED = ((_SPLIT_CODE_SPAN, _split_code_readings), (_GROUPED_CODE_SPAN, _grouped_code_readings),
+           (_SPACED_NAME_SPAN, _spaced_name_readings),
            (_SPLIT_WORD_SPAN, _split_word_readings))
 _SINGLE = ((_DATE_SPAN, _date_readings), (_CODE_SPAN, _code_readings), (_WORD_SPAN, _word_readings))
 
