@@ -121,11 +121,16 @@ def test_a_span_with_an_accented_letter_is_found_in_its_base_letters_and_weighed
     """The recogniser's alphabet holds accented letters (a blurred i's dot read as an acute:
     `Véctoria`); the span is looked for in base letters and weighed as read, so the
     header's `Victoria` wins where the model doubted the `é` (its `i` a close second), and
-    not where it was sure. fields.base_letters keeps one character for one."""
+    not where it was sure. fields.base_letters keeps one character for one, letters with a
+    mark Unicode does not decompose (`ø`, `ł`, a dotless `ı`) as well; no other character
+    changes."""
     from scp_scanner.ocr.fields import base_letters
+    from scp_scanner.ocr.line_text import mend
     from test_lexicon import ALPHABET
 
-    assert base_letters("Véctoria mÅs ñ Høspill 5 mm² 13±31") == "Vectoria mAs n Høspill 5 mm² 13±31"
+    assert base_letters("Véctoria mÅs ñ Høspill 5 mm² 13±31") == "Vectoria mAs n Hospill 5 mm² 13±31"
+    assert base_letters("ŁÓDŹ Đıð ß æ 12°") == "LODZ Dið ß æ 12°"
+    assert mend("Ninewells Høspital") == "Ninewells Hospital"          # folded in the text written
     alphabet = ALPHABET[:-1] + ["é", " "]
     index = {ch: i for i, ch in enumerate(alphabet) if i}
     expected = expected_words([("InstitutionName", "Victoria Hospital")])
@@ -392,6 +397,28 @@ def test_a_misread_header_word_beside_its_own_neighbour_is_read_as_that_word(lin
 ])
 def test_without_its_neighbour_a_faintly_doubted_span_stays_as_read(line, rival):
     assert read(line, rival) == line
+
+
+# The header's letter at 3e-5 on its two steps: about 1e-9 as likely as the reading, under
+# NOT_EXPECTED times BY_CHANCE (1e-7), over it times BY_CHANCE squared (1e-10).
+FAINTER = 3e-5
+WESTERN = expected_words((("InstitutionName", "Western General Hospital"),))
+
+
+@pytest.mark.parametrize("line, rival, mended", [
+    # Both neighbours of a value's three words in place, or two on one side: mended.
+    ("Western Gemeral Hospital", {10: ("n", FAINTER)}, "Western General Hospital"),
+    ("Westerm General Hospital", {6: ("n", FAINTER)}, "Western General Hospital"),
+    ("Western General Hcspital", {17: ("o", FAINTER)}, "Western General Hospital"),
+    # One neighbour only, or the other words not the value's: as read.
+    ("General Hcspital", {9: ("o", FAINTER)}, "General Hcspital"),
+    ("Eastern General Hcspital", {17: ("o", FAINTER)}, "Eastern General Hcspital"),
+    ("Western Hcspital", {9: ("o", FAINTER)}, "Western Hcspital"),
+])
+def test_a_misread_word_with_two_of_its_values_words_in_place_is_read_as_that_word(line, rival, mended):
+    assert read(line, rival, WESTERN) == mended
+    assert read(line, rival, NOTHING_EXPECTED) == line
+    assert read(line, {}, WESTERN, sure=0.99999) == line      # a sure reading stands
 
 
 @pytest.mark.parametrize("line, mended", [

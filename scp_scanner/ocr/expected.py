@@ -33,7 +33,9 @@ A value's words are drawn together, so a word read beside its own neighbour in a
 (`Hcspiul` after `General`, where InstitutionName is `Western General Hospital`) is far less
 likely to be some other word than a word read alone: the prior that it is none of the
 header's words is NOT_EXPECTED times BY_CHANCE, the chance that another word would stand
-there beside that neighbour (`spans_in_context`, weighed last, after every other span).
+there beside that neighbour, and times BY_CHANCE once more where two of the value's words
+stand in place beside it (`Westem` before `General Hospital`, `Aberdeen Royal` before
+`loflemary`) (`spans_in_context`, weighed last, after every other span).
 First of all, two neighbouring words whose letters together are exactly a header word or a
 DICOM name (`WIL SON^AHMED`) are joined (`split_header_words`): monospace faces give a
 narrow letter a whole cell, and the recogniser reads its side bearings as a space; two
@@ -73,7 +75,8 @@ NOT_EXPECTED = UNFORMED
 # before a garbled family name): at most that of a common name word in running English, one
 # in a thousand (wordfreq: `john` 3e-4, `general` 2e-4, `royal` 4e-5). A span in that context
 # is weighed against the neighbouring header word with NOT_EXPECTED times this prior
-# (1e-7): on the tuning corpora every span so placed was that word, misread.
+# (1e-7): on the tuning corpora every span so placed was that word, misread. Beside two of
+# the value's words in place, the chance is this prior for each (1e-10 in all).
 BY_CHANCE = 1e-3
 # What may stand between two neighbouring words of a value as read: blanks, commas, stops
 # and colons.
@@ -374,8 +377,12 @@ def mend_expected(text: str, steps: list[int], probs: np.ndarray, index: dict[st
     for kinds in (_JOINED, _SINGLE):
         text, steps = read_again(text, steps, probs, index,
                                  expected_spans(base_letters(text), expected, kinds), NOT_EXPECTED)
-    return read_again(text, steps, probs, index, spans_in_context(base_letters(text), expected),
-                      NOT_EXPECTED * BY_CHANCE)
+    # A span with two of its value's words read in place beside it first, at the lower prior.
+    for neighbours in (2, 1):
+        text, steps = read_again(text, steps, probs, index,
+                                 spans_in_context(base_letters(text), expected, neighbours),
+                                 NOT_EXPECTED * BY_CHANCE ** neighbours)
+    return text, steps
 
 
 def split_header_words(text: str, expected: ExpectedWords) -> list[tuple[int, int, str]]:
@@ -400,22 +407,58 @@ def split_header_words(text: str, expected: ExpectedWords) -> list[tuple[int, in
     return changes
 
 
-def spans_in_context(text: str, expected: ExpectedWords) -> list[tuple[int, int, list[tuple[str, float]]]]:
+def _neighbours(words: list[tuple[int, int, str]], text: str, start: int, end: int
+                ) -> tuple[list[str], list[str]]:
+    """The words read before and after text[start:end] that run up to it with only blanks
+    or _BETWEEN marks between each and the next, in their order, lower case."""
+    before: list[str] = []
+    at = start
+    for first, last, word in reversed([w for w in words if w[1] <= start]):
+        if text[last:at].strip(_BETWEEN):
+            break
+        before.insert(0, word)
+        at = first
+    after: list[str] = []
+    at = end
+    for first, last, word in (w for w in words if w[0] >= end):
+        if text[at:first].strip(_BETWEEN):
+            break
+        after.append(word)
+        at = last
+    return before, after
+
+
+def _in_place(word: str, before: list[str], after: list[str], expected: ExpectedWords) -> int:
+    """How many of the words of a header value holding `word` stand in their place beside
+    it: 2 for both neighbours of a value's three words or more, or two before or after it
+    (`Aberdeen Royal` before a misread `Infirmary`), 1 for a pair's neighbour, else 0."""
+    for run in expected.runs:
+        for i, value_word in enumerate(run):
+            if value_word != word:
+                continue
+            left, right = list(run[max(0, i - 2):i]), list(run[i + 1:i + 3])
+            if ((before[-1:] == left[-1:] != [] and after[:1] == right[:1] != [])
+                    or (len(left) == 2 and before[-2:] == left) or (len(right) == 2 and after[:2] == right)):
+                return 2
+    pairs = set(expected.pairs)
+    return int(bool((before and (before[-1], word) in pairs) or (after and (word, after[0]) in pairs)))
+
+
+def spans_in_context(text: str, expected: ExpectedWords, neighbours: int = 1
+                     ) -> list[tuple[int, int, list[tuple[str, float]]]]:
     """The word and code spans still weighed against header words, each with only the
-    words whose neighbour in their header value stands beside the span as read (`Hcspiul`
-    after `General` where InstitutionName is `Western General Hospital`; `THIN9IN` after
-    `DAVID` where PatientName is `THOMSON^DAVID`)."""
+    words at least `neighbours` of whose own neighbours in their header value stand beside
+    the span as read (_in_place: `Hcspiul` after `General` where InstitutionName is `Western
+    General Hospital`, 1; `Westem` before `General Hospital`, 2; `THIN9IN` after `DAVID`
+    where PatientName is `THOMSON^DAVID`, 1)."""
     if not expected.pairs:
         return []
-    pairs = set(expected.pairs)
     words = [(m.start(), m.end(), m[0].lower()) for m in _LETTERS.finditer(text)]
     out = []
     for start, end, readings in expected_spans(text, expected, _SINGLE):
-        before = [w for s, e, w in words if e <= start and not text[e:start].strip(_BETWEEN)]
-        after = [w for s, e, w in words if s >= end and not text[end:s].strip(_BETWEEN)]
+        before, after = _neighbours(words, text, start, end)
         kept = [(weighed, prior, written) for weighed, prior, written in readings
-                if written.isalpha() and ((before and (before[-1], written.lower()) in pairs)
-                                          or (after and (written.lower(), after[0]) in pairs))]
+                if written.isalpha() and _in_place(written.lower(), before, after, expected) >= neighbours]
         if kept:
             out.append((start, end, kept))
     return out

@@ -376,19 +376,35 @@ def read_again(text: str, steps: list[int], probs: np.ndarray, index: dict[str, 
     return replace_spans(text, steps, changes)
 
 
+# A Latin letter that Unicode writes as its base letter with a mark it does not decompose
+# (`ø` LATIN SMALL LETTER O WITH STROKE, `ł`, `đ`, `ħ`; `ı` DOTLESS I).
+_MARKED_LETTER = re.compile(r"LATIN (SMALL|CAPITAL) LETTER (?:DOTLESS )?([A-Z])(?: WITH .*)?$")
+
+
+def base_letter(ch: str) -> str:
+    """The base letter of an accented or marked Latin letter (`é` -> `e`, `ø` -> `o`,
+    `Ł` -> `L`); any other character as it is. The recogniser's alphabet is multilingual,
+    and on an English-language screen its marked letters are the plain ones misread (a
+    blurred small `i`'s dot read as an acute accent, a speck across an `o` as a stroke)."""
+    if ch.isascii():
+        return ch
+    base = [c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)]
+    if len(base) == 1 and base[0].isascii() and base[0].isalpha():
+        return base[0]
+    match = _MARKED_LETTER.match(unicodedata.name(ch, ""))
+    if not match:
+        return ch
+    return match[2] if match[1] == "CAPITAL" else match[2].lower()
+
+
 def base_letters(text: str) -> str:
-    """text with each accented Latin letter written as its base letter, one character for one
-    (`Véctoria` -> `Vectoria`, `más` -> `mas`): the spans of a form are looked for in these,
-    while the span as read is weighed in the recogniser's own letters. Its alphabet holds
-    accented letters, which line_text.mend folds only after the forms are read; a small
-    `i`'s dot, blurred, is read as an acute accent."""
+    """text with each accented or marked Latin letter written as its base letter, one
+    character for one (`Véctoria` -> `Vectoria`, `Høspill` -> `Hospill`): the spans of a
+    form are looked for in these, while the span as read is weighed in the recogniser's own
+    letters. line_text.mend folds them only after the forms are read."""
     if text.isascii():
         return text
-    out = []
-    for ch in text:
-        base = [c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c)]
-        out.append(base[0] if len(base) == 1 and base[0].isascii() and base[0].isalpha() else ch)
-    return "".join(out)
+    return "".join(map(base_letter, text))
 
 
 def mend_fields(text: str, steps: list[int], probs: np.ndarray,

@@ -32,6 +32,7 @@ from ..masks import label, label_with_boxes
 from ..pii.given_names import GIVEN_NAMES
 from ..pii.safe_text import UNITS, VALUE_LABELS
 from .confusions import ink_gaps
+from .fields import base_letter
 from .fixups import (CARET_LOOKALIKES, MONTH_ABBREVIATIONS, ONE_WORD, SPLIT_GAP, continues,
                      fix_digit_lookalikes, month_names)
 
@@ -114,7 +115,7 @@ def mend(text: str) -> str:
     name in a date (fixups.month_names), a space read beside a name's '^', a space read
     inside a date's year (join_split_years)."""
     text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = "".join(base_letter(ch) for ch in text if not unicodedata.combining(ch))
     text = _LABEL_THEN_NUMBER.sub(": ", text)
     text = _DATE_THEN_TIME.sub(r"\1 \2", join_split_years(text))
     text = _WORD_THEN_CAPITALS.sub(" ", text)
