@@ -328,6 +328,23 @@ def test_a_date_with_digits_read_as_letters_or_marks_is_read_as_the_header_date(
     assert read(line, sure=0.999) == line
 
 
+def test_a_date_read_with_a_blank_inside_is_weighed_joined():
+    """A monospace `1` stands in a wide cell whose side bearings read as a blank: the words
+    joined are weighed as the header's date; three words too, nearest the header first
+    among the spans of two and three words that overlap."""
+    from scp_scanner.ocr.expected import _JOINED
+
+    assert read("DOB 1 0/10/1967", {}, blank_doubted=5) == "DOB 10/10/1967"
+    assert read("DOB 1 0/10/1967", {}, NOTHING_EXPECTED, blank_doubted=5) == "DOB 1 0/10/1967"
+    assert read("DOB 1 0/10/1967", {}, sure=0.9999) == "DOB 1 0/10/1967"      # sure: as read
+    spans = expected_spans("DOB 1 0/10/1 967", expected_words(HEADER), _JOINED)
+    assert [(a, b) for a, b, _ in spans] == [(4, 16)]
+    assert "10/10/1967" in [r for r, *_ in spans[0][2]]
+    # Eight digits read in groups are a date written without separators.
+    spans = expected_spans("DOB 196 710 10", expected_words(HEADER), _JOINED)
+    assert [(a, b) for a, b, _ in spans] == [(4, 14)] and "19671010" in [r for r, *_ in spans[0][2]]
+
+
 @pytest.mark.parametrize("span", ["1.5/2.0", "Dr.J.Smith", "ab-cd-e1", "W:400 L:40"])
 def test_marks_between_letters_or_a_single_digit_are_no_date(span):
     # Fewer than two of three groups hold a digit, or the last has fewer than two characters.

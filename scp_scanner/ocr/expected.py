@@ -25,7 +25,7 @@ DICOM name's FAMILY then GIVEN with its caret), and so a whole value of three wo
 the three groups of a span read so: `430 892 1785`),
 and dates, written in the layout of the span read (day, month and year in the order its
 groups allow, its separators or one of `-`, `.`, `/`, a month's name where it has letters;
-a digit may have been read as a letter, `%` or `$`). A span
+a digit may have been read as a letter, `%` or `$`, a blank inside it: `1 6/11/1977`). A span
 that reads as one of the screen's own words (`DOB`, `Ref`, `ABDOMEN`: pii/safe_text.py) stays as
 read.
 
@@ -111,6 +111,9 @@ _SPLIT_CODE_SPAN = re.compile(r"(?<![A-Za-z0-9])(?=((?=[A-Za-z0-9]* [A-Za-z]*\d)
 # A code written in three groups (an NHS or CHI number, `430 892 1785`; the header stores it
 # in one run).
 _GROUPED_CODE_SPAN = re.compile(r"(?<![A-Za-z0-9])(?=([A-Za-z0-9]+ [A-Za-z0-9]+ [A-Za-z0-9]+)(?![A-Za-z0-9]))")
+# Two or three neighbouring words that make a date joined (`1 6/11/1977`, `1 6/11/1 977`).
+_SPLIT_DATE_SPAN = re.compile(r"(?<!\S)(?=(\S+ \S+)(?!\S))")
+_GROUPED_DATE_SPAN = re.compile(r"(?<!\S)(?=(\S+ \S+ \S+)(?!\S))")
 # A DICOM name whose caret was read as a blank (`WILSON MOHAMMED`).
 _SPACED_NAME_SPAN = re.compile(r"(?<![A-Za-z0-9^])(?=([A-Za-z]{2,} [A-Za-z]{2,})(?![A-Za-z0-9^]))")
 _WORD_SPAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{%d,}(?![A-Za-z0-9])" % MIN_SPAN)
@@ -227,20 +230,29 @@ def _word_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, 
     return readings
 
 
+def _run_together_dates(span: str, expected: ExpectedWords) -> list[str]:
+    """The expected dates written without separators, for a span of eight digits."""
+    if not (span.isdigit() and len(span) == 8):
+        return []
+    return [day.strftime(layout) for day in expected.dates for layout in ("%Y%m%d", "%d%m%Y", "%m%d%Y")]
+
+
 def _code_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, str]]:
     readings: list[str | tuple[str, str]] = [c for c in expected.codes
                                              if abs(len(c) - len(span)) <= LENGTH_SLACK]
-    if span.isdigit() and len(span) == 8:      # a date written without separators
-        for day in expected.dates:
-            readings += [day.strftime("%Y%m%d"), day.strftime("%d%m%Y"), day.strftime("%m%d%Y")]
+    readings += _run_together_dates(span, expected)
     if sum(ch.isalpha() for ch in span) >= MIN_WORD:       # a word with a digit read in it
         readings += _word_readings(span, expected)
     return readings
 
 
 def _split_code_readings(span: str, expected: ExpectedWords) -> list[str]:
+    """The codes near the span's length with its blanks taken out, and the dates written
+    without separators where those are eight digits (`194 107 10`: a monospace face's `1`
+    stands in a wide cell, whose side bearings read as a blank)."""
     joined = span.replace(" ", "")
-    return [c for c in expected.codes if abs(len(c) - len(joined)) <= LENGTH_SLACK]
+    return ([c for c in expected.codes if abs(len(c) - len(joined)) <= LENGTH_SLACK]
+            + _run_together_dates(joined, expected))
 
 
 def _grouped_code_readings(span: str, expected: ExpectedWords) -> list[str]:
@@ -253,12 +265,20 @@ def _grouped_code_readings(span: str, expected: ExpectedWords) -> list[str]:
     readings = []
     for code in _split_code_readings(span, expected):
         readings.append(code)
-        if len(code) == len(joined):
+        if len(code) == len(joined) and code in expected.codes:
             grouped = list(code)
             for i in blanks:
                 grouped.insert(i, " ")
             readings.append("".join(grouped))
     return readings
+
+
+def _split_date_readings(span: str, expected: ExpectedWords) -> list[str]:
+    """The expected dates in the layout of the words joined, where that is a date span (a
+    monospace `1` stands in a wide cell, whose side bearings read as a blank: `1 6/11/1977`),
+    written joined."""
+    joined = span.replace(" ", "")
+    return _date_readings(joined, expected) if _DATE_SPAN.fullmatch(joined) else []
 
 
 def _spaced_name_readings(span: str, expected: ExpectedWords) -> list[str]:
@@ -322,36 +342,39 @@ def _date_readings(span: str, expected: ExpectedWords) -> list[str]:
 
 # Spans weighed in two rounds: a code, a name or a header word read as two words first
 # (`AC 13692239`, `WILSON MOHAMMED`, `Has ish`), then, on what that gave, dates, codes and words.
-_JOINED = ((_SPLIT_CODE_SPAN, _split_code_readings), (_GROUPED_CODE_SPAN, _grouped_code_readings),
-           (_SPACED_NAME_SPAN, _spaced_name_readings),
-           (_SPLIT_WORD_SPAN, _split_word_readings))
-_SINGLE = ((_DATE_SPAN, _date_readings), (_CODE_SPAN, _code_readings), (_WORD_SPAN, _word_readings))
+_JOINED = (((_SPLIT_CODE_SPAN, _split_code_readings), (_GROUPED_CODE_SPAN, _grouped_code_readings),
+            (_SPLIT_DATE_SPAN, _split_date_readings), (_GROUPED_DATE_SPAN, _split_date_readings),
+            (_SPACED_NAME_SPAN, _spaced_name_readings), (_SPLIT_WORD_SPAN, _split_word_readings)),)
+_SINGLE = (((_DATE_SPAN, _date_readings),), ((_CODE_SPAN, _code_readings),), ((_WORD_SPAN, _word_readings),))
 
 
 def expected_spans(text: str, expected: ExpectedWords, kinds=_SINGLE
                    ) -> list[tuple[int, int, list[tuple[str, float]]]]:
     """The spans of a line's reading that may be header values, each with the values written
-    as the span would be (all as likely beforehand); spans already equal to one are left out,
-    and a span is weighed once, for the first of `kinds` that it matches. Spans of one kind
-    that overlap (each pair of neighbouring words: `Acc 7478` and `7478 6918`) are taken
-    nearest the header first, by edits between their letters and digits and a value's."""
+    as the span would be (all as likely beforehand); spans already equal to one are left out.
+    `kinds` are tiers of (pattern, readings) taken in turn, and a span is weighed once, for
+    the first tier that it matches. Spans of one tier that overlap (each pair of
+    neighbouring words: `Acc 7478` and `7478 6918`; two words and three: `194 107` and
+    `194 107 10`) are taken nearest the header first, by edits between their letters and
+    digits and a value's."""
     found: list[tuple[int, int, list[tuple[str, float]]]] = []
     taken = np.zeros(len(text) + 1, bool)
-    for pattern, readings_of in kinds:
-        group = 1 if pattern.groups else 0
+    for tier in kinds:
         candidates = []
-        for match in pattern.finditer(text):
-            start, end = match.span(group)
-            span = match[group]
-            if taken[start:end].any() or span.lower() in SCREEN_WORDS:
-                continue            # the screen's own words (DOB, Ref, ABDOMEN) stay as read
-            # (weighed, written): a reading is written as weighed but for two words whose
-            # space the recogniser lost, weighed joined and written apart.
-            readings = sorted({(r, r) if isinstance(r, str) else r for r in readings_of(span, expected)})
-            if not readings or any(span == written for _, written in readings):
-                continue
-            nearest = min(edits(_characters(span), _characters(weighed)) for weighed, _ in readings)
-            candidates.append((nearest, start, end, readings))
+        for pattern, readings_of in tier:
+            group = 1 if pattern.groups else 0
+            for match in pattern.finditer(text):
+                start, end = match.span(group)
+                span = match[group]
+                if taken[start:end].any() or span.lower() in SCREEN_WORDS:
+                    continue            # the screen's own words (DOB, Ref, ABDOMEN) stay as read
+                # (weighed, written): a reading is written as weighed but for two words whose
+                # space the recogniser lost, weighed joined and written apart.
+                readings = sorted({(r, r) if isinstance(r, str) else r for r in readings_of(span, expected)})
+                if not readings or any(span == written for _, written in readings):
+                    continue
+                nearest = min(edits(_characters(span), _characters(weighed)) for weighed, _ in readings)
+                candidates.append((nearest, start, end, readings))
         kept = []
         for _, start, end, readings in sorted(candidates):
             if not taken[start:end].any():
