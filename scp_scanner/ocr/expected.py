@@ -68,7 +68,11 @@ from .lexicon import replace_spans
 # header value under 1/10,000 as likely as the reading) is kept. The field forms' prior,
 # chosen on the tuning corpora: 1e-3 and 1e-2 mended 2 and 8 identifying words fewer and
 # read none wrong; 1e-6 mended 4 more and read one wrong, a garbled `Hospital` as a
-# physician's name (docs/accuracy.md, twenty-first round).
+# physician's name (docs/accuracy.md, twenty-first round). Those figures weighed the
+# recogniser's raw output; since the thirtieth round the engine passes its output tempered
+# (rapidocr_engine.RECOGNISER_TEMPERATURE, fitted on fonts no corpus holds), whose
+# likelihood ratios are calibrated: 15 more identifying words over the twenty looked-at
+# corpora, three garbled words read as a header word (docs/accuracy.md).
 NOT_EXPECTED = UNFORMED
 # The chance that a word which is no header value stands, as read, beside a header word's
 # own neighbour in that value (`General` before a garbled `Hospital`, the given name `DAVID`
@@ -371,7 +375,12 @@ def expected_spans(text: str, expected: ExpectedWords, kinds=_SINGLE
                 # (weighed, written): a reading is written as weighed but for two words whose
                 # space the recogniser lost, weighed joined and written apart.
                 readings = sorted({(r, r) if isinstance(r, str) else r for r in readings_of(span, expected)})
-                if not readings or any(span == written for _, written in readings):
+                if not readings:
+                    continue
+                if any(span == written for _, written in readings):
+                    # Read as the header writes it: no later tier weighs a part of it (`May`
+                    # of a birth date `18-May-1987` against a name `MARY`).
+                    taken[start:end] = True
                     continue
                 nearest = min(edits(_characters(span), _characters(weighed)) for weighed, _ in readings)
                 candidates.append((nearest, start, end, readings))

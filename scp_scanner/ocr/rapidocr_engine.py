@@ -87,9 +87,12 @@ TUNED_RECOGNISER = Path(__file__).resolve().parent / "models" / "ppocr_rec_latin
 # its training nor any reported corpus holds): mean negative log likelihood of a line's true
 # text 3.84 at T 1, 3.10 at 1.5, 3.25 at 1.75 over 597 lines (seed 1041); 5.42 at 1, 4.25 at
 # 1.5, 4.28 at 1.75 over 399 lines (seeds 3001-3002). Greedy readings do not change: each
-# step's likeliest character stays the likeliest. The field forms and names (fields.py)
-# read the output as it is: their prior UNFORMED was set against it, and a number typed
-# without its check digit (test data) must stay as read, not drift to a valid one.
+# step's likeliest character stays the likeliest. The instance's header values
+# (expected.py) are weighed on the tempered output too: a likelihood ratio against a prior
+# means what it says only where the likelihoods are calibrated. The field forms and names
+# (fields.py) read the output as it is: their prior UNFORMED was set against it, and a
+# number typed without its check digit (test data) must stay as read, not drift to a valid
+# one.
 RECOGNISER_TEMPERATURE = 1.5
 
 # Detection. Images whose long side is at most FULL_SIDE are detected whole at their own
@@ -863,7 +866,8 @@ class RapidOcrEngine:
                 text, steps = mend_fields(text, steps, probs, self._index)
             if self._screen_words:
                 text, steps = mend_labels(text, steps, probs, self._index, self._expected.name_parts)
-            text, steps = mend_expected(text, steps, probs, self._index, self._expected)
+            text, steps = mend_expected(text, steps, calibrated(probs, RECOGNISER_TEMPERATURE),
+                                        self._index, self._expected)
             xs = char_positions(steps, step)
             if self._screen_words:
                 text, xs = label_spaces_from_ink(text, xs, crop)
