@@ -387,8 +387,8 @@ def test_header_values_are_weighed_on_the_recognisers_tempered_output(tmp_path, 
     twentieth round) whose 9 px Terminus makes the recogniser sure of `rbhassad` where
     PatientName MACDONALD^MOHAMMED is burned in as `Macdonald, Mohammed`. On its raw output
     the name is under NOT_EXPECTED as likely as the misreading; on the output tempered as the
-    word prior reads it (RECOGNISER_TEMPERATURE, fitted on fonts no corpus holds), whose
-    likelihood ratios are calibrated, it is read."""
+    word prior reads it (RECOGNISER_TEMPERATURE, fitted on lines of the extra font
+    families), whose likelihood ratios are calibrated, it is read."""
     import dicomgen
     from scp_scanner.ocr import rapidocr_engine
     from scp_scanner.pipeline import Pipeline

@@ -70,9 +70,10 @@ from .lexicon import replace_spans
 # read none wrong; 1e-6 mended 4 more and read one wrong, a garbled `Hospital` as a
 # physician's name (docs/accuracy.md, twenty-first round). Those figures weighed the
 # recogniser's raw output; since the thirtieth round the engine passes its output tempered
-# (rapidocr_engine.RECOGNISER_TEMPERATURE, fitted on fonts no corpus holds), whose
-# likelihood ratios are calibrated: 15 more identifying words over the twenty looked-at
-# corpora, three garbled words read as a header word (docs/accuracy.md).
+# (rapidocr_engine.RECOGNISER_TEMPERATURE, fitted on lines drawn in the extra font
+# families, which no held-out corpus uses), whose likelihood ratios are calibrated: 15 more
+# identifying words over the twenty looked-at corpora, three garbled words read as a header
+# word (docs/accuracy.md).
 NOT_EXPECTED = UNFORMED
 # The chance that a word which is no header value stands, as read, beside a header word's
 # own neighbour in that value (`General` before a garbled `Hospital`, the given name `DAVID`
