@@ -111,7 +111,8 @@ _DATE_SPAN = re.compile(r"(?<![\w:%$])(?:{d}){{1,4}}[-./,]{{1,2}}(?:(?:{d}){{1,2
 _DATE_GROUPS = re.compile(r"[^-./,]+")
 _CODE_SPAN = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z]*\d)[A-Za-z0-9]{%d,}(?![A-Za-z0-9])" % (MIN_CODE - LENGTH_SLACK))
 # A code with a blank read inside it (`AC 13692239`, `CT2 5273280`).
-# These two are found overlapping (each pair of neighbouring words), as their group 1.
+# This and the spans of two or three words below are found overlapping (each pair or three
+# of neighbouring words), as their group 1.
 _SPLIT_CODE_SPAN = re.compile(r"(?<![A-Za-z0-9])(?=((?=[A-Za-z0-9]* [A-Za-z]*\d)[A-Za-z0-9]+ [A-Za-z0-9]+)(?![A-Za-z0-9]))")
 # A code written in three groups (an NHS or CHI number, `430 892 1785`; the header stores it
 # in one run).
@@ -345,8 +346,9 @@ def _date_readings(span: str, expected: ExpectedWords) -> list[str]:
     return readings
 
 
-# Spans weighed in two rounds: a code, a name or a header word read as two words first
-# (`AC 13692239`, `WILSON MOHAMMED`, `Has ish`), then, on what that gave, dates, codes and words.
+# Spans weighed in two rounds: a code, a date, a name or a header word read as two or three
+# words first (`AC 13692239`, `430 892 1785`, `1 6/11/1977`, `WILSON MOHAMMED`, `Has ish`),
+# then, on what that gave, dates, codes and words.
 _JOINED = (((_SPLIT_CODE_SPAN, _split_code_readings), (_GROUPED_CODE_SPAN, _grouped_code_readings),
             (_SPLIT_DATE_SPAN, _split_date_readings), (_GROUPED_DATE_SPAN, _split_date_readings),
             (_SPACED_NAME_SPAN, _spaced_name_readings), (_SPLIT_WORD_SPAN, _split_word_readings)),)
