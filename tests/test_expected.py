@@ -355,8 +355,14 @@ def test_a_date_read_with_a_blank_inside_is_weighed_joined():
 
 @pytest.mark.parametrize("span", ["1.5/2.0", "Dr.J.Smith", "ab-cd-e1", "W:400 L:40"])
 def test_marks_between_letters_or_a_single_digit_are_no_date(span):
-    # Fewer than two of three groups hold a digit, or the last has fewer than two characters.
-    assert not [1 for a, b, _ in expected_spans(span, expected_words(HEADER)) if "." in span[a:b] or "-" in span[a:b]]
+    # Fewer than two of three groups hold a digit, the last has fewer than two characters, or
+    # a colon makes it a label's value.
+    from scp_scanner.ocr.expected import _DATE_SPAN, _date_readings
+
+    dates_only = (((_DATE_SPAN, _date_readings),),)
+    assert expected_spans(span, expected_words(HEADER), dates_only) == []
+    # The same marks between digits are weighed as a date.
+    assert expected_spans("1.5/2017", expected_words(HEADER), dates_only) != []
 
 
 def test_a_radiograph_whose_hospital_the_recogniser_misreads_is_read_as_its_header_says(tmp_path):
