@@ -262,20 +262,15 @@ def _split_code_readings(span: str, expected: ExpectedWords) -> list[str]:
 
 
 def _grouped_code_readings(span: str, expected: ExpectedWords) -> list[str]:
-    """The codes near the span's length, each in one run and, as long as the span, in its
+    """A split code's readings (in one run), and each code as long as the span in the span's
     groups (`430 892 1783` for 4308921783); none for three words without a digit."""
     if not any(ch.isdigit() for ch in span):
         return []
-    joined = span.replace(" ", "")
-    blanks = [i for i, ch in enumerate(span) if ch == " "]
-    readings = []
-    for code in _split_code_readings(span, expected):
-        readings.append(code)
-        if len(code) == len(joined) and code in expected.codes:
-            grouped = list(code)
-            for i in blanks:
-                grouped.insert(i, " ")
-            readings.append("".join(grouped))
+    readings = _split_code_readings(span, expected)
+    for code in expected.codes:
+        if len(code) == len(span.replace(" ", "")):
+            characters = iter(code)
+            readings.append("".join(ch if ch == " " else next(characters) for ch in span))
     return readings
 
 
