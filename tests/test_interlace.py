@@ -87,6 +87,23 @@ def test_generated_captures_get_their_own_offset_back(tmp_path):
             assert np.array_equal(image.pixels, expected)
 
 
+@pytest.mark.parametrize("seed, index, size", [(6, 1, 9), (8, 1, 9), (10, 3, 10), (11, 0, 12)])
+def test_dim_thin_and_italic_text_gives_its_offset(tmp_path, seed, index, size):
+    """Interlaced frames of tuning seeds 6, 8, 10 and 11 whose text the brightest tenth of
+    the frame does not hold (grey 70-130 text beside brighter picture: 9 px Liberation Mono
+    Italic, 9 px DejaVu Sans Mono, 10 px DejaVu Sans ExtraLight, the 6x12 bitmap font): their
+    lines are found by their strokes' contrast, and each frame's shifted field is found
+    (bright-ink lines and raw rows found none of the four)."""
+    files = _interlaced_files(tmp_path, seed)
+    truth, style = files[index]
+    assert style["field_shift"] == 1 and style["size"] == size
+    assert interlace.estimate(read_dataset(truth.path).pixel_array) == interlace.Fields(1)
+    # The same seed's frames whose fields agree are left as they are.
+    for other, other_style in files:
+        if other_style["field_shift"] == 0:
+            assert interlace.estimate(read_dataset(other.path).pixel_array) == interlace.NO_CHANGE
+
+
 def test_seven_pixel_interlaced_text_is_read_once_its_field_is_moved_back(tmp_path):
     """The frame that read `THOECS+ASKS CEE 2M64PREME 2.4 138043` (7 px Liberation Serif Bold,
     second field moved a pixel): its name, CHI number, hospital and birth date are read now

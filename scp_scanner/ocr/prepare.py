@@ -193,16 +193,17 @@ STROKE_KERNEL = 5
 STROKE_CONTRAST = 64
 
 
-def stroke_lines(grey: np.ndarray, params: PrepareParams = PREPARE) -> list[Region]:
-    """Lines (and lone glyphs: orientation markers) made of thin strokes, bright on darker
-    (white top-hat) or dark on brighter (black top-hat): where small text is, whatever the
-    grey level of the image around it."""
+def stroke_lines(grey: np.ndarray, params: PrepareParams = PREPARE,
+                 contrast: int = STROKE_CONTRAST) -> list[Region]:
+    """Lines (and lone glyphs: orientation markers) made of thin strokes, `contrast` grey
+    levels bright on darker (white top-hat) or dark on brighter (black top-hat): where small
+    text is, whatever the grey level of the image around it."""
     import cv2
 
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (STROKE_KERNEL, STROKE_KERNEL))
     lines = []
     for operation in (cv2.MORPH_TOPHAT, cv2.MORPH_BLACKHAT):
-        strokes = cv2.morphologyEx(grey, operation, kernel) >= STROKE_CONTRAST
+        strokes = cv2.morphologyEx(grey, operation, kernel) >= contrast
         lines += line_regions(glyphs(strokes, params), strokes.shape, params)
     return lines
 
