@@ -509,6 +509,31 @@ def test_a_caret_read_as_a_capital_is_put_back_from_the_ink(size):
     assert line_text.carets_from_ink("StewartACatriona", xs, crop) == "StewartACatriona"
 
 
+def _under_the_bottom_of(line: str, text: str, size: int) -> tuple[np.ndarray, list[float]]:
+    """`text` rendered with the bottoms of `line`'s glyphs (the line above) cut into the top
+    of its crop, as a detector's box grown over the line above gives it; its xs as read."""
+    crop, xs = rendered_line(text, size)
+    above, _ = rendered_line(line, size)
+    ink_rows = np.flatnonzero((above.max(axis=2) > 128).any(axis=1))
+    cut = above[ink_rows[-1] - size // 3:ink_rows[-1] + 1]
+    cut = np.pad(cut, ((0, 0), (0, max(0, crop.shape[1] - cut.shape[1])), (0, 0)), constant_values=10)
+    return np.vstack([cut[:, :crop.shape[1]], crop]), xs
+
+
+@pytest.mark.parametrize("size", [12, 16, 20])
+def test_the_line_above_cut_into_the_crop_is_no_caret(size):
+    """A 16 px bitmap `Ref FRASER MOHAMMED` (tuning varied 10) became `Ref FR^SER MOHAMMED`: the
+    crop held the bottoms of the line above, whose many short pieces set the capitals' top
+    and baseline to theirs, and one of them stood over the `A` with no ink under it; the same
+    pieces hid a true caret's (the last assertion failed before). Pieces the crop's edge cuts
+    that do not reach its middle are the other line's (line_ink)."""
+    for text in ("FRASERMOHAMMED", "FIONAMURRAY", "DOEJANEQUAY"):
+        crop, xs = _under_the_bottom_of("16-Oct-2015 13:35:30 MOHAMMED", text, size)
+        assert line_text.carets_from_ink(text, xs, crop) == text
+    crop, xs = _under_the_bottom_of("16-Oct-2015 13:35:30 MOHAMMED", "STEWART^CATRIONA", size)
+    assert line_text.carets_from_ink("STEWARTACATRIONA", xs, crop) == "STEWART^CATRIONA"
+
+
 def test_a_large_radiograph_without_text_is_read_only_reduced():
     """pydicom-data's 1955x1841 CR: its anatomy made the ink analysis's candidate lines cover
     97% of it, ~1 s of detection at full size for nothing. Its smooth edges hold no thin

@@ -174,17 +174,15 @@ CARET_CLEAR = 0.2              # share of the capitals' height (2 px at least) c
 def _caret_marks(region: np.ndarray) -> tuple[np.ndarray, list[float], int, int] | None:
     """The ink of one word's columns (Otsu within them, so a line that crosses two
     backgrounds is thresholded per word), with specks of one or two pixels (noise of JPEG
-    or speckle) removed; the centres of the pieces that may be carets (separate pieces that
-    start at the capitals' top and stop above their bottom CARET_CLEAR), and the clear band's
-    rows. None when the word shows too few pieces to tell its capitals' top and baseline."""
-    ink = ink_of(region)
-    labels, count, boxes = label_with_boxes(ink, connectivity=8, ordered=False)
-    if not count:
-        return None
-    sizes = np.bincount(labels.ravel(), minlength=count + 1)
-    ink &= sizes[labels] > SPECK_PIXELS
-    pieces_ = boxes[sizes[1:] > SPECK_PIXELS]          # (top, left, bottom, right) of each piece
-    if len(pieces_) < 5:
+    or speckle) and the pieces of the lines above and below that the crop cuts removed
+    (line_ink: counted, they set the capitals' top and baseline to the next line's); the
+    centres of the pieces that may be carets (separate pieces that start at the capitals' top
+    and stop above their bottom CARET_CLEAR), and the clear band's rows. None when the word
+    shows too few pieces to tell its capitals' top and baseline."""
+    ink = line_ink(region)
+    _, count, pieces_ = label_with_boxes(ink, connectivity=8, ordered=False)
+    # (top, left, bottom, right) of each piece
+    if count < 5:
         return None
     # The capitals' top line and baseline: where most pieces of ink start and stop.
     top = int(np.median(pieces_[:, 0]))
