@@ -244,11 +244,15 @@ def test_a_code_written_in_three_groups_is_weighed_in_its_groups():
     ("Has ish Macdonald", {2: ("m", 0.3)}, 3, "Hamish Macdonald"),
     ("Raigmore Hos pltal", {14: ("i", 0.3)}, 12, "Raigmore Hospital"),
     ("HAM SH MACDONALD", {}, 3, "HAMISH MACDONALD"),               # a letter lost and the space
-    # One of the two is a screen word (spiral CT): two words as written.
-    ("Raigmore Ho spiral", {15: ("t", 0.3)}, 11, "Raigmore Ho spiral"),
+    # A screen word (spiral CT, Inf for inferior) that goes on in lower case, as no new word
+    # does (extra-font classic 301, varied 305): weighed as the header word.
+    ("Raigmore Ho spiral", {15: ("t", 0.3)}, 11, "Raigmore Hospital"),
+    ("Perth Royal Inf irmery", {19: ("a", 0.3)}, 15, "Perth Royal Infirmary"),
+    # A screen word before a capitalised word: a label beside a word, as written.
+    ("Perth Royal Inf Irmery", {19: ("a", 0.3)}, 15, "Perth Royal Inf Irmery"),
 ])
 def test_a_header_word_read_as_two_words_with_a_letter_misread_is_weighed_whole(line, rival, blank, mended):
-    header = HEADER + (("PatientName", "MACDONALD^HAMISH"),)
+    header = HEADER + (("PatientName", "MACDONALD^HAMISH"), ("StationName", "Perth Royal Infirmary"))
     assert read(line, rival, expected_words(header), blank) == mended
     assert read(line, rival, NOTHING_EXPECTED, blank) == line
     assert read(line, {}, expected_words(header)) == line          # the space and letters sure: as read
@@ -264,7 +268,8 @@ def test_two_words_are_weighed_as_one_header_word_only_when_nearer_it_together()
                                         ("ReferringPhysicianName", "CAMPBELL^AILEEN")))
     assert _split_word_readings("Rd CHAPEL", expected) == []
     assert "Hamish" in _split_word_readings("Has ish", expected)
-    assert _split_word_readings("Ho spiral", expected) == []          # spiral: a screen word
+    assert _split_word_readings("Ho Spiral", expected) == []          # Spiral: a screen word, a new word
+    assert "Hospital" in _split_word_readings("Ho spiral", expected)  # going on in lower case
     assert _split_word_readings("Raigmore Hosp", expected) == []      # Raigmore: a header word
 
 

@@ -292,14 +292,17 @@ def _split_word_readings(span: str, expected: ExpectedWords) -> list[str]:
     is `MACDONALD^HAMISH`, `Hos pltal` where InstitutionName is `Raigmore Hospital`): the
     header words of the two words' joined length, give or take one letter, that the two
     together are nearer to (fewer edits) than either alone, unless either word is itself a
-    header word or one of the screen's words (two words as written: `Ho spiral`). A word
-    alone near the header word is the single words' round's (`Rd CHAPEL` is the label `Ref`
-    beside a misread `CAMPBELL`). split_header_words joins such a pair without weighing when
-    its letters are exactly a header word."""
+    header word, or one of the screen's words with no lower-case continuation after it (a
+    label beside a word: `Ref CAMPBELL`; but `Inf irmery`, `Ho spiral` go on in lower case
+    as no new word does). A word alone near the header word is the single words' round's
+    (`Rd CHAPEL` is the label `Ref` beside a misread `CAMPBELL`). split_header_words joins
+    such a pair without weighing when its letters are exactly a header word."""
     if "^" in span:
         return []
     first, second = span.lower().split(" ")
-    if {first, second} & (SCREEN_WORDS | set(expected.words)):
+    if {first, second} & set(expected.words):
+        return []
+    if {first, second} & SCREEN_WORDS and not span.split(" ")[1][:1].islower():
         return []
     joined = first + second
     return [written for w in expected.words
