@@ -21,11 +21,11 @@ Both are measured on the frame itself, the way a deinterlacer's field matching d
   strokes: ocr/prepare.py's line regions and stroke lines). Picture content moves between
   fields with the patient, but burned-in text is drawn in the same place on both: it is
   the evidence of the capture's own offset. Speckle and noise carry none, and too few
-  lines (under MIN_LINES) decide nothing. Each odd row is matched, by normalised correlation (insensitive to any gain left), against
-  the mean of the even rows above and below it, on horizontal differences: a sideways move
-  shows in vertical edges, and the rows either side of a glyph's row average away what
-  changes from one row of a glyph to the next (an italic's slant, a bowl's curve). The
-  frame's odd rows are moved back.
+  lines (under MIN_LINES) decide nothing. Each odd row is matched, by normalised
+  correlation (insensitive to any gain left), against the mean of the even rows above and
+  below it, on horizontal differences: a sideways move shows in vertical edges, and the
+  rows either side of a glyph's row average away what changes from one row of a glyph to
+  the next (an italic's slant, a bowl's curve). The frame's odd rows are moved back.
 
 The shift is judged on the first frame of an instance (a capture's fields keep their offset
 for the clip) and applied to every frame before windowing, so text masks, OCR and
@@ -117,7 +117,8 @@ def field_shift(grey: np.ndarray, lines: list[tuple[int, int, int, int]]) -> int
         left, right = max(left, MAX_SHIFT), min(right, width - MAX_SHIFT)
         if bottom - top < 2 or right <= left:
             continue
-        between.append(((edges[top:bottom:2, left:right] + edges[top + 2:bottom + 2:2, left:right]) / 2).ravel())
+        above, below = edges[top:bottom:2, left:right], edges[top + 2:bottom + 2:2, left:right]
+        between.append(((above + below) / 2).ravel())
         odd_rows.append((edges[top + 1:bottom + 1:2], left, right))
     if not between:
         return 0
@@ -139,7 +140,8 @@ def text_lines(grey: np.ndarray) -> list[tuple[int, int, int, int]]:
     right); a line that both find, or that overlaps another, is one."""
     from ..ocr.prepare import Ink, bright_level, merge_overlapping, regions_of, stroke_lines
 
-    regions = (regions_of(Ink("bright", grey >= bright_level(grey))) or []) + stroke_lines(grey, contrast=LINE_CONTRAST)
+    regions = regions_of(Ink("bright", grey >= bright_level(grey))) or []
+    regions += stroke_lines(grey, contrast=LINE_CONTRAST)
     lines = [(r.top, r.left, r.bottom, r.right) for r in regions if r.glyphs >= 3 and r.single_line]
     return merge_overlapping(lines, _overlap, lambda a, b: (min(a[0], b[0]), min(a[1], b[1]),
                                                              max(a[2], b[2]), max(a[3], b[3])))

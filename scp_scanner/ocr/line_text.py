@@ -180,8 +180,7 @@ def _caret_marks(region: np.ndarray) -> tuple[np.ndarray, list[float], int, int]
     and stop above their bottom CARET_CLEAR), and the clear band's rows. None when the word
     shows too few pieces to tell its capitals' top and baseline."""
     ink = line_ink(region)
-    _, count, pieces_ = label_with_boxes(ink, connectivity=8, ordered=False)
-    # (top, left, bottom, right) of each piece
+    _, count, pieces_ = label_with_boxes(ink, connectivity=8, ordered=False)   # (top, left, bottom, right) each
     if count < 5:
         return None
     # The capitals' top line and baseline: where most pieces of ink start and stop.
