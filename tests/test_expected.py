@@ -447,6 +447,10 @@ FAINT = 0.002
     ("KHAM CATRIONA", {3: ("N", FAINT)}, "KHAN CATRIONA"),
     ("Ref Ferguson, Elizabeth", {14: ("b", FAINT)}, "Ref Ferguson, Elizabeth"),
     ("Ref Ferguson, Elizaheth", {19: ("b", FAINT)}, "Ref Ferguson, Elizabeth"),
+    # A DICOM name's parts are neighbours across its caret (extra-font varied 306:
+    # `HILSDH^PRIYA` where PatientName is WILSON^PRIYA).
+    ("KHAM^CATRIONA", {3: ("N", FAINT)}, "KHAN^CATRIONA"),
+    ("Ref KHAN^CATRIOMA", {15: ("N", FAINT)}, "Ref KHAN^CATRIONA"),
 ])
 def test_a_misread_header_word_beside_its_own_neighbour_is_read_as_that_word(line, rival, mended):
     assert read(line, rival) == mended
@@ -456,6 +460,7 @@ def test_a_misread_header_word_beside_its_own_neighbour_is_read_as_that_word(lin
     ("Hcspital", {1: ("o", FAINT)}),                    # alone
     ("Ninewells Hcspital", {11: ("o", FAINT)}),         # beside a word the header does not hold
     ("Hospital Raignore", {13: ("m", FAINT)}),          # an institution's words in another order
+    ("KHAM^ELIZABETH", {3: ("N", FAINT)}),              # beside a given name that is not its own
     ("Raigmore Hcspital", {10: ("o", 1e-5)}),           # the header's letter no likelier than any other
 ])
 def test_without_its_neighbour_a_faintly_doubted_span_stays_as_read(line, rival):

@@ -84,8 +84,9 @@ NOT_EXPECTED = UNFORMED
 # the value's words in place, the chance is this prior for each (1e-10 in all).
 BY_CHANCE = 1e-3
 # What may stand between two neighbouring words of a value as read: blanks, commas, stops
-# and colons.
-_BETWEEN = " ,.:"
+# and colons, and a DICOM name's caret (`HILSDH^PRIYA` where PatientName is WILSON^PRIYA:
+# the given name stands in its place after the family name's caret).
+_BETWEEN = " ,.:^"
 _LETTERS = re.compile(r"[A-Za-z]+")
 # A header word is weighed against spans of its length, give or take this many characters.
 LENGTH_SLACK = 2
