@@ -223,6 +223,16 @@ def test_a_code_or_name_read_as_two_words_or_a_word_with_a_digit_is_weighed_whol
     assert read(line, {}, expected_words(header)) == line          # each change sure: as read
 
 
+def test_a_code_with_digits_read_as_marks_is_weighed_as_the_header_id():
+    """A small face's digit read as `%` or `$` (`ID: 211$95$5` for 21180583, extra-font
+    varied 304), as in dates: the span is still a code, weighed against the header's IDs."""
+    header = HEADER + (("OtherPatientIDs", "21180583"),)
+    line = "ID: 211%95%5"
+    assert read(line, {7: ("8", 0.3), 8: ("0", 0.3), 10: ("8", 0.3), 11: ("3", 0.3)}, expected_words(header)) == "ID: 21180583"
+    assert read(line, {7: ("8", 0.3), 8: ("0", 0.3), 10: ("8", 0.3), 11: ("3", 0.3)}, NOTHING_EXPECTED) == line
+    assert read(line, {}, expected_words(header), sure=0.9999) == line        # sure of its marks
+
+
 def test_a_code_written_in_three_groups_is_weighed_in_its_groups():
     """An NHS number shown 3-3-4 where the header stores it in one run: the value is weighed
     with the blanks where the line has them, since the recogniser was sure of those."""

@@ -110,7 +110,9 @@ _DATE_SEPARATORS = "-./"
 _DATE_SPAN = re.compile(r"(?<![\w:%$])(?:{d}){{1,4}}[-./,]{{1,2}}(?:(?:{d}){{1,2}}|[A-Za-z]{{2,4}})[-./,]{{1,2}}(?:{d}){{2,4}}(?![\w:%$])"
                         .format(d=r"[\dA-Za-z%$]"))
 _DATE_GROUPS = re.compile(r"[^-./,]+")
-_CODE_SPAN = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z]*\d)[A-Za-z0-9]{%d,}(?![A-Za-z0-9])" % (MIN_CODE - LENGTH_SLACK))
+# A code holds letters and digits, a digit among them; `%` and `$` too, a small face's digit
+# read as a mark as in dates (`ID: 211$95$5` for 21180583).
+_CODE_SPAN = re.compile(r"(?<![A-Za-z0-9%%$])(?=[A-Za-z%%$]*\d)[A-Za-z0-9%%$]{%d,}(?![A-Za-z0-9%%$])" % (MIN_CODE - LENGTH_SLACK))
 # A code with a blank read inside it (`AC 13692239`, `CT2 5273280`).
 # This and the spans of two or three words below are found overlapping (each pair or three
 # of neighbouring words), as their group 1.
