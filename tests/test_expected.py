@@ -233,6 +233,18 @@ def test_a_code_with_digits_read_as_marks_is_weighed_as_the_header_id():
     assert read(line, {}, expected_words(header), sure=0.9999) == line        # sure of its marks
 
 
+def test_a_date_run_together_with_its_months_name_is_weighed_as_the_header_date():
+    """`02Avg2016` for 07-Aug-2016 (extra-font classic 302, 10 px Open Sans condensed light
+    italic): both separators lost, so no date span held it; as a code it was weighed
+    against the header's IDs only. A day, a month's three letters and a year run together
+    are weighed against the header's dates written so."""
+    header = HEADER + (("StudyDate", "20160807"),)
+    line = "Date 02Avg2016"
+    assert read(line, {6: ("7", 0.3), 8: ("u", 0.3)}, expected_words(header)) == "Date 07Aug2016"
+    assert read(line, {6: ("7", 0.3), 8: ("u", 0.3)}, NOTHING_EXPECTED) == line
+    assert read(line, {}, expected_words(header), sure=0.9999) == line
+
+
 def test_a_code_written_in_three_groups_is_weighed_in_its_groups():
     """An NHS number shown 3-3-4 where the header stores it in one run: the value is weighed
     with the blanks where the line has them, since the recogniser was sure of those."""

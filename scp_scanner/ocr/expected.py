@@ -25,7 +25,8 @@ DICOM name's FAMILY then GIVEN with its caret), and so a whole value of three wo
 the three groups of a span read so: `430 892 1785`),
 and dates, written in the layout of the span read (day, month and year in the order its
 groups allow, its separators or one of `-`, `.`, `/`, a month's name where it has letters;
-a digit may have been read as a letter, `%` or `$`, a blank inside it: `1 6/11/1977`). A span
+a digit may have been read as a letter, `%` or `$`, a blank inside it: `1 6/11/1977`; or
+both separators lost around a month's name: `02Avg2016`). A span
 that reads as one of the screen's own words (`DOB`, `Ref`, `ABDOMEN`: pii/safe_text.py) stays as
 read.
 
@@ -239,11 +240,20 @@ def _word_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, 
     return readings
 
 
+# A date with its month's name whose separators were lost (`02Avg2016` for 07-Aug-2016).
+_RUN_TOGETHER_MONTH = re.compile(r"(\d{1,2})([A-Za-z]{3})(\d{4})")
+
+
 def _run_together_dates(span: str, expected: ExpectedWords) -> list[str]:
-    """The expected dates written without separators, for a span of eight digits."""
-    if not (span.isdigit() and len(span) == 8):
+    """The expected dates written without separators, for a span of eight digits, or of a
+    day, a month's three letters and a year."""
+    if span.isdigit() and len(span) == 8:
+        return [day.strftime(layout) for day in expected.dates for layout in ("%Y%m%d", "%d%m%Y", "%m%d%Y")]
+    match = _RUN_TOGETHER_MONTH.fullmatch(span)
+    if match is None:
         return []
-    return [day.strftime(layout) for day in expected.dates for layout in ("%Y%m%d", "%d%m%Y", "%m%d%Y")]
+    return [f"{day.day:0{len(match[1])}d}{month}{day.year:04d}" for day in expected.dates
+            for month in _cases(MONTH_ABBREVIATIONS[day.month - 1].lower())]
 
 
 def _code_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, str]]:
