@@ -171,6 +171,17 @@ def test_a_one_letter_label_before_a_level_is_weighed_as_the_window_width(line, 
 
 
 @pytest.mark.parametrize("line, rival, mended", [
+    ("W:400 1:40", {6: ("L", 0.2)}, "W:400 L:40"),           # L a close second: the level
+    ("W: 350 I:40", {7: ("L", 0.2)}, "W: 350 L:40"),
+    ("W:400 1:40", {6: ("L", 1e-5)}, "W:400 1:40"),          # the 1 sure: as read
+    ("W:400 1 40", {6: ("L", 0.2)}, "W:400 1 40"),           # no colon: not a label's slot
+    ("AW:400 1:40", {7: ("L", 0.2)}, "AW:400 1:40"),         # not after the window's width
+])
+def test_a_one_character_label_after_the_window_width_is_weighed_as_its_level(line, rival, mended):
+    assert read(line, rival) == mended
+
+
+@pytest.mark.parametrize("line, rival, mended", [
     ("Se:3 Id:45", {6: ("m", 0.2)}, "Se:3 Im:45"),           # m a close second: the image
     ("Se: 12 ld:7", {7: ("I", 0.3), 8: ("m", 0.3)}, "Se: 12 Im:7"),
     ("Se:3 Id:45", {6: ("m", 1e-5)}, "Se:3 Id:45"),          # the d sure: as read

@@ -28,7 +28,9 @@ units, positions, anatomy and protocol words for the PII rules.
 After a number and a space, a lone `m` is weighed as `mm` (doubled_unit_spans): CTC
 writes a doubled letter only with a blank step between its two, which a small `mm` may not
 leave. A one-letter label before a number and `L:` is weighed as the window's `W`
-(window_width_spans: `H:400 L:40` in faces whose W has H's straight sides).
+(window_width_spans: `H:400 L:40` in faces whose W has H's straight sides), and a
+one-character label before a number after `W:` and a number as the level's `L`
+(window_level_spans: `W:400 1:40`).
 
 A word that may identify someone is never weighed: a known given name (pii/given_names.py,
 four letters and more), a common name of two or three letters (SHORT_NAMES), or a part of
@@ -207,6 +209,19 @@ def window_width_spans(text: str) -> list[tuple[int, int, list[tuple[str, float]
             for match in _WINDOW_WIDTH.finditer(text)]
 
 
+# A window's level written after its width (`W:400 L:40`), the L read as another character
+# (`W:400 1:40`, `W:400 I:40`: a small L's foot lost). After `W:` and a number, the
+# one-character label of a number is the window's L on every screen that writes the pair.
+_WINDOW_LEVEL = re.compile(r"(?<![A-Za-z0-9|])W: ?\d+(?:[.,]\d+)? ([A-KM-Za-km-z0-9|])(?=: ?\d)")
+
+
+def window_level_spans(text: str) -> list[tuple[int, int, list[tuple[str, float]]]]:
+    """Each one-character label before a number after `W:` and a number, other than L, with
+    L (lower case where it was read so)."""
+    return [(*match.span(1), [("l" if match[1].islower() else "L", 0.0)])
+            for match in _WINDOW_LEVEL.finditer(text)]
+
+
 # An image's number written after its series' (`Se:3 Im:45`), its label read as one or two
 # other letters (`Se:3 I:45`, `Se:3 Id:45`: a small `m` lost or read as `d`). After `Se:` and a
 # number, the next label of a number is the image's Im on every screen that writes the pair.
@@ -233,5 +248,5 @@ def mend_labels(text: str, steps: list[int], probs: np.ndarray, index: dict[str,
                              NOT_A_LABEL, prior_counts=True)
     letters = base_letters(text)
     one_way = sorted(doubled_unit_spans(letters) + window_width_spans(letters)
-                     + image_number_spans(letters, protected))
+                     + window_level_spans(letters) + image_number_spans(letters, protected))
     return read_again(text, steps, probs, index, one_way, ONE_WAY_SHARE)
