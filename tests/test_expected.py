@@ -108,6 +108,27 @@ def test_a_names_caret_read_as_a_letter_is_read_as_the_caret(line, rival, mended
     assert read(line, rival, NOTHING_EXPECTED) == line
 
 
+@pytest.mark.parametrize("line, rival, mended", [
+    # The caret's place read as a mark (a small caret as `²`, which the line's final folding
+    # would make a digit), the rest the header's or nearly.
+    ("KHAN²CATRIONA 1010679252", {}, "KHAN^CATRIONA 1010679252"),
+    ("Ref FERGUSON]ELIZABETH", {}, "Ref FERGUSON^ELIZABETH"),
+    ("KHAN²GATRIONA", {5: ("C", 0.3)}, "KHAN^CATRIONA"),
+])
+def test_a_names_caret_read_as_a_mark_is_read_as_the_caret(line, rival, mended):
+    assert read(line, rival) == mended
+    assert read(line, rival, NOTHING_EXPECTED) == line
+
+
+@pytest.mark.parametrize("line", [
+    "KHAN²GATRIONA",              # a letter read with certainty: another name
+    "KHANA²CATRIONA",             # the mark after a letter more than the family name
+    "BSA 1.8 m²",                 # a unit's mark
+])
+def test_a_mark_between_letters_is_a_caret_only_where_the_name_is_there(line):
+    assert read(line, sure=0.9999) == line
+
+
 @pytest.mark.parametrize("line", [
     "Ref FERGUSONAPLIZABETH",     # another letter read with certainty: another name
     "Ref FERGUSONAAELIZABETH",    # a letter more than the name's caret
@@ -347,12 +368,41 @@ def test_a_date_whose_month_lost_a_letter_is_read_as_the_header_date():
     ("DOB 1%7-10-10", {5: ("9", 0.3)}, "DOB 1967-10-10"),
     # Two groups of letters and digits, the month's letters read in digits' place.
     ("2017.1Z.2S 08:12:07", {6: ("2", 0.3), 9: ("5", 0.3)}, "2017.12.25 08:12:07"),
+    # Run together, a digit read as a letter (two of its three groups hold a digit).
+    ("2017122S 08:12:07", {7: ("5", 0.3)}, "20171225 08:12:07"),
+    # Its marks read as colons, a year's four characters at one end: no time.
+    ("26:12:2017 08:12:07", {1: ("5", 0.3)}, "25:12:2017 08:12:07"),
+    ("2017:12:26", {9: ("5", 0.3)}, "2017:12:25"),
 ])
 def test_a_date_with_digits_read_as_letters_or_marks_is_read_as_the_header_date(line, rival, mended):
     assert read(line, rival) == mended
     assert read(line, rival, NOTHING_EXPECTED) == line
     # Sure of its characters, the recogniser's reading stands.
     assert read(line, sure=0.999) == line
+
+
+@pytest.mark.parametrize("line", ["12:25:17", "08:12:26 2017", "Se:12:2017"])
+def test_colons_make_a_time_unless_a_year_stands_at_one_end(line):
+    assert read(line, {1: ("5", 0.3)}) == line
+
+
+def test_a_span_beside_its_values_word_is_weighed_against_the_words_that_fit_there_first():
+    """`Gairmare Hospital`: alone, the likeliest header word is the patient's GAIRMORE (one
+    letter off); beside `Hospital` only Raigmore fits (three letters off, each a close
+    second), and the context round, now before the single words' round, takes it."""
+    header = HEADER + (("PatientName", "GAIRMORE^ANNA"),)
+    rival = {0: ("R", 0.3), 3: ("g", 0.3), 5: ("o", 0.3)}
+    assert read("Gairmare Hospital", rival, expected_words(header)) == "Raigmore Hospital"
+    # Without its neighbour, the single round's likeliest word.
+    assert read("Gairmare 12", rival, expected_words(header)) == "Gairmore 12"
+
+
+def test_a_names_parts_weighed_apart_are_then_weighed_as_the_name_with_its_caret():
+    # `KHAM CATRIONA`: KHAM is weighed as KHAN (the name's two words as read were no name),
+    # then the two as KHAN^CATRIONA, the caret a second to the space.
+    assert read("KHAM CATRIONA", {3: ("N", 0.3), 4: ("^", 0.2)}) == "KHAN^CATRIONA"
+    # The space sure: the two words stay apart.
+    assert read("KHAM CATRIONA", {3: ("N", 0.3), 4: ("^", 1e-6)}) == "KHAN CATRIONA"
 
 
 def test_a_value_read_as_the_header_writes_it_is_not_weighed_in_parts():
@@ -516,6 +566,8 @@ def test_a_misread_word_with_two_of_its_values_words_in_place_is_read_as_that_wo
     ("WIL SON^AHMED", "WILSON^AHMED"),
     ("Ref WI LSON^AHMED 12", "Ref WILSON^AHMED 12"),
     ("WILSON^AH MED", "WILSON^AHMED"),
+    ("WIL SON^ AHMED", "WILSON^AHMED"),          # and one read beside the caret
+    ("WILSON ^AHMED", "WILSON^AHMED"),
     ("Raig more Hospital", "Raigmore Hospital"),
     ("Raigmore Hos pital", "Raigmore Hospital"),
     # Two header words stay two; letters that are not the header's stay as read.

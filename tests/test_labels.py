@@ -190,3 +190,18 @@ def test_a_one_character_label_after_the_window_width_is_weighed_as_its_level(li
 ])
 def test_a_short_label_after_the_series_number_is_weighed_as_the_image_number(line, rival, mended):
     assert read(line, rival) == mended
+
+
+@pytest.mark.parametrize("line, rival, mended", [
+    # D, O and B close seconds: the date's label
+    ("008 07/09/1943", {0: ("D", 0.45), 1: ("O", 0.4), 2: ("B", 0.4)}, "DOB 07/09/1943"),
+    ("Ref 009 14-Apr-2004", {4: ("D", 0.45), 5: ("O", 0.4), 6: ("B", 0.4)}, "Ref DOB 14-Apr-2004"),
+    ("008 19480111", {0: ("D", 0.45), 1: ("O", 0.4), 2: ("B", 0.4)}, "DOB 19480111"),
+    # the digits sure: as read
+    ("008 07/09/1943", {0: ("D", 0.01), 1: ("O", 0.01), 2: ("B", 0.01)}, "008 07/09/1943"),
+    # a time, four digits: no date's label
+    ("008 12:30:45", {0: ("D", 0.45), 1: ("O", 0.4), 2: ("B", 0.4)}, "008 12:30:45"),
+    ("1008 07/09/1943", {1: ("D", 0.45), 2: ("O", 0.4), 3: ("B", 0.4)}, "1008 07/09/1943"),
+])
+def test_three_digits_before_a_date_are_weighed_as_its_label(line, rival, mended):
+    assert read(line, rival) == mended

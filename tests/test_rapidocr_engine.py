@@ -331,6 +331,7 @@ def test_pieces_cover_the_area_with_overlaps_and_seams_are_merged():
 
 def test_mend_uses_the_shared_fixups_and_restores_dropped_spaces():
     assert mend("DOE*JOHN ID:302233876") == "DOE^JOHN ID: 302233876"
+    assert mend("10:4486266427 12:30:45") == "10: 4486266427 12:30:45"   # a label read as digits
     assert mend("2015-03-1415:42:34 O1-Mar-1977") == "2015-03-14 15:42:34 01-Mar-1977"
     assert mend("D0B HF5 Se:3 lm:45 Straçathro") == "DOB HFS Se:3 Im:45 Stracathro"
     assert mend("Se:3 1m:45") == "Se:3 Im:45"          # the I read as a one (sans faces)

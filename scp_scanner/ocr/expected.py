@@ -61,7 +61,7 @@ import numpy as np
 from ..pii.rules import PLACEHOLDERS, header_dates, header_values
 from ..pii.safe_text import SCREEN_WORDS
 from .fields import UNFORMED, base_letters, read_again
-from .fixups import MONTH_ABBREVIATIONS, edits
+from .fixups import MONTH_ABBREVIATIONS, SPACED_CARET, edits
 from .lexicon import replace_spans
 
 # The prior that a span shaped like an expected value (a word near a name, a code near an
@@ -110,7 +110,11 @@ _DATE_SEPARATORS = "-./"
 # must hold a digit (`_date_readings`).
 _DATE_SPAN = re.compile(r"(?<![\w:%$])(?:{d}){{1,4}}[-./,]{{1,2}}(?:(?:{d}){{1,2}}|[A-Za-z]{{2,4}})[-./,]{{1,2}}(?:{d}){{2,4}}(?![\w:%$])"
                         .format(d=r"[\dA-Za-z%$]"))
-_DATE_GROUPS = re.compile(r"[^-./,]+")
+# A date's marks read as colons (`15:81:2021` for 16/01/2021; EXIF writes dates so): a year's
+# four characters at one end make it no time.
+_COLON_DATE_SPAN = re.compile(r"(?<![\w:%$])(?:{d}{{1,2}}:{d}{{1,2}}:{d}{{4}}|{d}{{4}}:{d}{{1,2}}:{d}{{1,2}})(?![\w:%$])"
+                              .format(d=r"[\dA-Za-z%$]"))
+_DATE_GROUPS = re.compile(r"[^-./,:]+")
 # A code holds letters and digits, a digit among them; `%` and `$` too, a small face's digit
 # read as a mark as in dates (`ID: 211$95$5` for 21180583).
 _CODE_SPAN = re.compile(r"(?<![A-Za-z0-9%%$])(?=[A-Za-z%%$]*\d)[A-Za-z0-9%%$]{%d,}(?![A-Za-z0-9%%$])" % (MIN_CODE - LENGTH_SLACK))
@@ -127,6 +131,8 @@ _GROUPED_DATE_SPAN = re.compile(r"(?<!\S)(?=(\S+ \S+ \S+)(?!\S))")
 # A DICOM name whose caret was read as a blank (`WILSON MOHAMMED`).
 _SPACED_NAME_SPAN = re.compile(r"(?<![A-Za-z0-9^])(?=([A-Za-z]{2,} [A-Za-z]{2,})(?![A-Za-z0-9^]))")
 _WORD_SPAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{%d,}(?![A-Za-z0-9])" % MIN_SPAN)
+# A DICOM name whose caret was read as a mark that is no letter, digit or blank (`KHAN²NORAG`).
+_MARKED_NAME_SPAN = re.compile(r"(?<![A-Za-z0-9^])[A-Za-z]{2,}[^\sA-Za-z0-9^][A-Za-z]{2,}(?![A-Za-z0-9^])")
 # Two neighbouring words, a name's caret in one of them at most (found overlapping, group 1).
 _SPLIT_WORD_SPAN = re.compile(r"(?<![A-Za-z0-9^])(?=((?:[A-Za-z]+\^)?[A-Za-z]+ [A-Za-z]+(?:\^[A-Za-z]+)?)(?![A-Za-z0-9^]))")
 
@@ -213,6 +219,12 @@ def _cases(word: str) -> list[str]:
     return [word.upper(), word, word.capitalize()]
 
 
+def _caret_read_as(mark: str, family: str, given: str) -> list[tuple[str, str]]:
+    """A DICOM name weighed with `mark` read at its caret's place, written with the caret,
+    in CAPITALS and in Title case."""
+    return [(f"{f}{mark}{g}", f"{f}^{g}") for f, g in ((family, given), (family.capitalize(), given.capitalize()))]
+
+
 def _word_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, str]]:
     near = [w for w in expected.words if abs(len(w) - len(span)) <= LENGTH_SLACK]
     readings: list[str | tuple[str, str]] = [written for w in near for written in _cases(w)]
@@ -225,9 +237,7 @@ def _word_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, 
             # caret sits alone at the top of the line, and the recogniser, which rarely saw
             # one, reads it as whatever it resembles. The name is weighed with the letter
             # read there, and written with its caret.
-            mark = span[len(family)]
-            readings += [(f"{f}{mark}{g}", f"{f}^{g}")
-                         for f, g in ((family, given), (family.capitalize(), given.capitalize()))]
+            readings += _caret_read_as(span[len(family)], family, given)
     for first, second in expected.pairs:      # two words read as one, their space lost
         if abs(len(first) + len(second) - len(span)) <= LENGTH_SLACK:
             # FAMILY then GIVEN is a DICOM name whose caret was lost, written with it.
@@ -245,9 +255,11 @@ _RUN_TOGETHER_MONTH = re.compile(r"(\d{1,2})([A-Za-z]{3})(\d{4})")
 
 
 def _run_together_dates(span: str, expected: ExpectedWords) -> list[str]:
-    """The expected dates written without separators, for a span of eight digits, or of a
-    day, a month's three letters and a year."""
-    if span.isdigit() and len(span) == 8:
+    """The expected dates written without separators, for a span of eight characters two of
+    whose three groups (year first or last) hold a digit, as a date span's must (`2025100B`),
+    or of a day, a month's three letters and a year."""
+    if len(span) == 8 and any(sum(any(ch.isdigit() for ch in span[a:b]) for a, b in groups) >= 2
+                              for groups in (((0, 4), (4, 6), (6, 8)), ((0, 2), (2, 4), (4, 8)))):
         return [day.strftime(layout) for day in expected.dates for layout in ("%Y%m%d", "%d%m%Y", "%m%d%Y")]
     match = _RUN_TOGETHER_MONTH.fullmatch(span)
     if match is None:
@@ -298,6 +310,17 @@ def _split_date_readings(span: str, expected: ExpectedWords) -> list[str]:
 def _spaced_name_readings(span: str, expected: ExpectedWords) -> list[str]:
     first, second = span.upper().split(" ")
     return [f"{family}^{given}" for family, given in expected.names if (family, given) == (first, second)]
+
+
+def _marked_name_readings(span: str, expected: ExpectedWords) -> list[tuple[str, str]]:
+    """The instance's names whose family part is as long as the letters before the span's
+    mark, with that mark at the caret's place (the recogniser's `²` for a small caret, which
+    the line's final folding would turn into a digit), written with the caret."""
+    at = next(i for i, ch in enumerate(span) if not ch.isalpha())
+    mark, given_length = span[at], len(span) - at - 1
+    return [reading for family, given in expected.names
+            if len(family) == at and abs(len(given) - given_length) <= LENGTH_SLACK
+            for reading in _caret_read_as(mark, family, given)]
 
 
 def _split_word_readings(span: str, expected: ExpectedWords) -> list[str]:
@@ -362,8 +385,12 @@ def _date_readings(span: str, expected: ExpectedWords) -> list[str]:
 # then, on what that gave, dates, codes and words.
 _JOINED = (((_SPLIT_CODE_SPAN, _split_code_readings), (_GROUPED_CODE_SPAN, _grouped_code_readings),
             (_SPLIT_DATE_SPAN, _split_date_readings), (_GROUPED_DATE_SPAN, _split_date_readings),
-            (_SPACED_NAME_SPAN, _spaced_name_readings), (_SPLIT_WORD_SPAN, _split_word_readings)),)
-_SINGLE = (((_DATE_SPAN, _date_readings),), ((_CODE_SPAN, _code_readings),), ((_WORD_SPAN, _word_readings),))
+            (_SPACED_NAME_SPAN, _spaced_name_readings), (_SPLIT_WORD_SPAN, _split_word_readings),
+            (_MARKED_NAME_SPAN, _marked_name_readings)),)
+_SINGLE = (((_DATE_SPAN, _date_readings), (_COLON_DATE_SPAN, _date_readings)), ((_CODE_SPAN, _code_readings),),
+           ((_WORD_SPAN, _word_readings),))
+# A DICOM name whose two parts the rounds above read apart (`THOSE MORE` -> `THOMSON MORAG`).
+_SPACED_NAMES = (((_SPACED_NAME_SPAN, _spaced_name_readings),),)
 
 
 def expected_spans(text: str, expected: ExpectedWords, kinds=_SINGLE
@@ -418,17 +445,25 @@ def mend_expected(text: str, steps: list[int], probs: np.ndarray, index: dict[st
     fields.mend_fields', with the instance's ExpectedWords."""
     if not expected or len(steps) != len(text):
         return text, steps
+    # A blank read beside a name's caret (`WIL SON^ SARAH`) is dropped first, as line_text.mend
+    # drops it at the end, so that the name's spans are found whole.
+    text, steps = replace_spans(text, steps, [(i, i + 1, "") for match in SPACED_CARET.finditer(text)
+                                              for i in range(*match.span()) if text[i] == " "])
     # Spans are looked for in base letters (fields.base_letters: `Véctoria`), weighed as read.
     text, steps = replace_spans(text, steps, split_header_words(base_letters(text), expected))
     for kinds in (_JOINED, _SINGLE):
         text, steps = read_again(text, steps, probs, index,
                                  expected_spans(base_letters(text), expected, kinds), NOT_EXPECTED)
-    # A span with two of its value's words read in place beside it first, at the lower prior.
-    for neighbours in (2, 1):
-        text, steps = read_again(text, steps, probs, index,
-                                 spans_in_context(base_letters(text), expected, neighbours),
-                                 NOT_EXPECTED * BY_CHANCE ** neighbours)
-    return text, steps
+        # A span with its value's words read in place beside it, against the words that fit
+        # there, at the lower prior (two neighbours first): after the joined spans (`Ho spiral`
+        # -> `Hospital`) and before the single ones, which weigh every header word alike and
+        # would take a worse fit (`Western Sedans Hospital` -> `Jane`, where General fits).
+        for neighbours in (2, 1):
+            text, steps = read_again(text, steps, probs, index,
+                                     spans_in_context(base_letters(text), expected, neighbours),
+                                     NOT_EXPECTED * BY_CHANCE ** neighbours)
+    return read_again(text, steps, probs, index, expected_spans(base_letters(text), expected, _SPACED_NAMES),
+                      NOT_EXPECTED)
 
 
 def split_header_words(text: str, expected: ExpectedWords) -> list[tuple[int, int, str]]:

@@ -30,7 +30,8 @@ writes a doubled letter only with a blank step between its two, which a small `m
 leave. A one-letter label before a number and `L:` is weighed as the window's `W`
 (window_width_spans: `H:400 L:40` in faces whose W has H's straight sides), and a
 one-character label before a number after `W:` and a number as the level's `L`
-(window_level_spans: `W:400 1:40`).
+(window_level_spans: `W:400 1:40`), and three digits right before a date as its label `DOB`
+(date_label_spans: `008 07/09/1943`).
 
 A word that may identify someone is never weighed: a known given name (pii/given_names.py,
 four letters and more), a common name of two or three letters (SHORT_NAMES), or a part of
@@ -236,6 +237,19 @@ def image_number_spans(text: str, protected: frozenset[str] = frozenset()
             if match[1].lower() != "im" and match[1].lower() not in protected]
 
 
+# A date's three-letter label read as three digits (`008 07/09/1943`, `009 14-Apr-2004`,
+# `006 10-Apr-1985`: D and O read as 0, B as 8, 9 or 6), which the slots above leave alone as
+# a number. Before a date, a label of three characters that holds no letter is the birth
+# date's DOB on every screen that labels one so; the recogniser's output decides.
+_DATE_LABEL = re.compile(r"(?<![\w|^:./-])([0-9|]{3}) (?=\d{1,4}([-./])(?:\d{1,2}|[A-Za-z]{3})\2\d{2,4}(?![\w:])"
+                         r"|\d{8}(?![\w:]))")
+
+
+def date_label_spans(text: str) -> list[tuple[int, int, list[tuple[str, float]]]]:
+    """Each three-character label without a letter right before a date, with DOB."""
+    return [(*match.span(1), [("DOB", 0.0)]) for match in _DATE_LABEL.finditer(text)]
+
+
 def mend_labels(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
                 protected: frozenset[str] = frozenset()) -> tuple[str, list[int]]:
     """The reading with each short word in a label's or unit's slot read as the vocabulary's
@@ -248,5 +262,6 @@ def mend_labels(text: str, steps: list[int], probs: np.ndarray, index: dict[str,
                              NOT_A_LABEL, prior_counts=True)
     letters = base_letters(text)
     one_way = sorted(doubled_unit_spans(letters) + window_width_spans(letters)
-                     + window_level_spans(letters) + image_number_spans(letters, protected))
+                     + window_level_spans(letters) + image_number_spans(letters, protected)
+                     + date_label_spans(letters))
     return read_again(text, steps, probs, index, one_way, ONE_WAY_SHARE)

@@ -33,17 +33,18 @@ from ..pii.given_names import GIVEN_NAMES
 from ..pii.safe_text import UNITS, VALUE_LABELS
 from .confusions import ink_gaps
 from .fields import base_letter
-from .fixups import (CARET_LOOKALIKES, MONTH_ABBREVIATIONS, ONE_WORD, SPLIT_GAP, continues,
-                     fix_digit_lookalikes, month_names)
+from .fixups import (CARET_LOOKALIKES, MONTH_ABBREVIATIONS, ONE_WORD, SPACED_CARET, SPLIT_GAP,
+                     continues, fix_digit_lookalikes, month_names)
 
 # A space narrower than this share of the line's widest other space is a gap inside a word.
 SPACE_SHARE = 0.7
 
 
-# Spaces the recogniser drops: after a label's colon before a long number ("ID:302233876"),
+# Spaces the recogniser drops: after a label's colon before a long number ("ID:302233876",
+# "10:4486266427" with the label read as digits: five digits after a colon are no time's),
 # between a date and the time that follows it ("2015-03-1415:42:34"), and between a word
 # and a following word in capitals ("RefFERGUSON^MOHAMMED").
-_LABEL_THEN_NUMBER = re.compile(r"(?<=[A-Za-z]):(?=\d{5,})")
+_LABEL_THEN_NUMBER = re.compile(r"(?<=[A-Za-z0-9|]):(?=\d{5,})")
 _WORD_THEN_CAPITALS = re.compile(r"(?<=[a-z])(?=[A-Z]{2,})")
 _DATE_THEN_TIME = re.compile(r"(\b(?:\d{4}[-./]\d{2}[-./]\d{2}|\d{2}[-./]\d{2}[-./]\d{4}"
                              r"|\d{1,2}-[A-Za-z]{3}-\d{4}|\d{8}))(\d{2}:\d{2})")
@@ -52,9 +53,6 @@ LETTER_LOOKALIKES = {"0": "O", "5": "S", "8": "B", "1": "I"}
 _DIGIT_IN_CAPITALS = re.compile(r"^(?=(?:[^0-9]*[0-9]){1}[^0-9]*$)[A-Z]*[A-Z]([0158])[A-Z]*$")
 # 'Im' (image number) with its I read as one of its look-alikes: l, | or 1 (confusions.py).
 _IMAGE_LABEL = re.compile(r"\b[l|1]m:(?=\d)")
-# A DICOM name's '^' (or the '"' or '~' it is read as) with a space read beside it
-# ("DUNCAN ^HAMISH", 'REID "CATRIONA'): FAMILY^GIVEN has none.
-_SPACED_CARET = re.compile(r'(?<=[A-Z]{2})(?: [\^"~] ?|[\^"~] )(?=[A-Z]{2})')
 
 
 # A date whose year the recogniser split with a space ("02/05/1 982", "07-Jun-19 53",
@@ -120,7 +118,7 @@ def mend(text: str) -> str:
     text = _DATE_THEN_TIME.sub(r"\1 \2", join_split_years(text))
     text = _WORD_THEN_CAPITALS.sub(" ", text)
     text = _IMAGE_LABEL.sub("Im:", text)
-    text = _SPACED_CARET.sub("^", month_names(text))
+    text = SPACED_CARET.sub("^", month_names(text))
     words = []
     for word in text.split():
         match = ONE_WORD.match(word)
