@@ -197,14 +197,14 @@ def rows_in_workers(jobs: int, settings: PipelineSettings, items: Iterable[Input
                     ) -> Iterator[Result]:
     """The same, with files scanned by `jobs` worker processes, the largest of the files read
     ahead first; results come back in input order, with a bounded number of files held."""
-    pool = WorkerPool(settings, workers=jobs, nice=0)
-    pool.start()
+    pool = WorkerPool(settings, workers=jobs, nice=0, fork=True)
     lookahead = LOOKAHEAD_PER_WORKER * pool.workers
     queue = estimated(items)
     try:
-        # The first files' headers are read (and pydicom imported) while the workers load
-        # their engines, not after.
+        # The first files' headers are read (pydicom imported) first; then the pipeline is
+        # built here once and the workers are forked with it (WorkerPool's fork).
         ahead = list(itertools.islice(queue, lookahead))
+        pool.start()
         pool.check()
     except BaseException:       # an engine error, an unreadable --list, Ctrl-C: no worker is left
         pool.stop(wait=False)

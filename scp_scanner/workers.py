@@ -7,7 +7,13 @@ nothing of the SCP, and importing it loads no SCP code.
 OCR is CPU-bound and holds the GIL, so it runs in worker processes, never in the receiving
 process (docs/facts.md, "Storage SCP": a CPU-bound handler stalls every association).
 Each worker:
-- is started with 'spawn' (the receiving process has network threads; forking it is unsafe),
+- is started with 'spawn' in the service (the receiving process has network threads; forking
+  it is unsafe); `scan`, which has none, builds the pipeline once and forks its workers from
+  itself (`fork=True`): one model load instead of one per worker, and the models' pages
+  shared (21 real files on 2 workers: 5.7 s instead of 5.8, 9.3 s of CPU instead of 10.3,
+  peak RSS 226 MB instead of 268). Only engines that survive a fork are loaded so
+  (ocr.FORK_SAFE, pii.FORK_SAFE: not torch's easyocr and flair) and only on the CPU (a GPU's
+  context does not); otherwise the scan's workers are spawned too,
 - lowers its priority (os.nice, then SCHED_IDLE) so the receiver always gets the CPU first,
 - makes the process-wide settings (scp_scanner/process.py: OMP_THREAD_LIMIT=1, offline model
   hubs) before any engine loads,
@@ -38,6 +44,7 @@ if TYPE_CHECKING:
 
 _pipeline: Pipeline | None = None
 _init_error = ""          # why this worker has no pipeline (an engine or model missing)
+_built_for: PipelineSettings | None = None      # the settings _pipeline / _init_error are of
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,18 @@ def _limit_memory(megabytes: int) -> None:
 
 
 def _init_worker(settings: PipelineSettings, nice: int, parent: int, memory_mb: int = 0) -> None:
-    global _pipeline, _init_error
+    """A spawned worker's start: its process settings, then its own pipeline."""
+    _prepare_worker(nice, parent, memory_mb)
+    build_here(settings)
+
+
+def _init_forked_worker(nice: int, parent: int, memory_mb: int = 0) -> None:
+    """A forked worker's start: its process settings; its pipeline is the parent's, built
+    before the fork (build_here) and shared page by page until written."""
+    _prepare_worker(nice, parent, memory_mb)
+
+
+def _prepare_worker(nice: int, parent: int, memory_mb: int) -> None:
     configure_process(worker=True)
     _limit_memory(memory_mb)
     # The service handles SIGINT/SIGTERM itself and drains its workers; a terminal's Ctrl-C
@@ -86,6 +104,39 @@ def _init_worker(settings: PipelineSettings, nice: int, parent: int, memory_mb: 
             except OSError:
                 pass
     _watch_parent(parent)
+
+
+def may_fork(settings: PipelineSettings) -> bool:
+    """Whether the settings' engines may be loaded in a process that forks its workers
+    (ocr.FORK_SAFE, pii.FORK_SAFE)."""
+    from . import ocr, pii
+
+    return ((settings.ocr is None or settings.ocr.strip().lower() in ocr.FORK_SAFE)
+            and (settings.pii is None or pii.parse_spec(settings.pii)[0] in pii.FORK_SAFE))
+
+
+def on_cpu(pipeline: Pipeline | None) -> bool:
+    """Whether the pipeline's engines run on the CPU (an engine with a `device` other than
+    "cpu", rapidocr on CUDA, holds a GPU context that a forked process cannot use)."""
+    if pipeline is None:
+        return True
+    engines = (pipeline.ocr, getattr(pipeline.ner, "engine", pipeline.ner))
+    return all(str(getattr(engine, "device", "cpu")) == "cpu" for engine in engines if engine is not None)
+
+
+def forget_here() -> None:
+    """Drop this process's pipeline (its forked workers keep theirs)."""
+    global _pipeline, _init_error, _built_for
+    _pipeline, _init_error, _built_for = None, "", None
+
+
+def build_here(settings: PipelineSettings) -> None:
+    """Build this process's pipeline (once): in a spawned worker, or in the process that
+    forks its workers. An engine that cannot load leaves the reason for ready()."""
+    global _pipeline, _init_error, _built_for
+    if _built_for == settings:
+        return
+    _pipeline, _init_error, _built_for = None, "", settings
     import_pydicom()
     from .pipeline import build_pipeline      # the engines and image analysis: in workers only
 
@@ -139,14 +190,30 @@ class WorkerPool:
     """A restartable ProcessPoolExecutor of pipeline workers."""
 
     def __init__(self, settings: PipelineSettings, workers: int = 0, nice: int = 10,
-                 memory_mb: int = 0):
+                 memory_mb: int = 0, fork: bool = False):
         self.settings = settings
         self.workers = workers or os.cpu_count() or 1
         self.nice = nice
         self.memory_mb = memory_mb
+        # fork: build the pipeline here once and fork the workers from this process, for an
+        # owner with no threads of its own (`scan`; the service's receiver has network threads
+        # and spawns). Where fork is not offered (not Linux), workers are spawned.
+        self.fork = fork and "fork" in multiprocessing.get_all_start_methods() and may_fork(settings)
         self._executor: ProcessPoolExecutor | None = None
 
     def start(self) -> None:
+        if self.fork:
+            build_here(self.settings)
+            if _init_error:
+                raise EngineError(_init_error)
+            if not on_cpu(_pipeline):          # a GPU's context does not survive a fork
+                forget_here()
+                self.fork = False
+        if self.fork:
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("fork"),
+                initializer=_init_forked_worker, initargs=(self.nice, os.getpid(), self.memory_mb))
+            return
         self._executor = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker, initargs=(self.settings, self.nice, os.getpid(), self.memory_mb))
@@ -172,6 +239,10 @@ class WorkerPool:
         for answer in answers:
             if answer != "ok":
                 raise EngineError(answer)
+        if self.fork:
+            # The workers hold the pipeline now; this process lets its own copy go while they
+            # work, instead of freeing it when it exits, after the last file.
+            forget_here()
 
     def submit(self, task: Callable[..., Outcome], path: str, *args: Any) -> Future:
         """Run `task(path, *args)` in a worker; the task reaches the worker's pipeline through

@@ -441,6 +441,11 @@ def test_unknown_engines_and_missing_models_are_usage_errors(corpus):
     result = run_scan("--ocr", "tesseract", "--pii", "spacy,no_such_model_pkg", corpus[0].path)
     assert result.returncode == 2 and "no_such_model_pkg" in result.stderr and "install" in result.stderr
     assert result.stdout == ""
+    # The same with worker processes (forked from the scan, which builds the engines first).
+    result = run_scan("-j", "2", "--ocr", "tesseract", "--pii", "spacy,no_such_model_pkg",
+                      corpus[0].path, corpus[1].path)
+    assert result.returncode == 2 and "no_such_model_pkg" in result.stderr and "install" in result.stderr
+    assert result.stdout == ""
 
 
 def test_missing_input_file_fails_but_others_go_on(corpus, tmp_path):

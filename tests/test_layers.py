@@ -1,5 +1,6 @@
 """Layers point one way: the offline scan and the generic worker pool load no SCP code, and a
-process that only hands files to workers loads neither the pipeline nor the engines."""
+process that only hands files to spawned workers (the service's) loads neither the pipeline
+nor the engines. The scan builds the pipeline once itself and forks its workers with it."""
 from __future__ import annotations
 
 import subprocess
@@ -35,20 +36,25 @@ PROBE = textwrap.dedent('''
         return Outcome(",".join(scp_modules()))
 
 
-    if __name__ == "__main__":
-        path = get_testdata_file("CT_small.dcm")
-        results = list(rows_in_workers(2, PipelineSettings(), [InputPath(path, False)]))
-        assert results and results[0].rows, results
-        pool = WorkerPool(PipelineSettings(), workers=1, nice=0)
+    def probed(pool: WorkerPool, path: str) -> str:
         pool.start()
         try:
             pool.check()
-            in_worker = pool.submit(probe, path).result(120).uid
+            return pool.submit(probe, path).result(120).uid
         finally:
             pool.stop(wait=False)
-        print("main:" + ",".join(scp_modules()))
+
+
+    if __name__ == "__main__":
+        path = get_testdata_file("CT_small.dcm")
+        # A spawning pool, as the service's: this process loads nothing heavy.
+        print("spawned worker:" + probed(WorkerPool(PipelineSettings(), workers=1, nice=0), path))
         print("main heavy:" + ",".join(heavy_modules()))
-        print("worker:" + in_worker)
+        # The scan builds the pipeline here and forks its workers with it: no SCP code anywhere.
+        results = list(rows_in_workers(2, PipelineSettings(), [InputPath(path, False)]))
+        assert results and results[0].rows, results
+        print("forked worker:" + probed(WorkerPool(PipelineSettings(), workers=1, nice=0, fork=True), path))
+        print("main:" + ",".join(scp_modules()))
 ''')
 
 
@@ -58,7 +64,7 @@ def test_scan_and_pool_load_no_scp_code(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     lines = dict(line.split(":", 1) for line in done.stdout.splitlines() if ":" in line)
-    assert lines == {"main": "", "main heavy": "", "worker": ""}, done.stdout
+    assert lines == {"spawned worker": "", "main heavy": "", "forked worker": "", "main": ""}, done.stdout
 
 
 def test_the_cli_parser_and_scan_load_nothing_a_parallel_scan_leaves_to_workers() -> None:

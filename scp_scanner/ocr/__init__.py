@@ -43,8 +43,14 @@ ENGINES: registry.Registry = {
 }
 
 
+# Engines that may be loaded in a process that then forks its workers (`scan`): on the CPU
+# they hold no thread pool or device context a fork would break. easyocr brings torch, whose
+# OpenMP pools and CUDA context are not fork-safe; its workers are spawned.
+FORK_SAFE = frozenset({"tesseract", "rapidocr"})
+
+
 def create(name: str, **options) -> OcrEngine:
     return registry.create("OCR", ENGINES, name, **options)
 
 
-__all__ = ["ENGINES", "EngineError", "OcrEngine", "create"]
+__all__ = ["ENGINES", "FORK_SAFE", "EngineError", "OcrEngine", "create"]

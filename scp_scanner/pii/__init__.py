@@ -27,6 +27,11 @@ ENGINES: registry.Registry = {
 }
 
 
+# Engines that may be loaded in a process that then forks its workers (ocr/__init__.py):
+# spaCy runs on the CPU here, and flair brings torch.
+FORK_SAFE = frozenset({"spacy"})
+
+
 def parse_spec(spec: str) -> tuple[str, str | None]:
     """'spacy' -> ('spacy', None); 'flair,/models/ner.pt' -> ('flair', '/models/ner.pt')."""
     name, _, model = spec.partition(",")
@@ -37,4 +42,4 @@ def create(name: str, model: str | None = None) -> NerEngine:
     return registry.create("PII", ENGINES, name, model=model)
 
 
-__all__ = ["ENGINES", "EngineError", "NerEngine", "create", "parse_spec"]
+__all__ = ["ENGINES", "FORK_SAFE", "EngineError", "NerEngine", "create", "parse_spec"]
