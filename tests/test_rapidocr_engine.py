@@ -807,6 +807,47 @@ def test_a_read_box_grown_over_the_next_line_leaves_that_line_to_the_pass_on_bla
     assert not same_line(below, grown) and same_line(again, grown)
 
 
+def test_stacked_coloured_lines_joined_by_colour_bleeding_are_split_into_lines():
+    """Four green lines 8 px high set 5 px apart, joined by colour bleeding between them (a
+    JPEG'd 4:2:2 frame: held-out varied seed 263, whose banner was then neither read nor
+    flagged on two of three frames) make one cluster taller than a line; it is split at
+    the emptiest rows between its lines' bodies, one cluster per line. A blob taller than a
+    line (colour flow) has one body and stays out, and so does a coloured strip whose grey
+    lines were read (pydicom-data's OBXXXX1A title bar): its bands are solid colour."""
+    from scp_scanner.ocr.colour_text import MAX_HEIGHT, colour_lines, stacked_bands
+
+    pixels = np.zeros((120, 160, 3), np.uint8)
+    tops = [10, 23, 36, 49]
+    for top in tops:
+        for left in range(8, 100, 6):                      # glyph-like strokes, 4 px wide
+            pixels[top:top + 8, left:left + 4] = (0, 255, 0)
+        pixels[top + 8:top + 13, 30:33] = (0, 180, 0)      # bleeding down to the next line
+    image = Image(pixels=pixels, frame=0, overlay=-1, source=SOURCE_FRAME)
+    assert tops[-1] + 13 - tops[0] > MAX_HEIGHT                 # one cluster, taller than a line
+    areas = colour_lines(image, [])
+    assert len(areas) == 4, areas
+    for i, ((top, left, bottom, right), line_top) in enumerate(zip(areas, tops)):
+        # Its own line's body whole, no other line's.
+        assert top <= line_top and line_top + 8 <= bottom and (left, right) == (8, 102), areas
+        assert (i == 0 or top >= tops[i - 1] + 8) and (i == 3 or bottom <= tops[i + 1]), areas
+    # Each band reaches to the emptiest row between two lines' bodies.
+    rows = np.array([0] * 2 + [40] * 8 + [3] * 5 + [40] * 8 + [3] * 5 + [40] * 8)
+    assert stacked_bands(rows) == [(0, 10), (10, 23), (23, len(rows))]
+    # One body (a blob of flow), or bodies closer than a line's height (one line's strokes).
+    assert stacked_bands(np.array([5] * 10 + [60] * 40 + [5] * 10)) == []
+    assert stacked_bands(np.array([40] * 3 + [10] * 3 + [40] * 3)) == []
+    blob = np.zeros((120, 160, 3), np.uint8)
+    blob[10:90, 20:140] = (200, 30, 0)
+    assert colour_lines(Image(pixels=blob, frame=0, overlay=-1, source=SOURCE_FRAME), []) == []
+    # A coloured strip with grey lines in it, those lines read: its bands are solid colour.
+    strip = np.zeros((120, 400, 3), np.uint8)
+    strip[0:60] = (37, 62, 94)
+    for top in (12, 38):
+        strip[top:top + 9, 100:360:3] = (200, 200, 200)
+    read = [TextBox("OB 5/25/2011", 96, 9, 364, 24, 95.0), TextBox("Philips", 96, 35, 364, 50, 95.0)]
+    assert colour_lines(Image(pixels=strip, frame=0, overlay=-1, source=SOURCE_FRAME), read) == []
+
+
 def test_lines_on_black_are_cut_by_their_colour_clusters():
     """A detected box holding two coloured clusters stacked one above the other (the detector
     joins `Se:3 Im:45` and `2/2` set 6 px apart on speckle) is cut into one line per

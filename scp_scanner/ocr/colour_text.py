@@ -14,7 +14,11 @@ Glyph shapes are not asked for: JPEG halves the colour resolution, and an 8 px w
 letters melt into one coloured bar; its height (one text line) and its being left over by
 the first read are the test. Colour Doppler is chromatic too, but in blobs taller than a
 line or under lines already read; what is left is read, and the recogniser keeps only what
-it reads as text (its confidence floor applies as to every line).
+it reads as text (its confidence floor applies as to every line). Small lines set a few
+pixels apart can be joined by the colour JPEG bleeds between them into one cluster taller
+than a line; such a cluster is cut at the emptiest rows between its lines' bodies
+(stacked_bands), and a band of it that is solid colour (a title bar round grey text) is
+no line.
 
 On black the detector still joins short lines set a few pixels apart (`Se:3 Im:45` over
 `2/2` at the frame's edge) into one box, which the recogniser cannot read. The clusters are
@@ -71,6 +75,13 @@ MIN_ASPECT = 2
 # ID, a name). A boxed label of two or three letters (the blue-framed `THI` of pydicom-data's
 # 3-D echo, which the recogniser reads as a lone `I`) is not.
 UNREAD_MIN_ASPECT = 3
+# A cluster taller than MAX_HEIGHT is split into its stacked lines (stacked_bands: 4 lines
+# of 8 px green text 5 px apart over speckle at JPEG 4:2:2, joined into one 55 px cluster by
+# the colour bleeding between them). A band of such a cluster whose box is this share
+# coloured or more is a strip of colour, not a line of glyphs: glyphs with their JPEG
+# bleeding fill 37-55% of their band's box on the generator's colour ultrasound, the
+# coloured title bar of pydicom-data's OBXXXX1A.dcm, its grey lines read, 93-98%.
+SOLID = 0.75
 # Clusters are joined across gaps of GAP px sideways (letters and words of one line).
 GAP = 6
 # Coloured pixels within this many px of a line already read (its box's columns, its own
@@ -98,7 +109,8 @@ def colour_lines(image: Image, read: list[TextBox], strength: np.ndarray | None 
 
     if not is_colour_frame(image):
         return []
-    coloured = ((chroma(image.pixels) if strength is None else strength) >= MIN_CHROMA).view(np.uint8)
+    strength = chroma(image.pixels) if strength is None else strength
+    coloured = (strength >= MIN_CHROMA).view(np.uint8)
     height, width = coloured.shape
     for box in read:
         top, bottom = own_rows(coloured, box)
@@ -112,15 +124,45 @@ def colour_lines(image: Image, read: list[TextBox], strength: np.ndarray | None 
     out = []
     for number in range(1, count):
         left, top, w, h = (int(v) for v in stats[number, :4])
-        if not (MIN_HEIGHT <= h <= MAX_HEIGHT and sizes[number] >= MIN_PIXELS):
+        if sizes[number] < MIN_PIXELS or h < MIN_HEIGHT:
             continue
-        # The joined cluster reaches up to GAP px beyond its coloured pixels sideways.
-        columns = np.flatnonzero(((labels[top:top + h, left:left + w] == number)
-                                  & (coloured[top:top + h, left:left + w] > 0)).any(axis=0))
-        left, right = left + int(columns[0]), left + int(columns[-1]) + 1
-        if right - left >= MIN_ASPECT * h:
-            out.append((top, left, top + h, right))
+        own = (labels[top:top + h, left:left + w] == number) & (coloured[top:top + h, left:left + w] > 0)
+        # A cluster taller than a line may be lines stacked, joined by JPEG's colour bleeding
+        # between them: each of its line bands is a cluster of its own.
+        bands = [(0, h)] if h <= MAX_HEIGHT else stacked_bands(own.sum(axis=1, dtype=np.int32))
+        for start, end in bands:
+            # The joined cluster reaches up to GAP px beyond its coloured pixels sideways.
+            columns = np.flatnonzero(own[start:end].any(axis=0))
+            if (not MIN_HEIGHT <= end - start <= MAX_HEIGHT or columns.size == 0
+                    or np.count_nonzero(own[start:end]) < MIN_PIXELS):
+                continue
+            first, last = left + int(columns[0]), left + int(columns[-1]) + 1
+            if last - first < MIN_ASPECT * (end - start):
+                continue
+            # A band of a stacked cluster that is mostly colour is a strip of it (a coloured
+            # title bar whose grey lines were read), not glyphs: see SOLID.
+            if len(bands) > 1 and (strength[top + start:top + end, first:last] >= MIN_CHROMA).mean() >= SOLID:
+                continue
+            out.append((top + start, first, top + end, last))
     return out
+
+
+def stacked_bands(rows: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) bands of a cluster taller than a line, one per text line stacked in it
+    (`rows`: its coloured pixels per row), or none: the runs of rows holding at least half as
+    many coloured pixels as its densest row (own_rows' test: a line's body), runs less than
+    MIN_HEIGHT apart joined (one line's strokes), each band reaching to the emptiest row
+    between it and the next. A blob of colour Doppler has one such run, and stays whole."""
+    runs: list[tuple[int, int]] = []
+    for start, end in true_runs(rows * 2 >= rows.max()):
+        if runs and start - runs[-1][1] < MIN_HEIGHT:
+            runs[-1] = (runs[-1][0], end)
+        else:
+            runs.append((start, end))
+    if len(runs) < 2:
+        return []
+    cuts = [0] + [above + int(np.argmin(rows[above:below])) for (_, above), (below, _) in zip(runs, runs[1:])]
+    return list(zip(cuts, cuts[1:] + [len(rows)]))
 
 
 def own_rows(coloured: np.ndarray, box: TextBox) -> tuple[int, int]:
