@@ -274,6 +274,19 @@ def test_a_code_written_in_three_groups_is_weighed_in_its_groups():
     assert read(line, {15: ("3", 0.3)}, expected_words(header)) == "NHS 430 892 1783"
     assert read(line, {15: ("3", 0.3)}, NOTHING_EXPECTED) == line
     assert read(line, {}, expected_words(header), sure=0.999) == line
+    # Blanks that make groups of other sizes were read into a code written in one run
+    # (held-out varied 251: `828 33362 23`): weighed joined, where the recogniser doubted them.
+    header = (("PatientID", "8283336223"),)
+    line = "NHS 828 33362 23"
+    probs = greedy_steps(line, {}, 0.97)
+    for blank in (7, 13):
+        probs[3 * blank:3 * blank + 2, 0] = 0.35
+        probs[3 * blank:3 * blank + 2, INDEX[" "]] = 0.6
+    text, _ = mend_expected(line, steps_of(probs), probs, INDEX, expected_words(header))
+    assert text == "NHS 8283336223"
+    text, _ = mend_expected(line, steps_of(probs), probs, INDEX, NOTHING_EXPECTED)
+    assert text == line
+    assert read(line, {}, expected_words(header), sure=0.9999) == line      # blanks it was sure of
     # Three words without a digit are no code, however near an ID their letters are.
     from scp_scanner.ocr.expected import _JOINED
     near = expected_words((("PatientID", "ABCDEFGH1"),))
@@ -373,6 +386,11 @@ def test_a_date_whose_month_lost_a_letter_is_read_as_the_header_date():
     # Its marks read as colons, a year's four characters at one end: no time.
     ("26:12:2017 08:12:07", {1: ("5", 0.3)}, "25:12:2017 08:12:07"),
     ("2017:12:26", {9: ("5", 0.3)}, "2017:12:25"),
+    # One of its marks read as a character (a small face's slash as a 7, held-out varied
+    # 251), the other in its place.
+    ("DOB 25/1272017", {9: ("/", 0.3)}, "DOB 25/12/2017"),
+    ("2017-12725 08:12:07", {7: ("-", 0.3)}, "2017-12-25 08:12:07"),
+    ("25712/2017", {2: ("/", 0.3)}, "25/12/2017"),
 ])
 def test_a_date_with_digits_read_as_letters_or_marks_is_read_as_the_header_date(line, rival, mended):
     assert read(line, rival) == mended

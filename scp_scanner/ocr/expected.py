@@ -115,6 +115,11 @@ _DATE_SPAN = re.compile(r"(?<![\w:%$])(?:{d}){{1,4}}[-./,]{{1,2}}(?:(?:{d}){{1,2
 _COLON_DATE_SPAN = re.compile(r"(?<![\w:%$])(?:{d}{{1,2}}:{d}{{1,2}}:{d}{{4}}|{d}{{4}}:{d}{{1,2}}:{d}{{1,2}})(?![\w:%$])"
                               .format(d=r"[\dA-Za-z%$]"))
 _DATE_GROUPS = re.compile(r"[^-./,:]+")
+# A date with one of its two marks read as a character (`19/0872015`: a small face's slash
+# read as a 7): ten characters, day, month and year (or year, month and day) in their
+# places, a mark in one of a date's two places.
+_LOST_MARK_DATE_SPAN = re.compile(r"(?<![\w:%$/.-])(?:\d\d(?:[-./]\d\d\w|\w\d\d[-./])\d{4}"
+                                  r"|\d{4}(?:[-./]\d\d\w|\w\d\d[-./])\d\d)(?![\w:%$/.-])")
 # A code holds letters and digits, a digit among them; `%` and `$` too, a small face's digit
 # read as a mark as in dates (`ID: 211$95$5` for 21180583).
 _CODE_SPAN = re.compile(r"(?<![A-Za-z0-9%%$])(?=[A-Za-z%%$]*\d)[A-Za-z0-9%%$]{%d,}(?![A-Za-z0-9%%$])" % (MIN_CODE - LENGTH_SLACK))
@@ -288,10 +293,16 @@ def _split_code_readings(span: str, expected: ExpectedWords) -> list[str]:
 
 def _grouped_code_readings(span: str, expected: ExpectedWords) -> list[str]:
     """A split code's readings (in one run), and each code as long as the span in the span's
-    groups (`430 892 1783` for 4308921783); none for three words without a digit."""
+    groups where they are of three or four characters (`430 892 1783` for 4308921783);
+    none for three words without a digit."""
     if not any(ch.isdigit() for ch in span):
         return []
     readings = _split_code_readings(span, expected)
+    # Numbers are grouped for reading in threes and fours (an NHS number 3-3-4); other
+    # groups are blanks the recogniser read into a code written in one run (`828 33362 23`
+    # for 8283336223), which are weighed joined only.
+    if not all(3 <= len(group) <= 4 for group in span.split(" ")):
+        return readings
     for code in expected.codes:
         if len(code) == len(span.replace(" ", "")):
             characters = iter(code)
@@ -347,6 +358,18 @@ def _split_word_readings(span: str, expected: ExpectedWords) -> list[str]:
             for written in _cases(w)]
 
 
+def _lost_mark_date_readings(span: str, expected: ExpectedWords) -> list[str]:
+    """The expected dates in the span's layout with its one mark in both of a date's places,
+    weighed against the span as read (the recogniser decides whether the character read in
+    the other place is the mark)."""
+    places = (4, 7) if span[4] in _DATE_SEPARATORS or span[7] in _DATE_SEPARATORS else (2, 5)
+    mark = span[places[0]] if span[places[0]] in _DATE_SEPARATORS else span[places[1]]
+    marked = list(span)
+    for place in places:
+        marked[place] = mark
+    return _date_readings("".join(marked), expected)
+
+
 def _date_readings(span: str, expected: ExpectedWords) -> list[str]:
     """Each expected date in the layout of `span`: the same groups (year first or last, a
     month's name where the span has letters), with the span's own separators or one of
@@ -387,7 +410,8 @@ _JOINED = (((_SPLIT_CODE_SPAN, _split_code_readings), (_GROUPED_CODE_SPAN, _grou
             (_SPLIT_DATE_SPAN, _split_date_readings), (_GROUPED_DATE_SPAN, _split_date_readings),
             (_SPACED_NAME_SPAN, _spaced_name_readings), (_SPLIT_WORD_SPAN, _split_word_readings),
             (_MARKED_NAME_SPAN, _marked_name_readings)),)
-_SINGLE = (((_DATE_SPAN, _date_readings), (_COLON_DATE_SPAN, _date_readings)), ((_CODE_SPAN, _code_readings),),
+_SINGLE = (((_DATE_SPAN, _date_readings), (_COLON_DATE_SPAN, _date_readings),
+            (_LOST_MARK_DATE_SPAN, _lost_mark_date_readings)), ((_CODE_SPAN, _code_readings),),
            ((_WORD_SPAN, _word_readings),))
 # A DICOM name whose two parts the rounds above read apart (`THOSE MORE` -> `THOMSON MORAG`).
 _SPACED_NAMES = (((_SPACED_NAME_SPAN, _spaced_name_readings),),)
