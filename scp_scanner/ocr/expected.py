@@ -39,7 +39,9 @@ stand in place beside it (`Westem` before `General Hospital`, `Aberdeen Royal` b
 `loflemary`) (`spans_in_context`, weighed last, after every other span).
 First of all, two neighbouring words whose letters together are exactly a header word or a
 DICOM name (`WIL SON^AHMED`) are joined (`split_header_words`): monospace faces give a
-narrow letter a whole cell, and the recogniser reads its side bearings as a space; two
+narrow letter a whole cell, and the recogniser reads its side bearings as a space; and a
+screen label run together with a header code gets its blank back (`ACCRA10517189`,
+`label_code_spans`); two
 neighbouring words that are no header or screen words, with a letter misread as well (`Has
 ish` where PatientName is `MACDONALD^HAMISH`), are weighed as the header words of their joined
 length, give or take a letter (`_split_word_readings`), as any span is. The other
@@ -59,7 +61,7 @@ from typing import Iterable
 import numpy as np
 
 from ..pii.rules import PLACEHOLDERS, header_dates, header_values
-from ..pii.safe_text import SCREEN_WORDS
+from ..pii.safe_text import SCREEN_WORDS, VALUE_LABELS
 from .fields import UNFORMED, base_letters, read_again
 from .fixups import MONTH_ABBREVIATIONS, SPACED_CARET, edits
 from .lexicon import replace_spans
@@ -110,10 +112,10 @@ _DATE_SEPARATORS = "-./"
 # must hold a digit (`_date_readings`).
 _DATE_SPAN = re.compile(r"(?<![\w:%$])(?:{d}){{1,4}}[-./,]{{1,2}}(?:(?:{d}){{1,2}}|[A-Za-z]{{2,4}})[-./,]{{1,2}}(?:{d}){{2,4}}(?![\w:%$])"
                         .format(d=r"[\dA-Za-z%$]"))
-# A date's marks read as colons (`15:81:2021` for 16/01/2021; EXIF writes dates so): a year's
-# four characters at one end make it no time.
-_COLON_DATE_SPAN = re.compile(r"(?<![\w:%$])(?:{d}{{1,2}}:{d}{{1,2}}:{d}{{4}}|{d}{{4}}:{d}{{1,2}}:{d}{{1,2}})(?![\w:%$])"
-                              .format(d=r"[\dA-Za-z%$]"))
+# A date's marks read as colons, one or both (`15:81:2021` for 16/01/2021, EXIF writes dates
+# so; `2018-10:06`): a year's four characters at one end make it no time.
+_COLON_DATE_SPAN = re.compile(r"(?<![\w:%$])(?:{d}{{1,2}}{m}{d}{{1,2}}{m}{d}{{4}}|{d}{{4}}{m}{d}{{1,2}}{m}{d}{{1,2}})(?![\w:%$])"
+                              .format(d=r"[\dA-Za-z%$]", m="[-./:]"))
 _DATE_GROUPS = re.compile(r"[^-./,:]+")
 # A date with one of its two marks read as a character (`19/0872015`: a small face's slash
 # read as a 7): ten characters, day, month and year (or year, month and day) in their
@@ -137,7 +139,7 @@ _GROUPED_DATE_SPAN = re.compile(r"(?<!\S)(?=(\S+ \S+ \S+)(?!\S))")
 _SPACED_NAME_SPAN = re.compile(r"(?<![A-Za-z0-9^])(?=([A-Za-z]{2,} [A-Za-z]{2,})(?![A-Za-z0-9^]))")
 _WORD_SPAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{%d,}(?![A-Za-z0-9])" % MIN_SPAN)
 # A DICOM name whose caret was read as a mark that is no letter, digit or blank (`KHAN²NORAG`).
-_MARKED_NAME_SPAN = re.compile(r"(?<![A-Za-z0-9^])[A-Za-z]{2,}[^\sA-Za-z0-9^][A-Za-z]{2,}(?![A-Za-z0-9^])")
+_MARKED_NAME_SPAN = re.compile(r"(?<![A-Za-z0-9^])[A-Za-z]{2,}[^\sA-Za-z0-9^](?:[A-Za-z]{2,}|[A-Za-z] [A-Za-z]{2,})(?![A-Za-z0-9^])")
 # Two neighbouring words, a name's caret in one of them at most (found overlapping, group 1).
 _SPLIT_WORD_SPAN = re.compile(r"(?<![A-Za-z0-9^])(?=((?:[A-Za-z]+\^)?[A-Za-z]+ [A-Za-z]+(?:\^[A-Za-z]+)?)(?![A-Za-z0-9^]))")
 
@@ -173,8 +175,13 @@ class ExpectedWords:
     def written_apart(self) -> frozenset[tuple[str, str]]:
         """Neighbouring words of a value that the header writes with a space between them
         (`ahmed`, `duncan` for a name shown given name first; `royal`, `infirmary`): every
-        pair but a DICOM name's FAMILY then GIVEN, whose caret a reading may have lost."""
-        return frozenset(pair for pair in self.pairs if (pair[0].upper(), pair[1].upper()) not in self.names)
+        pair but a DICOM name's FAMILY then GIVEN, whose caret a reading may have lost; and a
+        screen label before one of its codes, with or without the label's colon (`acc`,
+        `ra10517189`: label_code_spans put that space back where the recogniser lost it)."""
+        labels = [label for label in VALUE_LABELS if len(label) >= 2]
+        return frozenset([pair for pair in self.pairs if (pair[0].upper(), pair[1].upper()) not in self.names]
+                         + [(label + colon, code.lower()) for label in labels for colon in ("", ":")
+                            for code in self.codes])
 
 
 NOTHING_EXPECTED = ExpectedWords()
@@ -328,7 +335,7 @@ def _marked_name_readings(span: str, expected: ExpectedWords) -> list[tuple[str,
     mark, with that mark at the caret's place (the recogniser's `²` for a small caret, which
     the line's final folding would turn into a digit), written with the caret."""
     at = next(i for i, ch in enumerate(span) if not ch.isalpha())
-    mark, given_length = span[at], len(span) - at - 1
+    mark, given_length = span[at], len(span[at + 1:].replace(" ", ""))
     return [reading for family, given in expected.names
             if len(family) == at and abs(len(given) - given_length) <= LENGTH_SLACK
             for reading in _caret_read_as(mark, family, given)]
@@ -474,7 +481,8 @@ def mend_expected(text: str, steps: list[int], probs: np.ndarray, index: dict[st
     text, steps = replace_spans(text, steps, [(i, i + 1, "") for match in SPACED_CARET.finditer(text)
                                               for i in range(*match.span()) if text[i] == " "])
     # Spans are looked for in base letters (fields.base_letters: `Véctoria`), weighed as read.
-    text, steps = replace_spans(text, steps, split_header_words(base_letters(text), expected))
+    text, steps = replace_spans(text, steps, split_header_words(base_letters(text), expected)
+                                + label_code_spans(base_letters(text), expected))
     for kinds in (_JOINED, _SINGLE):
         text, steps = read_again(text, steps, probs, index,
                                  expected_spans(base_letters(text), expected, kinds), NOT_EXPECTED)
@@ -510,6 +518,32 @@ def split_header_words(text: str, expected: ExpectedWords) -> list[tuple[int, in
             if not changes or start >= changes[-1][1]:
                 changes.append((start, end, joined))
     return changes
+
+
+# A run of letters and digits, or two with a colon between them: a label run together with
+# its value (`ACCRA10517189`, `Acc:RA10517189`).
+_LABEL_RUN = re.compile(r"(?<![A-Za-z0-9:])[A-Za-z]{2}[A-Za-z0-9]*(?::[A-Za-z0-9]+)?(?![A-Za-z0-9:])")
+
+
+def label_code_spans(text: str, expected: ExpectedWords) -> list[tuple[int, int, str]]:
+    """(start, end, written) of each screen label (pii/safe_text.VALUE_LABELS, two letters or
+    more) run together with a header code that follows it, its blank lost (`ACCRA10517189`
+    where AccessionNumber is RA10517189; `ID:7545482287`): written with the blank, after the
+    label's colon where it has one. Every character agrees with the header, so no likelihood
+    is weighed; a run that is itself a header code stays whole."""
+    codes = set(expected.codes)
+    out = []
+    for match in _LABEL_RUN.finditer(text):
+        run = match[0]
+        if run in codes:
+            continue
+        for length in range(2, 5):
+            label, rest = run[:length], run[length:]
+            colon = rest[:1] if rest.startswith(":") else ""
+            if label.isalpha() and label.lower() in VALUE_LABELS and rest[len(colon):] in codes:
+                out.append((*match.span(), f"{label}{colon} {rest[len(colon):]}"))
+                break
+    return out
 
 
 def _neighbours(words: list[tuple[int, int, str]], text: str, start: int, end: int
