@@ -187,6 +187,15 @@ def test_a_one_character_label_after_the_window_width_is_weighed_as_its_level(li
     ("Se:3 Id:45", {6: ("m", 1e-5)}, "Se:3 Id:45"),          # the d sure: as read
     ("Se:3 Id 45", {6: ("m", 0.2)}, "Se:3 Id 45"),           # no colon: not a label's slot
     ("Ac:3 Id:45", {6: ("m", 0.2)}, "Ac:3 Id:45"),           # not after the series
+    # Its colon lost or read as another mark (held-out fonts: `Se:3 1m45`, `Se:3 1m.45`).
+    ("Se:3 1m45", {5: ("I", 0.3)}, "Se:3 Im45"),
+    ("Se:3 1m.45", {5: ("I", 0.3)}, "Se:3 Im.45"),
+    ("Se:3 1m45", {5: ("I", 1e-5)}, "Se:3 1m45"),           # the 1 sure: as read
+    # Read as digits, before its colon (`Se:3 10:45`).
+    ("Se:3 10:45", {5: ("I", 0.3), 6: ("m", 0.3)}, "Se:3 Im:45"),
+    ("Se:3 10:45", {5: ("I", 1e-5), 6: ("m", 1e-5)}, "Se:3 10:45"),
+    # Digits before a digit are the number's own.
+    ("Se:3 145", {5: ("I", 0.3)}, "Se:3 145"),
 ])
 def test_a_short_label_after_the_series_number_is_weighed_as_the_image_number(line, rival, mended):
     assert read(line, rival) == mended

@@ -224,17 +224,21 @@ def window_level_spans(text: str) -> list[tuple[int, int, list[tuple[str, float]
 
 
 # An image's number written after its series' (`Se:3 Im:45`), its label read as one or two
-# other letters (`Se:3 I:45`, `Se:3 Id:45`: a small `m` lost or read as `d`). After `Se:` and a
-# number, the next label of a number is the image's Im on every screen that writes the pair.
-_IMAGE_NUMBER = re.compile(r"(?<![A-Za-z0-9|])Se: ?\d{1,4} ([A-Za-z|]{1,2})(?=: ?\d)")
+# other characters (`Se:3 I:45`, `Se:3 Id:45`: a small `m` lost or read as `d`; `Se:3 10:45`),
+# or run into its number, its colon lost or read as another mark (`Se:3 1m45`, `Se:3 1m.45`).
+# After `Se:` and a number, the next label of a number is the image's Im on every screen that
+# writes the pair. A label of digits only is one before a colon (`10:45`); before a digit it
+# is the number's own (`Se:3 145`).
+_IMAGE_NUMBER = re.compile(r"(?<![A-Za-z0-9|])Se: ?\d{1,4} ([A-Za-z0-9|]{1,2})(?=(: ?|[.,/-])?\d)")
 
 
 def image_number_spans(text: str, protected: frozenset[str] = frozenset()
                        ) -> list[tuple[int, int, list[tuple[str, float]]]]:
-    """Each label of one or two letters, other than Im (any case) and the `protected` words,
-    before a number after `Se:` and a number, with Im."""
+    """Each label of one or two characters, other than Im (any case) and the `protected`
+    words, before a number after `Se:` and a number, with Im."""
     return [(*match.span(1), [("Im", 0.0)]) for match in _IMAGE_NUMBER.finditer(text)
-            if match[1].lower() != "im" and match[1].lower() not in protected]
+            if match[1].lower() != "im" and match[1].lower() not in protected
+            and (not match[1].isdigit() or (match[2] or "").startswith(":"))]
 
 
 # A date's three-letter label read as three digits (`008 07/09/1943`, `009 14-Apr-2004`,
