@@ -17,18 +17,19 @@ HEADER = (("PatientName", "KHAN^CATRIONA"), ("PatientID", "1010679252"),
 
 
 def read(line: str, rival: dict[int, tuple[str, float]] | None = None,
-         expected: ExpectedWords | None = None, blank_doubted: int | None = None,
+         expected: ExpectedWords | None = None, blank_doubted: int | tuple[int, ...] | None = None,
          lost: tuple[int, str] | None = None, sure: float = 0.97) -> str:
     """The line as mend_expected reads it from recogniser output for `line` whose characters
-    are sure but for `rival` {i: (second choice, its probability)}; the character at
+    are sure but for `rival` {i: (second choice, its probability)}; the character (or each) at
     `blank_doubted` with a blank (no character) its close second; lost (i, character): that
     character the runner-up on the blank step after character i (a letter the reading lost);
     sure: the probability of each character read (the rest shared by the other classes)."""
     probs = greedy_steps(line, rival, sure)
-    if blank_doubted is not None:
-        steps = slice(3 * blank_doubted, 3 * blank_doubted + 2)
+    for doubted in (() if blank_doubted is None else
+                    (blank_doubted,) if isinstance(blank_doubted, int) else blank_doubted):
+        steps = slice(3 * doubted, 3 * doubted + 2)
         probs[steps, 0] = 0.35
-        probs[steps, INDEX[line[blank_doubted]]] = 0.6
+        probs[steps, INDEX[line[doubted]]] = 0.6
     if lost is not None:
         after, character = lost
         probs[3 * after + 2, 0] = 0.6
@@ -124,14 +125,8 @@ def test_a_names_caret_read_as_a_mark_with_a_blank_in_its_given_name_is_read_as_
     """`FERGUSON"F FIONA` (held-out varied 251): the caret read as a mark, the given name's
     first letter doubled with a blank after it, both of them doubted."""
     line = "Ref FERGUSON]E ELIZABETH"
-    probs = greedy_steps(line, {}, 0.97)
-    for doubted in (13, 14):
-        probs[3 * doubted:3 * doubted + 2, 0] = 0.35
-        probs[3 * doubted:3 * doubted + 2, INDEX[line[doubted]]] = 0.6
-    text, _ = mend_expected(line, steps_of(probs), probs, INDEX, expected_words(HEADER))
-    assert text == "Ref FERGUSON^ELIZABETH"
-    text, _ = mend_expected(line, steps_of(probs), probs, INDEX, NOTHING_EXPECTED)
-    assert text == line
+    assert read(line, blank_doubted=(13, 14)) == "Ref FERGUSON^ELIZABETH"
+    assert read(line, expected=NOTHING_EXPECTED, blank_doubted=(13, 14)) == line
     # Read with certainty, the letter and the blank stay.
     assert read(line, sure=0.9999) == line
 
@@ -294,14 +289,8 @@ def test_a_code_written_in_three_groups_is_weighed_in_its_groups():
     # (held-out varied 251: `828 33362 23`): weighed joined, where the recogniser doubted them.
     header = (("PatientID", "8283336223"),)
     line = "NHS 828 33362 23"
-    probs = greedy_steps(line, {}, 0.97)
-    for blank in (7, 13):
-        probs[3 * blank:3 * blank + 2, 0] = 0.35
-        probs[3 * blank:3 * blank + 2, INDEX[" "]] = 0.6
-    text, _ = mend_expected(line, steps_of(probs), probs, INDEX, expected_words(header))
-    assert text == "NHS 8283336223"
-    text, _ = mend_expected(line, steps_of(probs), probs, INDEX, NOTHING_EXPECTED)
-    assert text == line
+    assert read(line, {}, expected_words(header), blank_doubted=(7, 13)) == "NHS 8283336223"
+    assert read(line, {}, NOTHING_EXPECTED, blank_doubted=(7, 13)) == line
     assert read(line, {}, expected_words(header), sure=0.9999) == line      # blanks it was sure of
     # Three words without a digit are no code, however near an ID their letters are.
     from scp_scanner.ocr.expected import _JOINED
