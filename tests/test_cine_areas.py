@@ -229,6 +229,34 @@ def test_a_line_erased_in_place_is_dropped(cines):
     assert reader.counts.lines_again >= 3 and reader.counts.partial == 4, reader.counts
 
 
+def _rects(boxes, text: str) -> list[tuple[int, int, int, int]]:
+    return [(b.left, b.top, b.right, b.bottom) for b in boxes if b.text == text]
+
+
+def test_a_line_the_detector_misses_on_a_further_frame_is_read_where_it_stood(real_data):
+    """pydicom-data's two-frame Philips ultrasound: the dim preset label `OB` is on both
+    frames, but a whole read of frame 2 does not detect it (frame 2's pixels changed
+    everywhere, so frame 2 is read whole). Reading frame 2 after frame 1, the line no box of
+    frame 2 meets is recognised where it stood on frame 1, and kept. With the label painted
+    black on frame 2, the same recognition reads nothing there, and nothing is kept."""
+    images = [i for i in iter_images(read_dataset(real_data / "OBXXXX1A_2frame.dcm")) if i.overlay == -1]
+    assert len(images) == 2
+    assert not _rects(engine().read(images[1]), "OB")
+    reader = FrameReuse(engine())
+    where = _rects(reader.read(images[0]), "OB")
+    assert len(where) == 1, where
+    assert _rects(reader.read(images[1]), "OB") == where
+    assert reader.counts.carried >= 1 and reader.counts.full_reads == 2, reader.counts
+
+    left, top, right, bottom = where[0]
+    pixels = images[1].pixels.copy()
+    pixels[top:bottom, left:right] = 0
+    erased = replace(images[1], pixels=pixels)
+    reader = FrameReuse(engine())
+    reader.read(images[0])
+    assert not _rects(reader.read(erased), "OB")
+
+
 def test_a_frame_whose_lines_all_changed_is_read_whole(cines):
     """Nothing to reuse (every line's pixels changed: here the frame is inverted): read
     whole; the next frame, inverted as well, keeps that reading where it did not change."""

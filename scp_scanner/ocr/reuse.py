@@ -60,6 +60,14 @@ planes of one overlay, of one shape) it keeps the previous image and the boxes r
    byte-identical to one read before, so only the changed lines (a clock, a counter) and
    changed non-text blobs reach tesseract, and the rows are exactly those of full reads;
    rapidocr's model caches do the same for its detector pieces and line crops.
+6. After a further frame is read in case 3 (whole or in areas), the previous frame's lines
+   that no line of its reading meets are recognised where they stood (`read_lines`, no
+   detection) and kept where the recogniser reads them as a whole read keeps a line
+   (`_carry`): on a noisy frame (small coloured text over new speckle, JPEG'd) the
+   detector misses lines that are still there. The text kept is what this frame's pixels
+   read (a counter that went on reads as it now is); a line that is gone reads as nothing.
+   Over the 37 looked-at synthetic corpora: 10 identifying and 11 other words more, none
+   lost; pydicom-data's two-frame Philips ultrasound keeps its dim `OB` and `P` on frame 2.
 """
 from __future__ import annotations
 
@@ -132,6 +140,7 @@ class ReuseCounts:
     areas_read: int = 0          # areas read by an engine's read_in (changed lines, new text)
     lines_again: int = 0         # lines recognised again in place (glyphs changed, layout not)
     refreshes: int = 0           # of the full reads, the refreshes (_Series.refresh_every)
+    carried: int = 0             # previous lines a frame's reading lacked, found again in place
     # Why further frames were read whole: "lines moved" (no line, or most lines, kept their
     # pixels: nothing, or too little, to reuse), "large change"
     # (the areas to read cover most of the frame), "line cut" (a line reached its area's edge).
@@ -427,8 +436,21 @@ class FrameReuse:
             if boxes is None:
                 boxes = self._read_whole(image)
                 series.since_whole = 0
+        if self.areas and hasattr(self.engine, "read_lines"):
+            boxes = self._carry(image, series.boxes, boxes)
         series.image, series.boxes = image, boxes
         return list(boxes)
+
+    def _carry(self, image: Image, earlier: list[TextBox], boxes: list[TextBox]) -> list[TextBox]:
+        """This frame's reading with the previous frame's lines that none of its lines meets
+        recognised where they stood (engine.read_lines) and added where the recogniser reads
+        them as a whole read would keep a line (the module's doc, case 6)."""
+        missing = [b for b in earlier if not any(_area_of(b).meets(_area_of(x)) for x in boxes)]
+        if not missing:
+            return boxes
+        found = [line for line in self.engine.read_lines(image, missing) if line is not None]
+        self.counts.carried += len(found)
+        return reading_order(boxes + found) if found else boxes
 
     def _refresh(self, image: Image, series: _Series) -> list[TextBox]:
         """Now and then (series.refresh_every) a frame read in areas is read whole, and the
