@@ -329,6 +329,59 @@ def test_pieces_cover_the_area_with_overlaps_and_seams_are_merged():
                                                     Rect(600, 600, 700, 640)]
 
 
+def test_a_line_seen_alone_inside_a_block_of_lines_is_kept_beside_the_block():
+    line, block = Rect(10, 10, 75, 27), Rect(0, 11, 98, 79)        # 17 px line, 68 px block
+    assert sorted(dedupe([(block, 0), (line, 0)]), key=lambda r: r.top) == [line, block]
+    # A box inside another of about its own height is the same text: the larger is kept.
+    assert dedupe([(Rect(0, 9, 98, 30), 0), (line, 1)]) == [Rect(0, 9, 98, 30)]
+
+
+def test_a_held_line_is_read_only_where_its_block_reads_as_nothing(engine):
+    """The detector joins four lines of 9 px text over speckle into one box and sees the
+    first line on its own as well (an unseen seed's banner, a name and a date); the block,
+    which split_lines cannot cut (its ink is speckle's), reads as nothing, so the line seen
+    alone is read. Where the block reads as one line, the line inside it is that reading
+    and is not read again."""
+    from PIL import Image as PILImage, ImageDraw
+
+    rng = np.random.default_rng(0)
+    grey = np.clip(dicomgen.speckle_field(rng, 600, 800) * 150, 0, 255).astype(np.uint8)
+    picture = PILImage.fromarray(np.repeat(grey[..., None], 3, axis=2))
+    draw, font = ImageDraw.Draw(picture), dicomgen.load_font(9, "mono")
+    for i, text in enumerate(["BROWN^PRIYA", "ID: 9788018", "DOB 1933-02-06", "Acc RA55633910"]):
+        draw.text((12, 12 + 14 * i), text, font=font, fill=(200, 200, 200))
+    image = Image(np.asarray(picture), 0, -1)
+    view = rapidocr_engine.view_of(image)
+    block, line = Rect(0, 8, 110, 72), Rect(8, 8, 80, 26)
+    assert engine._lines(image, view, [block]) == []
+    assert [b.text for b in engine._lines(image, view, [block, line])] == ["BROWN^PRIYA"]
+
+    picture = PILImage.new("RGB", (800, 600))
+    ImageDraw.Draw(picture).text((100, 100), "Royal Infirmary", font=dicomgen.load_font(24),
+                                 fill=(220, 220, 220))
+    image = Image(np.asarray(picture), 0, -1)
+    view = rapidocr_engine.view_of(image)
+    block, inner = Rect(94, 92, 300, 140), Rect(96, 100, 180, 122)
+    assert [b.text for b in engine._lines(image, view, [inner])] == ["Royal I"]
+    assert [b.text for b in engine._lines(image, view, [block, inner])] == ["Royal Infirmary"]
+
+
+def test_a_held_line_is_read_after_the_coloured_text(engine, tmp_path):
+    """Tuning seed 9's colour ultrasound: the detector joins the right-hand banner's three
+    coloured lines into one box and sees the last on its own too. The block reads as
+    nothing; the coloured lines read one by one (_colour_text) read all three, the last as
+    `Ref PATEL^SARAH`, so the line seen alone is not read over them (it reads `Rei`)."""
+    truth = dicomgen.make_varied_corpus(tmp_path, count=1, seed=9, fonts="tuning",
+                                        cases=["v_us_colour"])[0]
+    image = images_of(truth.path)[0]
+    view = rapidocr_engine.view_of(image)
+    detected = [r for r in engine.detect(image, view) if r.left > 800 and r.top < 100]
+    assert any(rapidocr_engine.holds_lines(block, line) and rapidocr_engine.overlap_share(line, block) >= 0.6
+               for block in detected for line in detected if line != block)
+    right = [b.text for b in engine.read(image) if b.left > 800 and b.top < 100]
+    assert "Ref PATEL^SARAH" in right and not any(t.startswith("Rei") for t in right)
+
+
 def test_mend_uses_the_shared_fixups_and_restores_dropped_spaces():
     assert mend("DOE*JOHN ID:302233876") == "DOE^JOHN ID: 302233876"
     assert mend("10:4486266427 12:30:45") == "10: 4486266427 12:30:45"   # a label read as digits

@@ -30,7 +30,9 @@ What RapidOCR gives, and what is ours:
   with a margin.
 
 Boxes are lines (PP-OCR recognises a line at a time; a detected box whose ink shows lines one
-above the other is cut into them first, split_lines), in the original image's pixel space,
+above the other is cut into them first, split_lines; a line the detector also saw alone
+inside such a block is read where nothing else reads its place, holds_lines), in the
+original image's pixel space,
 confidence 0..100. From the recogniser's own output, a word misread by one letter is mended
 with an English word prior (lexicon.py), and a date's month or an NHS / CHI number not of
 its form is read as the likeliest reading that is (fields.py; `lexicon=False` stops both);
@@ -227,6 +229,10 @@ MIN_SINGLE_CHAR_SCORE = 80.0
 # this (view pixels at scale 1) are never joined so: a box with taller runs of ink holds
 # texture, not stacked text.
 SPLIT_JOINED_LINES = True
+# A box at least this many times as high as a box inside it is a block of lines round that
+# line, not the same text (holds_lines): one line's box is never twice its own height.
+BLOCK_LINES = 2
+LINE_ASPECT = 2
 MAX_JOINED_LINE = 3 * DET_TEXT_HEIGHT
 
 
@@ -506,15 +512,30 @@ def same_line_touching(a: Rect, b: Rect) -> bool:
     return ih >= 0.7 * shorter and min(a.right, b.right) >= max(a.left, b.left)
 
 
+def holds_lines(block: Rect, line: Rect) -> bool:
+    """Is `block` a box of several lines round `line` (at least BLOCK_LINES times as high), not
+    the same text? The detector joins small lines set close together into one box (over
+    speckle, where their ink cannot be cut apart: split_lines), while seeing one of them on
+    its own as well; that line is kept and read, not taken for a part of the block."""
+    height = line.bottom - line.top
+    return block.bottom - block.top >= BLOCK_LINES * height and line.right - line.left >= LINE_ASPECT * height
+
+
 def dedupe(boxes: list[tuple[Rect, int]], coarse: list[Rect] = ()) -> list[Rect]:
     """Boxes detected in overlapping pieces ((rect, piece number) pairs): a box lying mostly
     inside another is the same text (the larger kept), and parts of one line cut at a seam
     of different pieces are joined. Boxes of a reduced pass (`coarse`: blurred, whole text
-    blocks as one box) count only where no box at full size was found."""
+    blocks as one box) count only where no box at full size was found. A box inside a block
+    of lines round it (holds_lines) is kept as well, after the others, where no other box of
+    about its height holds it; it changes none of the others (_lines reads it only where
+    nothing else reads its place)."""
     kept: list[tuple[Rect, int]] = []
+    held: list[Rect] = []
     for rect, source in sorted(boxes, key=lambda item: -item[0].area):
         for i, (other, other_source) in enumerate(kept):
             if overlap_share(rect, other) >= 0.6:
+                if holds_lines(other, rect):
+                    held.append(rect)
                 break
             if source != other_source and same_line_touching(rect, other):
                 kept[i] = (Rect(min(rect.left, other.left), min(rect.top, other.top),
@@ -523,7 +544,12 @@ def dedupe(boxes: list[tuple[Rect, int]], coarse: list[Rect] = ()) -> list[Rect]
         else:
             kept.append((rect, source))
     fine = [rect for rect, _ in kept]
-    return fine + [rect for rect in coarse if not any(overlap_share(rect, other) > 0 for other in fine)]
+    fine += [rect for rect in coarse if not any(overlap_share(rect, other) > 0 for other in fine)]
+    for line in held:                               # larger first, as sorted above
+        if not any(overlap_share(line, other) >= 0.6 and not holds_lines(other, line)
+                   for other in fine):
+            fine.append(line)
+    return fine
 
 
 
@@ -915,9 +941,11 @@ class RapidOcrEngine:
         if image.pixels.size == 0:
             return []
         view = view_of(image)
-        boxes = self._lines(image, view, self.detect(image, view))
+        held: list[Rect] = []
+        boxes = self._lines(image, view, self.detect(image, view), held_out=held)
         boxes += self._dim_text(image, boxes)
         boxes += self._colour_text(image, boxes)
+        boxes += self._held_lines(image, view, held, boxes)
         return reading_order(boxes + self._lone_glyphs(image, view, boxes))
 
     def _lone_glyphs(self, image: Image, view: View, boxes: list[TextBox]) -> list[TextBox]:
@@ -1157,21 +1185,50 @@ class RapidOcrEngine:
         touched = [(i, span) for i, span in enumerate(spans) if columns[span[0]:span[1]].any()]
         return touched if 0 < len(touched) < len(spans) else None
 
+    def _held_lines(self, image: Image, view: View, held: list[Rect],
+                    boxes: list[TextBox]) -> list[TextBox]:
+        """The lines (view pixels) the detector saw alone inside blocks of lines (holds_lines)
+        that no line read by then covers or lies in (prepare.covered), recognised: the last
+        reading of a place, after the dim and coloured text's."""
+        rects = [r for r in held if not any(
+            covered(TextBox("", *view.to_original(r.left, r.top, r.right, r.bottom,
+                                                  image.height, image.width)), b) for b in boxes)]
+        return [b for b in self._line_boxes(image, view, rects) if b is not None]
+
     def _lines(self, image: Image, view: View, detected: list[Rect],
-               known: list[TextBox] = ()) -> list[TextBox]:
+               known: list[TextBox] = (), held_out: list[Rect] | None = None) -> list[TextBox]:
         """Detected lines (view pixels) recognised, mended and filtered, as boxes in the
         image's pixel space, in reading order. A detected line that one of the `known` lines
         (image pixels) covers, or that covers one (prepare.covered), is that line, and is not
-        recognised."""
+        recognised. A line inside a block of lines (holds_lines) is read only where no other
+        line's reading covers its place: here, after the others, or, given `held_out`, later
+        by the caller (the line's rectangle is added to it)."""
         rects = list(dict.fromkeys(detected))
+        # A line the detector also saw on its own inside a block of lines (dedupe keeps both)
+        # is read only where nothing else reads its place: the block read as one line, or
+        # the block's line cut out of it, is that text as before.
+        held = [r for r in rects if any(o != r and overlap_share(r, o) >= 0.6 and holds_lines(o, r)
+                                        for o in rects)]
+        rects = [r for r in rects if r not in held]
         if SPLIT_JOINED_LINES:
             rects = split_lines(view.pixels, rects, PREPARE.min_glyph_height * view.scale,
                                 MAX_JOINED_LINE * view.scale)
         if known:
-            rects = [r for r in rects if not any(
+            rects = [r for r in rects + held if not any(
                 covered(TextBox("", *view.to_original(r.left, r.top, r.right, r.bottom,
                                                       image.height, image.width)), k) for k in known)]
-        return reading_order([b for b in self._line_boxes(image, view, rects) if b is not None])
+            held = [r for r in rects if r in held]
+            rects = [r for r in rects if r not in held]
+        lines = self._line_boxes(image, view, rects)
+        boxes = [b for b in lines if b is not None]
+        read = [r for r, b in zip(rects, lines) if b is not None]
+        held = [r for r in held if not any(overlap_share(r, o) >= 0.6 for o in read)]
+        if held_out is not None:
+            held_out.extend(held)
+        else:
+            # Recognised apart: the recogniser's batches of the other lines stay as they were.
+            boxes += [b for b in self._line_boxes(image, view, held) if b is not None]
+        return reading_order(boxes)
 
     def _line_boxes(self, image: Image, view: View, rects: list[Rect]) -> list[TextBox | None]:
         """Each line (view pixels) recognised, mended and filtered: its box in the image's
