@@ -45,6 +45,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -230,7 +231,9 @@ MIN_SINGLE_CHAR_SCORE = 80.0
 # texture, not stacked text.
 SPLIT_JOINED_LINES = True
 # A box at least this many times as high as a box inside it is a block of lines round that
-# line, not the same text (holds_lines): one line's box is never twice its own height.
+# line, not the same text (holds_lines): one line's box is never twice its own height. The
+# line itself must be at least LINE_ASPECT times as wide as high (a line of text, not a
+# glyph or a speck inside an anatomy box).
 BLOCK_LINES = 2
 LINE_ASPECT = 2
 MAX_JOINED_LINE = 3 * DET_TEXT_HEIGHT
@@ -519,6 +522,14 @@ def holds_lines(block: Rect, line: Rect) -> bool:
     its own as well; that line is kept and read, not taken for a part of the block."""
     height = line.bottom - line.top
     return block.bottom - block.top >= BLOCK_LINES * height and line.right - line.left >= LINE_ASPECT * height
+
+
+def covered_by(image: Image, view: View, rect: Rect, boxes: Iterable[TextBox]) -> bool:
+    """Does one of `boxes` (image pixels) cover the line `rect` (view pixels), or lie in it
+    (prepare.covered)?"""
+    line = TextBox("", *view.to_original(rect.left, rect.top, rect.right, rect.bottom,
+                                         image.height, image.width))
+    return any(covered(line, box) for box in boxes)
 
 
 def dedupe(boxes: list[tuple[Rect, int]], coarse: list[Rect] = ()) -> list[Rect]:
@@ -1190,9 +1201,7 @@ class RapidOcrEngine:
         """The lines (view pixels) the detector saw alone inside blocks of lines (holds_lines)
         that no line read by then covers or lies in (prepare.covered), recognised: the last
         reading of a place, after the dim and coloured text's."""
-        rects = [r for r in held if not any(
-            covered(TextBox("", *view.to_original(r.left, r.top, r.right, r.bottom,
-                                                  image.height, image.width)), b) for b in boxes)]
+        rects = [r for r in held if not covered_by(image, view, r, boxes)]
         return [b for b in self._line_boxes(image, view, rects) if b is not None]
 
     def _lines(self, image: Image, view: View, detected: list[Rect],
@@ -1214,11 +1223,8 @@ class RapidOcrEngine:
             rects = split_lines(view.pixels, rects, PREPARE.min_glyph_height * view.scale,
                                 MAX_JOINED_LINE * view.scale)
         if known:
-            rects = [r for r in rects + held if not any(
-                covered(TextBox("", *view.to_original(r.left, r.top, r.right, r.bottom,
-                                                      image.height, image.width)), k) for k in known)]
-            held = [r for r in rects if r in held]
-            rects = [r for r in rects if r not in held]
+            rects = [r for r in rects if not covered_by(image, view, r, known)]
+            held = [r for r in held if not covered_by(image, view, r, known)]
         lines = self._line_boxes(image, view, rects)
         boxes = [b for b in lines if b is not None]
         read = [r for r, b in zip(rects, lines) if b is not None]
