@@ -395,6 +395,24 @@ def test_mend_uses_the_shared_fixups_and_restores_dropped_spaces():
 
 
 @pytest.mark.parametrize("read, mended", [
+    # D and O read as 0, B as 8, 6 or 9, right before a date: its label DOB
+    ("008 07/09/1943", "DOB 07/09/1943"),
+    ("Ref 006 14-Apr-2004 Acc 12", "Ref DOB 14-Apr-2004 Acc 12"),
+    ("ID: 1234567 009 19480111", "ID: 1234567 DOB 19480111"),
+    ("12:30:45 008 22/09/1930", "12:30:45 DOB 22/09/1930"),
+    # other digits, no date after them, or part of a longer number: as read
+    ("000 07/09/1943", "000 07/09/1943"),
+    ("018 07/09/1943", "018 07/09/1943"),
+    ("008 12:30:45", "008 12:30:45"),
+    ("1008 07/09/1943", "1008 07/09/1943"),
+    ("ID: 008 Acc 1234", "ID: 008 Acc 1234"),
+    ("2025-01-008 07/09/1943", "2025-01-008 07/09/1943"),
+])
+def test_mend_reads_a_date_label_read_as_digits_as_dob(read, mended):
+    assert mend(read) == mended
+
+
+@pytest.mark.parametrize("read, mended", [
     # A year split beside a narrow '1' (tabular or monospace figures), day first or year first.
     ("02/05/1 982", "02/05/1982"),
     ("DOB 07-Jun-19 53", "DOB 07-Jun-1953"),

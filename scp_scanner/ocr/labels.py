@@ -244,7 +244,8 @@ def image_number_spans(text: str, protected: frozenset[str] = frozenset()
 # A date's three-letter label read as three digits (`008 07/09/1943`, `009 14-Apr-2004`,
 # `006 10-Apr-1985`: D and O read as 0, B as 8, 9 or 6), which the slots above leave alone as
 # a number. Before a date, a label of three characters that holds no letter is the birth
-# date's DOB on every screen that labels one so; the recogniser's output decides.
+# date's DOB on every screen that labels one so; the recogniser's output decides (where it
+# is sure of the digits, line_text.dob_by_shape still writes D, O and B's look-alikes as DOB).
 _DATE_LABEL = re.compile(r"(?<![\w|^:./-])([0-9|]{3}) (?=\d{1,4}([-./])(?:\d{1,2}|[A-Za-z]{3})\2\d{2,4}(?![\w:])"
                          r"|\d{8}(?![\w:]))")
 
