@@ -382,6 +382,24 @@ def test_a_held_line_is_read_after_the_coloured_text(engine, tmp_path):
     assert "Ref PATEL^SARAH" in right and not any(t.startswith("Rei") for t in right)
 
 
+def test_small_grey_lines_over_speckle_that_the_detector_missed_are_detected_again_magnified(
+        engine, tmp_path, monkeypatch):
+    """Held-out varied seed 409's fourth colour ultrasound (1024x768, 6-8 px grey text over
+    full-frame speckle): at its own size the detector finds none of the bottom corners'
+    lines, though the ink shows them as lines of glyphs; windows round them magnified to
+    DET_TEXT_HEIGHT find and read them. Nothing read before is changed."""
+    truth = dicomgen.make_varied_corpus(tmp_path, count=4, seed=409, fonts="heldout",
+                                        cases=["v_us_colour"])[3]
+    image = [i for i in images_of(truth.path) if i.overlay == -1][0]
+    view = rapidocr_engine.view_of(image)
+    corner = [line for line in rapidocr_engine.small_ink_lines(image, view) if line.top > 700 and line.left > 900]
+    assert corner and not any(r.top > 700 and r.left > 900 for r in engine.detect(image, view))
+    bottom = [b.text for b in engine.read(image) if b.top > 650]
+    assert "HFS" in bottom and "Se:3 Im:45" in bottom
+    monkeypatch.setattr(engine, "_small_lines", lambda *args: [])
+    assert not [b for b in engine.read(image) if b.top > 650]
+
+
 def test_mend_uses_the_shared_fixups_and_restores_dropped_spaces():
     assert mend("DOE*JOHN ID:302233876") == "DOE^JOHN ID: 302233876"
     assert mend("10:4486266427 12:30:45") == "10: 4486266427 12:30:45"   # a label read as digits
@@ -762,7 +780,10 @@ def test_small_coloured_text_over_speckle_is_read_on_black(colour, monkeypatch):
     text = " ".join(box.text for box in boxes)
     # 9 px glyphs: a letter here and there is misread, but the lines are there and most words.
     assert len(boxes) >= 4 and sum(found(word, text) for word in words) >= 2, text
+    # The detector's plain read: neither the colour pass nor the small lines' magnified second
+    # look (_small_lines, which finds some of these lines by their ink too).
     monkeypatch.setattr(engine, "_colour_text", lambda image, boxes: [])
+    monkeypatch.setattr(engine, "_small_lines", lambda *args: [])
     plain = " ".join(b.text for b in engine.read(image))
     assert not any(found(word, plain) for word in words), "the plain read needs no colour pass here"
 
