@@ -245,7 +245,7 @@ def image_number_spans(text: str, protected: frozenset[str] = frozenset()
 # `006 10-Apr-1985`: D and O read as 0, B as 8, 9 or 6), which the slots above leave alone as
 # a number. Before a date, a label of three characters that holds no letter is the birth
 # date's DOB on every screen that labels one so; the recogniser's output decides (where it
-# is sure of the digits, line_text.dob_by_shape still writes D, O and B's look-alikes as DOB).
+# is sure of the digits, dob_by_shape below still writes D, O and B's look-alikes as DOB).
 _DATE_LABEL = re.compile(r"(?<![\w|^:./-])([0-9|]{3}) (?=\d{1,4}([-./])(?:\d{1,2}|[A-Za-z]{3})\2\d{2,4}(?![\w:])"
                          r"|\d{8}(?![\w:]))")
 
@@ -253,6 +253,25 @@ _DATE_LABEL = re.compile(r"(?<![\w|^:./-])([0-9|]{3}) (?=\d{1,4}([-./])(?:\d{1,2
 def date_label_spans(text: str) -> list[tuple[int, int, list[tuple[str, float]]]]:
     """Each three-character label without a letter right before a date, with DOB."""
     return [(*match.span(1), [("DOB", 0.0)]) for match in _DATE_LABEL.finditer(text)]
+
+
+# D, O and B read as their digit look-alikes: D and O as 0, B as 8 (or 6 or 9, a bowl lost):
+# `008 07/09/1943`, `006 10-Apr-1985`, `009 19480111`. In small monospace and terminal faces
+# the recogniser is sure of such digits (D, O and B a millionth as likely or less), so
+# date_label_spans, which weighs DOB by its output, leaves them; the shapes and the date after
+# them do not. Over 52 synthetic corpora 46 such readings, every one a DOB; none on 161 real
+# files.
+_DOB_SHAPES = re.compile(r"00[689]")
+
+
+def dob_by_shape(text: str) -> str:
+    """Each `008`, `006` or `009` in a date label's place (_DATE_LABEL) written DOB; other
+    digits stay (line_text.mend, after every other fix-up)."""
+    out = list(text)
+    for match in _DATE_LABEL.finditer(text):
+        if _DOB_SHAPES.fullmatch(match[1]):
+            out[match.start(1):match.end(1)] = "DOB"
+    return "".join(out)
 
 
 def mend_labels(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],

@@ -411,36 +411,30 @@ def window_of(region: Region, view: View) -> Rect:
                 min(width, int((region.right + pad) * s) + m), min(height, int((region.bottom + pad) * s) + m))
 
 
-def smallest_text(image: Image) -> int | None:
-    """The height (original pixels) of the smallest line of text the image's ink shows
-    (prepare.Region.text_like: 3+ glyphs of annotation size in one line; speckle makes single
-    blobs), or None when the ink shows none, or only texture: then the text size is unknown."""
-    heights = []
-    for ink in inks(image):
-        regions = regions_of(ink)
-        if regions is None:
-            return None
-        heights += [r.glyph_height for r in regions if r.text_like]
-    return min(heights) if heights else None
-
-
-def small_ink_lines(image: Image, view: View) -> list[Region]:
-    """The lines of text the image's ink shows (Region.text_like) smaller in the view than
-    DET_TEXT_HEIGHT; none where an ink shows only texture (regions_of: size unknown)."""
+def text_lines(image: Image) -> list[Region] | None:
+    """The lines of text the image's ink shows (prepare.Region.text_like: 3+ glyphs of
+    annotation size in one line; speckle makes single blobs), or None where an ink shows
+    only texture (regions_of): then the text's size is unknown."""
     lines = []
     for ink in inks(image):
         regions = regions_of(ink)
         if regions is None:
-            return []
-        lines += [r for r in regions if r.text_like and r.glyph_height * view.scale < DET_TEXT_HEIGHT]
+            return None
+        lines += [r for r in regions if r.text_like]
     return lines
 
 
-def in_view(region: Region, view: View) -> Rect:
-    """A region's own rectangle in view pixels."""
-    s, m = view.scale, view.margin
-    return Rect(int(region.left * s) + m, int(region.top * s) + m,
-                int(math.ceil(region.right * s)) + m, int(math.ceil(region.bottom * s)) + m)
+def smallest_text(image: Image) -> int | None:
+    """The height (original pixels) of the smallest line of text the image's ink shows
+    (text_lines), or None when the ink shows none, or only texture."""
+    lines = text_lines(image)
+    return min(r.glyph_height for r in lines) if lines else None
+
+
+def small_ink_lines(image: Image, view: View) -> list[Region]:
+    """The lines of text the image's ink shows (text_lines) smaller in the view than
+    DET_TEXT_HEIGHT; none where an ink shows only texture."""
+    return [r for r in text_lines(image) or [] if r.glyph_height * view.scale < DET_TEXT_HEIGHT]
 
 
 def detection_scale(image: Image, view: View) -> float:
@@ -999,7 +993,7 @@ class RapidOcrEngine:
         thin = [(window_of(line, view), line.glyph_height * view.scale) for line in missed]
         windows = merge_rects([window for window, _ in thin])
         factors = [small_text_magnification(window, thin) for window in windows]
-        cores = [in_view(line, view) for line in missed]
+        cores = [view.rect(line.top, line.left, line.bottom, line.right) for line in missed]
         rects = [rect for rect in dedupe(self._window_boxes(view.pixels, windows, factors, release=False))
                  if any(overlap_share(rect, core) > 0 for core in cores)]
         return [box for box in self._lines(image, view, rects) if not any(overlap(box, o) > 0 for o in boxes)]
