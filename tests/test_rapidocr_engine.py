@@ -418,6 +418,11 @@ def test_mend_uses_the_shared_fixups_and_restores_dropped_spaces():
     ("Ref 006 14-Apr-2004 Acc 12", "Ref DOB 14-Apr-2004 Acc 12"),
     ("ID: 1234567 009 19480111", "ID: 1234567 DOB 19480111"),
     ("12:30:45 008 22/09/1930", "12:30:45 DOB 22/09/1930"),
+    # letters and digits of those shapes, O read as D
+    ("00B 18/04/1973", "DOB 18/04/1973"),
+    ("NHS 592 072 4218 DO6 23-Sep-1977", "NHS 592 072 4218 DOB 23-Sep-1977"),
+    ("D08 12.03.1950", "DOB 12.03.1950"),
+    ("ID DDB 19480111", "ID DOB 19480111"),
     # other digits, no date after them, or part of a longer number: as read
     ("000 07/09/1943", "000 07/09/1943"),
     ("018 07/09/1943", "018 07/09/1943"),
@@ -425,6 +430,11 @@ def test_mend_uses_the_shared_fixups_and_restores_dropped_spaces():
     ("1008 07/09/1943", "1008 07/09/1943"),
     ("ID: 008 Acc 1234", "ID: 008 Acc 1234"),
     ("2025-01-008 07/09/1943", "2025-01-008 07/09/1943"),
+    ("HFS 12.03.2000", "HFS 12.03.2000"),                # other words before a date stay
+    ("ABC 12.03.2000", "ABC 12.03.2000"),
+    ("2D0 12/03/2000", "2D0 12/03/2000"),
+    ("D08 12:30", "D08 12:30"),
+    ("Dob 12.03.2000", "Dob 12.03.2000"),
 ])
 def test_mend_reads_a_date_label_read_as_digits_as_dob(read, mended):
     assert mend(read) == mended
