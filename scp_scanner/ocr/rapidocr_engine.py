@@ -19,13 +19,14 @@ What RapidOCR gives, and what is ours:
   that prepare.py locates (small text, magnified to the detector's working size) plus one
   reduced pass for large type; after every other stage, lines of small text the ink shows
   where nothing was read are detected again in windows magnified to the detector's working
-  size (_small_lines: 6-7 px grey text over speckle). Both models' answers are
-  kept by the exact bytes of their input (a detector piece, a line crop), so a further cine
-  frame runs the detector only on pieces whose pixels changed and the recogniser only on
-  lines whose crops changed; the rows are those of a full read by construction. Frame reuse
-  (ocr/reuse.py) goes further with `read_in`: a further frame is read only in the areas
-  where its lines or its picture changed, each area at the scale a whole read would use,
-  and with `read_lines`: a line whose glyphs changed in place is recognised where it stands.
+  size, and smoothed where still not found (_small_lines: 6-9 px grey text over speckle).
+  Both models' answers are kept by the exact bytes of their input (a detector piece, a line
+  crop), so a further cine frame runs the detector only on pieces whose pixels changed and
+  the recogniser only on lines whose crops changed; the rows are those of a full read by
+  construction. Frame reuse (ocr/reuse.py) goes further with `read_in`: a further frame is
+  read only in the areas where its lines or its picture changed, each area at the scale a
+  whole read would use, and with `read_lines`: a line whose glyphs changed in place is
+  recognised where it stands.
 - Each kind of image is fed as the detector reads it best: frames as their display pixels
   (grey, MONOCHROME1 already inverted, RGB/YBR/palette already RGB, passed as BGR as the
   models were trained), overlays (set bits) as dark text on white, smoothed and magnified,
@@ -335,6 +336,20 @@ def _magnify(pixels: np.ndarray, scale: float) -> np.ndarray:
     height, width = pixels.shape[:2]
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     return cv2.resize(pixels, size, interpolation=cv2.INTER_CUBIC)
+
+
+# Speckle and JPEG grain a pixel wide, over which the detector finds no line of small text
+# (a colour ultrasound's 8 px grey header over speckle: no line at 1.5x to 3x), are blurred
+# away by a Gaussian of this sigma (view pixels, after magnifying); text strokes, magnified,
+# are wider and stay.
+SMOOTH_SIGMA = 0.8
+
+
+def smoothed(pixels: np.ndarray) -> np.ndarray:
+    """The pixels blurred by a 3x3 Gaussian of SMOOTH_SIGMA."""
+    import cv2
+
+    return cv2.GaussianBlur(pixels, (3, 3), SMOOTH_SIGMA)
 
 
 def view_of(image: Image) -> View:
@@ -863,11 +878,11 @@ class RapidOcrEngine:
         return dedupe(self._window_boxes(pixels, windows, factors, release=True), coarse)
 
     def _window_boxes(self, pixels: np.ndarray, windows: list[Rect], factor: float | list[float],
-                      release: bool) -> list[tuple[Rect, int]]:
+                      release: bool, smooth: bool = False) -> list[tuple[Rect, int]]:
         """Text boxes of the given windows of a view, each window detected in pieces (resized
         by `factor`, one for all or one per window, when it is under 0.95 or over 1.05), in the
         view's pixels, each with the number of its piece (pieces numbered on across windows).
-        release: as for _detect_pieces."""
+        release: as for _detect_pieces; smooth: each resized window blurred first (smoothed)."""
         factors = factor if isinstance(factor, list) else [factor] * len(windows)
         found: list[tuple[Rect, int]] = []
         first = 0
@@ -876,6 +891,7 @@ class RapidOcrEngine:
             piece = pixels[window.top:window.bottom, window.left:window.right]
             height, width = piece.shape[:2]
             read = _magnify(piece, scale) if resized else piece
+            read = smoothed(read) if smooth else read
             numbered = self._detect_pieces(read, first=first, release=release)
             first += len(pieces(*read.shape[:2]))
             for rect, n in numbered:
@@ -979,10 +995,12 @@ class RapidOcrEngine:
         """Small lines of text the ink shows (small_ink_lines) that no line read so far meets,
         detected again in windows round them magnified so that their text reaches
         DET_TEXT_HEIGHT (at most MAX_MAGNIFY), as a large image's lines of thin strokes are,
-        and read; the lines read there that meet no line read before are kept. At its own
-        size the detector misses 6-7 px grey text over speckle that it finds magnified
-        (`Se:3 Im:45`, `HFS` in a colour ultrasound's corner). Read last of the stages, so
-        that it only adds lines where none was read."""
+        and read; the lines read there that are not mostly a line read before (covered) are
+        kept. At its own size the detector misses 6-7 px grey text over speckle that it finds
+        magnified (`Se:3 Im:45`, `HFS` in a colour ultrasound's corner). Windows where a line
+        is still not met are detected once more smoothed (SMOOTH_SIGMA): thin strokes over
+        speckle, broken by its grain. Read last of the stages, so that it only adds lines
+        where none was read."""
         if image.source != SOURCE_FRAME or max(view.pixels.shape[:2]) > FULL_SIDE:
             return []
         missed = [line for line in small_ink_lines(image, view)
@@ -996,7 +1014,15 @@ class RapidOcrEngine:
         cores = [view.rect(line.top, line.left, line.bottom, line.right) for line in missed]
         rects = [rect for rect in dedupe(self._window_boxes(view.pixels, windows, factors, release=False))
                  if any(overlap_share(rect, core) > 0 for core in cores)]
-        return [box for box in self._lines(image, view, rects) if not any(overlap(box, o) > 0 for o in boxes)]
+        # Windows with a line still not met are detected again smoothed (speckle's grain).
+        unmet = [core for core in cores if not any(overlap_share(rect, core) > 0 for rect in rects)]
+        again = [(window, factor) for window, factor in zip(windows, factors)
+                 if any(overlap_share(window, core) > 0 for core in unmet)]
+        if again:
+            rects += [rect for rect in dedupe(self._window_boxes(view.pixels, [w for w, _ in again],
+                                                                 [f for _, f in again], release=False, smooth=True))
+                      if any(overlap_share(rect, core) > 0 for core in unmet)]
+        return [box for box in self._lines(image, view, rects) if not any(covered(box, o) for o in boxes)]
 
     def _lone_glyphs(self, image: Image, view: View, boxes: list[TextBox]) -> list[TextBox]:
         """Letters standing alone (orientation markers: L, R, A, P, H, F), which the
