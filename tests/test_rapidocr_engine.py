@@ -20,6 +20,7 @@ from scp_scanner import ocr
 from scp_scanner.ocr import line_text, rapidocr_engine
 from scp_scanner.dicom import iter_images, read_dataset
 from scp_scanner.model import SOURCE_FRAME, Image, TextBox
+from scp_scanner.ocr.labels import dob_by_shape
 from scp_scanner.ocr.line_text import mend
 from scp_scanner.ocr.rapidocr_engine import (DETECTOR_FILE, RECOGNISER_FILE, Rect, RapidOcrEngine,
                                              choose_providers, dedupe, pieces)
@@ -483,8 +484,9 @@ def test_mend_uses_the_shared_fixups_and_restores_dropped_spaces():
     ("D08 12:30", "D08 12:30"),
     ("Dob 12.03.2000", "Dob 12.03.2000"),
 ])
-def test_mend_reads_a_date_label_read_as_digits_as_dob(read, mended):
-    assert mend(read) == mended
+def test_a_date_label_read_as_look_alikes_is_dob(read, mended):
+    """labels.dob_by_shape, as the engine applies it (after mend, with the screen's words)."""
+    assert dob_by_shape(mend(read)) == mended
 
 
 @pytest.mark.parametrize("read, mended", [

@@ -271,7 +271,8 @@ _DOB_SHAPES = re.compile(r"[D0O][O0D][B689]")
 
 def dob_by_shape(text: str) -> str:
     """Each three characters of D, O and B's shapes (_DOB_SHAPES) in a date label's place
-    written DOB; other words stay (line_text.mend, after every other fix-up)."""
+    written DOB; other words stay (the engine's last fix-up of a line, after line_text.mend,
+    with the screen's words)."""
     out = list(text)
     for match in _DOB_PLACE.finditer(text):
         if _DOB_SHAPES.fullmatch(match[1]):

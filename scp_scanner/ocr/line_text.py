@@ -33,7 +33,6 @@ from ..pii.given_names import GIVEN_NAMES
 from ..pii.safe_text import UNITS, VALUE_LABELS
 from .confusions import ink_gaps
 from .fields import base_letter
-from .labels import dob_by_shape
 from .fixups import (CARET_LOOKALIKES, MONTH_ABBREVIATIONS, ONE_WORD, SPACED_CARET, SPLIT_GAP,
                      continues, fix_digit_lookalikes, month_names)
 
@@ -113,7 +112,7 @@ def mend(text: str) -> str:
     numbers become digits. PP-OCR's own: accents folded (the recogniser's alphabet is
     multilingual: "Straçathro"), dropped spaces put back, digits inside capitals, a month's
     name in a date (fixups.month_names), a space read beside a name's '^', a space read
-    inside a date's year (join_split_years), a date's DOB read as digits (dob_by_shape)."""
+    inside a date's year (join_split_years)."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(base_letter(ch) for ch in text if not unicodedata.combining(ch))
     text = _LABEL_THEN_NUMBER.sub(": ", text)
@@ -127,7 +126,7 @@ def mend(text: str) -> str:
         if match and not word.endswith(tuple(CARET_LOOKALIKES)):
             word = f"{match[1]}^{match[2]}"
         words.append(letters_for_digits(fix_digit_lookalikes(word)))
-    return dob_by_shape(" ".join(words))
+    return " ".join(words)
 
 
 def ink_of(crop: np.ndarray) -> np.ndarray:

@@ -66,7 +66,7 @@ from .colour_text import chroma, colour_lines, is_colour_frame, lines_by_colour,
 from .dim import margin as dim_margin
 from .expected import NOTHING_EXPECTED, ExpectedWords, mend_expected
 from .fields import mend_fields, mend_names
-from .labels import mend_labels
+from .labels import dob_by_shape, mend_labels
 from .lexicon import calibrated, load_lexicon, mend_words
 from .line_text import (carets_from_ink, ink_columns, ink_of, label_spaces_from_ink, mend, spaces_for_marks,
                         spaces_from_ink, without_specks)
@@ -1314,6 +1314,8 @@ class RapidOcrEngine:
         """A line's reading (view pixels) mended, as a box in the image's pixel space; None
         where it is dropped (no text, too unsure, or not a text line's height)."""
         text = mend(text.strip())
+        if self._screen_words:
+            text = dob_by_shape(text)
         confidence = round(score * 100.0, 2)
         alnum = sum(ch.isalnum() for ch in text)
         if not is_text(text) or confidence < self.min_confidence:
