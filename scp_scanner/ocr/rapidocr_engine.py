@@ -882,7 +882,7 @@ class RapidOcrEngine:
         """Text boxes of the given windows of a view, each window detected in pieces (resized
         by `factor`, one for all or one per window, when it is under 0.95 or over 1.05), in the
         view's pixels, each with the number of its piece (pieces numbered on across windows).
-        release: as for _detect_pieces; smooth: each resized window blurred first (smoothed)."""
+        release: as for _detect_pieces; smooth: each window blurred (smoothed) once resized."""
         factors = factor if isinstance(factor, list) else [factor] * len(windows)
         found: list[tuple[Rect, int]] = []
         first = 0
