@@ -1012,16 +1012,16 @@ class RapidOcrEngine:
         windows = merge_rects([window for window, _ in thin])
         factors = [small_text_magnification(window, thin) for window in windows]
         cores = [view.rect(line.top, line.left, line.bottom, line.right) for line in missed]
-        rects = [rect for rect in dedupe(self._window_boxes(view.pixels, windows, factors, release=False))
-                 if any(overlap_share(rect, core) > 0 for core in cores)]
+        def meeting(found: list[Rect], lines: list[Rect]) -> list[Rect]:
+            return [rect for rect in found if any(overlap_share(rect, line) > 0 for line in lines)]
+
+        rects = meeting(dedupe(self._window_boxes(view.pixels, windows, factors, release=False)), cores)
         # Windows with a line still not met are detected again smoothed (speckle's grain).
-        unmet = [core for core in cores if not any(overlap_share(rect, core) > 0 for rect in rects)]
-        again = [(window, factor) for window, factor in zip(windows, factors)
-                 if any(overlap_share(window, core) > 0 for core in unmet)]
+        unmet = [core for core in cores if not meeting(rects, [core])]
+        again = [(window, factor) for window, factor in zip(windows, factors) if meeting([window], unmet)]
         if again:
-            rects += [rect for rect in dedupe(self._window_boxes(view.pixels, [w for w, _ in again],
-                                                                 [f for _, f in again], release=False, smooth=True))
-                      if any(overlap_share(rect, core) > 0 for core in unmet)]
+            rects += meeting(dedupe(self._window_boxes(view.pixels, [w for w, _ in again], [f for _, f in again],
+                                                       release=False, smooth=True)), unmet)
         return [box for box in self._lines(image, view, rects) if not any(covered(box, o) for o in boxes)]
 
     def _lone_glyphs(self, image: Image, view: View, boxes: list[TextBox]) -> list[TextBox]:
