@@ -50,7 +50,7 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE",
                         help="take engine options (processing.ocr_min_confidence, tessdata_dir, "
                              "easyocr_model_dir, rapidocr_model_dir, gpu, lexicon, header_words, "
-                             "screen_words, frame_reuse, frame_reuse_exact) from this YAML file, as "
+                             "screen_words, frame_reuse, frame_reuse_exact, still_text) from this YAML file, as "
                              "serve does")
     parser.add_argument("--list", metavar="FILE", action="append", default=[], dest="lists",
                         help="read paths from FILE, one per line (may be repeated; - is stdin)")

@@ -100,6 +100,7 @@ class ProcessingConfig:
     overlays: bool = True
     frame_reuse: bool = True            # reuse the reading of text unchanged between frames
     frame_reuse_exact: bool = False     # further frames read whole (model caches only): rows = full reads
+    still_text: bool = True             # a cine's text over moving picture read again from the frames' minimum
     workers: int = 0                    # 0 = one per CPU core
     nice: int = 10
     shutdown_timeout: float = 30.0

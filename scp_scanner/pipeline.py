@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pydicom
 
 from . import ocr as ocr_engines
@@ -17,9 +19,10 @@ from . import pii as pii_engines
 from .dicom import instance_info, iter_images, read_dataset
 from .enclose import Encloser
 from .dicom.limits import DecodeLimits
-from .model import Image, InstanceInfo, TextBox
+from .model import Image, InstanceInfo, Source, TextBox
 from .ocr.expected import expected_words
 from .ocr.reuse import FrameReuse
+from .ocr.still_text import StillLayer, merged
 from .output.rows import Row, image_rows
 from .pipeline_types import InstanceResult, PipelineSettings, StageTimes
 from .pii.judge import judge
@@ -27,6 +30,9 @@ from .pii.memo import RememberedNer
 from .text import whole_text
 
 log = logging.getLogger(__name__)
+
+# What a held frame keeps of its pixels while its series is read (rows need its numbering).
+_NO_PIXELS = np.zeros((0, 0), np.uint8)
 
 
 def header_size(ds: pydicom.Dataset) -> tuple[int, int]:
@@ -44,7 +50,7 @@ def header_size(ds: pydicom.Dataset) -> tuple[int, int]:
 class Pipeline:
     def __init__(self, ocr: ocr_engines.OcrEngine | None = None, ner: pii_engines.NerEngine | None = None,
                  *, rects: bool = False, overlays: bool = True, frame_reuse: bool = True,
-                 frame_reuse_exact: bool = False,
+                 frame_reuse_exact: bool = False, still_text: bool = True,
                  limits: DecodeLimits = DecodeLimits()):
         self.ocr = ocr
         self.limits = limits
@@ -56,6 +62,7 @@ class Pipeline:
         self.overlays = overlays
         self.frame_reuse = frame_reuse
         self.frame_reuse_exact = frame_reuse_exact
+        self.still_text = still_text
 
     @property
     def ner_name(self) -> str:
@@ -83,29 +90,52 @@ class Pipeline:
                    reader: ocr_engines.OcrEngine | None = None) -> tuple[list[Row], bool]:
         """Rows for one image, and whether its text was judged sensitive. `reader` reads
         the text in place of the engine (frame_reader()'s, one per instance)."""
-        rows, sensitive, _ = self._timed_image_rows(info, image, reader)
+        if self.ocr is None:
+            return image_rows(info, image), False
+        boxes, _ = self._read(image, reader)
+        rows, sensitive, _ = self._judged_rows(info, image, boxes)
         return rows, sensitive
 
-    def _timed_image_rows(self, info: InstanceInfo, image: Image,
-                          reader: ocr_engines.OcrEngine | None = None
-                          ) -> tuple[list[Row], bool, StageTimes]:
-        if self.ocr is None:
-            return image_rows(info, image), False, StageTimes()
+    def _read(self, image: Image, reader: ocr_engines.OcrEngine | None) -> tuple[list[TextBox], float]:
+        """The image's lines (rectangles holding every pixel of their glyphs, whatever the
+        engine: enclose.py) and the seconds it took."""
+        assert self.ocr is not None
         started = time.perf_counter()
-        # Rectangles hold every pixel of their glyphs, whatever the engine (enclose.py).
-        boxes: list[TextBox] = self.encloser.enclose(image, (reader or self.ocr).read(image))
-        read = time.perf_counter()
+        boxes = self.encloser.enclose(image, (reader or self.ocr).read(image))
+        return boxes, time.perf_counter() - started
+
+    def _judged_rows(self, info: InstanceInfo, image: Image, boxes: list[TextBox]
+                     ) -> tuple[list[Row], bool, float]:
+        """Rows for an image read as `boxes`, whether it was judged sensitive, and the
+        seconds the judging took."""
+        assert self.ocr is not None
+        started = time.perf_counter()
         text = whole_text(boxes)
         verdict = judge(boxes, info, self.ner) if self.ner is not None else None
         judged = time.perf_counter()
         rows = image_rows(info, image, ocr_engine=self.ocr.name, ner_engine=self.ner_name,
                           boxes=boxes, whole_text=text, verdict=verdict, rects=self.rects)
-        return rows, bool(verdict and verdict.sensitive), StageTimes(0.0, read - started, judged - read)
+        return rows, bool(verdict and verdict.sensitive), judged - started
+
+    def _with_still_text(self, held: list[tuple[Image, list[TextBox]]], layer: StillLayer
+                         ) -> tuple[list[tuple[Image, list[TextBox]]], float]:
+        """A series' frames with the lines read in its per-pixel minimum added where the
+        picture moved under its text (ocr/still_text.py), and the seconds that read took."""
+        if len(held) < 2 or not layer.moves_under(held[0][1]):
+            return held, 0.0
+        still = layer.image(held[0][0])
+        boxes, seconds = self._read(still, None)
+        return [(image, merged(own, boxes)) for image, own in held], seconds
 
     def process_dataset(self, ds: pydicom.Dataset, filename: str, read_seconds: float = 0.0
                         ) -> InstanceResult:
         """Every image of one decoded-header dataset. Raises DicomInputError on bad pixel data.
-        `read_seconds`: time the caller spent reading the file, counted as decoding."""
+        `read_seconds`: time the caller spent reading the file, counted as decoding.
+
+        With still_text, the frames of PixelData are judged once all are read: the lines
+        that stand still while the picture moves under them are read once more, from the
+        frames' per-pixel minimum (ocr/still_text.py). Only the minimum, the first frame and
+        each frame's lines are held meanwhile, never the frames' pixels."""
         started = time.perf_counter()
         info = instance_info(ds, filename)
         rows: list[Row] = []
@@ -113,17 +143,38 @@ class Pipeline:
         stages = StageTimes(decode=read_seconds)
         reader = self.frame_reader()
         self.begin_instance(ds, info)
+        held: list[tuple[Image, list[TextBox]]] = []      # frames read, not yet judged
+        layer = StillLayer()
         pending = iter_images(ds, overlays=self.overlays)
         while True:
             decoding = time.perf_counter()
             image = next(pending, None)
             stages = stages.plus(StageTimes(decode=time.perf_counter() - decoding))
+            if held and (image is None or image.source is not Source.FRAME
+                         or layer.minimum is None or image.pixels.shape != layer.minimum.shape):
+                series, seconds = self._with_still_text(held, layer)
+                stages = stages.plus(StageTimes(ocr=seconds))
+                for frame, boxes in series:
+                    frame_rows, is_sensitive, seconds = self._judged_rows(info, frame, boxes)
+                    stages = stages.plus(StageTimes(ner=seconds))
+                    rows.extend(frame_rows)
+                    sensitive += int(is_sensitive)
+                held, layer = [], StillLayer()
             if image is None:
                 break
-            image_rows_, is_sensitive, times = self._timed_image_rows(info, image, reader)
-            stages = stages.plus(times)
-            rows.extend(image_rows_)
             images += 1
+            if self.ocr is None:
+                rows.extend(image_rows(info, image))
+                continue
+            boxes, seconds = self._read(image, reader)
+            stages = stages.plus(StageTimes(ocr=seconds))
+            if self.still_text and image.source is Source.FRAME:
+                layer.add(image)
+                held.append((replace(image, pixels=_NO_PIXELS, text_mask=None), boxes))
+                continue
+            image_rows_, is_sensitive, seconds = self._judged_rows(info, image, boxes)
+            stages = stages.plus(StageTimes(ner=seconds))
+            rows.extend(image_rows_)
             sensitive += int(is_sensitive)
         return InstanceResult(rows, images, sensitive,
                               time.perf_counter() - started + read_seconds, stages)
@@ -145,4 +196,4 @@ def build_pipeline(settings: PipelineSettings) -> Pipeline:
         ner = pii_engines.create(name, model)
     return Pipeline(ocr, ner, rects=settings.rects, overlays=settings.overlays,
                     frame_reuse=settings.frame_reuse, frame_reuse_exact=settings.frame_reuse_exact,
-                    limits=settings.limits)
+                    still_text=settings.still_text, limits=settings.limits)

@@ -24,6 +24,7 @@ class PipelineSettings:
     ocr_options: tuple[tuple[str, object], ...] = ()   # engine keyword options, e.g. ("min_confidence", 40)
     frame_reuse: bool = True               # reuse unchanged text between frames (ocr/reuse.py)
     frame_reuse_exact: bool = False        # ... reading changed frames whole (rows = full reads)
+    still_text: bool = True                # text over moving picture read from the frames' minimum (ocr/still_text.py)
     limits: DecodeLimits = DecodeLimits()              # frames / pixels / decoded bytes per instance
 
 

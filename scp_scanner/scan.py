@@ -117,17 +117,18 @@ def csv_stdout() -> IO[str]:
 def settings_from_args(args: argparse.Namespace) -> PipelineSettings:
     """Engines and options from the flags (and the processing section of --config)."""
     options: tuple[tuple[str, object], ...] = ()
-    frame_reuse, exact = True, False
+    frame_reuse, exact, still_text = True, False, True
     limits = config.decode_limits(config.ProcessingConfig())
     if args.config:
         processing = config.load(args.config).processing
         options, frame_reuse = config.ocr_options(processing), processing.frame_reuse
-        exact = processing.frame_reuse_exact
+        exact, still_text = processing.frame_reuse_exact, processing.still_text
         limits = config.decode_limits(processing)
     # -i only stops extraction (as in the reference): OCR and PII still run when asked.
     return PipelineSettings(ocr=args.ocr, pii=args.pii if args.ocr else None,
                             rects=args.rects, overlays=not args.no_overlays, ocr_options=options,
-                            frame_reuse=frame_reuse, frame_reuse_exact=exact, limits=limits)
+                            frame_reuse=frame_reuse, frame_reuse_exact=exact, still_text=still_text,
+                            limits=limits)
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ def pipeline_settings(config: cfg.ServeConfig) -> PipelineSettings:
                             ocr_options=cfg.ocr_options(config.processing),
                             frame_reuse=config.processing.frame_reuse,
                             frame_reuse_exact=config.processing.frame_reuse_exact,
+                            still_text=config.processing.still_text,
                             limits=cfg.decode_limits(config.processing))
 
 

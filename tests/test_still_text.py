@@ -1,0 +1,152 @@
+"""Still text (scp_scanner/ocr/still_text.py): a cine's annotation over a moving picture is
+read once more from the per-pixel minimum of its frames, and what that reading holds that a
+frame's own lines do not is added to the frame.
+
+Real PP-OCR (rapidocr) and spaCy on dicomgen's held-out colour ultrasound cines and on
+pydicom-data's real multi-frame files; the layer's arithmetic on small arrays.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import dicomgen
+from conftest import run_scan
+from scp_scanner import ocr, pii
+from scp_scanner.model import Image, TextBox
+from scp_scanner.ocr.still_text import CHANGE_LEVEL, StillLayer, merged
+from scp_scanner.pipeline import Pipeline
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return ocr.create("rapidocr")
+
+
+@pytest.fixture(scope="module")
+def ner():
+    return pii.create("spacy")
+
+
+def texts_by_frame(rows) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for row in rows:
+        if row.left != -1:
+            out.setdefault(row.frame, []).append(row.ocr_text)
+    return out
+
+
+def whole_rows(rows) -> dict[int, object]:
+    return {row.frame: row for row in rows if row.left == -1}
+
+
+@pytest.fixture(scope="module")
+def speckle_cine(tmp_path_factory) -> Path:
+    """Held-out varied seed 419's second colour ultrasound: 1024x768, three frames, small
+    coloured text over speckle that is new on every frame, JPEG. Its frames' own readings
+    lose the name on frames 1 and 3 (`WILSON' JOHN`, `WILSON° JOHN`) and the NHS number on
+    frame 3."""
+    folder = tmp_path_factory.mktemp("still")
+    truth = dicomgen.make_varied_corpus(folder, count=2, seed=419, fonts="heldout",
+                                        cases=["v_us_colour"])[1]
+    assert len(truth.images) == 3
+    return Path(truth.path)
+
+
+def test_still_text_over_moving_speckle_is_read_from_the_frames_minimum(engine, ner, speckle_cine):
+    frames_only = Pipeline(engine, ner, rects=True, still_text=False).process_file(speckle_cine)
+    with_still = Pipeline(engine, ner, rects=True).process_file(speckle_cine)
+    before, after = texts_by_frame(frames_only.rows), texts_by_frame(with_still.rows)
+    assert "WILSON^JOHN" not in before[0] and "WILSON^JOHN" not in before[2]
+    assert "WILSON^JOHN" in after[0] and "WILSON^JOHN" in after[2]
+    assert not any("4229627777" in text for text in before[2])
+    assert any("4229627777" in text for text in after[2])
+    # The minimum only adds: every frame keeps each line it read itself, in the same order.
+    for frame, texts in before.items():
+        assert after[frame][:len(texts)] == texts
+    whole = whole_rows(with_still.rows)
+    assert all(whole[frame].is_sensitive == 1 for frame in range(3))
+    assert with_still.images == frames_only.images == 3
+
+
+@pytest.mark.parametrize("name", ["OBXXXX1A_2frame.dcm", "emri_small.dcm"])
+def test_real_multiframe_files_read_the_same_with_and_without_still_text(engine, ner, name):
+    """pydicom-data's two-frame Philips ultrasound (text on black beside the sector) and a
+    ten-frame MR: nothing moves under their text, so nothing is read again or added."""
+    from pydicom.data import get_testdata_file
+
+    path = get_testdata_file(name)
+    frames_only = Pipeline(engine, ner, rects=True, still_text=False).process_file(path)
+    with_still = Pipeline(engine, ner, rects=True).process_file(path)
+    assert frames_only.images > 1
+    assert with_still.rows == frames_only.rows
+
+
+def test_scan_config_still_text_false_reads_frames_only(speckle_cine, tmp_path):
+    config = tmp_path / "frames-only.yaml"
+    config.write_text("processing:\n  still_text: false\n")
+    default = run_scan("--ocr", "rapidocr", "--pii", "spacy", "--rects", str(speckle_cine))
+    frames_only = run_scan("--ocr", "rapidocr", "--pii", "spacy", "--rects", "--config", str(config),
+                           str(speckle_cine))
+    assert default.returncode == frames_only.returncode == 0
+    first_frame = [line for line in default.stdout.splitlines() if f"{speckle_cine.name},0," in line]
+    assert any("WILSON^JOHN" in line for line in first_frame)
+    assert not any(f"{speckle_cine.name},0," in line and "WILSON^JOHN" in line
+                   for line in frames_only.stdout.splitlines())
+
+
+def frame(pixels: np.ndarray, number: int, mask: np.ndarray | None = None) -> Image:
+    return Image(pixels, number, -1, text_mask=mask)
+
+
+def test_the_layer_keeps_each_pixels_minimum_and_the_text_masks_of_every_frame():
+    rng = np.random.default_rng(0)
+    stack = rng.integers(0, 256, (3, 8, 10, 3), dtype=np.uint8)
+    masks = rng.random((3, 8, 10)) > 0.3
+    layer = StillLayer()
+    for i in range(3):
+        layer.add(frame(stack[i], i, masks[i]))
+    still = layer.image(frame(stack[0], 0))
+    assert np.array_equal(still.pixels, stack.min(axis=0))
+    assert np.array_equal(still.text_mask, masks.all(axis=0))
+    assert np.array_equal(layer.first, stack[0])
+    # A frame without a mask: the minimum has none.
+    layer.add(frame(stack[1], 3))
+    assert layer.image(frame(stack[0], 0)).text_mask is None
+
+
+def test_the_picture_moves_under_a_line_when_its_pixels_darken_in_the_minimum():
+    line = TextBox("DOE^JOHN", 10, 10, 50, 20)
+    still_black = np.zeros((40, 80), np.uint8)
+    still_black[12:18, 12:48] = 200                      # the text, the same on every frame
+    layer = StillLayer()
+    for i in range(3):
+        layer.add(frame(still_black.copy(), i))
+    assert not layer.moves_under([line])
+    speckled = StillLayer()
+    rng = np.random.default_rng(1)
+    for i in range(3):
+        pixels = np.where(still_black > 0, 200, rng.integers(0, 150, (40, 80))).astype(np.uint8)
+        speckled.add(frame(pixels, i))
+    assert speckled.moves_under([line])
+    # Changes of JPEG's size (a few levels) are no movement; a single frame never is.
+    noisy = StillLayer()
+    noisy.add(frame(still_black + 3, 0))
+    noisy.add(frame(still_black + np.uint8(CHANGE_LEVEL // 2), 1))
+    assert not noisy.moves_under([line])
+    single = StillLayer()
+    single.add(frame(still_black, 0))
+    assert not single.moves_under([line])
+
+
+def test_merged_adds_only_lines_whose_words_the_frame_does_not_hold():
+    own = [TextBox("WILSON' JOHN", 10, 10, 70, 25), TextBox("NHS 4229627777", 10, 30, 80, 40)]
+    still = [TextBox("WILSON^JOHN", 11, 11, 68, 24),          # read otherwise there: added
+             TextBox("NHS 4229627777", 11, 30, 80, 40),       # the same words: not added
+             TextBox("CT46227287", 30, 50, 80, 60),           # a line the frame missed: added
+             TextBox("", 10, 70, 40, 80, unread=True)]        # nothing read: not added
+    out = merged(own, still)
+    assert out[:2] == own
+    assert [b.text for b in out[2:]] == ["WILSON^JOHN", "CT46227287"]
