@@ -15,6 +15,8 @@ import pytest
 import dicomgen
 from conftest import run_scan
 from scp_scanner import ocr, pii
+from scp_scanner.dicom import iter_images, read_dataset
+from scp_scanner.enclose import Encloser
 from scp_scanner.model import Image, TextBox
 from scp_scanner.ocr.still_text import CHANGE_LEVEL, StillLayer, merged
 from scp_scanner.pipeline import Pipeline
@@ -71,16 +73,25 @@ def test_still_text_over_moving_speckle_is_read_from_the_frames_minimum(engine, 
     assert with_still.images == frames_only.images == 3
 
 
-@pytest.mark.parametrize("name", ["OBXXXX1A_2frame.dcm", "emri_small.dcm"])
-def test_real_multiframe_files_read_the_same_with_and_without_still_text(engine, ner, name):
-    """pydicom-data's two-frame Philips ultrasound (text on black beside the sector) and a
-    ten-frame MR: nothing moves under their text, so nothing is read again or added."""
+@pytest.mark.parametrize("name", ["OBXXXX1A_2frame.dcm", "color3d_jpeg_baseline.dcm",
+                                  "examples_ybr_color.dcm"])
+def test_real_multiframe_files_are_not_read_again(engine, ner, name):
+    """pydicom-data's two-frame Philips ultrasound (its second frame a dimmed copy of the
+    first, text and all: the text does not stand still) and two real echo cines (text on
+    black beside the sector: nothing moves under it): the minimum is not read, and the rows
+    are those of the frames alone."""
     from pydicom.data import get_testdata_file
 
     path = get_testdata_file(name)
+    frames = [image for image in iter_images(read_dataset(path)) if image.overlay == -1]
+    layer = StillLayer()
+    for image in frames:
+        layer.add(image)
+    first_lines = Encloser().enclose(frames[0], engine.read(frames[0]))
+    assert len(frames) > 1 and first_lines
+    assert not layer.moves_under(first_lines)
     frames_only = Pipeline(engine, ner, rects=True, still_text=False).process_file(path)
     with_still = Pipeline(engine, ner, rects=True).process_file(path)
-    assert frames_only.images > 1
     assert with_still.rows == frames_only.rows
 
 
@@ -139,6 +150,12 @@ def test_the_picture_moves_under_a_line_when_its_pixels_darken_in_the_minimum():
     single = StillLayer()
     single.add(frame(still_black, 0))
     assert not single.moves_under([line])
+    # A frame shown dimmed, text and all: the picture darkened, but the line did not stand
+    # still, so the minimum has nothing more to read.
+    faded = StillLayer()
+    faded.add(frame(np.where(still_black > 0, 200, 90).astype(np.uint8), 0))
+    faded.add(frame(np.where(still_black > 0, 40, 10).astype(np.uint8), 1))
+    assert not faded.moves_under([line])
 
 
 def test_merged_adds_only_lines_whose_words_the_frame_does_not_hold():

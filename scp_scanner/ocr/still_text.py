@@ -39,6 +39,13 @@ from .prepare import overlap
 # by a few levels; speckle under a line differs by tens to over a hundred.
 CHANGE_LEVEL = 24
 MOVING_SHARE = 0.2
+# ... and the line itself stands still: of its brightest tenth of pixels on the first frame
+# (its ink, where it is text), at least this share keeps its level in the minimum (within
+# twice CHANGE_LEVEL: JPEG codes the text's blocks with the picture around them). A frame
+# shown dimmed (pydicom-data's two-frame Philips ultrasound: its second frame a faded copy
+# of the first, banner and text and all) keeps none of it, so there is nothing more to read;
+# text over moving speckle in the generator's cines kept 26-100% on each line.
+INK_KEPT = 0.1
 
 
 @dataclass
@@ -71,7 +78,7 @@ class StillLayer:
 
     def moves_under(self, boxes: list[TextBox]) -> bool:
         """Did the picture change under one of these lines (read on the first frame) in the
-        course of the series?"""
+        course of the series, while the line's own ink stayed?"""
         if self.frames < 2 or self.first is None or self.minimum is None:
             return False
         for box in boxes:
@@ -80,10 +87,15 @@ class StillLayer:
             first = self.first[top:bottom, left:right].astype(np.int16)
             if first.size == 0:
                 continue
-            darker = first - self.minimum[top:bottom, left:right] > CHANGE_LEVEL
-            if darker.ndim == 3:
-                darker = darker.any(axis=2)
-            if darker.mean() > MOVING_SHARE:
+            drop = first - self.minimum[top:bottom, left:right]
+            darker, kept = drop > CHANGE_LEVEL, drop <= 2 * CHANGE_LEVEL
+            level = first
+            if first.ndim == 3:
+                darker, kept, level = darker.any(axis=2), kept.all(axis=2), first.max(axis=2)
+            if darker.mean() <= MOVING_SHARE:
+                continue
+            ink = level >= np.percentile(level, 90)
+            if kept[ink].mean() >= INK_KEPT:
                 return True
         return False
 
