@@ -134,8 +134,8 @@ class Pipeline:
 
         With still_text, the frames of PixelData are judged once all are read: the lines
         that stand still while the picture moves under them are read once more, from the
-        frames' per-pixel minimum (ocr/still_text.py). Only the minimum, the first frame and
-        each frame's lines are held meanwhile, never the frames' pixels."""
+        frames' per-pixel minimum (ocr/still_text.py). Only the minimum and maximum, the first
+        frame and each frame's lines are held meanwhile, never all the frames' pixels."""
         started = time.perf_counter()
         info = instance_info(ds, filename)
         rows: list[Row] = []

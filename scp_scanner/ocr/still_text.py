@@ -12,7 +12,8 @@ missed, and lost none; the 161 real files' rows were unchanged (their text stand
 where nothing moves under it).
 
 How it is used (pipeline.py): a series of two frames or more is read frame by frame as
-before (ocr/reuse.py), while `StillLayer` keeps the running minimum and the first frame.
+before (ocr/reuse.py), while `StillLayer` keeps the running minimum and maximum and the
+first frame.
 At the end of the series, when the picture moves under a line read on the first frame
 (`moves_under`), the minimum is read once, whole, and each frame gets the lines of that
 reading whose words its own lines there do not already hold (`merged`). A frame loses no
@@ -33,8 +34,8 @@ import numpy as np
 from ..model import Image, TextBox
 from .prepare import overlap
 
-# A line's picture moves when this share of its box's pixels is brighter on the first frame
-# than in the minimum by more than CHANGE_LEVEL grey levels (any channel). JPEG re-coding
+# A line's picture moves when this share of its box's pixels ranges over the frames (maximum
+# - minimum) by more than CHANGE_LEVEL grey levels (any channel). JPEG re-coding
 # of unchanged 8x8 blocks gives the same bytes, and a block beside moving picture differs
 # by a few levels; speckle under a line differs by tens to over a hundred.
 CHANGE_LEVEL = 24
@@ -50,21 +51,23 @@ INK_KEPT = 0.1
 
 @dataclass
 class StillLayer:
-    """The running per-pixel minimum of one series' frames (same shape), and its first
-    frame. `add` each frame's pixels in order."""
+    """The running per-pixel minimum and maximum of one series' frames (same shape), and
+    its first frame. `add` each frame's pixels in order."""
 
     first: np.ndarray | None = None
     minimum: np.ndarray | None = None
+    maximum: np.ndarray | None = None
     mask: np.ndarray | None = None     # the frames' text masks ANDed, while every frame has one
     frames: int = 0
     masks: int = 0
 
     def add(self, image: Image) -> None:
-        if self.minimum is None:
+        if self.minimum is None or self.maximum is None:
             self.first = image.pixels
-            self.minimum = image.pixels.copy()
+            self.minimum, self.maximum = image.pixels.copy(), image.pixels.copy()
         else:
             np.minimum(self.minimum, image.pixels, out=self.minimum)
+            np.maximum(self.maximum, image.pixels, out=self.maximum)
         if image.text_mask is not None and self.masks == self.frames:
             self.mask = image.text_mask.copy() if self.mask is None else self.mask & image.text_mask
             self.masks += 1
@@ -78,8 +81,10 @@ class StillLayer:
 
     def moves_under(self, boxes: list[TextBox]) -> bool:
         """Did the picture change under one of these lines (read on the first frame) in the
-        course of the series, while the line's own ink stayed?"""
-        if self.frames < 2 or self.first is None or self.minimum is None:
+        course of the series, while the line's own ink stayed? The change is the frames'
+        range (maximum - minimum), whichever frame was the darkest: the first frame may be
+        the one whose speckle is dimmest."""
+        if self.frames < 2 or self.first is None or self.minimum is None or self.maximum is None:
             return False
         for box in boxes:
             top, bottom = max(0, box.top), max(0, box.bottom)
@@ -87,12 +92,13 @@ class StillLayer:
             first = self.first[top:bottom, left:right].astype(np.int16)
             if first.size == 0:
                 continue
-            drop = first - self.minimum[top:bottom, left:right]
-            darker, kept = drop > CHANGE_LEVEL, drop <= 2 * CHANGE_LEVEL
+            low = self.minimum[top:bottom, left:right]
+            moved = self.maximum[top:bottom, left:right].astype(np.int16) - low > CHANGE_LEVEL
+            kept = first - low <= 2 * CHANGE_LEVEL
             level = first
             if first.ndim == 3:
-                darker, kept, level = darker.any(axis=2), kept.all(axis=2), first.max(axis=2)
-            if darker.mean() <= MOVING_SHARE:
+                moved, kept, level = moved.any(axis=2), kept.all(axis=2), first.max(axis=2)
+            if moved.mean() <= MOVING_SHARE:
                 continue
             ink = level >= np.percentile(level, 90)
             if kept[ink].mean() >= INK_KEPT:
