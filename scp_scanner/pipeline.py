@@ -151,7 +151,7 @@ class Pipeline:
             image = next(pending, None)
             stages = stages.plus(StageTimes(decode=time.perf_counter() - decoding))
             if held and (image is None or image.source is not Source.FRAME
-                         or layer.minimum is None or image.pixels.shape != layer.minimum.shape):
+                         or image.pixels.shape != layer.shape):
                 series, seconds = self._with_still_text(held, layer)
                 stages = stages.plus(StageTimes(ocr=seconds))
                 for frame, boxes in series:

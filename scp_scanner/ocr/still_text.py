@@ -62,16 +62,25 @@ class StillLayer:
     masks: int = 0
 
     def add(self, image: Image) -> None:
-        if self.minimum is None or self.maximum is None:
+        """One more frame. The minimum and maximum are made from the second frame on (a
+        single image costs no copy)."""
+        if self.first is None:
             self.first = image.pixels
-            self.minimum, self.maximum = image.pixels.copy(), image.pixels.copy()
+        elif self.minimum is None or self.maximum is None:
+            self.minimum = np.minimum(self.first, image.pixels)
+            self.maximum = np.maximum(self.first, image.pixels)
         else:
             np.minimum(self.minimum, image.pixels, out=self.minimum)
             np.maximum(self.maximum, image.pixels, out=self.maximum)
         if image.text_mask is not None and self.masks == self.frames:
-            self.mask = image.text_mask.copy() if self.mask is None else self.mask & image.text_mask
+            self.mask = image.text_mask if self.mask is None else self.mask & image.text_mask
             self.masks += 1
         self.frames += 1
+
+    @property
+    def shape(self) -> tuple[int, ...] | None:
+        """The series' frame shape (None before its first frame)."""
+        return None if self.first is None else self.first.shape
 
     def image(self, like: Image) -> Image:
         """The minimum as an Image numbered as `like` (the series' first frame)."""
