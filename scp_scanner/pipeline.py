@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -86,16 +87,6 @@ class Pipeline:
             return None
         return FrameReuse(self.ocr, exact=self.frame_reuse_exact)
 
-    def image_rows(self, info: InstanceInfo, image: Image,
-                   reader: ocr_engines.OcrEngine | None = None) -> tuple[list[Row], bool]:
-        """Rows for one image, and whether its text was judged sensitive. `reader` reads
-        the text in place of the engine (frame_reader()'s, one per instance)."""
-        if self.ocr is None:
-            return image_rows(info, image), False
-        boxes, _ = self._read(image, reader)
-        rows, sensitive, _ = self._judged_rows(info, image, boxes)
-        return rows, sensitive
-
     def _read(self, image: Image, reader: ocr_engines.OcrEngine | None) -> tuple[list[TextBox], float]:
         """The image's lines (rectangles holding every pixel of their glyphs, whatever the
         engine: enclose.py) and the seconds it took."""
@@ -127,10 +118,12 @@ class Pipeline:
         boxes, seconds = self._read(still, None)
         return [(image, merged(own, boxes)) for image, own in held], seconds
 
-    def process_dataset(self, ds: pydicom.Dataset, filename: str, read_seconds: float = 0.0
-                        ) -> InstanceResult:
+    def process_dataset(self, ds: pydicom.Dataset, filename: str, read_seconds: float = 0.0,
+                        on_image: Callable[[Image], None] | None = None) -> InstanceResult:
         """Every image of one decoded-header dataset. Raises DicomInputError on bad pixel data.
         `read_seconds`: time the caller spent reading the file, counted as decoding.
+        `on_image`: called with each image as it is decoded, before it is read (`scan -x`
+        writes it out).
 
         With still_text, the frames of PixelData are judged once all are read: the lines
         that stand still while the picture moves under them are read once more, from the
@@ -163,6 +156,8 @@ class Pipeline:
             if image is None:
                 break
             images += 1
+            if on_image is not None:
+                on_image(image)
             if self.ocr is None:
                 rows.extend(image_rows(info, image))
                 continue

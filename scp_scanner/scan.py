@@ -31,6 +31,7 @@ from .work_order import largest_first, work_estimate
 from .workers import WorkerPool, process_path
 
 if TYPE_CHECKING:
+    from .model import Image
     from .pipeline import Pipeline
 
 log = logging.getLogger(__name__)
@@ -151,17 +152,10 @@ def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> R
         return Result(item, result.rows, result.images, result.sensitive_images)
     # Image reading is imported where images are read (here, or in workers): a parallel
     # scan's main process starts its workers without it.
-    from .dicom import instance_info, iter_images, read_dataset
+    from .dicom import read_dataset
     from .output.export import export_dir, export_image, export_name
 
-    ds = read_dataset(item.path, pipeline.limits)
-    info = instance_info(ds, item.path)
-    rows: list[Row] = []
-    images = sensitive = 0
-    reader = pipeline.frame_reader()
-    pipeline.begin_instance(ds, info)
-    for image in iter_images(ds, overlays=pipeline.overlays):
-        images += 1
+    def export(image: Image) -> None:
         name = export_name(item.path, image, args.format)
         if args.identify:
             print(f"{item.path}: {image.describe()} -> {name}", file=sys.stderr)
@@ -169,10 +163,10 @@ def scan_one(pipeline: Pipeline, item: InputPath, args: argparse.Namespace) -> R
             target = export_dir(item.path) / name
             export_image(image, target, args.format)
             log.info("extracted %s", target)
-        image_rows_, is_sensitive = pipeline.image_rows(info, image, reader)
-        rows.extend(image_rows_)
-        sensitive += int(is_sensitive)
-    return Result(item, rows, images, sensitive)
+
+    # The same pass as a plain scan's (frame reuse, still text), each image written as read.
+    result = pipeline.process_dataset(read_dataset(item.path, pipeline.limits), item.path, on_image=export)
+    return Result(item, result.rows, result.images, result.sensitive_images)
 
 
 def rows_serially(args: argparse.Namespace, settings: PipelineSettings, items: Iterable[InputPath]
