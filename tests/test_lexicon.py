@@ -14,7 +14,7 @@ from scp_scanner.ocr import lexicon
 from scp_scanner.registry import EngineError
 
 # A toy alphabet: blank, then letters and a space, as CTCLabelDecode lays classes out.
-ALPHABET = ["<blank>"] + list(string.ascii_letters + string.digits + ":-/.^|],%²") + [" "]
+ALPHABET = ["<blank>"] + list(string.ascii_letters + string.digits + ":-/.^|],%²~@)>") + [" "]
 INDEX = {ch: i for i, ch in enumerate(ALPHABET) if i}
 
 
@@ -481,6 +481,8 @@ def fields_read(line: str, probs: np.ndarray) -> str:
     ("Study 19:84:15", 9, "0", "Study 19:04:15"),       # a minute of 84
     ("12:46:69", 6, "5", "12:46:59"),
     ("84-Sep-2002", 0, "0", "04-Sep-2002"),             # a day of 84 before a month's name
+    ("DOB:18/81/1944", 7, "0", "DOB:18/01/1944"),       # run into its label's colon
+    ("Time:19:84:15", 8, "0", "Time:19:04:15"),
 ])
 def test_a_date_or_time_that_is_no_real_one_is_read_again_where_the_model_doubted(line, at, rival, mended):
     from scp_scanner.ocr.fields import mend_fields

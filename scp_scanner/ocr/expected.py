@@ -106,21 +106,26 @@ _DATE_SEPARATORS = "-./"
 # Spans of a line weighed against the header: a date (digit groups with marks between them,
 # or a month's letters in the middle, a letter lost or added: `18-Ju-1954`), a code (letters
 # and digits, a digit among them), a word.
-# Its marks are those dates use, or a comma read for one; a colon makes a time (`14:04:44`).
+# Its marks are those dates use, or a comma or a tilde read for one (`02-Nov~2021`: an
+# interlaced frame's dash); a colon makes a time (`14:04:44`). A date starts a word, or
+# follows a label's colon with no blank (`DOB:18/01/1944`), but no other colon (a time's).
 # A digit of a small face is as often read as a letter, `%` or `$` (`2T-JuJ-2025`,
-# `LB.B2.2B25`, `1%0-01-05`), so a group holds any of these; two of a date's three groups
-# must hold a digit (`_date_readings`).
-_DATE_SPAN = re.compile(r"(?<![\w:%$])(?:{d}){{1,4}}[-./,]{{1,2}}(?:(?:{d}){{1,2}}|[A-Za-z]{{2,4}})[-./,]{{1,2}}(?:{d}){{2,4}}(?![\w:%$])"
-                        .format(d=r"[\dA-Za-z%$]"))
+# `LB.B2.2B25`, `1%0-01-05`), or as a mark of like shape: `@` for 0, `]` or `|` for 1, `)` for
+# 3, `>` for 7 (`13/12/2@24`, `28/01/202]`, `202)-11-09`, `0>-Jun-1946`); so a group holds any
+# of these; two of a date's three groups must hold a digit (`_date_readings`).
+_DATE_CHARACTER = r"[\dA-Za-z%$@\]|)>]"
+_DATE_START = r"(?:(?<![\w:%$])|(?<=[A-Za-z]:))"
+_DATE_SPAN = re.compile(r"{start}(?:{d}){{1,4}}[-./,~]{{1,2}}(?:(?:{d}){{1,2}}|[A-Za-z]{{2,4}})[-./,~]{{1,2}}(?:{d}){{2,4}}(?![\w:%$])"
+                        .format(start=_DATE_START, d=_DATE_CHARACTER))
 # A date's marks read as colons, one or both (`15:81:2021` for 16/01/2021, EXIF writes dates
 # so; `2018-10:06`): a year's four characters at one end make it no time.
-_COLON_DATE_SPAN = re.compile(r"(?<![\w:%$])(?:{d}{{1,2}}{m}{d}{{1,2}}{m}{d}{{4}}|{d}{{4}}{m}{d}{{1,2}}{m}{d}{{1,2}})(?![\w:%$])"
-                              .format(d=r"[\dA-Za-z%$]", m="[-./:]"))
-_DATE_GROUPS = re.compile(r"[^-./,:]+")
+_COLON_DATE_SPAN = re.compile(_DATE_START + r"(?:{d}{{1,2}}{m}{d}{{1,2}}{m}{d}{{4}}|{d}{{4}}{m}{d}{{1,2}}{m}{d}{{1,2}})(?![\w:%$])"
+                              .format(d=_DATE_CHARACTER, m="[-./:]"))
+_DATE_GROUPS = re.compile(r"[^-./,:~]+")
 # A date with one of its two marks read as a character (`19/0872015`: a small face's slash
 # read as a 7): ten characters, day, month and year (or year, month and day) in their
 # places, a mark in one of a date's two places.
-_LOST_MARK_DATE_SPAN = re.compile(r"(?<![\w:%$/.-])(?:\d\d(?:[-./]\d\d\w|\w\d\d[-./])\d{4}"
+_LOST_MARK_DATE_SPAN = re.compile(r"(?:(?<![\w:%$/.-])|(?<=[A-Za-z]:))(?:\d\d(?:[-./]\d\d\w|\w\d\d[-./])\d{4}"
                                   r"|\d{4}(?:[-./]\d\d\w|\w\d\d[-./])\d\d)(?![\w:%$/.-])")
 # A code holds letters and digits, a digit among them; `%` and `$` too, a small face's digit
 # read as a mark as in dates (`ID: 211$95$5` for 21180583).
@@ -385,7 +390,9 @@ def _date_readings(span: str, expected: ExpectedWords) -> list[str]:
     if len(groups) != 3 or sum(any(ch.isdigit() for ch in g[0]) for g in groups) < 2:
         return []
     marks = [span[groups[0].end():groups[1].start()], span[groups[1].end():groups[2].start()]]
-    layouts = {tuple(marks)} | {(sep, sep) for sep in _DATE_SEPARATORS}
+    # A tilde is a mark misread (no date is written with one): the span's own marks are
+    # weighed only without it.
+    layouts = ({tuple(marks)} if "~" not in span else set()) | {(sep, sep) for sep in _DATE_SEPARATORS}
     first, middle, last = (g[0] for g in groups)
     readings = []
     for day in expected.dates:

@@ -67,20 +67,23 @@ from ..pii.rules import mod11_ok
 from .fixups import MONTH_ABBREVIATIONS
 from .lexicon import Lexicon, ctc_log_likelihood, likelihoods, replace_spans, word_steps
 
+# A field starts a word, or follows a label's colon with no blank (`DOB:18/01/1944`), but
+# no other mark: not a time's colon, a date's or a number's own.
+_START = r"(?:(?<![\w.:/-])|(?<=[A-Za-z]:))"
 # day, separator, month token (2-4 characters, a letter among them; digits and marks read in
 # a letter's place too: `21-]an-2024`, `08-jµl-2024`), separator, year.
-_DATE = re.compile(r"(?<![\w.:/-])(\d{1,2})(-)((?=[A-Za-z0-9|\[\]µ]*[A-Za-z])[A-Za-z0-9|\[\]µ]{2,4})(-?)((?:19|20)\d{2})(?!\d)")
+_DATE = re.compile(_START + r"(\d{1,2})(-)((?=[A-Za-z0-9|\[\]µ]*[A-Za-z])[A-Za-z0-9|\[\]µ]{2,4})(-?)((?:19|20)\d{2})(?!\d)")
 # NHS / CHI, an optional "No" or "Number", an optional ':' or '#', the 10 digits.
 _LABELLED_NUMBER = re.compile(r"\b(?:NHS|CHI)(?: ?(?:No|Number)\.?)? ?[:#]? ?(\d{3} ?\d{3} ?\d{4}|\d{10})(?!\d)")
 # The two spacings of such a number.
 _SPACED_334 = re.compile(r"\d{3} \d{3} \d{4}|\d{10}")
 # A numeric date, day first (13.02.2020) or year first (2020-02-13), each separator one of
 # . - / or a blank read in its place, or none.
-_NUMERIC_DATE = re.compile(r"(?<![\w.:/-])(?:(\d{2})([ .\-/]?)(\d{2})([ .\-/]?)((?:19|20)\d{2})"
+_NUMERIC_DATE = re.compile(_START + r"(?:(\d{2})([ .\-/]?)(\d{2})([ .\-/]?)((?:19|20)\d{2})"
                            r"|((?:19|20)\d{2})([ .\-/]?)(\d{2})([ .\-/]?)(\d{2}))(?![\w.:/-])")
 _DATE_SEPARATORS = ".-/"
 # A clock time, hh:mm or hh:mm:ss.
-_TIME = re.compile(r"(?<![\w.:/-])\d{2}:\d{2}(?::\d{2})?(?![\w.:/-])")
+_TIME = re.compile(_START + r"\d{2}:\d{2}(?::\d{2})?(?![\w.:/-])")
 # Digits a date or time that is no real one is read again in: one or two digits misread.
 CALENDAR_EDITS = 2
 # A character read in a digit's place in a date, a time or an NHS/CHI number: a letter or a
@@ -89,9 +92,9 @@ CALENDAR_EDITS = 2
 _LOOK = "[0-9A-Za-z%|]"
 LOOKALIKES_AT_MOST = 2
 _LOOKALIKE_FIELDS = (
-    ("date", re.compile(rf"(?<![\w.:/-])(?:{_LOOK}{{2}}([.\-/]){_LOOK}{{2}}\1{_LOOK}{{4}}"
+    ("date", re.compile(rf"{_START}(?:{_LOOK}{{2}}([.\-/]){_LOOK}{{2}}\1{_LOOK}{{4}}"
                         rf"|{_LOOK}{{4}}([.\-/]){_LOOK}{{2}}\2{_LOOK}{{2}})(?![\w.:/-])")),
-    ("time", re.compile(rf"(?<![\w.:/-]){_LOOK}{{2}}:{_LOOK}{{2}}(?::{_LOOK}{{2}})?(?![\w.:/-])")),
+    ("time", re.compile(rf"{_START}{_LOOK}{{2}}:{_LOOK}{{2}}(?::{_LOOK}{{2}})?(?![\w.:/-])")),
     ("number", re.compile(rf"\b(?:NHS|CHI)(?: ?(?:No|Number)\.?)? ?[:#]? ?"
                           rf"({_LOOK}{{3}} {_LOOK}{{3}} {_LOOK}{{4}}|{_LOOK}{{10}})(?![0-9A-Za-z])")),
 )
