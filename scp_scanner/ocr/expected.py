@@ -62,7 +62,7 @@ import numpy as np
 
 from ..pii.rules import PLACEHOLDERS, header_dates, header_values
 from ..pii.safe_text import SCREEN_WORDS, VALUE_LABELS
-from .fields import UNFORMED, base_letters, read_again
+from .fields import AFTER_LABEL_COLON, UNFORMED, base_letters, read_again
 from .fixups import MONTH_ABBREVIATIONS, SPACED_CARET, edits
 from .lexicon import replace_spans
 
@@ -114,7 +114,7 @@ _DATE_SEPARATORS = "-./"
 # 3, `>` for 7 (`13/12/2@24`, `28/01/202]`, `202)-11-09`, `0>-Jun-1946`); so a group holds any
 # of these; two of a date's three groups must hold a digit (`_date_readings`).
 _DATE_CHARACTER = r"[\dA-Za-z%$@\]|)>]"
-_DATE_START = r"(?:(?<![\w:%$])|(?<=[A-Za-z]:))"
+_DATE_START = rf"(?:(?<![\w:%$])|{AFTER_LABEL_COLON})"
 _DATE_SPAN = re.compile(r"{start}(?:{d}){{1,4}}[-./,~]{{1,2}}(?:(?:{d}){{1,2}}|[A-Za-z]{{2,4}})[-./,~]{{1,2}}(?:{d}){{2,4}}(?![\w:%$])"
                         .format(start=_DATE_START, d=_DATE_CHARACTER))
 # A date's marks read as colons, one or both (`15:81:2021` for 16/01/2021, EXIF writes dates
@@ -125,7 +125,7 @@ _DATE_GROUPS = re.compile(r"[^-./,:~]+")
 # A date with one of its two marks read as a character (`19/0872015`: a small face's slash
 # read as a 7): ten characters, day, month and year (or year, month and day) in their
 # places, a mark in one of a date's two places.
-_LOST_MARK_DATE_SPAN = re.compile(r"(?:(?<![\w:%$/.-])|(?<=[A-Za-z]:))(?:\d\d(?:[-./]\d\d\w|\w\d\d[-./])\d{4}"
+_LOST_MARK_DATE_SPAN = re.compile(rf"(?:(?<![\w:%$/.-])|{AFTER_LABEL_COLON})" r"(?:\d\d(?:[-./]\d\d\w|\w\d\d[-./])\d{4}"
                                   r"|\d{4}(?:[-./]\d\d\w|\w\d\d[-./])\d\d)(?![\w:%$/.-])")
 # A code holds letters and digits, a digit among them; `%` and `$` too, a small face's digit
 # read as a mark as in dates (`ID: 211$95$5` for 21180583).

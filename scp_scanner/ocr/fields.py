@@ -67,9 +67,12 @@ from ..pii.rules import mod11_ok
 from .fixups import MONTH_ABBREVIATIONS
 from .lexicon import Lexicon, ctc_log_likelihood, likelihoods, replace_spans, word_steps
 
-# A field starts a word, or follows a label's colon with no blank (`DOB:18/01/1944`), but
-# no other mark: not a time's colon, a date's or a number's own.
-_START = r"(?:(?<![\w.:/-])|(?<=[A-Za-z]:))"
+# Right after a label's colon with no blank (`DOB:18/01/1944`): where a field may start
+# though a colon stands before it (ocr/expected.py's header dates too).
+AFTER_LABEL_COLON = r"(?<=[A-Za-z]:)"
+# A field starts a word, or follows a label's colon, but no other mark: not a time's colon,
+# a date's or a number's own.
+_START = rf"(?:(?<![\w.:/-])|{AFTER_LABEL_COLON})"
 # day, separator, month token (2-4 characters, a letter among them; digits and marks read in
 # a letter's place too: `21-]an-2024`, `08-jµl-2024`), separator, year.
 _DATE = re.compile(_START + r"(\d{1,2})(-)((?=[A-Za-z0-9|\[\]µ]*[A-Za-z])[A-Za-z0-9|\[\]µ]{2,4})(-?)((?:19|20)\d{2})(?!\d)")
