@@ -9,7 +9,7 @@ import spacy.util
 
 from scp_scanner import pii
 from scp_scanner.ocr import EngineError
-from scp_scanner.pii.spacy_engine import DEFAULT_MODELS, SpacyEngine, default_model
+from scp_scanner.pii.spacy_engine import DEFAULT_MODELS, SpacyEngine, default_model, model_config_path, not_needed
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +27,36 @@ def test_default_model_is_the_best_installed_one(engine):
 def test_only_ner_runs(engine):
     assert engine.nlp.pipe_names == ["ner"]
     assert "parser" not in engine.nlp.component_names
+
+
+def test_a_shared_tok2vec_that_ner_does_not_listen_to_is_not_loaded(engine):
+    """en_core_web_sm's NER has its own embedding; its shared tok2vec (for the tagger and
+    parser) is left unloaded, and NER finds the same entities, at the same offsets, as with the
+    tok2vec loaded and disabled."""
+    assert engine.nlp.component_names == ["ner"]
+    assert "tok2vec" in spacy.util.load_config(model_config_path(engine.model))["nlp"]["pipeline"]
+    with_tok2vec = spacy.load(engine.model, exclude=[n for n in not_needed(engine.model) if n != "tok2vec"])
+    assert "tok2vec" in with_tok2vec.component_names
+    text = "John Smith flew from London to Ninewells Hospital on 12 March 1961 DOE^JANE 0101 Dr Patel"
+    assert engine.entities(text) == SpacyEngine._entities(with_tok2vec(text))
+
+
+def test_a_tok2vec_that_ner_listens_to_is_kept(tmp_path):
+    """A model whose NER takes its features from a shared tok2vec (a Tok2VecListener) keeps
+    that component loaded and running: leaving it out would leave NER without input."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("tok2vec")
+    listener = {"@architectures": "spacy.Tok2VecListener.v1", "width": 96, "upstream": "*"}
+    ner = nlp.add_pipe("ner", config={"model": {
+        "@architectures": "spacy.TransitionBasedParser.v2", "state_type": "ner", "extra_state_tokens": False,
+        "hidden_width": 64, "maxout_pieces": 2, "use_upper": True, "nO": None, "tok2vec": listener}})
+    ner.add_label("PERSON")
+    nlp.initialize()
+    nlp.to_disk(tmp_path / "listening")
+    assert "tok2vec" not in not_needed(str(tmp_path / "listening"))
+    engine = SpacyEngine(str(tmp_path / "listening"))
+    assert engine.nlp.pipe_names == ["tok2vec", "ner"]
+    assert engine.nlp.get_pipe("tok2vec").listening_components == ["ner"]
 
 
 def test_labels_are_normalised_and_offsets_index_the_text(engine):
