@@ -15,10 +15,15 @@ def bench():
 
 
 def test_seed_policy_names_tuning_and_held_out_runs(bench):
-    assert set(bench.TUNING_SEEDS).isdisjoint(bench.REPORT_SEEDS)
-    assert bench.corpus_kind("heldout", 41) == "held out"
+    assert set(bench.TUNING_SEEDS).isdisjoint(bench.REPORT_SEEDS + bench.SEEN_SEEDS)
+    assert set(bench.REPORT_SEEDS).isdisjoint(bench.SEEN_SEEDS)
+    assert bench.corpus_kind("heldout", 131) == "held out, new"
+    assert bench.corpus_kind("heldout", 59, "classic") == "held out, new"
+    assert bench.corpus_kind("heldout", 41) == "held out, seen"
+    assert bench.corpus_kind("heldout", 41, "classic") == "held out, seen"
+    assert bench.corpus_kind("heldout", 131, "classic") == "other"
     assert bench.corpus_kind("tuning", 3) == "tuning"
-    assert bench.corpus_kind("tuning", 41) == "other"          # a reporting seed, wrong fonts
+    assert bench.corpus_kind("tuning", 131) == "other"         # a reporting seed, wrong fonts
     assert bench.corpus_kind("heldout", 3) == "other"
 
 
@@ -31,7 +36,7 @@ def test_runs_tesseract_on_a_new_corpus_and_skips_an_unknown_engine(bench, tmp_p
     assert [t.case for t in truths] == ["v_ct_busy", "v_mr"]
     styles = json.loads((folder / dicomgen.STYLES_FILENAME).read_text())
     assert styles["fonts"] == "heldout" and styles["seed"] == 41
-    assert "seed 41, fonts heldout (held out), 2 files, 2 images" in out
+    assert "seed 41, fonts heldout (held out, seen), 2 files, 2 images" in out
     rows = [line for line in out.splitlines() if line.startswith("| tesseract")]
     assert len(rows) == 1
     cells = [c.strip() for c in rows[0].strip("|").split("|")]
