@@ -657,3 +657,57 @@ def test_a_space_read_inside_a_header_word_or_name_is_taken_out(line, mended):
     # The recogniser sure of every character, its space too: no likelihood is weighed.
     assert read(line, expected=expected_words(header), sure=0.9999) == mended
     assert read(line, expected=NOTHING_EXPECTED, sure=0.9999) == line
+
+
+def test_a_months_two_digits_read_as_letters_are_weighed_as_digits():
+    """`07/BB/2023` for 07/08/2023 (a 5 px CR date): two letters in the month's place were
+    weighed as a month's name only (`Aug`), so the header date never came up. Two letters
+    are weighed as the month's digits as well as its name."""
+    header = HEADER + (("StudyDate", "20230807"),)
+    line = "Date 07/BB/2023"
+    assert read(line, {8: ("0", 0.3), 9: ("8", 0.3)}, expected_words(header)) == "Date 07/08/2023"
+    assert read(line, {8: ("0", 0.3), 9: ("8", 0.3)}, NOTHING_EXPECTED) == line
+    assert read(line, {}, expected_words(header), sure=0.9999) == line
+    # A month's name with a letter lost is still weighed as the name.
+    assert read("DOB 10-Oc-1987", {12: ("6", 0.3)}, lost=(8, "t")) == "DOB 10-Oct-1967"
+
+
+@pytest.mark.parametrize("line, rival, mended", [
+    # Year, month and day run together into the time's hour (a CR's 5 px digits).
+    ("2017122508:12:07", {7: ("5", 0.3)}, "2017122508:12:07"),
+    ("2017122608:12:07", {7: ("5", 0.3)}, "2017122508:12:07"),
+    # With its marks.
+    ("2017-12-2608:12:07", {9: ("5", 0.3)}, "2017-12-2508:12:07"),
+    ("26.12.201708:12:07", {1: ("5", 0.3)}, "25.12.201708:12:07"),
+])
+def test_a_date_run_into_its_time_is_weighed_as_the_header_date(line, rival, mended):
+    """The blank between a date and its time lost (`2015052215:44:10`, held-out varied 541's
+    CR): the date span ended only before a blank or a mark, so the date was weighed as a code
+    of ten characters against the header's IDs. A date followed straight by a two-digit
+    hour and its colon is weighed as a date."""
+    assert read(line, rival) == mended
+    assert read(line, rival, NOTHING_EXPECTED) == line
+    assert read(line, {}, sure=0.9999) == line
+
+
+def test_a_date_before_a_one_digit_hour_is_not_cut_into_it():
+    """Only a two-digit hour ends a run-together date: `2017-12-2518:12` is never taken as
+    the date `2017-12-251` before an hour `8`."""
+    from scp_scanner.ocr.expected import _SINGLE
+    spans = [(start, end) for start, end, _ in expected_spans("2017-12-2618:12:07", expected_words(HEADER), _SINGLE)]
+    assert (0, 10) in spans and not any(end == 11 for _, end in spans)
+
+
+def test_a_mark_read_between_two_words_of_a_value_is_weighed_as_its_blank():
+    """`Ninewells:Hospital` (extra varied 383, an 8 px face over colour speckle): a colon read
+    in the blank between two words of the InstitutionName. Each word is the header's, so
+    nothing weighed the mark; the pair with a blank is weighed against it."""
+    header = (("InstitutionName", "Ninewells Hospital"), ("PatientName", "SMITH^JOHN"))
+    line = "Ninewells:Hospital Acc"
+    assert read(line, {9: (" ", 0.3)}, expected_words(header)) == "Ninewells Hospital Acc"
+    assert read(line, {9: (" ", 0.3)}, NOTHING_EXPECTED) == line
+    assert read(line, {}, expected_words(header), sure=0.9999) == line            # a colon it was sure of
+    # A mark a value may write between its words stays as read (a hyphen, a comma, a stop).
+    header += (("InstitutionName", "Aberdeen Royal Infirmary"),)
+    assert read("Aberdeen Royal-Infirmary", {14: (" ", 0.3)}, expected_words(header)) == "Aberdeen Royal-Infirmary"
+    assert read("Aberdeen Royal:Infirmary", {14: (" ", 0.3)}, expected_words(header)) == "Aberdeen Royal Infirmary"

@@ -26,7 +26,8 @@ the three groups of a span read so: `430 892 1785`),
 and dates, written in the layout of the span read (day, month and year in the order its
 groups allow, its separators or one of `-`, `.`, `/`, a month's name where it has letters;
 a digit may have been read as a letter, `%` or `$`, a blank inside it: `1 6/11/1977`; or
-both separators lost around a month's name: `02Avg2016`). A span
+both separators lost around a month's name: `02Avg2016`; or the blank before its time:
+`2015052215:44:10`). A span
 that reads as one of the screen's own words (`DOB`, `Ref`, `ABDOMEN`: pii/safe_text.py) stays as
 read.
 
@@ -121,6 +122,12 @@ _DATE_SPAN = re.compile(r"{start}(?:{d}){{1,4}}[-./,~]{{1,2}}(?:(?:{d}){{1,2}}|[
 # so; `2018-10:06`): a year's four characters at one end make it no time.
 _COLON_DATE_SPAN = re.compile(_DATE_START + r"(?:{d}{{1,2}}{m}{d}{{1,2}}{m}{d}{{4}}|{d}{{4}}{m}{d}{{1,2}}{m}{d}{{1,2}})(?![\w:%$])"
                               .format(d=_DATE_CHARACTER, m="[-./:]"))
+# A date run into its time, the blank between them lost (`2015052215:44:10`, a CR's 5 px
+# digits; `2016-05-2216:44:10`): the date's characters up to the time's two-digit hour.
+_BEFORE_TIME = r"(?=\d\d:\d\d)"
+_DATE_TIME_SPAN = re.compile(r"{start}(?:{d}){{1,4}}[-./]{{1,2}}(?:(?:{d}){{1,2}}|[A-Za-z]{{2,4}})[-./]{{1,2}}(?:{d}){{2,4}}{time}"
+                             .format(start=_DATE_START, d=_DATE_CHARACTER, time=_BEFORE_TIME))
+_RUN_TOGETHER_DATE_TIME_SPAN = re.compile(rf"{_DATE_START}{_DATE_CHARACTER}{{8}}{_BEFORE_TIME}")
 _DATE_GROUPS = re.compile(r"[^-./,:~]+")
 # A date with one of its two marks read as a character (`19/0872015`: a small face's slash
 # read as a 7): ten characters, day, month and year (or year, month and day) in their
@@ -335,15 +342,30 @@ def _spaced_name_readings(span: str, expected: ExpectedWords) -> list[str]:
     return [f"{family}^{given}" for family, given in expected.names if (family, given) == (first, second)]
 
 
-def _marked_name_readings(span: str, expected: ExpectedWords) -> list[tuple[str, str]]:
+def _marked_name_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, str]]:
     """The instance's names whose family part is as long as the letters before the span's
     mark, with that mark at the caret's place (the recogniser's `²` for a small caret, which
-    the line's final folding would turn into a digit), written with the caret."""
+    the line's final folding would turn into a digit), written with the caret; and two
+    neighbouring words of one value with a blank where the mark was read (`Ninewells:Hospital`
+    where InstitutionName is `Ninewells Hospital`: no value holds such a mark, and the
+    recogniser decides whether the blank is as likely), where the mark is none that a value
+    writes between its words (a name's comma, a hyphen, an apostrophe, a full stop)."""
     at = next(i for i, ch in enumerate(span) if not ch.isalpha())
     mark, given_length = span[at], len(span[at + 1:].replace(" ", ""))
-    return [reading for family, given in expected.names
-            if len(family) == at and abs(len(given) - given_length) <= LENGTH_SLACK
-            for reading in _caret_read_as(mark, family, given)]
+    readings: list[str | tuple[str, str]] = [
+        reading for family, given in expected.names
+        if len(family) == at and abs(len(given) - given_length) <= LENGTH_SLACK
+        for reading in _caret_read_as(mark, family, given)]
+    if mark not in _VALUE_MARKS and " " not in span:
+        readings += [f"{a} {b}" for first, second in expected.pairs
+                     if len(first) == at and len(second) == len(span) - at - 1
+                     for a, b in zip(_cases(first), _cases(second))]
+    return readings
+
+
+# Marks written between the words of a header value as shown (`SMITH, JOHN`, `Mary-Jane`,
+# `O'Neil`, `St. John's`): read in place of a blank, these stay as read.
+_VALUE_MARKS = ",-'.&/"
 
 
 def _split_word_readings(span: str, expected: ExpectedWords) -> list[str]:
@@ -396,12 +418,14 @@ def _date_readings(span: str, expected: ExpectedWords) -> list[str]:
     first, middle, last = (g[0] for g in groups)
     readings = []
     for day in expected.dates:
+        orders = []
         if middle.isalpha():
             month = MONTH_ABBREVIATIONS[day.month - 1]
             orders = [(f"{day.day:0{len(first)}d}", written, f"{day.year:04d}") for written in _cases(month.lower())]
-        else:
+        # Two letters in the month's place are a month's name with a letter lost (`Ju`) or
+        # its two digits read as letters (`07/BB/2023`): both are weighed.
+        if not middle.isalpha() or len(middle) == 2:
             # Three characters are a year with one lost, or a day or month with one added.
-            orders = []
             if len(first) >= 3:
                 orders.append((f"{day.year:04d}", f"{day.month:02d}", f"{day.day:02d}"))
             if len(first) <= 3:
@@ -425,7 +449,8 @@ _JOINED = (((_SPLIT_CODE_SPAN, _split_code_readings), (_GROUPED_CODE_SPAN, _grou
             (_SPACED_NAME_SPAN, _spaced_name_readings), (_SPLIT_WORD_SPAN, _split_word_readings),
             (_MARKED_NAME_SPAN, _marked_name_readings)),)
 _SINGLE = (((_DATE_SPAN, _date_readings), (_COLON_DATE_SPAN, _date_readings),
-            (_LOST_MARK_DATE_SPAN, _lost_mark_date_readings)), ((_CODE_SPAN, _code_readings),),
+            (_LOST_MARK_DATE_SPAN, _lost_mark_date_readings), (_DATE_TIME_SPAN, _date_readings),
+            (_RUN_TOGETHER_DATE_TIME_SPAN, _run_together_dates)), ((_CODE_SPAN, _code_readings),),
            ((_WORD_SPAN, _word_readings),))
 # A DICOM name whose two parts the rounds above read apart (`THOSE MORE` -> `THOMSON MORAG`).
 _SPACED_NAMES = (((_SPACED_NAME_SPAN, _spaced_name_readings),),)
