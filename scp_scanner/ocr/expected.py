@@ -116,8 +116,16 @@ _DATE_SEPARATORS = "-./"
 # of these; two of a date's three groups must hold a digit (`_date_readings`).
 _DATE_CHARACTER = r"[\dA-Za-z%$@\]|)>]"
 _DATE_START = rf"(?:(?<![\w:%$])|{AFTER_LABEL_COLON})"
-_DATE_SPAN = re.compile(r"{start}(?:{d}){{1,4}}[-./,~]{{1,2}}(?:(?:{d}){{1,2}}|[A-Za-z]{{2,4}})[-./,~]{{1,2}}(?:{d}){{2,4}}(?![\w:%$])"
-                        .format(start=_DATE_START, d=_DATE_CHARACTER))
+
+
+def _date_span(marks: str, end: str) -> re.Pattern[str]:
+    """A date's three groups with `marks` between them (a month's letters in the middle
+    allowed), from a date's start to `end`."""
+    return re.compile(r"{start}(?:{d}){{1,4}}[{m}]{{1,2}}(?:(?:{d}){{1,2}}|[A-Za-z]{{2,4}})[{m}]{{1,2}}(?:{d}){{2,4}}{end}"
+                      .format(start=_DATE_START, d=_DATE_CHARACTER, m=marks, end=end))
+
+
+_DATE_SPAN = _date_span("-./,~", r"(?![\w:%$])")
 # A date's marks read as colons, one or both (`15:81:2021` for 16/01/2021, EXIF writes dates
 # so; `2018-10:06`): a year's four characters at one end make it no time.
 _COLON_DATE_SPAN = re.compile(_DATE_START + r"(?:{d}{{1,2}}{m}{d}{{1,2}}{m}{d}{{4}}|{d}{{4}}{m}{d}{{1,2}}{m}{d}{{1,2}})(?![\w:%$])"
@@ -125,8 +133,7 @@ _COLON_DATE_SPAN = re.compile(_DATE_START + r"(?:{d}{{1,2}}{m}{d}{{1,2}}{m}{d}{{
 # A date run into its time, the blank between them lost (`2015052215:44:10`, a CR's 5 px
 # digits; `2016-05-2216:44:10`): the date's characters up to the time's two-digit hour.
 _BEFORE_TIME = r"(?=\d\d:\d\d)"
-_DATE_TIME_SPAN = re.compile(r"{start}(?:{d}){{1,4}}[-./]{{1,2}}(?:(?:{d}){{1,2}}|[A-Za-z]{{2,4}})[-./]{{1,2}}(?:{d}){{2,4}}{time}"
-                             .format(start=_DATE_START, d=_DATE_CHARACTER, time=_BEFORE_TIME))
+_DATE_TIME_SPAN = _date_span("-./", _BEFORE_TIME)
 _RUN_TOGETHER_DATE_TIME_SPAN = re.compile(rf"{_DATE_START}{_DATE_CHARACTER}{{8}}{_BEFORE_TIME}")
 _DATE_GROUPS = re.compile(r"[^-./,:~]+")
 # A date with one of its two marks read as a character (`19/0872015`: a small face's slash
@@ -342,6 +349,11 @@ def _spaced_name_readings(span: str, expected: ExpectedWords) -> list[str]:
     return [f"{family}^{given}" for family, given in expected.names if (family, given) == (first, second)]
 
 
+# Marks written between the words of a header value as shown (`SMITH, JOHN`, `Mary-Jane`,
+# `O'Neil`, `St. John's`): read in place of a blank, these stay as read.
+_VALUE_MARKS = ",-'.&/"
+
+
 def _marked_name_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, str]]:
     """The instance's names whose family part is as long as the letters before the span's
     mark, with that mark at the caret's place (the recogniser's `²` for a small caret, which
@@ -362,10 +374,6 @@ def _marked_name_readings(span: str, expected: ExpectedWords) -> list[str | tupl
                      for a, b in zip(_cases(first), _cases(second))]
     return readings
 
-
-# Marks written between the words of a header value as shown (`SMITH, JOHN`, `Mary-Jane`,
-# `O'Neil`, `St. John's`): read in place of a blank, these stay as read.
-_VALUE_MARKS = ",-'.&/"
 
 
 def _split_word_readings(span: str, expected: ExpectedWords) -> list[str]:
