@@ -141,6 +141,10 @@ _DATE_GROUPS = re.compile(r"[^-./,:~]+")
 # places, a mark in one of a date's two places.
 _LOST_MARK_DATE_SPAN = re.compile(rf"(?:(?<![\w:%$/.-])|{AFTER_LABEL_COLON})" r"(?:\d\d(?:[-./]\d\d\w|\w\d\d[-./])\d{4}"
                                   r"|\d{4}(?:[-./]\d\d\w|\w\d\d[-./])\d\d)(?![\w:%$/.-])")
+# Both of its marks read as characters (`2110912016` for 21/09/2016, held-out varied 487 and
+# 569: a face's slashes read as 1s): ten characters in a date's places, which may as well be
+# a code of the header's, so both are weighed (`_lost_marks_date_readings`).
+_LOST_MARKS_DATE_SPAN = re.compile(rf"(?:(?<![\w:%$/.-])|{AFTER_LABEL_COLON})" r"(?:\d\d\w\d\d\w\d{4}|\d{4}\w\d\d\w\d\d)(?![\w:%$/.-])")
 # A code holds letters and digits, a digit among them; `%` and `$` too, a small face's digit
 # read as a mark as in dates (`ID: 211$95$5` for 21180583).
 _CODE_SPAN = re.compile(r"(?<![A-Za-z0-9%%$])(?=[A-Za-z%%$]*\d)[A-Za-z0-9%%$]{%d,}(?![A-Za-z0-9%%$])" % (MIN_CODE - LENGTH_SLACK))
@@ -412,6 +416,18 @@ def _lost_mark_date_readings(span: str, expected: ExpectedWords) -> list[str]:
     return _date_readings("".join(marked), expected)
 
 
+def _lost_marks_date_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, str]]:
+    """The header's codes near the span's length (as a code span weighs them) and the
+    expected dates with a mark in both of a date's places (day first or year first)."""
+    readings = _code_readings(span, expected)
+    for places in ((2, 5), (4, 7)):
+        marked = list(span)
+        for place in places:
+            marked[place] = "/"
+        readings += _date_readings("".join(marked), expected)
+    return readings
+
+
 def _date_readings(span: str, expected: ExpectedWords) -> list[str]:
     """Each expected date in the layout of `span`: the same groups (year first or last, a
     month's name where the span has letters), with the span's own separators or one of
@@ -457,7 +473,8 @@ _JOINED = (((_SPLIT_CODE_SPAN, _split_code_readings), (_GROUPED_CODE_SPAN, _grou
             (_SPACED_NAME_SPAN, _spaced_name_readings), (_SPLIT_WORD_SPAN, _split_word_readings),
             (_MARKED_NAME_SPAN, _marked_name_readings)),)
 _SINGLE = (((_DATE_SPAN, _date_readings), (_COLON_DATE_SPAN, _date_readings),
-            (_LOST_MARK_DATE_SPAN, _lost_mark_date_readings), (_DATE_TIME_SPAN, _date_readings),
+            (_LOST_MARK_DATE_SPAN, _lost_mark_date_readings), (_LOST_MARKS_DATE_SPAN, _lost_marks_date_readings),
+            (_DATE_TIME_SPAN, _date_readings),
             (_RUN_TOGETHER_DATE_TIME_SPAN, _run_together_dates)), ((_CODE_SPAN, _code_readings),),
            ((_WORD_SPAN, _word_readings),))
 # A DICOM name whose two parts the rounds above read apart (`THOSE MORE` -> `THOMSON MORAG`).
