@@ -718,10 +718,13 @@ def test_a_mark_read_between_two_words_of_a_value_is_weighed_as_its_blank():
     ("2511212017 08:12:07", {2: ("/", 0.3), 5: ("/", 0.3)}, "25/12/2017 08:12:07"),
     ("DOB 1011011967", {6: ("/", 0.3), 9: ("/", 0.3)}, "DOB 10/10/1967"),
     ("2017112125", {4: ("-", 0.3), 7: ("-", 0.3)}, "2017-12-25"),
+    # Read as marks of a digit's shape (extra varied 409: `08|08|2017`, `21/12]1993`).
+    ("25|12|2017 08:12:07", {2: ("/", 0.3), 5: ("/", 0.3)}, "25/12/2017 08:12:07"),
+    ("DOB 10/10]1967", {9: ("/", 0.3)}, "DOB 10/10/1967"),
     # Ten digits are as well a code: the header's ID, a digit misread, is still weighed.
     ("ID 1010679262", {11: ("5", 0.3)}, "ID 1010679252"),
 ])
-def test_a_date_with_both_marks_read_as_characters_is_weighed_with_the_codes(line, rival, mended):
+def test_a_date_with_its_marks_read_as_characters_is_weighed_with_the_codes(line, rival, mended):
     assert read(line, rival) == mended
     assert read(line, rival, NOTHING_EXPECTED) == line
     assert read(line, {}, sure=0.9999) == line

@@ -139,12 +139,16 @@ _DATE_GROUPS = re.compile(r"[^-./,:~]+")
 # A date with one of its two marks read as a character (`19/0872015`: a small face's slash
 # read as a 7): ten characters, day, month and year (or year, month and day) in their
 # places, a mark in one of a date's two places.
-_LOST_MARK_DATE_SPAN = re.compile(rf"(?:(?<![\w:%$/.-])|{AFTER_LABEL_COLON})" r"(?:\d\d(?:[-./]\d\d\w|\w\d\d[-./])\d{4}"
-                                  r"|\d{4}(?:[-./]\d\d\w|\w\d\d[-./])\d\d)(?![\w:%$/.-])")
+# The character read for the mark is any a date's digit may be read as (`21/12]1993`).
+_LOST_MARK_DATE_SPAN = re.compile(rf"(?:(?<![\w:%$/.-])|{AFTER_LABEL_COLON})"
+                                  r"(?:\d\d(?:[-./]\d\d{c}|{c}\d\d[-./])\d{{4}}|\d{{4}}(?:[-./]\d\d{c}|{c}\d\d[-./])\d\d)"
+                                  r"(?![\w:%$/.-])".format(c=_DATE_CHARACTER))
 # Both of its marks read as characters (`2110912016` for 21/09/2016, held-out varied 487 and
-# 569: a face's slashes read as 1s): ten characters in a date's places, which may as well be
-# a code of the header's, so both are weighed (`_lost_marks_date_readings`).
-_LOST_MARKS_DATE_SPAN = re.compile(rf"(?:(?<![\w:%$/.-])|{AFTER_LABEL_COLON})" r"(?:\d\d\w\d\d\w\d{4}|\d{4}\w\d\d\w\d\d)(?![\w:%$/.-])")
+# 569: a face's slashes read as 1s; `08|08|2017`, extra varied 409): ten characters in a
+# date's places, which may as well be a code of the header's, so both are weighed
+# (`_lost_marks_date_readings`).
+_LOST_MARKS_DATE_SPAN = re.compile(rf"(?:(?<![\w:%$/.-])|{AFTER_LABEL_COLON})"
+                                   r"(?:\d\d{c}\d\d{c}\d{{4}}|\d{{4}}{c}\d\d{c}\d\d)(?![\w:%$/.-])".format(c=_DATE_CHARACTER))
 # A code holds letters and digits, a digit among them; `%` and `$` too, a small face's digit
 # read as a mark as in dates (`ID: 211$95$5` for 21180583).
 _CODE_SPAN = re.compile(r"(?<![A-Za-z0-9%%$])(?=[A-Za-z%%$]*\d)[A-Za-z0-9%%$]{%d,}(?![A-Za-z0-9%%$])" % (MIN_CODE - LENGTH_SLACK))
