@@ -140,15 +140,15 @@ _DATE_GROUPS = re.compile(r"[^-./,:~]+")
 # read as a 7): ten characters, day, month and year (or year, month and day) in their
 # places, a mark in one of a date's two places.
 # The character read for the mark is any a date's digit may be read as (`21/12]1993`).
-_LOST_MARK_DATE_SPAN = re.compile(rf"(?:(?<![\w:%$/.-])|{AFTER_LABEL_COLON})"
-                                  r"(?:\d\d(?:[-./]\d\d{c}|{c}\d\d[-./])\d{{4}}|\d{{4}}(?:[-./]\d\d{c}|{c}\d\d[-./])\d\d)"
-                                  r"(?![\w:%$/.-])".format(c=_DATE_CHARACTER))
+_TEN_PLACES = (rf"(?:(?<![\w:%$/.-])|{AFTER_LABEL_COLON})(?:{{date}})(?![\w:%$/.-])")
+_LOST_MARK_DATE_SPAN = re.compile(_TEN_PLACES.format(
+    date=r"\d\d(?:[-./]\d\d{c}|{c}\d\d[-./])\d{{4}}|\d{{4}}(?:[-./]\d\d{c}|{c}\d\d[-./])\d\d".format(c=_DATE_CHARACTER)))
 # Both of its marks read as characters (`2110912016` for 21/09/2016, held-out varied 487 and
 # 569: a face's slashes read as 1s; `08|08|2017`, extra varied 409): ten characters in a
 # date's places, which may as well be a code of the header's, so both are weighed
 # (`_lost_marks_date_readings`).
-_LOST_MARKS_DATE_SPAN = re.compile(rf"(?:(?<![\w:%$/.-])|{AFTER_LABEL_COLON})"
-                                   r"(?:\d\d{c}\d\d{c}\d{{4}}|\d{{4}}{c}\d\d{c}\d\d)(?![\w:%$/.-])".format(c=_DATE_CHARACTER))
+_LOST_MARKS_DATE_SPAN = re.compile(_TEN_PLACES.format(
+    date=r"\d\d{c}\d\d{c}\d{{4}}|\d{{4}}{c}\d\d{c}\d\d".format(c=_DATE_CHARACTER)))
 # A code holds letters and digits, a digit among them; `%` and `$` too, a small face's digit
 # read as a mark as in dates (`ID: 211$95$5` for 21180583).
 _CODE_SPAN = re.compile(r"(?<![A-Za-z0-9%%$])(?=[A-Za-z%%$]*\d)[A-Za-z0-9%%$]{%d,}(?![A-Za-z0-9%%$])" % (MIN_CODE - LENGTH_SLACK))
@@ -383,7 +383,6 @@ def _marked_name_readings(span: str, expected: ExpectedWords) -> list[str | tupl
     return readings
 
 
-
 def _split_word_readings(span: str, expected: ExpectedWords) -> list[str]:
     """One header word read as two words with a letter misread (`Has ish` where PatientName
     is `MACDONALD^HAMISH`, `Hos pltal` where InstitutionName is `Raigmore Hospital`): the
@@ -414,22 +413,19 @@ def _lost_mark_date_readings(span: str, expected: ExpectedWords) -> list[str]:
     the other place is the mark)."""
     places = (4, 7) if span[4] in _DATE_SEPARATORS or span[7] in _DATE_SEPARATORS else (2, 5)
     mark = span[places[0]] if span[places[0]] in _DATE_SEPARATORS else span[places[1]]
-    marked = list(span)
-    for place in places:
-        marked[place] = mark
-    return _date_readings("".join(marked), expected)
+    return _date_readings(_marked(span, places, mark), expected)
 
 
 def _lost_marks_date_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, str]]:
     """The header's codes near the span's length (as a code span weighs them) and the
     expected dates with a mark in both of a date's places (day first or year first)."""
-    readings = _code_readings(span, expected)
-    for places in ((2, 5), (4, 7)):
-        marked = list(span)
-        for place in places:
-            marked[place] = "/"
-        readings += _date_readings("".join(marked), expected)
-    return readings
+    return _code_readings(span, expected) + [
+        reading for places in ((2, 5), (4, 7)) for reading in _date_readings(_marked(span, places, "/"), expected)]
+
+
+def _marked(span: str, places: tuple[int, int], mark: str) -> str:
+    """The span with `mark` in both of a date's mark places."""
+    return "".join(mark if i in places else ch for i, ch in enumerate(span))
 
 
 def _date_readings(span: str, expected: ExpectedWords) -> list[str]:
