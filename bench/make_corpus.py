@@ -10,6 +10,8 @@ command means any engineer can make the same corpus (same seed, same text) on an
 --style varied draws the benchmark's corpus (bench/bench_engines.py): many fonts, 7-16 px,
 anti-aliased or not, JPEG 40-95, colour, busy, palette and interlaced images, from the font
 set --fonts (tuning: tune on seeds 1-9; heldout: report on seeds 23, 41, 97).
+--sizes LOW-HIGH draws varied text at other sizes (e.g. 17-26 or 26-40: sizes the project
+was not tuned on; 5-9 goes below the smallest it draws).
 --style classic --fonts SET draws the classic cases in that set's faces at 9-16 px (bitmap
 faces at their own size), whatever the image's width: the classic corpus in other fonts.
 """
@@ -41,7 +43,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="font set: --style varied draws from it (default heldout); "
                              "--style classic draws DejaVu unless it is given, then that "
                              "set's faces at 9-16 px, hard-edged")
-    return parser.parse_args(argv)
+    parser.add_argument("--sizes", type=font_sizes, default=None, metavar="LOW-HIGH",
+                        help="--style varied: draw font sizes from LOW to HIGH px (default "
+                             f"{dicomgen.VARIED_SIZES[0]}-{dicomgen.VARIED_SIZES[1]}; 5-64), to "
+                             "score text of sizes the project is not tuned on")
+    args = parser.parse_args(argv)
+    if args.sizes is not None and args.style != "varied":
+        parser.error("--sizes needs --style varied")
+    return args
+
+
+def font_sizes(text: str) -> tuple[int, int]:
+    """`LOW-HIGH` (or one size) as a range of font sizes the generator can draw."""
+    try:
+        low, _, high = text.partition("-")
+        sizes = (int(low), int(high or low))
+        dicomgen.check_sizes(sizes)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc) if "px" in str(exc) else
+                                         f"{text!r}: give LOW-HIGH in px, e.g. 17-26") from None
+    return sizes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     if args.style == "varied":
         truths = dicomgen.make_varied_corpus(args.out_dir, count=args.count, seed=args.seed,
-                                             fonts=args.fonts or "heldout", cases=cases)
+                                             fonts=args.fonts or "heldout", cases=cases,
+                                             sizes=args.sizes or dicomgen.VARIED_SIZES)
     else:
         truths = dicomgen.make_corpus(args.out_dir, seed=args.seed, cases=cases, count=args.count,
                                       fonts=args.fonts)

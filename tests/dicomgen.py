@@ -1491,6 +1491,7 @@ FONT_FAMILIES: dict[str, tuple[str, Path, str]] = {
 _SET_MEMBERS = {"tuning": ("tuning",), "heldout": ("heldout",), "all": ("tuning", "heldout"),
                 "extra": ("extra",), "training": ("tuning", "extra")}
 VARIED_SIZES = (7, 16)         # font sizes in px, inclusive (hard-edged outlines from 9 px)
+HARD_EDGED_MIN = 9             # hard-edged outlines below 9 px lose strokes even to the eye
 
 
 @dataclass(frozen=True)
@@ -1545,16 +1546,17 @@ def draws_letters(path: str | Path, size: int = 12) -> bool:
 
 
 @lru_cache(maxsize=None)
-def font_faces(fonts: str = "all") -> tuple[FontFace, ...]:
+def font_faces(fonts: str = "all", sizes: tuple[int, int] = VARIED_SIZES) -> tuple[FontFace, ...]:
     """The installed faces of a font set (FONT_SETS: "all" is tuning + heldout; "training" is
     tuning + extra, for the recogniser's training lines only), sorted; one file per
     face (Liberation 2 before 1, an X11 bitmap's ISO8859-1 encoding before its others),
-    only bitmaps whose size lies in VARIED_SIZES, and only faces that draw letters
+    only bitmaps whose size lies in `sizes` (inclusive), and only faces that draw letters
     (draws_letters)."""
     import re
 
     if fonts not in FONT_SETS:
         raise ValueError(f"unknown font set {fonts!r}; choose one of: {', '.join(FONT_SETS)}")
+    check_sizes(sizes)
     faces: list[FontFace] = []
     for family, (which, folder, pattern) in FONT_FAMILIES.items():
         if which not in _SET_MEMBERS[fonts] or not folder.is_dir():
@@ -1566,7 +1568,7 @@ def font_faces(fonts: str = "all") -> tuple[FontFace, ...]:
         for path in files:
             key = path.name.split("-ISO8859")[0].removesuffix(".pcf.gz")
             size = _bitmap_size(path) if path.name.endswith(".pcf.gz") else None
-            if key in seen or (size is not None and not VARIED_SIZES[0] <= size <= VARIED_SIZES[1]):
+            if key in seen or (size is not None and not sizes[0] <= size <= sizes[1]):
                 continue
             try:
                 if not draws_letters(path, size or 12):
@@ -1591,7 +1593,17 @@ class TextStyle:
                 "antialias": self.antialias}
 
 
-def pick_text_style(rnd: random.Random, faces: tuple[FontFace, ...]) -> TextStyle:
+def check_sizes(sizes: tuple[int, int]) -> None:
+    """A range of font sizes the generator can draw: 5 to 64 px, the smaller first."""
+    low, high = sizes
+    if not 5 <= low <= high <= 64:
+        raise ValueError(f"font sizes {low}-{high} px: give two sizes from 5 to 64 px, the smaller first")
+
+
+def pick_text_style(rnd: random.Random, faces: tuple[FontFace, ...],
+                    sizes: tuple[int, int] = VARIED_SIZES) -> TextStyle:
+    """A face of `faces` (each family equally often) at a size drawn from `sizes`, anti-aliased
+    or not (hard-edged only from HARD_EDGED_MIN px; a bitmap face at its own size)."""
     if not faces:
         raise RuntimeError("no font of the chosen set is installed; install the Makefile's "
                            "APT_TEST font packages (make apt-test), and for the extra set "
@@ -1600,9 +1612,10 @@ def pick_text_style(rnd: random.Random, faces: tuple[FontFace, ...]) -> TextStyl
     face = rnd.choice([f for f in faces if f.family == family])
     if face.bitmap_size is not None:
         return TextStyle(face, face.bitmap_size, False)
-    antialias = rnd.random() < 0.6
+    low, high = sizes
     # Hard-edged outlines below 9 px lose strokes even to the eye; anti-aliased ones keep them.
-    return TextStyle(face, rnd.randint(VARIED_SIZES[0] if antialias else 9, VARIED_SIZES[1]),
+    antialias = rnd.random() < 0.6 or high < HARD_EDGED_MIN
+    return TextStyle(face, rnd.randint(low if antialias else max(low, HARD_EDGED_MIN), high),
                      antialias)
 
 
@@ -1610,7 +1623,7 @@ def fit_layout_styled(annotation: Annotation, width: int, height: int,
                       style: TextStyle) -> list[Placement]:
     """The largest layout at or below the style's size (a bitmap face only at its own size);
     drop the longest line while none fits."""
-    low = style.size if style.face.bitmap_size is not None else min(style.size, 9)
+    low = style.size if style.face.bitmap_size is not None else min(style.size, HARD_EDGED_MIN)
     while not annotation.empty:
         for s in range(style.size, low - 1, -1):
             try:
@@ -1681,12 +1694,13 @@ class VariedOptions:
     text: str = "pii"                  # "pii", "safe" or "none"
     fonts: str = "heldout"
     fresh_uids: bool = True
+    sizes: tuple[int, int] = VARIED_SIZES     # font sizes drawn from, px, inclusive
 
 
 def _varied_start(seed: int, opts: VariedOptions, modality: str):
     rnd, rng = _rngs(seed)
     identity = make_identity(rnd)
-    style = pick_text_style(rnd, font_faces(opts.fonts))
+    style = pick_text_style(rnd, font_faces(opts.fonts, opts.sizes), opts.sizes)
     return rnd, rng, identity, style, make_annotation(identity, modality, rnd, opts.text)
 
 
@@ -1938,19 +1952,23 @@ STYLES_FILENAME = "styles.json"          # per file: the face, size, anti-aliasi
 
 
 def build_varied_case(case: str, path: str | os.PathLike, seed: int = 0, fonts: str = "heldout",
-                      fresh_uids: bool = True) -> tuple[Truth, dict]:
-    """Write one file of a varied case (see VARIED_CASES) drawn with the font set `fonts`;
-    returns its truth and how its text was drawn."""
+                      fresh_uids: bool = True, sizes: tuple[int, int] = VARIED_SIZES
+                      ) -> tuple[Truth, dict]:
+    """Write one file of a varied case (see VARIED_CASES) drawn with the font set `fonts` at
+    `sizes`; returns its truth and how its text was drawn."""
     if case not in VARIED_CASES:
         raise KeyError(f"unknown varied case {case!r}; known: {', '.join(VARIED_CASES)}")
-    return VARIED_CASES[case](Path(path), seed, VariedOptions(fonts=fonts, fresh_uids=fresh_uids))
+    return VARIED_CASES[case](Path(path), seed,
+                              VariedOptions(fonts=fonts, fresh_uids=fresh_uids, sizes=tuple(sizes)))
 
 
 def make_varied_corpus(out_dir: str | os.PathLike, count: int = 40, seed: int = 0, *,
                        fonts: str = "heldout", cases: Iterable[str] | None = None,
-                       fresh_uids: bool = True) -> list[Truth]:
+                       fresh_uids: bool = True, sizes: tuple[int, int] = VARIED_SIZES) -> list[Truth]:
     """Write `count` files of the varied cases (taken in turn) drawn with the font set `fonts`
-    into out_dir (owner-only), with truth.json and styles.json beside them."""
+    at font sizes drawn from `sizes` (px, inclusive; VARIED_SIZES by default) into out_dir
+    (owner-only), with truth.json and styles.json beside them."""
+    check_sizes(sizes)
     out = make_private_dir(out_dir)
     names = list(cases) if cases is not None else list(VARIED_CASES)
     truths, styles = [], {}
@@ -1959,10 +1977,11 @@ def make_varied_corpus(out_dir: str | os.PathLike, count: int = 40, seed: int = 
         file_seed = int(np.random.SeedSequence(
             [seed, 1 + list(VARIED_CASES).index(name), index, 0x5EED]).generate_state(1)[0])
         truth, style = build_varied_case(name, out / f"{name}_{index:03d}.dcm", file_seed, fonts,
-                                         fresh_uids)
+                                         fresh_uids, sizes)
         truths.append(truth)
         styles[os.path.basename(truth.path)] = style
     write_truth(truths, out / TRUTH_FILENAME, seed=seed)
     _write_private(out / STYLES_FILENAME,
-                   json.dumps({"seed": seed, "fonts": fonts, "files": styles}, indent=1).encode())
+                   json.dumps({"seed": seed, "fonts": fonts, "sizes": list(sizes), "files": styles},
+                              indent=1).encode())
     return truths

@@ -649,6 +649,51 @@ def test_varied_corpus_draws_its_variety_from_the_chosen_font_set(tmp_path):
     assert Counter(t.case for t in truths) == {c: 3 for c in dicomgen.VARIED_CASES}
 
 
+def test_varied_corpus_at_other_font_sizes(tmp_path):
+    """`sizes` draws every face at a size of that range (hard-edged from 9 px, bitmaps only of
+    such a size), and the drawn words grow with it; the default range draws what it drew."""
+    cases = ["v_mr", "v_ct_busy", "v_sc_grey_jpeg"]
+    big = dicomgen.make_varied_corpus(tmp_path / "big", count=9, seed=4, fonts="heldout",
+                                      cases=cases, sizes=(26, 40))
+    styles = json.loads((tmp_path / "big" / dicomgen.STYLES_FILENAME).read_text())
+    assert styles["sizes"] == [26, 40]
+    assert all(26 <= s["size"] <= 40 for s in styles["files"].values())
+    small = dicomgen.make_varied_corpus(tmp_path / "small", count=9, seed=4, fonts="heldout",
+                                        cases=cases, sizes=(5, 8))
+    drawn = json.loads((tmp_path / "small" / dicomgen.STYLES_FILENAME).read_text())["files"].values()
+    assert all(5 <= s["size"] <= 8 for s in drawn)
+    # under 9 px, an outline is drawn anti-aliased; only a bitmap face is hard-edged
+    assert all(s["antialias"] or s["face"].endswith(".pcf.gz") for s in drawn)
+
+    def median_height(truths):
+        heights = sorted(w.bottom - w.top for t in truths for i in t.images for w in i.words)
+        return heights[len(heights) // 2]
+
+    default = dicomgen.make_varied_corpus(tmp_path / "a", count=9, seed=4, fonts="heldout", cases=cases)
+    assert median_height(small) < median_height(default) < median_height(big)
+    same = dicomgen.make_varied_corpus(tmp_path / "b", count=9, seed=4, fonts="heldout", cases=cases,
+                                       sizes=dicomgen.VARIED_SIZES)
+    assert [t.images for t in default] == [t.images for t in same]
+    for wrong in ((4, 9), (9, 7), (20, 65)):
+        with pytest.raises(ValueError, match="from 5 to 64 px"):
+            dicomgen.make_varied_corpus(tmp_path / "x", count=1, sizes=wrong)
+
+
+def test_make_corpus_reads_a_size_range(tmp_path, capsys):
+    script = load_bench("make_corpus")
+
+    assert script.parse_args([str(tmp_path), "--style", "varied", "--sizes", "17-26"]).sizes == (17, 26)
+    assert script.parse_args([str(tmp_path), "--style", "varied", "--sizes", "12"]).sizes == (12, 12)
+    assert script.parse_args([str(tmp_path), "--style", "varied"]).sizes is None
+    for wrong, says in (("3-9", "from 5 to 64 px"), ("big", "give LOW-HIGH")):
+        with pytest.raises(SystemExit):
+            script.parse_args([str(tmp_path), "--style", "varied", "--sizes", wrong])
+        assert says in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        script.parse_args([str(tmp_path), "--sizes", "9-12"])
+    assert "--sizes needs --style varied" in capsys.readouterr().err
+
+
 def test_same_seed_gives_the_same_varied_file_and_sets_give_different_faces(tmp_path):
     a, sa = dicomgen.build_varied_case("v_us_colour", tmp_path / "a.dcm", 3, "heldout", False)
     b, sb = dicomgen.build_varied_case("v_us_colour", tmp_path / "b.dcm", 3, "heldout", False)
