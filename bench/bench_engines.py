@@ -15,11 +15,13 @@ Seed policy (see README, "Accuracy and speed"):
                   what they show;
   held out, seen  seeds 23, 41 and 97 (classic: 23, 41) with --fonts heldout: reported until
                   the twentieth round, whose idea came from their misses (docs/accuracy.md);
-  other           any other seed or font set: a fresh seed drawn after the code is final and
-                  scanned once is as unseen as the new ones.
+  other           any other seed or font set, or font sizes other than 7-16 px (--sizes): a
+                  fresh seed drawn after the code is final and scanned once is as unseen as
+                  the new ones.
 
     .venv/bin/python bench/bench_engines.py --seed 131 --count 40 --fonts heldout
     .venv/bin/python bench/bench_engines.py --engines tesseract,rapidocr --seed 3 --fonts tuning
+    .venv/bin/python bench/bench_engines.py --seed 9002 --fonts heldout --sizes 26-40
     .venv/bin/python bench/bench_engines.py /tmp/corpus        # an existing corpus folder
 """
 from __future__ import annotations
@@ -39,6 +41,7 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "bench"))
 
 import dicomgen  # noqa: E402  (lives in tests/, shared with the test suite)
+import make_corpus  # noqa: E402
 import score_scan  # noqa: E402
 
 from scp_scanner import ocr  # noqa: E402
@@ -134,16 +137,24 @@ def per_case_table(results: list[EngineResult]) -> str:
 
 
 def describe_corpus(folder: Path, truths: list[dicomgen.Truth]) -> tuple[str, str, int | None]:
-    """(a one-line description, the font set, the seed) of a corpus folder."""
+    """(a one-line description, the font set, the seed) of a corpus folder. A corpus drawn at
+    other font sizes than the generator's own (make_corpus.py --sizes) is 'other' whatever
+    its seed, and its sizes are named."""
     styles = folder / dicomgen.STYLES_FILENAME
     seed = json.loads((folder / dicomgen.TRUTH_FILENAME).read_text()).get("seed")
     fonts = "classic (DejaVu Sans/Mono)"
+    sizes = dicomgen.VARIED_SIZES
     if styles.exists():
-        fonts = json.loads(styles.read_text()).get("fonts", "?")
+        drawn = json.loads(styles.read_text())
+        fonts = drawn.get("fonts", "?")
+        sizes = tuple(drawn.get("sizes", sizes))
     images = sum(len(t.images) for t in truths)
     style = "varied" if any(t.case.startswith("v_") for t in truths) else "classic"
     kind = corpus_kind(fonts, seed, style)
-    return (f"seed {seed}, fonts {fonts} ({kind}), {len(truths)} files, {images} images",
+    other_sizes = ""
+    if sizes != dicomgen.VARIED_SIZES:
+        kind, other_sizes = "other", f" at {sizes[0]}-{sizes[1]} px"
+    return (f"seed {seed}, fonts {fonts}{other_sizes} ({kind}), {len(truths)} files, {images} images",
             fonts, seed)
 
 
@@ -166,13 +177,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="font set of a new corpus (default heldout)")
     parser.add_argument("--style", choices=("varied", "classic"), default="varied",
                         help="varied (many fonts; default) or the classic unit-test cases")
+    parser.add_argument("--sizes", type=make_corpus.font_sizes, default=None, metavar="LOW-HIGH",
+                        help="font sizes of a new varied corpus, px (default "
+                             f"{dicomgen.VARIED_SIZES[0]}-{dicomgen.VARIED_SIZES[1]})")
     parser.add_argument("--pii", default="spacy", help="PII engine (default spacy)")
     parser.add_argument("--cmd", default=DEFAULT_CMD,
                         help="scanner command template, placeholders {files} {out} {ocr} {pii} "
                              "(default: this Python's `-m scp_scanner scan ... --rects`)")
     parser.add_argument("--per-case", action="store_true", help="also a per-case table")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per engine run")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.sizes is not None and args.style != "varied":
+        parser.error("--sizes needs --style varied")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -184,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             if args.style == "varied":
                 dicomgen.make_varied_corpus(folder, count=args.count, seed=args.seed,
-                                            fonts=args.fonts)
+                                            fonts=args.fonts, sizes=args.sizes or dicomgen.VARIED_SIZES)
             else:
                 dicomgen.make_corpus(folder, count=args.count, seed=args.seed)
             print(f"wrote the corpus to {folder} in {time.perf_counter() - started:.1f} s",

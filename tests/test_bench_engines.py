@@ -27,6 +27,18 @@ def test_seed_policy_names_tuning_and_held_out_runs(bench):
     assert bench.corpus_kind("heldout", 3) == "other"
 
 
+def test_a_corpus_at_other_font_sizes_is_named_so_and_is_no_held_out_run(bench, tmp_path, capsys):
+    folder = tmp_path / "big"
+    assert bench.main([str(folder), "--engines", "nosuch", "--seed", "131", "--count", "2",
+                       "--fonts", "heldout", "--sizes", "26-40"]) == 1    # no engine ran
+    styles = json.loads((folder / dicomgen.STYLES_FILENAME).read_text())
+    assert styles["sizes"] == [26, 40] and all(26 <= s["size"] <= 40 for s in styles["files"].values())
+    assert "seed 131, fonts heldout at 26-40 px (other), 2 files" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--style", "classic", "--sizes", "9-12"])
+    assert "--sizes needs --style varied" in capsys.readouterr().err
+
+
 def test_runs_tesseract_on_a_new_corpus_and_skips_an_unknown_engine(bench, tmp_path, capsys):
     folder = tmp_path / "corpus"
     assert bench.main([str(folder), "--engines", "tesseract,nosuch", "--seed", "41",
