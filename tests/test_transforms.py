@@ -252,6 +252,53 @@ class TestColour:
         assert pixels.dtype == np.uint8 and pixels.shape == (2, 2, 3)
         assert pixels.tolist() == [[[0, 0, 0], [255, 0, 0]], [[0, 255, 0], [255, 255, 255]]]
 
+    @pytest.mark.parametrize("first_map, bits", [(0, 8), (5, 8), (-3, 16), (100, 16)])
+    def test_palette_table_maps_as_pydicom_does(self, first_map, bits):
+        """The table built once per instance gives apply_color_lut's answer for every index,
+        below the first mapped value and past the LUT's end included (hand-made 8-bit LUT of
+        200 entries)."""
+        from pydicom.pixels import apply_color_lut
+
+        ds = Dataset()
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        rng = np.random.default_rng(first_map + bits)
+        for colour in ("Red", "Green", "Blue"):
+            setattr(ds, f"{colour}PaletteColorLookupTableDescriptor", [200, first_map, 8])
+            setattr(ds, f"{colour}PaletteColorLookupTableData",
+                    rng.integers(0, 256, 200, dtype=np.uint8).tobytes())
+        layout = PixelLayout("PixelData", pydicom.uid.UID(ExplicitVRLittleEndian), 1, 1, 1, 1,
+                             bits, bits, False, "PALETTE COLOR")
+        display = Display(layout)
+        dtype = np.uint8 if bits == 8 else np.uint16
+        indices = rng.integers(0, 1 << bits, (40, 50), dtype=dtype)
+        indices[0, :6] = [0, 1, 199, 200, 201, (1 << bits) - 1]
+        assert np.array_equal(display.palette_colours(indices, ds), apply_color_lut(indices, ds))
+        table = display._tables[indices.dtype]
+        assert np.array_equal(display.palette_colours(indices[::-1], ds), apply_color_lut(indices[::-1], ds))
+        assert display._tables[indices.dtype] is table      # built once for the instance
+
+    @pytest.mark.parametrize("name", ["gdcm-US-ALOKA-16.dcm", "OBXXXX1A.dcm", "examples_palette.dcm"])
+    def test_real_palette_frames_render_as_pydicom_maps_them(self, name):
+        """Real palette files (a 16-bit segmented LUT, 8-bit LUTs): frames rendered through the
+        instance's table are the bytes of pydicom's LUT applied to each frame."""
+        from pydicom.data import get_testdata_file
+        from pydicom.pixels import apply_color_lut
+
+        from scp_scanner.dicom import read_dataset
+        from scp_scanner.dicom.instance import iter_images
+        from scp_scanner.dicom.reading import pixel_layout
+
+        path = get_testdata_file(name, download=False)
+        if path is None:
+            pytest.skip("pydicom-data is not installed (make test installs it)")
+        ds = read_dataset(path)
+        frames = [image.pixels for image in iter_images(ds, overlays=False)]
+        layout = pixel_layout(ds)
+        indices = keep_stored_bits(ds.pixel_array, layout.bits_stored, False)
+        assert len(frames) == 1
+        assert np.array_equal(frames[0], lut_output_to_uint8(apply_color_lut(indices, ds)))
+
 
 @pytest.mark.parametrize("bits", [8, 16, 32])
 def test_unsigned_full_range_windows_to_full_output(bits):
