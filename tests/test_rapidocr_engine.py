@@ -458,6 +458,9 @@ def test_mend_uses_the_shared_fixups_and_restores_dropped_spaces():
     assert mend("Se:3 1m:45") == "Se:3 Im:45"          # the I read as a one (sans faces)
     assert mend("1m 45 21m:30") == "1m 45 21m:30"      # a one before m elsewhere stays
     assert mend("T1 kVp 120 AC38610246") == "T1 kVp 120 AC38610246"
+    # A day read with a look-alike and a misread month: the month is mended once the day is one.
+    assert mend("I1-0ct-2025 11:38:40") == "11-Oct-2025 11:38:40"
+    assert mend("DOB O3-Dee-1947") == "DOB 03-Dec-1947"
 
 
 @pytest.mark.parametrize("read, mended", [

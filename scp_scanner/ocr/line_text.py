@@ -112,7 +112,8 @@ def mend(text: str) -> str:
     numbers become digits. PP-OCR's own: accents folded (the recogniser's alphabet is
     multilingual: "Straçathro"), dropped spaces put back, digits inside capitals, a month's
     name in a date (fixups.month_names), a space read beside a name's '^', a space read
-    inside a date's year (join_split_years)."""
+    inside a date's year (join_split_years). A month's name is mended once more after the
+    digit look-alikes: a day read with one (`I1-0ct-2025`) is no date's day until then."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(base_letter(ch) for ch in text if not unicodedata.combining(ch))
     text = _LABEL_THEN_NUMBER.sub(": ", text)
@@ -126,7 +127,7 @@ def mend(text: str) -> str:
         if match and not word.endswith(tuple(CARET_LOOKALIKES)):
             word = f"{match[1]}^{match[2]}"
         words.append(letters_for_digits(fix_digit_lookalikes(word)))
-    return " ".join(words)
+    return month_names(" ".join(words))
 
 
 def ink_of(crop: np.ndarray) -> np.ndarray:
