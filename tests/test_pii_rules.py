@@ -160,6 +160,8 @@ def test_given_names_catch_capitalised_names_ner_misses():
     assert [h.text for h in find_given_names("SARAH WHITTAKER 12")] == ["SARAH"]
     assert [h.text for h in find_given_names("SMITH JOHN")] == ["JOHN"]
     assert find_given_names("MARKER PORTABLE CHEST Mayo") == []
+    assert [h.text for h in find_given_names("Sara Khan")] == ["Sara"]
+    assert find_given_names("5 sara W:400") == []      # small letters: a misread, not a name
 
 
 def test_titled_names():

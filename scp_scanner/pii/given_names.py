@@ -6,7 +6,8 @@ A curated list (English-speaking countries' most frequent given names plus commo
 from South Asian, Hispanic, Chinese, Arabic and African naming traditions seen in UK and
 US hospitals), four letters or more, leaving out every name that is also an English or
 medical word (Mark, Will, May, June, Grace, Rose, Dawn, Faith, Frank, Bill, Chase...) so an
-annotation never matches. A match flags the text with reason "given-name".
+annotation never matches. A match written with a capital (`SARAH`, `Sarah`; rules.find_given_names)
+flags the text with reason "given-name".
 """
 from __future__ import annotations
 
