@@ -62,6 +62,8 @@ SAFE_ANNOTATIONS += [
     "LEFT KNEE 2 VIEWS", "R LAT DECUB", "EI 350", "DAP 1.2 dGycm2", "Frame 12 of 120",
     "Protocol: Routine Brain", "Dist 2.3 cm", "PI 1.2 RI 0.7", "L4-L5", "C5/6", "L4 5MM",
     "Adult Echo TIS0.4 MI 1.4", "Asc Ao Diam 3.3 cm", "Gen OB C5-1 Cist",
+    # a document's or device's own date (pydicom's SMPTE test pattern files, mlut_18.dcm)
+    "SMPTE TEST PATTERN Rev. 3/1/91", "Software Version 2/14/2003",
 ]
 
 
@@ -242,3 +244,11 @@ def test_only_person_org_loc_entities_count(ner):
     text = "Scottish Tuesday 120"
     assert {e.label for e in ner.entities(text)} == {"NORP", "DATE", "CARDINAL"}
     assert not judge(boxes(*text.split()), NO_HEADER, ner).sensitive
+
+
+def test_a_labelled_revision_date_is_the_patients_when_the_header_holds_it(ner):
+    """A revision label before a date leaves it alone only while it is no date of the
+    instance's: the header's study date stays identifying whatever stands before it."""
+    info = InstanceInfo(filename="z.dcm", identifiers=(("StudyDate", "19910301"),))
+    assert judge(boxes("Rev. 3/1/91"), info, ner).sensitive
+    assert judge(boxes("Ver R6 03/04/2021"), NO_HEADER, ner).sensitive     # the label is not the date's

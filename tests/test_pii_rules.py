@@ -309,3 +309,16 @@ def test_header_values_follow_the_rule_parameters():
     strict = RuleParams(min_id=8)
     found = rules_of(find_header_values(text, IDENTIFIERS, strict))
     assert "header:AccessionNumber" not in found and "header:PatientID" in found
+
+
+@pytest.mark.parametrize("text, dates", [
+    ("SMPTE TEST PATTERN Rev. 3/1/91 Copyright", []),
+    ("Version 2/14/2003", []),
+    ("(c) 12/05/2004", []),
+    ("Rev: 12-May-2020", []),
+    ("DOB 3/1/91", ["3/1/91"]),
+    ("Reviewed 03/04/2021", ["03/04/2021"]),          # no label: a word that starts like one
+    ("Ver R6 03/04/2021 10:22", ["03/04/2021"]),      # the label stands before something else
+])
+def test_a_date_labelled_as_a_revision_version_or_copyright_is_no_persons(text, dates):
+    assert [h.text for h in find_all(text) if h.rule == "date"] == dates

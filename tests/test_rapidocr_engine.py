@@ -1505,3 +1505,22 @@ def test_an_nhs_number_written_3_3_4_gets_its_spaces_back_where_the_ink_shows_th
     assert line_text.label_spaces_from_ink(digits, xs, crop)[0] == digits
     crop, xs = bars([1, 1, 1, 1, 1, 1, 3, 1, 1, 3, 2, 1, 1])
     assert line_text.label_spaces_from_ink(digits, xs, crop)[0] == "CHI 260 703 1184"
+
+
+def test_a_real_test_patterns_revision_date_is_read_and_left_alone(engine):
+    """pydicom's SMPTE test pattern (mlut_18.dcm): its caption `SMPTE TEST PATTERN Rev. 3/1/91`
+    is read, date and all, and judged to identify nobody: a date right after a revision,
+    version or copyright label is the document's own (pii/rules.py)."""
+    from pydicom.data import get_testdata_file
+
+    from scp_scanner.dicom import instance_info
+    from scp_scanner.pii.judge import judge
+    from scp_scanner.pii.spacy_engine import SpacyEngine
+
+    path = get_testdata_file("mlut_18.dcm")
+    image = images_of(path)[0]
+    boxes = engine.read(image)
+    text = " ".join(box.text for box in boxes)
+    assert "Rev. 3/1/91" in text, text
+    verdict = judge(boxes, instance_info(read_dataset(path), path), SpacyEngine())
+    assert not verdict.sensitive, verdict.reasons

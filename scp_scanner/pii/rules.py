@@ -526,6 +526,14 @@ def find_header_values(text: str, identifiers: tuple[tuple[str, str], ...],
 
 # --------------------------------------------------------------------------- all rules
 
+# A date labelled as a document's or a device's own (`SMPTE TEST PATTERN Rev. 3/1/91`,
+# `Version 2/14/2003`, `© 12/2004`): its revision, version or copyright date, no person's.
+# The label must stand right before the date; a date the instance's header holds is the
+# patient's or the study's whatever stands before it.
+_DOCUMENT_DATE_LABEL = re.compile(r"(?:(?<![A-Za-z])(?:rev|revision|ver|version)\.?|©|\(c\)|copyright)\s*[:#]?\s*$",
+                                  re.IGNORECASE)
+
+
 def find_all(text: str, identifiers: tuple[tuple[str, str], ...] = (),
              params: RuleParams = RULES) -> list[Hit]:
     """Every rule hit in text, most specific reason first for a span (header > date > id)."""
@@ -539,6 +547,8 @@ def find_all(text: str, identifiers: tuple[tuple[str, str], ...] = (),
                    for y, m, d in found.readings):
                 rule = f"header:{keyword}"
                 break
+        if rule == "date" and _DOCUMENT_DATE_LABEL.search(text[:found.start]):
+            continue
         hits.append(Hit(found.start, found.end, rule, found.text))
     hits.extend(find_identifiers(text))
     hits.extend(find_dicom_names(text))
