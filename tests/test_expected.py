@@ -265,6 +265,17 @@ def test_a_code_with_digits_read_as_marks_is_weighed_as_the_header_id():
     assert read(line, {}, expected_words(header), sure=0.9999) == line        # sure of its marks
 
 
+def test_a_date_without_separators_with_a_digit_read_as_a_mark_is_weighed_as_the_header_date():
+    """`2@201124` for a StudyDate 20201124 written without separators (held-out varied 659,
+    an interlaced frame): `@` is a 0 read as a mark, as in dates, so the span is still a
+    code of eight characters, weighed against the header's dates written so."""
+    header = HEADER + (("StudyDate", "20201124"),)
+    line = "2@201124 11:35:38"
+    assert read(line, {1: ("0", 0.3)}, expected_words(header)) == "20201124 11:35:38"
+    assert read(line, {1: ("0", 0.3)}, NOTHING_EXPECTED) == line
+    assert read(line, {}, expected_words(header), sure=0.9999) == line     # sure of its mark
+
+
 def test_a_date_run_together_with_its_months_name_is_weighed_as_the_header_date():
     """`02Avg2016` for 07-Aug-2016 (extra-font classic 302, 10 px Open Sans condensed light
     italic): both separators lost, so no date span held it; as a code it was weighed

@@ -149,9 +149,11 @@ _LOST_MARK_DATE_SPAN = re.compile(_TEN_PLACES.format(
 # (`_lost_marks_date_readings`).
 _LOST_MARKS_DATE_SPAN = re.compile(_TEN_PLACES.format(
     date=r"\d\d{c}\d\d{c}\d{{4}}|\d{{4}}{c}\d\d{c}\d\d".format(c=_DATE_CHARACTER)))
-# A code holds letters and digits, a digit among them; `%` and `$` too, a small face's digit
-# read as a mark as in dates (`ID: 211$95$5` for 21180583).
-_CODE_SPAN = re.compile(r"(?<![A-Za-z0-9%%$])(?=[A-Za-z%%$]*\d)[A-Za-z0-9%%$]{%d,}(?![A-Za-z0-9%%$])" % (MIN_CODE - LENGTH_SLACK))
+# A code holds letters and digits, a digit among them; and the marks a small face's digit
+# is read as in dates (_DATE_CHARACTER: `ID: 211$95$5` for 21180583, `2@201124` for a
+# StudyDate 20201124 written without separators).
+_CODE_CHARACTER = r"A-Za-z0-9%$@\]|)>"
+_CODE_SPAN = re.compile(r"(?<![{c}])(?=[{c}]*\d)[{c}]{{{n},}}(?![{c}])".format(c=_CODE_CHARACTER, n=MIN_CODE - LENGTH_SLACK))
 # A code with a blank read inside it (`AC 13692239`, `CT2 5273280`).
 # This and the spans of two or three words below are found overlapping (each pair or three
 # of neighbouring words), as their group 1.
