@@ -276,6 +276,20 @@ def test_a_date_without_separators_with_a_digit_read_as_a_mark_is_weighed_as_the
     assert read(line, {}, expected_words(header), sure=0.9999) == line     # sure of its mark
 
 
+def test_a_date_without_separators_that_lost_a_digit_is_weighed_as_the_header_date():
+    """`DOB 1930601` for a PatientBirthDate 19830601 (held-out varied 647, an interlaced
+    frame): seven digits are no date of eight, but a digit lost, as a code's length may be
+    off by one or two; weighed against the header's dates written without separators. A
+    span of seven with two letters in it is no such date."""
+    header = HEADER + (("PatientBirthDate", "19830601"),)
+    line = "DOB 1930601"
+    assert read(line, {5: ("9", 0.3)}, expected_words(header), lost=(5, "8")) == "DOB 19830601"
+    assert read(line, {5: ("9", 0.3)}, NOTHING_EXPECTED, lost=(5, "8")) == line
+    assert read(line, {}, expected_words(header), sure=0.9999) == line          # sure of it
+    assert "19830601" not in [r for _, _, rs in expected_spans("Ref AB30601", expected_words(header))
+                              for r, *_ in rs]
+
+
 def test_a_date_run_together_with_its_months_name_is_weighed_as_the_header_date():
     """`02Avg2016` for 07-Aug-2016 (extra-font classic 302, 10 px Open Sans condensed light
     italic): both separators lost, so no date span held it; as a code it was weighed
