@@ -355,6 +355,27 @@ def test_a_labelled_number_spaced_neither_3_3_4_nor_at_all_is_read_in_one_of_its
         assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == line
 
 
+def test_a_full_stop_read_in_a_labelled_numbers_blank_is_read_as_the_blank():
+    """'NHS 855.100 1264' (extra varied 457) and 'NHS 959.9812948' (extra varied 437): a
+    small face's blank read as a full stop beside a speck of JPEG. Where the output holds a
+    trace of a space there, the number is read in one of its two spacings; a full stop the
+    recogniser was sure of stays as read; with a check digit that fails, the valid numbers
+    one digit away are weighed, in both spacings."""
+    from scp_scanner.ocr.fields import mend_fields
+
+    line = "NHS 855.100 1264"
+    probs = greedy_steps(line, {7: (" ", 0.3)})
+    assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == "NHS 855 100 1264"
+    probs = greedy_steps(line, sure=0.99999)
+    assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == line
+    line = "NHS 959.9812948"
+    probs = greedy_steps(line, {7: (" ", 0.3)})
+    assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == "NHS 959 981 2948"
+    line = "NHS 855.100 1265"                       # 1264 is valid; its last digit in doubt
+    probs = greedy_steps(line, {7: (" ", 0.3), 15: ("4", 0.3)})
+    assert mend_fields(line, steps_of(probs), probs, INDEX)[0] == "NHS 855 100 1264"
+
+
 def test_a_numeric_date_gets_one_separator_in_both_places():
     from scp_scanner.ocr.fields import mend_fields
 

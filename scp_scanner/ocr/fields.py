@@ -21,7 +21,8 @@ engine run with `lexicon=False`.
 
 Three more forms are of the same kind:
 - an NHS or CHI number is spaced 3-3-4 or not at all: `710178 3627` is not of the form, and
-  is read again as the likelier of `710 178 3627` and `7101783627`;
+  is read again as the likelier of `710 178 3627` and `7101783627`; so is one with a full
+  stop or comma read in a blank's place (`855.100 1264`);
 - a numeric date keeps one separator: `13 02.2020`, `0907/2018` and `05.101935` are read
   again as the likeliest of the date with that separator in both places (`13.02.2020`);
 - a DICOM person name is `FAMILY^GIVEN`. The recogniser's alphabet barely knows the caret
@@ -77,7 +78,10 @@ _START = rf"(?:(?<![\w.:/-])|{AFTER_LABEL_COLON})"
 # a letter's place too: `21-]an-2024`, `08-jµl-2024`), separator, year.
 _DATE = re.compile(_START + r"(\d{1,2})(-)((?=[A-Za-z0-9|\[\]µ]*[A-Za-z])[A-Za-z0-9|\[\]µ]{2,4})(-?)((?:19|20)\d{2})(?!\d)")
 # NHS / CHI, an optional "No" or "Number", an optional ':' or '#', the 10 digits.
-_LABELLED_NUMBER = re.compile(r"\b(?:NHS|CHI)(?: ?(?:No|Number)\.?)? ?[:#]? ?(\d{3} ?\d{3} ?\d{4}|\d{10})(?!\d)")
+# Between its groups a blank, or a full stop or comma read in a blank's place (`NHS
+# 855.100 1264`, `959.9812948`: a small face's blank beside a speck of JPEG).
+_LABELLED_NUMBER = re.compile(r"\b(?:NHS|CHI)(?: ?(?:No|Number)\.?)? ?[:#]? ?(\d{3}[ .,]?\d{3}[ .,]?\d{4}|\d{10})(?!\d)")
+_NUMBER_MARKS = re.compile(r"[ .,]")
 # The two spacings of such a number.
 _SPACED_334 = re.compile(r"\d{3} \d{3} \d{4}|\d{10}")
 # A numeric date, day first (13.02.2020) or year first (2020-02-13), each separator one of
@@ -113,6 +117,11 @@ _MONTHS = {month.lower() for month in MONTH_ABBREVIATIONS} | {"june", "july", "s
 # into a demo system without its check digit): a greedy reading that the recogniser was sure
 # of (the best reading of the form under 1/10,000 as likely) is kept.
 UNFORMED = 1e-4
+
+
+def _spacings(digits: str) -> list[str]:
+    """A 10-digit number in its two forms: spaced 3-3-4, and in one run."""
+    return [f"{digits[:3]} {digits[3:6]} {digits[6:]}", digits]
 
 
 def _check_digit_fixes(number: str) -> list[str]:
@@ -246,12 +255,15 @@ def _fields(text: str) -> list[tuple[int, int, list[str]]]:
                                           lambda day: 1 <= int(day) <= 31)))
     for match in _LABELLED_NUMBER.finditer(text):
         number = match[1]
-        if not mod11_ok(number.replace(" ", "")):
-            found.append((match.start(1), match.end(1), _check_digit_fixes(number)))
+        digits = _NUMBER_MARKS.sub("", number)
+        if not mod11_ok(digits):
+            if "." in number or "," in number:      # each valid number near it, in both spacings
+                found.append((match.start(1), match.end(1),
+                              [written for fixed in _check_digit_fixes(digits) for written in _spacings(fixed)]))
+            else:
+                found.append((match.start(1), match.end(1), _check_digit_fixes(number)))
         elif not _SPACED_334.fullmatch(number):
-            digits = number.replace(" ", "")
-            found.append((match.start(1), match.end(1),
-                          [f"{digits[:3]} {digits[3:6]} {digits[6:]}", digits]))
+            found.append((match.start(1), match.end(1), _spacings(digits)))
     for match in _NUMERIC_DATE.finditer(text):
         day_first = bool(match[1])
         parts = match.groups()[:5] if day_first else match.groups()[5:]

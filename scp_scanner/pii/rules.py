@@ -530,8 +530,8 @@ def find_header_values(text: str, identifiers: tuple[tuple[str, str], ...],
 # `Version 2/14/2003`, `© 12/2004`): its revision, version or copyright date, no person's.
 # The label must stand right before the date; a date the instance's header holds is the
 # patient's or the study's whatever stands before it.
-_DOCUMENT_DATE_LABEL = re.compile(r"(?:(?<![A-Za-z])(?:rev|revision|ver|version)\.?|©|\(c\)|copyright)\s*[:#]?\s*$",
-                                  re.IGNORECASE)
+_DOCUMENT_DATE_LABEL = re.compile(
+    r"(?:(?<![A-Za-z])(?:rev|revision|ver|version)\.?|©|\(c\)|copyright)\s*[:#]?\s*$", re.IGNORECASE)
 
 
 def find_all(text: str, identifiers: tuple[tuple[str, str], ...] = (),
