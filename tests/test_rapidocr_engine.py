@@ -1524,29 +1524,3 @@ def test_a_real_test_patterns_revision_date_is_read_and_left_alone(engine):
     assert "Rev. 3/1/91" in text, text
     verdict = judge(boxes, instance_info(read_dataset(path), path), SpacyEngine())
     assert not verdict.sensitive, verdict.reasons
-
-
-def test_small_text_beside_larger_ink_keeps_the_detector_at_its_own_size(engine, tmp_path):
-    """Held-out varied 709's grey JPEG screen: 7 px FreeSans Bold Oblique (a 5 px cap height)
-    in its corner, while the only line of annotation size its ink showed was a 19 px blob of
-    anatomy. The detector's input was reduced for that line (0.63), the small text vanished,
-    and a PII image went unflagged. Rows of three or more glyphs smaller than annotation size
-    now keep the detector at the image's own size; an image of large text alone is still
-    read reduced."""
-    path = tmp_path / "small.dcm"
-    style = dicomgen.build_varied_case("v_sc_grey_jpeg", path, 1954825192, "heldout")[1]
-    assert (style["face"], style["size"]) == ("FreeSansBoldOblique.ttf", 7)
-    image = images_of(path)[0]
-    view = rapidocr_engine.view_of(image)
-    assert rapidocr_engine.smallest_text(image) > rapidocr_engine.DET_TEXT_HEIGHT
-    assert rapidocr_engine.smaller_glyph_rows(image)
-    assert rapidocr_engine.detection_scale(image, view) == 1.0
-    text = " ".join(box.text for box in engine.read(image))
-    assert "GRAHAM DUNCAN" in text and "1706771371" in text, text
-
-    crop, _ = rendered_line("SMITH JOHN 12/03/1961", 40)
-    large = np.zeros((512, 512, 3), np.uint8)
-    large[20:20 + crop.shape[0], 10:10 + min(crop.shape[1], 500)] = crop[:, :500]
-    image = Image(large[:, :, ::-1].copy(), 0, -1, SOURCE_FRAME, None)
-    assert not rapidocr_engine.smaller_glyph_rows(image)
-    assert rapidocr_engine.detection_scale(image, rapidocr_engine.view_of(image)) < 0.95
