@@ -22,6 +22,7 @@ from scp_scanner.dicom import iter_images, read_dataset
 from scp_scanner.model import SOURCE_FRAME, Image, TextBox
 from scp_scanner.ocr.labels import dob_by_shape
 from scp_scanner.ocr.line_text import mend
+from scp_scanner.ocr.prepare import PREPARE, inks, regions_of
 from scp_scanner.ocr.rapidocr_engine import (DETECTOR_FILE, RECOGNISER_FILE, Rect, RapidOcrEngine,
                                              choose_providers, dedupe, pieces)
 from scp_scanner.registry import EngineError
@@ -1524,3 +1525,40 @@ def test_a_real_test_patterns_revision_date_is_read_and_left_alone(engine):
     assert "Rev. 3/1/91" in text, text
     verdict = judge(boxes, instance_info(read_dataset(path), path), SpacyEngine())
     assert not verdict.sensitive, verdict.reasons
+
+
+def test_small_text_beside_larger_ink_keeps_the_detector_at_its_own_size(engine, tmp_path):
+    """Held-out varied 709's grey JPEG screen: 7 px FreeSans Bold Oblique (a 5 px cap height)
+    in its corner, while the only line of annotation size its ink showed was a 19 px blob of
+    anatomy. The detector's input was reduced for that line (0.63), the small text vanished,
+    and a PII image went unflagged. Rows of five or more glyphs smaller than annotation size
+    now keep the detector at the image's own size; an image of large text alone is still
+    read reduced."""
+    path = tmp_path / "small.dcm"
+    style = dicomgen.build_varied_case("v_sc_grey_jpeg", path, 1954825192, "heldout")[1]
+    assert (style["face"], style["size"]) == ("FreeSansBoldOblique.ttf", 7)
+    image = images_of(path)[0]
+    view = rapidocr_engine.view_of(image)
+    assert rapidocr_engine.smallest_text(image) > rapidocr_engine.DET_TEXT_HEIGHT
+    assert rapidocr_engine.smaller_glyph_rows(image)
+    assert rapidocr_engine.detection_scale(image, view) == 1.0
+    text = " ".join(box.text for box in engine.read(image))
+    assert "GRAHAM DUNCAN" in text and "1706771371" in text, text
+
+    crop, _ = rendered_line("SMITH JOHN 12/03/1961", 40)
+    large = np.zeros((512, 512, 3), np.uint8)
+    large[20:20 + crop.shape[0], 10:10 + min(crop.shape[1], 500)] = crop[:, :500]
+    image = Image(large[:, :, ::-1].copy(), 0, -1, SOURCE_FRAME, None)
+    assert not rapidocr_engine.smaller_glyph_rows(image)
+    assert rapidocr_engine.detection_scale(image, rapidocr_engine.view_of(image)) < 0.95
+
+    # A cine's speckle: on the generator's RGB cine one frame's sector lines up two rows of
+    # three small blobs each; those are not taken for small text (the scale would flip).
+    cine = tmp_path / "cine.dcm"
+    dicomgen.build_us_cine(cine, 7, n_frames=3, grey=False, hold=2)
+    frames = images_of(cine)
+    speckled = [f for f in frames if any(
+        r.glyphs >= 3 and r.single_line and r.glyph_height < PREPARE.min_text_line_height
+        for ink in inks(f) for r in regions_of(ink) or [])]
+    assert speckled
+    assert not any(rapidocr_engine.smaller_glyph_rows(f) for f in frames)

@@ -452,11 +452,27 @@ def small_ink_lines(image: Image, view: View) -> list[Region]:
     return [r for r in text_lines(image) or [] if r.glyph_height * view.scale < DET_TEXT_HEIGHT]
 
 
+SMALL_ROW_GLYPHS = 5
+
+
+def smaller_glyph_rows(image: Image) -> bool:
+    """Whether the image's ink shows a row of SMALL_ROW_GLYPHS or more glyphs, on one line,
+    smaller than annotation size (prepare.Region.text_like's least height): text of a 7 px
+    face (a 5 px cap height) is such a row, and a detector's input reduced for larger text
+    loses it. Five, not text_like's three: a name, a date or an ID runs to six characters or
+    more, while a cine's speckle lines up three blobs of one height now and then (two such
+    rows on one frame of the generator's RGB cine, none on the next), and the scale decided
+    here would flip from frame to frame, so each further frame is detected afresh."""
+    return any(r.glyphs >= SMALL_ROW_GLYPHS and r.single_line and r.glyph_height < PREPARE.min_text_line_height
+               for ink in inks(image) for r in regions_of(ink) or [])
+
+
 def detection_scale(image: Image, view: View) -> float:
     """How much the detector's input may be reduced: so that the smallest text the ink shows
-    stays DET_TEXT_HEIGHT px high (never below MIN_DET_SCALE; 1 when the size is unknown)."""
+    stays DET_TEXT_HEIGHT px high (never below MIN_DET_SCALE; 1 when the size is unknown, or
+    when rows of glyphs smaller than annotation size may be text: smaller_glyph_rows)."""
     smallest = smallest_text(image)
-    if smallest is None:
+    if smallest is None or smallest * view.scale <= DET_TEXT_HEIGHT / 0.95 or smaller_glyph_rows(image):
         return 1.0
     return float(min(1.0, max(MIN_DET_SCALE, DET_TEXT_HEIGHT / (smallest * view.scale))))
 
