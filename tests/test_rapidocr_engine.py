@@ -1562,3 +1562,27 @@ def test_small_text_beside_larger_ink_keeps_the_detector_at_its_own_size(engine,
         for ink in inks(f) for r in regions_of(ink) or [])]
     assert speckled
     assert not any(rapidocr_engine.smaller_glyph_rows(f) for f in frames)
+
+
+def test_a_narrow_block_of_coloured_lines_over_speckle_is_cut_into_its_lines(tmp_path):
+    """Held-out varied 733's colour ultrasound: four short magenta lines (name, NHS number,
+    DOB, accession) in a 10 px bitmap face, 12 px apart over speckle at JPEG 49. JPEG's
+    colour bleeding joined them into one cluster 48 px high and 73 px wide: not taller than a
+    line may be, but narrower than a line is long, so it was dropped whole, and the detector
+    (which saw the four lines over speckle as one box it could not read) left them with no
+    rectangle at all: nothing for the redactor to cover. A cluster not of one line's shape is
+    now cut into its stacked lines like a taller one, and each line gets a box."""
+    from scp_scanner.ocr.colour_text import colour_lines
+
+    path = tmp_path / "us.dcm"
+    truth, style = dicomgen.build_varied_case("v_us_colour", path, 3526797876, "heldout")
+    assert (style["face"], style["size"], style["jpeg_quality"]) == ("clR5x10.pcf.gz", 10, 49)
+    (image,) = images_of(path)
+    block = [w for w in truth.images[0].words if w.left < 100 and w.top < 100]
+    middles = sorted({(w.top + w.bottom) // 2 for w in block})
+    assert len(middles) == 4
+    clusters = [c for c in colour_lines(image, []) if c[1] < 100 and c[0] < 100]
+    assert len(clusters) == 4 and all(top <= m < bottom for (top, _, bottom, _), m in zip(clusters, middles))
+    boxes = RapidOcrEngine(model_cache=False).read(image)
+    for m in middles:
+        assert any(b.left < 40 and b.top <= m < b.bottom for b in boxes), (m, boxes)

@@ -77,7 +77,9 @@ MIN_ASPECT = 2
 UNREAD_MIN_ASPECT = 3
 # A cluster taller than MAX_HEIGHT is split into its stacked lines (stacked_bands: 4 lines
 # of 8 px green text 5 px apart over speckle at JPEG 4:2:2, joined into one 55 px cluster by
-# the colour bleeding between them). A band of such a cluster whose box is this share
+# the colour bleeding between them), and so is one spanning less than MIN_ASPECT times its
+# height (4 short magenta lines of a 10 px bitmap face 12 px apart at JPEG 49: one cluster
+# 48 px high, 73 px wide, dropped whole before, and the lines had no box at all). A band of such a cluster whose box is this share
 # coloured or more is a strip of colour, not a line of glyphs: glyphs with their JPEG
 # bleeding fill 37-55% of their band's box on the generator's colour ultrasound, the
 # coloured title bar of pydicom-data's OBXXXX1A.dcm, its grey lines read, 93-98%.
@@ -127,9 +129,13 @@ def colour_lines(image: Image, read: list[TextBox], strength: np.ndarray | None 
         if sizes[number] < MIN_PIXELS or h < MIN_HEIGHT:
             continue
         own = (labels[top:top + h, left:left + w] == number) & (coloured[top:top + h, left:left + w] > 0)
-        # A cluster taller than a line may be lines stacked, joined by JPEG's colour bleeding
-        # between them: each of its line bands is a cluster of its own.
-        bands = [(0, h)] if h <= MAX_HEIGHT else stacked_bands(own.sum(axis=1, dtype=np.int32))
+        # A cluster not of one line's shape (taller than a line, or narrower than
+        # MIN_ASPECT of its height: short lines stacked, a name over an ID over a date) may be
+        # lines stacked, joined by JPEG's colour bleeding between them: each of its line
+        # bands is a cluster of its own.
+        spread = np.flatnonzero(own.any(axis=0))
+        one_line = h <= MAX_HEIGHT and int(spread[-1] - spread[0]) + 1 >= MIN_ASPECT * h
+        bands = [(0, h)] if one_line else stacked_bands(own.sum(axis=1, dtype=np.int32))
         for start, end in bands:
             # The joined cluster reaches up to GAP px beyond its coloured pixels sideways.
             columns = np.flatnonzero(own[start:end].any(axis=0))
