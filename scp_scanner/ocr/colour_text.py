@@ -79,10 +79,11 @@ UNREAD_MIN_ASPECT = 3
 # of 8 px green text 5 px apart over speckle at JPEG 4:2:2, joined into one 55 px cluster by
 # the colour bleeding between them), and so is one spanning less than MIN_ASPECT times its
 # height (4 short magenta lines of a 10 px bitmap face 12 px apart at JPEG 49: one cluster
-# 48 px high, 73 px wide, dropped whole before, and the lines had no box at all). A band of such a cluster whose box is this share
-# coloured or more is a strip of colour, not a line of glyphs: glyphs with their JPEG
-# bleeding fill 37-55% of their band's box on the generator's colour ultrasound, the
-# coloured title bar of pydicom-data's OBXXXX1A.dcm, its grey lines read, 93-98%.
+# 48 px high, 73 px wide, dropped whole before, and the lines had no box at all). A band of
+# such a cluster whose box is this share coloured or more is a strip of colour, not a line
+# of glyphs: glyphs with their JPEG bleeding fill 37-55% of their band's box on the
+# generator's colour ultrasound, the coloured title bar of pydicom-data's OBXXXX1A.dcm, its
+# grey lines read, 93-98%.
 SOLID = 0.75
 # Clusters are joined across gaps of GAP px sideways (letters and words of one line).
 GAP = 6
