@@ -426,23 +426,26 @@ def window_of(region: Region, view: View) -> Rect:
                 min(width, int((region.right + pad) * s) + m), min(height, int((region.bottom + pad) * s) + m))
 
 
-def text_lines(image: Image) -> list[Region] | None:
+def ink_regions(image: Image) -> list[list[Region] | None]:
+    """The regions of each of the image's inks (prepare.regions_of: None for an ink that
+    shows only texture), worked out once for the functions below that take them."""
+    return [regions_of(ink) for ink in inks(image)]
+
+
+def text_lines(image: Image, regions: list[list[Region] | None] | None = None) -> list[Region] | None:
     """The lines of text the image's ink shows (prepare.Region.text_like: 3+ glyphs of
     annotation size in one line; speckle makes single blobs), or None where an ink shows
-    only texture (regions_of): then the text's size is unknown."""
-    lines = []
-    for ink in inks(image):
-        regions = regions_of(ink)
-        if regions is None:
-            return None
-        lines += [r for r in regions if r.text_like]
-    return lines
+    only texture (regions_of): then the text's size is unknown. `regions`: ink_regions'."""
+    per_ink = ink_regions(image) if regions is None else regions
+    if any(found is None for found in per_ink):
+        return None
+    return [r for found in per_ink for r in found if r.text_like]
 
 
-def smallest_text(image: Image) -> int | None:
+def smallest_text(image: Image, regions: list[list[Region] | None] | None = None) -> int | None:
     """The height (original pixels) of the smallest line of text the image's ink shows
     (text_lines), or None when the ink shows none, or only texture."""
-    lines = text_lines(image)
+    lines = text_lines(image, regions)
     return min(r.glyph_height for r in lines) if lines else None
 
 
@@ -455,24 +458,27 @@ def small_ink_lines(image: Image, view: View) -> list[Region]:
 SMALL_ROW_GLYPHS = 5
 
 
-def smaller_glyph_rows(image: Image) -> bool:
+def smaller_glyph_rows(image: Image, regions: list[list[Region] | None] | None = None) -> bool:
     """Whether the image's ink shows a row of SMALL_ROW_GLYPHS or more glyphs, on one line,
     smaller than annotation size (prepare.Region.text_like's least height): text of a 7 px
     face (a 5 px cap height) is such a row, and a detector's input reduced for larger text
     loses it. Five, not text_like's three: a name, a date or an ID runs to six characters or
     more, while a cine's speckle lines up three blobs of one height now and then (two such
     rows on one frame of the generator's RGB cine, none on the next), and the scale decided
-    here would flip from frame to frame, so each further frame is detected afresh."""
+    here would flip from frame to frame, so each further frame is detected afresh.
+    `regions`: ink_regions'."""
+    per_ink = ink_regions(image) if regions is None else regions
     return any(r.glyphs >= SMALL_ROW_GLYPHS and r.single_line and r.glyph_height < PREPARE.min_text_line_height
-               for ink in inks(image) for r in regions_of(ink) or [])
+               for found in per_ink for r in found or [])
 
 
 def detection_scale(image: Image, view: View) -> float:
     """How much the detector's input may be reduced: so that the smallest text the ink shows
     stays DET_TEXT_HEIGHT px high (never below MIN_DET_SCALE; 1 when the size is unknown, or
     when rows of glyphs smaller than annotation size may be text: smaller_glyph_rows)."""
-    smallest = smallest_text(image)
-    if smallest is None or smallest * view.scale <= DET_TEXT_HEIGHT / 0.95 or smaller_glyph_rows(image):
+    regions = ink_regions(image)
+    smallest = smallest_text(image, regions)
+    if smallest is None or smallest * view.scale <= DET_TEXT_HEIGHT / 0.95 or smaller_glyph_rows(image, regions):
         return 1.0
     return float(min(1.0, max(MIN_DET_SCALE, DET_TEXT_HEIGHT / (smallest * view.scale))))
 
