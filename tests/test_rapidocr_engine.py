@@ -1286,6 +1286,48 @@ def test_lone_glyphs_are_alone_of_text_size_and_unread():
     assert rapidocr_engine.lone_glyphs(no_mask, []) == []
 
 
+def _l_shape(pixels: np.ndarray, top: int, left: int, height: int, level: int) -> None:
+    """An `L` of 1 px strokes, height x (height // 2 + 1), drawn at `level`."""
+    pixels[top:top + height, left] = level
+    pixels[top + height - 1, left:left + height // 2 + 1] = level
+
+
+def test_bright_marks_find_a_glyph_at_any_level_brighter_than_around_it():
+    rng = np.random.default_rng(5)
+    grey = rng.integers(140, 170, (120, 160)).astype(np.uint8)       # tissue with grain
+    _l_shape(grey, 50, 150, 6, 210)           # a small marker at 210, not the frame's extreme
+    _l_shape(grey, 50, 20, 6, 180)            # too faint: under MARK_CONTRAST above the grain
+    grey[80:100, 60:90] = 230                 # a bright block: wider than a stroke
+    image = Image(grey, 0, -1, SOURCE_FRAME, None)
+    marks = rapidocr_engine.bright_marks(grey)
+    assert marks[50:56, 150].all() and not marks[50:56, 20].any() and not marks[85:95, 65:85].any()
+    # No text mask: lone_glyphs has nothing; the marker is a lone mark.
+    assert rapidocr_engine.lone_glyphs(image, []) == []
+    assert rapidocr_engine.lone_marks(image, [], []) == [(50, 150, 56, 154)]
+    # Not where a line was read, nor where a glyph of the text mask stands already.
+    assert rapidocr_engine.lone_marks(image, [TextBox("L", 148, 48, 156, 58, 99.0)], []) == []
+    assert rapidocr_engine.lone_marks(image, [], [(49, 149, 57, 155)]) == []
+    # Colour frames have their own text mask (rgb_text_mask); marks are looked for in grey only.
+    colour = Image(np.stack([grey] * 3, axis=2), 0, -1, SOURCE_FRAME, None)
+    assert rapidocr_engine.lone_marks(colour, [], []) == []
+
+
+def test_a_small_marker_below_the_frames_extreme_level_is_read(engine, tmp_path):
+    """Tuning seed 1's third busy CT (make_corpus.py --style varied --fonts tuning --seed 1):
+    its right-hand `L`, 6 px high, is drawn at a level that is not the frame's extreme
+    stored value, so no text mask holds it, and the detector finds no box there; it is read
+    as a bright mark (lone_marks)."""
+    truth = dicomgen.make_varied_corpus(tmp_path, count=3, seed=1, fonts="tuning", cases=["v_ct_busy"])[2]
+    marker = [w for w in truth.images[0].words if w.text == "L"][0]
+    image = next(iter(iter_images(read_dataset(truth.path))))
+    assert image.text_mask is None or not image.text_mask[marker.top:marker.bottom, marker.left:marker.right].any()
+    assert rapidocr_engine.lone_glyphs(image, []) == [] or all(
+        g[1] >= marker.right or g[3] <= marker.left for g in rapidocr_engine.lone_glyphs(image, []))
+    boxes = engine.read(image)
+    assert any(b.text == "L" and b.left <= marker.left and marker.right <= b.right
+               and b.top <= marker.top and marker.bottom <= b.bottom for b in boxes), boxes
+
+
 def test_orientation_marker_that_the_detector_misses_is_read(engine, tmp_path):
     """Tuning seed 3's first busy CT (make_corpus.py --style varied --fonts tuning --seed 3):
     its right-hand 'L' stands alone, 9 px from the edge, and the detector finds no box

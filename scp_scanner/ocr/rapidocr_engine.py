@@ -190,6 +190,14 @@ STILL_JITTER_MIN = 2
 LONE_GLYPH_MARGIN = 0.4
 # More lone glyphs than this in one image are texture, not markers.
 MAX_LONE_GLYPHS = 8
+# A grey frame's bright marks (bright_marks): strokes narrower than MARK_STROKE pixels that
+# stand at least MARK_CONTRAST levels (of 255) above what surrounds them. Both were set
+# before measuring, not tuned: the strokes of glyphs up to 21 px high are 1-3 px wide, and
+# 40 levels is a sixth of the display range. Bright grains of speckle pass too; they are
+# left out as any lone glyph is (not alone, more than MAX_LONE_GLYPHS, or not read as a
+# character at MIN_SINGLE_CHAR_SCORE).
+MARK_STROKE = 5
+MARK_CONTRAST = 40
 
 
 def lone_glyphs(image: Image, boxes: list[TextBox]) -> list[tuple[int, int, int, int]]:
@@ -198,15 +206,46 @@ def lone_glyphs(image: Image, boxes: list[TextBox]) -> list[tuple[int, int, int,
     (PREPARE.min_text_line_height up to 3 times that), no wider than high, no other mark of
     the mask within a glyph height of it, and outside every line read. As (top, left,
     bottom, right); none when there are more than MAX_LONE_GLYPHS (texture)."""
-    mask = image.text_mask
-    if mask is None or image.source != SOURCE_FRAME:
+    if image.text_mask is None or image.source != SOURCE_FRAME:
         return []
+    low = PREPARE.min_text_line_height
+    return _standing_alone(image.text_mask, boxes, low, 3 * low)
+
+
+def lone_marks(image: Image, boxes: list[TextBox], glyphs: list[tuple[int, int, int, int]]
+               ) -> list[tuple[int, int, int, int]]:
+    """On a grey frame, its bright marks (bright_marks) that stand alone as lone_glyphs'
+    do, from PREPARE.min_glyph_height, and that none of `glyphs` overlaps: a marker drawn at
+    a level that is not the extreme one (`L` at 210 over tissue at 155), or too small for
+    lone_glyphs. As lone_glyphs; none when there are more than MAX_LONE_GLYPHS."""
+    if image.source != SOURCE_FRAME or image.pixels.ndim != 2 or image.pixels.dtype != np.uint8:
+        return []
+    marks = _standing_alone(bright_marks(image.pixels), boxes, PREPARE.min_glyph_height,
+                            3 * PREPARE.min_text_line_height)
+    return [m for m in marks
+            if not any(g[0] < m[2] and m[0] < g[2] and g[1] < m[3] and m[1] < g[3] for g in glyphs)]
+
+
+def bright_marks(grey: np.ndarray) -> np.ndarray:
+    """Pixels of a uint8 grey frame at least MARK_CONTRAST levels above its opening by a
+    MARK_STROKE square: what a glyph's strokes (narrower than the square) add to the
+    brightness around them, at whatever level the glyph was drawn."""
+    import cv2
+
+    opened = cv2.morphologyEx(grey, cv2.MORPH_OPEN, np.ones((MARK_STROKE, MARK_STROKE), np.uint8))
+    return cv2.subtract(grey, opened) >= MARK_CONTRAST
+
+
+def _standing_alone(mask: np.ndarray, boxes: list[TextBox], low: int, high: int
+                    ) -> list[tuple[int, int, int, int]]:
+    """Components of the mask from low to high pixels high, no wider than high, with no
+    other mark of the mask within their height and outside every line read; none when
+    there are more than MAX_LONE_GLYPHS."""
     found = component_boxes(mask)
     if not len(found):
         return []
     heights, widths = found[:, 2] - found[:, 0], found[:, 3] - found[:, 1]
-    low = PREPARE.min_text_line_height
-    candidates = np.flatnonzero((heights >= low) & (heights <= 3 * low) & (widths <= heights))
+    candidates = np.flatnonzero((heights >= low) & (heights <= high) & (widths <= heights))
     marks = found[(heights >= 2) | (widths >= 2)]
     out = []
     for k in candidates.tolist():
@@ -1048,13 +1087,19 @@ class RapidOcrEngine:
 
     def _lone_glyphs(self, image: Image, view: View, boxes: list[TextBox]) -> list[TextBox]:
         """Letters standing alone (orientation markers: L, R, A, P, H, F), which the
-        detector, trained on words, does not find: glyphs of the text mask that no line
-        read holds, each recognised alone where it stands (a single character must be read
-        at MIN_SINGLE_CHAR_SCORE)."""
+        detector, trained on words, does not find: glyphs of the text mask (lone_glyphs)
+        and a grey frame's bright marks (lone_marks) that no line read holds, each
+        recognised alone where it stands (a single character must be read at
+        MIN_SINGLE_CHAR_SCORE; a mark only as one character)."""
+        glyphs = lone_glyphs(image, boxes)
+        marks = lone_marks(image, boxes, glyphs)
         rects = [view.rect(top, left, bottom, right, max(2, round(LONE_GLYPH_MARGIN * (bottom - top))),
                            clamp=True)
-                 for top, left, bottom, right in lone_glyphs(image, boxes)]
-        return [b for b in self._line_boxes(image, view, rects) if b is not None]
+                 for top, left, bottom, right in glyphs + marks]
+        read = self._line_boxes(image, view, rects)
+        # A mark is one glyph: a reading of more characters is picture (`88` on a checkerboard).
+        return [b for k, b in enumerate(read) if b is not None
+                and (k < len(glyphs) or sum(ch.isalnum() for ch in b.text) == 1 == len(b.text.strip()))]
 
     def _colour_text(self, image: Image, boxes: list[TextBox]) -> list[TextBox]:
         """Lines of coloured text that no line already read covers (ocr/colour_text.py: a
