@@ -192,10 +192,11 @@ LONE_GLYPH_MARGIN = 0.4
 MAX_LONE_GLYPHS = 8
 # A grey frame's bright marks (bright_marks): strokes narrower than MARK_STROKE pixels that
 # stand at least MARK_CONTRAST levels (of 255) above what surrounds them. Both were set
-# before measuring, not tuned: the strokes of glyphs up to 21 px high are 1-3 px wide, and
-# 40 levels is a sixth of the display range. Bright grains of speckle pass too; they are
-# left out as any lone glyph is (not alone, more than MAX_LONE_GLYPHS, or not read as a
-# character at MIN_SINGLE_CHAR_SCORE).
+# before measuring, not tuned: a regular face's stems are 1-3 px wide up to 21 px high, a
+# bold face's 2-3 px up to 12 px (DejaVu Sans; a bold 21 px stem is 5 px, which the opening
+# keeps: such a marker is left to lone_glyphs), and 40 levels is a sixth of the range.
+# Bright grains of speckle pass too; they are left out as any lone glyph is (not alone, more
+# than MAX_LONE_GLYPHS, or not read as a character at MIN_SINGLE_CHAR_SCORE).
 MARK_STROKE = 5
 MARK_CONTRAST = 40
 
