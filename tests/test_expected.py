@@ -121,6 +121,17 @@ def test_a_names_caret_read_as_a_mark_is_read_as_the_caret(line, rival, mended):
     assert read(line, rival, NOTHING_EXPECTED) == line
 
 
+@pytest.mark.parametrize("line, rival, mended", [
+    # A comma at the caret's place is the name as screens show it, its blank lost (fresh varied
+    # 809's CR: `Robertson,Graham`, written `Robertson^Graham` before): written so.
+    ("Khan,Catriona 1010679252", {}, "Khan, Catriona 1010679252"),
+    ("KHAN,GATRIONA", {5: ("C", 0.3)}, "KHAN, CATRIONA"),
+])
+def test_a_names_comma_with_its_blank_lost_is_written_with_the_blank_not_a_caret(line, rival, mended):
+    assert read(line, rival) == mended
+    assert read(line, rival, NOTHING_EXPECTED) == line
+
+
 def test_a_names_caret_read_as_a_mark_with_a_blank_in_its_given_name_is_read_as_the_caret():
     """`FERGUSON"F FIONA` (held-out varied 251): the caret read as a mark, the given name's
     first letter doubled with a blank after it, both of them doubted."""
@@ -434,6 +445,58 @@ def test_a_date_with_digits_read_as_letters_or_marks_is_read_as_the_header_date(
     assert read(line, rival) == mended
     assert read(line, rival, NOTHING_EXPECTED) == line
     # Sure of its characters, the recogniser's reading stands.
+    assert read(line, sure=0.999) == line
+
+
+@pytest.mark.parametrize("line, rival, mended", [
+    # A letter read as a mark of like shape (fresh varied 787's endoscopy: `Ahmed Pate!` for
+    # Ahmed Patel): the word is weighed with the mark in it.
+    ("Raigmore Hospita!", {16: ("l", 0.3)}, "Raigmore Hospital"),
+    ("Raigmore Hosp|tal", {13: ("i", 0.3)}, "Raigmore Hospital"),
+])
+def test_a_word_with_a_letter_read_as_a_mark_is_read_as_the_header_word(line, rival, mended):
+    assert read(line, rival) == mended
+    assert read(line, rival, NOTHING_EXPECTED) == line
+    assert read(line, sure=0.999) == line
+
+
+def test_a_date_whose_mark_was_read_as_a_blank_is_read_as_the_header_date():
+    # Held-out varied 733's interlaced frame: `DOB 23.02 2003`, the second full stop read as
+    # a blank (the mark its runner-up there).
+    expected = expected_words((("PatientBirthDate", "20030223"),))
+    assert read("DOB 23.02 2003", {9: (".", 0.3)}, expected) == "DOB 23.02.2003"
+    assert read("DOB 23 02.2003", {6: (".", 0.3)}, expected) == "DOB 23.02.2003"
+    assert read("DOB 23.02 2003", {9: (".", 0.3)}, NOTHING_EXPECTED) == "DOB 23.02 2003"
+    assert read("DOB 23.02 2003", expected=expected, sure=0.999) == "DOB 23.02 2003"
+
+
+def test_a_date_whose_day_or_month_lost_its_zero_is_read_as_the_header_date():
+    # Held-out varied 617's MR: `09/6/2024` for 09/06/2024; the zero on the blank step after
+    # the first mark, runner-up. A date pads its day and month alike.
+    expected = expected_words((("StudyDate", "20240609"),))
+    assert read("Date 09/6/2024", expected=expected, lost=(7, "0")) == "Date 09/06/2024"
+    assert read("Date 9/06/2024", expected=expected, lost=(4, "0")) == "Date 09/06/2024"
+    assert read("Date 09/6/2024", expected=NOTHING_EXPECTED, lost=(7, "0")) == "Date 09/6/2024"
+    # Written without zeros, or read with no trace of one: as read.
+    assert read("Date 9/6/2024", expected=expected, lost=(4, "0")) == "Date 9/6/2024"
+    assert read("Date 09/6/2024", expected=expected, sure=0.999) == "Date 09/6/2024"
+
+
+@pytest.mark.parametrize("line, added, mended", [
+    # A digit added to a group, as small faces' strokes are read twice (fresh varied 809's
+    # interlaced frame `83-Rpr-20824` for 03-Apr-2024; 811's `24/083/1558`; 787's palette
+    # cine `89/11/29823`): the added digit doubted, a blank its close second.
+    ("25/12/20177", 10, "25/12/2017"),
+    ("Study 25/12/20817 08:12:07", 14, "Study 25/12/2017 08:12:07"),
+    ("DOB 10/101/1967", 9, "DOB 10/10/1967"),
+    ("DOB 10-Oct-19867", 13, "DOB 10-Oct-1967"),
+    ("DOB 100-Oct-1967", 6, "DOB 10-Oct-1967"),
+    ("DOB 19667-10-10", 7, "DOB 1967-10-10"),
+])
+def test_a_date_with_a_digit_added_to_a_group_is_read_as_the_header_date(line, added, mended):
+    assert read(line, blank_doubted=added) == mended
+    # Not the header's, or read with no doubt: it stays as read.
+    assert read(line, blank_doubted=added, expected=NOTHING_EXPECTED) == line
     assert read(line, sure=0.999) == line
 
 

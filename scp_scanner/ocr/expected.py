@@ -27,7 +27,9 @@ and dates, written in the layout of the span read (day, month and year in the or
 groups allow, its separators or one of `-`, `.`, `/`, a month's name where it has letters;
 a digit may have been read as a letter, `%` or `$`, a blank inside it: `1 6/11/1977`; or
 both separators lost around a month's name: `02Avg2016`; or the blank before its time:
-`2015052215:44:10`). A span
+`2015052215:44:10`); a date's group may hold a digit too many (`83-Apr-20824`: a small
+face's stroke read twice), and a word a letter read as a mark of like shape (`!` or `|` for
+l or I: `Pate!`). A span
 that reads as one of the screen's own words (`DOB`, `Ref`, `ABDOMEN`: pii/safe_text.py) stays as
 read.
 
@@ -105,7 +107,8 @@ MIN_CODE = 5           # characters of an ID (a digit among them)
 _DATE_SEPARATORS = "-./"
 
 # Spans of a line weighed against the header: a date (digit groups with marks between them,
-# or a month's letters in the middle, a letter lost or added: `18-Ju-1954`), a code (letters
+# or a month's letters in the middle, a letter lost or added: `18-Ju-1954`; a digit added to
+# a group: `83-Rpr-20824`), a code (letters
 # and digits, a digit among them), a word.
 # Its marks are those dates use, or a comma or a tilde read for one (`02-Nov~2021`: an
 # interlaced frame's dash); a colon makes a time (`14:04:44`). A date starts a word, or
@@ -121,7 +124,7 @@ _DATE_START = rf"(?:(?<![\w:%$])|{AFTER_LABEL_COLON})"
 def _date_span(marks: str, end: str) -> re.Pattern[str]:
     """A date's three groups with `marks` between them (a month's letters in the middle
     allowed), from a date's start to `end`."""
-    return re.compile(r"{start}(?:{d}){{1,4}}[{m}]{{1,2}}(?:(?:{d}){{1,2}}|[A-Za-z]{{2,4}})[{m}]{{1,2}}(?:{d}){{2,4}}{end}"
+    return re.compile(r"{start}(?:{d}){{1,5}}[{m}]{{1,2}}(?:(?:{d}){{1,3}}|[A-Za-z]{{2,4}})[{m}]{{1,2}}(?:{d}){{2,5}}{end}"
                       .format(start=_DATE_START, d=_DATE_CHARACTER, m=marks, end=end))
 
 
@@ -166,7 +169,11 @@ _SPLIT_DATE_SPAN = re.compile(r"(?<!\S)(?=(\S+ \S+)(?!\S))")
 _GROUPED_DATE_SPAN = re.compile(r"(?<!\S)(?=(\S+ \S+ \S+)(?!\S))")
 # A DICOM name whose caret was read as a blank (`WILSON MOHAMMED`).
 _SPACED_NAME_SPAN = re.compile(r"(?<![A-Za-z0-9^])(?=([A-Za-z]{2,} [A-Za-z]{2,})(?![A-Za-z0-9^]))")
-_WORD_SPAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{%d,}(?![A-Za-z0-9])" % MIN_SPAN)
+# A word: letters, with a letter read as a mark of like shape among them or at an end, `!`
+# or `|` for l or I (`Pate!`, `Wi|son`; one at a time).
+_LETTER_MARKS = "!|"
+_WORD_SPAN = re.compile(r"(?<![A-Za-z0-9{m}])(?=(?:[{m}]?[A-Za-z]){{{n}}})[{m}]?[A-Za-z](?:[A-Za-z]|[{m}](?![{m}]))+(?![A-Za-z0-9{m}])"
+                        .format(m=re.escape(_LETTER_MARKS), n=MIN_SPAN))
 # A DICOM name whose caret was read as a mark that is no letter, digit or blank (`KHAN²NORAG`).
 _MARKED_NAME_SPAN = re.compile(r"(?<![A-Za-z0-9^])[A-Za-z]{2,}[^\sA-Za-z0-9^](?:[A-Za-z]{2,}|[A-Za-z] [A-Za-z]{2,})(?![A-Za-z0-9^])")
 # Two neighbouring words, a name's caret in one of them at most (found overlapping, group 1).
@@ -262,8 +269,11 @@ def _cases(word: str) -> list[str]:
 
 def _caret_read_as(mark: str, family: str, given: str) -> list[tuple[str, str]]:
     """A DICOM name weighed with `mark` read at its caret's place, written with the caret,
-    in CAPITALS and in Title case."""
-    return [(f"{f}{mark}{g}", f"{f}^{g}") for f, g in ((family, given), (family.capitalize(), given.capitalize()))]
+    in CAPITALS and in Title case. A comma there is no caret misread but the name as screens
+    show it, `Family, Given`, the blank after the comma lost (`Robertson,Graham`): written so."""
+    between = ", " if mark == "," else "^"
+    return [(f"{f}{mark}{g}", f"{f}{between}{g}")
+            for f, g in ((family, given), (family.capitalize(), given.capitalize()))]
 
 
 def _word_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, str]]:
@@ -354,9 +364,18 @@ def _grouped_code_readings(span: str, expected: ExpectedWords) -> list[str]:
 def _split_date_readings(span: str, expected: ExpectedWords) -> list[str]:
     """The expected dates in the layout of the words joined, where that is a date span (a
     monospace `1` stands in a wide cell, whose side bearings read as a blank: `1 6/11/1977`),
-    written joined."""
+    written joined; or, where a date's mark was read as the blank, with a mark there."""
     joined = span.replace(" ", "")
-    return _date_readings(joined, expected) if _DATE_SPAN.fullmatch(joined) else []
+    if _DATE_SPAN.fullmatch(joined):
+        return _date_readings(joined, expected)
+    # A mark read as a blank between two digits (`23.02 2003`): the date with the blank in a
+    # mark's place, the span's own mark or any a date uses.
+    at = span.find(" ")
+    if span.count(" ") != 1 or not (span[at - 1].isdigit() and span[at + 1].isdigit()):
+        return []
+    marks = {ch for ch in span if ch in _DATE_SEPARATORS} or set(_DATE_SEPARATORS)
+    return [reading for mark in sorted(marks) if _DATE_SPAN.fullmatch(marked := span.replace(" ", mark))
+            for reading in _date_readings(marked, expected)]
 
 
 def _spaced_name_readings(span: str, expected: ExpectedWords) -> list[str]:
@@ -452,18 +471,26 @@ def _date_readings(span: str, expected: ExpectedWords) -> list[str]:
         orders = []
         if middle.isalpha():
             month = MONTH_ABBREVIATIONS[day.month - 1]
-            orders = [(f"{day.day:0{len(first)}d}", written, f"{day.year:04d}") for written in _cases(month.lower())]
+            # A day of three characters is one with a digit added, as a year of five is.
+            orders = [(f"{day.day:0{min(len(first), 2)}d}", written, f"{day.year:04d}") for written in _cases(month.lower())]
         # Two letters in the month's place are a month's name with a letter lost (`Ju`) or
         # its two digits read as letters (`07/BB/2023`): both are weighed.
         if not middle.isalpha() or len(middle) == 2:
-            # Three characters are a year with one lost, or a day or month with one added.
+            # Three characters are a year with one lost, or a day or month with one added;
+            # five, a year with one added (`24/083/1558`, `89/11/29823`: a small face's
+            # stroke read twice).
             if len(first) >= 3:
                 orders.append((f"{day.year:04d}", f"{day.month:02d}", f"{day.day:02d}"))
             if len(first) <= 3:
-                # A year of two digits, or four; three is one of them with a digit lost or added.
-                years = {2: [f"{day.year % 100:02d}"], 4: [f"{day.year:04d}"]}.get(
+                # A year of two digits, or four; three is one of them with a digit lost or
+                # added, five the four with one added.
+                years = {2: [f"{day.year % 100:02d}"], 4: [f"{day.year:04d}"], 5: [f"{day.year:04d}"]}.get(
                     len(last), [f"{day.year:04d}", f"{day.year % 100:02d}"])
                 lead, second = min(len(first), 2), min(len(middle), 2)
+                if lead != second:
+                    # A date pads its day and month alike: one of one digit beside one of
+                    # two lost its zero (`09/6/2024`, `05.5.1961`).
+                    lead = second = 2
                 orders += [order for year in years for order in (
                     (f"{day.day:0{lead}d}", f"{day.month:0{second}d}", year),
                     (f"{day.month:0{lead}d}", f"{day.day:0{second}d}", year))]
