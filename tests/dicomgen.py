@@ -1828,30 +1828,47 @@ def palette_luts(rnd: random.Random) -> tuple[np.ndarray, np.ndarray, np.ndarray
                  for c in (red, green, blue))
 
 
+def palette_text(index: np.ndarray, coverage: np.ndarray,
+                 tables: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    """Palette indices with white text laid over them: each pixel the text touches (coverage
+    above 0) becomes the table entry nearest the colour it would show, the entry's colour
+    blended with white by the coverage. A pixel a stroke covers by a tenth keeps a trace of
+    it, as in any colour render, where keeping only pixels covered by a quarter or more (as
+    this generator did before 6 December 2026) left thin 7-10 px faces as scattered dots."""
+    colours = np.stack(tables, axis=1).astype(np.float32) / 65535.0        # (256, 3)
+    out = index.copy()
+    touched = coverage > 0
+    share = coverage[touched][:, None]
+    wanted = colours[index[touched]] * (1.0 - share) + share               # white text
+    distance = ((wanted[:, None, :] - colours[None, :, :]) ** 2).sum(axis=2)
+    out[touched] = distance.argmin(axis=1).astype(np.uint8)
+    return out
+
+
 def build_varied_palette(path: Path, seed: int, opts: VariedOptions = VariedOptions(),
                          case: str = "v_us_palette") -> tuple[Truth, dict]:
-    """PALETTE COLOR echo cine (1-3 frames): the image through a colour map, the text through
-    the table's grey ramp (its coverage choosing the grey)."""
+    """PALETTE COLOR echo cine (1-3 frames): the image through a colour map, white text laid
+    over it (anti-aliased or not, as the style says) and each pixel the text touches stored
+    as the table's entry nearest its colour (palette_text)."""
     rnd, rng, identity, style, ann = _varied_start(seed, opts, "US")
     rows, cols = 480, 640
     n_frames = rnd.randint(1, 3)
-    frames, images = [], []
+    frames, coverages, images = [], [], []
     for f in range(n_frames):
         frame_ann = ann
         if n_frames > 1 and opts.text != "none":
             frame_ann = ann.with_line("bottom_left", _seg(f"Fr {f + 1}"))
         cov, words = text_coverage(frame_ann, cols, rows, style)
-        index = np.rint(ultrasound_sector(rng, rows, cols) * 223).astype(np.uint8)
-        text = cov >= 0.25
-        index[text] = (224 + np.rint(cov[text] * 31)).astype(np.uint8)
-        frames.append(index)
+        frames.append(np.rint(ultrasound_sector(rng, rows, cols) * 223).astype(np.uint8))
+        coverages.append(cov)
         images.append(ImageTruth(f, -1, tuple(words), cols, rows))
-    stack = np.stack(frames)
     ds = base_dataset(identity, "US", rnd, multiframe=n_frames > 1,
                       burned_in=any(i.words for i in images), fresh_uids=opts.fresh_uids)
     _multiframe(ds, n_frames)
+    tables = palette_luts(rnd)
+    stack = np.stack([palette_text(index, cov, tables) for index, cov in zip(frames, coverages)])
     set_pixels(ds, stack, bits_stored=8, signed=False, photometric="PALETTE COLOR")
-    for group, table in zip((0x1101, 0x1102, 0x1103), palette_luts(rnd)):   # red, green, blue
+    for group, table in zip((0x1101, 0x1102, 0x1103), tables):   # red, green, blue
         ds.add_new((0x0028, group), "US", [256, 0, 16])                     # ...Descriptor
         ds.add_new((0x0028, group + 0x100), "OW", table.astype("<u2").tobytes())   # ...Data
     syntax, extra = _save_varied(ds, stack, path, rnd, lossy=False)

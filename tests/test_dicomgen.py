@@ -723,6 +723,30 @@ def test_palette_case_decodes_to_colour_with_grey_text(varied):
             assert (np.ptp(box[bright], axis=1) <= 2).all(), w            # neutral grey
 
 
+def test_palette_text_keeps_a_trace_of_strokes_that_cover_a_pixel_little():
+    """A thin face's strokes cover most of their pixels by less than a quarter; each pixel
+    the text touches is stored as the table entry nearest its colour, so they stay visible
+    (before 6 December 2026 only pixels covered by a quarter or more were written, and a
+    10 px Cantarell Thin banner was left as a few scattered dots)."""
+    tables = dicomgen.palette_luts(random.Random(0))
+    colours = np.stack(tables, axis=1).astype(np.float64) / 65535.0
+    index = np.zeros((3, 4), np.uint8)                     # the colour map's black
+    index[:, 3] = 200                                      # and a bright part of the picture
+    coverage = np.zeros((3, 4), np.float32)
+    coverage[0, 0], coverage[0, 1], coverage[0, 2] = 0.15, 0.5, 1.0
+    out = dicomgen.palette_text(index, coverage, tables)
+    shown = colours[out].mean(axis=2)
+    assert np.array_equal(out[1:], index[1:]) and out[0, 3] == 200      # untouched pixels kept
+    assert out[0, 2] == 255 and shown[0, 2] == 1.0                      # full cover: white
+    # A tenth-and-a-half's trace is kept (an entry nearer white laid over black by 0.15 than
+    # the black is), and more cover shows brighter.
+    wanted = np.full(3, 0.15)
+    assert out[0, 0] != 0
+    assert ((colours[out[0, 0]] - wanted) ** 2).sum() < ((colours[0] - wanted) ** 2).sum()
+    assert 0 < shown[0, 0] < shown[0, 1] < shown[0, 2]
+    assert abs(shown[0, 1] - 0.5) < 0.05
+
+
 def test_interlaced_case_darkens_the_second_field_of_its_text(varied):
     truth, style = varied["v_interlaced"]
     images = list(iter_images(dcmread(truth.path)))
