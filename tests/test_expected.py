@@ -482,6 +482,24 @@ def test_a_date_whose_day_or_month_lost_its_zero_is_read_as_the_header_date():
     assert read("Date 09/6/2024", expected=expected, sure=0.999) == "Date 09/6/2024"
 
 
+def test_a_header_value_must_be_nearly_as_likely_as_the_reading_before_the_word_prior():
+    """A span the English word prior rewrote is weighed at no less than the line as it stood
+    before the prior (`before`): a header value one unlikely letter from what the recogniser
+    read does not take the span because the prior's word was less likely still (fresh varied
+    863: `5 momr` -> `5 more` -> `5 brown`, a referring physician's name, on a colour cine's
+    three frames)."""
+    expected = expected_words(HEADER)
+    probs = greedy_steps("CATRIOMA", sure=0.999)
+    steps = steps_of(probs)
+    rewritten = "XATRIOMX"                  # two letters the prior put in, as unlikely each
+    assert mend_expected(rewritten, steps, probs, INDEX, expected, ("CATRIOMA", steps))[0] == rewritten
+    # Without the line before the prior, the bar is the rewritten word's (as before).
+    assert mend_expected(rewritten, steps, probs, INDEX, expected)[0] == "CATRIONA"
+    # Where the recogniser itself doubted the letter, the header's name is read.
+    probs = greedy_steps("CATRIOMA", {6: ("N", 0.3)}, sure=0.999)
+    assert mend_expected(rewritten, steps, probs, INDEX, expected, ("CATRIOMA", steps))[0] == "CATRIONA"
+
+
 @pytest.mark.parametrize("line, added, mended", [
     # A digit added to a group, as small faces' strokes are read twice (fresh varied 809's
     # interlaced frame `83-Rpr-20824` for 03-Apr-2024; 811's `24/083/1558`; 787's palette

@@ -56,10 +56,11 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import math
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -67,7 +68,7 @@ from ..pii.rules import PLACEHOLDERS, header_dates, header_values
 from ..pii.safe_text import SCREEN_WORDS, VALUE_LABELS
 from .fields import AFTER_LABEL_COLON, UNFORMED, base_letters, read_again
 from .fixups import MONTH_ABBREVIATIONS, SPACED_CARET, edits
-from .lexicon import replace_spans
+from .lexicon import ctc_log_likelihood, replace_spans
 
 # The prior that a span shaped like an expected value (a word near a name, a code near an
 # ID, a date) is none of the header's values: a reading the recogniser was sure of (the best
@@ -560,13 +561,36 @@ def _characters(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
+def before_word_prior(read: tuple[str, list[int]], probs: np.ndarray, index: dict[str, int]
+                      ) -> Callable[[int, int], float]:
+    """floor for read_again: the log likelihood of the characters of `read` (the line as it
+    stood before the English word prior: text and each character's time step) whose steps
+    lie in first..last-1."""
+    text, steps = read
+
+    def floor(first: int, last: int) -> float:
+        labels = [index.get(ch) for ch, step in zip(text, steps) if first <= step < last]
+        if not labels or None in labels:
+            return -math.inf
+        return ctc_log_likelihood(probs[first:last], labels)
+    return floor
+
+
 def mend_expected(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
-                  expected: ExpectedWords) -> tuple[str, list[int]]:
+                  expected: ExpectedWords, before: tuple[str, list[int]] | None = None
+                  ) -> tuple[str, list[int]]:
     """The reading with each span read as the header value the recogniser's output finds
     likeliest, where that beats the span as read with the NOT_EXPECTED prior; arguments as
-    fields.mend_fields', with the instance's ExpectedWords."""
+    fields.mend_fields', with the instance's ExpectedWords. `before`: the line (text, steps)
+    as it stood before the English word prior (lexicon.mend_words). A span is weighed as read
+    there too, the likelier of the two: a word the prior wrote in place of what the
+    recogniser read (`5 momr` -> `5 more`) is less likely under the output, and a header
+    value must be nearly as likely as the recogniser's own reading, not merely as the
+    prior's (`5 more` -> `5 brown`, a physician's name, on a colour cine's three frames)."""
     if not expected or len(steps) != len(text):
         return text, steps
+    floor = (before_word_prior(before, probs, index)
+             if before is not None and len(before[0]) == len(before[1]) else None)
     # A blank read beside a name's caret (`WIL SON^ SARAH`) is dropped first, as line_text.mend
     # drops it at the end, so that the name's spans are found whole.
     text, steps = replace_spans(text, steps, [(i, i + 1, "") for match in SPACED_CARET.finditer(text)
@@ -576,7 +600,8 @@ def mend_expected(text: str, steps: list[int], probs: np.ndarray, index: dict[st
                                 + label_code_spans(base_letters(text), expected))
     for kinds in (_JOINED, _SINGLE):
         text, steps = read_again(text, steps, probs, index,
-                                 expected_spans(base_letters(text), expected, kinds), NOT_EXPECTED)
+                                 expected_spans(base_letters(text), expected, kinds), NOT_EXPECTED,
+                                 floor=floor)
         # A span with its value's words read in place beside it, against the words that fit
         # there, at the lower prior (two neighbours first): after the joined spans (`Ho spiral`
         # -> `Hospital`) and before the single ones, which weigh every header word alike and
@@ -584,9 +609,9 @@ def mend_expected(text: str, steps: list[int], probs: np.ndarray, index: dict[st
         for neighbours in (2, 1):
             text, steps = read_again(text, steps, probs, index,
                                      spans_in_context(base_letters(text), expected, neighbours),
-                                     NOT_EXPECTED * BY_CHANCE ** neighbours)
+                                     NOT_EXPECTED * BY_CHANCE ** neighbours, floor=floor)
     return read_again(text, steps, probs, index, expected_spans(base_letters(text), expected, _SPACED_NAMES),
-                      NOT_EXPECTED)
+                      NOT_EXPECTED, floor=floor)
 
 
 def split_header_words(text: str, expected: ExpectedWords) -> list[tuple[int, int, str]]:

@@ -358,9 +358,15 @@ def _names(text: str, lexicon: Lexicon) -> list[tuple[int, int, list[tuple[str, 
     return found
 
 
+def _letters(text: str) -> str:
+    """text's letters and digits, lower case."""
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
 def read_again(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
                found: list[tuple[int, int, list[tuple[str, float] | tuple[str, float, str]]]],
-               unformed: float = UNFORMED, prior_counts: bool = False) -> tuple[str, list[int]]:
+               unformed: float = UNFORMED, prior_counts: bool = False,
+               floor: Callable[[int, int], float] | None = None) -> tuple[str, list[int]]:
     """text with each found span (start, end, readings) read as its likeliest reading of the
     form, where that beats the span as read with the `unformed` prior. Readings are (string,
     log prior): the prior ranks the readings of the form against each other; whether the
@@ -368,7 +374,11 @@ def read_again(text: str, steps: list[int], probs: np.ndarray, index: dict[str, 
     prior_counts, the likeliest reading's likelihood and prior together (a reading that is
     one of many words of its kind is less likely beforehand than the kind). A reading
     may carry a third member, the text written in the span's place when it wins (two words
-    whose space the recogniser lost are weighed joined, as it read them, and written apart)."""
+    whose space the recogniser lost are weighed joined, as it read them, and written apart).
+    floor(first, last), where given: a log likelihood of the span's time steps under which
+    the span as read is never weighed (the reading an earlier step replaced), where the
+    reading would change its letters or digits: one that only writes the span's blanks and
+    marks otherwise (`PATEL PRIYA` -> `PATEL^PRIYA`) is weighed as before."""
     if len(steps) != len(text) or not found:
         return text, steps
     argmax = probs.argmax(axis=1)
@@ -389,6 +399,8 @@ def read_again(text: str, steps: list[int], probs: np.ndarray, index: dict[str, 
         if prior_counts:
             likeliest = best
         kept = ctc_log_likelihood(window, [index[c] for c in text[start:end]])
+        if floor is not None and _letters(written) != _letters(text[start:end]):
+            kept = max(kept, floor(first, last))
         if likeliest + math.log1p(-unformed) > kept + math.log(unformed):
             changes.append((start, end, written))
     return replace_spans(text, steps, changes)

@@ -989,14 +989,16 @@ class RapidOcrEngine:
             step = width / probs.shape[0] * crop.shape[1] / min(width, max(1, math.ceil(REC_HEIGHT * ratio)))
             text, steps = spaces_for_marks(str(text), steps, char_positions(steps, step), crop)
             text = carets_from_ink(text, char_positions(steps, step), crop)
+            before = None           # the line before the English word prior (mend_expected)
             tempered = calibrated(probs, RECOGNISER_TEMPERATURE)
             if self._lexicon is not None:      # a '^' put back splits a name into its words
                 text, steps = mend_names(text, steps, probs, self._index, self._lexicon)
+                before = (text, steps)
                 text, steps = mend_words(text, steps, tempered, self._index, self._lexicon)
                 text, steps = mend_fields(text, steps, probs, self._index)
             if self._screen_words:
                 text, steps = mend_labels(text, steps, probs, self._index, self._expected.name_parts)
-            text, steps = mend_expected(text, steps, tempered, self._index, self._expected)
+            text, steps = mend_expected(text, steps, tempered, self._index, self._expected, before)
             xs = char_positions(steps, step)
             if self._screen_words:
                 text, xs = label_spaces_from_ink(text, xs, crop)
