@@ -11,7 +11,9 @@ likelihood over the recogniser's own output, against the span as read with the p
 NOT_EXPECTED that a span like it is no header value. A span the recogniser was sure of stays
 as read, whatever the header says: the value must be nearly as likely as the reading under
 the model's own output, so text that is not the header's (another name, a reference number)
-is not rewritten into it.
+is not rewritten into it. That reading is the line as it stood before the English word
+prior, where the prior rewrote a word the header value would change again (`5 momr` ->
+`5 more` -> `5 brown`: mend_expected's `before`).
 
 Only rapidocr gives per-step probabilities, so only it mends this way; the header's values are
 found in any engine's text by the PII rules (pii/rules.py) either way. Values are taken from
@@ -582,11 +584,13 @@ def mend_expected(text: str, steps: list[int], probs: np.ndarray, index: dict[st
     """The reading with each span read as the header value the recogniser's output finds
     likeliest, where that beats the span as read with the NOT_EXPECTED prior; arguments as
     fields.mend_fields', with the instance's ExpectedWords. `before`: the line (text, steps)
-    as it stood before the English word prior (lexicon.mend_words). A span is weighed as read
-    there too, the likelier of the two: a word the prior wrote in place of what the
-    recogniser read (`5 momr` -> `5 more`) is less likely under the output, and a header
-    value must be nearly as likely as the recogniser's own reading, not merely as the
-    prior's (`5 more` -> `5 brown`, a physician's name, on a colour cine's three frames)."""
+    as it stood before the English word prior (lexicon.mend_words). Where a header value
+    would change a span's letters or digits, the span is weighed as read there too, the
+    likelier of the two: a word the prior wrote in place of what the recogniser read (`5
+    momr` -> `5 more`) is less likely under the output, and a header value must be nearly as
+    likely as the recogniser's own reading, not merely as the prior's (`5 more` -> `5
+    brown`, a physician's name, on a colour cine's three frames). A value that only writes
+    the span's blanks and marks (a caret) is weighed against the span as it stands."""
     if not expected or len(steps) != len(text):
         return text, steps
     floor = (before_word_prior(before, probs, index)
