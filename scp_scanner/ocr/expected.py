@@ -68,7 +68,7 @@ import numpy as np
 
 from ..pii.rules import PLACEHOLDERS, header_dates, header_values
 from ..pii.safe_text import SCREEN_WORDS, VALUE_LABELS
-from .fields import AFTER_LABEL_COLON, UNFORMED, base_letters, read_again
+from .fields import AFTER_LABEL_COLON, UNFORMED, base_letters, letters_of, read_again
 from .fixups import MONTH_ABBREVIATIONS, SPACED_CARET, edits
 from .lexicon import ctc_log_likelihood, replace_spans
 
@@ -548,7 +548,7 @@ def expected_spans(text: str, expected: ExpectedWords, kinds=_SINGLE, screen_wor
                     # of a birth date `18-May-1987` against a name `MARY`).
                     taken[start:end] = True
                     continue
-                nearest = min(edits(_characters(span), _characters(weighed)) for weighed, _ in readings)
+                nearest = min(edits(letters_of(span), letters_of(weighed)) for weighed, _ in readings)
                 candidates.append((nearest, start, end, readings))
         kept = []
         for _, start, end, readings in sorted(candidates):
@@ -557,10 +557,6 @@ def expected_spans(text: str, expected: ExpectedWords, kinds=_SINGLE, screen_wor
                 kept.append((start, end, [(weighed, 0.0, written) for weighed, written in readings]))
         found += sorted(kept)
     return found
-
-
-def _characters(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
 def before_word_prior(read: tuple[str, list[int]], probs: np.ndarray, index: dict[str, int]

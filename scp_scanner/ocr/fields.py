@@ -358,8 +358,9 @@ def _names(text: str, lexicon: Lexicon) -> list[tuple[int, int, list[tuple[str, 
     return found
 
 
-def _letters(text: str) -> str:
-    """text's letters and digits, lower case."""
+def letters_of(text: str) -> str:
+    """text's letters and digits, lower case (what a reading says, its blanks and marks
+    aside)."""
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
@@ -399,7 +400,7 @@ def read_again(text: str, steps: list[int], probs: np.ndarray, index: dict[str, 
         if prior_counts:
             likeliest = best
         kept = ctc_log_likelihood(window, [index[c] for c in text[start:end]])
-        if floor is not None and _letters(written) != _letters(text[start:end]):
+        if floor is not None and letters_of(written) != letters_of(text[start:end]):
             kept = max(kept, floor(first, last))
         if likeliest + math.log1p(-unformed) > kept + math.log(unformed):
             changes.append((start, end, written))
