@@ -59,6 +59,32 @@ def test_a_tok2vec_that_ner_listens_to_is_kept(tmp_path):
     assert engine.nlp.get_pipe("tok2vec").listening_components == ["ner"]
 
 
+def test_the_tokenizer_is_the_one_the_model_was_saved_with(engine, monkeypatch):
+    """The saved tokenizer is not read over the language's default one when the two are the
+    same (en_core_web_sm's is), and the engine tokenizes as a full spacy.load does."""
+    loads = []
+    real_load = spacy.load
+    monkeypatch.setattr(spacy, "load", lambda name, **kw: loads.append(kw["exclude"]) or real_load(name, **kw))
+    fresh = SpacyEngine(engine.model)
+    assert "tokenizer" in loads[0]
+    monkeypatch.undo()
+    full = spacy.load(engine.model)
+    text = "Mr. O'Neil can't attend: DOB 12/03/1950, NHS 943 476 5919 (e.g. a.m.) :-)"
+    assert fresh.nlp.tokenizer.to_bytes(exclude=["vocab"]) == full.tokenizer.to_bytes(exclude=["vocab"])
+    assert [t.text for t in fresh.nlp(text)] == [t.text for t in full(text)]
+
+
+def test_a_tokenizer_saved_with_rules_of_its_own_is_read(engine, tmp_path):
+    """A model whose saved tokenizer differs from the language's default (a special case of
+    its own) is tokenized with its saved one."""
+    nlp = spacy.load(engine.model, exclude=not_needed(engine.model))
+    nlp.tokenizer.add_special_case("DOB:", [{"ORTH": "DO"}, {"ORTH": "B:"}])
+    nlp.to_disk(tmp_path / "own_rules")
+    loaded = SpacyEngine(str(tmp_path / "own_rules"))
+    assert [t.text for t in loaded.nlp("DOB: 1950")] == ["DO", "B:", "1950"]
+    assert [t.text for t in spacy.blank("en")("DOB: 1950")] == ["DOB", ":", "1950"]
+
+
 def test_labels_are_normalised_and_offsets_index_the_text(engine):
     text = "John Smith flew from London to Ninewells Hospital on 12 March 1961"
     entities = engine.entities(text)
