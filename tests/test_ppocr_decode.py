@@ -18,7 +18,7 @@ from pydicom.data import get_testdata_file
 import dicomgen
 from scp_scanner.dicom import iter_images, read_dataset
 from scp_scanner.ocr import rapidocr_engine as engine_module
-from scp_scanner.ocr.ppocr_decode import DbSettings, alphabet_of, ctc_greedy, db_boxes
+from scp_scanner.ocr.ppocr_decode import DbSettings, alphabet_of, ctc_greedy, db_boxes, sure_regions
 from scp_scanner.ocr.rapidocr_engine import RapidOcrEngine
 
 
@@ -94,6 +94,17 @@ def test_empty_inputs():
     assert ctc_greedy(probs, ["blank", "a", "b", " "]) == ("", 0.0)
     probs = np.eye(4, dtype=np.float32)[[1, 1, 0, 1, 2]]
     assert ctc_greedy(probs, ["blank", "a", "b", " "]) == ("aab", 1.0)
+
+
+def test_sure_regions_are_the_maps_regions_above_the_level():
+    prob = np.zeros((40, 100), np.float32)
+    prob[5:12, 10:60] = 0.8          # a line the map is sure of
+    prob[20:26, 70:90] = 0.45        # a line it is not sure enough of
+    prob[30:32, 20:30] = 0.9         # a short one, 2 rows high
+    prob[35, 50] = 0.9               # a dot
+    assert sure_regions(prob, 0.5) == [(10, 5, 60, 12), (20, 30, 30, 32)]
+    assert sure_regions(prob, 0.4) == [(10, 5, 60, 12), (70, 20, 90, 26), (20, 30, 30, 32)]
+    assert sure_regions(np.zeros((8, 8), np.float32), 0.5) == []
 
 
 def test_building_the_engine_does_not_load_rapidocrs_pipeline():

@@ -1606,6 +1606,46 @@ def test_small_text_beside_larger_ink_keeps_the_detector_at_its_own_size(engine,
     assert not any(rapidocr_engine.smaller_glyph_rows(f) for f in frames)
 
 
+def test_small_text_over_speckle_is_detected_again_where_the_map_was_sure_of_text(tmp_path, monkeypatch):
+    """Varied 881's RGB ultrasound frame (its first scan's one unflagged PII image): 7 px
+    FreeMono Bold (4-5 px glyphs), grey, over speckle that fills the frame, JPEG 78. The strip
+    holding the banner, 156 rows of mostly speckle, gave one fragment, read `70T`, though the
+    detector's map was sure of text over the banner's first line. After every other stage,
+    rows where the map was sure of text that neither a line found nor a line read meets are
+    detected again in strips BAND_STRIP rows high, where the banner's lines are found;
+    without that pass they are not read."""
+    path = tmp_path / "us.dcm"
+    truth, style = dicomgen.build_varied_case("v_us_colour", path, 917779957, "heldout")
+    assert (style["face"], style["size"], style["over_speckle"]) == ("FreeMonoBold.ttf", 7, True)
+    assert {"DAVID PATEL", "633 707 0542", "28.08.1953"} <= {w.text for w in truth.images[0].words if w.pii}
+    (image,) = images_of(path)
+    engine = RapidOcrEngine(model_cache=False)
+    text = " ".join(box.text for box in engine.read(image))
+    assert found("PATEL", text) and found("633 707 0542", text) and found("28.08.1953", text), text
+    monkeypatch.setattr(engine, "_found_again_in_bands", lambda image, view, boxes: boxes)
+    plain = " ".join(box.text for box in engine.read(image))
+    assert not any(found(word, plain) for word in ("PATEL", "0542", "28.08.1953")), plain
+
+
+def test_lines_found_again_stand_only_for_fragments_of_the_first_pass():
+    """A line found again in a band is dropped where a line read before holds most of it,
+    unless that one covers less than half of its width (a fragment of it, which then gives
+    way); a line found only in the band is added. The bands reach DET_OVERLAP rows round
+    each region, full width, merged where they meet."""
+    fragment, whole = Rect(44, 20, 58, 28), Rect(8, 17, 79, 31)
+    kept, larger = Rect(12, 12, 59, 22), Rect(10, 9, 60, 28)
+    alone = Rect(560, 17, 626, 30)
+    assert rapidocr_engine.lines_found_again([fragment, kept], [whole, larger, alone]) == [whole, alone]
+    assert rapidocr_engine.fragment_of(fragment, whole) and not rapidocr_engine.fragment_of(kept, larger)
+    # A line of a block of two lines found again is no fragment of the block.
+    assert not rapidocr_engine.fragment_of(Rect(9, 448, 31, 459), Rect(0, 448, 80, 470))
+    assert rapidocr_engine.lines_found_again([kept], []) == []
+    overlap = rapidocr_engine.DET_OVERLAP
+    assert rapidocr_engine.bands_round([Rect(8, 2, 60, 8), Rect(300, 30, 400, 40), Rect(8, 300, 60, 310)],
+                                       480, 640) == [Rect(0, 0, 640, 40 + overlap),
+                                                     Rect(0, 300 - overlap, 640, 310 + overlap)]
+
+
 def test_a_narrow_block_of_coloured_lines_over_speckle_is_cut_into_its_lines(tmp_path):
     """Held-out varied 733's colour ultrasound: four short magenta lines (name, NHS number,
     DOB, accession) in a 10 px bitmap face, 12 px apart over speckle at JPEG 49. JPEG's

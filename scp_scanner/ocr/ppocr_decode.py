@@ -62,6 +62,19 @@ def db_boxes(prob: np.ndarray, settings: DbSettings) -> list[np.ndarray]:
     return quads
 
 
+def sure_regions(prob: np.ndarray, level: float) -> list[tuple[int, int, int, int]]:
+    """(left, top, right, bottom) of each connected region of one probability map where the
+    detector's probability exceeds `level`, in that map's pixels; regions under 2 rows or 4
+    columns (a lone dot) are left out."""
+    import cv2
+
+    mask = (prob > level).astype(np.uint8)
+    if not mask.any():
+        return []
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return [(int(x), int(y), int(x + w), int(y + h)) for x, y, w, h, _ in stats[1:count] if h >= 2 and w >= 4]
+
+
 def _min_box(contour: np.ndarray) -> tuple[np.ndarray, float]:
     """The contour's least-area rectangle as 4 points (the two leftmost first, each pair
     ordered top then bottom: tl, tr, br, bl) and its short side."""

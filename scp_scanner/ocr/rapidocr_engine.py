@@ -70,7 +70,7 @@ from .labels import dob_by_shape, mend_labels
 from .lexicon import calibrated, load_lexicon, mend_words
 from .line_text import (carets_from_ink, ink_columns, ink_of, label_spaces_from_ink, mend, spaces_for_marks,
                         spaces_from_ink, without_specks)
-from .ppocr_decode import DbSettings, alphabet_of, ctc_greedy, db_boxes
+from .ppocr_decode import DbSettings, alphabet_of, ctc_greedy, db_boxes, sure_regions
 from .prepare import (PREPARE, Region, covered, enlarge, inks, is_text,
                       mask_page, merge_overlapping, overlap, reading_order, regions_of, same_line, stacked_rows, stroke_lines,
                       to_grey)
@@ -144,6 +144,23 @@ MIN_DET_SCALE = 0.5
 DB_THRESH = 0.3
 DB_BOX_THRESH = 0.3
 DB_UNCLIP = 1.6
+# A frame's detector pass in pieces: small text over busy picture. The detector weighs a
+# piece as a whole, and speckle filling most of it lowers its response to small text in the
+# rest: on a 640x480 RGB ultrasound frame with 7 px grey text over speckle that fills the
+# frame (the varied generator's seed 881), the 156-row strip holding the banner gave one
+# fragment; the same rows cut 60, 80 or 96 rows high gave every left-hand line, and with the
+# speckle below the banner set to black, every line. So where the map of a frame's pass was
+# as sure of text as RapidOCR's own box score asks (SURE_TEXT, its default box_thresh) and
+# neither a line it found nor a line read by any stage meets that region, the rows round it
+# (DET_OVERLAP each side) are detected again in full-width strips of BAND_STRIP rows (the
+# least pieces() cuts), after the other stages (_found_again_in_bands). Tried first and not
+# kept: every frame in strips of 96 rows (+12-20% time on the real files, pydicom's colour
+# test patterns flagged); the bands' lines merged into the first pass's boxes before the
+# other stages (lines those stages read whole were taken by fragments found in the bands);
+# regions met by no line read, whether the detector had found a line there or not (+52%
+# detector runs on the real files: lines whose reading the recogniser's floor drops).
+SURE_TEXT = 0.5
+BAND_STRIP = 2 * DET_OVERLAP
 # Overlays: set bits drawn dark on white, inside a white margin (the detector misses text
 # touching the border); smaller than MIN_SIDE, magnified by OVERLAY_MAGNIFY and smoothed.
 # Magnifying 512 px overlays as well cost 4x the detection time for no gain (seeds 1-2).
@@ -324,6 +341,11 @@ class Rect:
     @property
     def area(self) -> int:
         return max(0, self.right - self.left) * max(0, self.bottom - self.top)
+
+
+# What the detector gives for a piece: its text boxes, and the regions its map is sure of
+# text in (SURE_TEXT), both in the piece's pixels.
+Detection = tuple[tuple[Rect, ...], tuple[Rect, ...]]
 
 
 def _bgr(pixels: np.ndarray) -> np.ndarray:
@@ -523,13 +545,14 @@ def detection_scale(image: Image, view: View) -> float:
     return float(min(1.0, max(MIN_DET_SCALE, DET_TEXT_HEIGHT / (smallest * view.scale))))
 
 
-def pieces(height: int, width: int) -> list[Rect]:
+def pieces(height: int, width: int, strip: int | None = None) -> list[Rect]:
     """Overlapping pieces of at most MAX_DET_PIXELS covering a height x width area: full-width
     strips (text lines run sideways, so strips overlapping by more than a line's height keep
-    every line whole in one of them), cut into columns only when wider than MAX_DET_WIDTH."""
+    every line whole in one of them), cut into columns only when wider than MAX_DET_WIDTH.
+    `strip`: the strips' height instead (at least 2 * DET_OVERLAP)."""
     cols = 1 if width <= MAX_DET_WIDTH else math.ceil((width - DET_OVERLAP) / (MAX_DET_WIDTH - DET_OVERLAP))
     piece_w = math.ceil((width + (cols - 1) * DET_OVERLAP) / cols)
-    strip = max(2 * DET_OVERLAP, MAX_DET_PIXELS // max(1, piece_w))
+    strip = max(2 * DET_OVERLAP, strip or MAX_DET_PIXELS // max(1, piece_w))
     rows = 1 if height <= strip else math.ceil((height - DET_OVERLAP) / (strip - DET_OVERLAP))
     piece_h = math.ceil((height + (rows - 1) * DET_OVERLAP) / rows)
 
@@ -622,6 +645,28 @@ def covered_by(image: Image, view: View, rect: Rect, boxes: Iterable[TextBox]) -
     line = TextBox("", *view.to_original(rect.left, rect.top, rect.right, rect.bottom,
                                          image.height, image.width))
     return any(covered(line, box) for box in boxes)
+
+
+def bands_round(regions: list[Rect], height: int, width: int) -> list[Rect]:
+    """Full-width bands of a height x width area round `regions`: DET_OVERLAP rows above and
+    below each, bands that meet merged."""
+    return merge_rects([Rect(0, max(0, r.top - DET_OVERLAP), width, min(height, r.bottom + DET_OVERLAP))
+                        for r in regions])
+
+
+def fragment_of(rect: Rect, line: Rect) -> bool:
+    """Is `rect` a piece of `line`: mostly inside it, less than half as wide, and more than
+    half as high (a piece of the same line, not a line of a block of two or more)?"""
+    return (overlap_share(rect, line) >= 0.6 and 2 * (rect.right - rect.left) < line.right - line.left
+            and 2 * (rect.bottom - rect.top) > line.bottom - line.top)
+
+
+def lines_found_again(found: list[Rect], again: list[Rect]) -> list[Rect]:
+    """The lines of a second look at a place (`again`) that a first look (`found`) lacks: a
+    line found again is dropped where a line found before holds most of it, unless that one
+    is a fragment of it (fragment_of: the line found again then stands for it)."""
+    return [line for line in again
+            if not any(overlap_share(line, rect) >= 0.6 and not fragment_of(rect, line) for rect in found)]
 
 
 def dedupe(boxes: list[tuple[Rect, int]], coarse: list[Rect] = ()) -> list[Rect]:
@@ -827,7 +872,8 @@ class RapidOcrEngine:
         self._cache_size = CACHE_SIZE if model_cache else 0
         self._det_cache_size = DET_CACHE_SIZE if model_cache else 0
         self._cache: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
-        self._det_cache: OrderedDict[bytes, tuple[Rect, ...]] = OrderedDict()
+        self._det_cache: OrderedDict[bytes, Detection] = OrderedDict()
+        self._sure: list[Rect] = []     # detect()'s regions sure of text, unmet (_found_again_in_bands)
         self.calls = ModelCalls()
         self._det_input: np.ndarray | None = None     # detector_input's buffer
         # The header values of the instance being read (expect(); ocr/expected.py).
@@ -839,37 +885,66 @@ class RapidOcrEngine:
 
     # --- detection ------------------------------------------------------------------------
 
-    def _detect_pieces(self, pixels: np.ndarray, first: int = 0,
-                       release: bool = False) -> list[tuple[Rect, int]]:
-        """Text boxes of a BGR area at its own size, read in pieces (see MAX_DET_PIXELS);
-        each box with the number of the piece it came from (first, first + 1, ...).
-        release: each detector run hands its arena back (a large image, see RELEASE)."""
+    def _detect_pieces(self, pixels: np.ndarray, first: int = 0, release: bool = False,
+                       sure: list[Rect] | None = None, strip: int | None = None) -> list[tuple[Rect, int]]:
+        """Text boxes of a BGR area at its own size, read in pieces (see MAX_DET_PIXELS;
+        `strip`: pieces()'); each box with the number of the piece it came from (first,
+        first + 1, ...). release: each detector run hands its arena back (a large image, see
+        RELEASE). `sure`: a list given here gets the regions where the map was sure of text
+        (SURE_TEXT), in the area's pixels."""
         height, width = pixels.shape[:2]
         found = []
-        for number, piece in enumerate(pieces(height, width), start=first):
-            for rect in self._detect(pixels[piece.top:piece.bottom, piece.left:piece.right], release):
+        for number, piece in enumerate(pieces(height, width, strip), start=first):
+            rects, regions = self._detect(pixels[piece.top:piece.bottom, piece.left:piece.right], release)
+            for rect in rects:
                 found.append((Rect(rect.left + piece.left, rect.top + piece.top,
                                    rect.right + piece.left, rect.bottom + piece.top), number))
+            if sure is not None:
+                sure += [Rect(r.left + piece.left, r.top + piece.top, r.right + piece.left, r.bottom + piece.top)
+                         for r in regions]
         return found
 
-    def _detect(self, pixels: np.ndarray, release: bool = False) -> list[Rect]:
-        """Text boxes of a BGR piece at its own size; a piece whose bytes were read before
-        gets the boxes found then (see DET_CACHE_SIZE)."""
+    def _detect(self, pixels: np.ndarray, release: bool = False) -> Detection:
+        """Text boxes of a BGR piece at its own size, and the regions where its map was sure
+        of text; a piece whose bytes were read before gets those found then (see
+        DET_CACHE_SIZE)."""
         height, width = pixels.shape[:2]
         if height < 8 or width < 8:
-            return []
+            return (), ()
         if not self._det_cache_size:
             return self._run_detector(pixels, release)
         key = digest(pixels)
-        rects = self._det_cache.get(key)
-        if rects is None:
-            rects = tuple(self._run_detector(pixels, release))
-            self._det_cache[key] = rects
+        found = self._det_cache.get(key)
+        if found is None:
+            found = self._det_cache[key] = self._run_detector(pixels, release)
             while len(self._det_cache) > self._det_cache_size:
                 self._det_cache.popitem(last=False)
         else:
             self._det_cache.move_to_end(key)
-        return list(rects)
+        return found
+
+    def _found_again_in_bands(self, image: Image, view: View, boxes: list[TextBox]) -> list[TextBox]:
+        """`boxes` (the lines read by every stage before), with lines found again in
+        full-width bands round the regions where the frame's detector pass was sure of text
+        (SURE_TEXT) that neither a line it found nor a line read meets, read; a line read
+        that is a fragment of one found again and read gives way to it (lines_found_again).
+        The last reading of a place but the lone glyphs', so that it adds lines only where
+        the other stages read none."""
+        read = [view.rect(b.top, b.left, b.bottom, b.right) for b in boxes]
+        unmet = [region for region in self._sure if not any(overlap_share(region, rect) > 0 for rect in read)]
+        if not unmet:
+            return boxes
+        again: list[tuple[Rect, int]] = []
+        for k, band in enumerate(bands_round(unmet, *view.pixels.shape[:2])):
+            again += [(Rect(r.left, r.top + band.top, r.right, r.bottom + band.top), n)
+                      for r, n in self._detect_pieces(view.pixels[band.top:band.bottom], first=k * 1000,
+                                                      strip=BAND_STRIP)]
+        # Strips overlapping by DET_OVERLAP keep whole only lines up to that height; a taller
+        # box there is picture (a blob of anatomy read as `O`) or a block of lines.
+        new = lines_found_again(read, [r for r in dedupe(again) if r.bottom - r.top <= DET_OVERLAP])
+        found = self._lines(image, view, new) if new else []
+        lines = [view.rect(b.top, b.left, b.bottom, b.right) for b in found]
+        return [box for box, rect in zip(boxes, read) if not any(fragment_of(rect, line) for line in lines)] + found
 
     def expect(self, expected: ExpectedWords) -> None:
         """Before an instance's images are read: the values its header leads one to expect in
@@ -892,14 +967,16 @@ class RapidOcrEngine:
         for session, shape in ((self._det, (1, 3, 32, 32)), (self._rec, (1, 3, REC_HEIGHT, REC_MIN_WIDTH))):
             session.run(None, {session.get_inputs()[0].name: np.zeros(shape, np.float32)}, self._release)
 
-    def _run_detector(self, pixels: np.ndarray, release: bool = False) -> list[Rect]:
-        """Text boxes of a BGR piece at its own size (padded to a multiple of 32)."""
+    def _run_detector(self, pixels: np.ndarray, release: bool = False) -> Detection:
+        """Text boxes of a BGR piece at its own size (padded to a multiple of 32), and the
+        regions where its map is sure of text (SURE_TEXT)."""
         height, width = pixels.shape[:2]
         self.calls.detector += 1
         norm, self._det_input = detector_input(pixels, self._det_input)
         out = self._det.run(None, {self._det.get_inputs()[0].name: norm},
                             self._release if release else None)[0]
         quads = db_boxes(out[0, 0], self._db)
+        sure = tuple(Rect(*region) for region in sure_regions(out[0, 0, :height, :width], SURE_TEXT))
         rects = []
         for quad in quads:
             xs, ys = quad[:, 0], quad[:, 1]
@@ -907,9 +984,13 @@ class RapidOcrEngine:
                         int(min(width, xs.max())), int(min(height, ys.max())))
             if rect.right - rect.left >= 3 and rect.bottom - rect.top >= 3:
                 rects.append(rect)
-        return rects
+        return tuple(rects), sure
 
     def detect(self, image: Image, view: View) -> list[Rect]:
+        """The image's text lines (view pixels). On a frame detected whole at its own size, the
+        regions where the map was sure of text that no line found meets are kept for
+        _found_again_in_bands."""
+        self._sure = []
         pixels = view.pixels
         height, width = pixels.shape[:2]
         if image.source != SOURCE_FRAME:
@@ -920,7 +1001,12 @@ class RapidOcrEngine:
         if max(height, width) <= FULL_SIDE:
             factor = detection_scale(image, view)
             if factor >= 0.95:
-                return dedupe(self._detect_pieces(pixels))
+                if image.source != SOURCE_FRAME:
+                    return dedupe(self._detect_pieces(pixels))
+                sure: list[Rect] = []
+                found = dedupe(self._detect_pieces(pixels, sure=sure))
+                self._sure = [region for region in sure if not any(overlap_share(region, r) > 0 for r in found)]
+                return found
             return [scaled(rect, factor, height, width)
                     for rect in dedupe(self._detect_pieces(_magnify(pixels, factor)))]
         factor = REDUCED_SIDE / max(height, width)
@@ -1053,6 +1139,7 @@ class RapidOcrEngine:
         boxes += self._colour_text(image, boxes)
         boxes += self._held_lines(image, view, held, boxes)
         boxes += self._small_lines(image, view, boxes)
+        boxes = self._found_again_in_bands(image, view, boxes)
         return reading_order(boxes + self._lone_glyphs(image, view, boxes))
 
     def _small_lines(self, image: Image, view: View, boxes: list[TextBox]) -> list[TextBox]:
