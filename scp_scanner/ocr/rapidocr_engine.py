@@ -342,6 +342,11 @@ class Rect:
     def area(self) -> int:
         return max(0, self.right - self.left) * max(0, self.bottom - self.top)
 
+    def moved(self, left: int, top: int) -> Rect:
+        """The rectangle of a piece's pixels in the pixels of the area whose (left, top) the
+        piece starts at."""
+        return Rect(self.left + left, self.top + top, self.right + left, self.bottom + top)
+
 
 # What the detector gives for a piece: its text boxes, and the regions its map is sure of
 # text in (SURE_TEXT), both in the piece's pixels.
@@ -896,12 +901,9 @@ class RapidOcrEngine:
         found = []
         for number, piece in enumerate(pieces(height, width, strip), start=first):
             rects, regions = self._detect(pixels[piece.top:piece.bottom, piece.left:piece.right], release)
-            for rect in rects:
-                found.append((Rect(rect.left + piece.left, rect.top + piece.top,
-                                   rect.right + piece.left, rect.bottom + piece.top), number))
+            found += [(rect.moved(piece.left, piece.top), number) for rect in rects]
             if sure is not None:
-                sure += [Rect(r.left + piece.left, r.top + piece.top, r.right + piece.left, r.bottom + piece.top)
-                         for r in regions]
+                sure += [region.moved(piece.left, piece.top) for region in regions]
         return found
 
     def _detect(self, pixels: np.ndarray, release: bool = False) -> Detection:
@@ -936,7 +938,7 @@ class RapidOcrEngine:
             return boxes
         again: list[tuple[Rect, int]] = []
         for k, band in enumerate(bands_round(unmet, *view.pixels.shape[:2])):
-            again += [(Rect(r.left, r.top + band.top, r.right, r.bottom + band.top), n)
+            again += [(r.moved(0, band.top), n)
                       for r, n in self._detect_pieces(view.pixels[band.top:band.bottom], first=k * 1000,
                                                       strip=BAND_STRIP)]
         # Strips overlapping by DET_OVERLAP keep whole only lines up to that height; a taller
@@ -1044,8 +1046,7 @@ class RapidOcrEngine:
             first += len(pieces(*read.shape[:2]))
             for rect, n in numbered:
                 rect = scaled(rect, scale, height, width) if resized else rect
-                found.append((Rect(rect.left + window.left, rect.top + window.top,
-                                   rect.right + window.left, rect.bottom + window.top), n))
+                found.append((rect.moved(window.left, window.top), n))
         return found
 
     # --- recognition ----------------------------------------------------------------------
@@ -1318,8 +1319,7 @@ class RapidOcrEngine:
                          for r in dedupe(self._detect_pieces(_magnify(piece, factor)))]
             else:
                 found = dedupe(self._detect_pieces(piece))
-            found = [Rect(r.left + window.left, r.top + window.top, r.right + window.left, r.bottom + window.top)
-                     for r in found]
+            found = [r.moved(window.left, window.top) for r in found]
             found = [r for r in found if overlap_share(r, core) > 0]
             reach = [r for r in found
                      if (r.left <= window.left + 1 and window.left > 0) or (r.top <= window.top + 1 and window.top > 0)
