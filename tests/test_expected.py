@@ -370,6 +370,43 @@ def test_two_words_are_weighed_as_one_header_word_only_when_nearer_it_together()
     assert _split_word_readings("Raigmore Hosp", expected) == []      # Raigmore: a header word
 
 
+@pytest.mark.parametrize("line, rival, blank, lost, mended", [
+    # extra varied 541's interlaced frame: the I of WILSON lost, a blank read beside it.
+    ("WL SON^SARAH", {}, 2, (0, "I"), "WILSON^SARAH"),
+    ("Wilson^Sa ah", {9: ("r", 0.3)}, None, None, "Wilson^Sarah"),
+    ("WILSON^SA AH", {9: ("R", 0.3)}, None, None, "WILSON^SARAH"),
+])
+def test_a_name_part_read_as_two_words_is_weighed_as_the_name(line, rival, blank, lost, mended):
+    header = HEADER + (("OtherPatientNames", "WILSON^SARAH"),)
+    assert read(line, rival, expected_words(header), blank, lost) == mended
+    assert read(line, rival, NOTHING_EXPECTED, blank, lost) == line
+    assert read(line, {}, expected_words(header)) == line          # the blank sure: as read
+
+
+def test_a_name_whose_caret_was_read_as_a_digit_and_given_name_as_two_words_is_weighed_as_it():
+    """held-out varied 929's palette cine: `BROWN4NO RAG` for BROWN^MORAG on all three
+    frames (the caret read as 4, the M as N, a blank inside the given name)."""
+    header = HEADER + (("OtherPatientNames", "BROWN^MORAG"),)
+    line = "Ref BROWN4NO RAG 12"
+    assert read(line, {10: ("M", 0.3)}, expected_words(header), 12) == "Ref BROWN^MORAG 12"
+    assert read(line, {10: ("M", 0.3)}, NOTHING_EXPECTED, 12) == line
+    assert read(line, {}, expected_words(header), sure=0.9999) == line       # sure: as read
+    # A family part of another length, or a given name two letters longer, is no such name.
+    assert read("Ref BROWNE4NO RAG 12", {11: ("M", 0.3)}, expected_words(header), 13) == "Ref BROWNE4NO RAG 12"
+    assert read("Ref BROWN4NO RAGAN 12", {10: ("M", 0.3)}, expected_words(header), 12) == "Ref BROWN4NO RAGAN 12"
+
+
+def test_a_name_part_is_offered_only_when_its_two_words_together_are_nearer_it():
+    from scp_scanner.ocr.expected import _split_word_readings
+
+    expected = expected_words(HEADER + (("OtherPatientNames", "WILSON^SARAH"),))
+    assert "WILSON^SARAH" in _split_word_readings("WL SON^SARAH", expected)
+    assert "WILSON^SARAH" in _split_word_readings("WILSON^SA AH", expected)
+    assert _split_word_readings("AL SON^SARAH", expected) == []       # two edits from WILSON
+    assert _split_word_readings("WILSON X^SARAH", expected) == []     # WILSON alone is as near
+    assert _split_word_readings("WL SON^SANDRA", expected) == []      # another given name
+
+
 @pytest.mark.parametrize("line, rival, mended", [
     # Two words of one value read as one, their space lost: written apart.
     ("Western RaigmoreHospital", {}, "Western Raigmore Hospital"),
@@ -752,7 +789,11 @@ def test_a_misread_word_with_two_of_its_values_words_in_place_is_read_as_that_wo
     ("WILSON ^AHMED", "WILSON^AHMED"),
     ("Raig more Hospital", "Raigmore Hospital"),
     ("Raigmore Hos pital", "Raigmore Hospital"),
+    # extra varied 521: a DICOM name's caret lost as well, a space read in its given name.
+    ("Ref WILSONAH MED", "Ref WILSON^AHMED"),
+    ("Ref WilsonAh med", "Ref Wilson^Ahmed"),
     # Two header words stay two; letters that are not the header's stay as read.
+    ("WILSON AHMED", "WILSON AHMED"),
     ("Raigmore Hospital", "Raigmore Hospital"),
     ("MAC DONALD", "MAC DONALD"),
     ("WIL SON^AHMAD", "WIL SON^AHMAD"),

@@ -371,7 +371,7 @@ def test_a_held_line_is_read_only_where_its_block_reads_as_nothing(engine):
 def test_a_held_line_is_read_after_the_coloured_text(engine, tmp_path):
     """Tuning seed 9's colour ultrasound: the detector joins the right-hand banner's three
     coloured lines into one box and sees the last on its own too. The block reads as
-    nothing; the coloured lines read one by one (_colour_text) read all three, the last as
+    nothing; the coloured lines read one by one (_with_colour_text) read all three, the last as
     `Ref PATEL^SARAH`, so the line seen alone is not read over them (it reads `Rei`)."""
     truth = dicomgen.make_varied_corpus(tmp_path, count=1, seed=9, fonts="tuning",
                                         cases=["v_us_colour"])[0]
@@ -845,7 +845,7 @@ def test_small_coloured_text_over_speckle_is_read_on_black(colour, monkeypatch):
     assert len(boxes) >= 4 and sum(found(word, text) for word in words) >= 2, text
     # The detector's plain read: neither the colour pass nor the small lines' magnified second
     # look (_small_lines, which finds some of these lines by their ink too).
-    monkeypatch.setattr(engine, "_colour_text", lambda image, boxes: [])
+    monkeypatch.setattr(engine, "_with_colour_text", lambda image, boxes: boxes)
     monkeypatch.setattr(engine, "_small_lines", lambda *args: [])
     plain = " ".join(b.text for b in engine.read(image))
     assert not any(found(word, plain) for word in words), "the plain read needs no colour pass here"
@@ -1625,6 +1625,27 @@ def test_small_text_over_speckle_is_detected_again_where_the_map_was_sure_of_tex
     monkeypatch.setattr(engine, "_found_again_in_bands", lambda image, view, boxes: boxes)
     plain = " ".join(box.text for box in engine.read(image))
     assert not any(found(word, plain) for word in ("PATEL", "0542", "28.08.1953")), plain
+
+
+def test_a_coloured_line_read_whole_on_black_stands_for_the_fragment_read_first(tmp_path, monkeypatch):
+    """Held-out varied 941's RGB ultrasound frame (its first scan lost `Hospital`): cyan 8 px
+    FreeSans Bold Oblique over speckle at JPEG quality. The detector found only `Ninewells`
+    of `Ninewells Hospital` on the frame; on the frame's colour set on black it finds the
+    line whole, which used to be dropped as the same line as the fragment. The fragment
+    now gives way to it, and the line is read once."""
+    path = tmp_path / "us.dcm"
+    truth, style = dicomgen.build_varied_case("v_us_colour", path, 1750630245, "heldout")
+    assert (style["face"], style["size"], style["colour"]) == ("FreeSansBoldOblique.ttf", 8, [0, 255, 255])
+    assert "Ninewells Hospital" in {w.text for w in truth.images[0].words if w.pii}
+    (image,) = images_of(path)
+    engine = RapidOcrEngine(model_cache=False)
+    boxes = engine.read(image)
+    assert [b.text for b in boxes if "Ninewells" in b.text] == ["Ninewells Hospital"], boxes
+    assert not any(b.unread for b in boxes)
+    # Without the colour pass, the frame's own reading holds only the fragment.
+    monkeypatch.setattr(engine, "_with_colour_text", lambda image, boxes: boxes)
+    plain = engine.read(image)
+    assert [b.text for b in plain if "Ninewells" in b.text] == ["Ninewells"], plain
 
 
 def test_lines_found_again_stand_only_for_fragments_of_the_first_pass():

@@ -180,6 +180,10 @@ _WORD_SPAN = re.compile(r"(?<![A-Za-z0-9{m}])(?=(?:[{m}]?[A-Za-z]){{{n}}})[{m}]?
 # A DICOM name whose caret was read as a mark that is no letter, digit or blank (`KHAN²NORAG`).
 _MARKED_NAME_SPAN = re.compile(r"(?<![A-Za-z0-9^])[A-Za-z]{2,}[^\sA-Za-z0-9^](?:[A-Za-z]{2,}|[A-Za-z] [A-Za-z]{2,})(?![A-Za-z0-9^])")
 # Two neighbouring words, a name's caret in one of them at most (found overlapping, group 1).
+# A DICOM name whose caret was read as a mark or a digit and its given name as two words
+# (`BROWN4NO RAG` where PatientName is BROWN^MORAG): overlapping matches, as a name's
+# family part may also begin a _MARKED_NAME_SPAN.
+_MARKED_SPLIT_NAME_SPAN = re.compile(r"(?<![A-Za-z0-9^])(?=([A-Za-z]{2,}[^\sA-Za-z^][A-Za-z]+ [A-Za-z]+)(?![A-Za-z0-9^]))")
 _SPLIT_WORD_SPAN = re.compile(r"(?<![A-Za-z0-9^])(?=((?:[A-Za-z]+\^)?[A-Za-z]+ [A-Za-z]+(?:\^[A-Za-z]+)?)(?![A-Za-z0-9^]))")
 
 
@@ -412,6 +416,19 @@ def _marked_name_readings(span: str, expected: ExpectedWords) -> list[str | tupl
     return readings
 
 
+def _marked_split_name_readings(span: str, expected: ExpectedWords) -> list[tuple[str, str]]:
+    """The instance's names whose family part is as long as the letters before the span's
+    mark and whose given name is as long as the letters after it, give or take one (the
+    blank read inside the given name dropped), weighed with the mark at the caret's place
+    and written with the caret (`BROWN4NO RAG` -> `BROWN^MORAG`: the caret read as `4`,
+    the M as N and a blank)."""
+    at = next(i for i, ch in enumerate(span) if not ch.isalpha())
+    given_length = len(span[at + 1:].replace(" ", ""))
+    return [reading for family, given in expected.names
+            if len(family) == at and abs(len(given) - given_length) <= 1
+            for reading in _caret_read_as(span[at], family, given)]
+
+
 def _split_word_readings(span: str, expected: ExpectedWords) -> list[str]:
     """One header word read as two words with a letter misread (`Has ish` where PatientName
     is `MACDONALD^HAMISH`, `Hos pltal` where InstitutionName is `Raigmore Hospital`): the
@@ -423,7 +440,7 @@ def _split_word_readings(span: str, expected: ExpectedWords) -> list[str]:
     (`Rd CHAPEL` is the label `Ref` beside a misread `CAMPBELL`). split_header_words joins
     such a pair without weighing when its letters are exactly a header word."""
     if "^" in span:
-        return []
+        return _split_name_part_readings(span, expected)
     first, second = span.lower().split(" ")
     if {first, second} & set(expected.words):
         return []
@@ -434,6 +451,28 @@ def _split_word_readings(span: str, expected: ExpectedWords) -> list[str]:
             if len(w) >= MIN_WORD and abs(len(w) - len(joined)) <= 1
             and edits(joined, w) < min(edits(first, w), edits(second, w))
             for written in _cases(w)]
+
+
+def _split_name_part_readings(span: str, expected: ExpectedWords) -> list[str]:
+    """A DICOM name one of whose parts was read as two words with a letter misread or lost
+    (`WL SON^SARAH` where PatientName is WILSON^SARAH, `WILSON^SA RH`): the name, where the
+    other part is read exactly and the two words together are nearer the split part (at most
+    one edit) than either alone, in CAPITALS or Title case as `_word_readings` writes a name.
+    The blank is the narrow gap of a monospace face's thin letter (I, l), read as a space
+    and the letter lost with it; the recogniser's output decides, as for any span."""
+    head, _, tail = span.partition(" ")
+    readings = []
+    for family, given in expected.names:
+        if "^" in tail and tail.split("^")[1].upper() == given:       # `WL SON^SARAH`
+            split, whole = (head, tail.split("^")[0]), family
+        elif "^" in head and head.split("^")[0].upper() == family:    # `WILSON^SA RH`
+            split, whole = (head.split("^")[1], tail), given
+        else:
+            continue
+        joined = "".join(split).upper()
+        if edits(joined, whole) <= 1 and edits(joined, whole) < min(edits(part.upper(), whole) for part in split):
+            readings += [f"{family}^{given}", f"{family.capitalize()}^{given.capitalize()}"]
+    return readings
 
 
 def _lost_mark_date_readings(span: str, expected: ExpectedWords) -> list[str]:
@@ -508,7 +547,8 @@ def _date_readings(span: str, expected: ExpectedWords) -> list[str]:
 _JOINED = (((_SPLIT_CODE_SPAN, _split_code_readings), (_GROUPED_CODE_SPAN, _grouped_code_readings),
             (_SPLIT_DATE_SPAN, _split_date_readings), (_GROUPED_DATE_SPAN, _split_date_readings),
             (_SPACED_NAME_SPAN, _spaced_name_readings), (_SPLIT_WORD_SPAN, _split_word_readings),
-            (_MARKED_NAME_SPAN, _marked_name_readings)),)
+            (_MARKED_NAME_SPAN, _marked_name_readings),
+            (_MARKED_SPLIT_NAME_SPAN, _marked_split_name_readings)),)
 _SINGLE = (((_DATE_SPAN, _date_readings), (_COLON_DATE_SPAN, _date_readings),
             (_LOST_MARK_DATE_SPAN, _lost_mark_date_readings), (_LOST_MARKS_DATE_SPAN, _lost_marks_date_readings),
             (_DATE_TIME_SPAN, _date_readings),
@@ -618,9 +658,13 @@ def split_header_words(text: str, expected: ExpectedWords) -> list[tuple[int, in
     """(start, end, joined) of each pair of neighbouring words whose letters, the space
     between them taken out, are exactly a header word or a DICOM name FAMILY^GIVEN (`WIL
     SON^AHMED`, `WI LSON^AHMED` where PatientName is `WILSON^AHMED`): a space read inside it,
-    where monospace faces give a narrow letter a whole cell. Every letter agrees with the
-    header, so no likelihood is weighed; two header words stay two (`Raigmore Hospital`)."""
+    where monospace faces give a narrow letter a whole cell; or a DICOM name's letters with
+    its caret lost as well (`WILSONCATR IONA`: written with the caret, in capitals where
+    read so, else in Title case). Every letter agrees with the header, so no likelihood is
+    weighed; two header words stay two (`Raigmore Hospital`, `WILSON CATRIONA`)."""
     names = {f"{family}^{given}" for family, given in expected.names}
+    # A name's caret lost as well (`WILSONCATR IONA` where a name is WILSON^CATRIONA).
+    caretless = {f"{family}{given}": (family, given) for family, given in expected.names}
     words = set(expected.words)
     changes = []
     for match in _SPLIT_WORD_SPAN.finditer(text):
@@ -629,10 +673,15 @@ def split_header_words(text: str, expected: ExpectedWords) -> list[tuple[int, in
         joined = first + second
         if first.lower() in words and second.lower() in words:
             continue
-        if ((joined.isalpha() and len(joined) >= MIN_WORD and joined.lower() in words)
-                or joined.upper() in names):
-            if not changes or start >= changes[-1][1]:
-                changes.append((start, end, joined))
+        if joined.isalpha() and joined.upper() in caretless:
+            family, given = caretless[joined.upper()]
+            joined = (f"{family}^{given}" if joined.isupper()
+                      else f"{family.capitalize()}^{given.capitalize()}")
+        elif not ((joined.isalpha() and len(joined) >= MIN_WORD and joined.lower() in words)
+                  or joined.upper() in names):
+            continue
+        if not changes or start >= changes[-1][1]:
+            changes.append((start, end, joined))
     return changes
 
 

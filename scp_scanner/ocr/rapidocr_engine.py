@@ -666,6 +666,11 @@ def fragment_of(rect: Rect, line: Rect) -> bool:
             and 2 * (rect.bottom - rect.top) > line.bottom - line.top)
 
 
+def _rect_of(box: TextBox) -> Rect:
+    """A box's rectangle (image pixels) as a Rect."""
+    return Rect(box.left, box.top, box.right, box.bottom)
+
+
 def lines_found_again(found: list[Rect], again: list[Rect]) -> list[Rect]:
     """The lines of a second look at a place (`again`) that a first look (`found`) lacks: a
     line found again is dropped where a line found before holds most of it, unless that one
@@ -1137,7 +1142,7 @@ class RapidOcrEngine:
         held: list[Rect] = []
         boxes = self._lines(image, view, self.detect(image, view), held_out=held)
         boxes += self._dim_text(image, boxes)
-        boxes += self._colour_text(image, boxes)
+        boxes = self._with_colour_text(image, boxes)
         boxes += self._held_lines(image, view, held, boxes)
         boxes += self._small_lines(image, view, boxes)
         boxes = self._found_again_in_bands(image, view, boxes)
@@ -1192,20 +1197,24 @@ class RapidOcrEngine:
         return [b for k, b in enumerate(read) if b is not None
                 and (k < len(glyphs) or sum(ch.isalnum() for ch in b.text) == 1 == len(b.text.strip()))]
 
-    def _colour_text(self, image: Image, boxes: list[TextBox]) -> list[TextBox]:
-        """Lines of coloured text that no line already read covers (ocr/colour_text.py: a
-        colour frame's chromatic pixels in line-high clusters), read from the frame with its
-        neutral pixels set to black, in windows around them: the lines detected there, cut
-        by the clusters (colour_text.lines_by_colour). A line read there that is a line
-        already read (prepare.same_line: mostly inside it, their middles in each other's
-        rows) is that line; one that only touches it, or whose middle lies outside it (a
-        first read's box grown over the next line's top rows), is kept."""
+    def _with_colour_text(self, image: Image, boxes: list[TextBox]) -> list[TextBox]:
+        """`boxes` (the lines read so far) with the lines of coloured text that no line
+        already read covers (ocr/colour_text.py: a colour frame's chromatic pixels in
+        line-high clusters), read from the frame with its neutral pixels set to black, in
+        windows around them: the lines detected there, cut by the clusters
+        (colour_text.lines_by_colour). A line read there that is a line already read
+        (prepare.same_line: mostly inside it, their middles in each other's rows) is that
+        line, unless each such line read before is a fragment of it (fragment_of: the
+        detector found `Ninewells` of a cyan `Ninewells Hospital` over speckle, which it
+        finds whole on black); the fragments then give way to it. One that only touches a
+        line read, or whose middle lies outside it (a first read's box grown over the next
+        line's top rows), is kept."""
         if not is_colour_frame(image):
-            return []
+            return boxes
         strength = chroma(image.pixels)
         areas = colour_lines(image, boxes, strength)
         if not areas:
-            return []
+            return boxes
         shown = on_black(image, strength)
         view = view_of(shown)
         # Each cluster with two line heights around it; windows that overlap are read as one
@@ -1221,10 +1230,17 @@ class RapidOcrEngine:
                  for top, left, bottom, right in lines_by_colour(
             [(r.top, r.left, r.bottom, r.right) for r in rects],
             [(c.top, c.left, c.bottom, c.right) for c in clusters])]
-        read = [box for box in self._lines(shown, view, lines) if not any(same_line(box, o) for o in boxes)]
-        return read + unread_lines(colour_lines(image, boxes + read, strength),
-                                   [TextBox("", *view.to_original(r.left, r.top, r.right, r.bottom,
-                                                                  image.height, image.width)) for r in rects])
+        read, fragments = [], set()
+        for box in self._lines(shown, view, lines):
+            same = [k for k, o in enumerate(boxes) if same_line(box, o)]
+            if all(fragment_of(_rect_of(boxes[k]), _rect_of(box)) for k in same):
+                read.append(box)
+                fragments.update(same)
+        boxes = [o for k, o in enumerate(boxes) if k not in fragments]
+        return boxes + read + unread_lines(colour_lines(image, boxes + read, strength),
+                                           [TextBox("", *view.to_original(r.left, r.top, r.right, r.bottom,
+                                                                          image.height, image.width))
+                                            for r in rects])
 
     def _dim_text(self, image: Image, boxes: list[TextBox]) -> list[TextBox]:
         """Lines of text drawn at near-black levels (ocr/dim.py), read from the image with
