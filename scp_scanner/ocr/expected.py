@@ -49,7 +49,10 @@ screen label run together with a header code gets its blank back (`ACCRA10517189
 `label_code_spans`); two
 neighbouring words that are no header or screen words, with a letter misread as well (`Has
 ish` where PatientName is `MACDONALD^HAMISH`), are weighed as the header words of their joined
-length, give or take a letter (`_split_word_readings`), as any span is. The other
+length, give or take a letter (`_split_word_readings`), as any span is; so is a DICOM name
+one of whose parts was read so (`WL SON^SARAH`), or whose caret was read as a digit and its
+given name as two words (`BROWN4NO RAG`); two words whose letters are exactly a name's
+FAMILY and GIVEN, its caret lost (`WILSONCATR IONA`), are joined with the caret. The other
 way round, two words the header writes apart (`AHMED DUNCAN`, a name shown given name
 first) keep the space between them when the line's ink shows none wider than a letter gap
 (`ExpectedWords.written_apart`, line_text.spaces_from_ink).
@@ -179,11 +182,11 @@ _WORD_SPAN = re.compile(r"(?<![A-Za-z0-9{m}])(?=(?:[{m}]?[A-Za-z]){{{n}}})[{m}]?
                         .format(m=re.escape(_LETTER_MARKS), n=MIN_SPAN))
 # A DICOM name whose caret was read as a mark that is no letter, digit or blank (`KHAN²NORAG`).
 _MARKED_NAME_SPAN = re.compile(r"(?<![A-Za-z0-9^])[A-Za-z]{2,}[^\sA-Za-z0-9^](?:[A-Za-z]{2,}|[A-Za-z] [A-Za-z]{2,})(?![A-Za-z0-9^])")
-# Two neighbouring words, a name's caret in one of them at most (found overlapping, group 1).
 # A DICOM name whose caret was read as a mark or a digit and its given name as two words
 # (`BROWN4NO RAG` where PatientName is BROWN^MORAG): overlapping matches, as a name's
 # family part may also begin a _MARKED_NAME_SPAN.
 _MARKED_SPLIT_NAME_SPAN = re.compile(r"(?<![A-Za-z0-9^])(?=([A-Za-z]{2,}[^\sA-Za-z^][A-Za-z]+ [A-Za-z]+)(?![A-Za-z0-9^]))")
+# Two neighbouring words, a name's caret in one of them at most (found overlapping, group 1).
 _SPLIT_WORD_SPAN = re.compile(r"(?<![A-Za-z0-9^])(?=((?:[A-Za-z]+\^)?[A-Za-z]+ [A-Za-z]+(?:\^[A-Za-z]+)?)(?![A-Za-z0-9^]))")
 
 
