@@ -1648,6 +1648,36 @@ def test_a_coloured_line_read_whole_on_black_stands_for_the_fragment_read_first(
     assert [b.text for b in plain if "Ninewells" in b.text] == ["Ninewells"], plain
 
 
+def test_two_coloured_lines_read_on_black_stand_for_the_block_read_first(tmp_path, monkeypatch):
+    """Held-out varied 953's RGB ultrasound frame: orange 10 px FreeMono Oblique, hard-edged,
+    over speckle at JPEG 55. The detector joined the name and the ID line below it into one
+    box and read the ID alone; on black the colour pass found and read both lines, each of
+    them the same line as that box (prepare.same_line), so both were dropped and the name
+    was left as an unread box. Two lines read on black, one above the other, that are the
+    same line as one box read before stand for it: the name is read."""
+    path = tmp_path / "us.dcm"
+    truth, style = dicomgen.build_varied_case("v_us_colour", path, 2253345290, "heldout")
+    assert (style["face"], style["size"], style["colour"]) == ("FreeMonoOblique.ttf", 10, [255, 160, 0])
+    assert {"Graham Macdonald", "425027797"} <= {w.text for w in truth.images[0].words if w.pii}
+    (image,) = images_of(path)
+    engine = RapidOcrEngine(model_cache=False)
+    boxes = engine.read(image)
+    text = " ".join(b.text for b in boxes)
+    # Read without the header's help here (the pipeline's header-guided forms mend the rest).
+    assert found("Graham", text) and found("425027797", text), text
+    assert not any(b.unread for b in boxes), boxes
+    monkeypatch.setattr(rapidocr_engine, "stacked", lambda a, b: False)
+    plain = engine.read(image)
+    assert not found("Graham", " ".join(b.text for b in plain)), plain
+    assert any(b.unread for b in plain), plain
+
+
+def test_lines_stacked_one_above_the_other_are_told_from_one_line_found_twice():
+    assert rapidocr_engine.stacked(TextBox("", 8, 8, 113, 24), TextBox("", 8, 18, 99, 37))
+    assert not rapidocr_engine.stacked(TextBox("", 8, 8, 113, 24), TextBox("", 6, 7, 95, 39))
+    assert not rapidocr_engine.stacked(TextBox("", 8, 8, 60, 24), TextBox("", 40, 9, 113, 25))
+
+
 def test_lines_found_again_stand_only_for_fragments_of_the_first_pass():
     """A line found again in a band is dropped where a line read before holds most of it,
     unless that one covers less than half of its width (a fragment of it, which then gives

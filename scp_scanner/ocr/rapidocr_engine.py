@@ -50,6 +50,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -666,6 +667,12 @@ def fragment_of(rect: Rect, line: Rect) -> bool:
             and 2 * (rect.bottom - rect.top) > line.bottom - line.top)
 
 
+def stacked(a: TextBox, b: TextBox) -> bool:
+    """Are the two boxes lines one above the other: neither's middle row inside the other's
+    rows?"""
+    return not (b.top <= (a.top + a.bottom) / 2 < b.bottom or a.top <= (b.top + b.bottom) / 2 < a.bottom)
+
+
 def _rect_of(box: TextBox) -> Rect:
     """A box's rectangle (image pixels) as a Rect."""
     return Rect(box.left, box.top, box.right, box.bottom)
@@ -1206,7 +1213,9 @@ class RapidOcrEngine:
         (prepare.same_line: mostly inside it, their middles in each other's rows) is that
         line, unless each such line read before is a fragment of it (fragment_of: the
         detector found `Ninewells` of a cyan `Ninewells Hospital` over speckle, which it
-        finds whole on black); the fragments then give way to it. One that only touches a
+        finds whole on black) or a block of it and another line read here below or above it
+        (`stacked`: a name and an ID joined in one box, read as the ID alone); those lines
+        read before then give way to it. One that only touches a
         line read, or whose middle lies outside it (a first read's box grown over the next
         line's top rows), is kept."""
         if not is_colour_frame(image):
@@ -1230,13 +1239,20 @@ class RapidOcrEngine:
                  for top, left, bottom, right in lines_by_colour(
             [(r.top, r.left, r.bottom, r.right) for r in rects],
             [(c.top, c.left, c.bottom, c.right) for c in clusters])]
-        read, fragments = [], set()
-        for box in self._lines(shown, view, lines):
-            same = [k for k, o in enumerate(boxes) if same_line(box, o)]
-            if all(fragment_of(_rect_of(boxes[k]), _rect_of(box)) for k in same):
+        found = self._lines(shown, view, lines)
+        same = [[k for k, o in enumerate(boxes) if same_line(box, o)] for box in found]
+        # A line read before that two lines stacked one above the other, read here, are each
+        # the same line as is a block of them (the detector joined a name and an ID 8 px
+        # apart into one box over speckle and read the ID alone).
+        blocks = {k for k in range(len(boxes))
+                  if any(stacked(found[i], found[j]) for i, j in combinations(
+                      [i for i, ks in enumerate(same) if k in ks], 2))}
+        read, given_way = [], set()
+        for box, ks in zip(found, same):
+            if all(k in blocks or fragment_of(_rect_of(boxes[k]), _rect_of(box)) for k in ks):
                 read.append(box)
-                fragments.update(same)
-        boxes = [o for k, o in enumerate(boxes) if k not in fragments]
+                given_way.update(ks)
+        boxes = [o for k, o in enumerate(boxes) if k not in given_way]
         return boxes + read + unread_lines(colour_lines(image, boxes + read, strength),
                                            [TextBox("", *view.to_original(r.left, r.top, r.right, r.bottom,
                                                                           image.height, image.width))
