@@ -277,6 +277,12 @@ def _cases(word: str) -> list[str]:
     return [word.upper(), word, word.capitalize()]
 
 
+def _name_cases(family: str, given: str) -> list[str]:
+    """A DICOM name (FAMILY, GIVEN in capitals) written with its caret, in CAPITALS and in
+    Title case."""
+    return [f"{family}^{given}", f"{family.capitalize()}^{given.capitalize()}"]
+
+
 def _caret_read_as(mark: str, family: str, given: str) -> list[tuple[str, str]]:
     """A DICOM name weighed with `mark` read at its caret's place, written with the caret,
     in CAPITALS and in Title case. A comma there is no caret misread but the name as screens
@@ -292,7 +298,7 @@ def _word_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, 
     for family, given in expected.names:      # a caret read as a letter, or dropped
         joined = f"{family}^{given}"
         if abs(len(joined) - len(span)) <= LENGTH_SLACK:
-            readings += [joined, f"{family.capitalize()}^{given.capitalize()}"]
+            readings += _name_cases(family, given)
         if len(span) == len(joined) and span[len(family)] != "^":
             # The caret's place read as a letter (`REIDASARAH`, `FERGUSONAPIONA`): a small
             # caret sits alone at the top of the line, and the recogniser, which rarely saw
@@ -474,7 +480,7 @@ def _split_name_part_readings(span: str, expected: ExpectedWords) -> list[str]:
             continue
         joined = "".join(split).upper()
         if edits(joined, whole) <= 1 and edits(joined, whole) < min(edits(part.upper(), whole) for part in split):
-            readings += [f"{family}^{given}", f"{family.capitalize()}^{given.capitalize()}"]
+            readings += _name_cases(family, given)
     return readings
 
 
@@ -677,9 +683,8 @@ def split_header_words(text: str, expected: ExpectedWords) -> list[tuple[int, in
         if first.lower() in words and second.lower() in words:
             continue
         if joined.isalpha() and joined.upper() in caretless:
-            family, given = caretless[joined.upper()]
-            joined = (f"{family}^{given}" if joined.isupper()
-                      else f"{family.capitalize()}^{given.capitalize()}")
+            capitals, title = _name_cases(*caretless[joined.upper()])
+            joined = capitals if joined.isupper() else title
         elif not ((joined.isalpha() and len(joined) >= MIN_WORD and joined.lower() in words)
                   or joined.upper() in names):
             continue

@@ -653,6 +653,11 @@ def covered_by(image: Image, view: View, rect: Rect, boxes: Iterable[TextBox]) -
     return any(covered(line, box) for box in boxes)
 
 
+def regions_unmet(regions: list[Rect], lines: list[Rect]) -> list[Rect]:
+    """The regions that none of the lines meets."""
+    return [region for region in regions if not any(overlap_share(region, line) > 0 for line in lines)]
+
+
 def bands_round(regions: list[Rect], height: int, width: int) -> list[Rect]:
     """Full-width bands of a height x width area round `regions`: DET_OVERLAP rows above and
     below each, bands that meet merged."""
@@ -945,11 +950,11 @@ class RapidOcrEngine:
         The last reading of a place but the lone glyphs', so that it adds lines only where
         the other stages read none."""
         read = [view.rect(b.top, b.left, b.bottom, b.right) for b in boxes]
-        unmet = [region for region in self._sure if not any(overlap_share(region, rect) > 0 for rect in read)]
-        if not unmet:
+        regions = regions_unmet(self._sure, read)
+        if not regions:
             return boxes
         again: list[tuple[Rect, int]] = []
-        for k, band in enumerate(bands_round(unmet, *view.pixels.shape[:2])):
+        for k, band in enumerate(bands_round(regions, *view.pixels.shape[:2])):
             again += [(r.moved(0, band.top), n)
                       for r, n in self._detect_pieces(view.pixels[band.top:band.bottom], first=k * 1000,
                                                       strip=BAND_STRIP)]
@@ -1015,11 +1020,10 @@ class RapidOcrEngine:
         if max(height, width) <= FULL_SIDE:
             factor = detection_scale(image, view)
             if factor >= 0.95:
-                if image.source != SOURCE_FRAME:
-                    return dedupe(self._detect_pieces(pixels))
                 sure: list[Rect] = []
                 found = dedupe(self._detect_pieces(pixels, sure=sure))
-                self._sure = [region for region in sure if not any(overlap_share(region, r) > 0 for r in found)]
+                if image.source == SOURCE_FRAME:
+                    self._sure = regions_unmet(sure, found)
                 return found
             return [scaled(rect, factor, height, width)
                     for rect in dedupe(self._detect_pieces(_magnify(pixels, factor)))]
