@@ -325,13 +325,15 @@ def _run_together_dates(span: str, expected: ExpectedWords) -> list[str]:
     """The expected dates written without separators, for a span of eight characters two of
     whose three groups (year first or last) hold a digit, as a date span's must (`2025100B`),
     or of seven or nine characters all digits but one at most (a digit lost or doubled:
-    `1930601` for 19830601, as a code's length may be LENGTH_SLACK off), or of a day, a
-    month's three letters and a year."""
+    `1930601` for 19830601, as a code's length may be LENGTH_SLACK off), or of six digits (two
+    lost: `190306` for 19880306), or of a day, a month's three letters and a year."""
     compact = [day.strftime(layout) for day in expected.dates for layout in ("%Y%m%d", "%d%m%Y", "%m%d%Y")]
     if len(span) == 8 and any(sum(any(ch.isdigit() for ch in span[a:b]) for a, b in groups) >= 2
                               for groups in (((0, 4), (4, 6), (6, 8)), ((0, 2), (2, 4), (4, 8)))):
         return compact
     if len(span) in (7, 9) and sum(ch.isdigit() for ch in span) >= len(span) - 1:
+        return compact
+    if len(span) == 6 and span.isdigit():
         return compact
     match = _RUN_TOGETHER_MONTH.fullmatch(span)
     if match is None:
