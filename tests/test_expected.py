@@ -411,6 +411,24 @@ def test_a_name_whose_caret_was_read_as_a_digit_and_given_name_as_two_words_is_w
     assert read("Ref BROWN4NO RAGAN 12", {10: ("M", 0.3)}, expected_words(header), 12) == "Ref BROWN4NO RAGAN 12"
 
 
+def test_a_name_with_its_letters_exact_and_its_caret_read_as_a_mark_beside_a_blank_gets_its_caret():
+    """held-out varied 1109's colour cine: `Ref THOMSON³ JOHN` for THOMSON^JOHN on all three
+    frames (7 px FreeSerif Bold Italic; the small caret read as a raised three, then a
+    blank). No span pattern held a blank after the mark, and `³` becomes `3` when the line
+    is folded at the end. Every letter is the header's, so the caret is written unweighed."""
+    from scp_scanner.ocr.expected import marked_carets
+
+    header = (("ReferringPhysicianName", "THOMSON^JOHN"),)
+    assert marked_carets("Ref THOMSON³ JOHN Acc", expected_words(header)) == [(4, 17, "THOMSON^JOHN")]
+    assert marked_carets("Thomson ³ John", expected_words(header)) == [(0, 14, "Thomson^John")]
+    for line in ("THOMSON, JOHN", "THOMSON JOHN", "THOMSEN³ JOHN", "THOMSON³ JOHNS", "THOMSON³JOHN"):
+        assert marked_carets(line, expected_words(header)) == [], line
+    assert marked_carets("Ref THOMSON³ JOHN", NOTHING_EXPECTED) == []
+    # Through mend_expected, sure of every character (no likelihood is weighed).
+    assert read("Ref FERGUSON² ELIZABETH", {}, expected_words(HEADER), sure=0.9999) == "Ref FERGUSON^ELIZABETH"
+    assert read("Ref FERGUSON² ELIZABETH", {}, NOTHING_EXPECTED) == "Ref FERGUSON² ELIZABETH"
+
+
 def test_a_name_part_is_offered_only_when_its_two_words_together_are_nearer_it():
     from scp_scanner.ocr.expected import _split_word_readings
 

@@ -649,6 +649,7 @@ def mend_expected(text: str, steps: list[int], probs: np.ndarray, index: dict[st
     # Spans are looked for in base letters (fields.base_letters: `Véctoria`), weighed as read.
     text, steps = replace_spans(text, steps, split_header_words(base_letters(text), expected)
                                 + label_code_spans(base_letters(text), expected))
+    text, steps = replace_spans(text, steps, marked_carets(base_letters(text), expected))
     for kinds in (_JOINED, _SINGLE):
         text, steps = read_again(text, steps, probs, index,
                                  expected_spans(base_letters(text), expected, kinds), NOT_EXPECTED,
@@ -692,6 +693,31 @@ def split_header_words(text: str, expected: ExpectedWords) -> list[tuple[int, in
             continue
         if not changes or start >= changes[-1][1]:
             changes.append((start, end, joined))
+    return changes
+
+
+# Two words of letters with a mark (no letter, digit or caret) and a blank between them, the
+# blank on either side of the mark or both (`THOMSON³ JOHN`).
+_MARKED_SPACED_NAME_SPAN = re.compile(r"(?<![A-Za-z0-9^])([A-Za-z]{2,})(?: [^\sA-Za-z0-9^] ?|[^\sA-Za-z0-9^] )([A-Za-z]{2,})(?![A-Za-z0-9^])")
+
+
+def marked_carets(text: str, expected: ExpectedWords) -> list[tuple[int, int, str]]:
+    """(start, end, name) of each DICOM name FAMILY^GIVEN of the header read with its letters
+    exact and its caret read as a mark with a blank beside it (`THOMSON³ JOHN` where
+    ReferringPhysicianName is THOMSON^JOHN: a small caret read as a raised three, then a
+    blank): written with the caret, in capitals where read so, else in Title case. Every
+    letter agrees with the header, so no likelihood is weighed. A mark that a value writes
+    between its words (`THOMSON, JOHN`: _VALUE_MARKS) stays as read, as does a blank alone
+    (`THOMSON JOHN`)."""
+    names = set(expected.names)
+    changes = []
+    for match in _MARKED_SPACED_NAME_SPAN.finditer(text):
+        family, given = match[1], match[2]
+        mark = match[0][len(family):len(match[0]) - len(given)].strip()
+        if mark in _VALUE_MARKS or (family.upper(), given.upper()) not in names:
+            continue
+        capitals, title = _name_cases(family.upper(), given.upper())
+        changes.append((*match.span(), capitals if (family + given).isupper() else title))
     return changes
 
 
