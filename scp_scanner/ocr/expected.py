@@ -696,16 +696,16 @@ def split_header_words(text: str, expected: ExpectedWords) -> list[tuple[int, in
     return changes
 
 
-# Two words of letters with a mark (no letter, digit or caret) and a blank between them, the
-# blank on either side of the mark or both (`THOMSON³ JOHN`).
-_MARKED_SPACED_NAME_SPAN = re.compile(r"(?<![A-Za-z0-9^])([A-Za-z]{2,})(?: [^\sA-Za-z0-9^] ?|[^\sA-Za-z0-9^] )([A-Za-z]{2,})(?![A-Za-z0-9^])")
+# Two words of letters with a mark or a digit (no letter or caret) and a blank between them,
+# the blank on either side of it or both (`THOMSON³ JOHN`, `THOMSON 3 JOHN`).
+_MARKED_SPACED_NAME_SPAN = re.compile(r"(?<![A-Za-z0-9^])([A-Za-z]{2,})(?: [^\sA-Za-z^] ?|[^\sA-Za-z^] )([A-Za-z]{2,})(?![A-Za-z0-9^])")
 
 
 def marked_carets(text: str, expected: ExpectedWords) -> list[tuple[int, int, str]]:
     """(start, end, name) of each DICOM name FAMILY^GIVEN of the header read with its letters
-    exact and its caret read as a mark with a blank beside it (`THOMSON³ JOHN` where
-    ReferringPhysicianName is THOMSON^JOHN: a small caret read as a raised three, then a
-    blank): written with the caret, in capitals where read so, else in Title case. Every
+    exact and its caret read as a mark or a digit with a blank beside it (`THOMSON³ JOHN`
+    where ReferringPhysicianName is THOMSON^JOHN: a small caret read as a raised three, then
+    a blank): written with the caret, in capitals where read so, else in Title case. Every
     letter agrees with the header, so no likelihood is weighed. A mark that a value writes
     between its words (`THOMSON, JOHN`: _VALUE_MARKS) stays as read, as does a blank alone
     (`THOMSON JOHN`)."""
