@@ -454,6 +454,9 @@ def test_mend_uses_the_shared_fixups_and_restores_dropped_spaces():
     assert mend("10:4486266427 12:30:45") == "10: 4486266427 12:30:45"   # a label read as digits
     assert mend("2015-03-1415:42:34 O1-Mar-1977") == "2015-03-14 15:42:34 01-Mar-1977"
     assert mend("2025-10-13:09:45:50") == "2025-10-13 09:45:50"      # the blank read as a colon
+    assert mend("20220717.15:19:33") == "20220717 15:19:33"          # a speck in the blank: a stop
+    assert mend("06-Aug-2022-11:31:29") == "06-Aug-2022 11:31:29"    # or a hyphen
+    assert mend("13.02.2020.5:42") == "13.02.2020.5:42"              # no time of two digits
     assert mend("Se:3 13:09:45") == "Se:3 13:09:45"                  # a time alone is no date
     assert mend("D0B HF5 Se:3 lm:45 Straçathro") == "DOB HFS Se:3 Im:45 Stracathro"
     assert mend("Se:3 1m:45") == "Se:3 Im:45"          # the I read as a one (sans faces)

@@ -42,13 +42,15 @@ SPACE_SHARE = 0.7
 
 # Spaces the recogniser drops: after a label's colon before a long number ("ID:302233876",
 # "10:4486266427" with the label read as digits: five digits after a colon are no time's),
-# between a date and the time that follows it ("2015-03-1415:42:34", or read as a colon:
-# "2025-10-13:09:45:50", a date's last group is never a time's first), and between a word
+# between a date and the time that follows it ("2015-03-1415:42:34", or read as a colon, a
+# full stop or a hyphen: "2025-10-13:09:45:50", "20220717.15:19:33" with a speck of speckle in
+# the blank, "06-Aug-2022-11:31:29"; a date's last group is never a time's first, and no
+# screen joins the two with a mark), and between a word
 # and a following word in capitals ("RefFERGUSON^MOHAMMED").
 _LABEL_THEN_NUMBER = re.compile(r"(?<=[A-Za-z0-9|]):(?=\d{5,})")
 _WORD_THEN_CAPITALS = re.compile(r"(?<=[a-z])(?=[A-Z]{2,})")
 _DATE_THEN_TIME = re.compile(r"(\b(?:\d{4}[-./]\d{2}[-./]\d{2}|\d{2}[-./]\d{2}[-./]\d{4}"
-                             r"|\d{1,2}-[A-Za-z]{3}-\d{4}|\d{8})):?(\d{2}:\d{2})")
+                             r"|\d{1,2}-[A-Za-z]{3}-\d{4}|\d{8}))[:.-]?(\d{2}:\d{2})")
 # Digits read in place of letters inside a word of capitals ("D0B", "HF5").
 LETTER_LOOKALIKES = {"0": "O", "5": "S", "8": "B", "1": "I"}
 _DIGIT_IN_CAPITALS = re.compile(r"^(?=(?:[^0-9]*[0-9]){1}[^0-9]*$)[A-Z]*[A-Z]([0158])[A-Z]*$")
