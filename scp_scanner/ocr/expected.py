@@ -283,6 +283,13 @@ def _name_cases(family: str, given: str) -> list[str]:
     return [f"{family}^{given}", f"{family.capitalize()}^{given.capitalize()}"]
 
 
+def _name_as_read(family: str, given: str, read: str) -> str:
+    """A DICOM name (FAMILY, GIVEN in capitals) written with its caret as `read` was: in
+    CAPITALS where it was read so, else in Title case (_name_cases)."""
+    capitals, title = _name_cases(family, given)
+    return capitals if read.isupper() else title
+
+
 def _caret_read_as(mark: str, family: str, given: str) -> list[tuple[str, str]]:
     """A DICOM name weighed with `mark` read at its caret's place, written with the caret,
     in CAPITALS and in Title case. A comma there is no caret misread but the name as screens
@@ -686,8 +693,7 @@ def split_header_words(text: str, expected: ExpectedWords) -> list[tuple[int, in
         if first.lower() in words and second.lower() in words:
             continue
         if joined.isalpha() and joined.upper() in caretless:
-            capitals, title = _name_cases(*caretless[joined.upper()])
-            joined = capitals if joined.isupper() else title
+            joined = _name_as_read(*caretless[joined.upper()], joined)
         elif not ((joined.isalpha() and len(joined) >= MIN_WORD and joined.lower() in words)
                   or joined.upper() in names):
             continue
@@ -716,8 +722,7 @@ def marked_carets(text: str, expected: ExpectedWords) -> list[tuple[int, int, st
         mark = match[0][len(family):len(match[0]) - len(given)].strip()
         if mark in _VALUE_MARKS or (family.upper(), given.upper()) not in names:
             continue
-        capitals, title = _name_cases(family.upper(), given.upper())
-        changes.append((*match.span(), capitals if (family + given).isupper() else title))
+        changes.append((*match.span(), _name_as_read(family.upper(), given.upper(), family + given)))
     return changes
 
 
