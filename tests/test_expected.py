@@ -589,6 +589,22 @@ def test_a_date_with_a_digit_added_to_a_group_is_read_as_the_header_date(line, a
     assert read(line, sure=0.999) == line
 
 
+def test_a_date_with_a_mark_read_inside_a_group_is_read_as_the_header_date():
+    """`07.06.20.24` for 07.06.2024 (held-out varied 1163, a 6 px pixel face under JPEG: the
+    wide gap between two of the year's digits read as a full stop): four groups, weighed
+    with each mark dropped; the first three groups alone are no date to mend (`07.06.24.24`
+    came of weighing `07.06.20` against the date written with a two-digit year)."""
+    header = HEADER + (("StudyDate", "20240607"),)
+    line = "07.06.20.24 19:20:06"
+    assert read(line, blank_doubted=8, expected=expected_words(header)) == "07.06.2024 19:20:06"
+    # A 4 doubted in the year's first half: its first three groups stay as read.
+    assert read(line, {7: ("4", 0.3)}, expected_words(header)) == line
+    assert read(line, {7: ("4", 0.3)}, expected_words(header), blank_doubted=8) == "07.06.2024 19:20:06"
+    assert read(line, blank_doubted=8, expected=NOTHING_EXPECTED) == line
+    assert read(line, expected=expected_words(header), sure=0.9999) == line      # sure of its mark
+    assert read("DOB 10.10.19.67", blank_doubted=12) == "DOB 10.10.1967"
+
+
 @pytest.mark.parametrize("line, rival, mended", [
     # Run into its label's colon with no blank (held-out varied 491: `DOB:18/81/1944`).
     ("DOB:10/18/1967", {8: ("0", 0.3)}, "DOB:10/10/1967"),
@@ -909,6 +925,29 @@ def test_a_date_with_its_marks_read_as_characters_is_weighed_with_the_codes(line
     assert read(line, rival) == mended
     assert read(line, rival, NOTHING_EXPECTED) == line
     assert read(line, {}, sure=0.9999) == line
+
+
+ABERDEEN = expected_words((("InstitutionName", "Aberdeen Royal Infirmary"), ("PatientName", "DOE^AHMED")))
+
+
+@pytest.mark.parametrize("before, mended", [
+    ("Aberdeen Royal ", "Aberdeen Royal Infirmary"),     # two of its value's words in place
+    ("Royal ", "Royal Life rimsry"),                     # one of them only
+    ("Aberdeen ", "Aberdeen Life rimsry"),               # a value word, but not its neighbour
+    ("", "Life rimsry"),                                 # alone
+])
+def test_a_values_word_read_as_two_garbled_words_is_weighed_beside_its_neighbours(before, mended):
+    """`Aberdeen Royal Life rimsry` (held-out varied 1163, a 7 px magenta interlaced frame):
+    two words for `Infirmary`, each as far from it as both together, so the split-word
+    round never weighed them; beside their value's words in place they are (its four letters
+    misread and two characters added are together about 6 nats under the reading)."""
+    o = len(before)
+    garbled = dict(rival={o: ("I", 0.3), o + 1: ("n", 0.3), o + 3: ("i", 0.3), o + 8: ("a", 0.3)},
+                   blank_doubted=(o + 4, o + 6))
+    line = before + "Life rimsry"
+    assert read(line, expected=ABERDEEN, **garbled) == mended
+    assert read(line, expected=NOTHING_EXPECTED, **garbled) == line
+    assert read(line, expected=ABERDEEN, sure=0.9999) == line      # a sure reading stands
 
 
 def test_a_screen_word_with_two_of_a_values_words_in_place_is_weighed_as_that_values_word():

@@ -30,7 +30,7 @@ groups allow, its separators or one of `-`, `.`, `/`, a month's name where it ha
 a digit may have been read as a letter, `%` or `$`, a blank inside it: `1 6/11/1977`; or
 both separators lost around a month's name: `02Avg2016`; or the blank before its time:
 `2015052215:44:10`); a date's group may hold a digit too many (`83-Apr-20824`: a small
-face's stroke read twice), and a word a letter read as a mark of like shape (`!` or `|` for
+face's stroke read twice) or a mark read inside it (`07.06.20.24`), and a word a letter read as a mark of like shape (`!` or `|` for
 l or I: `Pate!`). A span
 that reads as one of the screen's own words (`DOB`, `Ref`, `ABDOMEN`: pii/safe_text.py) stays as
 read.
@@ -41,7 +41,8 @@ likely to be some other word than a word read alone: the prior that it is none o
 header's words is NOT_EXPECTED times BY_CHANCE, the chance that another word would stand
 there beside that neighbour, and times BY_CHANCE once more where two of the value's words
 stand in place beside it (`Westem` before `General Hospital`, `Aberdeen Royal` before
-`loflemary`) (`spans_in_context`, weighed last, after every other span).
+`loflemary`, or before two words read for one, `Life rimsry`) (`spans_in_context`, weighed
+last, after every other span).
 First of all, two neighbouring words whose letters together are exactly a header word or a
 DICOM name (`WIL SON^AHMED`) are joined (`split_header_words`): monospace faces give a
 narrow letter a whole cell, and the recogniser reads its side bearings as a space; and a
@@ -135,6 +136,13 @@ def _date_span(marks: str, end: str) -> re.Pattern[str]:
 
 
 _DATE_SPAN = _date_span("-./,~", r"(?![\w:%$])")
+# A date with a mark read inside one of its groups (`07.06.20.24` for 07.06.2024, held-out
+# varied 1163: a 6 px pixel face's wide gap between two digits read as a full stop): four
+# groups, weighed as the dates it makes with one of its three marks dropped
+# (`_added_mark_date_readings`). Taken before the three groups at its start, which are
+# further from the header's date (`07.06.20` against `07.06.24`).
+_ADDED_MARK_DATE_SPAN = re.compile(r"{start}(?:{d}){{1,4}}(?:[{m}](?:{d}){{1,4}}){{3}}(?![\w:%$])"
+                                   .format(start=_DATE_START, d=_DATE_CHARACTER, m="-./,~"))
 # A date's marks read as colons, one or both (`15:81:2021` for 16/01/2021, EXIF writes dates
 # so; `2018-10:06`): a year's four characters at one end make it no time.
 _COLON_DATE_SPAN = re.compile(_DATE_START + r"(?:{d}{{1,2}}{m}{d}{{1,2}}{m}{d}{{4}}|{d}{{4}}{m}{d}{{1,2}}{m}{d}{{1,2}})(?![\w:%$])"
@@ -509,6 +517,14 @@ def _lost_marks_date_readings(span: str, expected: ExpectedWords) -> list[str | 
         reading for places in ((2, 5), (4, 7)) for reading in _date_readings(_marked(span, places, "/"), expected)]
 
 
+def _added_mark_date_readings(span: str, expected: ExpectedWords) -> list[str]:
+    """The expected dates in the layout of each date the span makes with one of its marks
+    dropped, its two groups beside it joined."""
+    return [reading for at, mark in enumerate(span) if mark in "-./,~"
+            if _DATE_SPAN.fullmatch(joined := span[:at] + span[at + 1:])
+            for reading in _date_readings(joined, expected)]
+
+
 def _marked(span: str, places: tuple[int, int], mark: str) -> str:
     """The span with `mark` in both of a date's mark places."""
     return "".join(mark if i in places else ch for i, ch in enumerate(span))
@@ -569,7 +585,7 @@ _JOINED = (((_SPLIT_CODE_SPAN, _split_code_readings), (_GROUPED_CODE_SPAN, _grou
             (_MARKED_SPLIT_NAME_SPAN, _marked_split_name_readings)),)
 _SINGLE = (((_DATE_SPAN, _date_readings), (_COLON_DATE_SPAN, _date_readings),
             (_LOST_MARK_DATE_SPAN, _lost_mark_date_readings), (_LOST_MARKS_DATE_SPAN, _lost_marks_date_readings),
-            (_DATE_TIME_SPAN, _date_readings),
+            (_ADDED_MARK_DATE_SPAN, _added_mark_date_readings), (_DATE_TIME_SPAN, _date_readings),
             (_RUN_TOGETHER_DATE_TIME_SPAN, _run_together_dates)), ((_CODE_SPAN, _code_readings),),
            ((_WORD_SPAN, _word_readings),))
 # A DICOM name whose two parts the rounds above read apart (`THOSE MORE` -> `THOMSON MORAG`).
@@ -789,24 +805,56 @@ def _in_place(word: str, before: list[str], after: list[str], expected: Expected
     return int(bool((before and (before[-1], word) in pairs) or (after and (word, after[0]) in pairs)))
 
 
+def _value_word_readings(span: str, expected: ExpectedWords) -> list[str]:
+    """The header words of the length of a span's two words joined, give or take
+    LENGTH_SLACK letters, however far their letters are from the span's: a word of a value
+    read as two garbled words (`Life rimsry` for Infirmary, held-out varied 1163's 7 px
+    magenta interlaced frame), for spans_in_context, which keeps only the word with two of
+    its value's words in place beside the span. Not where either word is a header word, or a
+    name's caret is among them, or a screen word stands first as a label (as
+    _split_word_readings)."""
+    if "^" in span:
+        return []
+    first, second = span.lower().split(" ")
+    if {first, second} & set(expected.words):
+        return []
+    if {first, second} & SCREEN_WORDS and not span.split(" ")[1][:1].islower():
+        return []
+    return [written for w in expected.words
+            if len(w) >= MIN_WORD and abs(len(w) - len(first) - len(second)) <= LENGTH_SLACK
+            for written in _cases(w)]
+
+
+# A value's word read as two words, weighed beside two of its value's words before the
+# single words, which would otherwise take each half alone. Beside one (`HAM SH` before
+# MACDONALD) the split-word round's nearness alone decides.
+_SPLIT_IN_CONTEXT = (((_SPLIT_WORD_SPAN, _value_word_readings),),)
+
+
 def spans_in_context(text: str, expected: ExpectedWords, neighbours: int = 1
                      ) -> list[tuple[int, int, list[tuple[str, float]]]]:
     """The word and code spans still weighed against header words, each with only the
     words at least `neighbours` of whose own neighbours in their header value stand beside
     the span as read (_in_place: `Hcspiul` after `General` where InstitutionName is `Western
     General Hospital`, 1; `Westem` before `General Hospital`, 2; `THIN9IN` after `DAVID`
-    where PatientName is `THOMSON^DAVID`, 1)."""
+    where PatientName is `THOMSON^DAVID`, 1); with two in place, two words read for one of
+    a value's words first (`Aberdeen Royal Life rimsry`)."""
     if not expected.pairs:
         return []
     words = [(m.start(), m.end(), m[0].lower()) for m in _LETTERS.finditer(text)]
     out = []
+    taken = np.zeros(len(text) + 1, bool)
     # A screen word with two of a value's words in place beside it is weighed too (`Water
     # General Hospital` for Western General Hospital, held-out varied 577 and 599: `water` is
     # an MR word); beside one, a label stays (`Ref` before a family name).
-    for start, end, readings in expected_spans(text, expected, _SINGLE, screen_words=neighbours >= 2):
-        before, after = _neighbours(words, text, start, end)
-        kept = [(weighed, prior, written) for weighed, prior, written in readings
-                if written.isalpha() and _in_place(written.lower(), before, after, expected) >= neighbours]
-        if kept:
-            out.append((start, end, kept))
-    return out
+    for kinds in ((_SPLIT_IN_CONTEXT, _SINGLE) if neighbours >= 2 else (_SINGLE,)):
+        for start, end, readings in expected_spans(text, expected, kinds, screen_words=neighbours >= 2):
+            if taken[start:end].any():
+                continue
+            before, after = _neighbours(words, text, start, end)
+            kept = [(weighed, prior, written) for weighed, prior, written in readings
+                    if written.isalpha() and _in_place(written.lower(), before, after, expected) >= neighbours]
+            if kept:
+                taken[start:end] = True
+                out.append((start, end, kept))
+    return sorted(out)
