@@ -623,13 +623,27 @@ def test_after_a_labels_colon_a_time_or_a_number_is_no_date(line):
     assert read(line, {len(line) - 1: ("5", 0.3)}) == line
 
 
-def test_a_date_mark_read_as_a_tilde_is_written_as_a_dash_where_the_header_date_is_read():
-    # Held-out varied 491's interlaced frame: `02-Nav~2021` for StudyDate 20211102; a date is
-    # never written with a tilde, so the span's own marks are not among its readings.
-    assert read("25-Dac~2017", {4: ("e", 0.3), 6: ("-", 0.3)}) == "25-Dec-2017"
-    assert read("25-Dac~2017", {4: ("e", 0.3), 6: ("-", 0.3)}, NOTHING_EXPECTED) == "25-Dac~2017"
-    readings = [r for _, _, rs in expected_spans("25-Dac~2017", expected_words(HEADER)) for r, *_ in rs]
-    assert "25-Dec-2017" in readings and not any("~" in r for r in readings)
+@pytest.mark.parametrize("mark", ["~", "="])
+def test_a_date_mark_read_as_a_tilde_or_equals_sign_is_written_as_a_dash_where_the_header_date_is_read(mark):
+    # Held-out varied 491's interlaced frame: `02-Nav~2021` for StudyDate 20211102; 1181's
+    # `15-Nav=2815` for 15-Nov-2019. A date is never written with a tilde or an equals sign,
+    # so the span's own marks are not among its readings.
+    line = f"25-Dac{mark}2017"
+    assert read(line, {4: ("e", 0.3), 6: ("-", 0.3)}) == "25-Dec-2017"
+    assert read(line, {4: ("e", 0.3), 6: ("-", 0.3)}, NOTHING_EXPECTED) == line
+    readings = [r for _, _, rs in expected_spans(line, expected_words(HEADER)) for r, *_ in rs]
+    assert "25-Dec-2017" in readings and not any(mark in r for r in readings)
+
+
+def test_a_date_whose_middle_group_was_lost_between_its_marks_is_read_as_the_header_date():
+    """`00..2022` for 08.08.2022 (held-out varied 1181, a CT's 4 px digits): two marks with
+    nothing between them, weighed with a two-digit group in its place. One mark alone
+    (`25.2017`) is no such date: a month and year, or a number."""
+    line = "DOB 10..1967"
+    assert read(line, lost=[(5, "1"), (6, "0")]) == "DOB 10.10.1967"
+    assert read(line, lost=[(5, "1"), (6, "0")], expected=NOTHING_EXPECTED) == line
+    assert read(line, sure=0.9999) == line                      # nothing lost there
+    assert not expected_spans("Study 25.2017", expected_words(HEADER))
 
 
 @pytest.mark.parametrize("line", ["12:25:17", "08:12:26 2017", "Se:12:2017", "12:25.17"])

@@ -14,7 +14,7 @@ from scp_scanner.ocr import lexicon
 from scp_scanner.registry import EngineError
 
 # A toy alphabet: blank, then letters and a space, as CTCLabelDecode lays classes out.
-ALPHABET = ["<blank>"] + list(string.ascii_letters + string.digits + ":-/.^|],%²~@)>!") + [" "]
+ALPHABET = ["<blank>"] + list(string.ascii_letters + string.digits + ":-/.^|],%²~=@)>!") + [" "]
 INDEX = {ch: i for i, ch in enumerate(ALPHABET) if i}
 
 

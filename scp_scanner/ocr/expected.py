@@ -117,14 +117,17 @@ _DATE_SEPARATORS = "-./"
 # or a month's letters in the middle, a letter lost or added: `18-Ju-1954`; a digit added to
 # a group: `83-Rpr-20824`), a code (letters
 # and digits, a digit among them), a word.
-# Its marks are those dates use, or a comma or a tilde read for one (`02-Nov~2021`: an
-# interlaced frame's dash); a colon makes a time (`14:04:44`). A date starts a word, or
-# follows a label's colon with no blank (`DOB:18/01/1944`), but no other colon (a time's).
+# Its marks are those dates use, or a comma, a tilde or an equals sign read for one
+# (`02-Nov~2021`, `15-Nav=2815`: an interlaced frame's dash); a colon makes a time
+# (`14:04:44`). A date starts a word, or follows a label's colon with no blank
+# (`DOB:18/01/1944`), but no other colon (a time's).
 # A digit of a small face is as often read as a letter, `%` or `$` (`2T-JuJ-2025`,
 # `LB.B2.2B25`, `1%0-01-05`), or as a mark of like shape: `@` for 0, `]` or `|` for 1, `)` for
 # 3, `>` for 7 (`13/12/2@24`, `28/01/202]`, `202)-11-09`, `0>-Jun-1946`); so a group holds any
 # of these; two of a date's three groups must hold a digit (`_date_readings`).
 _DATE_CHARACTER = r"[\dA-Za-z%$@\]|)>]"
+_DATE_MARKS = "-./,~="
+_MISREAD_MARKS = "~="           # never written in a date: only weighed as another mark
 _DATE_START = rf"(?:(?<![\w:%$])|{AFTER_LABEL_COLON})"
 
 
@@ -135,14 +138,19 @@ def _date_span(marks: str, end: str) -> re.Pattern[str]:
                       .format(start=_DATE_START, d=_DATE_CHARACTER, m=marks, end=end))
 
 
-_DATE_SPAN = _date_span("-./,~", r"(?![\w:%$])")
+_DATE_SPAN = _date_span(_DATE_MARKS, r"(?![\w:%$])")
 # A date with a mark read inside one of its groups (`07.06.20.24` for 07.06.2024, held-out
 # varied 1163: a 6 px pixel face's wide gap between two digits read as a full stop): four
 # groups, weighed as the dates it makes with one of its three marks dropped
 # (`_added_mark_date_readings`). Taken before the three groups at its start, which are
 # further from the header's date (`07.06.20` against `07.06.24`).
 _ADDED_MARK_DATE_SPAN = re.compile(r"{start}(?:{d}){{1,4}}(?:[{m}](?:{d}){{1,4}}){{3}}(?![\w:%$])"
-                                   .format(start=_DATE_START, d=_DATE_CHARACTER, m="-./,~"))
+                                   .format(start=_DATE_START, d=_DATE_CHARACTER, m=_DATE_MARKS))
+# A date whose middle group was lost between its two marks (`00..2022` for 08.08.2022,
+# held-out varied 1181: a CT's 4 px digits, the month's two run into the day's): weighed as
+# the dates of a two-digit middle group in its place (`_lost_group_date_readings`).
+_LOST_GROUP_DATE_SPAN = re.compile(r"{start}(?:{d}){{1,4}}[{m}]{{2}}(?:{d}){{2,4}}(?![\w:%$])"
+                                   .format(start=_DATE_START, d=_DATE_CHARACTER, m=_DATE_MARKS))
 # A date's marks read as colons, one or both (`15:81:2021` for 16/01/2021, EXIF writes dates
 # so; `2018-10:06`): a year's four characters at one end make it no time.
 _COLON_DATE_SPAN = re.compile(_DATE_START + r"(?:{d}{{1,2}}{m}{d}{{1,2}}{m}{d}{{4}}|{d}{{4}}{m}{d}{{1,2}}{m}{d}{{1,2}})(?![\w:%$])"
@@ -152,7 +160,7 @@ _COLON_DATE_SPAN = re.compile(_DATE_START + r"(?:{d}{{1,2}}{m}{d}{{1,2}}{m}{d}{{
 _BEFORE_TIME = r"(?=\d\d:\d\d)"
 _DATE_TIME_SPAN = _date_span("-./", _BEFORE_TIME)
 _RUN_TOGETHER_DATE_TIME_SPAN = re.compile(rf"{_DATE_START}{_DATE_CHARACTER}{{8}}{_BEFORE_TIME}")
-_DATE_GROUPS = re.compile(r"[^-./,:~]+")
+_DATE_GROUPS = re.compile(r"[^-./,:~=]+")
 # A date with one of its two marks read as a character (`19/0872015`: a small face's slash
 # read as a 7): ten characters, day, month and year (or year, month and day) in their
 # places, a mark in one of a date's two places.
@@ -520,9 +528,16 @@ def _lost_marks_date_readings(span: str, expected: ExpectedWords) -> list[str | 
 def _added_mark_date_readings(span: str, expected: ExpectedWords) -> list[str]:
     """The expected dates in the layout of each date the span makes with one of its marks
     dropped, its two groups beside it joined."""
-    return [reading for at, mark in enumerate(span) if mark in "-./,~"
+    return [reading for at, mark in enumerate(span) if mark in _DATE_MARKS
             if _DATE_SPAN.fullmatch(joined := span[:at] + span[at + 1:])
             for reading in _date_readings(joined, expected)]
+
+
+def _lost_group_date_readings(span: str, expected: ExpectedWords) -> list[str]:
+    """The expected dates in the layout of the span with a two-digit group between its two
+    marks."""
+    marks = re.search(f"[{re.escape(_DATE_MARKS)}]{{2}}", span)
+    return _date_readings(f"{span[:marks.start() + 1]}00{span[marks.end() - 1:]}", expected)
 
 
 def _marked(span: str, places: tuple[int, int], mark: str) -> str:
@@ -538,9 +553,10 @@ def _date_readings(span: str, expected: ExpectedWords) -> list[str]:
     if len(groups) != 3 or sum(any(ch.isdigit() for ch in g[0]) for g in groups) < 2:
         return []
     marks = [span[groups[0].end():groups[1].start()], span[groups[1].end():groups[2].start()]]
-    # A tilde is a mark misread (no date is written with one): the span's own marks are
-    # weighed only without it.
-    layouts = ({tuple(marks)} if "~" not in span else set()) | {(sep, sep) for sep in _DATE_SEPARATORS}
+    # A tilde or an equals sign is a mark misread (no date is written with one): the span's
+    # own marks are weighed only without them.
+    layouts = ({tuple(marks)} if not set(_MISREAD_MARKS) & set(span) else set()) | {
+        (sep, sep) for sep in _DATE_SEPARATORS}
     first, middle, last = (g[0] for g in groups)
     readings = []
     for day in expected.dates:
@@ -585,7 +601,8 @@ _JOINED = (((_SPLIT_CODE_SPAN, _split_code_readings), (_GROUPED_CODE_SPAN, _grou
             (_MARKED_SPLIT_NAME_SPAN, _marked_split_name_readings)),)
 _SINGLE = (((_DATE_SPAN, _date_readings), (_COLON_DATE_SPAN, _date_readings),
             (_LOST_MARK_DATE_SPAN, _lost_mark_date_readings), (_LOST_MARKS_DATE_SPAN, _lost_marks_date_readings),
-            (_ADDED_MARK_DATE_SPAN, _added_mark_date_readings), (_DATE_TIME_SPAN, _date_readings),
+            (_ADDED_MARK_DATE_SPAN, _added_mark_date_readings),
+            (_LOST_GROUP_DATE_SPAN, _lost_group_date_readings), (_DATE_TIME_SPAN, _date_readings),
             (_RUN_TOGETHER_DATE_TIME_SPAN, _run_together_dates)), ((_CODE_SPAN, _code_readings),),
            ((_WORD_SPAN, _word_readings),))
 # A DICOM name whose two parts the rounds above read apart (`THOSE MORE` -> `THOMSON MORAG`).
