@@ -422,7 +422,8 @@ def test_a_name_with_its_letters_exact_and_its_caret_read_as_a_mark_beside_a_bla
     assert marked_carets("Ref THOMSON³ JOHN Acc", expected_words(header)) == [(4, 17, "THOMSON^JOHN")]
     assert marked_carets("Thomson ³ John", expected_words(header)) == [(0, 14, "Thomson^John")]
     assert marked_carets("THOMSON3 JOHN", expected_words(header)) == [(0, 13, "THOMSON^JOHN")]
-    for line in ("THOMSON, JOHN", "THOMSON JOHN", "THOMSEN³ JOHN", "THOMSON³ JOHNS", "THOMSON³JOHN"):
+    for line in ("THOMSON, JOHN", "THOMSON: JOHN", "Thomson; John", "THOMSON JOHN", "THOMSEN³ JOHN",
+                 "THOMSON³ JOHNS", "THOMSON³JOHN"):
         assert marked_carets(line, expected_words(header)) == [], line
     assert marked_carets("Ref THOMSON³ JOHN", NOTHING_EXPECTED) == []
     # Through mend_expected, sure of every character (no likelihood is weighed).

@@ -452,6 +452,7 @@ def test_thin_text_over_speckle_is_detected_in_a_smoothed_window(engine):
 def test_mend_uses_the_shared_fixups_and_restores_dropped_spaces():
     assert mend("DOE*JOHN ID:302233876") == "DOE^JOHN ID: 302233876"
     assert mend("10:4486266427 12:30:45") == "10: 4486266427 12:30:45"   # a label read as digits
+    assert mend("CHI.2809967113 No.12345 v2.12345 12.34567") == "CHI. 2809967113 No. 12345 v2.12345 12.34567"
     assert mend("2015-03-1415:42:34 O1-Mar-1977") == "2015-03-14 15:42:34 01-Mar-1977"
     assert mend("2025-10-13:09:45:50") == "2025-10-13 09:45:50"      # the blank read as a colon
     assert mend("20220717.15:19:33") == "20220717 15:19:33"          # a speck in the blank: a stop
@@ -465,6 +466,10 @@ def test_mend_uses_the_shared_fixups_and_restores_dropped_spaces():
     # A day read with a look-alike and a misread month: the month is mended once the day is one.
     assert mend("I1-0ct-2025 11:38:40") == "11-Oct-2025 11:38:40"
     assert mend("DOB O3-Dee-1947") == "DOB 03-Dec-1947"
+    # A word run into a word in capitals gets its blank, unless the two are one of the
+    # screen's words with a capital read small (extra varied 601: `HoSPITAL`).
+    assert mend("RefFERGUSON^MOHAMMED MsJONES") == "Ref FERGUSON^MOHAMMED Ms JONES"
+    assert mend("NINEWELLS HoSPITAL") == "NINEWELLS HoSPITAL"
 
 
 @pytest.mark.parametrize("read, mended", [

