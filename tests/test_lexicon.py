@@ -454,6 +454,13 @@ def test_a_plain_name_whose_space_was_dropped_is_read_with_it(words):
     probs = greedy_steps(line)
     probs[steps_of(probs)[4] + 2, INDEX[" "]] = 0.05
     assert mend_names(line, steps_of(probs), probs, INDEX, words)[0] == "DAVID WILSON Acc"
+    # The space read as a letter (extra varied 617: `MOHAMMEDEMURRAY`), the space its rival.
+    line = "DAVIDEWILSON Acc"
+    probs = greedy_steps(line, {5: (" ", 0.3)})
+    text, steps = mend_names(line, steps_of(probs), probs, INDEX, words)
+    assert text == "DAVID WILSON Acc" and len(steps) == len(text)
+    probs = greedy_steps(line, sure=0.999)
+    assert mend_names(line, steps_of(probs), probs, INDEX, words)[0] == line
     # No trace of a space, a listed word (Johnson), a first part that is no given name, or
     # CamelCase whose parts make a listed word: read as they were.
     for line in ("DavidStewart", "DAVIDWILSON"):

@@ -316,19 +316,22 @@ def _name_readings(word: str, lexicon: Lexicon) -> list[tuple[str, float]]:
 
 def _plain_name_readings(word: str, lexicon: Lexicon) -> dict[str, float]:
     """GIVEN FAMILY readings of a word whose space the recogniser dropped (`DAVIDWILSON`,
-    `DavidStewart`): a known given name as read, a space, then a family name of
-    NAME_MIN_FAMILY letters or more; in CamelCase only at the capital inside the word. Each
-    with the log frequency of its two names (_two_names_prior), as _name_readings'."""
+    `DavidStewart`), or read as a letter in capitals (`MOHAMMEDEMURRAY`, extra varied 617's
+    endoscopy frame, as _name_readings weighs a caret read as a letter): a known given name
+    as read, a space, then a family name of NAME_MIN_FAMILY letters or more; in CamelCase
+    only at the capital inside the word. Each with the log frequency of its two names
+    (_two_names_prior), as _name_readings'."""
     lower = word.lower()
     if word.isupper():
-        cuts = range(4, len(word) - NAME_MIN_FAMILY + 1)
+        cuts = [(cut, rest) for cut in range(4, len(word) - NAME_MIN_FAMILY + 1)
+                for rest in (cut, cut + 1) if len(word) - rest >= NAME_MIN_FAMILY]
     else:
-        cuts = [i for i in range(4, len(word) - NAME_MIN_FAMILY + 1) if word[i].isupper()]
+        cuts = [(i, i) for i in range(4, len(word) - NAME_MIN_FAMILY + 1) if word[i].isupper()]
     readings = {}
-    for cut in cuts:
-        given, family = lower[:cut], lower[cut:]
+    for cut, rest in cuts:
+        given, family = lower[:cut], lower[rest:]
         if given in GIVEN_NAMES:
-            readings[f"{word[:cut]} {word[cut:]}"] = _two_names_prior(given, family, lexicon)
+            readings[f"{word[:cut]} {word[rest:]}"] = _two_names_prior(given, family, lexicon)
     return readings
 
 
