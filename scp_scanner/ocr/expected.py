@@ -30,8 +30,9 @@ groups allow, its separators or one of `-`, `.`, `/`, a month's name where it ha
 a digit may have been read as a letter, `%` or `$`, a blank inside it: `1 6/11/1977`; or
 both separators lost around a month's name: `02Avg2016`; or the blank before its time:
 `2015052215:44:10`); a date's group may hold a digit too many (`83-Apr-20824`: a small
-face's stroke read twice) or a mark read inside it (`07.06.20.24`), and a word a letter read as a mark of like shape (`!` or `|` for
-l or I: `Pate!`). A span
+face's stroke read twice) or a mark read inside it (`07.06.20.24`), its middle group may be
+lost between its marks (`00..2022`), and one of its marks lost (`23/12017`); and a word a
+letter read as a mark of like shape (`!` or `|` for l or I: `Pate!`). A span
 that reads as one of the screen's own words (`DOB`, `Ref`, `ABDOMEN`: pii/safe_text.py) stays as
 read.
 
@@ -167,9 +168,9 @@ _LOST_GROUP_DATE_SPAN = re.compile(r"{start}(?:{d}){{1,5}}[{m}]{{2}}(?:{d}){{2,5
 # A date with a mark lost, a digit with it or not (`23/12017` for 23/12/2017, held-out varied
 # 1223's palette cine: the second slash and the 2 after it read as one stroke): two groups,
 # seven to nine characters (six are a month and year, `05.2017`), a letter among them at
-# most (`AC/8352618` is a code's), weighed as
-# the dates with a mark in both places, day or month first where its last group may hold a
-# year, year first where its first may (`_two_group_date_readings`).
+# most (`AC/8352618` is a code's), weighed as the dates with a mark in both places, day or
+# month first where its last group may hold a year, year first where its first may
+# (`_two_group_date_readings`).
 _TWO_GROUP_DATE_SPAN = re.compile(r"{start}(?:{d}){{1,7}}[{m}](?:{d}){{1,7}}(?![\w:%$])"
                                   .format(start=_DATE_START, d=_DATE_CHARACTER, m=_DATE_MARKS))
 _DATE_GROUPS = re.compile(r"[^-./,:~=]+")
