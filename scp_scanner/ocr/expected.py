@@ -140,13 +140,19 @@ def _date_span(marks: str, end: str) -> re.Pattern[str]:
 
 
 _DATE_SPAN = _date_span(_DATE_MARKS, r"(?![\w:%$])")
+
+
+def _date_pattern(body: str, **more: str) -> re.Pattern[str]:
+    """`body` from a date's start, `{d}` a date's character and `{m}` one of its marks."""
+    return re.compile(_DATE_START + body.format(d=_DATE_CHARACTER, m=_DATE_MARKS, **more))
+
+
 # A date with a mark read inside one of its groups (`07.06.20.24` for 07.06.2024, held-out
 # varied 1163: a 6 px pixel face's wide gap between two digits read as a full stop): four
 # groups, weighed as the dates it makes with one of its three marks dropped
 # (`_added_mark_date_readings`). Taken before the three groups at its start, which are
 # further from the header's date (`07.06.20` against `07.06.24`).
-_ADDED_MARK_DATE_SPAN = re.compile(r"{start}(?:{d}){{1,4}}(?:[{m}](?:{d}){{1,4}}){{3}}(?![\w:%$])"
-                                   .format(start=_DATE_START, d=_DATE_CHARACTER, m=_DATE_MARKS))
+_ADDED_MARK_DATE_SPAN = _date_pattern(r"(?:{d}){{1,4}}(?:[{m}](?:{d}){{1,4}}){{3}}(?![\w:%$])")
 # A date's marks read as colons, one or both (`15:81:2021` for 16/01/2021, EXIF writes dates
 # so; `2018-10:06`): a year's four characters at one end make it no time.
 _COLON_DATE_SPAN = re.compile(_DATE_START + r"(?:{d}{{1,2}}{m}{d}{{1,2}}{m}{d}{{4}}|{d}{{4}}{m}{d}{{1,2}}{m}{d}{{1,2}})(?![\w:%$])"
@@ -162,17 +168,15 @@ _RUN_TOGETHER_DATE_TIME_SPAN = re.compile(rf"{_DATE_START}{_DATE_CHARACTER}{{8}}
 # two-digit middle group in its place (`_lost_group_date_readings`), its outer groups as a
 # date's (_date_span); its time may follow with the blank lost (`10..201712:37:45`, 1217's
 # CR).
-_LOST_GROUP_DATE_SPAN = re.compile(r"{start}(?:{d}){{1,5}}[{m}]{{2}}(?:{d}){{2,5}}(?:(?![\w:%$])|{before_time})"
-                                   .format(start=_DATE_START, d=_DATE_CHARACTER, m=_DATE_MARKS,
-                                           before_time=_BEFORE_TIME))
+_LOST_GROUP_DATE_SPAN = _date_pattern(r"(?:{d}){{1,5}}[{m}]{{2}}(?:{d}){{2,5}}(?:(?![\w:%$])|{before_time})",
+                                      before_time=_BEFORE_TIME)
 # A date with a mark lost, a digit with it or not (`23/12017` for 23/12/2017, held-out varied
 # 1223's palette cine: the second slash and the 2 after it read as one stroke): two groups,
 # seven to nine characters (six are a month and year, `05.2017`), a letter among them at
 # most (`AC/8352618` is a code's), weighed as the dates with a mark in both places, day or
 # month first where its last group may hold a year, year first where its first may
 # (`_two_group_date_readings`).
-_TWO_GROUP_DATE_SPAN = re.compile(r"{start}(?:{d}){{1,7}}[{m}](?:{d}){{1,7}}(?![\w:%$])"
-                                  .format(start=_DATE_START, d=_DATE_CHARACTER, m=_DATE_MARKS))
+_TWO_GROUP_DATE_SPAN = _date_pattern(r"(?:{d}){{1,7}}[{m}](?:{d}){{1,7}}(?![\w:%$])")
 _DATE_GROUPS = re.compile(r"[^-./,:~=]+")
 # A date with one of its two marks read as a character (`19/0872015`: a small face's slash
 # read as a 7): ten characters, day, month and year (or year, month and day) in their
@@ -479,6 +483,17 @@ def _marked_split_name_readings(span: str, expected: ExpectedWords) -> list[tupl
             for reading in _caret_read_as(span[at], family, given)]
 
 
+def _apart(span: str, expected: ExpectedWords) -> tuple[str, str] | None:
+    """A span's two words in lower case, or None where either is a header word itself, or a
+    screen word stands first as a label (the second word not going on in lower case)."""
+    first, second = span.lower().split(" ")
+    if {first, second} & set(expected.words):
+        return None
+    if {first, second} & SCREEN_WORDS and not span.split(" ")[1][:1].islower():
+        return None
+    return first, second
+
+
 def _split_word_readings(span: str, expected: ExpectedWords) -> list[str]:
     """One header word read as two words with a letter misread (`Has ish` where PatientName
     is `MACDONALD^HAMISH`, `Hos pltal` where InstitutionName is `Raigmore Hospital`): the
@@ -491,11 +506,10 @@ def _split_word_readings(span: str, expected: ExpectedWords) -> list[str]:
     such a pair without weighing when its letters are exactly a header word."""
     if "^" in span:
         return _split_name_part_readings(span, expected)
-    first, second = span.lower().split(" ")
-    if {first, second} & set(expected.words):
+    words = _apart(span, expected)
+    if words is None:
         return []
-    if {first, second} & SCREEN_WORDS and not span.split(" ")[1][:1].islower():
-        return []
+    first, second = words
     joined = first + second
     return [written for w in expected.words
             if len(w) >= MIN_WORD and abs(len(w) - len(joined)) <= 1
@@ -858,13 +872,10 @@ def _value_word_readings(span: str, expected: ExpectedWords) -> list[str]:
     its value's words in place beside the span. Not where either word is a header word, or a
     name's caret is among them, or a screen word stands first as a label (as
     _split_word_readings)."""
-    if "^" in span:
+    words = None if "^" in span else _apart(span, expected)
+    if words is None:
         return []
-    first, second = span.lower().split(" ")
-    if {first, second} & set(expected.words):
-        return []
-    if {first, second} & SCREEN_WORDS and not span.split(" ")[1][:1].islower():
-        return []
+    first, second = words
     return [written for w in expected.words
             if len(w) >= MIN_WORD and abs(len(w) - len(first) - len(second)) <= LENGTH_SLACK
             for written in _cases(w)]
