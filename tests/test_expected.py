@@ -667,6 +667,29 @@ def test_a_date_whose_middle_group_was_lost_between_its_marks_is_read_as_the_hea
     assert not expected_spans("Study 25.2017", expected_words(HEADER))
 
 
+def test_a_date_with_its_blank_read_as_a_colon_is_no_date_run_into_a_time():
+    """`02.08.2023:11:53:58` (held-out varied 1259): the date and its time, the blank between
+    them read as a colon. `23:11:53:58` is no time (four groups), so `02.08.20` is no date
+    run into one, weighed against the header's `02.08.23`; the date as read stays."""
+    header = (("StudyDate", "20230802"),)
+    line = "02.08.2023:11:53:58"
+    assert read(line, {7: ("3", 0.3)}, expected_words(header)) == line
+    assert not [(start, end) for start, end, _ in expected_spans(line, expected_words(header)) if end == 8]
+    # A date run into a time of three groups is still one (`2015052215:44:10`).
+    assert read("02.08.2012:30:45", {7: ("3", 0.3)}, expected_words(header)) == "02.08.2312:30:45"
+
+
+def test_a_months_name_with_a_letter_read_as_a_digit_is_weighed_as_the_name():
+    """`11-0ct-2915` for 11-Oct-2015 (held-out varied 1277's CT): the month's O read as a
+    zero, the year's 0 as a 9. Three characters with two letters are weighed as a month's
+    name, and as its digits."""
+    line = "DOB 10-0ct-1967"
+    assert read(line, {7: ("O", 0.3)}) == "DOB 10-Oct-1967"
+    assert read("DOB 10-0ct-1907", {7: ("O", 0.3), 13: ("6", 0.3)}) == "DOB 10-Oct-1967"
+    assert read(line, {7: ("O", 0.3)}, NOTHING_EXPECTED) == line
+    assert read(line, sure=0.9999) == line
+
+
 @pytest.mark.parametrize("line", ["12:25:17", "08:12:26 2017", "Se:12:2017", "12:25.17"])
 def test_colons_make_a_time_unless_a_year_stands_at_one_end(line):
     assert read(line, {1: ("5", 0.3)}) == line

@@ -454,6 +454,7 @@ def test_mend_uses_the_shared_fixups_and_restores_dropped_spaces():
     assert mend("10:4486266427 12:30:45") == "10: 4486266427 12:30:45"   # a label read as digits
     assert mend("CHI.2809967113 No.12345 v2.12345 12.34567") == "CHI. 2809967113 No. 12345 v2.12345 12.34567"
     assert mend("Acc=33677542 x=12") == "Acc= 33677542 x=12"
+    assert mend("ACE:AC34708433 Se:3lm45") == "ACE: AC34708433 Se:3lm45"   # a code after the colon
     assert mend("2015-03-1415:42:34 O1-Mar-1977") == "2015-03-14 15:42:34 01-Mar-1977"
     assert mend("2025-10-13:09:45:50") == "2025-10-13 09:45:50"      # the blank read as a colon
     assert mend("20220717.15:19:33") == "20220717 15:19:33"          # a speck in the blank: a stop

