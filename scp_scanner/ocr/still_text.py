@@ -14,8 +14,9 @@ black, where nothing moves under it, or fades with a whole frame).
 How it is used (pipeline.py): a series of two frames or more is read frame by frame as
 before (ocr/reuse.py), while `StillLayer` keeps the running minimum and maximum and the
 first frame.
-At the end of the series, when the picture moves under a line read on the first frame
-(`moves_under`), the minimum is read once, whole, and each frame gets the lines of that
+At the end of the series, when the picture moves under a line read on any of its frames
+(`moves_under`; speckle over a banner may hide every line of one frame, the first among
+them), the minimum is read once, whole, and each frame gets the lines of that
 reading whose words its own lines there do not already hold (`merged`). A frame loses no
 line of its own: the minimum only adds.
 
@@ -89,8 +90,9 @@ class StillLayer:
         return Image(self.minimum, like.frame, like.overlay, like.source, mask)
 
     def moves_under(self, boxes: list[TextBox]) -> bool:
-        """Did the picture change under one of these lines (read on the first frame) in the
-        course of the series, while the line's own ink stayed? The change is the frames'
+        """Did the picture change under one of these lines (read on the series' frames) in
+        the course of the series, while the line's own ink stayed (its brightest pixels on
+        the first frame kept in the minimum)? The change is the frames'
         range (maximum - minimum), whichever frame was the darkest: the first frame may be
         the one whose speckle is dimmest."""
         if self.frames < 2 or self.first is None or self.minimum is None or self.maximum is None:
