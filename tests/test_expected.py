@@ -356,6 +356,9 @@ def test_a_code_written_in_three_groups_is_weighed_in_its_groups():
     assert read(line, {11: (" ", 0.3)}, NOTHING_EXPECTED) == line
     assert read(line, {}, expected_words(header), sure=0.9999) == line
     assert not expected_spans("43 08:92 17", expected_words(header), _JOINED)
+    # Groups joined by colons alone are not taken for a grouped code.
+    assert not [(start, end) for start, end, _ in expected_spans("NHS 430:892:1783", expected_words(header), _JOINED)
+                if (start, end) == (4, 16)]
 
 
 @pytest.mark.parametrize("line, rival, blank, mended", [

@@ -208,7 +208,7 @@ _SPLIT_CODE_SPAN = re.compile(r"(?<![A-Za-z0-9])(?=((?=[A-Za-z0-9]* [A-Za-z]*\d)
 # in one run); a blank between two groups of three digits or more may be read as a colon
 # (`582 643:4201`, held-out varied 1289's colour ultrasound; a time's groups are two digits).
 _GROUP_GAP = r"(?: |(?<=\d{3}):(?=\d{3}))"
-_GROUPED_CODE_SPAN = re.compile(r"(?<![A-Za-z0-9])(?=((?=[^ ]* )[A-Za-z0-9]+{g}[A-Za-z0-9]+{g}[A-Za-z0-9]+)(?![A-Za-z0-9]))"
+_GROUPED_CODE_SPAN = re.compile(r"(?<![A-Za-z0-9])(?=([A-Za-z0-9]+{g}[A-Za-z0-9]+{g}[A-Za-z0-9]+)(?![A-Za-z0-9]))"
                                 .format(g=_GROUP_GAP))
 # Two or three neighbouring words that make a date joined (`1 6/11/1977`, `1 6/11/1 977`).
 _SPLIT_DATE_SPAN = re.compile(r"(?<!\S)(?=(\S+ \S+)(?!\S))")
@@ -410,8 +410,9 @@ def _split_code_readings(span: str, expected: ExpectedWords) -> list[str]:
 def _grouped_code_readings(span: str, expected: ExpectedWords) -> list[str]:
     """A split code's readings (in one run), and each code as long as the span in the span's
     groups where they are of three or four characters (`430 892 1783` for 4308921783);
-    none for three words without a digit."""
-    if not any(ch.isdigit() for ch in span):
+    none for three words without a digit, nor for groups joined by colons alone (a blank
+    is read as a colon now and then, not every one of them)."""
+    if not any(ch.isdigit() for ch in span) or " " not in span:
         return []
     spaced = span.replace(":", " ")                 # a blank read as a colon (_GROUP_GAP)
     readings = _split_code_readings(spaced, expected)

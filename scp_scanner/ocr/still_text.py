@@ -14,9 +14,10 @@ black, where nothing moves under it, or fades with a whole frame).
 How it is used (pipeline.py): a series of two frames or more is read frame by frame as
 before (ocr/reuse.py), while `StillLayer` keeps the running minimum and maximum and the
 first frame.
-At the end of the series, when the picture moves under a line read on any of its frames
-(`moves_under`; speckle over a banner may hide every line of one frame, the first among
-them), the minimum is read once, whole, and each frame gets the lines of that
+At the end of the series, when the picture moves under a line read on its first frame, or
+one of three characters or more read on a further frame (`moves_under`; speckle over a
+banner may hide every line of one frame, the first among them), the minimum is read once,
+whole, and each frame gets the lines of that
 reading whose words its own lines there do not already hold (`merged`). A frame loses no
 line of its own: the minimum only adds.
 
