@@ -181,7 +181,9 @@ _LOST_GROUP_DATE_SPAN = _date_pattern(r"(?:{d}){{1,5}}[{m}]{{2}}(?:{d}){{2,5}}(?
 # month first where its last group may hold a year, year first where its first may
 # (`_two_group_date_readings`).
 _TWO_GROUP_DATE_SPAN = _date_pattern(r"(?:{d}){{1,7}}[{m}](?:{d}){{1,7}}(?![\w:%$])")
-_DATE_GROUPS = re.compile(r"[^-./,:~=]+")
+# One of a date's marks; a date's groups are what stands between its marks and colons.
+_DATE_MARK = f"[{re.escape(_DATE_MARKS)}]"
+_DATE_GROUPS = re.compile(f"[^:{re.escape(_DATE_MARKS)}]+")
 # A date with one of its two marks read as a character (`19/0872015`: a small face's slash
 # read as a 7): ten characters, day, month and year (or year, month and day) in their
 # places, a mark in one of a date's two places.
@@ -575,14 +577,14 @@ def _added_mark_date_readings(span: str, expected: ExpectedWords) -> list[str]:
 def _lost_group_date_readings(span: str, expected: ExpectedWords) -> list[str]:
     """The expected dates in the layout of the span with a two-digit group between its two
     marks."""
-    marks = re.search(f"[{re.escape(_DATE_MARKS)}]{{2}}", span)
+    marks = re.search(f"{_DATE_MARK}{{2}}", span)
     return _date_readings(f"{span[:marks.start() + 1]}00{span[marks.end() - 1:]}", expected)
 
 
 def _two_group_date_readings(span: str, expected: ExpectedWords) -> list[str]:
     """The expected dates in a three-group layout of the span's mark: day or month first
     (its last group four characters or more), year first (its first so)."""
-    first, mark, last = re.split(f"([{re.escape(_DATE_MARKS)}])", span, maxsplit=1)
+    first, mark, last = re.split(f"({_DATE_MARK})", span, maxsplit=1)
     if not 7 <= len(first) + len(last) <= 9 or sum(ch.isalpha() for ch in span) > 1:
         return []
     layouts = ([f"00{mark}00{mark}0000"] if len(last) >= 4 else []) + (
