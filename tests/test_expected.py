@@ -583,6 +583,33 @@ def test_a_header_value_must_be_nearly_as_likely_as_the_reading_before_the_word_
     assert mend_expected(rewritten, steps, probs, INDEX, expected, ("CATRIOMA", steps))[0] == "CATRIONA"
 
 
+def test_a_screen_word_the_word_prior_wrote_is_weighed_against_the_header():
+    """A screen word is left as read (`Ref`, `DOB` beside a name like DOE), but one the
+    English word prior wrote where the recogniser read something else is not the screen's:
+    extra varied 673's 8 px bitmap face read `RATELAPRIYA`, the caret put back and the prior
+    made `RATE^PRIYA` (`rate` is a frame rate's word), where ReferringPhysicianName is
+    PATEL^PRIYA; and `Rktel, Mary` became `Rate, Mary` where PatientName is PATEL^MARY."""
+    expected = expected_words((("PatientName", "PATEL^MARY"), ("ReferringPhysicianName", "PATEL^PRIYA")))
+    line = "Ref RATEL^PRIYA"
+    probs = greedy_steps(line, {4: ("P", 0.2)})
+    steps = steps_of(probs)
+    lost = line.index("L")
+    rewritten, rewritten_steps = line[:lost] + line[lost + 1:], steps[:lost] + steps[lost + 1:]
+    worded = (rewritten, rewritten_steps)
+    assert mend_expected(rewritten, rewritten_steps, probs, INDEX, expected, (line, steps),
+                         worded)[0] == "Ref PATEL^PRIYA"
+    # Read so by the recogniser itself, or written by the labels' vocabulary after the word
+    # prior (`D0B` -> `DOB` beside a patient called DOE), the screen word stays.
+    probs = greedy_steps(rewritten, {4: ("P", 0.2)})
+    steps = steps_of(probs)
+    assert mend_expected(rewritten, steps, probs, INDEX, expected, (rewritten, steps), (rewritten, steps))[0] == rewritten
+    doe = expected_words((("PatientName", "DOE^MORAG"),))
+    probs = greedy_steps("D0B 19.11.2005", {1: ("O", 0.2), 2: ("E", 0.1)})
+    steps = steps_of(probs)
+    read_so = ("D0B 19.11.2005", steps)
+    assert mend_expected("DOB 19.11.2005", steps, probs, INDEX, doe, read_so, read_so)[0] == "DOB 19.11.2005"
+
+
 @pytest.mark.parametrize("line, added, mended", [
     # A digit added to a group, as small faces' strokes are read twice (fresh varied 809's
     # interlaced frame `83-Rpr-20824` for 03-Apr-2024; 811's `24/083/1558`; 787's palette

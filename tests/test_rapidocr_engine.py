@@ -674,6 +674,18 @@ def test_a_caret_read_as_a_capital_is_put_back_from_the_ink(size):
     assert line_text.carets_from_ink("StewartACatriona", xs, crop) == "StewartACatriona"
 
 
+def test_broken_capitals_are_no_caret(engine, tmp_path):
+    """Extra varied seed 659's second interlaced frame: 15 px Unifont in green, every other
+    row at 0.62 of its level, JPEG quality 57. Thresholded, the ink of `AHMED CAMPBELL` breaks
+    into more pieces than letters, and the top of the `M` stood cut off from its legs with no
+    ink under it: the recogniser's `CAMPBELL` (sure of it) became `CA^PBELL`, then `CA^BELL`,
+    and the family name was lost. Capitals broken into more pieces than letters tell nothing
+    about a caret."""
+    truth = dicomgen.make_varied_corpus(tmp_path, count=2, seed=659, fonts="extra", cases=["v_interlaced"])[1]
+    text = " ".join(box.text for box in engine.read(images_of(truth.path)[0]))
+    assert "AHMED CAMPBELL" in text and "^" not in text, text
+
+
 def _under_the_bottom_of(line: str, text: str, size: int) -> tuple[np.ndarray, list[float]]:
     """`text` rendered with the bottoms of `line`'s glyphs (the line above) cut into the top
     of its crop, as a detector's box grown over the line above gives it; its xs as read."""
@@ -737,6 +749,10 @@ def test_a_caret_is_found_on_speckle_and_beside_a_read_space():
     assert line_text.mend("Ref DUNCAN ^HAMISH HFS") == "Ref DUNCAN^HAMISH HFS"
     assert line_text.mend('Ref REID "CATRIONA') == "Ref REID^CATRIONA"
     assert line_text.mend("R ^ L") == "R ^ L"           # not two names
+    # An apostrophe read for it with a space beside it (held-out varied 1321: `DOE 'MORAG`);
+    # one inside a name has none.
+    assert line_text.mend("DOE 'MORAG Perth") == "DOE^MORAG Perth"
+    assert line_text.mend("O'BRIEN^JOHN") == "O'BRIEN^JOHN"
     assert line_text.mend("DOB 23-Dee1974") == "DOB 23-Dec-1974"
 
 
@@ -1075,6 +1091,47 @@ def test_small_coloured_text_over_speckle_keeps_its_glyph_edges_on_black():
             assert found("Hospital", text), (size, colour, text)
             read += sum(found(word, text) for word in words)
     assert read >= 8, read
+
+
+def test_pale_coloured_text_is_coloured_where_the_frame_itself_has_little_chroma(engine, real_data, tmp_path):
+    """Extra varied seed 661's fourth colour ultrasound: 7 px JetBrains Mono SemiBold Italic
+    in light blue (150, 200, 255) over grey speckle, JPEG quality 44. JPEG keeps chroma at half
+    resolution, so the glyphs' chroma is 15-51 and only two rows of a line reach MIN_CHROMA:
+    no cluster was a line's height and the frame read nothing, its name, CHI number and
+    accession number unflagged. Its own chroma is 8 at the 99th percentile, so its pixels are
+    coloured from 24 (coloured_level); real echoes' noise keeps them at MIN_CHROMA."""
+    from scp_scanner.ocr.colour_text import LEAST_CHROMA, MIN_CHROMA, chroma, coloured_level
+
+    truth = dicomgen.make_varied_corpus(tmp_path, count=4, seed=661, fonts="extra", cases=["v_us_colour"])[3]
+    image = images_of(truth.path)[0]
+    assert coloured_level(chroma(image.pixels)) == 24
+    text = " ".join(box.text for box in engine.read(image))
+    assert "CHI 160290973" in text and "ABDOMEN" in text, text
+    result = run_scan("--ocr", "rapidocr", "--pii", "spacy", "--rects", truth.path)
+    assert result.returncode == 0, result.stderr
+    whole = [row for row in csv.DictReader(io.StringIO(result.stdout)) if row["left"] == "-1"]
+    assert len(whole) == 1 and whole[0]["is_sensitive"] == "1", whole
+    assert all(word in whole[0]["ocr_text"] for word in ("1602909733", "06/05/2020", "CT58698868")), whole
+    for name in ("color3d_jpeg_baseline.dcm", "OBXXXX1A.dcm", "US1_UNCR.dcm"):
+        assert coloured_level(chroma(images_of(real_data / name)[0].pixels)) == MIN_CHROMA, name
+    grey = np.full((50, 50, 3), 90, np.uint8)
+    assert coloured_level(chroma(grey)) == LEAST_CHROMA
+
+
+def test_small_coloured_lines_no_line_found_meets_are_detected_magnified(tmp_path):
+    """Held-out varied seed 1321's second colour ultrasound: 7 px Terminus in green over
+    speckle, glyphs 5 px high. At its own size the colour pass found the birth date and
+    accession lines as one box (read `Pos R02170.813`) and the name and NHS lines not at all;
+    windows with such an unmet cluster are detected again magnified, as _small_lines' are, so
+    that their lines reach DET_TEXT_HEIGHT (clusters of 5-6 px: twice, MAX_MAGNIFY), and the
+    name is read."""
+    truth = dicomgen.make_varied_corpus(tmp_path, count=2, seed=1321, fonts="heldout", cases=["v_us_colour"])[1]
+    result = run_scan("--ocr", "rapidocr", "--pii", "spacy", "--rects", truth.path)
+    assert result.returncode == 0, result.stderr
+    whole = [row for row in csv.DictReader(io.StringIO(result.stdout)) if row["left"] == "-1"]
+    first = [row for row in whole if row["frame"] == "0"]
+    assert len(first) == 1 and first[0]["is_sensitive"] == "1", whole
+    assert "WILSON^JOHN" in first[0]["ocr_text"], first
 
 
 def test_real_colour_ultrasound_leaves_no_coloured_line_to_read_again(engine, real_data):

@@ -50,6 +50,16 @@ from .prepare import overlap, stacked_rows
 # Chroma (max - min channel, 0-255) above which a pixel is coloured: JPEG's noise on grey
 # stays well under it (speckle of the generated and real ultrasound: 0 to ~20).
 MIN_CHROMA = 40
+# A frame whose own chroma says its noise is lower has its paler clusters too
+# (coloured_level; rapidocr_engine._with_colour_text takes those apart from every cluster
+# found at MIN_CHROMA): its 99th percentile is the picture's (text covers well under 1% of a
+# frame), and a pixel is coloured at NOISE_TIMES that, never under LEAST_CHROMA (the
+# speckle's ~20). Small pale text loses its colour to JPEG, whose chroma is stored at half
+# resolution: 7 px light blue text over grey speckle (extra varied 661, quality 44) has
+# chroma 15-51, two rows of it 40 or more, where the frame's 99th percentile is 8. On
+# pydicom-data's real echoes it is 18-20, so they have none.
+LEAST_CHROMA = 20
+NOISE_TIMES = 3
 # EDGES: a glyph's edge is partly coloured (anti-aliasing mixes the text's colour with the grey
 # under it, and JPEG halves the colour resolution, spreading it over the next pixels), so the
 # frame shown on black keeps each pixel in proportion to its chroma up to MIN_CHROMA rather
@@ -103,17 +113,25 @@ def is_colour_frame(image: Image) -> bool:
             and image.pixels.dtype == np.uint8)
 
 
-def colour_lines(image: Image, read: list[TextBox], strength: np.ndarray | None = None
-                 ) -> list[tuple[int, int, int, int]]:
-    """(top, left, bottom, right) of line-high clusters of coloured pixels that no line in
-    `read` covers; [] for grey images, overlays and frames without such clusters.
-    `strength`: the frame's chroma, when the caller has it."""
+def coloured_level(strength: np.ndarray) -> int:
+    """The chroma at which a pixel of a frame whose chroma is `strength` is coloured:
+    NOISE_TIMES its 99th percentile, between LEAST_CHROMA and MIN_CHROMA."""
+    counts = np.cumsum(np.bincount(strength.ravel(), minlength=256))
+    noise = int(np.searchsorted(counts, 0.99 * strength.size))
+    return min(MIN_CHROMA, max(LEAST_CHROMA, NOISE_TIMES * noise))
+
+
+def colour_lines(image: Image, read: list[TextBox], strength: np.ndarray | None = None,
+                 least: int = MIN_CHROMA) -> list[tuple[int, int, int, int]]:
+    """(top, left, bottom, right) of line-high clusters of coloured pixels (chroma `least` or
+    more: coloured_level) that no line in `read` covers; [] for grey images, overlays and
+    frames without such clusters. `strength`: the frame's chroma, when the caller has it."""
     import cv2
 
     if not is_colour_frame(image):
         return []
     strength = chroma(image.pixels) if strength is None else strength
-    coloured = (strength >= MIN_CHROMA).view(np.uint8)
+    coloured = (strength >= least).view(np.uint8)
     height, width = coloured.shape
     for box in read:
         top, bottom = own_rows(coloured, box)
@@ -148,7 +166,7 @@ def colour_lines(image: Image, read: list[TextBox], strength: np.ndarray | None 
                 continue
             # A band of a stacked cluster that is mostly colour is a strip of it (a coloured
             # title bar whose grey lines were read), not glyphs: see SOLID.
-            if len(bands) > 1 and (strength[top + start:top + end, first:last] >= MIN_CHROMA).mean() >= SOLID:
+            if len(bands) > 1 and (strength[top + start:top + end, first:last] >= least).mean() >= SOLID:
                 continue
             out.append((top + start, first, top + end, last))
     return out
@@ -229,14 +247,14 @@ def unread_lines(left: list[tuple[int, int, int, int]], detected: list[TextBox])
     return list(out)
 
 
-def on_black(image: Image, strength: np.ndarray | None = None) -> Image:
-    """The frame with each pixel dimmed by its share of MIN_CHROMA: a neutral (grey) pixel
-    black, a coloured one (chroma MIN_CHROMA or more) as it is, and the partly coloured edges
-    of glyphs in between, in proportion (see EDGES). `strength`: the frame's chroma, when the
-    caller has it. One channel at a time: a float copy of a whole large colour frame would be
-    three times the memory of its weights."""
+def on_black(image: Image, strength: np.ndarray | None = None, least: int = MIN_CHROMA) -> Image:
+    """The frame with each pixel dimmed by its share of `least` (the chroma of a coloured
+    pixel: coloured_level): a neutral (grey) pixel black, a coloured one as it is, and the
+    partly coloured edges of glyphs in between, in proportion (see EDGES). `strength`: the
+    frame's chroma, when the caller has it. One channel at a time: a float copy of a whole
+    large colour frame would be three times the memory of its weights."""
     weight = (chroma(image.pixels) if strength is None else strength).astype(np.float32)
-    np.minimum(weight / MIN_CHROMA, 1.0, out=weight)
+    np.minimum(weight / least, 1.0, out=weight)
     pixels = np.empty_like(image.pixels)
     for channel in range(image.pixels.shape[2]):
         pixels[..., channel] = np.rint(image.pixels[..., channel] * weight)

@@ -666,7 +666,12 @@ _SINGLE = (((_DATE_SPAN, _date_readings), (_COLON_DATE_SPAN, _date_readings),
 _SPACED_NAMES = (((_SPACED_NAME_SPAN, _spaced_name_readings),),)
 
 
-def expected_spans(text: str, expected: ExpectedWords, kinds=_SINGLE, screen_words: bool = False
+def _never(start: int, end: int) -> bool:
+    return False
+
+
+def expected_spans(text: str, expected: ExpectedWords, kinds=_SINGLE, screen_words: bool = False,
+                   written: Callable[[int, int], bool] = _never
                    ) -> list[tuple[int, int, list[tuple[str, float]]]]:
     """The spans of a line's reading that may be header values, each with the values written
     as the span would be (all as likely beforehand); spans already equal to one are left out.
@@ -674,7 +679,9 @@ def expected_spans(text: str, expected: ExpectedWords, kinds=_SINGLE, screen_wor
     the first tier that it matches. Spans of one tier that overlap (each pair of
     neighbouring words: `Acc 7478` and `7478 6918`; two words and three: `194 107` and
     `194 107 10`) are taken nearest the header first, by edits between their letters and
-    digits and a value's. The screen's own words are left as read unless `screen_words`."""
+    digits and a value's. The screen's own words are left as read unless `screen_words`, or
+    where `written(start, end)`: the English word prior wrote the word there, not the
+    recogniser (prior_wrote)."""
     found: list[tuple[int, int, list[tuple[str, float]]]] = []
     taken = np.zeros(len(text) + 1, bool)
     for tier in kinds:
@@ -684,7 +691,8 @@ def expected_spans(text: str, expected: ExpectedWords, kinds=_SINGLE, screen_wor
             for match in pattern.finditer(text):
                 start, end = match.span(group)
                 span = match[group]
-                if taken[start:end].any() or (span.lower() in SCREEN_WORDS and not screen_words):
+                if taken[start:end].any() or (span.lower() in SCREEN_WORDS and not screen_words
+                                              and not written(start, end)):
                     continue            # the screen's own words (DOB, Ref, ABDOMEN) stay as read
                 # (weighed, written): a reading is written as weighed but for two words whose
                 # space the recogniser lost, weighed joined and written apart.
@@ -707,6 +715,28 @@ def expected_spans(text: str, expected: ExpectedWords, kinds=_SINGLE, screen_wor
     return found
 
 
+def prior_wrote(text: str, steps: list[int], before: tuple[str, list[int]] | None,
+                worded: tuple[str, list[int]] | None) -> Callable[[int, int], bool]:
+    """Whether the span start..end of `text` (each character's time step in `steps`) is a
+    word the English word prior wrote: from the span's first step up to the next
+    character's, the line read otherwise before that prior (`before`: text and steps) than
+    right after it (`worded`). `RATEL^PRIYA` became `RATE^PRIYA` where
+    ReferringPhysicianName is PATEL^PRIYA (extra varied 673's 8 px bitmap face); `rate` is a
+    screen word (a frame rate) and a screen word is left as read, but the recogniser did not
+    read it. A screen word that the labels' vocabulary wrote (`D0B` -> `DOB`) stays one."""
+    if before is None or worded is None or len(before[0]) != len(before[1]) or len(worded[0]) != len(worded[1]):
+        return _never
+
+    def over(line: tuple[str, list[int]], first: int, stop: float) -> str:
+        return "".join(ch for ch, step in zip(*line) if first <= step < stop)
+
+    def wrote(start: int, end: int) -> bool:
+        first = steps[start]
+        stop = steps[end] if end < len(steps) else math.inf
+        return over(before, first, stop) != over(worded, first, stop)
+    return wrote
+
+
 def before_word_prior(read: tuple[str, list[int]], probs: np.ndarray, index: dict[str, int]
                       ) -> Callable[[int, int], float]:
     """floor for read_again: the log likelihood of the characters of `read` (the line as it
@@ -723,8 +753,8 @@ def before_word_prior(read: tuple[str, list[int]], probs: np.ndarray, index: dic
 
 
 def mend_expected(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
-                  expected: ExpectedWords, before: tuple[str, list[int]] | None = None
-                  ) -> tuple[str, list[int]]:
+                  expected: ExpectedWords, before: tuple[str, list[int]] | None = None,
+                  worded: tuple[str, list[int]] | None = None) -> tuple[str, list[int]]:
     """The reading with each span read as the header value the recogniser's output finds
     likeliest, where that beats the span as read with the NOT_EXPECTED prior; arguments as
     fields.mend_fields', with the instance's ExpectedWords. `before`: the line (text, steps)
@@ -734,7 +764,9 @@ def mend_expected(text: str, steps: list[int], probs: np.ndarray, index: dict[st
     momr` -> `5 more`) is less likely under the output, and a header value must be nearly as
     likely as the recogniser's own reading, not merely as the prior's (`5 more` -> `5
     brown`, a physician's name, on a colour cine's three frames). A value that only writes
-    the span's blanks and marks (a caret) is weighed against the span as it stands."""
+    the span's blanks and marks (a caret) is weighed against the span as it stands.
+    `worded`: the line right after that prior; with `before`, it tells a screen word the
+    prior wrote, which is weighed (prior_wrote)."""
     if not expected or len(steps) != len(text):
         return text, steps
     floor = (before_word_prior(before, probs, index)
@@ -749,15 +781,17 @@ def mend_expected(text: str, steps: list[int], probs: np.ndarray, index: dict[st
     text, steps = replace_spans(text, steps, marked_carets(base_letters(text), expected))
     for kinds in (_JOINED, _SINGLE):
         text, steps = read_again(text, steps, probs, index,
-                                 expected_spans(base_letters(text), expected, kinds), NOT_EXPECTED,
-                                 floor=floor)
+                                 expected_spans(base_letters(text), expected, kinds,
+                                                written=prior_wrote(text, steps, before, worded)),
+                                 NOT_EXPECTED, floor=floor)
         # A span with its value's words read in place beside it, against the words that fit
         # there, at the lower prior (two neighbours first): after the joined spans (`Ho spiral`
         # -> `Hospital`) and before the single ones, which weigh every header word alike and
         # would take a worse fit (`Western Sedans Hospital` -> `Jane`, where General fits).
         for neighbours in (2, 1):
             text, steps = read_again(text, steps, probs, index,
-                                     spans_in_context(base_letters(text), expected, neighbours),
+                                     spans_in_context(base_letters(text), expected, neighbours,
+                                                      prior_wrote(text, steps, before, worded)),
                                      NOT_EXPECTED * BY_CHANCE ** neighbours, floor=floor)
     return read_again(text, steps, probs, index, expected_spans(base_letters(text), expected, _SPACED_NAMES),
                       NOT_EXPECTED, floor=floor)
@@ -902,14 +936,15 @@ def _value_word_readings(span: str, expected: ExpectedWords) -> list[str]:
 _SPLIT_IN_CONTEXT = (((_SPLIT_WORD_SPAN, _value_word_readings),),)
 
 
-def spans_in_context(text: str, expected: ExpectedWords, neighbours: int = 1
+def spans_in_context(text: str, expected: ExpectedWords, neighbours: int = 1,
+                     written: Callable[[int, int], bool] = _never
                      ) -> list[tuple[int, int, list[tuple[str, float]]]]:
     """The word and code spans still weighed against header words, each with only the
     words at least `neighbours` of whose own neighbours in their header value stand beside
     the span as read (_in_place: `Hcspiul` after `General` where InstitutionName is `Western
     General Hospital`, 1; `Westem` before `General Hospital`, 2; `THIN9IN` after `DAVID`
     where PatientName is `THOMSON^DAVID`, 1); with two in place, two words read for one of
-    a value's words first (`Aberdeen Royal Life rimsry`)."""
+    a value's words first (`Aberdeen Royal Life rimsry`). `written`: as expected_spans'."""
     if not expected.pairs:
         return []
     words = [(m.start(), m.end(), m[0].lower()) for m in _LETTERS.finditer(text)]
@@ -919,7 +954,8 @@ def spans_in_context(text: str, expected: ExpectedWords, neighbours: int = 1
     # General Hospital` for Western General Hospital, held-out varied 577 and 599: `water` is
     # an MR word); beside one, a label stays (`Ref` before a family name).
     for kinds in ((_SPLIT_IN_CONTEXT, _SINGLE) if neighbours >= 2 else (_SINGLE,)):
-        for start, end, readings in expected_spans(text, expected, kinds, screen_words=neighbours >= 2):
+        for start, end, readings in expected_spans(text, expected, kinds, screen_words=neighbours >= 2,
+                                                   written=written):
             if taken[start:end].any():
                 continue
             before, after = _neighbours(words, text, start, end)

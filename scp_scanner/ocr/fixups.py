@@ -50,9 +50,10 @@ FIXUPS = FixupParams()
 CARET_LOOKALIKES = TESSERACT_CARETS
 _SEP = f"[{re.escape(CARET_LOOKALIKES)}]+"
 ONE_WORD = re.compile(f"^({NAME}){_SEP}({NAME})$")
-# A DICOM name's '^' (or the '"' or '~' it is read as) with a space read beside it
-# ("DUNCAN ^HAMISH", 'REID "CATRIONA'): FAMILY^GIVEN has none.
-SPACED_CARET = re.compile(r'(?<=[A-Z]{2})(?: [\^"~] ?|[\^"~] )(?=[A-Z]{2})')
+# A DICOM name's '^' (or the '"', '~', "'" or '`' it is read as: a small mark high in the
+# line) with a space read beside it ("DUNCAN ^HAMISH", 'REID "CATRIONA', "DOE 'MORAG"):
+# FAMILY^GIVEN has none, and an apostrophe inside a name (O'BRIEN) has no space beside it.
+SPACED_CARET = re.compile(r'(?<=[A-Z]{2})(?: [\^"~\'`] ?|[\^"~\'`] )(?=[A-Z]{2})')
 NAME_THEN_SEP = re.compile(f"^({NAME}){_SEP}$")
 SEP_THEN_NAME = re.compile(f"^{_SEP}({NAME})$")
 SEP_ONLY = re.compile(f"^{_SEP}$")

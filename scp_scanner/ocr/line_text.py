@@ -181,14 +181,17 @@ _CAPITALS = re.compile(r"[A-Z]{5,}")
 CARET_CLEAR = 0.2              # share of the capitals' height (2 px at least) clear under a caret
 
 
-def _caret_marks(region: np.ndarray) -> tuple[np.ndarray, list[float], int, int] | None:
+def _caret_marks(region: np.ndarray, letters: int) -> tuple[np.ndarray, list[float], int, int] | None:
     """The ink of one word's columns (Otsu within them, so a line that crosses two
     backgrounds is thresholded per word), with specks of one or two pixels (noise of JPEG
     or speckle) and the pieces of the lines above and below that the crop cuts removed
     (line_ink: counted, they set the capitals' top and baseline to the next line's); the
     centres of the pieces that may be carets (separate pieces that start at the capitals' top
     and stop above their bottom CARET_CLEAR), and the clear band's rows. None when the word
-    shows too few pieces to tell its capitals' top and baseline."""
+    shows too few pieces to tell its capitals' top and baseline, or more pieces between them
+    than its `letters`: each capital (and a caret) is one piece of ink, so more means broken
+    glyphs (interlaced rows, JPEG), where the top of an `M` cut off its legs looks like a
+    caret."""
     ink = line_ink(region)
     _, count, pieces_ = label_with_boxes(ink, connectivity=8, ordered=False)   # (top, left, bottom, right) each
     if count < 5:
@@ -196,7 +199,7 @@ def _caret_marks(region: np.ndarray) -> tuple[np.ndarray, list[float], int, int]
     # The capitals' top line and baseline: where most pieces of ink start and stop.
     top = int(np.median(pieces_[:, 0]))
     bottom = int(np.median(pieces_[:, 2]))
-    if bottom - top < 4:
+    if bottom - top < 4 or np.count_nonzero((pieces_[:, 0] >= top - 1) & (pieces_[:, 2] <= bottom + 1)) > letters:
         return None
     clear = max(2, round(CARET_CLEAR * (bottom - top)))
     marks = [(piece_left + piece_right) / 2 for piece_top, piece_left, piece_bottom, piece_right in pieces_.tolist()
@@ -215,7 +218,7 @@ def carets_from_ink(text: str, xs: list[float], crop: np.ndarray) -> str:
         pitch = float(np.median(np.diff(xs[word.start():word.end()])))
         left = max(0, int(xs[word.start()] - pitch))
         right = min(crop.shape[1], int(math.ceil(xs[word.end() - 1] + pitch)))
-        found = _caret_marks(crop[:, left:right]) if right - left > 2 else None
+        found = _caret_marks(crop[:, left:right], len(word[0])) if right - left > 2 else None
         if found is None:
             continue
         ink, marks, clear_top, bottom = found

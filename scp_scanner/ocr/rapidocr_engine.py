@@ -63,7 +63,8 @@ from ..registry import EngineError
 from .confusions import space_gaps, true_runs
 from .fixups import word_shape
 from .dim import dim_lines, stretched
-from .colour_text import chroma, colour_lines, is_colour_frame, lines_by_colour, on_black, unread_lines
+from .colour_text import (MIN_CHROMA, chroma, colour_lines, coloured_level, is_colour_frame, lines_by_colour,
+                          on_black, unread_lines)
 from .dim import margin as dim_margin
 from .expected import NOTHING_EXPECTED, ExpectedWords, mend_expected
 from .fields import mend_fields, mend_names
@@ -678,6 +679,11 @@ def stacked(a: TextBox, b: TextBox) -> bool:
     return not (b.top <= (a.top + a.bottom) / 2 < b.bottom or a.top <= (b.top + b.bottom) / 2 < a.bottom)
 
 
+def _meet(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Do two (top, left, bottom, right) areas overlap?"""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
 def _rect_of(box: TextBox) -> Rect:
     """A box's rectangle (image pixels) as a Rect."""
     return Rect(box.left, box.top, box.right, box.bottom)
@@ -1092,16 +1098,16 @@ class RapidOcrEngine:
             step = width / probs.shape[0] * crop.shape[1] / min(width, max(1, math.ceil(REC_HEIGHT * ratio)))
             text, steps = spaces_for_marks(str(text), steps, char_positions(steps, step), crop)
             text = carets_from_ink(text, char_positions(steps, step), crop)
-            before = None           # the line before the English word prior (mend_expected)
+            before = worded = None  # the line before and after the English word prior (mend_expected)
             tempered = calibrated(probs, RECOGNISER_TEMPERATURE)
             if self._lexicon is not None:      # a '^' put back splits a name into its words
                 text, steps = mend_names(text, steps, probs, self._index, self._lexicon)
                 before = (text, steps)
-                text, steps = mend_words(text, steps, tempered, self._index, self._lexicon)
+                text, steps = worded = mend_words(text, steps, tempered, self._index, self._lexicon)
                 text, steps = mend_fields(text, steps, probs, self._index)
             if self._screen_words:
                 text, steps = mend_labels(text, steps, probs, self._index, self._expected.name_parts)
-            text, steps = mend_expected(text, steps, tempered, self._index, self._expected, before)
+            text, steps = mend_expected(text, steps, tempered, self._index, self._expected, before, worded)
             xs = char_positions(steps, step)
             if self._screen_words:
                 text, xs = label_spaces_from_ink(text, xs, crop)
@@ -1226,24 +1232,23 @@ class RapidOcrEngine:
             return boxes
         strength = chroma(image.pixels)
         areas = colour_lines(image, boxes, strength)
-        if not areas:
+        # Clusters of paler colour, found only at the frame's own level (coloured_level), apart
+        # from every cluster found at MIN_CHROMA: those keep that level, at which JPEG's colour
+        # bleeding between lines stacked 4 px apart does not join them into one cluster.
+        least = coloured_level(strength)
+        pale = [a for a in colour_lines(image, boxes, strength, least) if not any(_meet(a, b) for b in areas)
+                ] if least < MIN_CHROMA else []
+        if not areas and not pale:
             return boxes
-        shown = on_black(image, strength)
-        view = view_of(shown)
-        # Each cluster with two line heights around it; windows that overlap are read as one
-        # (a line found in two windows would be read twice).
-        windows = merge_rects([view.rect(top, left, bottom, right, 2 * (bottom - top) + 8)
-                               for top, left, bottom, right in areas])
+        found: list[TextBox] = []
         rects: list[Rect] = []
-        for window in windows:
-            rects.extend(self._detect_window(shown, view, window, window, whole_lines=False) or [])
-        clusters = [view.rect(top, left, bottom, right, clamp=True) for top, left, bottom, right in areas]
-        height, width = view.pixels.shape[:2]
-        lines = [Rect(max(0, left), max(0, top), min(width, right), min(height, bottom))
-                 for top, left, bottom, right in lines_by_colour(
-            [(r.top, r.left, r.bottom, r.right) for r in rects],
-            [(c.top, c.left, c.bottom, c.right) for c in clusters])]
-        found = self._lines(shown, view, lines)
+        for group, level in ((areas, MIN_CHROMA), (pale, least)):
+            if group:
+                shown = on_black(image, strength, level)
+                view = view_of(shown)
+                read_here, detected = self._colour_group(shown, view, group)
+                found += read_here
+                rects += detected
         same = [[k for k, o in enumerate(boxes) if same_line(box, o)] for box in found]
         # A line read before that two lines stacked one above the other, read here, are each
         # the same line as is a block of them (the detector joined a name and an ID 8 px
@@ -1257,10 +1262,41 @@ class RapidOcrEngine:
                 read.append(box)
                 given_way.update(ks)
         boxes = [o for k, o in enumerate(boxes) if k not in given_way]
-        return boxes + read + unread_lines(colour_lines(image, boxes + read, strength),
-                                           [TextBox("", *view.to_original(r.left, r.top, r.right, r.bottom,
-                                                                          image.height, image.width))
-                                            for r in rects])
+        left = colour_lines(image, boxes + read, strength)
+        if pale:
+            left += [a for a in colour_lines(image, boxes + read, strength, least) if not any(_meet(a, b) for b in left)]
+        return boxes + read + unread_lines(left, [TextBox("", *view.to_original(r.left, r.top, r.right, r.bottom,
+                                                                                image.height, image.width))
+                                                  for r in rects])
+
+    def _colour_group(self, shown: Image, view: View, areas: list[tuple[int, int, int, int]]
+                      ) -> tuple[list[TextBox], list[Rect]]:
+        """The lines read round clusters of coloured pixels (`areas`: colour_lines') of a frame
+        shown on black (on_black), and the boxes the detector found there (view pixels)."""
+        # Each cluster with two line heights around it; windows that overlap are read as one
+        # (a line found in two windows would be read twice).
+        windows = merge_rects([view.rect(top, left, bottom, right, 2 * (bottom - top) + 8)
+                               for top, left, bottom, right in areas])
+        clusters = [view.rect(top, left, bottom, right, clamp=True) for top, left, bottom, right in areas]
+        rects: list[Rect] = []
+        for window in windows:
+            rects.extend(self._detect_window(shown, view, window, window, whole_lines=False) or [])
+        # A window with a cluster that no line found meets is detected again magnified, so that
+        # its lines reach DET_TEXT_HEIGHT, as _small_lines' are: on 7 px green text over
+        # speckle (5 px glyphs) the name and NHS lines were found at no size of their own.
+        unmet = [(c, c.bottom - c.top) for c in clusters if not any(overlap_share(r, c) > 0 for r in rects)]
+        for window in windows:
+            factor = small_text_magnification(window, unmet)
+            if factor > 1.05:
+                rects.extend(r for r in self._detect_window(shown, view, window, window, whole_lines=False,
+                                                            magnify=factor) or []
+                             if any(overlap_share(r, c) > 0 for c, _ in unmet))
+        height, width = view.pixels.shape[:2]
+        lines = [Rect(max(0, left), max(0, top), min(width, right), min(height, bottom))
+                 for top, left, bottom, right in lines_by_colour(
+            [(r.top, r.left, r.bottom, r.right) for r in rects],
+            [(c.top, c.left, c.bottom, c.right) for c in clusters])]
+        return self._lines(shown, view, lines), rects
 
     def _dim_text(self, image: Image, boxes: list[TextBox]) -> list[TextBox]:
         """Lines of text drawn at near-black levels (ocr/dim.py), read from the image with
@@ -1340,17 +1376,18 @@ class RapidOcrEngine:
         return None
 
     def _detect_window(self, image: Image, view: View, core: Rect, window: Rect,
-                       whole_lines: bool = True) -> list[Rect] | None:
+                       whole_lines: bool = True, magnify: float = 1.0) -> list[Rect] | None:
         """Lines (view pixels) that meet `core`, detected in `window` (core and some picture
-        around it), widened while such a line reaches its edge (at most AREA_GROWTH times);
-        None when one still does (with whole_lines; else the lines as found)."""
+        around it; magnified by `magnify` when over 1.05, else at the scale its ink needs),
+        widened while such a line reaches its edge (at most AREA_GROWTH times); None when one
+        still does (with whole_lines; else the lines as found)."""
         height, width = view.pixels.shape[:2]
         for _ in range(AREA_GROWTH + 1):
             window = Rect(max(0, window.left), max(0, window.top), min(width, window.right),
                           min(height, window.bottom))
             piece = view.pixels[window.top:window.bottom, window.left:window.right]
-            factor = self._area_scale(image, view, window)
-            if factor < 0.95:
+            factor = magnify if magnify > 1.05 else self._area_scale(image, view, window)
+            if not 0.95 <= factor <= 1.05:
                 found = [scaled(r, factor, *piece.shape[:2])
                          for r in dedupe(self._detect_pieces(_magnify(piece, factor)))]
             else:
