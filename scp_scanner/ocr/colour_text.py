@@ -172,6 +172,18 @@ def colour_lines(image: Image, read: list[TextBox], strength: np.ndarray | None 
     return out
 
 
+def paler_lines(image: Image, read: list[TextBox], strength: np.ndarray, least: int,
+                found: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """colour_lines at the frame's own level `least` (coloured_level), apart from every
+    cluster in `found` (those at MIN_CHROMA): at that level JPEG's colour bleeding joins
+    lines stacked 4 px apart into one cluster, so the clusters found at MIN_CHROMA keep it."""
+    if least >= MIN_CHROMA:
+        return []
+    return [area for area in colour_lines(image, read, strength, least)
+            if not any(area[0] < other[2] and other[0] < area[2] and area[1] < other[3] and other[1] < area[3]
+                       for other in found)]
+
+
 def stacked_bands(rows: np.ndarray) -> list[tuple[int, int]]:
     """[start, end) bands of a cluster taller than a line, one per text line stacked in it
     (`rows`: its coloured pixels per row), or none: the runs of rows holding at least half as

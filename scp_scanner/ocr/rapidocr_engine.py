@@ -64,7 +64,7 @@ from .confusions import space_gaps, true_runs
 from .fixups import word_shape
 from .dim import dim_lines, stretched
 from .colour_text import (MIN_CHROMA, chroma, colour_lines, coloured_level, is_colour_frame, lines_by_colour,
-                          on_black, unread_lines)
+                          on_black, paler_lines, unread_lines)
 from .dim import margin as dim_margin
 from .expected import NOTHING_EXPECTED, ExpectedWords, mend_expected
 from .fields import mend_fields, mend_names
@@ -679,11 +679,6 @@ def stacked(a: TextBox, b: TextBox) -> bool:
     return not (b.top <= (a.top + a.bottom) / 2 < b.bottom or a.top <= (b.top + b.bottom) / 2 < a.bottom)
 
 
-def _meet(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
-    """Do two (top, left, bottom, right) areas overlap?"""
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
 def _rect_of(box: TextBox) -> Rect:
     """A box's rectangle (image pixels) as a Rect."""
     return Rect(box.left, box.top, box.right, box.bottom)
@@ -1232,12 +1227,8 @@ class RapidOcrEngine:
             return boxes
         strength = chroma(image.pixels)
         areas = colour_lines(image, boxes, strength)
-        # Clusters of paler colour, found only at the frame's own level (coloured_level), apart
-        # from every cluster found at MIN_CHROMA: those keep that level, at which JPEG's colour
-        # bleeding between lines stacked 4 px apart does not join them into one cluster.
         least = coloured_level(strength)
-        pale = [a for a in colour_lines(image, boxes, strength, least) if not any(_meet(a, b) for b in areas)
-                ] if least < MIN_CHROMA else []
+        pale = paler_lines(image, boxes, strength, least, areas)
         if not areas and not pale:
             return boxes
         found: list[TextBox] = []
@@ -1264,7 +1255,8 @@ class RapidOcrEngine:
         boxes = [o for k, o in enumerate(boxes) if k not in given_way]
         left = colour_lines(image, boxes + read, strength)
         if pale:
-            left += [a for a in colour_lines(image, boxes + read, strength, least) if not any(_meet(a, b) for b in left)]
+            left += paler_lines(image, boxes + read, strength, least, left)
+        # Both groups' views share the frame's scale and margin (view_of).
         return boxes + read + unread_lines(left, [TextBox("", *view.to_original(r.left, r.top, r.right, r.bottom,
                                                                                 image.height, image.width))
                                                   for r in rects])
