@@ -31,7 +31,7 @@ import numpy as np
 from ..masks import label, label_with_boxes
 from ..pii.given_names import GIVEN_NAMES
 from ..pii.safe_text import SCREEN_WORDS, UNITS, VALUE_LABELS
-from .confusions import ink_gaps
+from .confusions import ink_gaps, true_runs
 from .fields import base_letter
 from .fixups import (CARET_LOOKALIKES, MONTH_ABBREVIATIONS, ONE_WORD, SPACED_CARET, SPLIT_GAP,
                      continues, fix_digit_lookalikes, month_names)
@@ -362,6 +362,15 @@ _VALUE_THEN_LABEL = re.compile(r"(?<=\d)(?=([A-Za-z]{1,4}):\d)")
 _NUMBER_THEN_UNIT = re.compile(r"(?<=\d)([A-Za-z]{1,4})(?![A-Za-z:])")
 # An NHS or CHI number read as ten digits: written 3-3-4 or run together, the ink tells which.
 _TEN_DIGITS = re.compile(r"\b(?:NHS|CHI)(?: ?(?:No|Number)\.?)? ?[:#]? ?(\d{10})(?!\d)")
+# Digits share one advance (tabular figures, in proportional faces too), and a space adds a
+# quarter of an em or more: nearly half a digit's advance, a whole one in monospace faces.
+# So the step from one digit's ink centre to the next is about 1.4 advances or more across
+# a space. Without one it is one advance, give or take where a narrow digit's ink stands in
+# its cell: a monospace `1` leans on its flag, its ink centre up to ~0.2 of an advance off,
+# and blanks 3 px wide beside it where other digits leave 1 (CHI `0612918785` in one run).
+# Between the two: a space shows only where the step is at least SPACED_STEP times the
+# median of the number's other steps.
+SPACED_STEP = 1.25
 
 
 def label_spaces_from_ink(text: str, xs: list[float], crop: np.ndarray) -> tuple[str, list[float]]:
@@ -371,7 +380,8 @@ def label_spaces_from_ink(text: str, xs: list[float], crop: np.ndarray) -> tuple
     the two spaces of an NHS or CHI number written 3-3-4 (`NHS 7101783627`), where the blank
     between the two characters is wider than the word's own letter gaps allow
     (fixups.SPLIT_GAP times their median, the bound under which spaces_from_ink takes a space
-    out; a number's two spaces both, and wider than each of its other blanks). A label
+    out; a number's two spaces both, wider than each of its other blanks, and where its
+    digits' ink centres step SPACED_STEP times their usual step or more). A label
     written run into its value (`T2`, `b1000`), or a number written in one run, shows no
     such blank and stays as read. A number run into the next field's known label and colon
     (`Se:3Im:45`) gets its space whatever the ink shows. Returns the text and each
@@ -411,13 +421,30 @@ def label_spaces_from_ink(text: str, xs: list[float], crop: np.ndarray) -> tuple
         # from its neighbours: CHI `2607031184` in one run).
         least = max([SPLIT_GAP * letter] + (inside if len(places) > 1 else []))
         found = [(i, blank(i)) for i in places]
-        if all(width > least for _, (width, _) in found):
+        if all(width > least for _, (width, _) in found) and (
+                len(places) == 1 or _steps_apart(crop, xs, places[0] - 3, places[-1] + 3, places)):
             spaces += [(i, middle) for i, (_, middle) in found]
     out, at = list(text), list(xs)
     for i, middle in sorted(spaces, reverse=True):
         out.insert(i, " ")
         at.insert(i, middle)
     return "".join(out), at
+
+
+def _steps_apart(crop: np.ndarray, xs: list[float], first: int, last: int, places: list[int]) -> bool:
+    """Does the ink of the characters first..last (a number's digits) step wider at each of `places` (the character
+    after each space) than SPACED_STEP times the median of its other steps? Each digit's
+    ink is a run of inked columns; where the ink is not one run per digit (digits touching,
+    a glyph broken by JPEG or interlacing) the steps cannot be told and the blanks decide."""
+    pitch = (xs[last] - xs[first]) / max(last - first, 1)
+    pieces = [(start + end - 1) / 2 for start, end in true_runs(ink_columns(crop))]
+    centres = [c for c in pieces if xs[first] - 0.6 * pitch <= c <= xs[last] + 0.6 * pitch]
+    if len(centres) != last - first + 1:
+        return True
+    steps = np.diff(centres)
+    across = [i - first - 1 for i in places]
+    others = np.delete(steps, across)
+    return bool(others.size) and all(steps[k] >= SPACED_STEP * float(np.median(others)) for k in across)
 
 
 def _two_words(before: str, after: str, listed: Callable[[str], bool]) -> bool:
