@@ -705,6 +705,24 @@ def test_a_date_whose_middle_group_was_lost_between_its_marks_is_read_as_the_hea
     assert not expected_spans("Study 25.2017", expected_words(HEADER))
 
 
+def test_a_one_read_as_a_slash_in_a_header_code_or_date_is_weighed_as_the_one():
+    """A thin or italic face's `1` is a slanted stroke, read as `/`: `6576/401` for
+    PatientID 65761401, `1976/013` for a birth date 19761013 (held-out varied 757's CR),
+    `932/800956` (varied 1321), `2003//23` for 20031123 (varied 1361's MR). Each is weighed
+    as the header value with a 1 for each slash; the recogniser decides."""
+    line = "ID: 10/0679252 DOB 1967/010"
+    assert read(line, {6: ("1", 0.3), 23: ("1", 0.3)}) == "ID: 1010679252 DOB 19671010"
+    assert read(line, {6: ("1", 0.3), 23: ("1", 0.3)}, NOTHING_EXPECTED) == line
+    assert read(line, sure=0.9999) == line                      # the slashes sure: as read
+    two = expected_words((("PatientBirthDate", "20031123"),))
+    assert "20031123" in [r for _, _, rs in expected_spans("DOB 2003//23", two) for r, *_ in rs]
+    # Only where every other character is the value's: a date written with its marks, a
+    # frame counter and a ratio are not the header's values.
+    for span in ("10/10/1967", "DOB 1967/011", "Fr 1/3", "ID: 10/0679253"):
+        assert not [r for _, _, rs in expected_spans(span, expected_words(HEADER)) for r, *_ in rs
+                    if r in ("1010679252", "19671010")], span
+
+
 def test_a_date_with_its_blank_read_as_a_colon_is_no_date_run_into_a_time():
     """`02.08.2023:11:53:58` (held-out varied 1259): the date and its time, the blank between
     them read as a colon. `23:11:53:58` is no time (four groups), so `02.08.20` is no date
@@ -840,6 +858,26 @@ def test_a_radiograph_whose_hospital_the_recogniser_misreads_is_read_as_its_head
     read = whole_text(RapidOcrEngine())
     assert "Raigmore Hospital" in read
     assert read.replace("Raigmore", "Raignore") == without      # nothing else changed
+
+
+def test_a_birth_date_whose_ones_the_recogniser_read_as_slashes_is_read_as_the_header_says(tmp_path, monkeypatch):
+    """Held-out varied seed 1361's second MR: the birth date 20031123 burned in a thin face,
+    read `2003//23`, its two 1s as slashes. Weighed with its slashes read for 1s, it is read
+    as the header's PatientBirthDate; without that reading, as before."""
+    import dicomgen
+    from scp_scanner.ocr import expected
+    from scp_scanner.ocr.rapidocr_engine import RapidOcrEngine
+    from scp_scanner.pipeline import Pipeline
+
+    path = dicomgen.make_varied_corpus(tmp_path, count=2, seed=1361, fonts="heldout", cases=["v_mr"])[1].path
+
+    def whole_text() -> str:
+        rows = Pipeline(RapidOcrEngine()).process_file(path).rows
+        return next(row.ocr_text for row in rows if row.left == -1)
+
+    assert "DOB 20031123" in whole_text()
+    monkeypatch.setattr(expected, "_slashes_for_ones", lambda span, values: [])
+    assert "DOB 2003//23" in whole_text()           # the misread this test is about
 
 
 def test_header_values_are_weighed_on_the_recognisers_tempered_output(tmp_path, monkeypatch):

@@ -574,22 +574,35 @@ def _added_mark_date_readings(span: str, expected: ExpectedWords) -> list[str]:
             for reading in _date_readings(joined, expected)]
 
 
+def _slashes_for_ones(span: str, expected: ExpectedWords) -> list[str]:
+    """The header's codes and its dates written without separators that the span is, but for
+    a `1` read as `/` in each of its slashes (`6576/401` for PatientID 65761401, `2003//23`
+    for a birth date 20031123: a thin or italic face's `1` is a slanted stroke)."""
+    values = list(expected.codes) + [day.strftime(layout) for day in expected.dates
+                                     for layout in ("%Y%m%d", "%d%m%Y", "%m%d%Y")]
+    return [value for value in dict.fromkeys(values) if len(value) == len(span) and all(
+        value[i] == ("1" if ch == "/" else ch) for i, ch in enumerate(span))]
+
+
 def _lost_group_date_readings(span: str, expected: ExpectedWords) -> list[str]:
     """The expected dates in the layout of the span with a two-digit group between its two
-    marks."""
+    marks; and the header values the span is with its slashes read for 1s."""
     marks = re.search(f"{_DATE_MARK}{{2}}", span)
-    return _date_readings(f"{span[:marks.start() + 1]}00{span[marks.end() - 1:]}", expected)
+    return (_date_readings(f"{span[:marks.start() + 1]}00{span[marks.end() - 1:]}", expected)
+            + _slashes_for_ones(span, expected))
 
 
 def _two_group_date_readings(span: str, expected: ExpectedWords) -> list[str]:
     """The expected dates in a three-group layout of the span's mark: day or month first
-    (its last group four characters or more), year first (its first so)."""
+    (its last group four characters or more), year first (its first so); and the header
+    values the span is with its slash read for a 1."""
+    ones = _slashes_for_ones(span, expected)
     first, mark, last = re.split(f"({_DATE_MARK})", span, maxsplit=1)
     if not 7 <= len(first) + len(last) <= 9 or sum(ch.isalpha() for ch in span) > 1:
-        return []
+        return ones
     layouts = ([f"00{mark}00{mark}0000"] if len(last) >= 4 else []) + (
         [f"0000{mark}00{mark}00"] if len(first) >= 4 else [])
-    return [reading for layout in layouts for reading in _date_readings(layout, expected)]
+    return [reading for layout in layouts for reading in _date_readings(layout, expected)] + ones
 
 
 def _marked(span: str, places: tuple[int, int], mark: str) -> str:
