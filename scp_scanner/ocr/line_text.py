@@ -432,10 +432,11 @@ def label_spaces_from_ink(text: str, xs: list[float], crop: np.ndarray) -> tuple
 
 
 def _steps_apart(crop: np.ndarray, xs: list[float], first: int, last: int, places: list[int]) -> bool:
-    """Does the ink of the characters first..last (a number's digits) step wider at each of `places` (the character
-    after each space) than SPACED_STEP times the median of its other steps? Each digit's
-    ink is a run of inked columns; where the ink is not one run per digit (digits touching,
-    a glyph broken by JPEG or interlacing) the steps cannot be told and the blanks decide."""
+    """Does the ink of characters first..last (a number's digits) step wider at each of
+    `places` (the character after each space) than SPACED_STEP times the median of its
+    other steps? Each digit's ink is a run of inked columns; where the ink is not one run
+    per digit (digits touching, a glyph broken by JPEG or interlacing) the steps cannot be
+    told and the blanks decide."""
     pitch = (xs[last] - xs[first]) / max(last - first, 1)
     pieces = [(start + end - 1) / 2 for start, end in true_runs(ink_columns(crop))]
     centres = [c for c in pieces if xs[first] - 0.6 * pitch <= c <= xs[last] + 0.6 * pitch]
