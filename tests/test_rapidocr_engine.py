@@ -1031,6 +1031,65 @@ def test_stacked_coloured_lines_joined_by_colour_bleeding_are_split_into_lines()
     assert colour_lines(Image(pixels=strip, frame=0, overlay=-1, source=SOURCE_FRAME), read) == []
 
 
+def test_a_coloured_word_of_two_glyphs_is_a_line_and_a_coloured_box_is_not(monkeypatch):
+    """`C+` in green (two glyphs, 1.5 heights long) is a cluster of its own: too short for a
+    line of three letters, long enough for a word of two. A blue frame round a label of the
+    same size (pydicom-data's 3-D echo frames its `THI` so), a bar, a lone glyph and a blob
+    of colour are not."""
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
+    from scp_scanner.ocr import colour_text
+    from scp_scanner.ocr.colour_text import colour_lines
+
+    picture = PILImage.new("RGB", (200, 100), (30, 30, 30))
+    draw = ImageDraw.Draw(picture)
+    draw.text((10, 10), "C+", fill=(0, 255, 0), font=dicomgen.load_font(13, "mono"))
+    draw.rectangle((100, 10, 124, 26), outline=(40, 80, 255))          # a frame, 1.5 heights
+    draw.rectangle((100, 60, 124, 62), fill=(255, 200, 0))             # a bar
+    draw.text((10, 60), "I", fill=(0, 255, 0), font=dicomgen.load_font(13, "mono"))
+    image = Image(pixels=np.asarray(picture).copy(), frame=0, overlay=-1, source=SOURCE_FRAME)
+    areas = colour_lines(image, [])
+    assert len(areas) == 1 and areas[0][1] < 20 and areas[0][0] < 20, areas
+    top, left, bottom, right = areas[0]
+    assert colour_text.WORD_ASPECT * (bottom - top) <= right - left < colour_text.MIN_ASPECT * (bottom - top)
+    monkeypatch.setattr(colour_text, "WORD_ASPECT", colour_text.MIN_ASPECT)
+    assert colour_lines(image, []) == []                    # three letters long only: none
+    monkeypatch.undo()
+    blob = np.full((100, 200, 3), 30, np.uint8)
+    blob[20:36, 20:44] = (200, 30, 0)
+    assert colour_lines(Image(pixels=blob, frame=0, overlay=-1, source=SOURCE_FRAME), []) == []
+
+
+def test_the_blue_frame_of_a_real_echos_label_is_no_two_glyph_word(monkeypatch):
+    """pydicom-data's 3-D echo frames its `THI` label in blue; the frame's cluster is 1.5
+    heights long, as a word of two glyphs is, but its top and bottom rows are coloured
+    across it. Read as a word, it gave a `TI` beside the label on every frame."""
+    from pydicom.data import get_testdata_file
+
+    from scp_scanner.ocr import colour_text
+
+    frame = images_of(get_testdata_file("color3d_jpeg_baseline.dcm"))[8]
+    corner = [box.text for box in RapidOcrEngine().read(frame) if box.left > 380 and box.top > 440]
+    assert "Page 1/3" in corner and "TI" not in corner, corner
+    monkeypatch.setattr(colour_text, "FRAME_ROW", 2.0)      # rows across it allowed: read
+    assert "TI" in [box.text for box in RapidOcrEngine().read(frame) if box.left > 380 and box.top > 440]
+
+
+def test_a_two_glyph_coloured_word_the_detector_misses_is_read(engine, tmp_path, monkeypatch):
+    """Held-out varied seed 1381's colour cine: `C+` in 13 px green Noto Sans Mono over
+    speckle, between `5 mm` and `ABDOMEN`, which the detector finds. It found nothing where
+    `C+` stands, and the colour pass read clusters three letters long only: it was missed
+    on all three frames."""
+    from scp_scanner.ocr import colour_text
+
+    path = dicomgen.make_varied_corpus(tmp_path, count=1, seed=1381, fonts="heldout", cases=["v_us_colour"])[0].path
+    texts = [box.text for box in engine.read(images_of(path)[0])]
+    assert "C+" in texts and "ABDOMEN" in texts, texts
+    monkeypatch.setattr(colour_text, "WORD_ASPECT", colour_text.MIN_ASPECT)
+    assert "C+" not in [box.text for box in RapidOcrEngine().read(images_of(path)[0])]
+
+
 def test_lines_on_black_are_cut_by_their_colour_clusters():
     """A detected box holding two coloured clusters stacked one above the other (the detector
     joins `Se:3 Im:45` and `2/2` set 6 px apart on speckle) is cut into one line per

@@ -79,6 +79,14 @@ MIN_HEIGHT = 5
 MAX_HEIGHT = 48
 MIN_PIXELS = 20
 MIN_ASPECT = 2
+# A cluster of one line's height narrower than that, down to WORD_ASPECT heights, is a word
+# of two glyphs (`C+`, `Fr`, `ID`: the detector, trained on words, misses two glyphs alone,
+# and varied seed 1381's green `C+` over speckle was read on none of its three frames)
+# where it is glyphs, not a box: no row of it is coloured across FRAME_ROW of its span (a
+# label's frame, a bar or an underline is: the blue-framed `THI` of pydicom-data's 3-D echo),
+# and it is not SOLID. It is read, not kept unread (UNREAD_MIN_ASPECT).
+WORD_ASPECT = 1.2
+FRAME_ROW = 0.8
 # A cluster left unread is kept as text seen but not read (unread_lines) only where its
 # coloured pixels span this many times its height: five characters or more (a character
 # about 0.6 of the line's height), as many as the shortest identifier written (a date, an
@@ -153,8 +161,14 @@ def colour_lines(image: Image, read: list[TextBox], strength: np.ndarray | None 
         # lines stacked, joined by JPEG's colour bleeding between them: each of its line
         # bands is a cluster of its own.
         spread = np.flatnonzero(own.any(axis=0))
-        one_line = h <= MAX_HEIGHT and int(spread[-1] - spread[0]) + 1 >= MIN_ASPECT * h
+        extent = int(spread[-1] - spread[0]) + 1
+        one_line = h <= MAX_HEIGHT and extent >= MIN_ASPECT * h
         bands = [(0, h)] if one_line else stacked_bands(own.sum(axis=1, dtype=np.int32))
+        word = (not bands and h <= MAX_HEIGHT and extent >= WORD_ASPECT * h
+                and int(own.sum(axis=1).max()) < FRAME_ROW * extent
+                and (strength[top:top + h, left:left + w] >= least).mean() < SOLID)
+        if word:
+            bands = [(0, h)]
         for start, end in bands:
             # The joined cluster reaches up to GAP px beyond its coloured pixels sideways.
             columns = np.flatnonzero(own[start:end].any(axis=0))
@@ -162,7 +176,7 @@ def colour_lines(image: Image, read: list[TextBox], strength: np.ndarray | None 
                     or np.count_nonzero(own[start:end]) < MIN_PIXELS):
                 continue
             first, last = left + int(columns[0]), left + int(columns[-1]) + 1
-            if last - first < MIN_ASPECT * (end - start):
+            if last - first < (WORD_ASPECT if word else MIN_ASPECT) * (end - start):
                 continue
             # A band of a stacked cluster that is mostly colour is a strip of it (a coloured
             # title bar whose grey lines were read), not glyphs: see SOLID.
