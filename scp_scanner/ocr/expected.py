@@ -370,13 +370,18 @@ def _word_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, 
 _RUN_TOGETHER_MONTH = re.compile(r"(\d{1,2})([A-Za-z]{3})(\d{4})")
 
 
+def _undivided_dates(expected: ExpectedWords) -> list[str]:
+    """The expected dates written without separators: year, day or month first."""
+    return [day.strftime(layout) for day in expected.dates for layout in ("%Y%m%d", "%d%m%Y", "%m%d%Y")]
+
+
 def _run_together_dates(span: str, expected: ExpectedWords) -> list[str]:
     """The expected dates written without separators, for a span of eight characters two of
     whose three groups (year first or last) hold a digit, as a date span's must (`2025100B`),
     or of seven or nine characters all digits but one at most (a digit lost or doubled:
     `1930601` for 19830601, as a code's length may be LENGTH_SLACK off), or of six digits (two
     lost: `190306` for 19880306), or of a day, a month's three letters and a year."""
-    compact = [day.strftime(layout) for day in expected.dates for layout in ("%Y%m%d", "%d%m%Y", "%m%d%Y")]
+    compact = _undivided_dates(expected)
     if len(span) == 8 and any(sum(any(ch.isdigit() for ch in span[a:b]) for a, b in groups) >= 2
                               for groups in (((0, 4), (4, 6), (6, 8)), ((0, 2), (2, 4), (4, 8)))):
         return compact
@@ -578,8 +583,7 @@ def _slashes_for_ones(span: str, expected: ExpectedWords) -> list[str]:
     """The header's codes and its dates written without separators that the span is, but for
     a `1` read as `/` in each of its slashes (`6576/401` for PatientID 65761401, `2003//23`
     for a birth date 20031123: a thin or italic face's `1` is a slanted stroke)."""
-    values = list(expected.codes) + [day.strftime(layout) for day in expected.dates
-                                     for layout in ("%Y%m%d", "%d%m%Y", "%m%d%Y")]
+    values = list(expected.codes) + _undivided_dates(expected)
     return [value for value in dict.fromkeys(values) if len(value) == len(span) and all(
         value[i] == ("1" if ch == "/" else ch) for i, ch in enumerate(span))]
 
