@@ -338,12 +338,13 @@ def test_a_line_seen_alone_inside_a_block_of_lines_is_kept_beside_the_block():
     assert dedupe([(Rect(0, 9, 98, 30), 0), (line, 1)]) == [Rect(0, 9, 98, 30)]
 
 
-def test_a_held_line_is_read_only_where_its_block_reads_as_nothing(engine):
+def test_a_held_line_is_read_only_where_its_block_reads_as_nothing(engine, monkeypatch):
     """The detector joins four lines of 9 px text over speckle into one box and sees the
-    first line on its own as well (an unseen seed's banner, a name and a date); the block,
-    which split_lines cannot cut (its ink is speckle's), reads as nothing, so the line seen
-    alone is read. Where the block reads as one line, the line inside it is that reading
-    and is not read again."""
+    first line on its own as well (an unseen seed's banner, a name and a date). split_lines
+    cuts the block into its four lines by its rows' shares of ink (dense_rows); where it
+    cannot (cutting over speckle turned off here), the block reads as nothing, so the line
+    seen alone is read. Where the block reads as one line, the line inside it is that
+    reading and is not read again."""
     from PIL import Image as PILImage, ImageDraw
 
     rng = np.random.default_rng(0)
@@ -355,6 +356,9 @@ def test_a_held_line_is_read_only_where_its_block_reads_as_nothing(engine):
     image = Image(np.asarray(picture), 0, -1)
     view = rapidocr_engine.view_of(image)
     block, line = Rect(0, 8, 110, 72), Rect(8, 8, 80, 26)
+    cut = [b.text for b in engine._lines(image, view, [block])]
+    assert cut[0] == "BROWN^PRIYA" and len(cut) == 4 and "DOB" in cut[2] and "Acc" in cut[3], cut
+    monkeypatch.setattr(rapidocr_engine, "MIN_GRAIN", 2.0)
     assert engine._lines(image, view, [block]) == []
     assert [b.text for b in engine._lines(image, view, [block, line])] == ["BROWN^PRIYA"]
 
@@ -1567,6 +1571,66 @@ def test_line_bands_are_lines_of_glyphs_not_parts_of_one_glyph_nor_texture():
     texture = np.zeros((150, 60), bool)
     texture[0:70, ::3] = texture[93:141, ::3] = True
     assert rapidocr_engine.line_bands(texture, 4, 36) == []
+
+
+def _glyph_row(ink: np.ndarray, top: int, height: int = 9) -> None:
+    """A line of box glyphs like `E`s into `ink`: two stems and three bars each, so the rows
+    between the bars hold the stems alone."""
+    for x in range(4, ink.shape[1] - 10, 8):
+        ink[top:top + height, x:x + 2] = ink[top:top + height, x + 4:x + 6] = True
+        for bar in (top, top + height // 2, top + height - 1):
+            ink[bar, x:x + 6] = True
+
+
+def test_line_bands_over_speckle_are_cut_by_their_rows_share_of_ink():
+    """Over speckle every row holds ink, so no blank row parts two lines; a line's rows
+    hold far more of it than the rows between lines (held-out varied 1447: a birth date
+    between an NHS number and an accession number, 10 px grey Noto Sans Mono Bold over
+    speckle, one detected box that was read as its last line only)."""
+    rng = np.random.default_rng(5)
+    two = rng.random((40, 100)) < 0.15
+    _glyph_row(two, 6)
+    _glyph_row(two, 24)
+    assert rapidocr_engine.line_bands(two, 4, 36) == [(6, 15), (24, 33)]
+    # One line over speckle, its rows between the bars holding stems alone: one line.
+    one = rng.random((24, 100)) < 0.15
+    _glyph_row(one, 6)
+    assert len(rapidocr_engine.line_bands(one, 4, 36)) < 2
+    # Runs at the box's top or bottom row (a neighbouring line cut at the edge, texture
+    # round the box) are no lines of it: one line inside is no cut.
+    edged = rng.random((40, 100)) < 0.15
+    edged[0:5, ::2] = edged[34:40, ::2] = True
+    _glyph_row(edged, 16)
+    assert rapidocr_engine.dense_rows(edged) == [(16, 25)]
+    assert len(rapidocr_engine.line_bands(edged, 4, 36)) < 2
+    # A background lit unevenly, which Otsu's threshold cuts across, inks about half of its
+    # rows between the lines as well: twice the share is no line.
+    lit = rng.random((40, 100)) < 0.3
+    lit[6:15] |= rng.random((9, 100)) < 0.45
+    lit[24:33] |= rng.random((9, 100)) < 0.45
+    assert rapidocr_engine.dense_rows(lit) == []
+    # Speckle alone, and lines on a clean background (blank rows decide there), are not cut so.
+    assert rapidocr_engine.dense_rows(rng.random((40, 100)) < 0.15) == []
+    clean = np.zeros((40, 100), bool)
+    _glyph_row(clean, 6)
+    _glyph_row(clean, 24)
+    assert rapidocr_engine.dense_rows(clean) == []
+    assert rapidocr_engine.line_bands(clean, 4, 36) == [(6, 15), (24, 33)]
+
+
+def test_a_line_between_two_others_over_speckle_is_read(engine, tmp_path, monkeypatch):
+    """Held-out varied seed 1447's fourth colour ultrasound: the birth date `25-Feb-1932`
+    (10 px grey Noto Sans Mono Bold over speckle) stands in one detected box with the
+    accession number below it; the box's ink is speckle's in every row, and the date was
+    lost. Cut by its rows' share of ink, both lines are read."""
+    from scp_scanner.ocr.rapidocr_engine import RapidOcrEngine as Fresh
+
+    path = dicomgen.make_varied_corpus(tmp_path, count=4, seed=1447, fonts="heldout",
+                                       cases=["v_us_colour"])[3].path
+    texts = [box.text for box in engine.read(images_of(path)[0])]
+    assert "25-Feb-1932" in texts and "Acc CT44937690" in texts, texts
+    monkeypatch.setattr(rapidocr_engine, "MIN_GRAIN", 2.0)
+    assert "25-Feb-1932" not in [box.text for box in Fresh().read(images_of(path)[0])]
 
 
 def test_split_lines_cuts_a_box_of_two_lines_into_one_box_each_and_reads_a_line_once():
