@@ -796,6 +796,7 @@ def mend_expected(text: str, steps: list[int], probs: np.ndarray, index: dict[st
     text, steps = replace_spans(text, steps, split_header_words(base_letters(text), expected)
                                 + label_code_spans(base_letters(text), expected))
     text, steps = replace_spans(text, steps, marked_carets(base_letters(text), expected))
+    text, steps = replace_spans(text, steps, lookalike_code_spans(base_letters(text), expected))
     for kinds in (_JOINED, _SINGLE):
         text, steps = read_again(text, steps, probs, index,
                                  expected_spans(base_letters(text), expected, kinds,
@@ -891,6 +892,61 @@ def label_code_spans(text: str, expected: ExpectedWords) -> list[tuple[int, int,
                 out.append((*match.span(), f"{label}{colon} {rest[len(colon):]}"))
                 break
     return out
+
+
+# Letters whose shape a digit shares, in small and monospace faces: 8 and B, 0 and D, O or
+# Q, 1 and I, l or a bar, 5 and S, 2 and Z, 6 and G differ by a corner or a serif.
+_DIGIT_SHAPES = {"B": "8", "D": "0", "O": "0", "o": "0", "Q": "0", "I": "1", "l": "1", "|": "1",
+                 "S": "5", "Z": "2", "G": "6"}
+_CODE_TOKEN = re.compile(r"[A-Za-z0-9|]+")
+
+
+def lookalike_code_spans(text: str, expected: ExpectedWords) -> list[tuple[int, int, str]]:
+    """(start, end, written) of each run of one to three words (a blank between each) that
+    is a header code but for letters read in some of its digits' places, each a letter of
+    that digit's shape (_DIGIT_SHAPES: `B25 D27 36D5` where the NHS number is 8250273605,
+    held-out varied 1433's palette cine in 10 px FreeMono; `RA3BDB7724` for RA38087724),
+    with as many of its digits or more read as themselves: written as the code, its blanks
+    where they were read. The recogniser was sure of each letter there, so the header's
+    value was never near enough to be weighed in; every other character agrees with the
+    header, so no likelihood is weighed (as split_header_words)."""
+    codes = [code for code in expected.codes if any(ch.isdigit() for ch in code)]
+    if not codes:
+        return []
+    tokens = list(_CODE_TOKEN.finditer(text))
+    found: list[tuple[int, int, str]] = []
+    for first in range(len(tokens)):
+        for last in range(min(len(tokens), first + 3) - 1, first - 1, -1):
+            run = tokens[first:last + 1]
+            if any(b.start() - a.end() != 1 or text[a.end()] != " " for a, b in zip(run, run[1:])):
+                continue
+            start, end = run[0].start(), run[-1].end()
+            if (start and text[start - 1] in "^") or (found and start < found[-1][1]):
+                continue
+            read = "".join(token[0] for token in run)
+            written = next((code for code in codes if _lookalike_of(read, code)), None)
+            if written is None:
+                continue
+            characters = iter(written)
+            found.append((start, end, "".join(" " if ch == " " else next(characters) for ch in text[start:end])))
+            break
+    return found
+
+
+def _lookalike_of(read: str, code: str) -> bool:
+    """Is `read` the header `code` with a letter of its digit's shape in one or more of the
+    code's digits' places, and at least as many of its digits read as themselves?"""
+    if len(read) != len(code) or read == code:
+        return False
+    shaped = same = 0
+    for ch, value in zip(read, code):
+        if ch == value:
+            same += value.isdigit()
+        elif value.isdigit() and _DIGIT_SHAPES.get(ch) == value:
+            shaped += 1
+        else:
+            return False
+    return 0 < shaped <= same
 
 
 def _neighbours(words: list[tuple[int, int, str]], text: str, start: int, end: int
