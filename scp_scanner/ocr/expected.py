@@ -48,7 +48,9 @@ First of all, two neighbouring words whose letters together are exactly a header
 DICOM name (`WIL SON^AHMED`) are joined (`split_header_words`): monospace faces give a
 narrow letter a whole cell, and the recogniser reads its side bearings as a space; and a
 screen label run together with a header code gets its blank back (`ACCRA10517189`,
-`label_code_spans`); two
+`label_code_spans`); a header code read with letters of its digits' shapes in some of its
+digits' places, most of its digits right (`B25 D27 36D5` for 8250273605), is the code
+(`lookalike_code_spans`); two
 neighbouring words that are no header or screen words, with a letter misread as well (`Has
 ish` where PatientName is `MACDONALD^HAMISH`), are weighed as the header words of their joined
 length, give or take a letter (`_split_word_readings`), as any span is; so is a DICOM name
@@ -73,6 +75,7 @@ import numpy as np
 
 from ..pii.rules import PLACEHOLDERS, header_dates, header_values
 from ..pii.safe_text import SCREEN_WORDS, VALUE_LABELS
+from .confusions import DIGIT_LOOKALIKES
 from .fields import AFTER_LABEL_COLON, UNFORMED, base_letters, letters_of, read_again
 from .fixups import MONTH_ABBREVIATIONS, SPACED_CARET, edits
 from .lexicon import ctc_log_likelihood, replace_spans
@@ -894,10 +897,10 @@ def label_code_spans(text: str, expected: ExpectedWords) -> list[tuple[int, int,
     return out
 
 
-# Letters whose shape a digit shares, in small and monospace faces: 8 and B, 0 and D, O or
-# Q, 1 and I, l or a bar, 5 and S, 2 and Z, 6 and G differ by a corner or a serif.
-_DIGIT_SHAPES = {"B": "8", "D": "0", "O": "0", "o": "0", "Q": "0", "I": "1", "l": "1", "|": "1",
-                 "S": "5", "Z": "2", "G": "6"}
+# Letters whose shape a digit shares, in small and monospace faces: the OCR look-alikes (0
+# and D, O or Q, 1 and I, l or a bar, 5 and S), and 8 and B, 2 and Z, 6 and G, which differ
+# by a corner or a serif.
+_DIGIT_SHAPES = {**DIGIT_LOOKALIKES, "B": "8", "Z": "2", "G": "6"}
 _CODE_TOKEN = re.compile(r"[A-Za-z0-9|]+")
 
 
