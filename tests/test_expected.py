@@ -510,9 +510,10 @@ def test_a_date_whose_month_lost_a_letter_is_read_as_the_header_date():
     # Its marks read as colons, a year's four characters at one end: no time.
     ("26:12:2017 08:12:07", {1: ("5", 0.3)}, "25:12:2017 08:12:07"),
     ("2017:12:26", {9: ("5", 0.3)}, "2017:12:25"),
-    # One mark read as a colon, the other as written (held-out varied 293: `2001-03:00`).
-    ("DOB 1967-10:16", {13: ("0", 0.3)}, "DOB 1967-10:10"),
-    ("27:12.2017", {1: ("5", 0.3)}, "25:12.2017"),
+    # One mark read as a colon, the other as written (held-out varied 293: `2001-03:00`):
+    # written with the other mark in both places, as dates write them.
+    ("DOB 1967-10:16", {13: ("0", 0.3)}, "DOB 1967-10-10"),
+    ("27:12.2017", {1: ("5", 0.3)}, "25.12.2017"),
     # One of its marks read as a character (a small face's slash as a 7, held-out varied
     # 251), the other in its place.
     ("DOB 25/1272017", {9: ("/", 0.3)}, "DOB 25/12/2017"),
@@ -1145,3 +1146,26 @@ def test_a_code_read_with_letters_of_its_digits_shape_is_the_header_code():
     # A name's part after a caret is no code; the header code itself is left alone.
     assert spans("KHAN^1Dl0679252", expected) == [] and spans("1010679252", expected) == []
     assert read("NHS B25 D27 36D5", sure=0.999999) == "NHS B25 D27 36D5"      # not this header's
+
+
+def test_a_date_whose_colon_stands_beside_another_mark_is_written_with_that_mark_in_both_places():
+    """A date writes its two marks alike (EXIF's colons too), so a colon beside a stop or a
+    hyphen is that mark misread (`26.02:2017`, `2018-10:06`: 34 such dates over 91 corpora's
+    rows): weighed as read and written with the other mark. A colon date's year may hold a
+    digit added, as a date's may (`10:02.20824`, varied 1459's endoscopy frame)."""
+    assert read("25.12:2017") == "25.12.2017"
+    assert read("DOB 1967-10:10") == "DOB 1967-10-10"
+    assert read("25.12:2017", expected=NOTHING_EXPECTED) == "25.12:2017"      # no header date
+    assert read("2017:12:25") == "2017:12:25"                                  # both colons
+    assert read("10:10.19670", blank_doubted=10) == "10.10.1967"
+    assert read("10:10.19670", blank_doubted=10, expected=NOTHING_EXPECTED) == "10:10.19670"
+
+
+def test_a_date_with_a_months_name_and_one_mark_lost_is_weighed_as_the_header_date():
+    """`14Amg-1951` for 14-Aug-1951 (varied 1459's CR, 7 px): a month's name run into its
+    day on one side, its mark kept on the other; weighed as the header's dates with the mark
+    in both places."""
+    assert read("DOB 10Ocf-1967", {8: ("t", 0.3)}) == "DOB 10-Oct-1967"
+    assert read("DOB 10-Ocf1967", {9: ("t", 0.3)}, lost=(9, "-")) == "DOB 10-Oct-1967"
+    assert read("DOB 10Ocf-1967", {8: ("t", 0.3)}, expected=NOTHING_EXPECTED) == "DOB 10Ocf-1967"
+    assert read("DOB 10Ocf-1967", {8: ("t", 1e-6)}) == "DOB 10Ocf-1967"          # sure: as read

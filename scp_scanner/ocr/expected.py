@@ -159,8 +159,9 @@ _ADDED_MARK_DATE_SPAN = _date_pattern(r"(?:{d}){{1,4}}(?:[{m}](?:{d}){{1,4}}){{3
 # A date's marks read as colons, one or both (`15:81:2021` for 16/01/2021, EXIF writes dates
 # so; `2018-10:06`): a year's four characters at one end make it no time. Its middle group
 # may hold a character added, as a date's may (`23:408/2023` for 23/08/2023, held-out
-# varied 1291's MR).
-_COLON_DATE_SPAN = re.compile(_DATE_START + r"(?:{d}{{1,2}}{m}{d}{{1,3}}{m}{d}{{4}}|{d}{{4}}{m}{d}{{1,3}}{m}{d}{{1,2}})(?![\w:%$])"
+# varied 1291's MR), and so may its year (`10:02.20824` for 10.02.2024, varied 1459's
+# endoscopy frame: five characters are no time's either).
+_COLON_DATE_SPAN = re.compile(_DATE_START + r"(?:{d}{{1,2}}{m}{d}{{1,3}}{m}{d}{{4,5}}|{d}{{4,5}}{m}{d}{{1,3}}{m}{d}{{1,2}})(?![\w:%$])"
                               .format(d=_DATE_CHARACTER, m="[-./:]"))
 # A date run into its time, the blank between them lost (`2015052215:44:10`, a CR's 5 px
 # digits; `2016-05-2216:44:10`): the date's characters up to the time's two-digit hour. A
@@ -438,7 +439,7 @@ def _grouped_code_readings(span: str, expected: ExpectedWords) -> list[str]:
     return readings
 
 
-def _split_date_readings(span: str, expected: ExpectedWords) -> list[str]:
+def _split_date_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, str]]:
     """The expected dates in the layout of the words joined, where that is a date span (a
     monospace `1` stands in a wide cell, whose side bearings read as a blank: `1 6/11/1977`),
     written joined; or, where a date's mark was read as the blank, with a mark there."""
@@ -558,7 +559,7 @@ def _split_name_part_readings(span: str, expected: ExpectedWords) -> list[str]:
     return readings
 
 
-def _lost_mark_date_readings(span: str, expected: ExpectedWords) -> list[str]:
+def _lost_mark_date_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, str]]:
     """The expected dates in the span's layout with its one mark in both of a date's places,
     weighed against the span as read (the recogniser decides whether the character read in
     the other place is the mark)."""
@@ -574,7 +575,7 @@ def _lost_marks_date_readings(span: str, expected: ExpectedWords) -> list[str | 
         reading for places in ((2, 5), (4, 7)) for reading in _date_readings(_marked(span, places, "/"), expected)]
 
 
-def _added_mark_date_readings(span: str, expected: ExpectedWords) -> list[str]:
+def _added_mark_date_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, str]]:
     """The expected dates in the layout of each date the span makes with one of its marks
     dropped, its two groups beside it joined."""
     return [reading for at, mark in enumerate(span) if mark in _DATE_MARKS
@@ -591,7 +592,7 @@ def _slashes_for_ones(span: str, expected: ExpectedWords) -> list[str]:
         value[i] == ("1" if ch == "/" else ch) for i, ch in enumerate(span))]
 
 
-def _lost_group_date_readings(span: str, expected: ExpectedWords) -> list[str]:
+def _lost_group_date_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, str]]:
     """The expected dates in the layout of the span with a two-digit group between its two
     marks; and the header values the span is with its slashes read for 1s."""
     marks = re.search(f"{_DATE_MARK}{{2}}", span)
@@ -599,12 +600,24 @@ def _lost_group_date_readings(span: str, expected: ExpectedWords) -> list[str]:
             + _slashes_for_ones(span, expected))
 
 
-def _two_group_date_readings(span: str, expected: ExpectedWords) -> list[str]:
+# A day, a month's three letters and a year with one of the date's two marks lost, its
+# groups otherwise a date's (`14Amg-1951` for 14-Aug-1951, varied 1459's CR).
+_ONE_MARK_NAMED_DATE = re.compile(r"(\d{1,2})([A-Za-z]{3})([-./])(\d{4})|(\d{1,2})([-./])([A-Za-z]{3})(\d{4})")
+
+
+def _two_group_date_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, str]]:
     """The expected dates in a three-group layout of the span's mark: day or month first
-    (its last group four characters or more), year first (its first so); and the header
-    values the span is with its slash read for a 1."""
+    (its last group four characters or more), year first (its first so), or with a month's
+    name where one of its marks was lost (_ONE_MARK_NAMED_DATE); and the header values the
+    span is with its slash read for a 1."""
     ones = _slashes_for_ones(span, expected)
     first, mark, last = re.split(f"({_DATE_MARK})", span, maxsplit=1)
+    named = _ONE_MARK_NAMED_DATE.fullmatch(span)
+    if named:
+        # A month's name with the mark on one side of it lost (`14Amg-1951`): the date's
+        # three groups with the span's mark in both places.
+        day, month, year = (group for group in named.groups() if group and group not in _DATE_MARKS)
+        return _date_readings(f"{day}{mark}{month}{mark}{year}", expected) + ones
     if not 7 <= len(first) + len(last) <= 9 or sum(ch.isalpha() for ch in span) > 1:
         return ones
     layouts = ([f"00{mark}00{mark}0000"] if len(last) >= 4 else []) + (
@@ -617,18 +630,25 @@ def _marked(span: str, places: tuple[int, int], mark: str) -> str:
     return "".join(mark if i in places else ch for i, ch in enumerate(span))
 
 
-def _date_readings(span: str, expected: ExpectedWords) -> list[str]:
+def _date_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, str]]:
     """Each expected date in the layout of `span`: the same groups (year first or last, a
     month's name where the span has letters), with the span's own separators or one of
-    _DATE_SEPARATORS in both places."""
+    _DATE_SEPARATORS in both places; a colon beside another mark weighed as read and written
+    as that mark (weighed, written)."""
     groups = [m for m in _DATE_GROUPS.finditer(span)]
     if len(groups) != 3 or sum(any(ch.isdigit() for ch in g[0]) for g in groups) < 2:
         return []
     marks = [span[groups[0].end():groups[1].start()], span[groups[1].end():groups[2].start()]]
     # A tilde or an equals sign is a mark misread (no date is written with one): the span's
     # own marks are weighed only without them.
-    layouts = ({tuple(marks)} if not set(_MISREAD_MARKS) & set(span) else set()) | {
+    own = (marks[0], marks[1])
+    layouts = ({own} if not set(_MISREAD_MARKS) & set(span) else set()) | {
         (sep, sep) for sep in _DATE_SEPARATORS}
+    # A colon beside another mark is that mark misread (`26.02:2017`, `2018-10:06`: a date
+    # writes its two marks alike, EXIF's colons too): weighed as read, written with the
+    # other mark in both places.
+    other = (own[0] + own[1]).replace(":", "")
+    alike = other[:1] if ":" in own[0] + own[1] and own[0] != own[1] and other[:1] in _DATE_SEPARATORS else None
     first, middle, last = (g[0] for g in groups)
     # Three characters, two of them letters, are a month's name with a letter read as a
     # digit (`11-0ct-2015`, held-out varied 1277's CT: O read as 0); the digits' month is
@@ -663,7 +683,8 @@ def _date_readings(span: str, expected: ExpectedWords) -> list[str]:
                     (f"{day.day:0{lead}d}", f"{day.month:0{second}d}", year),
                     (f"{day.month:0{lead}d}", f"{day.day:0{second}d}", year))]
         for a, b, c in orders:
-            readings += [f"{a}{one}{b}{two}{c}" for one, two in layouts]
+            readings += [(f"{a}{one}{b}{two}{c}", f"{a}{alike}{b}{alike}{c}") if alike and (one, two) == own
+                         else f"{a}{one}{b}{two}{c}" for one, two in layouts]
     return readings
 
 
