@@ -432,11 +432,14 @@ def _grouped_code_readings(span: str, expected: ExpectedWords) -> list[str]:
     # for 8283336223), which are weighed joined only.
     if not all(3 <= len(group) <= 4 for group in spaced.split(" ")):
         return readings
-    for code in expected.codes:
-        if len(code) == len(spaced.replace(" ", "")):
-            characters = iter(code)
-            readings.append("".join(ch if ch == " " else next(characters) for ch in spaced))
-    return readings
+    return readings + [_in_groups_of(code, spaced) for code in expected.codes
+                       if len(code) == len(spaced.replace(" ", ""))]
+
+
+def _in_groups_of(code: str, read: str) -> str:
+    """`code` written with blanks where `read` (as many other characters) has them."""
+    characters = iter(code)
+    return "".join(" " if ch == " " else next(characters) for ch in read)
 
 
 def _split_date_readings(span: str, expected: ExpectedWords) -> list[str | tuple[str, str]]:
@@ -951,8 +954,7 @@ def lookalike_code_spans(text: str, expected: ExpectedWords) -> list[tuple[int, 
             written = next((code for code in codes if _lookalike_of(read, code)), None)
             if written is None:
                 continue
-            characters = iter(written)
-            found.append((start, end, "".join(" " if ch == " " else next(characters) for ch in text[start:end])))
+            found.append((start, end, _in_groups_of(written, text[start:end])))
             break
     return found
 

@@ -588,20 +588,21 @@ def pieces(height: int, width: int, strip: int | None = None) -> list[Rect]:
             for y in starts(rows, piece_h, height) for x in starts(cols, piece_w, width)]
 
 
-def line_bands(ink: np.ndarray, min_height: float, max_height: float, dense: bool = True
-               ) -> list[tuple[int, int]]:
+def line_bands(ink: np.ndarray, min_height: float, max_height: float,
+               dense: Callable[[], bool] = lambda: True) -> list[tuple[int, int]]:
     """The rows [start, end) of each line of text a detected box holds, from its ink (ink_of;
     specks left out, line_text.without_specks):
     runs of inked rows at least `min_height` and half the tallest run high (an i's dot, an
     accent, a neighbouring line's descenders cut at the box's edge are lower) that hold two
     glyphs or more side by side (a single glyph's parts are no lines); none when a run is
     taller than `max_height` (texture: anatomy, a sector's speckle) or there is one run.
-    Where those give fewer than two lines and `dense` (the ink is not coloured), the runs
-    of rows that speckle inks throughout are cut by their shares of ink (dense_rows)."""
+    Where those give fewer than two lines and `dense()` holds (the ink is not coloured),
+    the runs of rows that speckle inks throughout are cut by their shares of ink
+    (dense_rows)."""
     ink = without_specks(ink)
     bands = _tall_enough(true_runs(ink.any(axis=1)), min_height, max_height,
                          lambda start, end: len(true_runs(ink[start:end].any(axis=0))) >= 2)
-    if len(bands) < 2 and dense:
+    if len(bands) < 2 and dense():
         # Over speckle every row may hold ink: the rows' shares of it tell the lines apart.
         shares = _tall_enough(dense_rows(ink), min_height, max_height, lambda start, end: True)
         if len(shares) >= 2:
@@ -665,7 +666,7 @@ def split_lines(pixels: np.ndarray, rects: list[Rect], min_height: float,
     for rect in rects:
         crop = pixels[rect.top:rect.bottom, rect.left:rect.right]
         ink = ink_of(crop)
-        bands = line_bands(ink, min_height, max_height, dense=not coloured_ink(crop, ink))
+        bands = line_bands(ink, min_height, max_height, dense=lambda: not coloured_ink(crop, ink))
         if len(bands) < 2:
             whole.append(rect)
             continue
