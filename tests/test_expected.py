@@ -1148,6 +1148,32 @@ def test_a_code_read_with_letters_of_its_digits_shape_is_the_header_code():
     assert read("NHS B25 D27 36D5", sure=0.999999) == "NHS B25 D27 36D5"      # not this header's
 
 
+def test_a_zero_read_as_eight_in_a_header_code_or_date_is_the_header_value():
+    """A zero with a slash or a dot inside (Terminus, JetBrains Mono, the misc-clean bitmaps)
+    reads as 8 at small sizes, with confidence: `2828-85-18` for 2020-05-10 (varied 1249's
+    CT, 8 px Terminus), `277748185` and `14.84.2817` (extra varied 773's CR, 8 px JetBrains
+    Mono). A header code or date, in the reading's own layout and marks, with 8s in some of
+    its zeros' places and as many of its digits read as themselves, is the header value."""
+    from scp_scanner.ocr.expected import lookalike_code_spans
+
+    assert read("DOB 1967-18-18", sure=0.999999) == "DOB 1967-10-10"
+    assert read("25.12.2817 08:12:07", sure=0.999999) == "25.12.2017 08:12:07"
+    assert read("DOB 19671818", sure=0.999999) == "DOB 19671010"
+    assert read("ID 1818679252", sure=0.999999) == "ID 1010679252"
+    assert read("Acc CT98244887", sure=0.999999) == "Acc CT98244087"
+    spans = lookalike_code_spans
+    expected = expected_words(HEADER)
+    # No header value there (another date, another digit than an 8 in a zero's place, a
+    # setting), more eights than digits read right, the header's value itself: left as read.
+    assert read("DOB 1967-18-18", sure=0.999999, expected=NOTHING_EXPECTED) == "DOB 1967-18-18"
+    assert spans("DOB 1967-18-19", expected) == [] and spans("1968-10-10", expected) == []
+    assert spans("mAs 258 kVp 128", expected) == [] and spans("DOB 1967-10-10", expected) == []
+    assert spans("1888888", expected_words((("PatientID", "1000000"),))) == []
+    # A reading that is another header code is that code, not this one's look-alike.
+    both = expected_words((("PatientID", "1000800"), ("OtherPatientIDs", "1800800")))
+    assert spans("ID 1800800", both) == []
+
+
 def test_a_date_whose_colon_stands_beside_another_mark_is_written_with_that_mark_in_both_places():
     """A date writes its two marks alike (EXIF's colons too), so a colon beside a stop or a
     hyphen is that mark misread (`26.02:2017`, `2018-10:06`: 34 such dates over 91 corpora's

@@ -50,7 +50,8 @@ narrow letter a whole cell, and the recogniser reads its side bearings as a spac
 screen label run together with a header code gets its blank back (`ACCRA10517189`,
 `label_code_spans`); a header code read with letters of its digits' shapes in some of its
 digits' places, most of its digits right (`B25 D27 36D5` for 8250273605), is the code
-(`lookalike_code_spans`); two
+(`lookalike_code_spans`), and so is a code or a date (in its own layout and marks) read
+with 8s for a slashed or dotted zero (`2828-85-18` for 2020-05-10, `lookalike_date_spans`); two
 neighbouring words that are no header or screen words, with a letter misread as well (`Has
 ish` where PatientName is `MACDONALD^HAMISH`), are weighed as the header words of their joined
 length, give or take a letter (`_split_word_readings`), as any span is; so is a DICOM name
@@ -69,7 +70,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -923,8 +924,14 @@ def label_code_spans(text: str, expected: ExpectedWords) -> list[tuple[int, int,
 
 # Letters whose shape a digit shares, in small and monospace faces: the OCR look-alikes (0
 # and D, O or Q, 1 and I, l or a bar, 5 and S), and 8 and B, 2 and Z, 6 and G, which differ
-# by a corner or a serif.
-_DIGIT_SHAPES = {**DIGIT_LOOKALIKES, "B": "8", "Z": "2", "G": "6"}
+# by a corner or a serif. And one digit (_SLASHED_ZERO): a zero with a slash or a dot
+# inside (Terminus, JetBrains Mono, the misc-clean bitmaps; common in terminal and screen
+# faces) is an 8 to the recogniser at small sizes: `2828-85-18` for 2020-05-10 (varied
+# 1249's CT, 8 px Terminus), `277748185` and `14.84.2817` (extra varied 773's CR, 8 px
+# JetBrains Mono). A date read with letters stays as read where the recogniser is sure of
+# them (they are weighed, `_date_readings`); a date with 8s for its zeros is written.
+_SLASHED_ZERO = {"8": "0"}
+_DIGIT_SHAPES = {**DIGIT_LOOKALIKES, "B": "8", "Z": "2", "G": "6", **_SLASHED_ZERO}
 _CODE_TOKEN = re.compile(r"[A-Za-z0-9|]+")
 
 
@@ -936,9 +943,13 @@ def lookalike_code_spans(text: str, expected: ExpectedWords) -> list[tuple[int, 
     with as many of its digits or more read as themselves: written as the code, its blanks
     where they were read. The recogniser was sure of each letter there, so the header's
     value was never near enough to be weighed in; every other character agrees with the
-    header, so no likelihood is weighed (as split_header_words)."""
+    header, so no likelihood is weighed (as split_header_words). The header's dates written
+    undivided are looked for too, with 8s for their zeros only (_SLASHED_ZERO), and dates
+    with marks after the codes (lookalike_date_spans); a run that is itself a header code or
+    date is left alone."""
     codes = [code for code in expected.codes if any(ch.isdigit() for ch in code)]
-    if not codes:
+    dates = _undivided_dates(expected)
+    if not codes and not dates:
         return []
     tokens = list(_CODE_TOKEN.finditer(text))
     found: list[tuple[int, int, str]] = []
@@ -951,24 +962,49 @@ def lookalike_code_spans(text: str, expected: ExpectedWords) -> list[tuple[int, 
             if (start and text[start - 1] in "^") or (found and start < found[-1][1]):
                 continue
             read = "".join(token[0] for token in run)
-            written = next((code for code in codes if _lookalike_of(read, code)), None)
+            written = None if read in codes or read in dates else next(
+                (value for values, shapes in ((codes, _DIGIT_SHAPES), (dates, _SLASHED_ZERO))
+                 for value in values if _lookalike_of(read, value, shapes)), None)
             if written is None:
                 continue
             found.append((start, end, _in_groups_of(written, text[start:end])))
             break
+    return found + lookalike_date_spans(text, expected, found)
+
+
+def lookalike_date_spans(text: str, expected: ExpectedWords,
+                         taken: Sequence[tuple[int, int, str]] = ()) -> list[tuple[int, int, str]]:
+    """(start, end, written) of each date span (marks between its groups) that is one of the
+    header's dates in the span's own layout and marks but for 8s in some of its zeros' places
+    (_SLASHED_ZERO: `2828-85-18` for 2020-05-10), outside the `taken` spans: written as that
+    date, unweighed, as a look-alike code is."""
+    found: list[tuple[int, int, str]] = []
+    for match in _DATE_SPAN.finditer(text):
+        start, end = match.span()
+        span = match[0]
+        if any(start < b and a < end for a, b, _ in taken) or not any(ch.isdigit() for ch in span):
+            continue
+        # (weighed, written): a colon beside another mark is compared as read, written alike.
+        readings = [(r, r) if isinstance(r, str) else r for r in _date_readings(span, expected)]
+        if any(span == weighed for weighed, _ in readings):
+            continue
+        written = next((written for weighed, written in readings
+                        if _lookalike_of(span, weighed, _SLASHED_ZERO)), None)
+        if written is not None:
+            found.append((start, end, written))
     return found
 
 
-def _lookalike_of(read: str, code: str) -> bool:
-    """Is `read` the header `code` with a letter of its digit's shape in one or more of the
-    code's digits' places, and at least as many of its digits read as themselves?"""
+def _lookalike_of(read: str, code: str, shapes: dict[str, str] = _DIGIT_SHAPES) -> bool:
+    """Is `read` the header `code` with a character of its digit's shape (`shapes`) in one or
+    more of the code's digits' places, and at least as many of its digits read as themselves?"""
     if len(read) != len(code) or read == code:
         return False
     shaped = same = 0
     for ch, value in zip(read, code):
         if ch == value:
             same += value.isdigit()
-        elif value.isdigit() and _DIGIT_SHAPES.get(ch) == value:
+        elif value.isdigit() and shapes.get(ch) == value:
             shaped += 1
         else:
             return False
