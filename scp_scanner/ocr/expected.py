@@ -741,7 +741,7 @@ def expected_spans(text: str, expected: ExpectedWords, kinds=_SINGLE, screen_wor
                     continue            # the screen's own words (DOB, Ref, ABDOMEN) stay as read
                 # (weighed, written): a reading is written as weighed but for two words whose
                 # space the recogniser lost, weighed joined and written apart.
-                readings = sorted({(r, r) if isinstance(r, str) else r for r in readings_of(span, expected)})
+                readings = sorted(set(_weighed_and_written(readings_of(span, expected))))
                 if not readings:
                     continue
                 if any(span == written for _, written in readings):
@@ -984,8 +984,8 @@ def lookalike_date_spans(text: str, expected: ExpectedWords,
         span = match[0]
         if any(start < b and a < end for a, b, _ in taken) or not any(ch.isdigit() for ch in span):
             continue
-        # (weighed, written): a colon beside another mark is compared as read, written alike.
-        readings = [(r, r) if isinstance(r, str) else r for r in _date_readings(span, expected)]
+        # A colon beside another mark is compared as read, written alike.
+        readings = _weighed_and_written(_date_readings(span, expected))
         if any(span == weighed for weighed, _ in readings):
             continue
         written = next((written for weighed, written in readings
@@ -993,6 +993,11 @@ def lookalike_date_spans(text: str, expected: ExpectedWords,
         if written is not None:
             found.append((start, end, written))
     return found
+
+
+def _weighed_and_written(readings: Iterable[str | tuple[str, str]]) -> list[tuple[str, str]]:
+    """Readings as (weighed, written) pairs: a plain reading is written as it is weighed."""
+    return [(r, r) if isinstance(r, str) else r for r in readings]
 
 
 def _lookalike_of(read: str, code: str, shapes: dict[str, str] = _DIGIT_SHAPES) -> bool:
