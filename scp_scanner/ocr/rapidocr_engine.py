@@ -285,6 +285,18 @@ def _standing_alone(mask: np.ndarray, boxes: list[TextBox], low: int, high: int
 # A line must be read at least this confidently (0..100) to count; a single character more so.
 MIN_SCORE = 50.0
 MIN_SINGLE_CHAR_SCORE = 80.0
+# Marks drawn with crossing strokes or a closed loop, which a speck, a dot of noise or the
+# straight edge of a picture does not make: one of them beside a letter or a digit is a
+# second glyph (`C+`, contrast, on a screen's corner; `5%`), so such a line is read at
+# MIN_SCORE, as any line of two glyphs is. A dot, a stroke or a bracket read beside one
+# character (`I.`, `1)`) may be noise's, and that line still counts as a single character.
+GLYPH_MARKS = frozenset("+#%&@*$")
+
+
+def glyph_count(text: str) -> int:
+    """The glyphs a reading shows for the single-character floor: its letters and digits,
+    and its GLYPH_MARKS."""
+    return sum(ch.isalnum() or ch in GLYPH_MARKS for ch in text)
 
 # A detected box whose ink shows lines of text one above the other is read as those lines
 # (split_lines): the detector joins small lines set a few pixels apart into one box, which the
@@ -1279,7 +1291,7 @@ class RapidOcrEngine:
         rects = [view.rect(top, left, bottom, right, max(2, round(LONE_GLYPH_MARGIN * (bottom - top))),
                            clamp=True)
                  for top, left, bottom, right in glyphs + marks]
-        read = self._line_boxes(image, view, rects)
+        read = self._line_boxes(image, view, rects, one_glyph=True)
         # A mark is one glyph: a reading of more characters is picture (`88` on a checkerboard).
         return [b for k, b in enumerate(read) if b is not None
                 and (k < len(glyphs) or sum(ch.isalnum() for ch in b.text) == 1 == len(b.text.strip()))]
@@ -1598,26 +1610,30 @@ class RapidOcrEngine:
             boxes += [b for b in self._line_boxes(image, view, held) if b is not None]
         return reading_order(boxes)
 
-    def _line_boxes(self, image: Image, view: View, rects: list[Rect]) -> list[TextBox | None]:
+    def _line_boxes(self, image: Image, view: View, rects: list[Rect],
+                    one_glyph: bool = False) -> list[TextBox | None]:
         """Each line (view pixels) recognised, mended and filtered: its box in the image's
-        pixel space, or None where it is dropped."""
+        pixel space, or None where it is dropped. one_glyph: each rect is one glyph's crop
+        (lone_glyphs), so any mark read beside its letter is noise's."""
         if not rects:
             return []
         crops = [view.pixels[r.top:r.bottom, r.left:r.right] for r in rects]
-        return [self._accepted(image, view, rect, text, score)
+        return [self._accepted(image, view, rect, text, score, one_glyph)
                 for rect, (text, score) in zip(rects, self.recognise(crops))]
 
-    def _accepted(self, image: Image, view: View, rect: Rect, text: str, score: float) -> TextBox | None:
+    def _accepted(self, image: Image, view: View, rect: Rect, text: str, score: float,
+                  one_glyph: bool = False) -> TextBox | None:
         """A line's reading (view pixels) mended, as a box in the image's pixel space; None
-        where it is dropped (no text, too unsure, or not a text line's height)."""
+        where it is dropped (no text, too unsure, a single character under
+        MIN_SINGLE_CHAR_SCORE, or not a text line's height)."""
         text = mend(text.strip())
         if self._screen_words:
             text = dob_by_shape(text)
         confidence = round(score * 100.0, 2)
-        alnum = sum(ch.isalnum() for ch in text)
         if not is_text(text) or confidence < self.min_confidence:
             return None
-        if alnum <= 1 and confidence < MIN_SINGLE_CHAR_SCORE:
+        glyphs = sum(ch.isalnum() for ch in text) if one_glyph else glyph_count(text)
+        if glyphs <= 1 and confidence < MIN_SINGLE_CHAR_SCORE:
             return None
         left, top, right, bottom = view.to_original(rect.left, rect.top, rect.right, rect.bottom,
                                                     image.height, image.width)
