@@ -298,6 +298,7 @@ def glyph_count(text: str) -> int:
     and its GLYPH_MARKS."""
     return sum(ch.isalnum() or ch in GLYPH_MARKS for ch in text)
 
+
 # A detected box whose ink shows lines of text one above the other is read as those lines
 # (split_lines): the detector joins small lines set a few pixels apart into one box, which the
 # recogniser, reading one line at a time, reads as a scrap of one of them. Lines taller than
