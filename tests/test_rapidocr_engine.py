@@ -716,6 +716,18 @@ def test_broken_capitals_are_no_caret(engine, tmp_path):
     assert "AHMED CAMPBELL" in text and "^" not in text, text
 
 
+def test_a_word_read_whole_by_the_word_prior_is_no_name(engine, tmp_path):
+    """Extra varied seed 883's safe-text frame: `ABDOMEN` in 8 px Caladea Italic, read
+    `ARDOMIEN`. The top of its D stood apart above the line with no ink under it, as a
+    caret's does, so the ink put a caret back (`AR^OMIEN`), the word prior then read `OMEN`,
+    and the rules flagged `AR^OMEN` as a DICOM name on an image with no identifier. Read
+    without the caret, the word prior makes the letters one English word, ABDOMEN: a mark
+    inside a word is part of a letter."""
+    truth = dicomgen.make_varied_corpus(tmp_path, count=1, seed=883, fonts="extra", cases=["v_safe_text"])[0]
+    text = " ".join(box.text for box in engine.read(images_of(truth.path)[0]))
+    assert "ABDOMEN" in text.split() and "^" not in text, text
+
+
 def _under_the_bottom_of(line: str, text: str, size: int) -> tuple[np.ndarray, list[float]]:
     """`text` rendered with the bottoms of `line`'s glyphs (the line above) cut into the top
     of its crop, as a detector's box grown over the line above gives it; its xs as read."""

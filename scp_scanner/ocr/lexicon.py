@@ -417,6 +417,22 @@ def mend_words(text: str, steps: list[int], probs: np.ndarray, index: dict[str, 
     return replace_spans(text, steps, changes)
 
 
+def read_as_one_word(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
+                     lexicon: Lexicon, at: int, params: LexiconParams = LEXICON) -> bool:
+    """Whether the word prior (mend_words) reads the run of letters holding text[at] as one
+    listed word. A caret put back from the ink (line_text.carets_from_ink) splits such a
+    run into a DICOM name; where the run reads as an English word (`ARDOMIEN`, ABDOMEN in an
+    8 px italic whose D's top stood apart), the mark was part of a letter."""
+    run = next((m for m in _LETTER_RUN.finditer(text) if m.start() <= at < m.end()), None)
+    if run is None:
+        return False
+    first, last = steps[run.start()], steps[run.end() - 1]
+    mended, mended_steps = mend_words(text, steps, probs, index, lexicon, params)
+    words = [m[0] for m in _LETTER_RUN.finditer(mended)
+             if any(first <= step <= last for step in mended_steps[m.start():m.end()])]
+    return len(words) == 1 and len(words[0]) >= params.min_letters and words[0].lower() in lexicon
+
+
 def replace_spans(text: str, steps: list[int], changes: list[tuple[int, int, str]]) -> tuple[str, list[int]]:
     """text with each (start, end, new) span replaced, and the time steps of its characters:
     a new span's spread evenly over the old span's first to last step."""

@@ -69,7 +69,7 @@ from .dim import margin as dim_margin
 from .expected import NOTHING_EXPECTED, ExpectedWords, mend_expected
 from .fields import mend_fields, mend_names
 from .labels import dob_by_shape, mend_labels
-from .lexicon import calibrated, load_lexicon, mend_words
+from .lexicon import calibrated, load_lexicon, mend_words, read_as_one_word
 from .line_text import (carets_from_ink, ink_columns, ink_of, label_spaces_from_ink, mend, spaces_for_marks,
                         spaces_from_ink, without_specks)
 from .ppocr_decode import DbSettings, alphabet_of, ctc_greedy, db_boxes, sure_regions
@@ -1180,9 +1180,12 @@ class RapidOcrEngine:
             # Where each character stands in the crop: its CTC time step across the input.
             step = width / probs.shape[0] * crop.shape[1] / min(width, max(1, math.ceil(REC_HEIGHT * ratio)))
             text, steps = spaces_for_marks(str(text), steps, char_positions(steps, step), crop)
-            text = carets_from_ink(text, char_positions(steps, step), crop)
+            careted = carets_from_ink(text, char_positions(steps, step), crop)
             before = worded = None  # the line before and after the English word prior (mend_expected)
             tempered = calibrated(probs, RECOGNISER_TEMPERATURE)
+            if careted != text and not (self._lexicon is not None and read_as_one_word(
+                    text, steps, tempered, self._index, self._lexicon, careted.index("^"))):
+                text = careted
             if self._lexicon is not None:      # a '^' put back splits a name into its words
                 text, steps = mend_names(text, steps, probs, self._index, self._lexicon)
                 before = (text, steps)
