@@ -35,6 +35,10 @@ def test_spool_prepare_accept_and_fail(tmp_path):
     # The note was written aside and renamed in (a reader never sees it half-written).
     assert stat.S_IMODE(moved.with_name("1.2.3.dcm.error").stat().st_mode) == 0o600
     assert not list(spool.tmp.iterdir())
+    # The note goes into failed/ before the instance (a monitor that sees the instance there
+    # reads its note): an instance already gone leaves no note behind.
+    assert spool.fail(spool.incoming / "gone.dcm", "bad pixels") is None
+    assert not (spool.failed / "gone.dcm.error").exists() and not list(spool.tmp.iterdir())
     no_dedupe = Spool(tmp_path / "spool", dedupe=False)
     assert no_dedupe.entry_name("1.2.3") != no_dedupe.entry_name("1.2.3")
 

@@ -148,18 +148,23 @@ class Spool:
 
     def fail(self, path: Path, reason: str) -> Path | None:
         """Move an instance that cannot be processed to failed/ with a note; never delete it.
-        The note is written in tmp/ and renamed beside the instance, so whoever sees it (an
-        operator's script, a monitor) reads it whole."""
+        The note is written in tmp/ and renamed into failed/ before the instance is moved
+        there, so whoever sees the instance in failed/ (an operator's script, a monitor)
+        finds its note, whole."""
         target = self.failed / path.name
+        note = target.with_name(target.name + ".error")
         try:
-            os.replace(path, target)
-            note = target.with_name(target.name + ".error")
+            if not path.exists():
+                return None
             partial = self.tmp / (note.name + ".part")
             with os.fdopen(private_fd(partial, "w"), "w", encoding="utf-8") as handle:
                 handle.write(reason.rstrip() + "\n")
             os.replace(partial, note)
+            os.replace(path, target)
             return target
         except FileNotFoundError:
+            if not target.exists():         # gone before it could be moved: no note alone
+                note.unlink(missing_ok=True)
             return None
         except OSError as exc:
             log.error("cannot move %s to %s: %s", path, self.failed, exc)
