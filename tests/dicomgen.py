@@ -1979,6 +1979,12 @@ def build_varied_case(case: str, path: str | os.PathLike, seed: int = 0, fonts: 
                               VariedOptions(fonts=fonts, fresh_uids=fresh_uids, sizes=tuple(sizes)))
 
 
+def varied_file_seed(seed: int, case: str, index: int) -> int:
+    """The seed of a varied corpus's `index`-th file of `case` (its name's number): each file
+    of a corpus can be drawn alone, as it is in the corpus."""
+    return int(np.random.SeedSequence([seed, 1 + list(VARIED_CASES).index(case), index, 0x5EED]).generate_state(1)[0])
+
+
 def make_varied_corpus(out_dir: str | os.PathLike, count: int = 40, seed: int = 0, *,
                        fonts: str = "heldout", cases: Iterable[str] | None = None,
                        fresh_uids: bool = True, sizes: tuple[int, int] = VARIED_SIZES) -> list[Truth]:
@@ -1991,10 +1997,8 @@ def make_varied_corpus(out_dir: str | os.PathLike, count: int = 40, seed: int = 
     truths, styles = [], {}
     for k in range(count):
         name, index = names[k % len(names)], k // len(names)
-        file_seed = int(np.random.SeedSequence(
-            [seed, 1 + list(VARIED_CASES).index(name), index, 0x5EED]).generate_state(1)[0])
-        truth, style = build_varied_case(name, out / f"{name}_{index:03d}.dcm", file_seed, fonts,
-                                         fresh_uids, sizes)
+        truth, style = build_varied_case(name, out / f"{name}_{index:03d}.dcm",
+                                         varied_file_seed(seed, name, index), fonts, fresh_uids, sizes)
         truths.append(truth)
         styles[os.path.basename(truth.path)] = style
     write_truth(truths, out / TRUTH_FILENAME, seed=seed)

@@ -1981,3 +1981,67 @@ def test_a_narrow_block_of_coloured_lines_over_speckle_is_cut_into_its_lines(tmp
     boxes = RapidOcrEngine(model_cache=False).read(image)
     for m in middles:
         assert any(b.left < 40 and b.top <= m < b.bottom for b in boxes), (m, boxes)
+
+
+@pytest.mark.parametrize("seed, index, face, size, words", [
+    (953, 3, "Lato-HairlineItalic.ttf", 16, ("THOMSON^MOHAMMED", "5423110", "Stracathro", "05/01/2025")),
+    (797, 0, "Cantarell-Thin.otf", 10, ("0311475183", "1947-11-03", "Stracathro", "11-Jul-2015")),
+])
+def test_faint_thin_text_on_a_black_margin_is_read(engine, tmp_path, seed, index, face, size, words):
+    """Two extra varied endoscopy frames (1920x1080, JPEG) whose identifiers went unread and
+    the images unflagged: 16 px Lato Hairline Italic in green, strokes at levels 30-50 (the
+    text's 99th percentile 44), and 10 px Cantarell Thin in white at JPEG 52, whose hairline
+    strokes peak at 99; both on black, both far under the bright ink's threshold. The
+    detector found no line there, and the near-black ink cut the strokes apart at DIM_LEVEL
+    (their halos fall under it, their cores over it). Split at FAINT_STEP above the black,
+    they are faint lines on a flat ground (ocr/dim.py), read from the stretched levels."""
+    from scp_scanner.ocr import dim
+
+    truth, style = dicomgen.build_varied_case("v_endoscopy", tmp_path / f"v_endoscopy_{index:03d}.dcm",
+                                              dicomgen.varied_file_seed(seed, "v_endoscopy", index), "extra")
+    assert (style["face"], style["size"]) == (face, size), style
+    image = images_of(truth.path)[0]
+    assert dim.dim_lines(image)[0] == []
+    lines, background, top = dim.faint_lines(image, [])
+    assert len(lines) >= 5 and background <= 2 and top < 128, (lines, background, top)
+    text = " ".join(box.text for box in engine.read(image))
+    for word in words:
+        assert word in text.split(), text
+
+
+def test_faint_lines_skip_what_was_read_and_bright_text():
+    """White text is ordinary ink, not faint; a faint line that a line already read overlaps
+    is not looked at again; and a ramp of dark levels (a real ultrasound sector's edge,
+    pydicom-data's US1_J2KI) makes no faint line."""
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+    from pydicom.data import get_testdata_file
+
+    from scp_scanner.ocr import dim
+    from scp_scanner.ocr.prepare import Region
+
+    picture = PILImage.new("L", (500, 200), 0)
+    draw, font = ImageDraw.Draw(picture), dicomgen.load_font(16)
+    draw.text((20, 20), "DOE^JOHN 12345", fill=40, font=font)
+    draw.text((20, 120), "SMITH^JANE 67890", fill=255, font=font)
+    image = Image(pixels=np.asarray(picture).copy(), frame=0, overlay=-1, source=SOURCE_FRAME)
+    lines, background, top = dim.faint_lines(image, [])
+    assert len(lines) == 1 and lines[0].top < 60 and background == 0 and top <= 40, lines
+    read = [Region(18, 18, 40, 200, 16, 0)]
+    assert dim.faint_lines(image, read)[0] == []
+    assert dim.faint_lines(images_of(get_testdata_file("US1_J2KI.dcm"))[0], [])[0] == []
+
+
+def test_a_line_cut_at_the_edge_of_its_window_is_detected_whole(engine, tmp_path):
+    """Extra varied seed 997's second endoscopy frame (1920x1080): 8 px Lato Thin in white at
+    JPEG 92. A frame this large is detected in windows round its lines of thin strokes, and
+    only a few letters of each line stood out as such (`NHS 6`, `Acc A`): the lines read
+    there were cut at the windows' edges (`NHS 6576`, `Acc AC62`, `:tora Hospit`), and the
+    NHS number, the accession number, the hospital and the date were lost. A window in which
+    a line reaches its edge is widened and detected again."""
+    truth, style = dicomgen.build_varied_case("v_endoscopy", tmp_path / "v_endoscopy_001.dcm",
+                                              dicomgen.varied_file_seed(997, "v_endoscopy", 1), "extra")
+    assert (style["face"], style["size"]) == ("Lato-Thin.ttf", 8), style
+    text = " ".join(box.text for box in engine.read(images_of(truth.path)[0]))
+    for word in ("6576575084", "AC62505501", "Victoria", "2017-07-12"):
+        assert word in text.split(), text

@@ -62,7 +62,7 @@ from ..process import libc
 from ..registry import EngineError
 from .confusions import space_gaps, true_runs
 from .fixups import word_shape
-from .dim import dim_lines, stretched
+from .dim import dark_ground, dim_lines, faint_lines, stretched
 from .colour_text import (MIN_CHROMA, chroma, colour_lines, coloured_level, is_colour_frame, lines_by_colour,
                           on_black, paler_lines, unread_lines)
 from .dim import margin as dim_margin
@@ -358,8 +358,7 @@ class View:
                     math.ceil((right + pad) * s) + m, math.ceil((bottom + pad) * s) + m)
         if not clamp:
             return rect
-        height, width = self.pixels.shape[:2]
-        return Rect(max(0, rect.left), max(0, rect.top), min(width, rect.right), min(height, rect.bottom))
+        return rect.clipped(*self.pixels.shape[:2])
 
 
 @dataclass(frozen=True)
@@ -379,6 +378,10 @@ class Rect:
         """The rectangle of a piece's pixels in the pixels of the area whose (left, top) the
         piece starts at."""
         return Rect(self.left + left, self.top + top, self.right + left, self.bottom + top)
+
+    def clipped(self, height: int, width: int) -> Rect:
+        """The part inside a height x width view."""
+        return Rect(max(0, self.left), max(0, self.top), min(width, self.right), min(height, self.bottom))
 
 
 # What the detector gives for a piece: its text boxes, and the regions its map is sure of
@@ -515,6 +518,21 @@ def small_text_magnification(window: Rect, thin: list[tuple[Rect, int]]) -> floa
     heights = [height for rect, height in thin if window.left <= rect.left and rect.right <= window.right
                and window.top <= rect.top and rect.bottom <= window.bottom]
     return min(MAX_MAGNIFY, max(1.0, DET_TEXT_HEIGHT / min(heights))) if heights else 1.0
+
+
+def reaches_edge(rect: Rect, window: Rect, height: int, width: int) -> bool:
+    """A line detected in a window of a height x width view touches one of the window's
+    sides that is not the view's own: it may go on outside the window."""
+    return ((rect.left <= window.left + 1 and window.left > 0) or (rect.top <= window.top + 1 and window.top > 0)
+            or (rect.right >= window.right - 1 and window.right < width)
+            or (rect.bottom >= window.bottom - 1 and window.bottom < height))
+
+
+def widened(window: Rect, reach: list[Rect]) -> Rect:
+    """A window grown on every side by twice the tallest of the lines that reach its edge
+    (16 px at least), so that they fit."""
+    grow = max(16, 2 * max(r.bottom - r.top for r in reach))
+    return Rect(window.left - grow, window.top - grow, window.right + grow, window.bottom + grow)
 
 
 def window_of(region: Region, view: View) -> Rect:
@@ -1130,28 +1148,38 @@ class RapidOcrEngine:
         if sum(w.area for w in windows) > MAX_WINDOW_SHARE * height * width:
             windows = [Rect(0, 0, width, height)]
         factors = [small_text_magnification(window, thin) for window in windows]
-        return dedupe(self._window_boxes(pixels, windows, factors, release=True), coarse)
+        # A window round a line's thin strokes may hold only part of the line (8 px Lato Thin
+        # at JPEG 92: three of a name's letters stood out), and the line read there was cut
+        # at the window's edge (`NHS 6576` for `NHS 6576575084`): such windows are widened.
+        return dedupe(self._window_boxes(pixels, windows, factors, release=True, whole_lines=True), coarse)
 
     def _window_boxes(self, pixels: np.ndarray, windows: list[Rect], factor: float | list[float],
-                      release: bool, smooth: bool = False) -> list[tuple[Rect, int]]:
+                      release: bool, smooth: bool = False, whole_lines: bool = False) -> list[tuple[Rect, int]]:
         """Text boxes of the given windows of a view, each window detected in pieces (resized
         by `factor`, one for all or one per window, when it is under 0.95 or over 1.05), in the
         view's pixels, each with the number of its piece (pieces numbered on across windows).
-        release: as for _detect_pieces; smooth: each window blurred (smoothed) once resized."""
+        release: as for _detect_pieces; smooth: each window blurred (smoothed) once resized;
+        whole_lines: a window where a line reaches its edge inside the view is widened and
+        detected again, at most AREA_GROWTH times (a window made round part of a line)."""
         factors = factor if isinstance(factor, list) else [factor] * len(windows)
         found: list[tuple[Rect, int]] = []
         first = 0
         for window, scale in zip(windows, factors):
-            resized = not 0.95 <= scale <= 1.05
-            piece = pixels[window.top:window.bottom, window.left:window.right]
-            height, width = piece.shape[:2]
-            read = _magnify(piece, scale) if resized else piece
-            read = smoothed(read) if smooth else read
-            numbered = self._detect_pieces(read, first=first, release=release)
-            first += len(pieces(*read.shape[:2]))
-            for rect, n in numbered:
-                rect = scaled(rect, scale, height, width) if resized else rect
-                found.append((rect.moved(window.left, window.top), n))
+            for attempt in range(AREA_GROWTH + 1 if whole_lines else 1):
+                resized = not 0.95 <= scale <= 1.05
+                piece = pixels[window.top:window.bottom, window.left:window.right]
+                height, width = piece.shape[:2]
+                read = _magnify(piece, scale) if resized else piece
+                read = smoothed(read) if smooth else read
+                numbered = self._detect_pieces(read, first=first, release=release)
+                first += len(pieces(*read.shape[:2]))
+                boxes = [((scaled(rect, scale, height, width) if resized else rect).moved(window.left, window.top), n)
+                         for rect, n in numbered]
+                reach = [rect for rect, _ in boxes if reaches_edge(rect, window, *pixels.shape[:2])]
+                if not reach or attempt == AREA_GROWTH:
+                    break
+                window = widened(window, reach).clipped(*pixels.shape[:2])
+            found.extend(boxes)
         return found
 
     # --- recognition ----------------------------------------------------------------------
@@ -1382,9 +1410,18 @@ class RapidOcrEngine:
         return self._lines(shown, view, lines), rects
 
     def _dim_text(self, image: Image, boxes: list[TextBox]) -> list[TextBox]:
-        """Lines of text drawn at near-black levels (ocr/dim.py), read from the image with
-        those levels stretched, that no line already read overlaps."""
-        lines, background, top = dim_lines(image)
+        """Lines of text drawn at near-black levels, then faint lines that no line read so
+        far overlaps (ocr/dim.py), each read from the image with its levels stretched; the
+        lines read there that no line already read overlaps are kept."""
+        ground = dark_ground(image)
+        if ground is None:
+            return []
+        found = self._stretched_lines(image, boxes, *dim_lines(image, ground))
+        read = [Region(b.top, b.left, b.bottom, b.right, b.bottom - b.top, 0) for b in boxes + found]
+        return found + self._stretched_lines(image, boxes + found, *faint_lines(image, read, ground))
+
+    def _stretched_lines(self, image: Image, boxes: list[TextBox], lines: list[Region],
+                         background: int, top: int) -> list[TextBox]:
         if not lines:
             return []
         bright = stretched(image, background, top)
@@ -1466,8 +1503,7 @@ class RapidOcrEngine:
         still does (with whole_lines; else the lines as found)."""
         height, width = view.pixels.shape[:2]
         for _ in range(AREA_GROWTH + 1):
-            window = Rect(max(0, window.left), max(0, window.top), min(width, window.right),
-                          min(height, window.bottom))
+            window = window.clipped(height, width)
             piece = view.pixels[window.top:window.bottom, window.left:window.right]
             factor = magnify if magnify > 1.05 else self._area_scale(image, view, window)
             if not 0.95 <= factor <= 1.05:
@@ -1477,14 +1513,10 @@ class RapidOcrEngine:
                 found = dedupe(self._detect_pieces(piece))
             found = [r.moved(window.left, window.top) for r in found]
             found = [r for r in found if overlap_share(r, core) > 0]
-            reach = [r for r in found
-                     if (r.left <= window.left + 1 and window.left > 0) or (r.top <= window.top + 1 and window.top > 0)
-                     or (r.right >= window.right - 1 and window.right < width)
-                     or (r.bottom >= window.bottom - 1 and window.bottom < height)]
+            reach = [r for r in found if reaches_edge(r, window, height, width)]
             if not reach:
                 return found
-            grow = max(16, 2 * max(r.bottom - r.top for r in reach))
-            window = Rect(window.left - grow, window.top - grow, window.right + grow, window.bottom + grow)
+            window = widened(window, reach)
         return None if whole_lines else found
 
     @staticmethod
