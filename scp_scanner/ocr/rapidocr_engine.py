@@ -194,7 +194,8 @@ REC_GPU_BATCH = 16
 CACHE_SIZE = 4096
 DET_CACHE_SIZE = 2048
 # Frame reuse reads a further frame's changed areas (read_in); an area where a line reaches
-# its edge is widened up to this many times before the frame is read whole instead.
+# its edge is widened up to this many times before the frame is read whole instead. A large
+# frame's detection windows (detect) are widened so too, and then taken as they are.
 AREA_GROWTH = 2
 MIN_AREA_SIDE = 160
 # A line detected again in an area, in place of an earlier line whose pixels did not change
