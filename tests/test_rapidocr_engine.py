@@ -2009,6 +2009,31 @@ def test_faint_thin_text_on_a_black_margin_is_read(engine, tmp_path, seed, index
         assert word in text.split(), text
 
 
+def test_faint_text_lower_than_a_line_of_ordinary_ink_is_read(engine, tmp_path):
+    """Extra varied 1063's colour ultrasound frame: name, NHS number, hospital and dates in
+    8 px Lato Hairline, cyan on black, JPEG 82, strokes peaking at level 81. The faint ink
+    (FAINT_STEP over the black) holds the strokes' cores, 6 px tall without their rims, under
+    the 7 px that ordinary ink needs for a line of text; so no faint line was found, nothing
+    was read and the frame went unflagged. A faint line may be two pixels lower
+    (FAINT_MIN_HEIGHT)."""
+    from scp_scanner import pii
+    from scp_scanner.ocr import dim
+    from scp_scanner.pipeline import Pipeline
+
+    truth, style = dicomgen.build_varied_case("v_us_colour", tmp_path / "v_us_colour_001.dcm",
+                                              dicomgen.varied_file_seed(1063, "v_us_colour", 1), "extra")
+    assert (style["face"], style["size"], style["colour"]) == ("Lato-Hairline.ttf", 8, [0, 255, 255]), style
+    image = images_of(truth.path)[0]
+    lines, background, top = dim.faint_lines(image, [])
+    assert lines and all(line.glyph_height < PREPARE.min_text_line_height for line in lines), lines
+    assert background == 0 and top < 128, (background, top)
+    # Read as a scan reads it (the header's words expected), then the rules and spaCy.
+    rows = Pipeline(engine, pii.create("spacy")).process_file(truth.path).rows
+    whole = next(row for row in rows if row.left == -1 and row.frame == 0)
+    assert {"ANGUS", "BROWN", "9682113814"} <= set(whole.ocr_text.split()), whole.ocr_text
+    assert whole.is_sensitive == 1
+
+
 def test_faint_lines_skip_what_was_read_and_bright_text():
     """White text is ordinary ink, not faint; a faint line that a line already read overlaps
     is not looked at again; and a ramp of dark levels (a real ultrasound sector's edge,

@@ -20,10 +20,11 @@ an endoscopy frame's black margin: strokes at levels 30-50, the frame's picture 
 bright-ink threshold far above), which the detector does not see and the near-black ink above
 cuts into pieces (its halo and cores fall either side of DIM_LEVEL). Ink at FAINT_STEP levels
 or more over the background, short of the bright ink, split at that step into separate
-glyphs and lines; lines on a ground that stays within half that step of the background
-(JPEG and anti-aliasing leave a halo a few levels deep round thin strokes), away from
-ordinary ink and from every line already read, are read again from the image stretched
-between the background and their own ink.
+glyphs and lines (of glyphs that may be lower than ordinary ones: FAINT_MIN_HEIGHT); lines on
+a ground that stays within half that step of the background (JPEG and anti-aliasing leave a
+halo a few levels deep round thin strokes), away from ordinary ink and from every line
+already read, are read again from the image stretched between the background and their own
+ink.
 """
 from __future__ import annotations
 
@@ -40,6 +41,10 @@ MIN_DARK_SHARE = 0.05   # near-black pixels needed before dim text is looked for
 MIN_STEP = 2            # levels between the dim ink and its background, at least
 FLAT_SHARE = 0.8        # share of a dim line's other pixels within a level of the background
 FAINT_STEP = 16         # levels between faint ink and its near-black background, at least
+# Faint ink takes a hairline glyph's cores without its anti-aliased rims, a pixel above and
+# below: its glyphs are up to two pixels shorter than the same text in ordinary ink (8 px Lato
+# Hairline, cyan on black: 6 px), so a faint line may be that much lower than a line of text.
+FAINT_MIN_HEIGHT = PREPARE.min_text_line_height - 2
 
 
 def _overlaps(a: Region, b: Region, grow: int) -> bool:
@@ -141,7 +146,8 @@ def faint_lines(image: Image, read: list[Region], ground: DarkGround | None = No
     grey, background = ground.grey, ground.background
     ink = (grey >= background + FAINT_STEP) & (grey < bright_level(grey, PREPARE, ground.counts))
     candidates = [r for r in line_regions(glyphs(ink), ink.shape)
-                  if r.text_like and not any(_overlaps(r, o, 0) for o in read)
+                  if r.glyphs >= 3 and r.single_line and r.glyph_height >= FAINT_MIN_HEIGHT
+                  and not any(_overlaps(r, o, 0) for o in read)
                   and _flat_surround(grey, ink, r, background, FAINT_STEP // 2)]
     lines = ground.away_from_ordinary(candidates) if candidates else []
     if not lines:
