@@ -1195,3 +1195,40 @@ def test_a_date_with_a_months_name_and_one_mark_lost_is_weighed_as_the_header_da
     assert read("DOB 10-Ocf1967", {9: ("t", 0.3)}, lost=(9, "-")) == "DOB 10-Oct-1967"
     assert read("DOB 10Ocf-1967", {8: ("t", 0.3)}, expected=NOTHING_EXPECTED) == "DOB 10Ocf-1967"
     assert read("DOB 10Ocf-1967", {8: ("t", 1e-6)}) == "DOB 10Ocf-1967"          # sure: as read
+
+
+def test_a_unit_the_recogniser_misread_is_read_as_no_header_name(tmp_path, monkeypatch):
+    """Held-out varied 2153's safe-text image (no identifier in it): `5 mm` in 12 px X11
+    Clean italic (clI6x12), which the recogniser read `5 momo` and the word prior `5 mono`.
+    ReferringPhysicianName is ROBERTSON^MARY, and MARY came within NOT_EXPECTED of `momo`, so
+    the line was read `5 mary`, a given name, and the clean image flagged. In a unit's place
+    `mm` is far likelier than MARY under the recogniser's output (units_first): the span
+    stays as read and nothing is flagged; without that weighing, as before."""
+    import dicomgen
+    from scp_scanner import pii
+    from scp_scanner.ocr import expected
+    from scp_scanner.ocr.rapidocr_engine import RapidOcrEngine
+    from scp_scanner.pipeline import Pipeline
+
+    path = tmp_path / "v_safe_text_003.dcm"
+    _, style = dicomgen.build_varied_case("v_safe_text", path,
+                                          dicomgen.varied_file_seed(2153, "v_safe_text", 3), "heldout")
+    assert style["face"] == "clI6x12.pcf.gz", style
+    ner = pii.create("spacy")
+
+    def whole():
+        rows = Pipeline(RapidOcrEngine(), ner).process_file(path).rows
+        return next(row for row in rows if row.left == -1)
+
+    read = whole()
+    assert "mary" not in read.ocr_text.lower().split() and read.is_sensitive == 0, read.ocr_text
+    monkeypatch.setattr(expected, "units_first", lambda text, steps, probs, index, found: found)
+    read = whole()
+    assert "5 mary" in read.ocr_text and read.is_sensitive == 1      # the misread this test is about
+
+
+def test_a_header_name_read_beside_a_number_is_still_weighed():
+    """A word after a number stands in a unit's place, but a name the recogniser nearly read
+    there is far likelier than any unit: it is weighed as the header's name as before."""
+    assert read("Fr 1 FERGUSQN", {11: ("O", 0.3)}) == "Fr 1 FERGUSON"
+    assert read("5 KHAM", {5: ("N", 0.3)}) == "5 KHAN"

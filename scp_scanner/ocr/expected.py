@@ -34,7 +34,8 @@ face's stroke read twice) or a mark read inside it (`07.06.20.24`), its middle g
 lost between its marks (`00..2022`), and one of its marks lost (`23/12017`); and a word a
 letter read as a mark of like shape (`!` or `|` for l or I: `Pate!`). A span
 that reads as one of the screen's own words (`DOB`, `Ref`, `ABDOMEN`: pii/safe_text.py) stays as
-read.
+read, and one in a unit's place, right after a number (`5 momo`, a small `mm` misread), is
+read as a header word only where that is likelier than every unit (units_first).
 
 A value's words are drawn together, so a word read beside its own neighbour in a value
 (`Hcspiul` after `General`, where InstitutionName is `Western General Hospital`) is far less
@@ -75,11 +76,11 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from ..pii.rules import PLACEHOLDERS, header_dates, header_values
-from ..pii.safe_text import SCREEN_WORDS, VALUE_LABELS
+from ..pii.safe_text import SCREEN_WORDS, UNITS, VALUE_LABELS
 from .confusions import DIGIT_LOOKALIKES
 from .fields import AFTER_LABEL_COLON, UNFORMED, base_letters, letters_of, read_again
 from .fixups import MONTH_ABBREVIATIONS, SPACED_CARET, edits
-from .lexicon import ctc_log_likelihood, replace_spans
+from .lexicon import ctc_log_likelihood, likelihoods, replace_spans, word_steps
 
 # The prior that a span shaped like an expected value (a word near a name, a code near an
 # ID, a date) is none of the header's values: a reading the recogniser was sure of (the best
@@ -827,8 +828,9 @@ def mend_expected(text: str, steps: list[int], probs: np.ndarray, index: dict[st
     text, steps = replace_spans(text, steps, lookalike_code_spans(base_letters(text), expected))
     for kinds in (_JOINED, _SINGLE):
         text, steps = read_again(text, steps, probs, index,
-                                 expected_spans(base_letters(text), expected, kinds,
-                                                written=prior_wrote(text, steps, before, worded)),
+                                 units_first(text, steps, probs, index, expected_spans(
+                                     base_letters(text), expected, kinds,
+                                     written=prior_wrote(text, steps, before, worded))),
                                  NOT_EXPECTED, floor=floor)
         # A span with its value's words read in place beside it, against the words that fit
         # there, at the lower prior (two neighbours first): after the joined spans (`Ho spiral`
@@ -841,6 +843,46 @@ def mend_expected(text: str, steps: list[int], probs: np.ndarray, index: dict[st
                                      NOT_EXPECTED * BY_CHANCE ** neighbours, floor=floor)
     return read_again(text, steps, probs, index, expected_spans(base_letters(text), expected, _SPACED_NAMES),
                       NOT_EXPECTED, floor=floor)
+
+
+# A word right after a bare number and a blank stands in a unit's place (`5 mm`, `20 Hz`).
+_UNIT_PLACE = re.compile(r"(?<![\w\"'^|:.,/-])\d+(?:[.,]\d+)? ([A-Za-z]+)(?![A-Za-z0-9|^])")
+_UNIT_READINGS = tuple(sorted({written for unit in UNITS for written in _cases(unit)}))
+
+
+def units_first(text: str, steps: list[int], probs: np.ndarray, index: dict[str, int],
+                found: list[tuple[int, int, list[tuple[str, float, str]]]]
+                ) -> list[tuple[int, int, list[tuple[str, float, str]]]]:
+    """found (expected_spans' spans and readings), where a span in a unit's place keeps only
+    the header readings likelier than every unit (safe_text.UNITS) under the recogniser's
+    output over its time steps. A unit is expected after a number as a header word is
+    expected where the screen shows one, so of two readings the recogniser is torn between
+    the likelier wins: a small `mm` the recogniser read `momo`, nearer `mm` than any word,
+    is no physician's given name MARY (however near MARY is to `momo` under the
+    NOT_EXPECTED prior), while a name read beside a number (`Fr 1 SMITH`) is far likelier
+    than any unit and is weighed as before."""
+    places = {match.start(1): match.end(1) for match in _UNIT_PLACE.finditer(base_letters(text))}
+    if not places or len(steps) != len(text):
+        return found
+    argmax = probs.argmax(axis=1)
+    kept = []
+    for start, end, readings in found:
+        if places.get(start) != end:
+            kept.append((start, end, readings))
+            continue
+        first, last = word_steps(argmax, steps, start, end)
+        window = probs[first:last]
+        units = [u for u in _UNIT_READINGS if all(c in index for c in u) and len(u) <= window.shape[0]]
+        weighed = [r for r in readings if all(c in index for c in r[0]) and len(r[0]) <= window.shape[0]]
+        if not units or not weighed:
+            kept.append((start, end, readings))
+            continue
+        best_unit = max(likelihoods(window, index, units))
+        likelier = [r for r, ll in zip(weighed, likelihoods(window, index, [r[0] for r in weighed]))
+                    if ll > best_unit]
+        if likelier:
+            kept.append((start, end, likelier))
+    return kept
 
 
 def split_header_words(text: str, expected: ExpectedWords) -> list[tuple[int, int, str]]:
