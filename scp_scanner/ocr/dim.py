@@ -146,8 +146,7 @@ def faint_lines(image: Image, read: list[Region], ground: DarkGround | None = No
     grey, background = ground.grey, ground.background
     ink = (grey >= background + FAINT_STEP) & (grey < bright_level(grey, PREPARE, ground.counts))
     candidates = [r for r in line_regions(glyphs(ink), ink.shape)
-                  if r.glyphs >= 3 and r.single_line and r.glyph_height >= FAINT_MIN_HEIGHT
-                  and not any(_overlaps(r, o, 0) for o in read)
+                  if r.text_like_from(FAINT_MIN_HEIGHT) and not any(_overlaps(r, o, 0) for o in read)
                   and _flat_surround(grey, ink, r, background, FAINT_STEP // 2)]
     lines = ground.away_from_ordinary(candidates) if candidates else []
     if not lines:

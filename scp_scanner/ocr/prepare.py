@@ -137,7 +137,12 @@ class Region:
     def text_like(self) -> bool:
         """Several glyphs of annotation size on one line: text, very likely, even where the
         OCR engine is unsure of the words (tesseract gives DICOM names like DOE^JOHN ~10%)."""
-        return self.glyphs >= 3 and self.glyph_height >= PREPARE.min_text_line_height and self.single_line
+        return self.text_like_from(PREPARE.min_text_line_height)
+
+    def text_like_from(self, min_height: int) -> bool:
+        """text_like, for glyphs at least min_height px tall (ink that leaves out the glyphs'
+        rims makes them lower: dim.FAINT_MIN_HEIGHT)."""
+        return self.glyphs >= 3 and self.glyph_height >= min_height and self.single_line
 
     @property
     def speck(self) -> bool:
